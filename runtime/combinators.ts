@@ -1,0 +1,60 @@
+/**
+ * Waiting for several futures at once. None of these cancels its inputs when its own result is
+ * cancelled: they only stop listening.
+ */
+import { checkFuture, COMPLETED, Future, PENDING } from "./future.js";
+
+function checkAll(fs: unknown, what: string): Future<any>[] {
+  if (!Array.isArray(fs)) throw new TypeError(`${what}: expected an array of Futures, got ${fs === null ? "null" : typeof fs}`);
+  fs.forEach((f, i) => checkFuture(f, `${what}: element ${i}`));
+  return fs.slice();
+}
+
+/** Complete `r` with `value()` once every one of `fs` has finished. */
+function whenAll<R>(fs: Future<any>[], name: string, value: () => R): Future<R> {
+  const r = new Future<R>(name);
+  let left = 0;
+  const done = () => {
+    if (--left === 0) r._finish(COMPLETED, value());
+  };
+  for (const f of fs) {
+    if (f._state === PENDING) {
+      left++;
+      f._addCallback(done);
+    }
+  }
+  if (left === 0) r._finish(COMPLETED, value());
+  else r.cancelCallback = () => fs.forEach((f) => f.removeCallback(done));
+  return r;
+}
+
+/** Finishes when every one of `fs` has finished, however each ended. */
+export function allFutures(fs: Future<any>[]): Future<void> {
+  return whenAll(checkAll(fs, "allFutures"), "allFutures", () => undefined);
+}
+
+/** The same futures, once all have finished. */
+export function allFinished<T>(fs: Future<T>[]): Future<Future<T>[]> {
+  const list = checkAll(fs, "allFinished");
+  return whenAll(list, "allFinished", () => list);
+}
+
+/** The first of `fs` to finish (the first in order, if some already have). */
+export function one<T>(fs: Future<T>[]): Future<Future<T>> {
+  const list = checkAll(fs, "one");
+  if (list.length === 0) throw new RangeError("one: needs at least one future, got an empty array");
+  const r = new Future<Future<T>>("one");
+  const first = list.find((f) => f._state !== PENDING);
+  if (first !== undefined) {
+    r._finish(COMPLETED, first);
+    return r;
+  }
+  const done = (f: Future<T>) => {
+    stop();
+    r._finish(COMPLETED, f);
+  };
+  const stop = () => list.forEach((f) => f.removeCallback(done));
+  for (const f of list) f._addCallback(done);
+  r.cancelCallback = stop;
+  return r;
+}

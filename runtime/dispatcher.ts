@@ -1,0 +1,242 @@
+/**
+ * The dispatcher: one loop per thread, as chronos' `asyncengine`.
+ *
+ * `poll()` is one step, always in this order:
+ *   1. move due timers to the callback queue and compute how long the I/O wait may block
+ *      (0 when callbacks are queued, until the next timer otherwise, forever with neither);
+ *   2. wait for I/O, and queue the callbacks of ready readers, writers and signals;
+ *   3. move timers that fell due meanwhile;
+ *   4. run exactly the callbacks queued so far; the ones they queue run in the next step.
+ * With no fd registered, step 2 makes no kernel call unless it must sleep until a timer, so a
+ * queue-only step is pure JavaScript. A callback that throws ends the step with that error; the
+ * callbacks still queued stay queued for the next step.
+ */
+import { DeadlockError } from "./errors.js";
+import { checkFuture, describe, Future, PENDING, waitingFutures } from "./future.js";
+import { createPoller, defaultPollerKind } from "./poller/index.js";
+import { READ, WRITE, type Poller, type PollerKind } from "./poller/poller.js";
+import { SignalSet } from "./poller/signals.js";
+import { CallbackQueue, setActiveQueue } from "./queue.js";
+import { TimerHandle, TimerHeap } from "./timerheap.js";
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+interface FdWatch {
+  reader: (() => void) | null;
+  writer: (() => void) | null;
+}
+
+export interface DispatcherOptions {
+  /** I/O backend; default `CHRONOTS_POLLER` from the environment, else epoll on Linux, poll elsewhere. */
+  poller?: PollerKind;
+}
+
+export class Dispatcher {
+  /** @internal */ readonly queue = new CallbackQueue();
+  /** @internal */ readonly timers = new TimerHeap();
+  readonly pollerKind: PollerKind;
+  private poller: Poller | null = null;
+  private readonly fds = new Map<number, FdWatch>();
+  private watched = 0;
+  private signals: SignalSet | null = null;
+  private readonly signalCallbacks = new Map<number, { sig: number; cb: () => void }>();
+  private nextSignalId = 1;
+  private readonly onReady = (fd: number, events: number): void => {
+    const w = this.fds.get(fd);
+    if (w === undefined) return;
+    if (events & READ && w.reader !== null) this.queue.push(w.reader, undefined);
+    if (events & WRITE && w.writer !== null) this.queue.push(w.writer, undefined);
+  };
+
+  constructor(options: DispatcherOptions = {}) {
+    const kind = options.poller ?? defaultPollerKind();
+    if (kind !== "epoll" && kind !== "poll") throw new TypeError(`Dispatcher: unknown poller '${String(kind)}', expected 'epoll' or 'poll'`);
+    this.pollerKind = kind;
+  }
+
+  poll(): void {
+    const q = this.queue;
+    let timeout = this.timers.moveDue(performance.now(), q);
+    if (q.length > 0) timeout = 0;
+    if (this.fds.size > 0) this.poller!.wait(timeout, this.onReady);
+    else if (timeout > 0) Atomics.wait(sleeper, 0, 0, timeout);
+    else if (timeout < 0) throw new DeadlockError("poll: nothing is queued, no timer is set and no fd is registered; this step would block forever");
+    this.timers.moveDue(performance.now(), q);
+    for (let n = q.length; n > 0; n--) q.runOne();
+  }
+
+  /** Whether anything (a queued callback, a timer, a watched fd or signal) can still make progress. */
+  get busy(): boolean {
+    return this.queue.length > 0 || this.timers.size > 0 || this.watched > 0 || this.signalCallbacks.size > 0;
+  }
+
+  waitFor<T>(f: Future<T>): T {
+    checkFuture(f, "waitFor");
+    while (f._state === PENDING) {
+      if (!this.busy)
+        throw new DeadlockError(`waitFor: ${describe(f)} can never finish: no callback is queued, no timer is set and no reader, writer or signal is watched`);
+      this.poll();
+    }
+    return f.read();
+  }
+
+  runForever(): never {
+    for (;;) {
+      if (!this.busy) Atomics.wait(sleeper, 0, 0);
+      this.poll();
+    }
+  }
+
+  callSoon(cb: () => void): void {
+    if (typeof cb !== "function") throw new TypeError(`callSoon: expected a function, got ${typeof cb}`);
+    this.queue.push(cb, undefined);
+  }
+
+  addTimer(at: number, cb: () => void): TimerHandle {
+    if (typeof at !== "number" || Number.isNaN(at)) throw new TypeError(`addTimer: deadline must be a number of milliseconds, got ${String(at)}`);
+    if (typeof cb !== "function") throw new TypeError(`addTimer: expected a callback function, got ${typeof cb}`);
+    return this.timers.add(at, cb, undefined);
+  }
+
+  removeTimer(h: TimerHandle): boolean {
+    if (!(h instanceof TimerHandle)) throw new TypeError("removeTimer: expected a TimerHandle from addTimer");
+    return this.timers.remove(h);
+  }
+
+  register(fd: number): void {
+    checkFd(fd, "register");
+    if (this.fds.has(fd)) throw new RangeError(`register: fd ${fd} is already registered`);
+    this.poller ??= createPoller(this.pollerKind);
+    this.poller.add(fd);
+    this.fds.set(fd, { reader: null, writer: null });
+  }
+
+  unregister(fd: number): void {
+    const w = this.entry(fd, "unregister");
+    if (w.reader !== null) this.watched--;
+    if (w.writer !== null) this.watched--;
+    this.fds.delete(fd);
+    this.poller!.remove(fd);
+  }
+
+  addReader(fd: number, cb: () => void): void {
+    this.setWatch(fd, cb, "reader");
+  }
+  removeReader(fd: number): void {
+    this.clearWatch(fd, "reader");
+  }
+  addWriter(fd: number, cb: () => void): void {
+    this.setWatch(fd, cb, "writer");
+  }
+  removeWriter(fd: number): void {
+    this.clearWatch(fd, "writer");
+  }
+
+  /** Number of registered file descriptors. */
+  get registeredFds(): number {
+    return this.fds.size;
+  }
+
+  addSignal(sig: number | NodeJS.Signals, cb: () => void): number {
+    if (typeof cb !== "function") throw new TypeError(`addSignal: expected a callback function, got ${typeof cb}`);
+    if (this.signals === null) {
+      const set = new SignalSet();
+      this.register(set.fd);
+      this.addReader(set.fd, () => {
+        for (const s of set.read()) for (const e of this.signalCallbacks.values()) if (e.sig === s) this.queue.push(e.cb, undefined);
+      });
+      this.signals = set;
+    }
+    const num = this.signals.add(sig);
+    const id = this.nextSignalId++;
+    this.signalCallbacks.set(id, { sig: num, cb });
+    return id;
+  }
+
+  removeSignal(id: number): void {
+    const e = this.signalCallbacks.get(id);
+    if (e === undefined) throw new RangeError(`removeSignal: no signal handler with id ${id}`);
+    this.signalCallbacks.delete(id);
+    const set = this.signals!;
+    if (![...this.signalCallbacks.values()].some((o) => o.sig === e.sig)) set.remove(e.sig);
+    if (this.signalCallbacks.size === 0) {
+      this.unregister(set.fd);
+      set.close();
+      this.signals = null;
+    }
+  }
+
+  /** Counts for leak checks: what is still outstanding on this dispatcher. */
+  trackers(): { futures: number; fds: number; timers: number; callbacks: number } {
+    return { futures: waitingFutures(), fds: this.fds.size, timers: this.timers.size, callbacks: this.queue.length };
+  }
+
+  /** Release the poller. The dispatcher must have no registered fd left. */
+  close(): void {
+    if (this.fds.size > 0) throw new RangeError(`close: ${this.fds.size} fd(s) are still registered: ${[...this.fds.keys()].join(", ")}`);
+    this.poller?.close();
+    this.poller = null;
+  }
+
+  private entry(fd: number, what: string): FdWatch {
+    checkFd(fd, what);
+    const w = this.fds.get(fd);
+    if (w === undefined) throw new RangeError(`${what}: fd ${fd} is not registered; call register(fd) first`);
+    return w;
+  }
+
+  private setWatch(fd: number, cb: () => void, side: "reader" | "writer"): void {
+    const w = this.entry(fd, side === "reader" ? "addReader" : "addWriter");
+    if (typeof cb !== "function") throw new TypeError(`add${side === "reader" ? "Reader" : "Writer"}: expected a callback function, got ${typeof cb}`);
+    if (w[side] === null) this.watched++;
+    w[side] = cb;
+    this.poller!.watch(fd, mask(w));
+  }
+
+  private clearWatch(fd: number, side: "reader" | "writer"): void {
+    const w = this.entry(fd, side === "reader" ? "removeReader" : "removeWriter");
+    if (w[side] === null) return;
+    w[side] = null;
+    this.watched--;
+    this.poller!.watch(fd, mask(w));
+  }
+}
+
+function mask(w: FdWatch): number {
+  return (w.reader !== null ? READ : 0) | (w.writer !== null ? WRITE : 0);
+}
+
+function checkFd(fd: number, what: string): void {
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new TypeError(`${what}: fd must be a non-negative integer, got ${String(fd)}`);
+}
+
+let gd = new Dispatcher();
+setActiveQueue(gd.queue);
+
+export function getGlobalDispatcher(): Dispatcher {
+  return gd;
+}
+
+/** Make `d` the thread's dispatcher. Callbacks already queued on the old one stay there. */
+export function setGlobalDispatcher(d: Dispatcher): void {
+  if (!(d instanceof Dispatcher)) throw new TypeError("setGlobalDispatcher: expected a Dispatcher");
+  gd = d;
+  setActiveQueue(d.queue);
+}
+
+export const now = (): number => performance.now();
+export const poll = (): void => gd.poll();
+export const waitFor = <T>(f: Future<T>): T => gd.waitFor(f);
+export const runForever = (): never => gd.runForever();
+export const callSoon = (cb: () => void): void => gd.callSoon(cb);
+export const addTimer = (at: number, cb: () => void): TimerHandle => gd.addTimer(at, cb);
+export const removeTimer = (h: TimerHandle): boolean => gd.removeTimer(h);
+export const register = (fd: number): void => gd.register(fd);
+export const unregister = (fd: number): void => gd.unregister(fd);
+export const addReader = (fd: number, cb: () => void): void => gd.addReader(fd, cb);
+export const removeReader = (fd: number): void => gd.removeReader(fd);
+export const addWriter = (fd: number, cb: () => void): void => gd.addWriter(fd, cb);
+export const removeWriter = (fd: number): void => gd.removeWriter(fd);
+export const addSignal = (sig: number | NodeJS.Signals, cb: () => void): number => gd.addSignal(sig, cb);
+export const removeSignal = (id: number): void => gd.removeSignal(id);
+export const trackers = () => gd.trackers();

@@ -1,0 +1,224 @@
+/**
+ * Future<T>: a value that arrives later, as in chronos' `asyncfutures`.
+ *
+ * A future is pending, then completed, failed or cancelled, once. Callbacks never run inside
+ * `complete`/`fail`/`cancel`: finishing a future queues each of its callbacks, with the future as
+ * argument, on the dispatcher's callback queue, in the order they were added. The first callback
+ * sits in a field of its own; only a second one allocates a list.
+ *
+ * Cancellation is a request. A leaf future (a timer, a read) runs its `cancelCallback` and becomes
+ * cancelled. The result future of an async call is a coroutine future: it forwards the request to
+ * the future its body waits on, and ends however the body ends, usually with the `CancelledError`
+ * that the awaited future now throws. A request that arrives while the body is between a finished
+ * wait and its resumption is kept and delivered at the body's next wait on a pending future.
+ */
+import { CancelledError, FutureDefect, FuturePendingError } from "./errors.js";
+import { activeQueue, type Callback } from "./queue.js";
+
+export type FutureState = "pending" | "completed" | "failed" | "cancelled";
+
+export const PENDING = 0;
+export const COMPLETED = 1;
+export const FAILED = 2;
+export const CANCELLED = 3;
+const STATES: FutureState[] = ["pending", "completed", "failed", "cancelled"];
+
+/** Pending futures that have callbacks: what a leak check counts. */
+let waiting = 0;
+export function waitingFutures(): number {
+  return waiting;
+}
+
+let debug = typeof process !== "undefined" && !!process.env?.CHRONOTS_DEBUG;
+/** Record the creation site of every future (costs a stack capture each); also `CHRONOTS_DEBUG=1`. */
+export function setDebug(on: boolean): void {
+  debug = on;
+}
+
+export class Future<T = void> {
+  /** @internal */ _state = PENDING;
+  /** @internal the value, or the error */ _result: unknown = undefined;
+  /** @internal */ _cb: Callback | null = null;
+  /** @internal callbacks after the first */ _cbs: Callback[] | null = null;
+  /** @internal the future a coroutine waits on; `undefined` for a leaf */ _child: Future<any> | null | undefined = undefined;
+  /** @internal a cancel request not yet delivered */ _mustCancel = false;
+  /** @internal the result settles itself after a cancel request (timeouts) */ _ownCancel = false;
+  /** Run once when cancellation of this pending leaf future is requested. */
+  cancelCallback: ((fut: Future<T>) => void) | null = null;
+  readonly name: string;
+  /** Where the future was created, when debugging is on (`setDebug`, `CHRONOTS_DEBUG=1`). */
+  readonly site: string | undefined;
+
+  constructor(name = "") {
+    this.name = name;
+    this.site = debug ? creationSite() : undefined;
+  }
+
+  get state(): FutureState {
+    return STATES[this._state]!;
+  }
+  get pending(): boolean {
+    return this._state === PENDING;
+  }
+  get finished(): boolean {
+    return this._state !== PENDING;
+  }
+  get completed(): boolean {
+    return this._state === COMPLETED;
+  }
+  get failed(): boolean {
+    return this._state === FAILED;
+  }
+  get cancelled(): boolean {
+    return this._state === CANCELLED;
+  }
+  /** The error of a failed or cancelled future, else `undefined`. */
+  get error(): unknown {
+    return this._state >= FAILED ? this._result : undefined;
+  }
+
+  complete(value: T): void {
+    this._finish(COMPLETED, value);
+  }
+
+  fail(error: unknown): void {
+    this._finish(FAILED, error);
+  }
+
+  /** Request cancellation; `false` when the future has already finished. */
+  cancel(): boolean {
+    if (this._state !== PENDING) return false;
+    if (this._child !== undefined) {
+      const child = this._child;
+      if (child !== null && child._state === PENDING) child.cancel();
+      else this._mustCancel = true;
+      return true;
+    }
+    const cb = this.cancelCallback;
+    this.cancelCallback = null;
+    if (cb !== null) cb(this);
+    if (!this._ownCancel && this._state === PENDING) this._finish(CANCELLED, new CancelledError(`${describe(this)} was cancelled`));
+    return true;
+  }
+
+  read(): T {
+    switch (this._state) {
+      case COMPLETED:
+        return this._result as T;
+      case PENDING:
+        throw new FuturePendingError(`${describe(this)} is still pending`);
+      default:
+        throw this._result;
+    }
+  }
+
+  addCallback(cb: (fut: Future<T>) => void): void {
+    if (typeof cb !== "function") throw new TypeError(`addCallback on ${describe(this)}: callback must be a function, got ${typeof cb}`);
+    if (this._state !== PENDING) activeQueue.push(cb, this);
+    else this._addCallback(cb);
+  }
+
+  removeCallback(cb: (fut: Future<T>) => void): void {
+    if (this._cb === cb) {
+      const rest = this._cbs;
+      this._cb = rest !== null && rest.length > 0 ? rest.shift()! : null;
+      if (this._cb === null) waiting--;
+    } else if (this._cbs !== null) {
+      const i = this._cbs.indexOf(cb);
+      if (i >= 0) this._cbs.splice(i, 1);
+    }
+  }
+
+  /** `yield* future`: the value once finished, or its error thrown. */
+  [Symbol.iterator](): Iterator<Future<T>, T, unknown> {
+    return new Await(this);
+  }
+
+  toString(): string {
+    return `${describe(this)} (${this.state})`;
+  }
+
+  /** @internal */
+  _addCallback(cb: Callback): void {
+    if (this._cb === null) {
+      this._cb = cb;
+      waiting++;
+    } else if (this._cbs === null) this._cbs = [cb];
+    else this._cbs.push(cb);
+  }
+
+  /** @internal a coroutine waits on `child` and resumes through `resume(child)` once it finishes. */
+  _suspend(child: Future<any>, resume: Callback): void {
+    this._child = child;
+    child._addCallback(resume);
+    if (this._mustCancel) {
+      this._mustCancel = false;
+      child.cancel();
+    }
+  }
+
+  /** @internal */
+  _finish(state: number, result: unknown): void {
+    if (this._state !== PENDING) {
+      if (this._state === CANCELLED) return;
+      throw new FutureDefect(`${describe(this)} is already ${this.state}; it cannot become ${STATES[state]}`);
+    }
+    this._state = state;
+    this._result = result;
+    const cb = this._cb;
+    if (cb === null) return;
+    this._cb = null;
+    waiting--;
+    const q = activeQueue;
+    q.push(cb, this);
+    const rest = this._cbs;
+    if (rest !== null) {
+      this._cbs = null;
+      for (let i = 0; i < rest.length; i++) q.push(rest[i]!, this);
+    }
+  }
+}
+
+/** The iterator behind `yield* future`: yields the future while it is pending, then returns its value. */
+class Await<T> implements Iterator<Future<T>, T, unknown> {
+  private yielded = false;
+  constructor(private readonly fut: Future<T>) {}
+  next(): IteratorResult<Future<T>, T> {
+    if (!this.yielded && this.fut._state === PENDING) {
+      this.yielded = true;
+      return { done: false, value: this.fut };
+    }
+    return { done: true, value: this.fut.read() };
+  }
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+export function newFuture<T = void>(name?: string): Future<T> {
+  return new Future<T>(name);
+}
+
+/** `Future 'name'` plus its creation site when known: how messages name a future. */
+export function describe(f: Future<any>): string {
+  const label = f.name ? `Future '${f.name}'` : "Future";
+  return f.site ? `${label} created at ${f.site}` : label;
+}
+
+/** Throw a TypeError naming `what` unless `f` is a Future. */
+export function checkFuture(f: unknown, what: string): asserts f is Future<any> {
+  if (!(f instanceof Future)) throw new TypeError(`${what}: expected a Future, got ${typeName(f)}`);
+}
+
+export function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "object") return v.constructor?.name ?? "object";
+  return typeof v === "string" ? `string ${JSON.stringify(v.slice(0, 40))}` : typeof v === "number" ? `number ${v}` : typeof v;
+}
+
+function creationSite(): string | undefined {
+  const stack = new Error().stack?.split("\n") ?? [];
+  // Skip the Error line and the frames inside this file.
+  const frame = stack.slice(1).find((l) => !l.includes("/runtime/future.") && !l.includes("/runtime/async."));
+  return frame?.trim().replace(/^at /, "");
+}

@@ -1,0 +1,30 @@
+/** chronots: Future, async, the dispatcher, timers, combinators and errors. */
+export { async, type AsyncFunction } from "./async.js";
+export { Future, newFuture, setDebug, type FutureState } from "./future.js";
+export {
+  Dispatcher,
+  type DispatcherOptions,
+  getGlobalDispatcher,
+  setGlobalDispatcher,
+  poll,
+  waitFor,
+  runForever,
+  callSoon,
+  now,
+  addTimer,
+  removeTimer,
+  register,
+  unregister,
+  addReader,
+  removeReader,
+  addWriter,
+  removeWriter,
+  addSignal,
+  removeSignal,
+  trackers,
+} from "./dispatcher.js";
+export { TimerHandle } from "./timerheap.js";
+export { sleepAsync, withTimeout, wait } from "./timers.js";
+export { allFutures, allFinished, one } from "./combinators.js";
+export { asyncCheck, asyncDiscard } from "./discard.js";
+export { FutureDefect, FuturePendingError, CancelledError, AsyncTimeoutError, DeadlockError, OSError } from "./errors.js";

@@ -1,0 +1,36 @@
+/**
+ * The C library through koffi, shared by the poller and the transports.
+ *
+ * Every wrapper that takes a buffer passes an explicit length; callers check lengths and fds in
+ * TypeScript before calling, because a wrong length here writes over memory instead of throwing.
+ */
+import koffi from "koffi";
+import { constants } from "node:os";
+import { OSError } from "./errors.js";
+
+export const libc = koffi.load(process.platform === "darwin" ? "libc.dylib" : process.platform === "linux" ? "libc.so.6" : "libc.so");
+
+const names = new Map<number, string>();
+for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);
+
+/** The errno name of `num`, e.g. `EAGAIN`. */
+export function errnoName(num: number): string {
+  return names.get(num) ?? `errno ${num}`;
+}
+
+/** The errno left by the last koffi call on this thread. */
+export function errno(): number {
+  return koffi.errno();
+}
+
+/** An OSError for the errno the last call left, naming the call and what it was given. */
+export function lastError(syscall: string, detail?: string): OSError {
+  const num = koffi.errno();
+  return new OSError(syscall, errnoName(num), num, detail);
+}
+
+export const EAGAIN = constants.errno.EAGAIN;
+export const EINTR = constants.errno.EINTR;
+export const EINPROGRESS = constants.errno.EINPROGRESS;
+
+export const close = libc.func("int close(int fd)") as (fd: number) => number;

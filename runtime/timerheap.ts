@@ -1,0 +1,100 @@
+/**
+ * Timers: a binary min-heap ordered by (deadline, insertion number), so equal deadlines fire in
+ * the order they were added. Each timer keeps its own index in the heap, which makes removal
+ * O(log n): swap with the last entry, then sift that one up or down.
+ */
+import type { Callback, CallbackQueue } from "./queue.js";
+
+export class TimerHandle {
+  /** @internal position in the heap, -1 once fired or removed */ index = -1;
+  /** @internal */
+  constructor(
+    readonly at: number,
+    /** @internal */ readonly seq: number,
+    /** @internal */ readonly fn: Callback,
+    /** @internal */ readonly arg: unknown,
+  ) {}
+  /** Still waiting to fire. */
+  get active(): boolean {
+    return this.index >= 0;
+  }
+}
+
+export class TimerHeap {
+  private heap: TimerHandle[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  add(at: number, fn: Callback, arg: unknown): TimerHandle {
+    const t = new TimerHandle(at, this.seq++, fn, arg);
+    t.index = this.heap.length;
+    this.heap.push(t);
+    this.up(t.index);
+    return t;
+  }
+
+  /** Remove `t`; `false` when it already fired or was removed. */
+  remove(t: TimerHandle): boolean {
+    const i = t.index;
+    if (i < 0 || this.heap[i] !== t) return false;
+    t.index = -1;
+    const last = this.heap.pop()!;
+    if (last !== t) {
+      this.heap[i] = last;
+      last.index = i;
+      this.down(i);
+      this.up(last.index);
+    }
+    return true;
+  }
+
+  /** Queue every timer due at `now`; return the milliseconds until the next one, or -1 when none is left. */
+  moveDue(now: number, q: CallbackQueue): number {
+    const h = this.heap;
+    while (h.length > 0) {
+      const t = h[0]!;
+      if (t.at > now) return t.at - now;
+      this.remove(t);
+      q.push(t.fn, t.arg);
+    }
+    return -1;
+  }
+
+  private less(a: TimerHandle, b: TimerHandle): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const t = h[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(t, h[p]!)) break;
+      h[i] = h[p]!;
+      h[i]!.index = i;
+      i = p;
+    }
+    h[i] = t;
+    t.index = i;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const t = h[i]!;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && this.less(h[c + 1]!, h[c]!)) c++;
+      if (!this.less(h[c]!, t)) break;
+      h[i] = h[c]!;
+      h[i]!.index = i;
+      i = c;
+    }
+    h[i] = t;
+    t.index = i;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Time: `sleepAsync`, and the two timeouts `withTimeout` and `wait`.
+ *
+ * A timeout never abandons its input: when time runs out it cancels `f` and settles only once `f`
+ * has finished, so whatever `f` held is released before the caller goes on. Cancelling the timeout's
+ * own result does the same and then ends it cancelled.
+ */
+import { getGlobalDispatcher } from "./dispatcher.js";
+import { AsyncTimeoutError, CancelledError } from "./errors.js";
+import { CANCELLED, checkFuture, COMPLETED, describe, FAILED, Future, PENDING } from "./future.js";
+
+function checkDelay(ms: unknown, what: string): asserts ms is number {
+  if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity)
+    throw new RangeError(`${what}: ms must be a finite, non-negative number of milliseconds, got ${String(ms)}`);
+}
+
+function wake(f: Future<void>): void {
+  if (f._state === PENDING) f._finish(COMPLETED, undefined);
+}
+
+function unsleep(f: Future<void>): void {
+  getGlobalDispatcher().timers.remove((f as Sleep).timer);
+}
+
+interface Sleep extends Future<void> {
+  timer: import("./timerheap.js").TimerHandle;
+}
+
+/** A future that completes `ms` milliseconds from now; cancelling it removes its timer. */
+export function sleepAsync(ms: number): Future<void> {
+  checkDelay(ms, "sleepAsync");
+  const f = new Future<void>("sleepAsync") as Sleep;
+  f.timer = getGlobalDispatcher().timers.add(performance.now() + ms, wake, f);
+  f.cancelCallback = unsleep;
+  return f;
+}
+
+/**
+ * Race `f` against `ms`: the result settles once `f` has finished, with `onTime(f)` if it finished
+ * before the deadline, `late(f)` if the deadline cancelled it.
+ */
+function race<T, R>(f: Future<T>, ms: number, name: string, onTime: (f: Future<T>) => [number, unknown], late: () => [number, unknown]): Future<R> {
+  const d = getGlobalDispatcher();
+  const r = new Future<R>(name);
+  r._ownCancel = true;
+  let timedOut = false;
+  let cancelRequested = false;
+  const timer = d.timers.add(
+    performance.now() + ms,
+    () => {
+      timedOut = true;
+      f.cancel();
+    },
+    undefined,
+  );
+  const done = () => {
+    d.timers.remove(timer);
+    if (r._state !== PENDING) return;
+    const [state, result] = cancelRequested
+      ? [CANCELLED, new CancelledError(`${describe(r)} was cancelled`)]
+      : timedOut
+        ? late()
+        : onTime(f);
+    r._finish(state, result);
+  };
+  r.cancelCallback = () => {
+    cancelRequested = true;
+    d.timers.remove(timer);
+    f.cancel();
+  };
+  f.addCallback(done);
+  return r;
+}
+
+/** `true` if `f` finishes within `ms`; otherwise `f` is cancelled and, once it has finished, `false`. */
+export function withTimeout(f: Future<any>, ms: number): Future<boolean> {
+  checkFuture(f, "withTimeout");
+  checkDelay(ms, "withTimeout");
+  return race(f, ms, "withTimeout", () => [COMPLETED, true], () => [COMPLETED, false]);
+}
+
+/** Finishes like `f`; after `ms`, `f` is cancelled and, once it has finished, this fails with AsyncTimeoutError. */
+export function wait<T>(f: Future<T>, ms: number): Future<T> {
+  checkFuture(f, "wait");
+  checkDelay(ms, "wait");
+  return race(
+    f,
+    ms,
+    "wait",
+    (g) => [g._state, g._result],
+    () => [FAILED, new AsyncTimeoutError(`wait: ${describe(f)} did not finish within ${ms} ms`)],
+  );
+}
