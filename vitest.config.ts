@@ -5,5 +5,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     pool: "forks",
     testTimeout: 20000,
+    setupFiles: ["test/setup.ts"],
   },
 });

@@ -30,7 +30,7 @@ function whenAll<R>(fs: Future<any>[], name: string, value: () => R): Future<R> 
 
 /** Finishes when every one of `fs` has finished, however each ended. */
 export function allFutures(fs: Future<any>[]): Future<void> {
-  return whenAll(checkAll(fs, "allFutures"), "allFutures", () => undefined);
+  return whenAll<void>(checkAll(fs, "allFutures"), "allFutures", () => undefined);
 }
 
 /** The same futures, once all have finished. */

@@ -106,8 +106,7 @@ export class Dispatcher {
   register(fd: number): void {
     checkFd(fd, "register");
     if (this.fds.has(fd)) throw new RangeError(`register: fd ${fd} is already registered`);
-    this.poller ??= createPoller(this.pollerKind);
-    this.poller.add(fd);
+    (this.poller ??= createPoller(this.pollerKind)).add(fd);
     this.fds.set(fd, { reader: null, writer: null });
   }
 
@@ -139,18 +138,19 @@ export class Dispatcher {
 
   addSignal(sig: number | NodeJS.Signals, cb: () => void): number {
     if (typeof cb !== "function") throw new TypeError(`addSignal: expected a callback function, got ${typeof cb}`);
-    if (this.signals === null) {
-      const set = new SignalSet();
-      this.register(set.fd);
-      this.addReader(set.fd, () => {
-        for (const s of set.read()) for (const e of this.signalCallbacks.values()) if (e.sig === s) this.queue.push(e.cb, undefined);
-      });
-      this.signals = set;
-    }
-    const num = this.signals.add(sig);
+    const num = (this.signals ??= this.openSignals()).add(sig);
     const id = this.nextSignalId++;
     this.signalCallbacks.set(id, { sig: num, cb });
     return id;
+  }
+
+  private openSignals(): SignalSet {
+    const set = new SignalSet();
+    this.register(set.fd);
+    this.addReader(set.fd, () => {
+      for (const s of set.read()) for (const e of this.signalCallbacks.values()) if (e.sig === s) this.queue.push(e.cb, undefined);
+    });
+    return set;
   }
 
   removeSignal(id: number): void {

@@ -44,7 +44,7 @@ export class Future<T = void> {
   /** @internal a cancel request not yet delivered */ _mustCancel = false;
   /** @internal the result settles itself after a cancel request (timeouts) */ _ownCancel = false;
   /** Run once when cancellation of this pending leaf future is requested. */
-  cancelCallback: ((fut: Future<T>) => void) | null = null;
+  cancelCallback: ((fut: Future<any>) => void) | null = null;
   readonly name: string;
   /** Where the future was created, when debugging is on (`setDebug`, `CHRONOTS_DEBUG=1`). */
   readonly site: string | undefined;

@@ -1,0 +1,208 @@
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { async, CancelledError, Future, poll, sleepAsync, waitFor } from "../runtime/index.js";
+
+function done<T>(v: T): Future<T> {
+  const f = new Future<T>("done");
+  f.complete(v);
+  return f;
+}
+function failed(e: unknown): Future<never> {
+  const f = new Future<never>("failed");
+  f.fail(e);
+  return f;
+}
+/** A future completed from the callback queue, on the next step. */
+function later<T>(v: T): Future<T> {
+  const f = new Future<T>("later");
+  const g = new Future<void>();
+  g.addCallback(() => f.complete(v));
+  g.complete();
+  return f;
+}
+
+describe("async(): execution rules", () => {
+  it("runs the body synchronously until it meets a pending future", () => {
+    const trace: string[] = [];
+    const body = async(function* () {
+      trace.push("start");
+      yield* done(1);
+      trace.push("after finished");
+      yield* later(2);
+      trace.push("resumed");
+    });
+    const f = body();
+    expect(trace).toEqual(["start", "after finished"]);
+    expect(f.pending).toBe(true);
+    waitFor(f);
+    expect(trace).toEqual(["start", "after finished", "resumed"]);
+  });
+
+  it("a body that never meets a pending future returns a finished future", () => {
+    const f = async(function* () {
+      const a = yield* done(20);
+      return a + 1;
+    })();
+    expect(f.completed).toBe(true);
+    expect(f.read()).toBe(21);
+  });
+
+  it("continues through 1e6 finished futures in a row without growing the stack", () => {
+    const ready = done(1);
+    const f = async(function* () {
+      let s = 0;
+      for (let i = 0; i < 1_000_000; i++) s += yield* ready;
+      return s;
+    })();
+    expect(f.read()).toBe(1_000_000);
+  });
+
+  it("resumes from the callback queue, never inside complete()", () => {
+    const gate = new Future<number>("gate");
+    const trace: string[] = [];
+    const f = async(function* () {
+      const v = yield* gate;
+      trace.push(`resumed ${v}`);
+    })();
+    gate.complete(5);
+    trace.push("complete returned");
+    expect(trace).toEqual(["complete returned"]);
+    poll();
+    expect(trace).toEqual(["complete returned", "resumed 5"]);
+    expect(f.completed).toBe(true);
+  });
+
+  it("completes with the returned value, fails with the thrown error", () => {
+    const ok = async(function* (x: number) {
+      yield* later(0);
+      return x * 2;
+    });
+    const bad = async(function* () {
+      yield* later(0);
+      throw new RangeError("nope");
+    });
+    expect(waitFor(ok(4))).toBe(8);
+    const b = bad();
+    expect(() => waitFor(b)).toThrow(RangeError);
+    expect(b.failed).toBe(true);
+  });
+
+  it("a CancelledError escaping the body cancels the result", () => {
+    const f = async(function* () {
+      yield* later(0);
+      throw new CancelledError("stop");
+    })();
+    expect(() => waitFor(f)).toThrow(CancelledError);
+    expect(f.cancelled).toBe(true);
+  });
+
+  it("a body that throws before its first suspension gives a failed future, not a throw", () => {
+    const f = async(function* () {
+      throw new Error("early");
+    })();
+    expect(f.failed).toBe(true);
+    expect((f.error as Error).message).toBe("early");
+  });
+});
+
+describe("async(): yield and yield*", () => {
+  it("yield* evaluates to the value or throws the future's error", () => {
+    const trace: unknown[] = [];
+    const f = async(function* () {
+      trace.push(yield* later("v"));
+      try {
+        yield* failed(new Error("inner"));
+      } catch (e) {
+        trace.push((e as Error).message);
+      }
+    })();
+    waitFor(f);
+    expect(trace).toEqual(["v", "inner"]);
+  });
+
+  it("yield waits, evaluates to the future and never throws", () => {
+    const f = async(function* () {
+      const bad = failed(new Error("quiet"));
+      const got = yield bad;
+      const slow = later(3);
+      const same = yield slow;
+      return [got === bad, bad.failed, same === slow, slow.read()];
+    })();
+    expect(waitFor(f)).toEqual([true, true, true, 3]);
+  });
+
+  it("yield of a cancelled future does not throw; yield* throws CancelledError", () => {
+    const f = async(function* () {
+      const c = sleepAsync(1000);
+      c.cancel();
+      yield c;
+      const seen = c.cancelled;
+      try {
+        yield* c;
+      } catch (e) {
+        return [seen, e instanceof CancelledError];
+      }
+      return [seen, false];
+    })();
+    expect(waitFor(f)).toEqual([true, true]);
+  });
+
+  it("a yield of a non-Future throws a TypeError at that yield, catchable in the body", () => {
+    const f = async(function* () {
+      try {
+        yield 5 as never;
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "not thrown";
+    })();
+    expect(f.read()).toMatch(/yield of a non-Future value \(number 5\)/);
+  });
+
+  it("yield* delegates to a plain helper generator of futures and gets its return value", () => {
+    function* helper(n: number): Generator<Future<any>, number, any> {
+      const a = yield* later(n);
+      const b = yield* done(1);
+      return a + b;
+    }
+    const f = async(function* () {
+      return (yield* helper(41)) + 0;
+    })();
+    expect(waitFor(f)).toBe(42);
+  });
+
+  it("passes this and the arguments through", () => {
+    class Counter {
+      base = 10;
+      add = async(function* (this: Counter, n: number, ...rest: number[]) {
+        yield* later(0);
+        return this.base + n + rest.length;
+      });
+    }
+    expect(waitFor(new Counter().add(5, 1, 2))).toBe(17);
+  });
+
+  it("names the result future after the generator function", () => {
+    const f = async(function* fetchThing() {
+      yield* later(0);
+    })();
+    expect(f.name).toBe("fetchThing");
+    waitFor(f);
+  });
+});
+
+describe("async(): types", () => {
+  it("is typed as the parameters to Future of the return type", () => {
+    const fn = async(function* (x: number) {
+      yield* done(x);
+      return "s";
+    });
+    expectTypeOf(fn).toEqualTypeOf<(x: number) => Future<string>>();
+    expectTypeOf(done(1)[Symbol.iterator]).returns.toEqualTypeOf<Iterator<Future<number>, number, unknown>>();
+    waitFor(fn(1));
+  });
+
+  it("rejects a non-generator with a TypeError", () => {
+    expect(() => async(42 as never)).toThrow(/expected a generator function, got number 42/);
+    expect(() => async((() => 1) as never)()).toThrow(/must be a generator function/);
+  });
+});

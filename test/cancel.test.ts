@@ -1,0 +1,155 @@
+/**
+ * Cancellation: requests forwarded down the chain of waiting async calls to the leaf, and the
+ * races chronos met (its issues #334 and #516): a cancel arriving while the awaited future has
+ * already finished but the waiter has not resumed yet, and timeouts racing their input.
+ */
+import { describe, expect, it } from "vitest";
+import { async, CancelledError, Future, getGlobalDispatcher, poll, sleepAsync, wait, waitFor, withTimeout } from "../runtime/index.js";
+
+describe("cancel() forwarding", () => {
+  it("an async call forwards cancel to the future it waits on; the sleep's timer is removed", () => {
+    const timers = getGlobalDispatcher().timers;
+    const trace: string[] = [];
+    const inner = async(function* () {
+      try {
+        yield* sleepAsync(10_000);
+      } catch (e) {
+        trace.push(`inner ${(e as Error).name}`);
+        throw e;
+      }
+    });
+    const outer = async(function* () {
+      yield* inner();
+      trace.push("not reached");
+    });
+    const f = outer();
+    expect(timers.size).toBe(1);
+    expect(f.cancel()).toBe(true);
+    expect(timers.size).toBe(0);
+    expect(() => waitFor(f)).toThrow(CancelledError);
+    expect(f.cancelled).toBe(true);
+    expect(trace).toEqual(["inner CancelledError"]);
+  });
+
+  it("a body may catch the CancelledError and finish normally", () => {
+    const f = async(function* () {
+      try {
+        yield* sleepAsync(10_000);
+      } catch (e) {
+        if (e instanceof CancelledError) return "cleaned up";
+      }
+      return "slept";
+    })();
+    f.cancel();
+    expect(waitFor(f)).toBe("cleaned up");
+    expect(f.completed).toBe(true);
+  });
+
+  it("with yield (no throw) the body sees the cancelled future and goes on", () => {
+    const f = async(function* () {
+      const s = sleepAsync(10_000);
+      yield s;
+      return s.state;
+    })();
+    f.cancel();
+    expect(waitFor(f)).toBe("cancelled");
+  });
+
+  it("cancel of a finished async call returns false", () => {
+    const f = async(function* () {
+      return 1;
+    })();
+    expect(f.cancel()).toBe(false);
+    expect(f.read()).toBe(1);
+  });
+});
+
+describe("cancellation races (chronos #334, #516)", () => {
+  it("a cancel that arrives after the awaited future finished but before the resume is delivered at the next wait", () => {
+    const gate = new Future<number>("gate");
+    const trace: string[] = [];
+    const f = async(function* () {
+      const v = yield* gate;
+      trace.push(`got ${v}`);
+      try {
+        yield* sleepAsync(10_000);
+      } catch (e) {
+        trace.push((e as Error).name);
+        throw e;
+      }
+    })();
+    gate.complete(1); // the resume is queued, not run
+    expect(f.cancel()).toBe(true);
+    expect(() => waitFor(f)).toThrow(CancelledError);
+    expect(trace).toEqual(["got 1", "CancelledError"]);
+    expect(getGlobalDispatcher().timers.size).toBe(0);
+  });
+
+  it("such a late cancel is not lost when the body ends without another wait: it completes", () => {
+    const gate = new Future<number>("gate");
+    const f = async(function* () {
+      return (yield* gate) + 1;
+    })();
+    gate.complete(1);
+    f.cancel();
+    expect(waitFor(f)).toBe(2);
+  });
+
+  it("withTimeout whose input finishes in the same step as the deadline reports the input's finish once", () => {
+    const input = new Future<number>("input");
+    const r = withTimeout(input, 0);
+    input.complete(1);
+    expect(waitFor(r)).toBe(true);
+    expect(input.completed).toBe(true);
+  });
+
+  it("wait() on an input that ignores cancellation settles only after the input finished", () => {
+    const trace: string[] = [];
+    const stubborn = async(function* () {
+      const s = sleepAsync(10_000);
+      yield s; // never throws: the cancel request is swallowed
+      trace.push(`input saw ${s.state}`);
+      yield* sleepAsync(1);
+      trace.push("input done");
+      return 7;
+    });
+    const r = wait(stubborn(), 1);
+    let settled = "";
+    r.addCallback(() => (settled = `settled after ${trace.length} events`));
+    expect(() => waitFor(r)).toThrow(/did not finish within 1 ms/);
+    poll();
+    expect(trace).toEqual(["input saw cancelled", "input done"]);
+    expect(settled).toBe("settled after 2 events");
+  });
+
+  it("cancelling the result of wait() cancels its input and ends cancelled once the input has finished", () => {
+    const input = sleepAsync(10_000);
+    const r = wait(input, 5_000);
+    expect(r.cancel()).toBe(true);
+    expect(r.pending).toBe(true);
+    expect(input.cancelled).toBe(true);
+    expect(() => waitFor(r)).toThrow(CancelledError);
+    expect(r.cancelled).toBe(true);
+    expect(getGlobalDispatcher().timers.size).toBe(0);
+  });
+
+  it("cancelling a chain while every level is between finish and resume cancels at the next wait of the innermost body", () => {
+    const gate = new Future<void>("gate");
+    const trace: string[] = [];
+    const leaf = async(function* () {
+      yield* gate;
+      trace.push("leaf resumed");
+      yield* sleepAsync(10_000);
+      trace.push("leaf slept");
+    });
+    const mid = async(function* () {
+      yield* leaf();
+      trace.push("mid resumed");
+    });
+    const top = mid();
+    gate.complete();
+    top.cancel(); // forwarded to leaf(), whose awaited gate already finished
+    expect(() => waitFor(top)).toThrow(CancelledError);
+    expect(trace).toEqual(["leaf resumed"]);
+  });
+});

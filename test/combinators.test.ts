@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { allFinished, allFutures, async, asyncCheck, asyncDiscard, CancelledError, Future, one, poll, sleepAsync, waitFor } from "../runtime/index.js";
+
+const job = async(function* (ms: number, v: number, fail = false) {
+  yield* sleepAsync(ms);
+  if (fail) throw new Error(`job ${v} failed`);
+  return v;
+});
+
+describe("allFutures", () => {
+  it("finishes when every input has finished, however each ended", () => {
+    const fs = [job(3, 1), job(1, 2, true), job(2, 3)];
+    waitFor(allFutures(fs));
+    expect(fs.map((f) => f.state)).toEqual(["completed", "failed", "completed"]);
+  });
+
+  it("an empty list finishes at once", () => {
+    expect(allFutures([]).completed).toBe(true);
+  });
+
+  it("cancelling its result does not cancel the inputs", () => {
+    const s = sleepAsync(1);
+    const r = allFutures([s]);
+    r.cancel();
+    expect(r.cancelled).toBe(true);
+    expect(s.pending).toBe(true);
+    waitFor(s);
+  });
+});
+
+describe("allFinished", () => {
+  it("gives back the same futures once all have finished", () => {
+    const fs = [job(2, 1), job(1, 2, true)];
+    const got = waitFor(allFinished(fs));
+    expect(got).toHaveLength(2);
+    expect(got[0]).toBe(fs[0]);
+    expect(got[1]).toBe(fs[1]);
+    expect(got.map((f) => f.state)).toEqual(["completed", "failed"]);
+  });
+});
+
+describe("one", () => {
+  it("gives the first input to finish", () => {
+    const fs = [job(30, 1), job(1, 2), job(20, 3)];
+    const first = waitFor(one(fs));
+    expect(first).toBe(fs[1]);
+    waitFor(allFutures(fs));
+  });
+
+  it("gives an already finished input at once", () => {
+    const done = new Future<number>();
+    done.complete(9);
+    const r = one([sleepAsync(1), done]);
+    expect(r.completed).toBe(true);
+    expect(r.read()).toBe(done);
+    poll();
+    waitFor(sleepAsync(2));
+  });
+
+  it("cancelling its result leaves the inputs running", () => {
+    const s = sleepAsync(1);
+    const r = one([s]);
+    r.cancel();
+    expect(r.cancelled).toBe(true);
+    expect(waitFor(s)).toBeUndefined();
+  });
+
+  it("rejects an empty list and non-Futures, naming the element", () => {
+    expect(() => one([])).toThrow(RangeError);
+    expect(() => allFutures([new Future(), 3 as never])).toThrow(/allFutures: element 1: expected a Future, got number 3/);
+    expect(() => allFinished("x" as never)).toThrow(/expected an array of Futures/);
+  });
+});
+
+describe("asyncCheck and asyncDiscard", () => {
+  it("asyncCheck throws a failed future's error out of the dispatcher", () => {
+    asyncCheck(job(1, 5, true));
+    const later = sleepAsync(20);
+    expect(() => waitFor(later)).toThrow("job 5 failed");
+    expect(later.pending).toBe(true);
+    waitFor(later);
+  });
+
+  it("asyncCheck is silent for completed and cancelled futures", () => {
+    const ok = job(1, 1);
+    asyncCheck(ok);
+    const c = sleepAsync(10_000);
+    asyncCheck(c);
+    c.cancel();
+    expect(() => waitFor(sleepAsync(5))).not.toThrow();
+    expect(c.error).toBeInstanceOf(CancelledError);
+  });
+
+  it("asyncDiscard ignores a failure", () => {
+    asyncDiscard(job(1, 6, true));
+    expect(() => waitFor(sleepAsync(5))).not.toThrow();
+  });
+
+  it("both reject a non-Future", () => {
+    expect(() => asyncCheck(undefined as never)).toThrow(/asyncCheck: expected a Future, got undefined/);
+    expect(() => asyncDiscard({} as never)).toThrow(/asyncDiscard: expected a Future, got Object/);
+  });
+});

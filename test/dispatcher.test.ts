@@ -1,0 +1,188 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { addTimer, callSoon, DeadlockError, Dispatcher, Future, getGlobalDispatcher, now, poll, removeTimer, runForever, setGlobalDispatcher, waitFor } from "../runtime/index.js";
+import { CallbackQueue } from "../runtime/queue.js";
+import { TimerHeap } from "../runtime/timerheap.js";
+
+describe("callSoon and the callback queue (chronos testsoon)", () => {
+  it("runs callbacks in FIFO order in the next step", () => {
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) callSoon(() => seen.push(i));
+    expect(seen).toEqual([]);
+    poll();
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("callbacks queued by a callback run in the next step, not the current one", () => {
+    const seen: string[] = [];
+    callSoon(() => {
+      seen.push("a");
+      callSoon(() => seen.push("c"));
+    });
+    callSoon(() => seen.push("b"));
+    poll();
+    expect(seen).toEqual(["a", "b"]);
+    poll();
+    expect(seen).toEqual(["a", "b", "c"]);
+  });
+
+  it("a callback that re-queues itself 10,000 times runs once per step", () => {
+    let n = 0;
+    const again = () => {
+      if (++n < 10_000) callSoon(again);
+    };
+    callSoon(again);
+    let steps = 0;
+    while (n < 10_000) {
+      poll();
+      steps++;
+    }
+    expect(steps).toBe(10_000);
+  });
+
+  it("a throwing callback propagates out of poll() and loses none of the queued ones", () => {
+    const seen: string[] = [];
+    callSoon(() => seen.push("first"));
+    callSoon(() => {
+      throw new Error("callback failed");
+    });
+    callSoon(() => seen.push("third"));
+    callSoon(() => seen.push("fourth"));
+    expect(() => poll()).toThrow("callback failed");
+    expect(seen).toEqual(["first"]);
+    poll();
+    expect(seen).toEqual(["first", "third", "fourth"]);
+    callSoon(() => seen.push("still working"));
+    poll();
+    expect(seen.at(-1)).toBe("still working");
+  });
+
+  it("the ring buffer keeps order while wrapping and growing", () => {
+    const q = new CallbackQueue();
+    const out: number[] = [];
+    const push = (v: number) => out.push(v);
+    let next = 0;
+    let expected = 0;
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < round * 7; i++) q.push(push, next++);
+      for (let i = 0; i < round * 5 && q.length > 0; i++) q.runOne();
+    }
+    while (q.length > 0) q.runOne();
+    for (const v of out) expect(v).toBe(expected++);
+    expect(expected).toBe(next);
+  });
+
+  it("rejects a non-function", () => {
+    expect(() => callSoon("x" as never)).toThrow(/callSoon: expected a function, got string/);
+  });
+});
+
+describe("timers (chronos testtime)", () => {
+  it("now() is monotonic and fractional milliseconds", () => {
+    const a = now();
+    const b = now();
+    expect(b).toBeGreaterThanOrEqual(a);
+    expect(typeof a).toBe("number");
+  });
+
+  it("fire in deadline order, ties in insertion order", () => {
+    const seen: string[] = [];
+    const t = now();
+    addTimer(t + 3, () => seen.push("c"));
+    addTimer(t + 1, () => seen.push("a1"));
+    addTimer(t + 1, () => seen.push("a2"));
+    addTimer(t + 2, () => seen.push("b"));
+    addTimer(t + 1, () => seen.push("a3"));
+    while (seen.length < 5) poll();
+    expect(seen).toEqual(["a1", "a2", "a3", "b", "c"]);
+  });
+
+  it("a timer does not fire before its deadline", () => {
+    const at = now() + 15;
+    let firedAt = 0;
+    addTimer(at, () => (firedAt = now()));
+    while (firedAt === 0) poll();
+    expect(firedAt).toBeGreaterThanOrEqual(at);
+  });
+
+  it("removeTimer stops a timer; removing twice returns false", () => {
+    let fired = false;
+    const h = addTimer(now() + 1, () => (fired = true));
+    expect(h.active).toBe(true);
+    expect(removeTimer(h)).toBe(true);
+    expect(removeTimer(h)).toBe(false);
+    expect(h.active).toBe(false);
+    expect(getGlobalDispatcher().timers.size).toBe(0);
+    expect(fired).toBe(false);
+  });
+
+  it("the heap releases timers in (deadline, insertion) order under random adds and removes", () => {
+    const op = fc.oneof(fc.record({ add: fc.integer({ min: 0, max: 20 }) }), fc.record({ remove: fc.nat() }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const heap = new TimerHeap();
+        const released: number[] = [];
+        const release = (seq: number) => released.push(seq);
+        const live: { at: number; seq: number; h: ReturnType<TimerHeap["add"]> }[] = [];
+        let seq = 0;
+        for (const o of ops) {
+          if ("add" in o) live.push({ at: o.add, seq, h: heap.add(o.add, release, seq++) });
+          else if (live.length > 0) expect(heap.remove(live.splice(o.remove % live.length, 1)[0]!.h)).toBe(true);
+        }
+        expect(heap.size).toBe(live.length);
+        const q = new CallbackQueue();
+        expect(heap.moveDue(Infinity, q)).toBe(-1);
+        while (q.length > 0) q.runOne();
+        expect(released).toEqual(live.sort((a, b) => a.at - b.at || a.seq - b.seq).map((t) => t.seq));
+      }),
+    );
+  });
+
+  it("rejects a NaN deadline and a non-function callback", () => {
+    expect(() => addTimer(NaN, () => {})).toThrow(/deadline must be a number/);
+    expect(() => addTimer(now(), null as never)).toThrow(/expected a callback function/);
+    expect(() => removeTimer({} as never)).toThrow(/expected a TimerHandle/);
+  });
+});
+
+describe("waitFor and runForever", () => {
+  it("throws DeadlockError when nothing can ever finish the future", () => {
+    const f = new Future<number>("orphan");
+    expect(() => waitFor(f)).toThrow(DeadlockError);
+    expect(() => waitFor(f)).toThrow(/'orphan' can never finish/);
+  });
+
+  it("rejects a non-Future", () => {
+    expect(() => waitFor(Promise.resolve(1) as never)).toThrow(/waitFor: expected a Future, got Promise/);
+  });
+
+  it("runForever polls until a callback throws out of it", () => {
+    let steps = 0;
+    const tick = () => {
+      if (++steps === 100) throw new Error("enough");
+      callSoon(tick);
+    };
+    callSoon(tick);
+    expect(() => runForever()).toThrow("enough");
+    expect(steps).toBe(100);
+  });
+
+  it("each dispatcher has its own queue; setGlobalDispatcher switches where futures queue callbacks", () => {
+    const main = getGlobalDispatcher();
+    const other = new Dispatcher();
+    setGlobalDispatcher(other);
+    try {
+      const f = new Future<number>();
+      let ran = false;
+      f.addCallback(() => (ran = true));
+      f.complete(1);
+      expect(other.queue.length).toBe(1);
+      expect(main.queue.length).toBe(0);
+      other.poll();
+      expect(ran).toBe(true);
+    } finally {
+      setGlobalDispatcher(main);
+    }
+    expect(() => setGlobalDispatcher({} as never)).toThrow(/expected a Dispatcher/);
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { async, AsyncTimeoutError, CancelledError, Future, getGlobalDispatcher, now, poll, sleepAsync, wait, waitFor, withTimeout } from "../runtime/index.js";
+
+describe("sleepAsync", () => {
+  it("finishes no earlier than its delay", () => {
+    const t = now();
+    waitFor(sleepAsync(20));
+    expect(now() - t).toBeGreaterThanOrEqual(20);
+  });
+
+  it("sleeps in deadline order whatever the order they were started", () => {
+    const seen: number[] = [];
+    const sleeps = [30, 10, 20, 0].map((ms) => {
+      const s = sleepAsync(ms);
+      s.addCallback(() => seen.push(ms));
+      return s;
+    });
+    for (const s of sleeps) waitFor(s);
+    poll(); // the last sleep's callback is queued when waitFor returns
+    expect(seen).toEqual([0, 10, 20, 30]);
+  });
+
+  it("cancelling it removes its timer and cancels it", () => {
+    const s = sleepAsync(10_000);
+    expect(getGlobalDispatcher().timers.size).toBe(1);
+    expect(s.cancel()).toBe(true);
+    expect(getGlobalDispatcher().timers.size).toBe(0);
+    expect(s.cancelled).toBe(true);
+    expect(() => s.read()).toThrow(CancelledError);
+  });
+
+  it.each([-1, NaN, Infinity, "5", undefined])("rejects %s as a delay with a RangeError", (ms) => {
+    expect(() => sleepAsync(ms as number)).toThrow(RangeError);
+    expect(() => sleepAsync(ms as number)).toThrow(/sleepAsync: ms must be a finite, non-negative number/);
+  });
+});
+
+describe("withTimeout", () => {
+  it("is true when the future finishes first, and removes its timer", () => {
+    const r = withTimeout(sleepAsync(1), 10_000);
+    expect(waitFor(r)).toBe(true);
+    expect(getGlobalDispatcher().timers.size).toBe(0);
+  });
+
+  it("is true for a future that failed in time: finishing is what counts", () => {
+    const f = new Future<number>();
+    f.fail(new Error("x"));
+    expect(waitFor(withTimeout(f, 100))).toBe(true);
+  });
+
+  it("on timeout cancels the future and becomes false once it has finished", () => {
+    const slow = sleepAsync(10_000);
+    const r = withTimeout(slow, 1);
+    expect(waitFor(r)).toBe(false);
+    expect(slow.cancelled).toBe(true);
+    expect(getGlobalDispatcher().timers.size).toBe(0);
+  });
+
+  it("cancelling its result cancels the input, then ends cancelled", () => {
+    const slow = sleepAsync(10_000);
+    const r = withTimeout(slow, 10_000);
+    r.cancel();
+    expect(slow.cancelled).toBe(true);
+    expect(() => waitFor(r)).toThrow(CancelledError);
+    expect(getGlobalDispatcher().timers.size).toBe(0);
+  });
+
+  it("rejects a non-Future and a bad delay", () => {
+    expect(() => withTimeout(5 as never, 1)).toThrow(/withTimeout: expected a Future, got number 5/);
+    expect(() => withTimeout(new Future(), -3)).toThrow(/withTimeout: ms must be/);
+  });
+});
+
+describe("wait", () => {
+  it("finishes like its input when in time", () => {
+    const job = async(function* () {
+      yield* sleepAsync(1);
+      return "value";
+    });
+    expect(waitFor(wait(job(), 10_000))).toBe("value");
+    const bad = async(function* () {
+      yield* sleepAsync(1);
+      throw new TypeError("bad");
+    });
+    expect(() => waitFor(wait(bad(), 10_000))).toThrow(TypeError);
+  });
+
+  it("fails with AsyncTimeoutError after the input was cancelled and finished", () => {
+    const trace: string[] = [];
+    const job = async(function* () {
+      try {
+        yield* sleepAsync(10_000);
+      } finally {
+        trace.push("input cleaned up");
+      }
+    });
+    const r = wait(job(), 1);
+    expect(() => waitFor(r)).toThrow(AsyncTimeoutError);
+    expect(trace).toEqual(["input cleaned up"]);
+  });
+
+  it("rejects a bad delay before touching the input", () => {
+    const f = sleepAsync(1);
+    expect(() => wait(f, NaN)).toThrow(/wait: ms must be/);
+    waitFor(f);
+  });
+});
