@@ -6,5 +6,6 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 20000,
     setupFiles: ["test/setup.ts"],
+    reporters: ["default", "./test/summary.ts"],
   },
 });
