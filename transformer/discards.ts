@@ -1,0 +1,210 @@
+/**
+ * The asyncCheck rule: every chronots Future whose value is dropped is reported (SPEC "Discarded futures").
+ *
+ * One walk over a source file looks at the places where a value is thrown away: expression statements,
+ * `void x`, the left operand of every comma (and the right one when the comma itself is dropped), the
+ * branches of `?:`/`&&`/`||`/`??` when the whole expression is dropped, and the initializer/incrementor
+ * of a `for`. A dropped expression is reported when the checker says its type is, or includes, chronots'
+ * `Future` (subclasses and unions count). Assignments, `yield` and `yield*` are never "dropped": their
+ * Future went somewhere. The left operand of `&&`/`||`/`??` is a test; it is reported only when it is
+ * always a Future (the test is then constant and the Future is what gets thrown away) and is not a
+ * variable or member, whose Future stays where it is (`this.timer && this.timer.cancel()`).
+ *
+ * Callbacks follow typescript-eslint's `checksVoidReturn` idea: an argument whose contextual type is a
+ * function returning `void` (forEach, callSoon, event handlers) drops whatever Future the argument
+ * returns. An inline function is checked at its returned expressions, anything else at the argument.
+ *
+ * "chronots' Future" is a class named `Future` declared in `runtime/future.ts` or `dist/**\/future.d.ts`
+ * of the package whose package.json says `"name": "chronots"`: a user's own class named Future is not it.
+ *
+ * The TypeScript instance is a parameter because a tsserver plugin must use the compiler it is given.
+ */
+import ts from "typescript";
+
+export type Severity = "error" | "warning" | "off";
+
+/** The diagnostic code of a discarded Future: `error TS90001` in tsc's output. */
+export const DISCARDED_CODE = 90001;
+
+/** Read `"discarded"` from a plugin entry; absent means "error". */
+export function severityOf(entry: { discarded?: unknown } | undefined): Severity {
+  const v = entry?.discarded;
+  if (v === undefined) return "error";
+  if (v === "error" || v === "warning" || v === "off") return v;
+  throw new TypeError(`chronots: plugin option "discarded" must be "error", "warning" or "off", got ${JSON.stringify(v)}`);
+}
+
+export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severity: Severity, tsi: typeof ts = ts): ts.Diagnostic[] {
+  if (severity === "off") return [];
+  const checker = program.getTypeChecker();
+  const K = tsi.SyntaxKind;
+  const category = severity === "error" ? tsi.DiagnosticCategory.Error : tsi.DiagnosticCategory.Warning;
+  const out: ts.Diagnostic[] = [];
+  const futureTypes = new Map<ts.Type, boolean>();
+
+  function isFuture(t: ts.Type): boolean {
+    if (t.flags & tsi.TypeFlags.TypeParameter) {
+      const c = checker.getBaseConstraintOfType(t);
+      return c !== undefined && c !== t && includesFuture(c);
+    }
+    const target = t.flags & tsi.TypeFlags.Object && (t as ts.ObjectType).objectFlags & tsi.ObjectFlags.Reference ? (t as ts.TypeReference).target : t;
+    let known = futureTypes.get(target);
+    if (known === undefined) {
+      futureTypes.set(target, false); // a class hierarchy cannot loop, but a broken program might
+      const sym = target.getSymbol();
+      known =
+        (sym?.name === "Future" && sym.declarations?.some((d) => tsi.isClassDeclaration(d) && isChronotsFutureFile(d.getSourceFile().fileName, tsi))) ||
+        (!!((target as ts.ObjectType).objectFlags & tsi.ObjectFlags.ClassOrInterface) &&
+          checker.getBaseTypes(target as ts.InterfaceType).some(isFuture));
+      futureTypes.set(target, known);
+    }
+    return known;
+  }
+
+  function includesFuture(t: ts.Type): boolean {
+    return t.isUnionOrIntersection() ? t.types.some(includesFuture) : isFuture(t);
+  }
+
+  function alwaysFuture(t: ts.Type): boolean {
+    return t.isUnion() ? t.types.every(isFuture) : includesFuture(t);
+  }
+
+  function report(e: ts.Expression): void {
+    const start = e.getStart(sf);
+    out.push({
+      file: sf,
+      start,
+      length: e.getEnd() - start,
+      category,
+      code: DISCARDED_CODE,
+      source: "chronots",
+      messageText:
+        `Future returned by '${shorten(tokens(e, sf, tsi))}' is discarded; wait for it with 'yield* …', ` +
+        `hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'`,
+    });
+  }
+
+  /** `e`'s value is thrown away. */
+  function drop(e: ts.Expression): void {
+    while (tsi.isParenthesizedExpression(e) || tsi.isNonNullExpression(e) || tsi.isSatisfiesExpression(e)) e = e.expression;
+    if (tsi.isYieldExpression(e)) return;
+    if (tsi.isConditionalExpression(e)) {
+      drop(e.whenTrue);
+      drop(e.whenFalse);
+      return;
+    }
+    if (tsi.isBinaryExpression(e)) {
+      const op = e.operatorToken.kind;
+      if (op === K.CommaToken) return drop(e.right); // the left operand is dropped wherever the comma is
+      if (op >= K.FirstAssignment && op <= K.LastAssignment) return;
+      if (op === K.AmpersandAmpersandToken || op === K.BarBarToken || op === K.QuestionQuestionToken) {
+        const left = skipParens(e.left, tsi);
+        if (!isReference(left, tsi) && !tsi.isYieldExpression(left) && alwaysFuture(checker.getTypeAtLocation(left))) report(left);
+        return drop(e.right);
+      }
+    }
+    if (tsi.isVoidExpression(e)) return; // its operand is dropped wherever the `void` is
+    if (includesFuture(checker.getTypeAtLocation(e))) report(e);
+  }
+
+  /** An argument passed where a function returning void is expected. */
+  function checkCallback(arg: ts.Expression): void {
+    const expected = checker.getContextualType(arg);
+    if (expected === undefined || !returnsOnlyVoid(expected)) return;
+    const fn = skipParens(arg, tsi);
+    if (tsi.isArrowFunction(fn) || tsi.isFunctionExpression(fn)) {
+      if (fn.asteriskToken) return;
+      if (!tsi.isBlock(fn.body)) return drop(fn.body);
+      forEachReturn(fn.body, (r) => r.expression && drop(r.expression));
+      return;
+    }
+    const returned = checker.getTypeAtLocation(fn).getCallSignatures().map((s) => s.getReturnType());
+    if (returned.some(includesFuture)) report(fn);
+  }
+
+  function returnsOnlyVoid(t: ts.Type): boolean {
+    const sigs = (t.isUnion() ? t.types : [t]).flatMap((m) => m.getCallSignatures());
+    return sigs.length > 0 && sigs.every((s) => (s.getReturnType().flags & tsi.TypeFlags.Void) !== 0);
+  }
+
+  function forEachReturn(body: ts.Node, f: (r: ts.ReturnStatement) => void): void {
+    tsi.forEachChild(body, function walk(n): void {
+      if (tsi.isReturnStatement(n)) f(n);
+      if (!tsi.isFunctionLike(n) && !tsi.isClassLike(n)) tsi.forEachChild(n, walk);
+    });
+  }
+
+  tsi.forEachChild(sf, function visit(n): void {
+    if (tsi.isExpressionStatement(n)) drop(n.expression);
+    else if (tsi.isVoidExpression(n)) drop(n.expression);
+    else if (tsi.isBinaryExpression(n) && n.operatorToken.kind === K.CommaToken) drop(n.left);
+    else if (tsi.isForStatement(n)) {
+      if (n.initializer && !tsi.isVariableDeclarationList(n.initializer)) drop(n.initializer);
+      if (n.incrementor) drop(n.incrementor);
+    } else if ((tsi.isCallExpression(n) || tsi.isNewExpression(n)) && n.arguments) {
+      for (const a of n.arguments) if (!tsi.isSpreadElement(a)) checkCallback(a);
+    }
+    tsi.forEachChild(n, visit);
+  });
+  return out;
+}
+
+function skipParens(e: ts.Expression, tsi: typeof ts): ts.Expression {
+  while (tsi.isParenthesizedExpression(e)) e = e.expression;
+  return e;
+}
+
+/** A variable or member tested by `&&`/`||`/`??`: the Future stays where it is. */
+function isReference(e: ts.Expression, tsi: typeof ts): boolean {
+  return tsi.isIdentifier(e) || tsi.isPropertyAccessExpression(e) || tsi.isElementAccessExpression(e) || e.kind === tsi.SyntaxKind.ThisKeyword;
+}
+
+/** `e`'s source on one line: comments dropped, each run of whitespace and comments one space. */
+function tokens(e: ts.Node, sf: ts.SourceFile, tsi: typeof ts): string {
+  const start = e.getStart(sf);
+  const scanner = tsi.createScanner(sf.languageVersion, false, sf.languageVariant, sf.text, undefined, start, e.getEnd() - start);
+  const K = tsi.SyntaxKind;
+  let out = "";
+  let gap = false;
+  for (let k = scanner.scan(); k !== K.EndOfFileToken; k = scanner.scan()) {
+    if (k === K.WhitespaceTrivia || k === K.NewLineTrivia || k === K.SingleLineCommentTrivia || k === K.MultiLineCommentTrivia) gap = true;
+    else {
+      out += (gap && out ? " " : "") + scanner.getTokenText();
+      gap = false;
+    }
+  }
+  return out;
+}
+
+function shorten(text: string): string {
+  return text.length <= 40 ? text : `${text.slice(0, 39)}…`;
+}
+
+/** Package roots by directory: whether the nearest package.json above it is chronots'. */
+const roots = new Map<string, string | null>();
+
+function chronotsRoot(dir: string, tsi: typeof ts): string | null {
+  let root = roots.get(dir);
+  if (root !== undefined) return root;
+  const pkg = `${dir}/package.json`;
+  const parent = dir.slice(0, dir.lastIndexOf("/"));
+  if (tsi.sys.fileExists(pkg)) {
+    let name: unknown;
+    try {
+      name = JSON.parse(tsi.sys.readFile(pkg) ?? "{}").name;
+    } catch {
+      name = undefined; // an unreadable package.json is not chronots'
+    }
+    root = name === "chronots" ? dir : null;
+  } else root = parent && parent !== dir ? chronotsRoot(parent, tsi) : null;
+  roots.set(dir, root);
+  return root;
+}
+
+function isChronotsFutureFile(fileName: string, tsi: typeof ts): boolean {
+  const file = fileName.replace(/\\/g, "/");
+  if (!/\/future\.(ts|d\.[cm]?ts)$/.test(file)) return false;
+  const root = chronotsRoot(file.slice(0, file.lastIndexOf("/")), tsi);
+  if (root === null) return false;
+  return /^(runtime\/future\.ts|dist\/(.+\/)?future\.d\.[cm]?ts)$/.test(file.slice(root.length + 1));
+}
