@@ -1,0 +1,43 @@
+/**
+ * What a workload is: named sides run by the runner, and the ratios between them that have goals.
+ *
+ * A side's `run` does the whole workload once. For a "time" workload the runner times the call; for
+ * the others `run` measures inside (a child process, a fixed-duration load) and returns its figure.
+ */
+export type Metric = "time" | "bytes" | "throughput";
+
+export interface Side {
+  name: string;
+  /** Runs the workload once; returns the figure unless the metric is "time". */
+  run(): Promise<number | void> | number | void;
+}
+
+/** `over / under` of the two sides' figures, with the goal it must meet. */
+export interface Comparison {
+  over: string;
+  under: string;
+  goal?: { op: ">=" | "<="; value: number };
+}
+
+export interface Workload {
+  id: string;
+  title: string;
+  metric: Metric;
+  /** Unit of the figures `run` returns ("ms" for time). */
+  unit: string;
+  sides: Side[];
+  comparisons: Comparison[];
+  /** Fewer rounds than the run's default, for workloads whose one sample takes seconds. */
+  maxRounds?: number;
+  /** Released after the last round (servers, temp dirs). */
+  close?(): Promise<void> | void;
+}
+
+/** Sizes and round counts: the full run, or `--quick` which only proves the suite runs. */
+export interface Scale {
+  quick: boolean;
+  rounds: number;
+  warmup: number;
+  /** Full size × factor (1, or small under --quick). */
+  n(full: number, quick: number): number;
+}

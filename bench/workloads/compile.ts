@@ -1,0 +1,41 @@
+/**
+ * Workload 5: compile time of a generated project with `tspc` and the chronots transformer vs plain
+ * `tsc`, each a child process. The project is generated once into a temp dir and removed at the end;
+ * before timing, one tspc run must have lowered the output, or the comparison would be meaningless.
+ */
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { hasGenerators, NotReady, repoRoot } from "../lib/builds.js";
+import { runNode } from "../lib/child.js";
+import { generateProject } from "../lib/project.js";
+import type { Scale, Workload } from "../lib/workload.js";
+
+export async function compile(scale: Scale): Promise<Workload> {
+  const files = scale.n(200, 20);
+  for (const f of ["dist/cjs/transformer/index.js", "dist/runtime/index.d.ts"])
+    if (!existsSync(path.join(repoRoot, f))) throw new NotReady(`${f} is missing; build the package with: npm run build`);
+  const project = generateProject(files, repoRoot);
+  const tsc = () => runNode([path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", project.tscConfig]);
+  const tspc = () => runNode([path.join(repoRoot, "node_modules/ts-patch/bin/tspc.js"), "-p", project.tspcConfig]);
+  try {
+    await tspc();
+    const out = readFileSync(path.join(project.dir, "out-tspc/m0.js"), "utf8");
+    if (hasGenerators(out)) throw new NotReady("tspc with the transformer left generator functions in the generated project's output");
+  } catch (e) {
+    rmSync(project.dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    id: "5",
+    title: `compile a generated ${files}-file project: tspc with the plugin vs plain tsc (child processes)`,
+    metric: "time",
+    unit: "ms",
+    sides: [
+      { name: "tspc", run: async () => void (await tspc()) },
+      { name: "tsc", run: async () => void (await tsc()) },
+    ],
+    comparisons: [{ over: "tspc", under: "tsc", goal: { op: "<=", value: 1.25 } }],
+    maxRounds: 5,
+    close: () => rmSync(project.dir, { recursive: true, force: true }),
+  };
+}
