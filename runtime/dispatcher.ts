@@ -7,15 +7,15 @@
  *   2. wait for I/O, and queue the callbacks of ready readers, writers and signals;
  *   3. move timers that fell due meanwhile;
  *   4. run exactly the callbacks queued so far; the ones they queue run in the next step.
- * With no fd registered, step 2 makes no kernel call unless it must sleep until a timer, so a
- * queue-only step is pure JavaScript. A callback that throws ends the step with that error; the
+ * With no reader, writer or signal watched, step 2 makes no kernel call unless it must sleep until
+ * a timer, so a queue-only step is pure JavaScript. A callback that throws ends the step with that error; the
  * callbacks still queued stay queued for the next step.
  */
 import { DeadlockError } from "./errors.js";
 import { checkFuture, describe, Future, PENDING, waitingFutures } from "./future.js";
 import { createPoller, defaultPollerKind } from "./poller/index.js";
 import { READ, WRITE, type Poller, type PollerKind } from "./poller/poller.js";
-import { SignalSet } from "./poller/signals.js";
+import { SignalSet, signalNumber } from "./poller/signals.js";
 import { CallbackQueue, setActiveQueue } from "./queue.js";
 import { TimerHandle, TimerHeap } from "./timerheap.js";
 
@@ -58,7 +58,7 @@ export class Dispatcher {
     const q = this.queue;
     let timeout = this.timers.moveDue(performance.now(), q);
     if (q.length > 0) timeout = 0;
-    if (this.fds.size > 0) this.poller!.wait(timeout, this.onReady);
+    if (this.watched > 0) this.poller!.wait(timeout, this.onReady);
     else if (timeout > 0) Atomics.wait(sleeper, 0, 0, timeout);
     else if (timeout < 0) throw new DeadlockError("poll: nothing is queued, no timer is set and no fd is registered; this step would block forever");
     this.timers.moveDue(performance.now(), q);
@@ -138,7 +138,11 @@ export class Dispatcher {
 
   addSignal(sig: number | NodeJS.Signals, cb: () => void): number {
     if (typeof cb !== "function") throw new TypeError(`addSignal: expected a callback function, got ${typeof cb}`);
-    const num = (this.signals ??= this.openSignals()).add(sig);
+    const num = signalNumber(sig);
+    const set = (this.signals ??= this.openSignals());
+    set.add(num);
+    // A signal that came while add() set up its pipe is already read and will not wake the fd.
+    if (set.pending) this.queue.push(this.drainSignals, undefined);
     const id = this.nextSignalId++;
     this.signalCallbacks.set(id, { sig: num, cb });
     return id;
@@ -147,11 +151,14 @@ export class Dispatcher {
   private openSignals(): SignalSet {
     const set = new SignalSet();
     this.register(set.fd);
-    this.addReader(set.fd, () => {
-      for (const s of set.read()) for (const e of this.signalCallbacks.values()) if (e.sig === s) this.queue.push(e.cb, undefined);
-    });
+    this.addReader(set.fd, this.drainSignals);
     return set;
   }
+
+  private readonly drainSignals = (): void => {
+    if (this.signals === null) return;
+    for (const s of this.signals.read()) for (const e of this.signalCallbacks.values()) if (e.sig === s) this.queue.push(e.cb, undefined);
+  };
 
   removeSignal(id: number): void {
     const e = this.signalCallbacks.get(id);

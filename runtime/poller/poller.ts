@@ -4,7 +4,8 @@
  *
  * The dispatcher keeps the per-fd readers and writers; a poller only knows interest masks and
  * reports readiness. Errors and hang-ups are reported as readiness for whatever was watched, so
- * the callback's own read or write sees the error.
+ * the callback's own read or write sees the error. Readiness is level-triggered: an fd that stays
+ * ready is reported again by the next `wait`.
  */
 export const READ = 1;
 export const WRITE = 2;
@@ -15,10 +16,27 @@ export interface Poller {
   readonly kind: PollerKind;
   /** Start watching `fd` with no interest yet; an OSError (EBADF…) for a bad fd. */
   add(fd: number): void;
+  /** Stop watching `fd`. An fd the caller already closed is simply forgotten. */
   remove(fd: number): void;
   /** Set the interest mask of an added fd (READ | WRITE, or 0). */
   watch(fd: number, events: number): void;
   /** Block up to `timeout` ms (-1: no limit, 0: just look) and report each ready fd once. */
   wait(timeout: number, ready: (fd: number, events: number) => void): void;
+  /** Release the kernel object; the poller is unusable afterwards. */
   close(): void;
+}
+
+/** Checked before any kernel call: a wrong fd must be a TypeError, not a call on some other fd. */
+export function checkFd(fd: number, what: string): void {
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new TypeError(`${what}: fd must be a non-negative integer, got ${String(fd)}`);
+}
+
+export function checkMask(events: number, what: string): void {
+  if (events !== 0 && events !== READ && events !== WRITE && events !== (READ | WRITE))
+    throw new TypeError(`${what}: events must be a mask of READ (1) and WRITE (2), got ${String(events)}`);
+}
+
+/** A dispatcher timeout (fractional ms, negative for none) as the kernel's int milliseconds, rounded up so a wait never ends before the timer is due. */
+export function kernelTimeout(ms: number): number {
+  return ms < 0 ? -1 : Math.min(Math.ceil(ms), 0x7fffffff);
 }

@@ -1,0 +1,378 @@
+/**
+ * The pollers through the dispatcher, on real fds (pipes, eventfds, Unix socket pairs), each test
+ * run against every backend; then the poller interface itself and backend selection.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  addReader,
+  addWriter,
+  DeadlockError,
+  Dispatcher,
+  Future,
+  OSError,
+  poll,
+  register,
+  removeReader,
+  removeWriter,
+  sleepAsync,
+  unregister,
+  waitFor,
+} from "../runtime/index.js";
+import { createPoller, defaultPollerKind } from "../runtime/poller/index.js";
+import { READ, WRITE, type PollerKind } from "../runtime/poller/poller.js";
+import { backends, useDispatcher } from "./helpers/backends.js";
+import { close, eventfd, pipe, read, shutdownWrite, socketpair, write } from "./helpers/fds.js";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
+const one = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
+
+describe.each(backends)("dispatcher I/O over %s", (kind) => {
+  const dispatcher = useDispatcher(kind);
+  let open: number[] = [];
+  const track = <T extends number[]>(...fds: T): T => {
+    open.push(...fds);
+    return fds;
+  };
+  afterEach(() => {
+    close(...open);
+    open = [];
+  });
+
+  it("uses the backend it was asked for", () => {
+    expect(dispatcher().pollerKind).toBe(kind);
+  });
+
+  it("runs a reader when its pipe has data, inside waitFor", () => {
+    const [r, w] = track(...pipe());
+    register(r);
+    const got = new Future<string | null>("pipe read");
+    addReader(r, () => got.complete(text(read(r))));
+    expect(write(w, bytes("hello"))).toBe(5);
+    expect(waitFor(got)).toBe("hello");
+    removeReader(r);
+    unregister(r);
+  });
+
+  it("runs a writer when the fd can take data", () => {
+    const [a] = track(...socketpair());
+    register(a);
+    const ready = new Future<number>("writable");
+    addWriter(a, () => ready.complete(write(a, bytes("x"))));
+    expect(waitFor(ready)).toBe(1);
+    removeWriter(a);
+    unregister(a);
+  });
+
+  it("runs both the reader and the writer of one fd", () => {
+    const [a, b] = track(...socketpair());
+    register(a);
+    write(b, bytes("ping"));
+    const seen = new Set<string>();
+    const both = new Future<void>("both sides");
+    const note = (side: string) => () => {
+      seen.add(side);
+      if (seen.size === 2 && both.pending) both.complete();
+    };
+    addReader(a, note("r"));
+    addWriter(a, note("w"));
+    waitFor(both);
+    expect([...seen].sort()).toEqual(["r", "w"]);
+    unregister(a);
+  });
+
+  it("is level-triggered: unread data runs the reader again every step", () => {
+    const [r, w] = track(...pipe());
+    register(r);
+    let calls = 0;
+    addReader(r, () => calls++);
+    write(w, bytes("stays"));
+    for (let i = 0; i < 3; i++) poll();
+    expect(calls).toBe(3);
+    expect(text(read(r))).toBe("stays");
+    unregister(r);
+  });
+
+  it("removeReader stops the reader's callbacks while the data stays", () => {
+    const [r, w] = track(...pipe());
+    register(r);
+    register(w);
+    let reads = 0;
+    let writes = 0;
+    addReader(r, () => reads++);
+    addWriter(w, () => writes++);
+    write(w, bytes("data"));
+    poll();
+    expect(reads).toBe(1);
+    removeReader(r);
+    for (let i = 0; i < 3; i++) poll();
+    expect(reads).toBe(1);
+    expect(writes).toBe(4);
+    unregister(r);
+    unregister(w);
+  });
+
+  it("removeWriter stops the writer's callbacks", () => {
+    const [r, w] = track(...pipe());
+    register(r);
+    register(w);
+    let reads = 0;
+    let writes = 0;
+    addReader(r, () => reads++);
+    addWriter(w, () => writes++);
+    write(w, bytes("data"));
+    poll();
+    expect(writes).toBe(1);
+    removeWriter(w);
+    for (let i = 0; i < 3; i++) poll();
+    expect(writes).toBe(1);
+    expect(reads).toBe(4);
+    unregister(r);
+    unregister(w);
+  });
+
+  it("replacing a reader runs only the new callback", () => {
+    const [r, w] = track(...pipe());
+    register(r);
+    const seen: string[] = [];
+    addReader(r, () => seen.push("old"));
+    addReader(r, () => seen.push("new"));
+    write(w, bytes("x"));
+    poll();
+    expect(seen).toEqual(["new"]);
+    unregister(r);
+  });
+
+  it("unregister forgets the fd and its callbacks", () => {
+    const [r, w] = track(...pipe());
+    const [keep] = track(eventfd());
+    register(r);
+    register(keep);
+    let calls = 0;
+    addReader(r, () => calls++);
+    addWriter(keep, () => {});
+    unregister(r);
+    expect(dispatcher().registeredFds).toBe(1);
+    write(w, bytes("x"));
+    poll();
+    expect(calls).toBe(0);
+    expect(() => addReader(r, () => {})).toThrow(/fd \d+ is not registered/);
+    unregister(keep);
+  });
+
+  it("keeps the other fds working when one in the middle is unregistered", () => {
+    const fds = track(eventfd(), eventfd(), eventfd());
+    for (const fd of fds) register(fd);
+    const fired: number[] = [];
+    for (const fd of fds) addReader(fd, () => fired.push(fd));
+    unregister(fds[1]!);
+    for (const fd of fds) write(fd, one);
+    poll();
+    expect(fired.sort()).toEqual([fds[0], fds[2]].sort());
+    unregister(fds[0]!);
+    unregister(fds[2]!);
+  });
+
+  it("reports every one of 300 ready fds", () => {
+    const fds = track(...Array.from({ length: 300 }, () => eventfd()));
+    const fired = new Set<number>();
+    const all = new Future<void>("300 readers");
+    for (const fd of fds) {
+      register(fd);
+      write(fd, one);
+      addReader(fd, () => {
+        fired.add(fd);
+        removeReader(fd);
+        if (fired.size === fds.length) all.complete();
+      });
+    }
+    waitFor(all);
+    expect(fired.size).toBe(300);
+    for (const fd of fds) unregister(fd);
+  });
+
+  it("wakes the reader when the pipe's writer closes (end of file)", () => {
+    const [r, w] = pipe();
+    track(r);
+    register(r);
+    const eof = new Future<number | undefined>("pipe hang-up");
+    addReader(r, () => eof.complete(read(r)?.length));
+    close(w);
+    expect(waitFor(eof)).toBe(0);
+    unregister(r);
+  });
+
+  it("wakes the reader when the socket peer shuts down or closes", () => {
+    const [a, b] = track(...socketpair());
+    register(a);
+    const eof = new Future<number | undefined>("socket shutdown");
+    addReader(a, () => eof.complete(read(a)?.length));
+    shutdownWrite(b);
+    expect(waitFor(eof)).toBe(0);
+    unregister(a);
+  });
+
+  it("wakes the writer when the pipe's reader closes", () => {
+    const [r, w] = pipe();
+    track(w);
+    register(w);
+    // Fill the pipe so only the hang-up can make it writable.
+    while (write(w, new Uint8Array(65536)) > 0);
+    const woke = new Future<number>("writer woke");
+    addWriter(w, () => woke.complete(write(w, bytes("x"))));
+    close(r);
+    expect(waitFor(woke)).toBe(-1); // EPIPE: Node ignores SIGPIPE
+    unregister(w);
+  });
+
+  it("an fd that hung up with nothing watched does not wake the loop, and wakes its reader once watched", () => {
+    const [r, w] = pipe();
+    track(r);
+    const [idle] = track(eventfd());
+    register(r);
+    register(idle);
+    addReader(idle, () => {});
+    close(w);
+    const nap = sleepAsync(20);
+    let steps = 0;
+    while (nap.pending) {
+      poll();
+      steps++;
+    }
+    expect(steps).toBeLessThan(5);
+    const eof = new Future<number | undefined>("late reader");
+    addReader(r, () => eof.complete(read(r)?.length));
+    expect(waitFor(eof)).toBe(0);
+    unregister(r);
+    unregister(idle);
+  });
+
+  it("forgets an fd closed before unregister without an error", () => {
+    const [r, w] = pipe();
+    register(r);
+    addReader(r, () => {});
+    close(r, w);
+    expect(() => unregister(r)).not.toThrow();
+    expect(dispatcher().registeredFds).toBe(0);
+  });
+
+  it("rejects bad fds before any kernel call", () => {
+    for (const bad of [-1, 1.5, NaN, 2 ** 31]) {
+      expect(() => register(bad), String(bad)).toThrow(TypeError);
+      expect(() => register(bad), String(bad)).toThrow(/fd must be a non-negative integer/);
+    }
+    expect(() => addReader(-3, () => {})).toThrow(TypeError);
+  });
+
+  it("rejects a closed fd with an OSError naming the call and the fd", () => {
+    // The poller exists first, or its own new fd would take the closed number.
+    const [keep] = track(eventfd());
+    register(keep);
+    const [r, w] = pipe();
+    close(r, w);
+    let err: unknown;
+    try {
+      register(r);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OSError);
+    expect((err as OSError).code).toBe("EBADF");
+    expect((err as OSError).syscall).toBe(kind === "epoll" ? "epoll_ctl" : "poll");
+    expect((err as OSError).message).toContain(`fd ${r}`);
+    expect(dispatcher().registeredFds).toBe(1);
+    unregister(keep);
+  });
+
+  it("rejects unregistered fds, double registration and non-function callbacks", () => {
+    const [fd] = track(eventfd());
+    expect(() => addReader(fd, () => {})).toThrow(RangeError);
+    expect(() => addWriter(fd, () => {})).toThrow(/is not registered/);
+    expect(() => removeReader(fd)).toThrow(/is not registered/);
+    expect(() => unregister(fd)).toThrow(/is not registered/);
+    register(fd);
+    expect(() => register(fd)).toThrow(/already registered/);
+    expect(() => addReader(fd, "nope" as unknown as () => void)).toThrow(TypeError);
+    unregister(fd);
+  });
+
+  it("waitFor throws DeadlockError when nothing is registered, or registered but unwatched", () => {
+    expect(() => waitFor(new Future<void>("orphan"))).toThrow(DeadlockError);
+    const [fd] = track(eventfd());
+    register(fd);
+    expect(() => waitFor(new Future<void>("orphan"))).toThrow(DeadlockError);
+    unregister(fd);
+  });
+
+  it("close refuses while fds are registered, then releases the poller", () => {
+    const [fd] = track(eventfd());
+    register(fd);
+    expect(() => dispatcher().close()).toThrow(/still registered/);
+    unregister(fd);
+    dispatcher().close();
+    register(fd); // a closed dispatcher makes a new poller on demand
+    unregister(fd);
+  });
+});
+
+describe.each(backends)("the %s poller itself", (kind: PollerKind) => {
+  it("reports readiness masks and is unusable after close", () => {
+    const p = createPoller(kind);
+    const [r, w] = pipe();
+    p.add(r);
+    p.add(w);
+    p.watch(r, READ);
+    p.watch(w, READ | WRITE);
+    write(w, bytes("x"));
+    const seen = new Map<number, number>();
+    p.wait(0, (fd, ev) => seen.set(fd, ev));
+    expect(seen).toEqual(new Map([[r, READ], [w, WRITE]]));
+    expect(() => p.watch(r, 4)).toThrow(TypeError);
+    expect(() => p.watch(99999, READ)).toThrow(/never added/);
+    expect(() => p.add(r)).toThrow(/already added/);
+    p.remove(r);
+    p.remove(w);
+    p.close();
+    p.close();
+    expect(() => p.add(r)).toThrow(/closed/);
+    expect(() => p.wait(0, () => {})).toThrow(/closed/);
+    close(r, w);
+  });
+
+  it("reports nothing when nothing is ready", () => {
+    const p = createPoller(kind);
+    const fd = eventfd();
+    p.add(fd);
+    p.watch(fd, READ);
+    let calls = 0;
+    p.wait(1, () => calls++);
+    expect(calls).toBe(0);
+    p.remove(fd);
+    p.close();
+    close(fd);
+  });
+});
+
+describe("choosing a poller", () => {
+  const saved = process.env.CHRONOTS_POLLER;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.CHRONOTS_POLLER;
+    else process.env.CHRONOTS_POLLER = saved;
+  });
+
+  it("takes CHRONOTS_POLLER, else epoll on Linux", () => {
+    delete process.env.CHRONOTS_POLLER;
+    expect(defaultPollerKind()).toBe(process.platform === "linux" ? "epoll" : "poll");
+    process.env.CHRONOTS_POLLER = "poll";
+    expect(defaultPollerKind()).toBe("poll");
+    expect(new Dispatcher().pollerKind).toBe("poll");
+  });
+
+  it("rejects an unknown CHRONOTS_POLLER or poller name", () => {
+    process.env.CHRONOTS_POLLER = "kqueue";
+    expect(() => defaultPollerKind()).toThrow(/CHRONOTS_POLLER must be 'epoll' or 'poll', got 'kqueue'/);
+    expect(() => new Dispatcher()).toThrow(TypeError);
+    expect(() => createPoller("select" as PollerKind)).toThrow(/unknown poller 'select'/);
+    expect(() => new Dispatcher({ poller: "select" as PollerKind })).toThrow(TypeError);
+  });
+});
