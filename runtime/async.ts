@@ -84,3 +84,119 @@ export function settle(r: Future<any>, e: unknown): void {
 export function notAFuture(v: unknown): TypeError {
   return new TypeError(`yield of a non-Future value (${typeName(v)}) in an async function; only Futures can be yielded`);
 }
+
+/**
+ * `yield* it` on an iterable that is not a Future, for lowered code: drives `it` as the driver
+ * drives a delegating generator. `send(sent)` resumes it until it yields a pending future, which is
+ * returned for the caller to wait on; a finished future goes straight back in, a non-future is
+ * thrown into it as `notAFuture`. When it returns, `send` returns a completed future holding the
+ * return value.
+ */
+class Delegation {
+  private readonly it: Iterator<unknown, unknown, unknown>;
+  constructor(iterable: unknown) {
+    const make = iterable == null ? undefined : (iterable as Iterable<unknown>)[Symbol.iterator];
+    if (typeof make !== "function") throw new TypeError(`yield* of a non-iterable value (${typeName(iterable)}) in an async function`);
+    this.it = iterableResult(make.call(iterable), "yield*") as Iterator<unknown, unknown, unknown>;
+  }
+  send(sent: unknown): Future<any> {
+    let bad: TypeError | null = null;
+    for (;;) {
+      const n = bad === null ? this.it.next(sent) : throwInto(this.it, bad);
+      iterableResult(n, "yield*");
+      if (n.done) {
+        const done = new Future<unknown>();
+        done._finish(COMPLETED, n.value);
+        return done;
+      }
+      const f = n.value;
+      if (!(f instanceof Future)) {
+        bad = notAFuture(f);
+        continue;
+      }
+      bad = null;
+      if (f._state === PENDING) return f;
+      sent = f;
+    }
+  }
+}
+
+function throwInto(it: Iterator<unknown, unknown, unknown>, e: unknown): IteratorResult<unknown, unknown> {
+  if (typeof it.throw === "function") return it.throw(e);
+  closeIterator(it);
+  throw new TypeError("yield*: the delegated iterator does not provide a 'throw' method");
+}
+
+function iterableResult<T>(v: T, what: string): T {
+  if (v === null || (typeof v !== "object" && typeof v !== "function")) throw new TypeError(`${what}: iterator result ${typeName(v)} is not an object`);
+  return v;
+}
+
+/** GetIterator for a lowered `for…of`. */
+function iterate(v: unknown): Iterator<unknown> {
+  const make = v == null ? undefined : (v as Iterable<unknown>)[Symbol.iterator];
+  if (typeof make !== "function") throw new TypeError(`${typeName(v)} is not iterable`);
+  return iterableResult(make.call(v), "for...of") as Iterator<unknown>;
+}
+
+/** One step of a lowered `for…of`: the iterator result, checked to be an object. */
+function step(it: Iterator<unknown>): IteratorResult<unknown> {
+  return iterableResult(it.next(), "for...of");
+}
+
+/** IteratorClose after `break`/`return`: errors of `return()` propagate. */
+function closeIterator(it: Iterator<unknown, unknown, unknown>): void {
+  const ret = it.return;
+  if (ret == null) return;
+  iterableResult(ret.call(it), "iterator return()");
+}
+
+/** IteratorClose after a throw: `return()` runs, its own errors are dropped, `e` is rethrown. */
+function closeThrow(it: Iterator<unknown>, e: unknown): never {
+  try {
+    const ret = it.return;
+    if (ret != null) ret.call(it);
+  } catch {}
+  throw e;
+}
+
+/** The keys a lowered `for…in` visits: enumerated up front, skipped once deleted. */
+class ForIn {
+  private readonly keys: string[] = [];
+  private i = 0;
+  constructor(private readonly o: any) {
+    for (const k in o) this.keys.push(k);
+  }
+  next(): string | undefined {
+    while (this.i < this.keys.length) {
+      const k = this.keys[this.i++]!;
+      if (Object(this.o) !== this.o || k in this.o) return k;
+    }
+    return undefined;
+  }
+}
+
+/** ToPropertyKey, for a computed key evaluated before a suspension. */
+function toKey(k: unknown): PropertyKey {
+  return Reflect.ownKeys({ [k as PropertyKey]: 0 })[0]!;
+}
+
+/**
+ * @internal What code lowered by chronots/transformer uses; not a public API. The state numbers
+ * are inlined by the lowering (PENDING 0, COMPLETED 1) and checked against these by its tests.
+ */
+export const __chronots = {
+  Future,
+  coroutine,
+  settle,
+  notAFuture,
+  PENDING,
+  COMPLETED,
+  delegate: (iterable: unknown) => new Delegation(iterable),
+  iterate,
+  step,
+  closeIterator,
+  closeThrow,
+  forIn: (o: unknown) => new ForIn(o),
+  toKey,
+};

@@ -1,5 +1,5 @@
 /** chronots: Future, async, the dispatcher, timers, combinators and errors. */
-export { async, type AsyncFunction } from "./async.js";
+export { async, type AsyncFunction, __chronots } from "./async.js";
 export { Future, newFuture, setDebug, type FutureState } from "./future.js";
 export {
   Dispatcher,
