@@ -1,0 +1,199 @@
+/**
+ * Datagram transports (UDP over IPv4/IPv6, and Unix datagram sockets): `newDatagramTransport`.
+ *
+ * The socket is watched for reading from creation to `closeWait`; each time it turns readable a
+ * batch of datagrams is received (at most 64, so one busy socket cannot starve the others) and
+ * `onMessage(data, remoteAddress, transport)` runs for each. It may return a Future; its failure,
+ * like a throw, goes to `onError` (stderr by default) and never stops the transport. `sendTo`
+ * sends at once when nothing is queued; on EAGAIN the datagram waits in a FIFO until the socket
+ * is writable. A queued datagram can be cancelled; a datagram is never sent in part.
+ */
+import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
+import { Future } from "../future.js";
+import { close, EAGAIN, EINTR, errno } from "../libc.js";
+import { type Address, parseAddress } from "./address.js";
+import { osError, TransportAddressError, TransportClosedError, TransportLimitError } from "./errors.js";
+import { done, failed, reportToStderr } from "./outcome.js";
+import { bindTo, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SO_REUSEADDR, SOCK_DGRAM, sendDatagram, setIntOption, SOL_SOCKET, unlinkPath } from "./sys.js";
+
+/** Largest datagram received or sent (the UDP length field is 16 bits). */
+const MAX_DATAGRAM = 65535;
+const BATCH = 64;
+const scratch = new Uint8Array(MAX_DATAGRAM);
+
+export type MessageHandler = (data: Uint8Array, remoteAddress: string, transport: DatagramTransport) => void | Future<void>;
+
+export interface DatagramOptions {
+  /** Errors with no caller to take them: a failing `onMessage`, a failed receive. Default: printed to stderr. */
+  onError?: (error: unknown) => void;
+}
+
+interface Outgoing {
+  readonly bytes: Uint8Array;
+  readonly to: Uint8Array;
+  readonly text: string;
+  readonly fut: Future<void>;
+}
+
+export class DatagramTransport {
+  readonly localAddress: string;
+  private fd: number;
+  private readonly d: Dispatcher;
+  private readonly address: Address;
+  private readonly queue: Outgoing[] = [];
+  private writerOn = false;
+  /** The last destination, parsed: replies usually go to the same few peers. */
+  private lastTo: { text: string; to: Uint8Array } | null = null;
+
+  /** @internal use `newDatagramTransport` */
+  constructor(
+    local: string,
+    private readonly onMessage: MessageHandler,
+    private readonly options: DatagramOptions,
+  ) {
+    if (typeof onMessage !== "function") throw new TypeError(`newDatagramTransport: onMessage must be a function, got ${typeof onMessage}`);
+    const a = parseAddress(local, "newDatagramTransport");
+    this.address = a;
+    this.d = getGlobalDispatcher();
+    const fd = openSocket(a, SOCK_DGRAM);
+    try {
+      if (a.family !== "unix") setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, `SO_REUSEADDR on ${a.text}`);
+      bindTo(fd, a, encodeSockaddr(a));
+      this.localAddress = a.family === "unix" ? a.text : localName(fd);
+      this.d.register(fd);
+      this.d.addReader(fd, this.onReadable);
+    } catch (e) {
+      close(fd);
+      throw e;
+    }
+    this.fd = fd;
+  }
+
+  get closed(): boolean {
+    return this.fd < 0;
+  }
+
+  /** Send one datagram; completes once the kernel has taken it. */
+  sendTo(address: string, data: Uint8Array | string): Future<void> {
+    let bytes: Uint8Array;
+    if (typeof data === "string") bytes = Buffer.from(data, "utf8");
+    else if (data instanceof Uint8Array) bytes = data;
+    else return failed(new TypeError(`sendTo: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "sendTo");
+    if (this.fd < 0) return failed(new TransportClosedError(`sendTo ${address} from ${this.localAddress}: the transport is closed`), "sendTo");
+    if (bytes.length > MAX_DATAGRAM) return failed(new TransportLimitError(`sendTo ${address}: a datagram holds at most ${MAX_DATAGRAM} bytes, got ${bytes.length}`), "sendTo");
+    let to: Uint8Array;
+    try {
+      to = this.destination(address);
+    } catch (e) {
+      return failed(e, "sendTo");
+    }
+    if (this.queue.length === 0) {
+      const r = this.trySend(bytes, to, address);
+      if (r === true) return done(undefined, "sendTo");
+      if (r !== false) return failed(r, "sendTo");
+    }
+    const fut = new Future<void>("DatagramTransport.sendTo");
+    const out: Outgoing = { bytes, to, text: address, fut };
+    fut.cancelCallback = () => {
+      const i = this.queue.indexOf(out);
+      if (i >= 0) this.queue.splice(i, 1);
+      if (this.queue.length === 0) this.stopWriting();
+    };
+    this.queue.push(out);
+    if (!this.writerOn) {
+      this.d.addWriter(this.fd, this.onWritable);
+      this.writerOn = true;
+    }
+    return fut;
+  }
+
+  /** Close now and release the fd; queued datagrams fail with TransportClosedError. */
+  closeWait(): Future<void> {
+    if (this.fd >= 0) {
+      const fd = this.fd;
+      this.fd = -1;
+      this.writerOn = false;
+      this.d.unregister(fd);
+      close(fd);
+      if (this.address.family === "unix" && !this.address.path.startsWith("@")) unlinkPath(this.address.path);
+      const err = new TransportClosedError(`sendTo from ${this.localAddress}: the transport was closed`);
+      for (const out of this.queue.splice(0)) out.fut.fail(err);
+    }
+    return done(undefined, "closeWait");
+  }
+
+  toString(): string {
+    return `DatagramTransport(${this.localAddress}${this.closed ? ", closed" : ""})`;
+  }
+
+  private destination(address: string): Uint8Array {
+    if (this.lastTo !== null && this.lastTo.text === address) return this.lastTo.to;
+    const a = parseAddress(address, "sendTo");
+    const mine = this.address.family;
+    if (a.family !== mine) throw new TransportAddressError(`sendTo: ${a.text} is an ${a.family} address but ${this} is ${mine}`);
+    const to = encodeSockaddr(a);
+    this.lastTo = { text: address, to };
+    return to;
+  }
+
+  /** true when sent, false on EAGAIN, else the error. */
+  private trySend(bytes: Uint8Array, to: Uint8Array, text: string): boolean | Error {
+    for (;;) {
+      if (sendDatagram(this.fd, bytes, 0, bytes.length, to) >= 0) return true;
+      const e = errno();
+      if (e === EAGAIN) return false;
+      if (e !== EINTR) return osError("sendto", e, text);
+    }
+  }
+
+  private stopWriting(): void {
+    if (this.writerOn) {
+      this.d.removeWriter(this.fd);
+      this.writerOn = false;
+    }
+  }
+
+  private readonly onWritable = (): void => {
+    while (this.queue.length > 0) {
+      const out = this.queue[0]!;
+      const r = this.trySend(out.bytes, out.to, out.text);
+      if (r === false) return;
+      this.queue.shift();
+      if (r === true) out.fut.complete();
+      else out.fut.fail(r);
+    }
+    this.stopWriting();
+  };
+
+  private readonly onReadable = (): void => {
+    for (let i = 0; i < BATCH && this.fd >= 0; i++) {
+      const n = recvDatagram(this.fd, scratch, MAX_DATAGRAM);
+      if (n < 0) {
+        const e = errno();
+        if (e === EAGAIN) return;
+        if (e === EINTR) continue;
+        // An ICMP error from an earlier send (ECONNREFUSED…) surfaces here; the socket itself is fine.
+        this.report(osError("recvfrom", e, `on ${this.localAddress}`));
+        return;
+      }
+      const data = scratch.slice(0, n);
+      const from = lastAddress();
+      try {
+        const r = this.onMessage(data, from, this);
+        if (r instanceof Future) r.addCallback(() => r.failed && this.report(r.error));
+      } catch (e) {
+        this.report(e);
+      }
+    }
+  };
+
+  private report(error: unknown): void {
+    if (this.options.onError) this.options.onError(error);
+    else reportToStderr(error, `datagram transport ${this.localAddress}`);
+  }
+}
+
+/** A datagram socket bound to `local` (port 0 picks a free port); `onMessage` runs per datagram received. */
+export function newDatagramTransport(local: string, onMessage: MessageHandler, options: DatagramOptions = {}): DatagramTransport {
+  return new DatagramTransport(local, onMessage, options);
+}

@@ -1,0 +1,646 @@
+/**
+ * Stream transports (TCP over IPv4/IPv6, Unix sockets): `connect`, `createStreamServer`, and the
+ * `StreamTransport` they hand out.
+ *
+ * Reading. Bytes are taken from the kernel only while a read is pending, so a peer that sends
+ * faster than we read fills the kernel's buffers and is slowed by TCP itself. A read first tries
+ * `recv` at once; on EAGAIN it watches the fd (level-triggered) and retries when the dispatcher
+ * says it is readable. The watch stays on between reads of a busy stream (saving two `epoll_ctl`
+ * per message) and is dropped the first time the fd turns readable with no read pending. Received
+ * bytes go straight into the read's result, or, for `readExactly`/`readLine`, into the transport's
+ * own buffer, so a cancelled read loses nothing: the next read gets those bytes. One read at a
+ * time: a second one while another is pending fails with TransportBusyError.
+ *
+ * Writing. `write` sends at once when nothing is queued; what the kernel does not take is queued
+ * (writes go out whole and in call order) and sent as the fd turns writable. The future completes
+ * once all of its bytes are in the kernel, so a writer that awaits its writes holds at most one
+ * buffer while a slow reader drains. Cancelling a queued write that has not started removes it;
+ * one already partly sent is finished anyway (the future is cancelled, the stream stays intact).
+ *
+ * Errors. Every method returns a Future; bad arguments fail it with TypeError/RangeError, transport
+ * conditions with a TransportError subclass (see errors.ts). `closeWait` closes at once: pending
+ * reads, queued writes and `shutdownWait` fail with TransportClosedError.
+ *
+ * Servers. Each accepted client runs `handler(t)`; when the handler's future ends the server
+ * closes `t`. A handler that fails (or throws) is reported to `onError` (stderr by default) and
+ * never stops the server. `server.closeWait()` stops accepting, closes the listening socket,
+ * cancels the handlers still running, closes their transports, and completes once every handler
+ * has ended, so no client fd outlives it.
+ */
+import { async } from "../async.js";
+import { allFutures } from "../combinators.js";
+import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
+import { Future } from "../future.js";
+import { close, EAGAIN, EINTR, EINPROGRESS, errno } from "../libc.js";
+import type { TimerHandle } from "../timerheap.js";
+import { type Address, parseAddress } from "./address.js";
+import {
+  osError,
+  TransportBusyError,
+  TransportClosedError,
+  TransportIncompleteError,
+  TransportError,
+  TransportLimitError,
+} from "./errors.js";
+import { done, failed, reportToStderr } from "./outcome.js";
+import {
+  acceptOne,
+  bindTo,
+  encodeSockaddr,
+  IPPROTO_TCP,
+  lastAddress,
+  listenOn,
+  localName,
+  openSocket,
+  recvInto,
+  sendFrom,
+  setIntOption,
+  shutdownWrite,
+  SO_REUSEADDR,
+  SOCK_STREAM,
+  socketError,
+  SOL_SOCKET,
+  startConnect,
+  TCP_NODELAY,
+  unlinkPath,
+} from "./sys.js";
+
+/** What `read()` asks for when given no size, and the most one `recv` takes. */
+const READ_SIZE = 64 * 1024;
+/** `readLine`'s default bound on a line, so a peer that never sends `\n` cannot grow memory forever. */
+const LINE_LIMIT = 1024 * 1024;
+/** Largest count `read`/`readExactly` accept. */
+const MAX_COUNT = 0x40000000;
+const EMPTY = new Uint8Array(0);
+/** recv lands here and is copied out at once, so an idle transport holds no read buffer. */
+const scratch = new Uint8Array(READ_SIZE);
+const utf8 = new TextDecoder();
+const EMFILE = 24;
+const ENFILE = 23;
+const ENOBUFS = 105;
+const ENOMEM = 12;
+const ECONNABORTED = 103;
+/** After running out of fds, accepting resumes this many ms later. */
+const ACCEPT_PAUSE = 100;
+
+interface WriteRequest {
+  readonly bytes: Uint8Array;
+  off: number;
+  readonly fut: Future<number>;
+}
+
+function checkCount(n: unknown, what: string, min: number): asserts n is number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > MAX_COUNT)
+    throw new RangeError(`${what}: byte count must be an integer from ${min} to ${MAX_COUNT}, got ${String(n)}`);
+}
+
+export class StreamTransport {
+  /** -1 once closed. */
+  private fd: number;
+  private readonly d: Dispatcher;
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  /** Bytes received but not yet consumed by `readExactly`/`readLine`: `rbuf[rstart .. rend)`. */
+  private rbuf: Uint8Array = EMPTY;
+  private rstart = 0;
+  private rend = 0;
+  /** Where `readLine` resumes its search for `\n`, relative to `rstart`. */
+  private scanned = 0;
+  private eof = false;
+  /** The kernel had no more bytes at the last recv: while watched, wait for readiness instead of trying. */
+  private drained = false;
+  private readerOn = false;
+  private writerOn = false;
+  /** The pending leaf read and its size; `reading` marks a readExactly/readLine in progress. */
+  private waiter: Future<Uint8Array> | null = null;
+  private want = 0;
+  private reading = false;
+  private readonly writes: WriteRequest[] = [];
+  private flushWaiters: Future<void>[] = [];
+
+  /** @internal transports come from `connect` and from servers; `fd` is already registered with `d`. */
+  constructor(fd: number, d: Dispatcher, localAddress: string, remoteAddress: string) {
+    this.fd = fd;
+    this.d = d;
+    this.localAddress = localAddress;
+    this.remoteAddress = remoteAddress;
+  }
+
+  get closed(): boolean {
+    return this.fd < 0;
+  }
+
+  /** The peer has ended the stream and every byte before the end has been read. */
+  get atEof(): boolean {
+    return this.eof && this.rend === this.rstart;
+  }
+
+  /** 1..n bytes (n defaults to 64 KiB), or an empty array at end of stream. */
+  read(n: number = READ_SIZE): Future<Uint8Array> {
+    try {
+      checkCount(n, "read", 1);
+    } catch (e) {
+      return failed(e, "read");
+    }
+    const refused = this.readRefusal("read");
+    if (refused !== null) return failed(refused, "read");
+    if (this.rend > this.rstart) return done(this.take(Math.min(n, this.rend - this.rstart)), "read");
+    return this.more(n);
+  }
+
+  /** Exactly `n` bytes; TransportIncompleteError if the stream ends first (the bytes stay readable). */
+  readExactly = async(function* (this: StreamTransport, n: number) {
+    checkCount(n, "readExactly", 0);
+    const refused = this.readRefusal("readExactly");
+    if (refused !== null) throw refused;
+    this.reading = true;
+    try {
+      while (this.rend - this.rstart < n) {
+        const chunk = yield* this.more(Math.min(READ_SIZE, n - (this.rend - this.rstart)));
+        if (chunk.length === 0)
+          throw new TransportIncompleteError(`readExactly(${n}) from ${this.remoteAddress}: the stream ended after ${this.rend - this.rstart} bytes`);
+        this.append(chunk);
+      }
+      return this.take(n);
+    } finally {
+      this.reading = false;
+    }
+  });
+
+  /**
+   * The next line, without its `\n` or `\r\n`, decoded as UTF-8; at end of stream the unterminated
+   * rest, then `""`. A line longer than `limit` bytes fails with TransportLimitError and stays buffered.
+   */
+  readLine = async(function* (this: StreamTransport, limit: number = LINE_LIMIT) {
+    checkCount(limit, "readLine", 1);
+    const refused = this.readRefusal("readLine");
+    if (refused !== null) throw refused;
+    this.reading = true;
+    try {
+      for (;;) {
+        const nl = this.rbuf.subarray(this.rstart + this.scanned, this.rend).indexOf(10);
+        if (nl >= 0) {
+          const line = this.take(this.scanned + nl + 1);
+          const end = line.length > 1 && line[line.length - 2] === 13 ? line.length - 2 : line.length - 1;
+          return utf8.decode(line.subarray(0, end));
+        }
+        this.scanned = this.rend - this.rstart;
+        if (this.scanned > limit)
+          throw new TransportLimitError(`readLine from ${this.remoteAddress}: no end of line within ${limit} bytes`);
+        const chunk = yield* this.more(READ_SIZE);
+        if (chunk.length === 0) return utf8.decode(this.take(this.rend - this.rstart));
+        this.append(chunk);
+      }
+    } finally {
+      this.reading = false;
+    }
+  });
+
+  /** Completes with `data`'s length once all of it is in the kernel; strings are sent as UTF-8. */
+  write(data: Uint8Array | string): Future<number> {
+    let bytes: Uint8Array;
+    if (typeof data === "string") bytes = Buffer.from(data, "utf8");
+    else if (data instanceof Uint8Array) bytes = data;
+    else return failed(new TypeError(`write: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "write");
+    if (this.fd < 0) return failed(this.closedError("write"), "write");
+    const len = bytes.length;
+    if (len === 0) return done(0, "write");
+    let off = 0;
+    if (this.writes.length === 0) {
+      try {
+        off = this.trySend(bytes, 0);
+      } catch (e) {
+        return failed(e, "write");
+      }
+      if (off === len) return done(len, "write");
+    }
+    const fut = new Future<number>("StreamTransport.write");
+    const req: WriteRequest = { bytes, off, fut };
+    fut.cancelCallback = () => this.unqueue(req);
+    this.writes.push(req);
+    if (!this.writerOn) {
+      this.d.addWriter(this.fd, this.onWritable);
+      this.writerOn = true;
+    }
+    return fut;
+  }
+
+  /** Send what is queued, then half-close: the peer reads end of stream, and we can still read. */
+  shutdownWait = async(function* (this: StreamTransport) {
+    if (this.writes.length > 0) yield* this.flush();
+    if (this.fd < 0) throw this.closedError("shutdownWait");
+    if (shutdownWrite(this.fd) < 0) throw osError("shutdown", errno(), `of ${this.remoteAddress}`);
+  });
+
+  /** Close now and release the fd; whatever is pending fails with TransportClosedError. */
+  closeWait(): Future<void> {
+    if (this.fd >= 0) this.close();
+    return done(undefined, "closeWait");
+  }
+
+  toString(): string {
+    return `StreamTransport(${this.localAddress} -> ${this.remoteAddress}${this.closed ? ", closed" : ""})`;
+  }
+
+  private close(): void {
+    const fd = this.fd;
+    this.fd = -1;
+    this.readerOn = this.writerOn = false;
+    this.d.unregister(fd);
+    close(fd);
+    const err = this.closedError("a pending operation");
+    const w = this.waiter;
+    this.waiter = null;
+    w?.fail(err);
+    for (const req of this.writes.splice(0)) if (req.fut.pending) req.fut.fail(err);
+    for (const f of this.flushWaiters.splice(0)) f.fail(err);
+  }
+
+  private closedError(what: string): TransportClosedError {
+    return new TransportClosedError(`${what} on ${this}: the transport is closed`);
+  }
+
+  /** Why a read cannot start now (the transport is closed, or another read is pending), or null. */
+  private readRefusal(what: string): TransportError | null {
+    if (this.fd < 0) return this.closedError(what);
+    if (this.waiter !== null || this.reading) return new TransportBusyError(`${what} on ${this}: another read is pending`);
+    return null;
+  }
+
+  /** The next bytes from the kernel (at most `max`), an empty array at end of stream. */
+  private more(max: number): Future<Uint8Array> {
+    if (this.fd < 0) return failed(this.closedError("read"), "read");
+    if (this.eof) return done(EMPTY, "read");
+    if (!(this.readerOn && this.drained)) {
+      let chunk: Uint8Array | null;
+      try {
+        chunk = this.tryRecv(max);
+      } catch (e) {
+        return failed(e, "read");
+      }
+      if (chunk !== null) return done(chunk, "read");
+    }
+    const w = new Future<Uint8Array>("StreamTransport.read");
+    w.cancelCallback = () => {
+      if (this.waiter === w) this.waiter = null;
+    };
+    this.waiter = w;
+    this.want = max;
+    if (!this.readerOn) {
+      this.d.addReader(this.fd, this.onReadable);
+      this.readerOn = true;
+    }
+    return w;
+  }
+
+  /** One recv: a copy of the bytes, EMPTY at end of stream, null on EAGAIN; throws other errors. */
+  private tryRecv(max: number): Uint8Array | null {
+    for (;;) {
+      const n = recvInto(this.fd, scratch, 0, Math.min(max, READ_SIZE));
+      if (n > 0) {
+        this.drained = n < max;
+        return scratch.slice(0, n);
+      }
+      if (n === 0) {
+        this.eof = true;
+        return EMPTY;
+      }
+      const e = errno();
+      if (e === EAGAIN) {
+        this.drained = true;
+        return null;
+      }
+      if (e !== EINTR) throw osError("recv", e, `from ${this.remoteAddress}`);
+    }
+  }
+
+  private readonly onReadable = (): void => {
+    const w = this.waiter;
+    if (w === null) {
+      // Nobody is reading: stop watching, so unread bytes wait in the kernel and slow the sender.
+      if (this.readerOn) {
+        this.d.removeReader(this.fd);
+        this.readerOn = false;
+      }
+      return;
+    }
+    let chunk: Uint8Array | null;
+    try {
+      chunk = this.tryRecv(this.want);
+    } catch (e) {
+      this.waiter = null;
+      w.fail(e);
+      return;
+    }
+    if (chunk === null) return;
+    this.waiter = null;
+    w.complete(chunk);
+  };
+
+  private append(chunk: Uint8Array): void {
+    const len = chunk.length;
+    if (this.rend + len > this.rbuf.length) {
+      const used = this.rend - this.rstart;
+      const buf = used + len > this.rbuf.length ? new Uint8Array(Math.max(2 * this.rbuf.length, used + len, 4096)) : this.rbuf;
+      buf.set(this.rbuf.subarray(this.rstart, this.rend), 0);
+      this.rbuf = buf;
+      this.rstart = 0;
+      this.rend = used;
+    }
+    this.rbuf.set(chunk, this.rend);
+    this.rend += len;
+  }
+
+  /** Remove and return the first `n` buffered bytes (a copy). */
+  private take(n: number): Uint8Array {
+    const out = this.rbuf.slice(this.rstart, this.rstart + n);
+    this.rstart += n;
+    this.scanned = 0;
+    if (this.rstart === this.rend) {
+      this.rstart = this.rend = 0;
+      // Keep a small buffer for the next line; give a large one back.
+      if (this.rbuf.length > READ_SIZE) this.rbuf = EMPTY;
+    }
+    return out;
+  }
+
+  /** Send from `off`: the new offset (unchanged on EAGAIN); throws other errors. */
+  private trySend(bytes: Uint8Array, off: number): number {
+    for (;;) {
+      const n = sendFrom(this.fd, bytes, off, bytes.length - off);
+      if (n >= 0) return off + n;
+      const e = errno();
+      if (e === EAGAIN) return off;
+      if (e !== EINTR) throw osError("send", e, `to ${this.remoteAddress}`);
+    }
+  }
+
+  private readonly onWritable = (): void => {
+    const q = this.writes;
+    while (q.length > 0) {
+      const req = q[0]!;
+      try {
+        req.off = this.trySend(req.bytes, req.off);
+      } catch (e) {
+        this.failWrites(e);
+        return;
+      }
+      if (req.off < req.bytes.length) return;
+      q.shift();
+      if (req.fut.pending) req.fut.complete(req.bytes.length);
+    }
+    this.stopWriting();
+    for (const f of this.flushWaiters.splice(0)) f.complete();
+  };
+
+  private stopWriting(): void {
+    if (this.writerOn) {
+      this.d.removeWriter(this.fd);
+      this.writerOn = false;
+    }
+  }
+
+  /** A failed send breaks the stream for every queued write. */
+  private failWrites(e: unknown): void {
+    for (const req of this.writes.splice(0)) if (req.fut.pending) req.fut.fail(e);
+    for (const f of this.flushWaiters.splice(0)) f.fail(e);
+    this.stopWriting();
+  }
+
+  /** A cancelled write leaves the queue only if none of it was sent; otherwise it is finished. */
+  private unqueue(req: WriteRequest): void {
+    const i = this.writes.indexOf(req);
+    const started = i === 0 && req.off > 0;
+    if (i < 0 || started) return;
+    this.writes.splice(i, 1);
+    if (this.writes.length === 0) {
+      this.stopWriting();
+      for (const f of this.flushWaiters.splice(0)) f.complete();
+    }
+  }
+
+  /** Completes once every queued write is in the kernel. */
+  private flush(): Future<void> {
+    const f = new Future<void>("StreamTransport.flush");
+    f.cancelCallback = () => {
+      this.flushWaiters = this.flushWaiters.filter((g) => g !== f);
+    };
+    this.flushWaiters.push(f);
+    return f;
+  }
+}
+
+/** A connected stream to `address`; fails with TransportRefusedError when nobody listens there. */
+export function connect(address: string): Future<StreamTransport> {
+  let a: Address;
+  try {
+    a = parseAddress(address, "connect");
+  } catch (e) {
+    return failed(e, "connect");
+  }
+  const d = getGlobalDispatcher();
+  let fd: number;
+  try {
+    fd = openSocket(a, SOCK_STREAM);
+  } catch (e) {
+    return failed(e, "connect");
+  }
+  const settle = (f: Future<StreamTransport> | null): Future<StreamTransport> => {
+    const err = socketError(fd);
+    if (err !== 0) {
+      d.unregister(fd);
+      close(fd);
+      const e = osError("connect", err, `to ${a.text}`);
+      if (f === null) return failed(e, "connect");
+      f.fail(e);
+      return f;
+    }
+    let t: StreamTransport;
+    try {
+      if (a.family !== "unix") setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1, `TCP_NODELAY on ${a.text}`);
+      t = new StreamTransport(fd, d, localName(fd), a.text);
+    } catch (e) {
+      d.unregister(fd);
+      close(fd);
+      if (f === null) return failed(e, "connect");
+      f.fail(e);
+      return f;
+    }
+    if (f === null) return done(t, "connect");
+    f.complete(t);
+    return f;
+  };
+  try {
+    d.register(fd);
+  } catch (e) {
+    close(fd);
+    return failed(e, "connect");
+  }
+  if (startConnect(fd, encodeSockaddr(a)) === 0) return settle(null);
+  const e = errno();
+  if (e !== EINPROGRESS && e !== EINTR) {
+    d.unregister(fd);
+    close(fd);
+    return failed(osError("connect", e, `to ${a.text}`), "connect");
+  }
+  const f = new Future<StreamTransport>("connect");
+  d.addWriter(fd, () => {
+    if (f.pending) settle(f);
+  });
+  f.cancelCallback = () => {
+    d.unregister(fd);
+    close(fd);
+  };
+  return f;
+}
+
+export interface StreamServerOptions {
+  /** listen(2) backlog; default 1024. */
+  backlog?: number;
+  /** Errors with no caller to take them: failed handlers, failed accepts. Default: printed to stderr. */
+  onError?: (error: unknown, client: StreamTransport | null) => void;
+}
+
+export class StreamServer {
+  readonly localAddress: string;
+  private fd: number;
+  private readonly d: Dispatcher;
+  private readonly address: Address;
+  private accepting = false;
+  private pause: TimerHandle | null = null;
+  private readonly handlers = new Map<StreamTransport, Future<void>>();
+  /** Accepted transports get the listening address itself as their local address unless it is a wildcard. */
+  private readonly sharedLocal: string | null;
+
+  /** @internal use `createStreamServer` */
+  constructor(
+    address: string,
+    private readonly handler: (t: StreamTransport) => Future<void>,
+    private readonly options: StreamServerOptions,
+  ) {
+    if (typeof handler !== "function") throw new TypeError(`createStreamServer: handler must be a function, got ${typeof handler}`);
+    const backlog = options.backlog ?? 1024;
+    if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65535) throw new RangeError(`createStreamServer: backlog must be an integer from 1 to 65535, got ${String(backlog)}`);
+    const a = parseAddress(address, "createStreamServer");
+    this.address = a;
+    this.d = getGlobalDispatcher();
+    const fd = openSocket(a, SOCK_STREAM);
+    try {
+      if (a.family !== "unix") setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, `SO_REUSEADDR on ${a.text}`);
+      bindTo(fd, a, encodeSockaddr(a));
+      listenOn(fd, a, backlog);
+      this.localAddress = a.family === "unix" ? a.text : localName(fd);
+      this.d.register(fd);
+    } catch (e) {
+      close(fd);
+      throw e;
+    }
+    this.fd = fd;
+    const wildcard = a.family !== "unix" && a.ip.every((b) => b === 0);
+    this.sharedLocal = wildcard ? null : this.localAddress;
+  }
+
+  get closed(): boolean {
+    return this.fd < 0;
+  }
+
+  /** Begin accepting clients. */
+  start(): void {
+    if (this.fd < 0) throw new TransportClosedError(`start on the server at ${this.localAddress}: it is closed`);
+    this.accepting = true;
+    if (this.pause === null) this.d.addReader(this.fd, this.onAcceptable);
+  }
+
+  /** Stop accepting; connected clients and their handlers go on. */
+  stop(): void {
+    this.accepting = false;
+    if (this.pause !== null) {
+      this.d.removeTimer(this.pause);
+      this.pause = null;
+    }
+    if (this.fd >= 0) this.d.removeReader(this.fd);
+  }
+
+  /** Close the listener, cancel the handlers, close their clients; completes when all have ended. */
+  closeWait = async(function* (this: StreamServer) {
+    if (this.fd >= 0) {
+      this.stop();
+      this.d.unregister(this.fd);
+      close(this.fd);
+      this.fd = -1;
+      if (this.address.family === "unix" && !this.address.path.startsWith("@")) unlinkPath(this.address.path);
+      for (const f of this.handlers.values()) f.cancel();
+      for (const t of this.handlers.keys()) t.closeWait();
+    }
+    yield allFutures([...this.handlers.values()]);
+  });
+
+  /** Number of clients whose handler is still running. */
+  get connections(): number {
+    return this.handlers.size;
+  }
+
+  private report(error: unknown, client: StreamTransport | null): void {
+    if (this.options.onError) this.options.onError(error, client);
+    else reportToStderr(error, client ? `handler for ${client.remoteAddress} on server ${this.localAddress} failed` : `server ${this.localAddress}`);
+  }
+
+  private readonly onAcceptable = (): void => {
+    for (let i = 0; i < 256 && this.accepting; i++) {
+      const cfd = acceptOne(this.fd);
+      if (cfd < 0) {
+        const e = errno();
+        if (e === EAGAIN) return;
+        if (e === EINTR || e === ECONNABORTED) continue;
+        this.report(osError("accept", e, `on ${this.localAddress}`), null);
+        if (e === EMFILE || e === ENFILE || e === ENOBUFS || e === ENOMEM) this.pauseAccepting();
+        return;
+      }
+      this.serve(cfd);
+    }
+  };
+
+  /** Out of fds: the listener stays readable, so stop watching it for a while instead of spinning. */
+  private pauseAccepting(): void {
+    this.d.removeReader(this.fd);
+    this.pause = this.d.addTimer(performance.now() + ACCEPT_PAUSE, () => {
+      this.pause = null;
+      if (this.accepting && this.fd >= 0) this.d.addReader(this.fd, this.onAcceptable);
+    });
+  }
+
+  private serve(cfd: number): void {
+    const remote = this.address.family === "unix" ? "unix:" : lastAddress();
+    let t: StreamTransport;
+    try {
+      if (this.address.family !== "unix") setIntOption(cfd, IPPROTO_TCP, TCP_NODELAY, 1, `TCP_NODELAY for ${remote}`);
+      const local = this.sharedLocal ?? localName(cfd);
+      this.d.register(cfd);
+      t = new StreamTransport(cfd, this.d, local, remote);
+    } catch (e) {
+      close(cfd);
+      this.report(e, null);
+      return;
+    }
+    let f: Future<void>;
+    try {
+      f = this.handler(t);
+      if (!(f instanceof Future)) throw new TypeError(`the handler of server ${this.localAddress} must return a Future, it returned ${typeof f}`);
+    } catch (e) {
+      t.closeWait();
+      this.report(e, t);
+      return;
+    }
+    this.handlers.set(t, f);
+    f.addCallback(() => {
+      this.handlers.delete(t);
+      t.closeWait();
+      if (f.failed && this.fd >= 0) this.report(f.error, t);
+    });
+  }
+}
+
+/** A listening server at `address` (port 0 picks a free port; see `localAddress`). Call `start()` to accept. */
+export function createStreamServer(address: string, handler: (t: StreamTransport) => Future<void>, options: StreamServerOptions = {}): StreamServer {
+  return new StreamServer(address, handler, options);
+}
