@@ -1,0 +1,315 @@
+/**
+ * Differential check of the lowering: each generated program runs twice, as written (V8's generators
+ * driven by runtime/async.ts) and lowered by `lowerText`, and both runs must leave the same record.
+ *
+ * Programs are compiled in batches: one module holds many programs, is lowered once, and both versions
+ * are evaluated as scripts with a `require` that hands out the runtime this file imports, so both share
+ * one runtime and no file is written. Each program then runs on a fresh Dispatcher of its own until
+ * nothing is left to do. The record is everything the program could observe: the trace of harness events (in the order they happened), main's outcome, the final state of
+ * every future it made or got, what its closures see at the end, and the number of poll steps taken.
+ *
+ * `fuzzBatch` samples a batch from fast-check; when it diverges, the failing program is replayed through
+ * `fc.check` (same seed, its path) so fast-check shrinks it to a minimal program.
+ */
+import fc from "fast-check";
+import MagicString from "magic-string";
+import ts from "typescript";
+import * as runtime from "../../runtime/index.js";
+import { callSoon, Dispatcher, Future, getGlobalDispatcher, setGlobalDispatcher, sleepAsync } from "../../runtime/index.js";
+import { lowerText } from "../../transformer/lower.js";
+import { printModule, programArb } from "./gen.js";
+
+/** Events past this many end the program with an error (the same in both runs), so runaways stay small. */
+const MAX_EVENTS = 2000;
+const MAX_STEPS = 5000;
+
+/** The world a generated program talks to (`h` in its source). */
+class Harness {
+  readonly trace: string[] = [];
+  readonly futures: Future<any>[] = [];
+  readonly kept: (() => unknown)[] = [];
+  readonly self = { x: 5 };
+  readonly keys = { a: 1, b: 2 };
+  cancelStep = -1;
+
+  private ev(s: string): void {
+    if (this.trace.length >= MAX_EVENTS) throw new Error("event budget exhausted");
+    this.trace.push(s);
+  }
+  private made<T>(kind: string, f: Future<T>): Future<T> {
+    this.ev(`${kind}#${this.futures.length}`);
+    this.futures.push(f);
+    return f;
+  }
+
+  cancelAt(step: number): void {
+    this.cancelStep = step;
+  }
+  t<T>(id: number, v: T): T {
+    this.ev(`t${id}=${canon(v)}`);
+    return v;
+  }
+  f(...args: unknown[]): unknown {
+    this.ev(`f(${args.map(canon).join(",")})`);
+    return args.length === 0 ? 0 : args[args.length - 1];
+  }
+  o(v: object): number {
+    this.ev(`o${canon(v)}`);
+    return Object.keys(v).length;
+  }
+  twice<T>(v: T): T[] {
+    return [v, v];
+  }
+  st(f: unknown): string {
+    return f instanceof Future ? `${f.state}:${outcome(f)}` : `not a future: ${canon(f)}`;
+  }
+  err(e: unknown): string {
+    return e instanceof Error ? `${e.name}:${e.message}` : `thrown ${canon(e)}`;
+  }
+  E(n: number): Error {
+    return new Error(`E${n}`);
+  }
+  keep<T>(fn: () => T): T {
+    this.kept.push(fn);
+    return fn();
+  }
+  pick(mask: number): { p?: number; q?: number } {
+    return { ...(mask & 1 ? { p: 100 } : {}), ...(mask & 2 ? { q: 200 } : {}) };
+  }
+  list(mask: number): (number | undefined)[] {
+    return [mask & 1 ? 100 : undefined, mask & 2 ? 200 : undefined];
+  }
+
+  ok<T>(v: T): Future<T> {
+    const f = new Future<T>("ok");
+    f.complete(v);
+    return this.made("ok", f);
+  }
+  later<T>(v: T): Future<T> {
+    const f = this.made("later", new Future<T>("later"));
+    callSoon(() => f.pending && f.complete(v));
+    return f;
+  }
+  sleep<T>(v: T): Future<T> {
+    const f = this.made("sleep", new Future<T>("sleep"));
+    const s = sleepAsync(0);
+    s.addCallback(() => f.pending && f.complete(v));
+    f.cancelCallback = () => s.cancel();
+    return f;
+  }
+  nap(): Future<void> {
+    return this.made("nap", sleepAsync(0));
+  }
+  bad(n: number): Future<never> {
+    const f = new Future<never>("bad");
+    f.fail(this.E(n));
+    return this.made("bad", f);
+  }
+  badLater(n: number): Future<never> {
+    const f = this.made("badLater", new Future<never>("badLater"));
+    callSoon(() => f.pending && f.fail(this.E(n)));
+    return f;
+  }
+  cancelled(): Future<never> {
+    const f = new Future<never>("cancelled");
+    f.cancel();
+    return this.made("cancelled", f);
+  }
+  cancelLater(): Future<never> {
+    const f = this.made("cancelLater", new Future<never>("cancelLater"));
+    callSoon(() => f.cancel());
+    return f;
+  }
+  /** An async call's result. */
+  c<T>(f: Future<T>): Future<T> {
+    return this.made("call", f);
+  }
+  /** An async call's result, cancelled from the callback queue. */
+  cancelSoon<T>(f: Future<T>): Future<T> {
+    this.made("call", f);
+    callSoon(() => this.trace.push(`cancel#${this.futures.indexOf(f)}=${f.cancel()}`));
+    return f;
+  }
+  /** An async call left running. */
+  bg(f: Future<unknown>): void {
+    this.made("bg", f);
+  }
+  /** A plain generator that yields futures, for `yield*` delegation. */
+  *gen(a: Future<unknown>, b: Future<unknown>): Generator<Future<unknown>, string, Future<unknown>> {
+    const x = yield* a;
+    const y = yield b;
+    return `gen:${canon(x)}:${this.st(y)}`;
+  }
+}
+
+/** A stable text form of any value a program can produce. */
+export function canon(v: unknown, depth = 0): string {
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (v === null || typeof v !== "object") return typeof v === "function" ? "fn" : String(v);
+  if (v instanceof Future) return `Future(${v.state})`;
+  if (v instanceof Error) return `${v.name}:${v.message}`;
+  if (depth > 3) return "…";
+  if (Array.isArray(v)) return `[${v.map((x) => canon(x, depth + 1)).join(",")}]`;
+  return `{${Object.entries(v).map(([k, x]) => `${k}:${canon(x, depth + 1)}`).join(",")}}`;
+}
+
+function outcome(f: Future<unknown>): string {
+  return f.completed ? canon(f.read()) : f.pending ? "" : canon(f.error);
+}
+
+export interface Observed {
+  trace: string[];
+  result: string;
+  futures: string[];
+  kept: string[];
+  steps: number;
+}
+
+type Make = (h: Harness) => (this: object, a: number, b: number) => Future<unknown>;
+
+/** Run one program to the end on a dispatcher of its own. */
+export function execute(make: Make): Observed {
+  const h = new Harness();
+  const outer = getGlobalDispatcher();
+  const d = new Dispatcher();
+  setGlobalDispatcher(d);
+  let steps = 0;
+  let result: string;
+  try {
+    const r = make(h).call(h.self, 1, 2);
+    while (d.busy && steps < MAX_STEPS) {
+      if (steps === h.cancelStep) h.trace.push(`cancel main=${r.cancel()}`);
+      try {
+        d.poll();
+      } catch (e) {
+        h.trace.push(`poll threw ${h.err(e)}`);
+      }
+      steps++;
+    }
+    result = `${r.state}:${outcome(r)}:${r.name}`;
+  } catch (e) {
+    result = `threw ${h.err(e)}`;
+  } finally {
+    setGlobalDispatcher(outer);
+  }
+  const kept = h.kept.map((fn) => {
+    try {
+      return canon(fn());
+    } catch (e) {
+      return h.err(e);
+    }
+  });
+  return { trace: h.trace, result, futures: h.futures.map((f) => `${f.state}:${outcome(f)}`), kept, steps };
+}
+
+/**
+ * Evaluate a module with the runtime as its only import. Plain JavaScript with named imports and
+ * exported functions is rewritten by two regular expressions (fast); anything else goes through
+ * TypeScript's transpiler to CommonJS.
+ */
+export function evaluate(text: string, what: string): { [name: string]: Make } {
+  const exports: { [name: string]: Make } = {};
+  const require = (spec: string) => {
+    if (spec === "chronots") return runtime;
+    throw new Error(`${what} imports '${spec}', which the fuzz harness does not provide`);
+  };
+  const script = text
+    .replace(/^import \{([^}]*)\} from ("[^"]+");$/gm, (_, names: string, spec: string) => `const {${names.replace(/\bas\b/g, ":")}} = require(${spec});`)
+    .replace(/^import \* as (\w+) from ("[^"]+");$/gm, "const $1 = require($2);")
+    .replace(/^export function (\w+)/gm, "exports.$1 = $1; function $1");
+  let run: Function;
+  try {
+    run = new Function("require", "exports", `"use strict";\n${script}`);
+  } catch {
+    const out = ts.transpileModule(text, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+      reportDiagnostics: true,
+      fileName: "fuzz.ts",
+    });
+    if (out.diagnostics?.length)
+      throw new Error(`${what} does not parse: ${ts.flattenDiagnosticMessageText(out.diagnostics[0]!.messageText, "\n")}`);
+    run = new Function("require", "exports", out.outputText);
+  }
+  run(require, exports);
+  return exports;
+}
+
+/** The module lowered as the plugin lowers it. */
+export function lower(text: string): string {
+  const { splices, prelude, diagnostics } = lowerText("fuzz.ts", text);
+  const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) throw new Error(`lowerText reported: ${ts.flattenDiagnosticMessageText(errors[0]!.messageText, "\n")}`);
+  const s = new MagicString(text);
+  for (const { start, end, text: t } of splices) s.overwrite(start, end, t);
+  const lowered = prelude + s.toString();
+  if (lowered.includes("function*")) {
+    const why = diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("; ");
+    throw new Error(`lowerText left a generator function to the run-time driver${why ? `: ${why}` : ""}`);
+  }
+  return lowered;
+}
+
+/** Where two records first differ, or null when they are the same. */
+export function difference(plain: Observed, lowered: Observed): string | null {
+  for (const key of ["trace", "futures", "kept"] as const) {
+    const a = plain[key];
+    const b = lowered[key];
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++)
+      if (a[i] !== b[i]) return `${key}[${i}]: untransformed ${a[i] ?? "(none)"}, lowered ${b[i] ?? "(none)"}`;
+  }
+  if (plain.result !== lowered.result) return `result: untransformed ${plain.result}, lowered ${lowered.result}`;
+  if (plain.steps !== lowered.steps) return `poll steps: untransformed ${plain.steps}, lowered ${lowered.steps}`;
+  return null;
+}
+
+/** Check a module of programs p0, p1, …; the first divergence found, or null. */
+export function checkModule(text: string, count: number): string | null {
+  const plain = evaluate(text, "the program module");
+  let lowered: Record<string, Make>;
+  try {
+    lowered = evaluate(lower(text), "the lowered module");
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  for (let i = 0; i < count; i++) {
+    const diff = difference(execute(plain[`p${i}`]!), execute(lowered[`p${i}`]!));
+    if (diff !== null) return `p${i}: ${diff}`;
+  }
+  return null;
+}
+
+export interface Divergence {
+  /** The seed of the batch that held the program. */
+  seed: number;
+  /** The shrunk program, as a module ready to store in test/fixtures/fuzz/. */
+  source: string;
+  message: string;
+}
+
+/** The seed of batch `b` of a run seeded `seed`: runs with different seeds share no batch. */
+export function batchSeed(seed: number, b: number): number {
+  return (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(b, 0x85ebca6b)) >>> 1;
+}
+
+/**
+ * Check `count` random programs of batch seed `seed`; the first divergence, shrunk, or null.
+ * The same seed generates the same programs.
+ */
+export function fuzzBatch(seed: number, count: number): Divergence | null {
+  const ps = fc.sample(programArb, { seed, numRuns: count });
+  if (checkModule(printModule(ps), ps.length) === null) return null;
+  // fc.check with the same seed regenerates the same programs; `path` replays the failing one and shrinks it.
+  const index = ps.findIndex((p) => checkModule(printModule([p]), 1) !== null);
+  const property = fc.property(programArb, (p) => checkModule(printModule([p]), 1) === null);
+  const out = fc.check(property, { seed, numRuns: count, path: String(Math.max(index, 0)) });
+  const shrunk = out.failed ? out.counterexample![0] : ps[Math.max(index, 0)]!;
+  const source = printModule([shrunk]);
+  return { seed, source, message: checkModule(source, 1) ?? "the batch diverged, but none of its programs does alone" };
+}
+
+/** Replay a stored program (a module exporting p0); the divergence, or null. */
+export function replay(source: string): string | null {
+  return checkModule(source, 1);
+}

@@ -1,0 +1,434 @@
+/**
+ * Random async programs for differential fuzzing of the lowering.
+ *
+ * fast-check builds a context-free syntax tree (statements, expressions, futures); the printer turns
+ * it into JavaScript and settles everything that depends on context while it prints: which names are
+ * in scope, which loop or label a `break`/`continue` may target (an index picks among the valid ones,
+ * a statement with none prints as a trace call), which async function may call which (only later
+ * ones, so calls cannot recurse). Shrinking therefore works on plain trees and every shrunk tree
+ * still prints a valid program.
+ *
+ * A program is `export function pN(h) { … return f0; }`: async functions f0 (main) … fK built with
+ * `async(function* (a, b) { … })`, talking to the world only through the harness `h` (see diff.ts):
+ * `h.t(id, v)` records an event, `h.ok(v)`/`h.later(v)`/`h.sleep(v)`/`h.bad(n)`/`h.cancelLater()`…
+ * make futures that finish at once, from the callback queue, from a timer, fail or get cancelled.
+ * Every loop is bounded by a counter advanced in its header or condition, so `continue` cannot spin.
+ */
+import fc from "fast-check";
+
+export type Fut =
+  | { k: "ok" | "later" | "sleep"; e: Expr }
+  | { k: "nap" | "cancelled" | "cancelLater" }
+  | { k: "bad" | "badLater"; n: number }
+  | { k: "call"; fn: number; args: Expr[]; cancel: boolean }
+  | { k: "gen"; a: Fut; b: Fut }
+  | { k: "held"; i: number };
+
+export type Expr =
+  | { k: "num"; v: number }
+  | { k: "nil"; undef: boolean }
+  | { k: "var"; i: number }
+  | { k: "await" | "yield"; f: Fut }
+  | { k: "notFuture"; v: number }
+  | { k: "bin"; op: "+" | "-" | "*" | "<" | "==="; a: Expr; b: Expr }
+  | { k: "cond"; c: Expr; a: Expr; b: Expr }
+  | { k: "logic"; op: "&&" | "||" | "??"; a: Expr; b: Expr }
+  | { k: "call"; args: Expr[] }
+  | { k: "tpl"; a: Expr; b: Expr }
+  | { k: "obj"; a: Expr; key: Expr; b: Expr }
+  | { k: "arr"; a: Expr; b: Expr }
+  | { k: "assign"; i: number; op: "=" | "+=" | "||=" | "??="; e: Expr }
+  | { k: "keep"; i: number }
+  | { k: "this" | "args" };
+
+export type Stmt =
+  | { k: "t"; e: Expr }
+  | { k: "set"; i: number; e: Expr }
+  | { k: "if"; c: Expr; a: Stmt[]; b: Stmt[] | null }
+  | { k: "block"; e: Expr; body: Stmt[] }
+  | { k: "for" | "while" | "do"; n: number; c: Expr | null; body: Stmt[]; label: boolean }
+  | { k: "forof"; items: Expr[]; body: Stmt[]; label: boolean }
+  | { k: "forin"; body: Stmt[]; label: boolean }
+  | { k: "labeled"; body: Stmt[] }
+  | { k: "break" | "continue"; i: number; label: boolean }
+  | { k: "return"; e: Expr | null }
+  | { k: "throw"; n: number }
+  | { k: "try"; body: Stmt[]; handler: Stmt[] | null; fin: Stmt[] | null }
+  | { k: "switch"; d: Expr; cases: { t: Expr; body: Stmt[]; brk: boolean }[]; dflt: Stmt[] | null; dpos: number }
+  | { k: "destructure"; array: boolean; a: Expr; b: Expr; mask: number }
+  | { k: "suspend"; f: Fut; star: boolean }
+  | { k: "bg"; fn: number; args: Expr[] }
+  | { k: "hold"; f: Fut };
+
+export interface Fn {
+  named: boolean;
+  body: Stmt[];
+}
+
+export interface Program {
+  fns: Fn[];
+  /** The poll step at which the runner cancels main's future, or null. */
+  cancelAt: number | null;
+}
+
+const D = "chronots-ast";
+const node = <T>(k: string, fields: Record<string, fc.Arbitrary<unknown>> = {}): fc.Arbitrary<T> =>
+  fc.record({ k: fc.constant(k), ...fields }) as unknown as fc.Arbitrary<T>;
+const digit = fc.integer({ min: 0, max: 9 });
+const pick = fc.nat(7);
+
+const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) => {
+  const expr = tie("expr");
+  const fut = tie("fut");
+  const stmt = tie("stmt");
+  const body = tie("body");
+  const args = fc.array(expr, { maxLength: 3, depthIdentifier: D });
+  const loop = (k: string) => node<Stmt>(k, { n: fc.integer({ min: 0, max: 3 }), c: fc.option(expr, { nil: null }), body, label: fc.boolean() });
+  const w = (weight: number, arbitrary: fc.Arbitrary<any>) => ({ arbitrary, weight });
+  return {
+    fut: fc.oneof(
+      { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
+      w(1, node("nap")),
+      w(2, node("ok", { e: expr })),
+      w(4, node("later", { e: expr })),
+      w(1, node("sleep", { e: expr })),
+      w(1, node("bad", { n: digit })),
+      w(1, node("badLater", { n: digit })),
+      w(1, node("cancelled")),
+      w(1, node("cancelLater")),
+      w(3, node("call", { fn: pick, args, cancel: fc.boolean() })),
+      w(1, node("gen", { a: fut, b: fut })),
+      w(1, node("held", { i: pick })),
+    ),
+    expr: fc.oneof(
+      { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
+      w(2, node("num", { v: digit })),
+      w(1, node("nil", { undef: fc.boolean() })),
+      w(2, node("var", { i: pick })),
+      w(4, node("await", { f: fut })),
+      w(2, node("yield", { f: fut })),
+      w(1, node("notFuture", { v: digit })),
+      w(2, node("bin", { op: fc.constantFrom("+", "-", "*", "<", "==="), a: expr, b: expr })),
+      w(1, node("cond", { c: expr, a: expr, b: expr })),
+      w(1, node("logic", { op: fc.constantFrom("&&", "||", "??"), a: expr, b: expr })),
+      w(1, node("call", { args })),
+      w(1, node("tpl", { a: expr, b: expr })),
+      w(1, node("obj", { a: expr, key: expr, b: expr })),
+      w(1, node("arr", { a: expr, b: expr })),
+      w(1, node("assign", { i: pick, op: fc.constantFrom("=", "+=", "||=", "??="), e: expr })),
+      w(1, node("keep", { i: pick })),
+      w(1, node("this")),
+      w(1, node("args")),
+    ),
+    stmt: fc.oneof(
+      { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
+      w(4, node("t", { e: expr })),
+      w(1, node("set", { i: pick, e: expr })),
+      w(2, node("if", { c: expr, a: body, b: fc.option(body, { nil: null }) })),
+      w(1, node("block", { e: expr, body })),
+      w(2, loop("for")),
+      w(1, loop("while")),
+      w(1, loop("do")),
+      w(1, node("forof", { items: fc.array(expr, { maxLength: 3, depthIdentifier: D }), body, label: fc.boolean() })),
+      w(1, node("forin", { body, label: fc.boolean() })),
+      w(1, node("labeled", { body })),
+      w(2, node("break", { i: pick, label: fc.boolean() })),
+      w(2, node("continue", { i: pick, label: fc.boolean() })),
+      w(1, node("return", { e: fc.option(expr, { nil: null }) })),
+      w(1, node("throw", { n: digit })),
+      w(3, node("try", { body, handler: fc.option(body, { nil: null }), fin: fc.option(body, { nil: null }) })),
+      w(1, node("switch", {
+        d: expr,
+        cases: fc.array(fc.record({ t: expr, body, brk: fc.boolean() }), { maxLength: 3, depthIdentifier: D }),
+        dflt: fc.option(body, { nil: null }),
+        dpos: pick,
+      })),
+      w(1, node("destructure", { array: fc.boolean(), a: expr, b: expr, mask: fc.nat(3) })),
+      w(2, node("suspend", { f: fut, star: fc.boolean() })),
+      w(1, node("bg", { fn: pick, args })),
+      w(1, node("hold", { f: fut })),
+    ),
+    body: fc.array(stmt, { maxLength: 4, depthIdentifier: D }),
+  };
+});
+
+export const programArb: fc.Arbitrary<Program> = fc.record({
+  fns: fc.array(fc.record({ named: fc.boolean(), body: fc.array(ast.stmt, { minLength: 1, maxLength: 6, depthIdentifier: D }) }), {
+    minLength: 1,
+    maxLength: 3,
+  }),
+  cancelAt: fc.option(fc.nat(6), { nil: null }),
+});
+
+interface Target {
+  kind: "loop" | "switch" | "block";
+  label: string | null;
+}
+
+/** Prints one program; ids and names are numbered in print order, so a program prints the same every time. */
+class Printer {
+  private ids = 0;
+  private names = 0;
+  private vars: string[] = [];
+  private futs: string[] = [];
+  private targets: Target[] = [];
+  private fn = 0;
+
+  constructor(private readonly p: Program) {}
+
+  program(name: string): string {
+    const lines = [`export function ${name}(h) {`];
+    if (this.p.cancelAt !== null) lines.push(`  h.cancelAt(${this.p.cancelAt});`);
+    for (let i = this.p.fns.length - 1; i >= 0; i--) lines.push(`  const f${i} = ${this.function(i)};`);
+    lines.push("  return f0;", "}");
+    return lines.join("\n");
+  }
+
+  private function(i: number): string {
+    const { named, body } = this.p.fns[i]!;
+    this.fn = i;
+    this.vars = ["a", "b", "v0", "v1", "v2", "v3"];
+    this.futs = [];
+    this.targets = [];
+    const text = this.block(body, "    ");
+    return `async(function* ${named ? `f${i}` : ""}(a, b) {\n    let v0 = 0, v1 = 1, v2 = "s", v3;\n${text}  })`;
+  }
+
+  private fresh(prefix: string): string {
+    return `${prefix}${this.names++}`;
+  }
+
+  /** Statements of one block; names they declare go out of scope at its end. */
+  private block(stmts: Stmt[], ind: string): string {
+    const vars = this.vars.length;
+    const futs = this.futs.length;
+    const text = stmts.map((s) => this.stmt(s, ind)).join("");
+    this.vars.length = vars;
+    this.futs.length = futs;
+    return text;
+  }
+
+  private nested(stmts: Stmt[], ind: string, target?: Target): string {
+    if (target) this.targets.push(target);
+    const text = this.block(stmts, ind + "  ");
+    if (target) this.targets.pop();
+    return `{\n${text}${ind}}`;
+  }
+
+  private stmt(s: Stmt, ind: string): string {
+    return `${ind}${this.stmtText(s, ind)}\n`;
+  }
+
+  private stmtText(s: Stmt, ind: string): string {
+    switch (s.k) {
+      case "t":
+        return `h.t(${this.ids++}, ${this.expr(s.e)});`;
+      case "set":
+        return `${this.assignable(s.i)} = ${this.expr(s.e)};`;
+      case "if": {
+        const c = this.expr(s.c);
+        const a = this.nested(s.a, ind);
+        return s.b === null ? `if (${c}) ${a}` : `if (${c}) ${a} else ${this.nested(s.b, ind)}`;
+      }
+      case "block": {
+        const d = this.fresh("d");
+        const init = this.expr(s.e);
+        this.vars.push(d);
+        const text = this.block(s.body, ind + "  ");
+        this.vars.pop();
+        return `{\n${ind}  let ${d} = ${init};\n${text}${ind}}`;
+      }
+      case "for":
+      case "while":
+      case "do":
+        return this.loop(s, ind);
+      case "forof": {
+        const label = s.label ? this.fresh("L") : null;
+        const items = s.items.map((e) => this.expr(e)).join(", ");
+        const x = this.fresh("x");
+        this.vars.push(x);
+        const body = this.nested(s.body, ind, { kind: "loop", label });
+        this.vars.pop();
+        return `${label ? `${label}: ` : ""}for (const ${x} of [${items}]) ${body}`;
+      }
+      case "forin": {
+        const label = s.label ? this.fresh("L") : null;
+        const key = this.fresh("k");
+        this.vars.push(key);
+        const body = this.nested(s.body, ind, { kind: "loop", label });
+        this.vars.pop();
+        return `${label ? `${label}: ` : ""}for (const ${key} in h.keys) ${body}`;
+      }
+      case "labeled": {
+        const label = this.fresh("L");
+        return `${label}: ${this.nested(s.body, ind, { kind: "block", label })}`;
+      }
+      case "break":
+      case "continue":
+        return this.jump(s);
+      case "return":
+        return s.e === null ? "return;" : `return ${this.expr(s.e)};`;
+      case "throw":
+        return `throw h.E(${s.n});`;
+      case "try": {
+        let text = `try ${this.nested(s.body, ind)}`;
+        if (s.handler !== null || s.fin === null) {
+          const e = this.fresh("e");
+          const inner = this.block(s.handler ?? [], ind + "  ");
+          text += ` catch (${e}) {\n${ind}  h.t(${this.ids++}, h.err(${e}));\n${inner}${ind}}`;
+        }
+        if (s.fin !== null) text += ` finally ${this.nested(s.fin, ind)}`;
+        return text;
+      }
+      case "switch":
+        return this.switch(s, ind);
+      case "destructure": {
+        const [x, y] = [this.fresh("d"), this.fresh("d")];
+        const a = this.expr(s.a);
+        const b = this.expr(s.b);
+        this.vars.push(x, y);
+        return s.array
+          ? `const [${x} = ${a}, ${y} = ${b}] = h.list(${s.mask});`
+          : `const { p: ${x} = ${a}, q: ${y} = ${b} } = h.pick(${s.mask});`;
+      }
+      case "suspend":
+        return `${s.star ? "yield*" : "yield"} ${this.fut(s.f)};`;
+      case "bg": {
+        const call = this.call(s.fn, s.args);
+        return call === null ? `h.t(${this.ids++}, "no bg");` : `h.bg(${call});`;
+      }
+      case "hold": {
+        const g = this.fresh("g");
+        const f = this.fut(s.f);
+        this.futs.push(g);
+        return `const ${g} = ${f};`;
+      }
+    }
+  }
+
+  private loop(s: Extract<Stmt, { k: "for" | "while" | "do" }>, ind: string): string {
+    const label = s.label ? this.fresh("L") : null;
+    const prefix = label ? `${label}: ` : "";
+    const i = this.fresh("i");
+    const bound = `${i}++ < ${s.n}`;
+    if (s.k === "for") {
+      const c = s.c === null ? "" : ` && ${this.expr(s.c)}`;
+      this.vars.push(i);
+      const body = this.nested(s.body, ind, { kind: "loop", label });
+      this.vars.pop();
+      return `${prefix}for (let ${i} = 0; ${i} < ${s.n}${c}; ${i}++) ${body}`;
+    }
+    const c = s.c === null ? "" : ` && ${this.expr(s.c)}`;
+    const body = this.nested(s.body, ind + "  ", { kind: "loop", label });
+    const head = s.k === "while" ? `${prefix}while (${bound}${c}) ${body}` : `${prefix}do ${body} while (${bound}${c});`;
+    return `{\n${ind}  let ${i} = 0;\n${ind}  ${head}\n${ind}}`;
+  }
+
+  private switch(s: Extract<Stmt, { k: "switch" }>, ind: string): string {
+    const d = this.expr(s.d);
+    const clauses = s.cases.map((c) => ({ head: `case ${this.expr(c.t)}:`, body: c.body, brk: c.brk }));
+    if (s.dflt !== null) clauses.splice(s.dpos % (clauses.length + 1), 0, { head: "default:", body: s.dflt, brk: false });
+    this.targets.push({ kind: "switch", label: null });
+    const text = clauses
+      .map((c) => `${ind}  ${c.head} ${this.nested(c.body, ind + "  ")}${c.brk ? " break;" : ""}\n`)
+      .join("");
+    this.targets.pop();
+    return `switch (${d}) {\n${text}${ind}}`;
+  }
+
+  /** break/continue to a target that exists here; with none, a trace call instead. */
+  private jump(s: Extract<Stmt, { k: "break" | "continue" }>): string {
+    const fits = (t: Target) => (s.k === "break" || t.kind === "loop");
+    const labelled = this.targets.filter((t) => t.label !== null && fits(t));
+    const plain = this.targets.some((t) => t.kind !== "block" && fits(t));
+    if (s.label && labelled.length > 0) return `${s.k} ${labelled[s.i % labelled.length]!.label};`;
+    if (plain) return `${s.k};`;
+    if (labelled.length > 0) return `${s.k} ${labelled[s.i % labelled.length]!.label};`;
+    return `h.t(${this.ids++}, "no ${s.k}");`;
+  }
+
+  private assignable(i: number): string {
+    return ["a", "v0", "v1", "v2", "v3"][i % 5]!;
+  }
+
+  /** A call of a later async function, or null when there is none. */
+  private call(fn: number, args: Expr[]): string | null {
+    const later = this.p.fns.length - 1 - this.fn;
+    if (later <= 0) return null;
+    const target = this.fn + 1 + (fn % later);
+    return `f${target}.call(h.self${args.map((a) => `, ${this.expr(a)}`).join("")})`;
+  }
+
+  private fut(f: Fut): string {
+    switch (f.k) {
+      case "ok":
+      case "later":
+      case "sleep":
+        return `h.${f.k}(${this.expr(f.e)})`;
+      case "nap":
+      case "cancelled":
+      case "cancelLater":
+        return `h.${f.k}()`;
+      case "bad":
+      case "badLater":
+        return `h.${f.k}(${f.n})`;
+      case "call": {
+        const call = this.call(f.fn, f.args);
+        if (call === null) return `h.later(${f.fn})`;
+        return f.cancel ? `h.cancelSoon(${call})` : `h.c(${call})`;
+      }
+      case "gen":
+        return `h.gen(${this.fut(f.a)}, ${this.fut(f.b)})`;
+      case "held":
+        return this.futs.length === 0 ? `h.ok(${f.i})` : this.futs[f.i % this.futs.length]!;
+    }
+  }
+
+  private expr(e: Expr): string {
+    switch (e.k) {
+      case "num":
+        return String(e.v);
+      case "nil":
+        return e.undef ? "undefined" : "null";
+      case "var":
+        return this.vars[e.i % this.vars.length]!;
+      case "await":
+        return `(yield* ${this.fut(e.f)})`;
+      case "yield":
+        return `h.st(yield ${this.fut(e.f)})`;
+      case "notFuture":
+        return `(yield ${e.v})`;
+      case "bin":
+      case "logic":
+        return `(${this.expr(e.a)} ${e.op} ${this.expr(e.b)})`;
+      case "cond":
+        return `(${this.expr(e.c)} ? ${this.expr(e.a)} : ${this.expr(e.b)})`;
+      case "call":
+        return `h.f(${e.args.map((a) => this.expr(a)).join(", ")})`;
+      case "tpl":
+        return `\`<\${${this.expr(e.a)}}|\${${this.expr(e.b)}}>\``;
+      case "obj":
+        return `h.o({ p: ${this.expr(e.a)}, [${this.expr(e.key)}]: ${this.expr(e.b)} })`;
+      case "arr":
+        return `h.o([${this.expr(e.a)}, ...h.twice(${this.expr(e.b)})])`;
+      case "assign":
+        return `(${this.assignable(e.i)} ${e.op} ${this.expr(e.e)})`;
+      case "keep":
+        return `h.keep(() => ${this.vars[e.i % this.vars.length]})`;
+      case "this":
+        return "this.x";
+      case "args":
+        return "arguments.length";
+    }
+  }
+}
+
+/** The source of one program as an exported function `name`. */
+export function printProgram(p: Program, name: string): string {
+  return new Printer(p).program(name);
+}
+
+/** A module holding programs p0, p1, … that imports `async` from "chronots". */
+export function printModule(programs: Program[]): string {
+  return ['import { async } from "chronots";', ...programs.map((p, i) => printProgram(p, `p${i}`))].join("\n\n") + "\n";
+}

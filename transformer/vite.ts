@@ -1,0 +1,135 @@
+/**
+ * `chronots/vite`: the lowering as a Vite/Vitest plugin.
+ *
+ * For each source file that mentions `async` and imports one of the marking modules, `lowerText` finds
+ * the `async(function* …)` calls and returns one splice per call; magic-string applies them, so every
+ * byte outside those calls stays as it was, and prepends the prelude. The hires source map then sends
+ * each position of a lowered body back to its original line.
+ *
+ * `modules` may name bare specifiers ("chronots") or files ("./runtime/index.ts", an absolute path):
+ * a file entry matches every relative import in any file that resolves to it, whatever its suffix
+ * (".js" for ".ts", a directory for its index). Each file is lowered with the specifiers it actually
+ * uses, because lowerText matches import specifiers as written.
+ *
+ * Lowering diagnostics become warnings with file:line:col. A file the lowering cannot handle is
+ * warned about and left as it is: untransformed code still runs, through the run-time driver.
+ */
+import * as path from "node:path";
+import MagicString from "magic-string";
+import ts from "typescript";
+import { lowerText } from "./lower.js";
+
+export interface ChronotsViteOptions {
+  /** Modules whose `async` export marks functions: bare specifiers or file paths. Default `["chronots"]`. */
+  modules?: string[];
+  /** Files to lower; default: .ts, .tsx, .mts and .js files. */
+  include?: RegExp | ((file: string) => boolean);
+  /** Files to leave alone even when included; default: anything under node_modules. */
+  exclude?: RegExp | ((file: string) => boolean);
+}
+
+/** The part of a Vite/Rollup plugin context this plugin uses. */
+interface WarnContext {
+  warn(message: string): void;
+}
+
+/** A source map as magic-string makes it. */
+type SourceMap = ReturnType<MagicString["generateMap"]>;
+
+export interface ChronotsVitePlugin {
+  name: "chronots";
+  enforce: "pre";
+  configResolved(config: { root: string }): void;
+  transform(this: WarnContext, code: string, id: string): { code: string; map: SourceMap } | null;
+}
+
+const SOURCE = /\.(ts|tsx|mts|js)$/;
+const NODE_MODULES = /[\\/]node_modules[\\/]/;
+const CODE_SUFFIX = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
+
+export default function chronots(options: ChronotsViteOptions = {}): ChronotsVitePlugin {
+  const modules = options.modules ?? ["chronots"];
+  if (!Array.isArray(modules) || modules.some((m) => typeof m !== "string" || m === ""))
+    throw new TypeError(`chronots/vite: 'modules' must be an array of non-empty strings, got ${JSON.stringify(modules)}`);
+  const include = matcher(options.include ?? SOURCE, "include");
+  const exclude = matcher(options.exclude ?? NODE_MODULES, "exclude");
+  const bare = modules.filter((m) => !isPath(m));
+  let files = new Set<string>();
+  const resolveFiles = (root: string) => {
+    files = new Set(modules.filter(isPath).map((m) => stem(path.resolve(root, m))));
+  };
+  resolveFiles(process.cwd());
+
+  return {
+    name: "chronots",
+    enforce: "pre",
+    configResolved(config) {
+      resolveFiles(config.root);
+    },
+    transform(code, id) {
+      const file = id.split("?", 1)[0]!;
+      if (file.startsWith("\0") || !include(file) || exclude(file) || !/\basync\b/.test(code)) return null;
+      const used = importedModules(code, file, bare, files);
+      if (used.length === 0) return null;
+      try {
+        return lower(this, code, file, used);
+      } catch (e) {
+        this.warn(`${file}: chronots could not lower this file and left it untransformed: ${e instanceof Error ? e.message : String(e)}`);
+        return null;
+      }
+    },
+  };
+}
+
+function lower(ctx: WarnContext, code: string, file: string, modules: string[]): { code: string; map: SourceMap } | null {
+  const { splices, prelude, diagnostics } = lowerText(file, code, { modules });
+  for (const d of diagnostics) ctx.warn(formatDiagnostic(file, code, d));
+  if (splices.length === 0 && prelude === "") return null;
+  const s = new MagicString(code);
+  for (const { start, end, text } of splices) s.overwrite(start, end, text);
+  if (prelude !== "") {
+    const line = prelude.endsWith("\n") ? prelude : prelude + "\n";
+    // A hashbang must stay the first line.
+    const shebang = code.startsWith("#!") ? code.indexOf("\n") + 1 : 0;
+    if (shebang > 0) s.appendLeft(shebang, line);
+    else s.prepend(line);
+  }
+  return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) };
+}
+
+/** The import specifiers of `code` that name a marking module, spelled as in the file. */
+function importedModules(code: string, file: string, bare: string[], files: Set<string>): string[] {
+  const found = new Set<string>();
+  for (const { fileName: spec } of ts.preProcessFile(code, true, false).importedFiles) {
+    if (bare.includes(spec)) found.add(spec);
+    else if (files.size > 0 && (spec.startsWith(".") || path.isAbsolute(spec))) {
+      const target = stem(path.resolve(path.dirname(file), spec));
+      if (files.has(target) || files.has(path.join(target, "index"))) found.add(spec);
+    }
+  }
+  return [...found];
+}
+
+function isPath(m: string): boolean {
+  return m.startsWith(".") || path.isAbsolute(m);
+}
+
+/** A module's path without its code suffix: "runtime/index.js" and "runtime/index.ts" are one file. */
+function stem(p: string): string {
+  return p.replace(CODE_SUFFIX, "");
+}
+
+function matcher(m: unknown, what: string): (file: string) => boolean {
+  if (m instanceof RegExp) return (file) => m.test(file);
+  if (typeof m === "function") return (file) => Boolean(m(file));
+  throw new TypeError(`chronots/vite: '${what}' must be a RegExp or a function of the file name, got ${typeof m}`);
+}
+
+function formatDiagnostic(file: string, code: string, d: ts.Diagnostic): string {
+  const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
+  if (d.start === undefined) return `${file}: ${message}`;
+  const before = code.slice(0, d.start);
+  const line = before.split("\n").length;
+  const col = d.start - before.lastIndexOf("\n");
+  return `${file}:${line}:${col}: ${message}`;
+}
