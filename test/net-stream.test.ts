@@ -1,0 +1,370 @@
+/**
+ * Stream transports between chronots peers on loopback (TCP over IPv4 and IPv6, Unix sockets by
+ * path and in the abstract namespace), against both poller backends: addresses, reads of every
+ * kind, back-pressure, cancellation, half-close, server handler failures and shutdown, errors,
+ * and 1,000 concurrent connections.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { allFinished, allFutures, async, Future, sleepAsync, waitFor } from "../runtime/index.js";
+import {
+  connect,
+  createStreamServer,
+  type StreamServer,
+  type StreamTransport,
+  TransportAddressError,
+  TransportBusyError,
+  TransportClosedError,
+  TransportIncompleteError,
+  TransportLimitError,
+  TransportOsError,
+  TransportRefusedError,
+} from "../runtime/net/index.js";
+import { backends, useDispatcher } from "./helpers/backends.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "chronots-net-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let unique = 0;
+const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
+
+const echo = async(function* (t: StreamTransport) {
+  for (;;) {
+    const data = yield* t.read();
+    if (data.length === 0) return;
+    yield* t.write(data);
+  }
+});
+
+/** Everything until end of stream. */
+const readAll = async(function* (t: StreamTransport) {
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const b = yield* t.read();
+    if (b.length === 0) return Buffer.concat(parts);
+    parts.push(b);
+  }
+});
+
+/** Run `body` against a started server, closing both afterwards whatever happens. */
+function withServer<T>(address: string, handler: (t: StreamTransport) => Future<void>, body: (s: StreamServer) => T, onError?: (e: unknown, t: StreamTransport | null) => void): T {
+  const server = createStreamServer(address, handler, { onError: onError ?? ((e) => { throw e; }) });
+  server.start();
+  try {
+    return body(server);
+  } finally {
+    waitFor(server.closeWait());
+  }
+}
+
+describe.each(backends)("stream transports over %s", (kind) => {
+  useDispatcher(kind);
+
+  const kinds = [
+    ["IPv4", "127.0.0.1:0", /^127\.0\.0\.1:[1-9]\d*$/],
+    ["IPv6", "[::1]:0", /^\[::1\]:[1-9]\d*$/],
+    ["a Unix path", `unix:${path.join(dir, `${kind}.sock`)}`, /^unix:\//],
+    ["the abstract Unix namespace", `unix:@chronots-test-${process.pid}-${kind}`, /^unix:@chronots-test-/],
+  ] as const;
+
+  it.each(kinds)("echoes over %s and reports both addresses", (_label, address, form) => {
+    withServer(address, echo, (server) => {
+      expect(server.localAddress).toMatch(form);
+      const client = waitFor(connect(server.localAddress));
+      expect(client.remoteAddress).toBe(server.localAddress);
+      if (!address.startsWith("unix:")) expect(client.localAddress).toMatch(form);
+      expect(waitFor(client.write("hello"))).toBe(5);
+      expect(text(waitFor(client.readExactly(5)))).toBe("hello");
+      expect(client.closed).toBe(false);
+      waitFor(client.closeWait());
+      expect(client.closed).toBe(true);
+    });
+    if (address.startsWith("unix:/")) expect(existsSync(address.slice(5)), "the socket file is removed").toBe(false);
+  });
+
+  it("reads lines ending in \\n or \\r\\n, then the unterminated rest, then \"\" at end of stream", () => {
+    const send = async(function* (t: StreamTransport) {
+      yield* t.write("one\ntwo\r\n\nthr");
+      yield* t.write("ée\nlast");
+    });
+    withServer("127.0.0.1:0", send, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const lines: string[] = [];
+      for (let i = 0; i < 6; i++) lines.push(waitFor(client.readLine()));
+      expect(lines).toEqual(["one", "two", "", "thrée", "last", ""]);
+      expect(client.atEof).toBe(true);
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("fails a line longer than the limit with TransportLimitError and keeps its bytes", () => {
+    withServer("127.0.0.1:0", sender("x".repeat(100)), (server) => {
+      const client = waitFor(connect(server.localAddress));
+      expect(() => waitFor(client.readLine(10))).toThrow(TransportLimitError);
+      expect(text(waitFor(readAll(client)))).toBe("x".repeat(100));
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("readExactly fails with TransportIncompleteError at end of stream, leaving the bytes readable", () => {
+    withServer("127.0.0.1:0", sender("abc"), (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const e = catchError(() => waitFor(client.readExactly(5)));
+      expect(e).toBeInstanceOf(TransportIncompleteError);
+      expect((e as TransportIncompleteError).code).toBe("EOF");
+      expect(text(waitFor(client.read()))).toBe("abc");
+      expect(waitFor(client.read()).length).toBe(0);
+      expect(client.atEof).toBe(true);
+      expect(waitFor(client.readExactly(0)).length).toBe(0);
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("moves 4 MiB intact in both directions, read(n) never returning more than n bytes", () => {
+    const data = randomBytes(4 << 20);
+    withServer("127.0.0.1:0", echo, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const sizes = [1, 7, 1000, 65536, 100000];
+      const reader = async(function* () {
+        const parts: Uint8Array[] = [];
+        let got = 0;
+        for (let i = 0; got < data.length; i++) {
+          const n = sizes[i % sizes.length]!;
+          const b = yield* client.read(n);
+          expect(b.length).toBeGreaterThan(0);
+          expect(b.length).toBeLessThanOrEqual(n);
+          parts.push(b);
+          got += b.length;
+        }
+        return Buffer.concat(parts);
+      });
+      const r = reader();
+      expect(waitFor(client.write(data))).toBe(data.length);
+      expect(Buffer.compare(waitFor(r), data)).toBe(0);
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("holds a write back while the peer does not read, and delivers it whole once it does", () => {
+    const gate = new Future<void>("gate");
+    const received = new Future<Buffer>("received");
+    const lazy = async(function* (t: StreamTransport) {
+      yield gate;
+      received.complete(yield* readAll(t));
+    });
+    const data = randomBytes(16 << 20);
+    withServer("127.0.0.1:0", lazy, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const w = client.write(data);
+      waitFor(sleepAsync(50));
+      expect(w.pending, "the kernel cannot take 16 MiB while nobody reads").toBe(true);
+      gate.complete();
+      expect(waitFor(w)).toBe(data.length);
+      waitFor(client.shutdownWait());
+      expect(Buffer.compare(waitFor(received), data)).toBe(0);
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("cancelling writes: a started one still goes out whole, a queued one is dropped", () => {
+    const gate = new Future<void>("gate");
+    const received = new Future<Buffer>("received");
+    const lazy = async(function* (t: StreamTransport) {
+      yield gate;
+      received.complete(yield* readAll(t));
+    });
+    const big = randomBytes(16 << 20);
+    withServer("127.0.0.1:0", lazy, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const w1 = client.write(big);
+      const w2 = client.write("SECOND");
+      const w3 = client.write("THIRD");
+      waitFor(sleepAsync(20));
+      expect(w1.cancel()).toBe(true);
+      expect(w2.cancel()).toBe(true);
+      expect(w1.cancelled && w2.cancelled).toBe(true);
+      gate.complete();
+      expect(waitFor(w3)).toBe(5);
+      waitFor(client.shutdownWait());
+      expect(Buffer.compare(waitFor(received), Buffer.concat([big, Buffer.from("THIRD")]))).toBe(0);
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("a cancelled read loses nothing: the next read gets the bytes", () => {
+    const first = new Future<void>("first");
+    const second = new Future<void>("second");
+    const talk = async(function* (t: StreamTransport) {
+      yield first;
+      yield* t.write("abc");
+      yield second;
+      yield* t.write("def");
+      yield* t.read();
+    });
+    withServer("127.0.0.1:0", talk, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const idle = client.read();
+      expect(() => waitFor(client.readExactly(6)), "a second read while one is pending").toThrow(TransportBusyError);
+      expect(idle.cancel()).toBe(true);
+      first.complete();
+      const f = client.readExactly(6);
+      waitFor(sleepAsync(20));
+      f.cancel();
+      waitFor(allFutures([f]));
+      expect(f.cancelled).toBe(true);
+      second.complete();
+      expect(text(waitFor(client.readExactly(6)))).toBe("abcdef");
+      expect(waitFor(client.write("bye"))).toBe(3);
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("half-closes: the peer reads end of stream and can still answer", () => {
+    const answer = async(function* (t: StreamTransport) {
+      const got = yield* readAll(t);
+      expect(t.atEof).toBe(true);
+      yield* t.write(`got ${got.length}`);
+    });
+    withServer("[::1]:0", answer, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      waitFor(client.write("ping"));
+      waitFor(client.shutdownWait());
+      expect(text(waitFor(readAll(client)))).toBe("got 4");
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("reports a failing handler, closes its client and goes on serving", () => {
+    const errors: unknown[] = [];
+    const fragile = async(function* (t: StreamTransport) {
+      const line = yield* t.readLine();
+      if (line === "boom") throw new Error("handler exploded");
+      yield* t.write(`ok ${line}\n`);
+    });
+    withServer("127.0.0.1:0", fragile, (server) => {
+      const a = waitFor(connect(server.localAddress));
+      waitFor(a.write("boom\n"));
+      expect(waitFor(a.read()).length, "the server closed the failed client").toBe(0);
+      const b = waitFor(connect(server.localAddress));
+      waitFor(b.write("fine\n"));
+      expect(waitFor(b.readLine())).toBe("ok fine");
+      waitFor(a.closeWait());
+      waitFor(b.closeWait());
+    }, (e, t) => errors.push([e, t?.closed]));
+    expect(errors).toEqual([[new Error("handler exploded"), true]]);
+  });
+
+  it("closeWait on the server ends running handlers and closes their clients", () => {
+    const ended: string[] = [];
+    const idle = async(function* (t: StreamTransport) {
+      try {
+        yield* t.read();
+      } finally {
+        ended.push(t.closed ? "closed" : "open");
+      }
+    });
+    const server = createStreamServer("127.0.0.1:0", idle);
+    server.start();
+    const clients = [0, 1, 2].map(() => waitFor(connect(server.localAddress)));
+    while (server.connections < 3) waitFor(sleepAsync(1));
+    waitFor(server.closeWait());
+    expect(server.closed).toBe(true);
+    expect(server.connections).toBe(0);
+    expect(ended.length).toBe(3);
+    for (const c of clients) {
+      expect(waitFor(c.read()).length, "the client sees end of stream").toBe(0);
+      waitFor(c.closeWait());
+    }
+    expect(() => server.start()).toThrow(TransportClosedError);
+  });
+
+  it("fails every call on a closed transport with TransportClosedError", () => {
+    withServer("127.0.0.1:0", echo, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const pending = client.read();
+      waitFor(client.closeWait());
+      expect(() => waitFor(pending)).toThrow(TransportClosedError);
+      for (const call of [() => client.read(), () => client.readExactly(1), () => client.readLine(), () => client.write("x"), () => client.shutdownWait()]) {
+        const e = catchError(() => waitFor(call()));
+        expect(e).toBeInstanceOf(TransportClosedError);
+        expect((e as TransportClosedError).code).toBe("ECLOSED");
+      }
+      expect(waitFor(client.closeWait())).toBeUndefined();
+    });
+  });
+
+  it("rejects bad arguments with a typed error naming them", () => {
+    withServer("127.0.0.1:0", echo, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      for (const n of [0, -1, 1.5, NaN, 2 ** 31, "3" as unknown as number]) expect(() => waitFor(client.read(n)), String(n)).toThrow(RangeError);
+      expect(() => waitFor(client.readExactly(-1))).toThrow(/readExactly: byte count/);
+      expect(() => waitFor(client.write(42 as unknown as string))).toThrow(TypeError);
+      waitFor(client.closeWait());
+    });
+    expect(() => createStreamServer("127.0.0.1:0", echo, { backlog: 0 })).toThrow(RangeError);
+    expect(() => createStreamServer("127.0.0.1:0", "echo" as never)).toThrow(TypeError);
+  });
+
+  it("fails a connect nobody answers with TransportRefusedError (ECONNREFUSED)", () => {
+    const server = createStreamServer("127.0.0.1:0", echo);
+    const address = server.localAddress;
+    waitFor(server.closeWait());
+    const e = catchError(() => waitFor(connect(address)));
+    expect(e).toBeInstanceOf(TransportRefusedError);
+    expect((e as TransportRefusedError).code).toBe("ECONNREFUSED");
+    expect((e as Error).message).toMatch(/ECONNREFUSED/);
+    const missing = catchError(() => waitFor(connect(`unix:${path.join(dir, "nobody.sock")}`)));
+    expect(missing).toBeInstanceOf(TransportOsError);
+    expect((missing as TransportOsError).code).toBe("ENOENT");
+  });
+
+  it("fails malformed addresses with TransportAddressError, and a taken one with EADDRINUSE", () => {
+    for (const bad of ["localhost:80", "127.0.0.1", "1.2.3:80", "[::1]:65536", "::1:80", "unix:"])
+      expect(() => waitFor(connect(bad)), bad).toThrow(TransportAddressError);
+    expect(() => createStreamServer("300.1.1.1:0", echo)).toThrow(TransportAddressError);
+    withServer("127.0.0.1:0", echo, (server) => {
+      const e = catchError(() => createStreamServer(server.localAddress, echo));
+      expect((e as TransportOsError).code).toBe("EADDRINUSE");
+    });
+  });
+
+  it("serves 1,000 concurrent connections echoing without loss", () => {
+    const count = 1000;
+    withServer("127.0.0.1:0", echo, (server) => {
+      const client = async(function* (i: number) {
+        const t = yield* connect(server.localAddress);
+        try {
+          for (let round = 0; round < 3; round++) {
+            const msg = `client ${i} round ${round} `.repeat(1 + ((i * 7 + round) % 40));
+            yield* t.write(msg);
+            const back = text(yield* t.readExactly(Buffer.byteLength(msg)));
+            if (back !== msg) throw new Error(`client ${i} got back ${back}`);
+          }
+          return 1;
+        } finally {
+          yield* t.closeWait();
+        }
+      });
+      const all = waitFor(allFinished(Array.from({ length: count }, (_, i) => client(i))));
+      expect(all.filter((f) => f.completed).length, String(all.find((f) => f.failed)?.error)).toBe(count);
+    });
+  });
+});
+
+/** A handler that sends `s`, then returns (the server closes the client). */
+function sender(s: string) {
+  return async(function* (t: StreamTransport) {
+    yield* t.write(s);
+  });
+}
+
+function catchError(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected an error");
+}
