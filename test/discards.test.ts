@@ -4,8 +4,8 @@
  * Then the three ways users meet the rule — the ts-patch transformer (through emit and through a real
  * `tspc`), the tsserver plugin, and the `chronots check` CLI — must print identical diagnostics.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync, mkdirSync, existsSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,3 +124,172 @@ describe("the project's own code", () => {
     expect(lines(found)).toEqual([]);
   });
 });
+
+/**
+ * The package as it is installed: node_modules/chronots with the CommonJS build of transformer/, the
+ * tsserver shim and the `chronots` launcher, built here from the sources under test.
+ */
+let tmp: string;
+let pkg: string;
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), "chronots-discards-"));
+  pkg = join(tmp, "node_modules/chronots");
+  const sources = ["check.ts", "discards.ts", "service.ts"].map((f) => join(root, "transformer", f));
+  execFileSync(process.execPath, [
+    join(root, "node_modules/typescript/bin/tsc"), ...sources,
+    "--outDir", join(pkg, "dist/cjs/transformer"), "--rootDir", join(root, "transformer"),
+    "--module", "commonjs", "--moduleResolution", "node10", "--esModuleInterop", "--skipLibCheck",
+    "--target", "es2022", "--types", "node",
+  ]);
+  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "chronots", type: "module" }));
+  writeFileSync(join(pkg, "dist/cjs/package.json"), JSON.stringify({ type: "commonjs" }));
+  for (const f of ["service/index.cjs", "service/package.json", "bin/chronots.js"]) {
+    mkdirSync(join(pkg, f, ".."), { recursive: true });
+    copyFileSync(join(root, f), join(pkg, f));
+  }
+  symlinkSync(join(root, "node_modules/typescript"), join(tmp, "node_modules/typescript"));
+}, 120_000);
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A tsconfig in the temp dir extending the fixtures' one (type roots do not follow `extends`). */
+function config(name: string, extra: { files?: string[]; compilerOptions?: object }): string {
+  const file = join(tmp, name);
+  const compilerOptions = { typeRoots: [join(root, "node_modules/@types")], ...extra.compilerOptions };
+  writeFileSync(file, JSON.stringify({ extends: fixtureConfig, ...extra, compilerOptions }));
+  return file;
+}
+
+function chronots(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), ...args], { cwd: root, encoding: "utf8" });
+  return { status: r.status, out: r.stdout.split("\n").filter(Boolean).sort(), err: r.stderr };
+}
+
+describe("every entry point reports the same diagnostics", () => {
+  const expected = lines(ruleOver(fixtureProgram(), "error"));
+
+  it("the language service plugin, through getSemanticDiagnostics", () => {
+    const cfg = parseConfig(fixtureConfig);
+    const host: ts.LanguageServiceHost = {
+      getCompilationSettings: () => cfg.options,
+      getScriptFileNames: () => cfg.fileNames,
+      getScriptVersion: () => "1",
+      getScriptSnapshot: (f) => (ts.sys.fileExists(f) ? ts.ScriptSnapshot.fromString(ts.sys.readFile(f)!) : undefined),
+      getCurrentDirectory: () => fixtures,
+      getDefaultLibFileName: ts.getDefaultLibFilePath,
+      fileExists: ts.sys.fileExists,
+      readFile: ts.sys.readFile,
+      readDirectory: ts.sys.readDirectory,
+      directoryExists: ts.sys.directoryExists,
+      getDirectories: ts.sys.getDirectories,
+    };
+    const plain = ts.createLanguageService(host);
+    const entry = cfg.options.plugins!.find((p) => p.name === "chronots/service");
+    const info = { languageService: plain, languageServiceHost: host, config: entry } as unknown as ts.server.PluginCreateInfo;
+    const ls = init({ typescript: ts }).create(info);
+    expect(lines(cfg.fileNames.flatMap((f) => ls.getSemanticDiagnostics(f)))).toEqual(expected);
+    expect(ls.getQuickInfoAtPosition(cfg.fileNames[0]!, 0)).toEqual(plain.getQuickInfoAtPosition(cfg.fileNames[0]!, 0));
+  });
+
+  it("tsserver, loading chronots/service from an installed package", async () => {
+    const server = spawnTsserver(["--pluginProbeLocations", tmp]);
+    try {
+      const found: string[] = [];
+      for (const file of parseConfig(fixtureConfig).fileNames) {
+        server.send("open", { file });
+        const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
+        for (const d of diags) {
+          const category = d.category === "error" ? "error" : "warning";
+          found.push(`${relative(root, file)}(${d.start.line},${d.start.offset}): ${category} TS${d.code}: ${d.text}`);
+        }
+      }
+      expect(found.sort()).toEqual(expected);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("chronots check, run through the installed bin", () => {
+    const r = chronots("check", "-p", fixtureConfig);
+    expect(r.out).toEqual(expected);
+    expect(r.status).toBe(1);
+  });
+});
+
+describe("chronots check", () => {
+  it("exits 0 on a clean project", () => {
+    const clean = config("clean.json", { files: [join(fixtures, "clean.ts")] });
+    expect(chronots("check", "-p", clean)).toMatchObject({ status: 0, out: [] });
+  });
+
+  it("prints warnings and exits 0 when the severity is warning", () => {
+    const warn = config("warn.json", { compilerOptions: { plugins: [{ name: "chronots/service", discarded: "warning" }] } });
+    const r = chronots("check", "-p", warn);
+    expect(r.status).toBe(0);
+    expect(r.out).toEqual(expected().map((l) => l.replace(": error TS90001:", ": warning TS90001:")));
+  });
+
+  it("reports nothing when the rule is off, but still the program's own errors", () => {
+    const off = config("off.json", { compilerOptions: { plugins: [{ transform: "chronots/transformer", discarded: "off" }] } });
+    expect(chronots("check", "-p", off)).toMatchObject({ status: 0, out: [] });
+    const broken = join(tmp, "broken.ts");
+    writeFileSync(broken, "const n: number = 'x';\n");
+    const r = chronots("check", "-p", config("broken.json", { files: [broken] }));
+    expect(r.status).toBe(1);
+    expect(r.out.join("\n")).toMatch(/broken\.ts\(1,7\): error TS2322/);
+  });
+
+  it("rejects a bad severity and bad arguments by name", () => {
+    const bad = config("bad.json", { compilerOptions: { plugins: [{ name: "chronots/service", discarded: "loud" }] } });
+    const r = chronots("check", "-p", bad);
+    expect(r.status).toBe(2);
+    expect(r.out.join("\n")).toMatch(/"discarded" must be "error", "warning" or "off", got "loud"/);
+    expect(chronots("check", "--fast")).toMatchObject({ status: 2, out: expect.arrayContaining(["chronots check: unknown argument '--fast'"]) });
+    expect(chronots("verify").status).toBe(2);
+  });
+});
+
+function expected(): string[] {
+  return lines(ruleOver(fixtureProgram(), "error"));
+}
+
+interface ProtocolDiagnostic {
+  start: { line: number; offset: number };
+  text: string;
+  code: number;
+  category: string;
+}
+
+/** A real tsserver over its stdio protocol: Content-Length framed JSON responses. */
+function spawnTsserver(args: string[]) {
+  const child = spawn(process.execPath, [join(root, "node_modules/typescript/lib/tsserver.js"), "--disableAutomaticTypingAcquisition", ...args], { stdio: "pipe" });
+  let seq = 0;
+  let buffer = "";
+  const waiting = new Map<number, (body: unknown) => void>();
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
+    buffer += chunk;
+    for (;;) {
+      const m = buffer.match(/^Content-Length: (\d+)\r\n\r\n/);
+      if (!m || Buffer.byteLength(buffer) < m[0].length + Number(m[1])) return;
+      const body = Buffer.from(buffer.slice(m[0].length)).subarray(0, Number(m[1])).toString("utf8");
+      buffer = buffer.slice(m[0].length + body.length);
+      const msg = JSON.parse(body);
+      if (msg.type === "response") waiting.get(msg.request_seq)?.(msg.success ? msg.body : new Error(msg.message));
+    }
+  });
+  const send = (command: string, args: object) => {
+    child.stdin.write(`${JSON.stringify({ seq: ++seq, type: "request", command, arguments: args })}\n`);
+    return seq;
+  };
+  return {
+    send,
+    request: (command: string, args: object) =>
+      new Promise<unknown>((resolve, reject) => waiting.set(send(command, args), (b) => (b instanceof Error ? reject(b) : resolve(b)))),
+    close: () => {
+      child.stdin.end();
+      child.kill();
+    },
+  };
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `chronots` command. Commands live in the CommonJS build of transformer/ (dist/cjs), next to the
+// ts-patch transformer, so that they share its TypeScript instance and rule implementation.
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const [command, ...args] = process.argv.slice(2);
+const check = require("../dist/cjs/transformer/check.js");
+
+if (command === "check") process.exitCode = check.main(args);
+else if (command === undefined || command === "-h" || command === "--help") console.log(check.usage);
+else {
+  console.error(`chronots: unknown command '${command}'\n${check.usage}`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,79 @@
+/**
+ * `chronots check -p tsconfig.json`: the asyncCheck rule for CI, without emitting anything.
+ *
+ * Reads the tsconfig, builds a Program, and prints, like tsc, the program's own errors (so the command
+ * can stand in for `tsc --noEmit`) followed by every discarded Future (TS90001) in the project's
+ * source files (declaration files and node_modules are skipped). The severity comes from the chronots
+ * entry in `compilerOptions.plugins` (`{ "name": "chronots/service" }` or `{ "transform":
+ * "chronots/transformer" }`, option `"discarded"`); without one it is "error".
+ * Exit status: 0 clean (warnings allowed), 1 on any error, 2 on bad arguments.
+ */
+import { join } from "node:path";
+import ts from "typescript";
+import { discardedFutures, severityOf, type Severity } from "./discards.js";
+
+export const usage = `Usage: chronots check [-p <tsconfig.json or directory>] [--pretty | --no-pretty]
+Reports every discarded Future (and the program's type errors) like tsc; exits 1 on errors.`;
+
+export function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): number {
+  let project = "tsconfig.json";
+  let pretty = !!(out as { isTTY?: boolean }).isTTY;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "-p" || a === "--project") {
+      const v = args[++i];
+      if (v === undefined) return fail(out, `option '${a}' needs a path to a tsconfig.json or a directory`);
+      project = v;
+    } else if (a === "--pretty") pretty = true;
+    else if (a === "--no-pretty") pretty = false;
+    else if (a === "-h" || a === "--help") {
+      out.write(`${usage}\n`);
+      return 0;
+    } else return fail(out, `unknown argument '${a}'`);
+  }
+  const configFile = ts.sys.directoryExists(project) ? join(project, "tsconfig.json") : project;
+  const configErrors: ts.Diagnostic[] = [];
+  const host: ts.ParseConfigFileHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => configErrors.push(d) };
+  const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, host);
+  if (!config) return report(out, configErrors, pretty);
+  let severity: Severity;
+  try {
+    severity = severityOf(chronotsEntry(config.options.plugins as PluginEntry[] | undefined));
+  } catch (e) {
+    return fail(out, `${configFile}: ${(e as Error).message}`);
+  }
+  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, configFileParsingDiagnostics: config.errors });
+  const own = ts.getPreEmitDiagnostics(program);
+  const discarded = program
+    .getSourceFiles()
+    .filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf))
+    .flatMap((sf) => discardedFutures(program, sf, severity));
+  return report(out, [...own, ...discarded], pretty);
+}
+
+interface PluginEntry {
+  name?: string;
+  transform?: string;
+  discarded?: unknown;
+}
+
+function chronotsEntry(plugins: readonly PluginEntry[] | undefined): PluginEntry | undefined {
+  return plugins?.find((p) => p.name === "chronots/service" || p.transform === "chronots/transformer");
+}
+
+function report(out: NodeJS.WritableStream, diags: readonly ts.Diagnostic[], pretty: boolean): number {
+  const host: ts.FormatDiagnosticsHost = {
+    getCanonicalFileName: (f) => f,
+    getCurrentDirectory: ts.sys.getCurrentDirectory,
+    getNewLine: () => ts.sys.newLine,
+  };
+  const errors = diags.filter((d) => d.category === ts.DiagnosticCategory.Error).length;
+  if (diags.length > 0) out.write(pretty ? ts.formatDiagnosticsWithColorAndContext(diags, host) : ts.formatDiagnostics(diags, host));
+  if (pretty && errors > 0) out.write(`\nFound ${errors} error${errors === 1 ? "" : "s"}.\n`);
+  return errors > 0 ? 1 : 0;
+}
+
+function fail(out: NodeJS.WritableStream, message: string): number {
+  out.write(`chronots check: ${message}\n${usage}\n`);
+  return 2;
+}
