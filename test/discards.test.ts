@@ -11,7 +11,7 @@ import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DISCARDED_CODE, discardedFutures, severityOf, type Severity } from "../transformer/discards.js";
+import { DISCARDED_CODE, discardedFutures, reportDiscarded, severityOf, type Severity } from "../transformer/discards.js";
 import init from "../transformer/service.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -23,9 +23,9 @@ function parseConfig(file: string): ts.ParsedCommandLine {
   return ts.getParsedCommandLineOfConfigFile(file, {}, host)!;
 }
 
-function fixtureProgram(): ts.Program {
+function fixtureProgram(overrides: ts.CompilerOptions = {}): ts.Program {
   const cfg = parseConfig(fixtureConfig);
-  return ts.createProgram(cfg.fileNames, cfg.options);
+  return ts.createProgram(cfg.fileNames, { ...cfg.options, ...overrides });
 }
 
 const formatHost: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => "\n" };
@@ -214,6 +214,25 @@ describe("every entry point reports the same diagnostics", () => {
     const r = chronots("check", "-p", fixtureConfig);
     expect(r.out).toEqual(expected);
     expect(r.status).toBe(1);
+  });
+});
+
+describe("the transformer's hook", () => {
+  it("reports through addDiagnostic while emitting, once per file, even after an earlier transformer rewrote it", () => {
+    const program = fixtureProgram({ noEmit: false, outDir: join(tmp, "emit") });
+    const added: ts.Diagnostic[] = [];
+    const rewrite: ts.TransformerFactory<ts.SourceFile> = (ctx) => (sf) =>
+      ctx.factory.updateSourceFile(sf, [ctx.factory.createExpressionStatement(ctx.factory.createNumericLiteral(0)), ...sf.statements]);
+    const hook: ts.TransformerFactory<ts.SourceFile> = () => (sf) => {
+      reportDiscarded(program, sf, { discarded: "error" }, (d) => added.push(d));
+      return sf;
+    };
+    const written: string[] = [];
+    const result = program.emit(undefined, (file) => written.push(file), undefined, false, { before: [rewrite, hook] });
+    expect(result.emitSkipped).toBe(false);
+    expect(written.some((f) => f.endsWith("statements.js"))).toBe(true);
+    const fromFixtures = added.filter((d) => d.file!.fileName.startsWith(fixtures));
+    expect(lines(fromFixtures)).toEqual(expected());
   });
 });
 

@@ -34,6 +34,22 @@ export function severityOf(entry: { discarded?: unknown } | undefined): Severity
   throw new TypeError(`chronots: plugin option "discarded" must be "error", "warning" or "off", got ${JSON.stringify(v)}`);
 }
 
+/**
+ * The ts-patch entry's part, called once per emitted file with the plugin entry and `extras.addDiagnostic`.
+ * The rule reads the file as parsed: the file a transformer receives may already be rewritten by an
+ * earlier one, and the checker knows nothing of synthesized nodes.
+ */
+export function reportDiscarded(
+  program: ts.Program,
+  sf: ts.SourceFile,
+  entry: { discarded?: unknown },
+  addDiagnostic: (d: ts.Diagnostic) => unknown,
+  tsi: typeof ts = ts,
+): void {
+  const parsed = program.getSourceFile(sf.fileName) ?? sf;
+  for (const d of discardedFutures(program, parsed, severityOf(entry), tsi)) addDiagnostic(d);
+}
+
 export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severity: Severity, tsi: typeof ts = ts): ts.Diagnostic[] {
   if (severity === "off") return [];
   const checker = program.getTypeChecker();
