@@ -3,8 +3,9 @@
  *
  * For each source file that mentions `async` and imports one of the marking modules, `lowerText` finds
  * the `async(function* …)` calls and returns one splice per call; magic-string applies them, so every
- * byte outside those calls stays as it was, and prepends the prelude. The hires source map then sends
- * each position of a lowered body back to its original line.
+ * byte outside those calls stays as it was, and prepends the prelude. Each splice keeps the tokens it
+ * shares with the original call as original text (align.ts), so the hires source map sends a line of a
+ * lowered body back to its original line.
  *
  * `modules` may name bare specifiers ("chronots") or files ("./runtime/index.ts", an absolute path):
  * a file entry matches every relative import in any file that resolves to it, whatever its suffix
@@ -17,6 +18,7 @@
 import * as path from "node:path";
 import MagicString from "magic-string";
 import ts from "typescript";
+import { spliceAligned } from "./align.js";
 import { lowerText } from "./lower.js";
 
 export interface ChronotsViteOptions {
@@ -86,7 +88,7 @@ function lower(ctx: WarnContext, code: string, file: string, modules: string[]):
   for (const d of diagnostics) ctx.warn(formatDiagnostic(file, code, d));
   if (splices.length === 0 && prelude === "") return null;
   const s = new MagicString(code);
-  for (const { start, end, text } of splices) s.overwrite(start, end, text);
+  for (const { start, end, text } of splices) spliceAligned(s, code, start, end, text);
   if (prelude !== "") {
     const line = prelude.endsWith("\n") ? prelude : prelude + "\n";
     // A hashbang must stay the first line.

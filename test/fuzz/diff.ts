@@ -17,7 +17,7 @@ import ts from "typescript";
 import * as runtime from "../../runtime/index.js";
 import { callSoon, Dispatcher, Future, getGlobalDispatcher, setGlobalDispatcher, sleepAsync } from "../../runtime/index.js";
 import { lowerText } from "../../transformer/lower.js";
-import { printModule, programArb } from "./gen.js";
+import { printModule, programArb, type Program } from "./gen.js";
 
 /** Events past this many end the program with an error (the same in both runs), so runaways stay small. */
 const MAX_EVENTS = 2000;
@@ -235,19 +235,20 @@ export function evaluate(text: string, what: string): { [name: string]: Make } {
   return exports;
 }
 
-/** The module lowered as the plugin lowers it. */
-export function lower(text: string): string {
+/**
+ * The module lowered as the plugin lowers it, and the lowering's reasons for leaving functions to the
+ * run-time driver. A generator left in the output without such a reason is an error.
+ */
+export function lower(text: string): { text: string; left: string[] } {
   const { splices, prelude, diagnostics } = lowerText("fuzz.ts", text);
+  const messages = diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
   const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) throw new Error(`lowerText reported: ${ts.flattenDiagnosticMessageText(errors[0]!.messageText, "\n")}`);
   const s = new MagicString(text);
   for (const { start, end, text: t } of splices) s.overwrite(start, end, t);
   const lowered = prelude + s.toString();
-  if (lowered.includes("function*")) {
-    const why = diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("; ");
-    throw new Error(`lowerText left a generator function to the run-time driver${why ? `: ${why}` : ""}`);
-  }
-  return lowered;
+  if (lowered.includes("function*") && messages.length === 0) throw new Error("lowerText left a generator function in its output and said nothing");
+  return { text: lowered, left: messages };
 }
 
 /** Where two records first differ, or null when they are the same. */
@@ -264,20 +265,29 @@ export function difference(plain: Observed, lowered: Observed): string | null {
   return null;
 }
 
-/** Check a module of programs p0, p1, …; the first divergence found, or null. */
-export function checkModule(text: string, count: number): string | null {
+export interface Checked {
+  /** The first difference found, or null. */
+  divergence: string | null;
+  /** Why the lowering left functions to the run-time driver. */
+  left: string[];
+}
+
+/** Check a module of programs p0, p1, … */
+export function checkModule(text: string, count: number): Checked {
   const plain = evaluate(text, "the program module");
-  let lowered: Record<string, Make>;
+  let lowered: { text: string; left: string[] };
+  let made: Record<string, Make>;
   try {
-    lowered = evaluate(lower(text), "the lowered module");
+    lowered = lower(text);
+    made = evaluate(lowered.text, "the lowered module");
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return { divergence: e instanceof Error ? e.message : String(e), left: [] };
   }
   for (let i = 0; i < count; i++) {
-    const diff = difference(execute(plain[`p${i}`]!), execute(lowered[`p${i}`]!));
-    if (diff !== null) return `p${i}: ${diff}`;
+    const diff = difference(execute(plain[`p${i}`]!), execute(made[`p${i}`]!));
+    if (diff !== null) return { divergence: `p${i}: ${diff}`, left: lowered.left };
   }
-  return null;
+  return { divergence: null, left: lowered.left };
 }
 
 export interface Divergence {
@@ -294,22 +304,18 @@ export function batchSeed(seed: number, b: number): number {
 }
 
 /**
- * Check `count` random programs of batch seed `seed`; the first divergence, shrunk, or null.
- * The same seed generates the same programs.
+ * Check `count` random programs of batch seed `seed`: the first divergence, shrunk, and the lowering's
+ * reasons for leaving functions to the driver. The same seed generates the same programs.
  */
-export function fuzzBatch(seed: number, count: number): Divergence | null {
+export function fuzzBatch(seed: number, count: number): { divergence: Divergence | null; left: string[] } {
   const ps = fc.sample(programArb, { seed, numRuns: count });
-  if (checkModule(printModule(ps), ps.length) === null) return null;
+  const batch = checkModule(printModule(ps), ps.length);
+  if (batch.divergence === null) return { divergence: null, left: batch.left };
+  const diverges = (p: Program) => checkModule(printModule([p]), 1).divergence !== null;
   // fc.check with the same seed regenerates the same programs; `path` replays the failing one and shrinks it.
-  const index = ps.findIndex((p) => checkModule(printModule([p]), 1) !== null);
-  const property = fc.property(programArb, (p) => checkModule(printModule([p]), 1) === null);
-  const out = fc.check(property, { seed, numRuns: count, path: String(Math.max(index, 0)) });
-  const shrunk = out.failed ? out.counterexample![0] : ps[Math.max(index, 0)]!;
-  const source = printModule([shrunk]);
-  return { seed, source, message: checkModule(source, 1) ?? "the batch diverged, but none of its programs does alone" };
-}
-
-/** Replay a stored program (a module exporting p0); the divergence, or null. */
-export function replay(source: string): string | null {
-  return checkModule(source, 1);
+  const index = Math.max(ps.findIndex(diverges), 0);
+  const out = fc.check(fc.property(programArb, (p) => !diverges(p)), { seed, numRuns: count, path: String(index) });
+  const source = printModule([out.failed ? out.counterexample![0] : ps[index]!]);
+  const message = checkModule(source, 1).divergence ?? `the batch diverged (${batch.divergence}), but none of its programs does alone`;
+  return { divergence: { seed, source, message }, left: batch.left };
 }

@@ -36,12 +36,15 @@ function count(v: string, name: string): number {
 const started = performance.now();
 let done = 0;
 let failures = 0;
+/** Why the lowering left functions to the run-time driver, with counts. */
+const left = new Map<string, number>();
 console.log(`fuzz: ${runs} programs, seed ${seed}, batches of ${batch}`);
 for (let b = 0; done < runs; b++) {
   const n = Math.min(batch, runs - done);
   const s = batchSeed(seed, b);
-  const d = fuzzBatch(s, n);
+  const { divergence: d, left: reasons } = fuzzBatch(s, n);
   done += n;
+  for (const r of reasons) left.set(r, (left.get(r) ?? 0) + 1);
   if (d !== null) {
     failures++;
     console.log(`\nDIVERGENCE in batch seed ${s}: ${d.message}\n${d.source}`);
@@ -55,4 +58,5 @@ for (let b = 0; done < runs; b++) {
   if (b % 10 === 9 || done === runs)
     console.log(`${done} programs, ${failures} divergent batches, ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
+for (const [reason, n] of left) console.log(`left to the run-time driver ${n}×: ${reason}`);
 process.exitCode = failures > 0 ? 1 : 0;

@@ -1,0 +1,98 @@
+/**
+ * chronots/vite: what the plugin's transform hook gives Vite. (That Vite really runs it is shown by
+ * the "transformed" project of this suite, see test/modes.test.ts.)
+ */
+import { SourceMap } from "node:module";
+import { describe, expect, it } from "vitest";
+import chronots, { type ChronotsViteOptions } from "../transformer/vite.js";
+
+function transform(code: string, id = "/proj/src/a.ts", options?: ChronotsViteOptions, root = "/proj") {
+  const plugin = chronots(options);
+  plugin.configResolved({ root });
+  const warnings: string[] = [];
+  const out = plugin.transform.call({ warn: (m: string) => warnings.push(m) }, code, id);
+  return { out, warnings };
+}
+
+const head = `// a header   with odd   spacing\nimport { async, type Future } from "chronots";\nconst   untouched = [1,2 ,3];;\n\nexport const inc = `;
+const call = `async(function* (f: Future<number>) {
+  const x = yield* f;
+  trace.push("marker");
+  return x + untouched.length;
+})`;
+const tail = `;\n/* trailing */ export const   other = ( untouched ) ;\n`;
+
+describe("chronots/vite", () => {
+  it("lowers async functions and keeps every other byte as it was", () => {
+    const { out, warnings } = transform(head + call + tail);
+    expect(warnings).toEqual([]);
+    expect(out).not.toBeNull();
+    const code = out!.code;
+    expect(code).not.toContain("function*");
+    expect(code.endsWith(tail)).toBe(true);
+    const at = code.indexOf(head);
+    expect(at).toBeGreaterThanOrEqual(0);
+    // Only the prelude's import lines come before the original text.
+    expect(code.slice(0, at)).toMatch(/^(import [^\n]*\n)*$/);
+  });
+
+  it("maps a line inside a lowered body back to its original line", () => {
+    const code = head + call + tail;
+    const { out } = transform(code);
+    const lines = out!.code.split("\n");
+    const line = lines.findIndex((l) => l.includes(`"marker"`));
+    const entry = new SourceMap(out!.map as never).findEntry(line, lines[line]!.indexOf(`"marker"`)) as { originalLine: number; originalColumn: number };
+    const original = code.split("\n").findIndex((l) => l.includes(`"marker"`));
+    expect(entry.originalLine).toBe(original);
+    expect(entry.originalColumn).toBe(code.split("\n")[original]!.indexOf(`"marker"`));
+  });
+
+  it("leaves alone files without async calls, without a marking import, or outside include", () => {
+    const lowered = head + call + tail;
+    expect(transform("export const x = 1;\n").out).toBeNull();
+    expect(transform(lowered.replace(`from "chronots"`, `from "other"`)).out).toBeNull();
+    expect(transform(lowered, "/proj/src/a.css").out).toBeNull();
+    expect(transform(lowered, "/proj/node_modules/lib/a.js").out).toBeNull();
+    expect(transform(lowered, "/proj/src/a.ts", { include: /\.mts$/ }).out).toBeNull();
+    expect(transform(lowered, "/proj/src/a.ts?v=3").out).not.toBeNull();
+  });
+
+  it("matches relative imports by the file they resolve to", () => {
+    const modules = ["./runtime/index.ts"];
+    const file = (spec: string) => `import { async } from "${spec}";\nexport const g = async(function* () { return 1; });\n`;
+    for (const spec of ["../runtime/index.js", "../runtime/index.ts", "../runtime", "/proj/runtime/index.js"])
+      expect(transform(file(spec), "/proj/test/a.test.ts", { modules }).out?.code, spec).not.toContain("function*");
+    for (const spec of ["../runtime/async.js", "./runtime/index.js", "chronots"])
+      expect(transform(file(spec), "/proj/test/a.test.ts", { modules }).out, spec).toBeNull();
+  });
+
+  it("warns with file:line:col where it cannot lower, and leaves that function to the run-time driver", () => {
+    const code = `import { async } from "chronots";\nexport const g = async(function* () {\n  return eval("1");\n});\n`;
+    const { out, warnings } = transform(code);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^\/proj\/src\/a\.ts:3:10: .*eval/);
+    expect(out?.code ?? code).toContain("function*");
+  });
+
+  it("survives malformed input", () => {
+    const inputs = [
+      `import { async } from "chronots";\nasync(function* (`,
+      `import { async } from "chronots";\nconst f = async(function* () { yield* ; });`,
+      `import { async } from "chronots";\nasync(function* () { "unterminated });`,
+      `import { async } from "chronots";\nasync();\nasync(1, 2);\nasync(() => 1);`,
+      `import { async } from "chronots"\u0000\uffff async(function* () {}`,
+      `#!/usr/bin/env node\nimport { async } from "chronots";\nexport const f = async(function* () { return 1; });\n`,
+    ];
+    for (const input of inputs) {
+      const { out } = transform(input);
+      if (out !== null) expect(typeof out.code).toBe("string");
+    }
+    const shebang = transform(inputs[5]!).out!.code;
+    expect(shebang.startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
+  it("rejects bad options with a TypeError naming the option", () => {
+    expect(() => chronots({ modules: "chronots" as never })).toThrow(/'modules'/);
+    expect(() => chronots({ include: "*.ts" as never })).toThrow(/'include'/);
+  });
+});
