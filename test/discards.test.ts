@@ -206,7 +206,7 @@ describe("every entry point reports the same diagnostics", () => {
       }
       expect(found.sort()).toEqual(expected);
     } finally {
-      server.close();
+      await server.close();
     }
   });
 
@@ -306,9 +306,12 @@ function spawnTsserver(args: string[]) {
     send,
     request: (command: string, args: object) =>
       new Promise<unknown>((resolve, reject) => waiting.set(send(command, args), (b) => (b instanceof Error ? reject(b) : resolve(b)))),
-    close: () => {
-      child.stdin.end();
-      child.kill();
-    },
+    /** Resolves once the child has exited and its pipes are closed, so no fd outlives the test. */
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once("close", () => resolve());
+        child.stdin.end();
+        child.kill();
+      }),
   };
 }
