@@ -115,7 +115,7 @@ describe("the rule on the fixtures", () => {
   });
 });
 
-describe("the project's own code", () => {
+describe("the project's own code", { timeout: 120_000 }, () => {
   it("runtime/ and examples/ drop no Future", () => {
     const files = ts.sys.readDirectory(root, [".ts"], undefined, ["runtime/**/*", "examples/**/*"]);
     expect(files.length).toBeGreaterThan(5);
@@ -142,7 +142,13 @@ beforeAll(() => {
     "--module", "commonjs", "--moduleResolution", "node10", "--esModuleInterop", "--skipLibCheck",
     "--target", "es2022", "--types", "node",
   ]);
-  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "chronots", type: "module" }));
+  execFileSync(process.execPath, [
+    join(root, "node_modules/typescript/bin/tsc"), join(root, "runtime/index.ts"),
+    "--declaration", "--emitDeclarationOnly", "--outDir", join(pkg, "dist/runtime"), "--rootDir", join(root, "runtime"),
+    "--module", "nodenext", "--moduleResolution", "nodenext", "--skipLibCheck", "--target", "es2022", "--types", "node", "--strict",
+  ]);
+  const exports = { ".": { types: "./dist/runtime/index.d.ts" } };
+  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "chronots", type: "module", exports }));
   writeFileSync(join(pkg, "dist/cjs/package.json"), JSON.stringify({ type: "commonjs" }));
   for (const f of ["service/index.cjs", "service/package.json", "bin/chronots.js"]) {
     mkdirSync(join(pkg, f, ".."), { recursive: true });
@@ -166,7 +172,7 @@ function chronots(...args: string[]) {
   return { status: r.status, out: r.stdout.split("\n").filter(Boolean).sort(), err: r.stderr };
 }
 
-describe("every entry point reports the same diagnostics", () => {
+describe("every entry point reports the same diagnostics", { timeout: 120_000 }, () => {
   const expected = lines(ruleOver(fixtureProgram(), "error"));
 
   it("the language service plugin, through getSemanticDiagnostics", () => {
@@ -217,7 +223,7 @@ describe("every entry point reports the same diagnostics", () => {
   });
 });
 
-describe("the transformer's hook", () => {
+describe("the transformer's hook", { timeout: 120_000 }, () => {
   it("reports through addDiagnostic while emitting, once per file, even after an earlier transformer rewrote it", () => {
     const program = fixtureProgram({ noEmit: false, outDir: join(tmp, "emit") });
     const added: ts.Diagnostic[] = [];
@@ -236,7 +242,23 @@ describe("the transformer's hook", () => {
   });
 });
 
-describe("chronots check", () => {
+describe("chronots check", { timeout: 120_000 }, () => {
+  it("knows chronots' Future from the installed package's declarations, and not a project's own runtime/future.ts", () => {
+    const app = join(tmp, "app");
+    mkdirSync(join(app, "runtime"), { recursive: true });
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", type: "module" }));
+    writeFileSync(join(app, "runtime/future.ts"), "export class Future<T> {\n  constructor(readonly value: T) {}\n}\n");
+    writeFileSync(
+      join(app, "main.ts"),
+      'import { sleepAsync } from "chronots";\nimport { Future } from "./runtime/future.js";\nsleepAsync(1);\nnew Future(1);\n',
+    );
+    const compilerOptions = { module: "nodenext", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(root, "node_modules/@types")] };
+    writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
+    const r = chronots("check", "-p", app);
+    expect(r.out).toEqual([expect.stringMatching(/main\.ts\(3,1\): error TS90001: Future returned by 'sleepAsync\(1\)' is discarded;/)]);
+    expect(r.status).toBe(1);
+  });
+
   it("exits 0 on a clean project", () => {
     const clean = config("clean.json", { files: [join(fixtures, "clean.ts")] });
     expect(chronots("check", "-p", clean)).toMatchObject({ status: 0, out: [] });
