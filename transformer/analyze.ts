@@ -1,0 +1,327 @@
+/**
+ * Analysis of one generator function before it is lowered, purely syntactic (no type checker), so
+ * the ts-patch entry and `lowerText` see the same thing.
+ *
+ * One walk over the body builds the scope tree the way JavaScript does (function scopes with their
+ * parameters and `var`s, block scopes for `let`/`const`/`class`/block functions, `for` headers and
+ * `catch` clauses) and resolves every identifier in a value position to its binding, or records it
+ * as a free name. Nested functions are walked too: a binding of the generator referenced from a
+ * nested function is *captured* and must keep a single closure slot.
+ *
+ * A second, memoised question is which nodes contain a suspension: a `yield` of this generator,
+ * not one inside a nested function. Constructs the lowering does not handle are collected as
+ * `Unsupported`, so the caller leaves the function to the run-time driver.
+ */
+import ts from "typescript";
+
+/** `e` without the parentheses around it. */
+export function unparen(e: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(e)) e = e.expression;
+  return e;
+}
+
+export type BindingKind = "var" | "let" | "const" | "function" | "class" | "param" | "catch" | "self";
+
+export interface Binding {
+  name: string;
+  kind: BindingKind;
+  scope: Scope;
+  /** Some reference sits in a function nested inside the one that declares it. */
+  captured: boolean;
+  /** Assigned after its declaration (`x = …`, `x++`, `x += …`). */
+  written: boolean;
+  referenced: boolean;
+}
+
+export interface Scope {
+  node: ts.Node;
+  parent: Scope | undefined;
+  /** The function-like node whose activation owns this scope. */
+  fn: ts.Node;
+  names: Map<string, Binding>;
+}
+
+/** A construct the lowering leaves to the run-time driver. */
+export class Unsupported extends Error {
+  constructor(
+    readonly node: ts.Node,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export interface Analysis {
+  fn: ts.FunctionExpression;
+  /** Identifier node (reference or declaration name) → its binding. */
+  bindingOf: Map<ts.Identifier, Binding>;
+  /** Scope-creating node → scope. */
+  scopeOf: Map<ts.Node, Scope>;
+  /** Bindings declared in the generator's own scopes (not in nested functions). */
+  own: Binding[];
+  /** Names of every binding anywhere in the function, and of free references. */
+  names: Set<string>;
+  free: Set<string>;
+  unsupported: Unsupported[];
+  /** Whether `node` contains a suspension of the generator itself. */
+  suspends(node: ts.Node | undefined): boolean;
+}
+
+const isFunctionLike = (n: ts.Node): n is ts.SignatureDeclaration & { body?: ts.Node } =>
+  ts.isFunctionDeclaration(n) ||
+  ts.isFunctionExpression(n) ||
+  ts.isArrowFunction(n) ||
+  ts.isMethodDeclaration(n) ||
+  ts.isGetAccessorDeclaration(n) ||
+  ts.isSetAccessorDeclaration(n) ||
+  ts.isConstructorDeclaration(n);
+
+const isTypeOnly = (n: ts.Node): boolean =>
+  (n.kind >= ts.SyntaxKind.FirstTypeNode && n.kind <= ts.SyntaxKind.LastTypeNode) ||
+  ts.isTypeParameterDeclaration(n) ||
+  ts.isInterfaceDeclaration(n) ||
+  ts.isTypeAliasDeclaration(n) ||
+  ts.isHeritageClause(n) && n.token === ts.SyntaxKind.ImplementsKeyword;
+
+export function analyze(fn: ts.FunctionExpression): Analysis {
+  const bindingOf = new Map<ts.Identifier, Binding>();
+  const scopeOf = new Map<ts.Node, Scope>();
+  const own: Binding[] = [];
+  const names = new Set<string>();
+  const free = new Set<string>();
+  const unsupported: Unsupported[] = [];
+  const memo = new Map<ts.Node, boolean>();
+
+  const suspends = (node: ts.Node | undefined): boolean => {
+    if (node === undefined) return false;
+    let r = memo.get(node);
+    if (r !== undefined) return r;
+    if (ts.isYieldExpression(node)) r = true;
+    else if (isFunctionLike(node) || ts.isPropertyDeclaration(node) || ts.isClassStaticBlockDeclaration(node)) {
+      // Only a computed name of a class member is evaluated in the generator's own activation.
+      r = !!node.name && ts.isComputedPropertyName(node.name) && suspends(node.name);
+    } else r = ts.forEachChild(node, (c) => (suspends(c) ? true : undefined)) ?? false;
+    memo.set(node, r);
+    return r;
+  };
+
+  const newScope = (node: ts.Node, parent: Scope | undefined, fnNode: ts.Node): Scope => {
+    const s: Scope = { node, parent, fn: fnNode, names: new Map() };
+    scopeOf.set(node, s);
+    return s;
+  };
+
+  const declare = (scope: Scope, id: ts.Identifier, kind: BindingKind): void => {
+    const name = id.text;
+    names.add(name);
+    let b = scope.names.get(name);
+    if (b === undefined) {
+      b = { name, kind, scope, captured: false, written: false, referenced: false };
+      scope.names.set(name, b);
+      if (scope.fn === fn) own.push(b);
+    }
+    bindingOf.set(id, b);
+  };
+
+  const declarePattern = (scope: ts.BindingName, into: Scope, kind: BindingKind): void => {
+    if (ts.isIdentifier(scope)) declare(into, scope, kind);
+    else for (const e of scope.elements) if (!ts.isOmittedExpression(e)) declarePattern(e.name, into, kind);
+  };
+
+  /** `var`s and, for the top level of a function, its function declarations: hoisted to `into`. */
+  const hoistVars = (node: ts.Node, into: Scope): void => {
+    const visit = (n: ts.Node): void => {
+      if (isFunctionLike(n) || ts.isClassLike(n)) return;
+      if (ts.isVariableDeclarationList(n) && !(n.flags & ts.NodeFlags.BlockScoped)) {
+        for (const d of n.declarations) declarePattern(d.name, into, "var");
+      }
+      ts.forEachChild(n, visit);
+    };
+    ts.forEachChild(node, visit);
+  };
+
+  /** Lexical declarations directly in a statement list. */
+  const declareLexical = (statements: readonly ts.Statement[], into: Scope): void => {
+    for (const st of statements) {
+      if (ts.isVariableStatement(st) && st.declarationList.flags & ts.NodeFlags.BlockScoped) {
+        const kind = st.declarationList.flags & ts.NodeFlags.Const ? "const" : "let";
+        for (const d of st.declarationList.declarations) declarePattern(d.name, into, kind);
+      } else if (ts.isFunctionDeclaration(st) && st.name) declare(into, st.name, "function");
+      else if (ts.isClassDeclaration(st) && st.name) declare(into, st.name, "class");
+    }
+  };
+
+  const resolve = (id: ts.Identifier, scope: Scope, write: boolean): void => {
+    for (let s: Scope | undefined = scope; s; s = s.parent) {
+      const b = s.names.get(id.text);
+      if (b) {
+        bindingOf.set(id, b);
+        b.referenced = true;
+        if (write) b.written = true;
+        if (s.fn !== scope.fn) b.captured = true;
+        return;
+      }
+    }
+    free.add(id.text);
+  };
+
+  const assignTargets = (target: ts.Expression, scope: Scope): void => {
+    const t = unparen(target);
+    if (ts.isIdentifier(t)) resolve(t, scope, true);
+    else walk(target, scope);
+  };
+
+  const walkFunction = (node: ts.SignatureDeclaration & { body?: ts.Node }, outer: Scope): void => {
+    if (node.name && ts.isComputedPropertyName(node.name)) walk(node.name, outer);
+    let parent = outer;
+    if (ts.isFunctionExpression(node) && node.name) {
+      parent = newScope(node.name, outer, outer.fn);
+      declare(parent, node.name, "self");
+    }
+    const scope = newScope(node, parent, node);
+    for (const p of node.parameters) declarePattern(p.name, scope, "param");
+    if (node.body) {
+      hoistVars(node.body, scope);
+      if (ts.isBlock(node.body)) declareLexical(node.body.statements, scope);
+    }
+    for (const p of node.parameters) walkBindingName(p.name, scope, p.initializer);
+    if (node.body) {
+      if (ts.isBlock(node.body)) for (const st of node.body.statements) walk(st, scope);
+      else walk(node.body, scope);
+    }
+  };
+
+  const walkBindingName = (name: ts.BindingName, scope: Scope, init: ts.Expression | undefined): void => {
+    if (!ts.isIdentifier(name))
+      for (const e of name.elements) {
+        if (ts.isOmittedExpression(e)) continue;
+        if (e.propertyName && ts.isComputedPropertyName(e.propertyName)) walk(e.propertyName, scope);
+        walkBindingName(e.name, scope, e.initializer);
+      }
+    if (init) walk(init, scope);
+  };
+
+  const walk = (node: ts.Node, scope: Scope): void => {
+    if (isTypeOnly(node)) return;
+    if (isFunctionLike(node)) return walkFunction(node, scope);
+    switch (node.kind) {
+      case ts.SyntaxKind.Identifier:
+        return resolve(node as ts.Identifier, scope, false);
+      case ts.SyntaxKind.PropertyAccessExpression:
+        return walk((node as ts.PropertyAccessExpression).expression, scope);
+      case ts.SyntaxKind.QualifiedName:
+      case ts.SyntaxKind.MetaProperty:
+      case ts.SyntaxKind.BreakStatement:
+      case ts.SyntaxKind.ContinueStatement:
+        if (ts.isMetaProperty(node)) unsupported.push(new Unsupported(node, "new.target"));
+        return;
+      case ts.SyntaxKind.LabeledStatement:
+        return walk((node as ts.LabeledStatement).statement, scope);
+      case ts.SyntaxKind.PropertyAssignment: {
+        const p = node as ts.PropertyAssignment;
+        if (ts.isComputedPropertyName(p.name)) walk(p.name, scope);
+        return walk(p.initializer, scope);
+      }
+      case ts.SyntaxKind.ShorthandPropertyAssignment: {
+        const p = node as ts.ShorthandPropertyAssignment;
+        resolve(p.name, scope, false);
+        if (p.objectAssignmentInitializer) walk(p.objectAssignmentInitializer, scope);
+        return;
+      }
+      case ts.SyntaxKind.PropertyDeclaration: {
+        const p = node as ts.PropertyDeclaration;
+        if (ts.isComputedPropertyName(p.name)) walk(p.name, scope);
+        if (p.initializer) walk(p.initializer, newScope(p, scope, p));
+        return;
+      }
+      case ts.SyntaxKind.ClassStaticBlockDeclaration:
+        return walk((node as ts.ClassStaticBlockDeclaration).body, newScope(node, scope, node));
+      case ts.SyntaxKind.ClassDeclaration:
+      case ts.SyntaxKind.ClassExpression: {
+        const c = node as ts.ClassLikeDeclaration;
+        let inner = scope;
+        if (c.name && ts.isClassExpression(c)) {
+          // The name a class expression binds inside itself belongs to the class, not to the body.
+          inner = newScope(c, scope, c);
+          declare(inner, c.name, "class");
+        }
+        for (const h of c.heritageClauses ?? []) for (const t of h.types) if (h.token === ts.SyntaxKind.ExtendsKeyword) walk(t.expression, inner);
+        for (const m of c.members) walk(m, inner);
+        return;
+      }
+      case ts.SyntaxKind.VariableDeclaration: {
+        const d = node as ts.VariableDeclaration;
+        return walkBindingName(d.name, scope, d.initializer);
+      }
+      case ts.SyntaxKind.Block:
+      case ts.SyntaxKind.CaseBlock: {
+        const inner = newScope(node, scope, scope.fn);
+        const stmts = ts.isBlock(node) ? node.statements : (node as ts.CaseBlock).clauses.flatMap((c) => c.statements);
+        declareLexical(stmts, inner);
+        if (ts.isBlock(node)) stmts.forEach((s) => walk(s, inner));
+        else (node as ts.CaseBlock).clauses.forEach((c) => walk(c, inner));
+        return;
+      }
+      case ts.SyntaxKind.ForStatement:
+      case ts.SyntaxKind.ForInStatement:
+      case ts.SyntaxKind.ForOfStatement: {
+        const inner = newScope(node, scope, scope.fn);
+        const init = (node as ts.ForStatement).initializer;
+        if (init && ts.isVariableDeclarationList(init) && init.flags & ts.NodeFlags.BlockScoped)
+          for (const d of init.declarations) declarePattern(d.name, inner, init.flags & ts.NodeFlags.Const ? "const" : "let");
+        if (init && !ts.isVariableDeclarationList(init) && !ts.isForStatement(node)) assignTargets(init, inner);
+        ts.forEachChild(node, (c) => (c === init && !ts.isForStatement(node) && !ts.isVariableDeclarationList(init) ? undefined : walk(c, inner)));
+        return;
+      }
+      case ts.SyntaxKind.CatchClause: {
+        const c = node as ts.CatchClause;
+        const inner = newScope(c, scope, scope.fn);
+        if (c.variableDeclaration) {
+          declarePattern(c.variableDeclaration.name, inner, "catch");
+          walkBindingName(c.variableDeclaration.name, inner, undefined);
+        }
+        return walk(c.block, inner);
+      }
+      case ts.SyntaxKind.BinaryExpression: {
+        const b = node as ts.BinaryExpression;
+        if (b.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && b.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+          assignTargets(b.left, scope);
+          return walk(b.right, scope);
+        }
+        break;
+      }
+      case ts.SyntaxKind.PrefixUnaryExpression:
+      case ts.SyntaxKind.PostfixUnaryExpression: {
+        const u = node as ts.PrefixUnaryExpression;
+        if (u.operator === ts.SyntaxKind.PlusPlusToken || u.operator === ts.SyntaxKind.MinusMinusToken) return assignTargets(u.operand, scope);
+        break;
+      }
+      case ts.SyntaxKind.WithStatement:
+        unsupported.push(new Unsupported(node, "a 'with' statement"));
+        break;
+      case ts.SyntaxKind.EnumDeclaration:
+      case ts.SyntaxKind.ModuleDeclaration:
+        unsupported.push(new Unsupported(node, "an enum or namespace declaration"));
+        return;
+      case ts.SyntaxKind.CallExpression: {
+        const callee = (node as ts.CallExpression).expression;
+        if (ts.isIdentifier(callee) && callee.text === "eval") unsupported.push(new Unsupported(node, "a direct eval"));
+        break;
+      }
+      case ts.SyntaxKind.SuperKeyword:
+        if (scope.fn === fn) unsupported.push(new Unsupported(node, "super"));
+        return;
+    }
+    if (node.kind >= ts.SyntaxKind.FirstJSDocNode && node.kind <= ts.SyntaxKind.LastJSDocNode) return;
+    if (ts.isJsxElement(node) || ts.isJsxSelfClosingElement(node) || ts.isJsxFragment(node)) {
+      unsupported.push(new Unsupported(node, "JSX"));
+      return;
+    }
+    ts.forEachChild(node, (c) => walk(c, scope));
+  };
+
+  // The scope around the generator: its bindings are neither own nor resolved (all free).
+  const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? ts.factory.createBlock([]), names: new Map() };
+  walkFunction(fn, outside);
+  return { fn, bindingOf, scopeOf, own, names, free, unsupported, suspends };
+}

@@ -1,0 +1,148 @@
+/**
+ * Emission: the lowered function expression around the exploded states.
+ *
+ *   function (params) {
+ *     const $r = $c.coroutine("name");           // the result future, created first as the driver does
+ *     let $s = 0, x$, …;                          // state, mirrors of step locals, captured bindings
+ *     const $step = ($a) => {                     // an arrow: `this` and `arguments` stay the call's
+ *       let x = x$, …;                            // step locals restored from their mirrors
+ *       $r._child = null;
+ *       [for (;;)] try {
+ *         $loop: for (;;) switch ($s) { case 0: … }
+ *       } catch ($e) {
+ *         if ($r._child !== null) throw $e;       // thrown by _suspend itself: out, as in the driver
+ *         [if ($h !== 0) { $err = $e; $s = $h; continue; }]   // a region of the body handles it
+ *         $c.settle($r, $e); return;
+ *       }
+ *     };
+ *     $step(undefined);
+ *     return $r;
+ *   }
+ *
+ * A body without suspension becomes a plain function: the body runs inside `try` in a labelled
+ * block, `return v` finishes the result directly (or, inside a `try` of the body, leaves the block
+ * with the value so that its `finally` runs first). Parameters with defaults or patterns are bound
+ * from `arguments` inside the same `try`, so their errors fail the result as in the driver.
+ */
+import ts from "typescript";
+import type { Case, Internals, Machine } from "./explode.js";
+import { type Hooks, Rewriter, type Scope } from "./rewrite.js";
+
+const f = ts.factory;
+const id = (name: string) => f.createIdentifier(name);
+const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
+const letList = (decls: ts.VariableDeclaration[]) => f.createVariableStatement(undefined, f.createVariableDeclarationList(decls, ts.NodeFlags.Let));
+const constOf = (name: string, v: ts.Expression) =>
+  f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, v)], ts.NodeFlags.Const));
+
+/** Parameters as emitted, plus the statements binding them when they can throw (defaults, patterns). */
+function parameters(fn: ts.FunctionExpression, rw: Rewriter): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
+  const real = fn.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
+  const throws = real.some((p) => p.initializer || !ts.isIdentifier(p.name));
+  if (!throws) return { params: fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration), bind: [] };
+  const names: ts.Identifier[] = [];
+  const collect = (b: ts.BindingName) => {
+    if (ts.isIdentifier(b)) names.push(b);
+    else b.elements.forEach((e) => !ts.isOmittedExpression(e) && collect(e.name));
+  };
+  real.forEach((p) => collect(p.name));
+  const pattern = f.createArrayLiteralExpression(
+    real.map((p) => {
+      const t = rw.target(p.name);
+      if (p.dotDotDotToken) return f.createSpreadElement(t);
+      return p.initializer ? f.createAssignment(t, rw.expr(p.initializer)) : t;
+    }),
+  );
+  const bind = [
+    letList(names.map((x) => f.createVariableDeclaration(x.text))),
+    f.createExpressionStatement(f.createAssignment(pattern, id("arguments"))),
+  ];
+  return { params: [], bind };
+}
+
+function functionName(fn: ts.FunctionExpression): ts.Expression {
+  return f.createStringLiteral(fn.name?.text ?? "");
+}
+
+export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, origin: ts.Node): ts.FunctionExpression {
+  const fn = s.an.fn;
+  const paramRw = new Rewriter(s, m);
+  const { params, bind } = parameters(fn, paramRw);
+  const r = constOf(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)]));
+  const prelude: ts.Statement[] = [r];
+  if (bind.length) {
+    const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
+    prelude.push(bind[0]!, f.createTryStatement(f.createBlock(bind.slice(1), true), f.createCatchClause(n.e, f.createBlock([settle, f.createReturnStatement(id(n.r))], true)), undefined));
+  }
+  const closure = [f.createVariableDeclaration(n.s, undefined, undefined, f.createNumericLiteral(0))];
+  for (const [local, mirror] of m.locals) closure.push(f.createVariableDeclaration(mirror, undefined, undefined, local === n.h ? f.createNumericLiteral(0) : undefined));
+  for (const c of m.closureLocals) closure.push(f.createVariableDeclaration(c));
+  prelude.push(letList(closure), ...m.hoistedFunctions);
+
+  const restore = [...m.locals].map(([local, mirror]) => f.createVariableDeclaration(local, undefined, undefined, id(mirror)));
+  if (m.usesHandler) restore.push(f.createVariableDeclaration(n.err));
+  restore.push(f.createVariableDeclaration(n.rv));
+  const sw = f.createSwitchStatement(
+    id(n.s),
+    f.createCaseBlock(cases.map((c) => f.createCaseClause(f.createNumericLiteral(c.label), c.body))),
+  );
+  const machine = f.createLabeledStatement(n.loop, f.createForStatement(undefined, undefined, undefined, sw));
+  const e = n.e;
+  const handler: ts.Statement[] = [f.createIfStatement(f.createStrictInequality(prop(n.r, "_child"), f.createNull()), f.createThrowStatement(id(e)))];
+  if (m.usesHandler)
+    handler.push(
+      f.createIfStatement(
+        f.createStrictInequality(id(n.h), f.createNumericLiteral(0)),
+        f.createBlock([assign(n.err, id(e)), assign(n.s, id(n.h)), f.createContinueStatement()], true),
+      ),
+    );
+  handler.push(f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(e)])), f.createReturnStatement());
+  let guarded: ts.Statement = f.createTryStatement(f.createBlock([machine], true), f.createCatchClause(e, f.createBlock(handler, true)), undefined);
+  if (m.usesHandler) guarded = f.createForStatement(undefined, undefined, undefined, guarded);
+  const stepBody = f.createBlock([letList(restore), f.createExpressionStatement(f.createAssignment(prop(n.r, "_child"), f.createNull())), guarded], true);
+  const step = f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, n.a)], undefined, undefined, stepBody);
+  const body = [
+    ...prelude,
+    constOf(n.step, step),
+    f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])),
+    f.createReturnStatement(id(n.r)),
+  ];
+  return ts.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, undefined, params, undefined, f.createBlock(body, true)), origin);
+}
+
+const assign = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
+
+/** A body without suspension: a plain function returning a finished future. */
+export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionExpression {
+  const fn = s.an.fn;
+  let leaves = false;
+  const bodyLabel = n.loop;
+  const hooks: Hooks = {
+    ret(value, inTry) {
+      if (inTry) {
+        leaves = true;
+        return f.createBlock([assign(n.rv, value ?? f.createVoidZero()), f.createBreakStatement(bodyLabel)], true);
+      }
+      const finish = f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), value ?? f.createVoidZero()]);
+      return f.createBlock([f.createExpressionStatement(finish), f.createReturnStatement(id(n.r))], true);
+    },
+    jump(node) {
+      return node;
+    },
+  };
+  const rw = new Rewriter(s, hooks);
+  const { params, bind } = parameters(fn, rw);
+  const stmts = fn.body.statements.map((st) => rw.statement(st)).filter((st): st is ts.Statement => st !== undefined);
+  const inner: ts.Statement[] = [...bind.slice(1)];
+  if (leaves) inner.push(letList([f.createVariableDeclaration(n.rv)]), f.createLabeledStatement(bodyLabel, f.createBlock(stmts, true)));
+  else inner.push(f.createBlock(stmts, true));
+  inner.push(f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), leaves ? id(n.rv) : f.createVoidZero()])));
+  const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
+  const body = [
+    constOf(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)])),
+    ...bind.slice(0, 1),
+    f.createTryStatement(f.createBlock(inner, true), f.createCatchClause(n.e, f.createBlock([settle], true)), undefined),
+    f.createReturnStatement(id(n.r)),
+  ];
+  return ts.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, undefined, params, undefined, f.createBlock(body, true)), origin);
+}

@@ -1,0 +1,880 @@
+/**
+ * Explode: the body of a generator with suspensions becomes numbered states of a step function.
+ *
+ * The output is a list of `case` bodies for `$loop: for (;;) switch ($s)`. Code runs straight on
+ * from one case into the next (fall-through), so while every awaited future has already finished
+ * no dispatch happens except on loop back-edges and jumps. A statement or expression without a
+ * suspension is copied by the Rewriter; one with a suspension is taken apart:
+ *  - expressions (`explodeExpr`): operands left of a suspension are evaluated first into temps, so
+ *    evaluation order holds (`o.m(yield* f)` calls the old `o`'s method through `.call`);
+ *    short-circuits and `?:` become branches;
+ *  - a suspension: `$a = operand; if ($a is pending) { save; $s = K; r._suspend($a, $step); return }`
+ *    then `case K:`. The step function's parameter is `$a`, so resuming lands in case K with the
+ *    finished future in `$a`, exactly as the fast path does. `yield* x` of a non-Future delegates
+ *    through an out-of-line state;
+ *  - statements: jumps `$s = L; continue $loop`, loops and switches by labels, `break`/`continue`/
+ *    `return` through the jump-target stack.
+ * Exceptions: `try` regions and `for…of` iterator regions form a static context stack. The handler
+ * state of the innermost region sits in the step local `$h`; the step function's one JS catch sends
+ * a throw there. A `finally` keeps its pending completion in two locals ($ck: 0 normal, -1 throw,
+ * -2 return, else the target state; $cv: the value or error) and ends by dispatching on them;
+ * jumps crossing a `finally` are recorded on it statically. Leaving a `for…of` by a jump closes its
+ * iterator inline; leaving it by a throw goes through a handler state that closes and rethrows.
+ */
+import ts from "typescript";
+import { Unsupported, unparen } from "./analyze.js";
+import { isExploded } from "./hoist.js";
+import { type Hooks, Rewriter, type Scope } from "./rewrite.js";
+
+const f = ts.factory;
+const RETURN = -2;
+const THROW = -1;
+
+interface Region {
+  kind: "catch" | "finally" | "iter";
+  /** The state a throw inside the region goes to. */
+  handler: number;
+  /** finally: the state of the finally body, its completion locals and the jumps that cross it. */
+  body?: number;
+  ck?: string;
+  cv?: string;
+  exits?: Map<number, Target>;
+  /** iter: the local holding the iterator. */
+  it?: string;
+}
+
+interface Target {
+  label: number;
+  ctx: Region[];
+}
+
+interface Jumpable {
+  kind: "loop" | "switch" | "label";
+  labels: string[];
+  brk: Target;
+  cont?: Target;
+}
+
+export interface Case {
+  label: number;
+  body: ts.Statement[];
+}
+
+/** The internal names of one lowered function. */
+export interface Internals {
+  r: string;
+  s: string;
+  step: string;
+  a: string;
+  h: string;
+  err: string;
+  /** The step function's catch parameter. */
+  e: string;
+  d: string;
+  rv: string;
+  loop: string;
+  /** The runtime object, `__chronots`. */
+  c: string;
+  mark: string;
+}
+
+const id = (name: string) => f.createIdentifier(name);
+const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, f.createNumericLiteral(-n)) : f.createNumericLiteral(n));
+const set = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
+const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
+
+const COMPOUND: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
+  [ts.SyntaxKind.PlusEqualsToken]: ts.SyntaxKind.PlusToken,
+  [ts.SyntaxKind.MinusEqualsToken]: ts.SyntaxKind.MinusToken,
+  [ts.SyntaxKind.AsteriskEqualsToken]: ts.SyntaxKind.AsteriskToken,
+  [ts.SyntaxKind.AsteriskAsteriskEqualsToken]: ts.SyntaxKind.AsteriskAsteriskToken,
+  [ts.SyntaxKind.SlashEqualsToken]: ts.SyntaxKind.SlashToken,
+  [ts.SyntaxKind.PercentEqualsToken]: ts.SyntaxKind.PercentToken,
+  [ts.SyntaxKind.LessThanLessThanEqualsToken]: ts.SyntaxKind.LessThanLessThanToken,
+  [ts.SyntaxKind.GreaterThanGreaterThanEqualsToken]: ts.SyntaxKind.GreaterThanGreaterThanToken,
+  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]: ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken,
+  [ts.SyntaxKind.AmpersandEqualsToken]: ts.SyntaxKind.AmpersandToken,
+  [ts.SyntaxKind.BarEqualsToken]: ts.SyntaxKind.BarToken,
+  [ts.SyntaxKind.CaretEqualsToken]: ts.SyntaxKind.CaretToken,
+};
+
+const LOGICAL_ASSIGN = new Set([ts.SyntaxKind.BarBarEqualsToken, ts.SyntaxKind.AmpersandAmpersandEqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken]);
+
+export class Machine implements Hooks {
+  readonly cases: Case[] = [{ label: 0, body: [] }];
+  private readonly tail: Case[] = [];
+  private cur: ts.Statement[] = this.cases[0]!.body;
+  private next = 1;
+  private ctx: Region[] = [];
+  private jumpables: Jumpable[] = [];
+  private pendingLabels: string[] = [];
+  private readonly rw: Rewriter;
+  /** Step locals with a closure mirror: user bindings, temps, handler and completion locals. */
+  readonly locals = new Map<string, string>();
+  private readonly userLocals: string[] = [];
+  private tempPool: string[] = [];
+  private tempCount = 0;
+  private liveTemps: string[] = [];
+  private readonly temps = new Set<string>();
+  private liveFinally: Region[] = [];
+  private regionCount = 0;
+  /** Function declarations of the body's top level, emitted in the outer function. */
+  readonly hoistedFunctions: ts.Statement[] = [];
+  usesHandler = false;
+
+  constructor(
+    private readonly s: Scope,
+    readonly n: Internals,
+  ) {
+    this.rw = new Rewriter(s, this);
+    for (const slot of s.slots.values()) {
+      if (slot.mirror) {
+        this.locals.set(slot.name, slot.mirror);
+        this.userLocals.push(slot.name);
+      }
+    }
+    this.usesHandler = needsHandler(s, s.an.fn.body);
+    if (this.usesHandler) this.locals.set(n.h, n.h + n.mark);
+  }
+
+  get closureLocals(): ts.Identifier[] {
+    return [...this.s.slots.values()].filter((x) => !x.mirror && !(x.binding.kind === "function" && x.binding.scope.node === this.s.an.fn)).map((x) => id(x.name));
+  }
+
+  /** Explode the whole body; the end of the body returns `undefined`. */
+  body(block: ts.Block): Case[] {
+    this.block(block.statements, true);
+    this.jumpTo(this.cur, { label: RETURN, ctx: [] }, undefined);
+    return [...this.cases, ...this.tail];
+  }
+
+  // ---- states and jumps
+
+  private label(): number {
+    return this.next++;
+  }
+
+  private mark(label: number): void {
+    const c: Case = { label, body: [] };
+    this.cases.push(c);
+    this.cur = c.body;
+  }
+
+  private emit(st: ts.Statement, origin?: ts.Node): void {
+    if (origin && origin.pos >= 0) ts.setTextRange(st, origin);
+    this.cur.push(st);
+  }
+
+  private goto(label: number): ts.Statement[] {
+    return [set(this.n.s, num(label)), f.createContinueStatement(this.n.loop)];
+  }
+
+  private handlerOf(ctx: Region[]): number {
+    return ctx.length === 0 ? 0 : ctx[ctx.length - 1]!.handler;
+  }
+
+  /** Code for a jump from the current context to `t`, running what the regions left on the way require. */
+  private jumpTo(out: ts.Statement[], t: Target, value: ts.Expression | undefined): void {
+    const from = this.ctx;
+    let h = this.handlerOf(from);
+    const setH = (to: number) => {
+      if (to !== h) out.push(set(this.n.h, num(to)));
+      h = to;
+    };
+    if (value && from.length > t.ctx.length && !this.simple(value)) {
+      out.push(set(this.n.rv, value));
+      value = id(this.n.rv);
+    }
+    for (let i = from.length - 1; i >= t.ctx.length; i--) {
+      const r = from[i]!;
+      const outer = this.handlerOf(from.slice(0, i));
+      if (r.kind === "iter") {
+        setH(outer);
+        out.push(f.createExpressionStatement(f.createCallExpression(prop(this.n.c, "closeIterator"), undefined, [id(r.it!)])));
+      } else if (r.kind === "finally") {
+        const key = t.label;
+        r.exits!.set(key, t);
+        out.push(set(r.ck!, num(key)));
+        if (value) out.push(set(r.cv!, value));
+        setH(outer);
+        out.push(...this.goto(r.body!));
+        return;
+      }
+    }
+    setH(this.handlerOf(t.ctx));
+    if (t.label === RETURN) {
+      out.push(f.createExpressionStatement(f.createCallExpression(prop(this.n.r, "_finish"), undefined, [num(1), value ?? f.createVoidZero()])));
+      out.push(f.createReturnStatement());
+    } else out.push(...this.goto(t.label));
+  }
+
+  private here(label: number): Target {
+    return { label, ctx: this.ctx };
+  }
+
+  // ---- hooks for copied code
+
+  ret(value: ts.Expression | undefined, inTry: boolean): ts.Statement {
+    const out: ts.Statement[] = [];
+    const ret = { label: RETURN, ctx: [] };
+    if (!inTry) this.jumpTo(out, ret, value);
+    else {
+      if (value) out.push(set(this.n.rv, value));
+      out.push(...this.trampoline(ret, value ? id(this.n.rv) : undefined));
+    }
+    return f.createBlock(out, true);
+  }
+
+  jump(node: ts.BreakStatement | ts.ContinueStatement, inTry: boolean): ts.Statement {
+    const t = this.targetOf(node);
+    const out: ts.Statement[] = [];
+    if (!inTry) this.jumpTo(out, t, undefined);
+    else out.push(...this.trampoline(t, undefined));
+    return f.createBlock(out, true);
+  }
+
+  /** A jump from inside a copied `try`: leave it by a plain state change so its finally runs first. */
+  private trampoline(t: Target, value: ts.Expression | undefined): ts.Statement[] {
+    const via = this.label();
+    const saved = this.cur;
+    const c: Case = { label: via, body: [] };
+    this.tail.push(c);
+    this.cur = c.body;
+    this.jumpTo(this.cur, t, value);
+    this.cur = saved;
+    return this.goto(via);
+  }
+
+  private targetOf(node: ts.BreakStatement | ts.ContinueStatement): Target {
+    const isBreak = ts.isBreakStatement(node);
+    for (let i = this.jumpables.length - 1; i >= 0; i--) {
+      const j = this.jumpables[i]!;
+      const match = node.label ? j.labels.includes(node.label.text) : j.kind === "loop" || (isBreak && j.kind === "switch");
+      if (!match) continue;
+      const t = isBreak ? j.brk : j.cont;
+      if (t) return t;
+    }
+    throw new Unsupported(node, "a jump whose target was not found");
+  }
+
+  // ---- temps and saving
+
+  private temp(): string {
+    const t = this.tempPool.pop() ?? this.n.mark + "t" + this.tempCount++;
+    if (!this.locals.has(t)) this.locals.set(t, t + this.n.mark);
+    this.liveTemps.push(t);
+    this.temps.add(t);
+    return t;
+  }
+
+  private withTemps<T>(fn: () => T): T {
+    const depth = this.liveTemps.length;
+    const r = fn();
+    while (this.liveTemps.length > depth) this.tempPool.push(this.liveTemps.pop()!);
+    return r;
+  }
+
+  private save(v: ts.Expression): ts.Expression {
+    const t = this.temp();
+    this.emit(set(t, v));
+    return id(t);
+  }
+
+  private simple(v: ts.Expression): boolean {
+    return (
+      ts.isLiteralExpression(v) ||
+      v.kind === ts.SyntaxKind.TrueKeyword ||
+      v.kind === ts.SyntaxKind.FalseKeyword ||
+      v.kind === ts.SyntaxKind.NullKeyword ||
+      v.kind === ts.SyntaxKind.ThisKeyword ||
+      (ts.isIdentifier(v) && this.temps.has(v.text))
+    );
+  }
+
+  private saveIfNeeded(v: ts.Expression): ts.Expression {
+    return this.simple(v) ? v : this.save(v);
+  }
+
+  /** The copies into mirrors a suspension needs: every user local, live temps, handler and live completions. */
+  private saves(extra: string[] = []): ts.Statement[] {
+    const names = [...this.userLocals, ...this.liveTemps, ...extra];
+    if (this.usesHandler) names.push(this.n.h);
+    for (const r of [...this.ctx, ...this.liveFinally]) if (r.kind === "finally") names.push(r.ck!, r.cv!);
+    return [...new Set(names)].map((x) => set(this.locals.get(x)!, id(x)));
+  }
+
+  /** `if ($a is pending) { save; $s = K; $r._suspend($a, $step); return }` then `case K:`. */
+  private suspendIfPending(saves: ts.Statement[], resume: number, origin: ts.Node): void {
+    const n = this.n;
+    const pending = f.createStrictEquality(prop(n.a, "_state"), num(0));
+    const body = [
+      ...saves,
+      set(n.s, num(resume)),
+      f.createExpressionStatement(f.createCallExpression(prop(n.r, "_suspend"), undefined, [id(n.a), id(n.step)])),
+      f.createReturnStatement(),
+    ];
+    this.emit(f.createIfStatement(pending, f.createBlock(body, true)), origin);
+  }
+
+  private suspension(node: ts.YieldExpression): ts.Expression {
+    const n = this.n;
+    const operand = node.expression ? this.expr(node.expression) : f.createVoidZero();
+    this.emit(set(n.a, operand), node);
+    const isFuture = f.createBinaryExpression(id(n.a), ts.SyntaxKind.InstanceOfKeyword, prop(n.c, "Future"));
+    const resume = this.label();
+    if (!node.asteriskToken) {
+      const bad = f.createThrowStatement(f.createCallExpression(prop(n.c, "notAFuture"), undefined, [id(n.a)]));
+      this.emit(f.createIfStatement(f.createLogicalNot(isFuture), bad));
+      this.suspendIfPending(this.saves(), resume, node);
+      this.mark(resume);
+      return id(n.a);
+    }
+    const delegation = this.label();
+    if (!this.locals.has(n.d)) this.locals.set(n.d, n.d + n.mark);
+    const start = [set(n.d, f.createCallExpression(prop(n.c, "delegate"), undefined, [id(n.a)])), set(n.a, f.createVoidZero()), ...this.goto(delegation)];
+    this.emit(f.createIfStatement(f.createLogicalNot(isFuture), f.createBlock(start, true)));
+    const saves = this.saves();
+    this.suspendIfPending(saves, resume, node);
+    const back = this.cur;
+    const c: Case = { label: delegation, body: [] };
+    this.tail.push(c);
+    this.cur = c.body;
+    this.emit(set(n.a, f.createCallExpression(f.createPropertyAccessExpression(id(n.d), "send"), undefined, [id(n.a)])));
+    this.suspendIfPending(this.saves([n.d]), delegation, node);
+    this.cur.push(...this.goto(resume));
+    this.cur = back;
+    this.mark(resume);
+    return f.createCallExpression(prop(n.a, "read"), undefined, []);
+  }
+
+  // ---- expressions
+
+  private suspends(node: ts.Node | undefined): boolean {
+    return this.s.an.suspends(node);
+  }
+
+  /** Evaluate operands in order; those left of the last one with a suspension go to temps. */
+  private operands(nodes: readonly ts.Expression[]): ts.Expression[] {
+    let last = -1;
+    nodes.forEach((x, i) => {
+      if (this.suspends(x)) last = i;
+    });
+    return nodes.map((x, i) => {
+      if (i > last) return ts.isSpreadElement(x) ? f.createSpreadElement(this.rw.expr(x.expression)) : this.rw.expr(x);
+      if (ts.isOmittedExpression(x)) return x;
+      if (ts.isSpreadElement(x)) {
+        const v = this.expr(x.expression);
+        return f.createSpreadElement(i === last ? v : this.save(f.createArrayLiteralExpression([f.createSpreadElement(v)])));
+      }
+      const v = this.expr(x);
+      return i === last ? v : this.saveIfNeeded(v);
+    });
+  }
+
+  private discard(v: ts.Expression, origin: ts.Node): void {
+    if (this.simple(v) || ts.isIdentifier(v)) return;
+    this.emit(f.createExpressionStatement(v), origin);
+  }
+
+  private branch(test: ts.Expression, whenTrue: number): void {
+    this.emit(f.createIfStatement(test, f.createBlock(this.goto(whenTrue), true)));
+  }
+
+  expr(node: ts.Expression): ts.Expression {
+    if (!this.suspends(node)) return this.rw.expr(node);
+    if (ts.isParenthesizedExpression(node)) return f.createParenthesizedExpression(this.expr(node.expression));
+    if (ts.isAsExpression(node) || ts.isNonNullExpression(node) || ts.isTypeAssertionExpression(node) || ts.isSatisfiesExpression(node))
+      return this.expr(node.expression);
+    if (ts.isYieldExpression(node)) return this.suspension(node);
+    if (ts.isBinaryExpression(node)) return this.binary(node);
+    if (ts.isConditionalExpression(node)) {
+      if (!this.suspends(node.whenTrue) && !this.suspends(node.whenFalse))
+        return f.createConditionalExpression(this.expr(node.condition), undefined, this.rw.expr(node.whenTrue), undefined, this.rw.expr(node.whenFalse));
+      const t = this.temp();
+      const other = this.label();
+      const end = this.label();
+      this.branch(f.createLogicalNot(this.expr(node.condition)), other);
+      this.emit(set(t, this.expr(node.whenTrue)));
+      this.cur.push(...this.goto(end));
+      this.mark(other);
+      this.emit(set(t, this.expr(node.whenFalse)));
+      this.mark(end);
+      return id(t);
+    }
+    if (ts.isCallExpression(node)) return this.call(node);
+    if (ts.isNewExpression(node)) {
+      const [callee, ...args] = this.operands([node.expression, ...(node.arguments ?? [])]);
+      return f.createNewExpression(callee!, undefined, args);
+    }
+    if (ts.isPropertyAccessExpression(node)) {
+      const o = this.expr(node.expression);
+      return ts.isPropertyAccessChain(node) ? f.updatePropertyAccessChain(node, o, node.questionDotToken, node.name) : f.updatePropertyAccessExpression(node, o, node.name);
+    }
+    if (ts.isElementAccessExpression(node)) {
+      if (ts.isElementAccessChain(node)) {
+        if (this.suspends(node.argumentExpression)) throw new Unsupported(node, "a suspension inside an optional chain");
+        return f.updateElementAccessChain(node, this.expr(node.expression), node.questionDotToken, this.rw.expr(node.argumentExpression));
+      }
+      const [o, k] = this.operands([node.expression, node.argumentExpression]);
+      return f.createElementAccessExpression(o!, k!);
+    }
+    if (ts.isTemplateExpression(node)) {
+      const items = node.templateSpans.map((s) => s.expression);
+      let last = -1;
+      items.forEach((x, i) => {
+        if (this.suspends(x)) last = i;
+      });
+      const values = items.map((x, i) => {
+        if (i > last) return this.rw.expr(x);
+        const v = this.expr(x);
+        // A substitution is converted to a string when it is evaluated, so a saved one is saved as a string.
+        return i === last ? v : this.save(f.createTemplateExpression(f.createTemplateHead(""), [f.createTemplateSpan(v, f.createTemplateTail(""))]));
+      });
+      return f.createTemplateExpression(node.head, node.templateSpans.map((s, i) => f.createTemplateSpan(values[i]!, s.literal)));
+    }
+    if (ts.isArrayLiteralExpression(node)) return f.createArrayLiteralExpression(this.operands(node.elements));
+    if (ts.isObjectLiteralExpression(node)) return this.object(node);
+    if (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) {
+      const operand = this.reference(node.operand);
+      return ts.isPrefixUnaryExpression(node) ? f.createPrefixUnaryExpression(node.operator, operand) : f.createPostfixUnaryExpression(operand, node.operator);
+    }
+    if (ts.isTypeOfExpression(node)) return f.createTypeOfExpression(this.expr(node.expression));
+    if (ts.isVoidExpression(node)) return f.createVoidExpression(this.expr(node.expression));
+    if (ts.isDeleteExpression(node)) return f.createDeleteExpression(this.reference(node.expression));
+    throw new Unsupported(node, `a suspension inside ${ts.SyntaxKind[node.kind]}`);
+  }
+
+  /** A member expression with object and key evaluated (and saved when a later part suspends). */
+  private reference(node: ts.Expression): ts.Expression {
+    const e = unparen(node);
+    if (ts.isPropertyAccessExpression(e) && !ts.isOptionalChain(e)) return f.createPropertyAccessExpression(this.expr(e.expression), e.name);
+    if (ts.isElementAccessExpression(e) && !ts.isOptionalChain(e)) {
+      const [o, k] = this.operands([e.expression, e.argumentExpression]);
+      return f.createElementAccessExpression(o!, k!);
+    }
+    return this.expr(node);
+  }
+
+  private binary(node: ts.BinaryExpression): ts.Expression {
+    const op = node.operatorToken.kind;
+    if (op === ts.SyntaxKind.CommaToken) {
+      this.discard(this.expr(node.left), node.left);
+      return this.expr(node.right);
+    }
+    if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken) {
+      const t = this.temp();
+      const end = this.label();
+      this.emit(set(t, this.expr(node.left)));
+      this.branch(this.shortCircuits(op, id(t)), end);
+      this.emit(set(t, this.expr(node.right)));
+      this.mark(end);
+      return id(t);
+    }
+    if (op === ts.SyntaxKind.EqualsToken) {
+      const left = unparen(node.left);
+      if (ts.isObjectLiteralExpression(left) || ts.isArrayLiteralExpression(left)) {
+        if (this.suspends(left)) throw new Unsupported(node, "a suspension inside a destructuring assignment target");
+        const v = this.expr(node.right);
+        return f.createAssignment(this.rw.expr(left), v);
+      }
+      if (ts.isIdentifier(left)) return f.createAssignment(this.rw.expr(left), this.expr(node.right));
+      if (ts.isPropertyAccessExpression(left) && !ts.isOptionalChain(left)) {
+        const [o, v] = this.operands([left.expression, node.right]);
+        return f.createAssignment(f.createPropertyAccessExpression(o!, left.name), v!);
+      }
+      if (ts.isElementAccessExpression(left) && !ts.isOptionalChain(left)) {
+        const [o, k, v] = this.operands([left.expression, left.argumentExpression, node.right]);
+        return f.createAssignment(f.createElementAccessExpression(o!, k!), v!);
+      }
+      throw new Unsupported(node, "a suspension in an assignment to this kind of target");
+    }
+    const compound = COMPOUND[op];
+    if (compound !== undefined || LOGICAL_ASSIGN.has(op)) {
+      const target = this.storedReference(node.left);
+      if (compound !== undefined) {
+        const old = this.save(target());
+        return f.createAssignment(target(), f.createBinaryExpression(old, compound, this.expr(node.right)));
+      }
+      const t = this.temp();
+      const end = this.label();
+      this.emit(set(t, target()));
+      const base = op === ts.SyntaxKind.BarBarEqualsToken ? ts.SyntaxKind.BarBarToken : op === ts.SyntaxKind.AmpersandAmpersandEqualsToken ? ts.SyntaxKind.AmpersandAmpersandToken : ts.SyntaxKind.QuestionQuestionToken;
+      this.branch(this.shortCircuits(base, id(t)), end);
+      this.emit(set(t, f.createAssignment(target(), this.expr(node.right))));
+      this.mark(end);
+      return id(t);
+    }
+    const [l, r] = this.operands([node.left, node.right]);
+    return f.createBinaryExpression(l!, node.operatorToken, r!);
+  }
+
+  /** The condition under which `a op b` is `a` without evaluating `b`. */
+  private shortCircuits(op: ts.SyntaxKind, t: ts.Expression): ts.Expression {
+    if (op === ts.SyntaxKind.AmpersandAmpersandToken) return f.createLogicalNot(t);
+    if (op === ts.SyntaxKind.BarBarToken) return t;
+    return f.createBinaryExpression(t, ts.SyntaxKind.ExclamationEqualsToken, f.createNull());
+  }
+
+  /** For `target op= …`: the target with object and key saved, as a maker of fresh nodes. */
+  private storedReference(node: ts.Expression): () => ts.Expression {
+    const e = unparen(node);
+    if (ts.isIdentifier(e)) return () => this.rw.expr(e);
+    if (ts.isPropertyAccessExpression(e) && !ts.isOptionalChain(e)) {
+      const o = this.saveIfNeeded(this.expr(e.expression));
+      return () => f.createPropertyAccessExpression(o, e.name);
+    }
+    if (ts.isElementAccessExpression(e) && !ts.isOptionalChain(e)) {
+      const o = this.saveIfNeeded(this.expr(e.expression));
+      const raw = this.expr(e.argumentExpression);
+      const k = this.simple(raw) ? raw : this.save(f.createCallExpression(prop(this.n.c, "toKey"), undefined, [raw]));
+      return () => f.createElementAccessExpression(o, k);
+    }
+    throw new Unsupported(node, "a suspension in a compound assignment to this kind of target");
+  }
+
+  private call(node: ts.CallExpression): ts.Expression {
+    const argsSuspend = node.arguments.some((a) => this.suspends(a));
+    const callee = node.expression;
+    if (ts.isOptionalChain(node) && argsSuspend) throw new Unsupported(node, "a suspension inside an optional chain");
+    if (!argsSuspend) {
+      const c = ts.isPropertyAccessExpression(callee) || ts.isElementAccessExpression(callee) ? this.expr(callee) : this.expr(callee);
+      const args = node.arguments.map((a) => this.rw.expr(a));
+      return ts.isCallChain(node) ? f.updateCallChain(node, c, node.questionDotToken, undefined, args) : f.updateCallExpression(node, c, undefined, args);
+    }
+    if (callee.kind === ts.SyntaxKind.ImportKeyword) return f.createCallExpression(callee, undefined, this.operands(node.arguments));
+    if (callee.kind === ts.SyntaxKind.SuperKeyword) throw new Unsupported(node, "super call");
+    const inner = unparen(callee);
+    if ((ts.isPropertyAccessExpression(inner) || ts.isElementAccessExpression(inner)) && !ts.isOptionalChain(inner)) {
+      const o = this.saveIfNeeded(this.expr(inner.expression));
+      const key = ts.isPropertyAccessExpression(inner) ? undefined : this.expr(inner.argumentExpression);
+      const fn = this.save(key === undefined ? f.createPropertyAccessExpression(o, (inner as ts.PropertyAccessExpression).name) : f.createElementAccessExpression(o, key));
+      const args = this.operands(node.arguments);
+      return f.createCallExpression(f.createPropertyAccessExpression(fn, "call"), undefined, [o, ...args]);
+    }
+    const fn = this.saveIfNeeded(this.expr(callee));
+    return f.createCallExpression(fn, undefined, this.operands(node.arguments));
+  }
+
+  private object(node: ts.ObjectLiteralExpression): ts.Expression {
+    // Evaluation order: each property's computed key, then its value, left to right.
+    const parts: ts.Expression[] = [];
+    for (const p of node.properties) {
+      if (p.name && ts.isComputedPropertyName(p.name)) parts.push(p.name.expression);
+      if (ts.isPropertyAssignment(p)) parts.push(p.initializer);
+      else if (ts.isShorthandPropertyAssignment(p)) parts.push(p.name);
+      else if (ts.isSpreadAssignment(p)) parts.push(p.expression);
+    }
+    let last = -1;
+    parts.forEach((x, i) => {
+      if (this.suspends(x)) last = i;
+    });
+    let i = 0;
+    const value = (x: ts.Expression, kind: "key" | "value" | "spread"): ts.Expression => {
+      const at = i++;
+      if (at > last) return this.rw.expr(x);
+      const v = this.expr(x);
+      if (at === last) return v;
+      if (kind === "key") return this.simple(v) ? v : this.save(f.createCallExpression(prop(this.n.c, "toKey"), undefined, [v]));
+      if (kind === "spread") return this.save(f.createObjectLiteralExpression([f.createSpreadAssignment(v)]));
+      return this.saveIfNeeded(v);
+    };
+    const props = node.properties.map((p): ts.ObjectLiteralElementLike => {
+      const name = p.name && ts.isComputedPropertyName(p.name) ? f.createComputedPropertyName(value(p.name.expression, "key")) : p.name;
+      if (ts.isPropertyAssignment(p)) return f.createPropertyAssignment(name!, value(p.initializer, "value"));
+      if (ts.isShorthandPropertyAssignment(p)) return f.createPropertyAssignment(p.name.text, value(p.name, "value"));
+      if (ts.isSpreadAssignment(p)) return f.createSpreadAssignment(value(p.expression, "spread"));
+      const copy = this.rw.visit(p) as ts.MethodDeclaration | ts.AccessorDeclaration;
+      if (ts.isMethodDeclaration(copy)) return f.updateMethodDeclaration(copy, copy.modifiers, copy.asteriskToken, name as ts.PropertyName, copy.questionToken, copy.typeParameters, copy.parameters, copy.type, copy.body);
+      if (ts.isGetAccessorDeclaration(copy)) return f.updateGetAccessorDeclaration(copy, copy.modifiers, name as ts.PropertyName, copy.parameters, copy.type, copy.body);
+      return f.updateSetAccessorDeclaration(copy as ts.SetAccessorDeclaration, copy.modifiers, name as ts.PropertyName, copy.parameters, copy.body);
+    });
+    return f.createObjectLiteralExpression(props, true);
+  }
+
+  // ---- statements
+
+  private block(statements: readonly ts.Statement[], top: boolean): void {
+    for (const st of statements) {
+      if (!ts.isFunctionDeclaration(st) || !st.name) continue;
+      const slot = this.rw.slotOf(st.name);
+      if (!slot) continue;
+      const fn = this.rw.visit(f.updateFunctionDeclaration(st, st.modifiers, st.asteriskToken, undefined, st.typeParameters, st.parameters, st.type, st.body));
+      const copy = fn as ts.FunctionDeclaration;
+      const expr = f.createFunctionExpression(copy.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === ts.SyntaxKind.AsyncKeyword), copy.asteriskToken, st.name.text, undefined, copy.parameters, undefined, copy.body!);
+      if (top && !slot.mirror) this.hoistedFunctions.push(ts.setTextRange(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(slot.name, undefined, undefined, expr)], ts.NodeFlags.Let)), st));
+      else this.emit(set(slot.name, expr), st);
+    }
+    for (const st of statements) this.statement(st);
+  }
+
+  private statement(node: ts.Statement): void {
+    if (!this.suspends(node)) {
+      const copy = this.rw.statement(node);
+      if (copy) this.emit(copy, node);
+      return;
+    }
+    this.withTemps(() => this.explode(node));
+  }
+
+  private explode(node: ts.Statement): void {
+    const labels = this.pendingLabels;
+    this.pendingLabels = [];
+    if (ts.isBlock(node)) return this.block(node.statements, false);
+    if (ts.isExpressionStatement(node)) return this.discard(this.expr(node.expression), node);
+    if (ts.isVariableStatement(node)) return this.declarations(node.declarationList);
+    if (ts.isReturnStatement(node)) {
+      const v = node.expression ? this.expr(node.expression) : undefined;
+      const out: ts.Statement[] = [];
+      this.jumpTo(out, { label: RETURN, ctx: [] }, v);
+      out.forEach((s) => this.emit(s, node));
+      return;
+    }
+    if (ts.isThrowStatement(node)) return this.emit(f.createThrowStatement(this.expr(node.expression)), node);
+    if (ts.isIfStatement(node)) return this.ifStatement(node);
+    if (ts.isLabeledStatement(node)) {
+      let st: ts.Statement = node;
+      const names = [...labels];
+      while (ts.isLabeledStatement(st)) {
+        names.push(st.label.text);
+        st = st.statement;
+      }
+      if (ts.isIterationStatement(st, false)) {
+        this.pendingLabels = names;
+        return this.statement(st);
+      }
+      const end = this.label();
+      this.jumpables.push({ kind: "label", labels: names, brk: this.here(end) });
+      this.statement(st);
+      this.jumpables.pop();
+      return this.mark(end);
+    }
+    if (ts.isWhileStatement(node) || ts.isDoStatement(node) || ts.isForStatement(node)) return this.loop(node, labels);
+    if (ts.isForOfStatement(node) || ts.isForInStatement(node)) return this.forEach(node, labels);
+    if (ts.isSwitchStatement(node)) return this.switchStatement(node, labels);
+    if (ts.isTryStatement(node)) return this.tryStatement(node);
+    throw new Unsupported(node, `a suspension inside ${ts.SyntaxKind[node.kind]}`);
+  }
+
+  private declarations(list: ts.VariableDeclarationList): void {
+    const lexical = (list.flags & ts.NodeFlags.BlockScoped) !== 0;
+    for (const d of list.declarations) {
+      if (!ts.isIdentifier(d.name) && this.suspends(d.name)) throw new Unsupported(d, "a suspension inside a destructuring default");
+      if (d.initializer) {
+        const v = this.expr(d.initializer);
+        this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(d.name), v)), d);
+      } else if (lexical && ts.isIdentifier(d.name)) this.emit(set(this.rw.ident(d.name).text, f.createVoidZero()), d);
+    }
+  }
+
+  private ifStatement(node: ts.IfStatement): void {
+    const test = this.expr(node.expression);
+    if (!this.suspends(node.thenStatement) && !this.suspends(node.elseStatement)) {
+      const copy = f.createIfStatement(test, this.rw.statement(node.thenStatement) ?? f.createBlock([]), node.elseStatement && this.rw.statement(node.elseStatement));
+      return this.emit(copy, node);
+    }
+    const end = this.label();
+    const other = node.elseStatement ? this.label() : end;
+    this.emit(f.createIfStatement(f.createLogicalNot(test), f.createBlock(this.goto(other), true)), node.expression);
+    this.statement(node.thenStatement);
+    if (node.elseStatement) {
+      this.cur.push(...this.goto(end));
+      this.mark(other);
+      this.statement(node.elseStatement);
+    }
+    this.mark(end);
+  }
+
+  private loop(node: ts.WhileStatement | ts.DoStatement | ts.ForStatement, labels: string[]): void {
+    const top = this.label();
+    const cont = this.label();
+    const end = this.label();
+    if (ts.isForStatement(node) && node.initializer) {
+      const init = node.initializer;
+      if (ts.isVariableDeclarationList(init)) this.declarations(init);
+      else this.discard(this.expr(init), init);
+    }
+    this.mark(ts.isDoStatement(node) ? top : ts.isForStatement(node) ? top : cont);
+    const cond = ts.isForStatement(node) ? node.condition : ts.isWhileStatement(node) ? node.expression : undefined;
+    if (cond) this.withTemps(() => this.branch(f.createLogicalNot(this.expr(cond)), end));
+    this.jumpables.push({ kind: "loop", labels, brk: this.here(end), cont: this.here(cont) });
+    this.statement(node.statement);
+    this.jumpables.pop();
+    if (ts.isDoStatement(node)) {
+      this.mark(cont);
+      this.withTemps(() => this.branch(this.expr(node.expression), top));
+    } else if (ts.isForStatement(node)) {
+      this.mark(cont);
+      if (node.incrementor) {
+        const inc = node.incrementor;
+        this.withTemps(() => this.discard(this.expr(inc), inc));
+      }
+      this.cur.push(...this.goto(top));
+    } else this.cur.push(...this.goto(cont));
+    this.mark(end);
+  }
+
+  private assignLoopTarget(init: ts.ForInitializer, value: ts.Expression): void {
+    if (ts.isVariableDeclarationList(init)) {
+      const d = init.declarations[0]!;
+      if (!ts.isIdentifier(d.name) && this.suspends(d.name)) throw new Unsupported(d, "a suspension inside a destructuring default");
+      return this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(d.name), value)), d);
+    }
+    if (this.suspends(init)) throw new Unsupported(init, "a suspension inside a for-of/for-in target");
+    this.emit(f.createExpressionStatement(f.createAssignment(this.rw.expr(init), value)), init);
+  }
+
+  private forEach(node: ts.ForOfStatement | ts.ForInStatement, labels: string[]): void {
+    if (ts.isForOfStatement(node) && node.awaitModifier) throw new Unsupported(node, "for await");
+    const source = this.expr(node.expression);
+    if (!isExploded(this.s.an, node)) {
+      this.rw.substitute.set(node.expression, source);
+      const copy = this.rw.statement(node);
+      this.rw.substitute.delete(node.expression);
+      return this.emit(copy!, node);
+    }
+    const n = this.n;
+    const it = this.temp();
+    const step = this.temp();
+    const next = this.label();
+    const cont = this.label();
+    const end = this.label();
+    const outer = this.ctx;
+    if (ts.isForInStatement(node)) {
+      this.emit(set(it, f.createCallExpression(prop(n.c, "forIn"), undefined, [source])), node.expression);
+      this.mark(next);
+      const done = f.createStrictEquality(f.createAssignment(id(step), f.createCallExpression(prop(it, "next"), undefined, [])), f.createVoidZero());
+      this.branch(done, end);
+      this.assignLoopTarget(node.initializer, id(step));
+    } else {
+      this.emit(set(it, f.createCallExpression(prop(n.c, "iterate"), undefined, [source])), node.expression);
+      this.mark(next);
+      this.emit(set(step, f.createCallExpression(prop(n.c, "step"), undefined, [id(it)])));
+      this.branch(prop(step, "done"), end);
+      const region: Region = { kind: "iter", handler: this.label(), it };
+      const value = prop(step, "value");
+      const simpleTarget = ts.isVariableDeclarationList(node.initializer) ? ts.isIdentifier(node.initializer.declarations[0]!.name) : ts.isIdentifier(node.initializer);
+      if (simpleTarget) this.assignLoopTarget(node.initializer, value);
+      this.ctx = [...outer, region];
+      this.emit(set(n.h, num(region.handler)));
+      if (!simpleTarget) this.assignLoopTarget(node.initializer, value);
+      const c: Case = { label: region.handler, body: [] };
+      this.tail.push(c);
+      c.body.push(set(n.h, num(this.handlerOf(outer))), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeThrow"), undefined, [id(it), id(n.err)])));
+    }
+    this.jumpables.push({ kind: "loop", labels, brk: { label: end, ctx: outer }, cont: this.here(cont) });
+    this.statement(node.statement);
+    this.jumpables.pop();
+    this.mark(cont);
+    if (this.ctx !== outer) this.emit(set(n.h, num(this.handlerOf(outer))));
+    this.ctx = outer;
+    this.cur.push(...this.goto(next));
+    this.mark(end);
+  }
+
+  private switchStatement(node: ts.SwitchStatement, labels: string[]): void {
+    const d = this.expr(node.expression);
+    if (!this.suspends(node.caseBlock)) {
+      this.rw.substitute.set(node.expression, d);
+      const copy = this.rw.statement(node);
+      this.rw.substitute.delete(node.expression);
+      return this.emit(copy!, node);
+    }
+    const disc = this.saveIfNeeded(d);
+    const end = this.label();
+    const targets = node.caseBlock.clauses.map(() => this.label());
+    let fallback = end;
+    node.caseBlock.clauses.forEach((clause, i) => {
+      if (ts.isDefaultClause(clause)) fallback = targets[i]!;
+      else this.withTemps(() => this.branch(f.createStrictEquality(disc, this.expr(clause.expression)), targets[i]!));
+    });
+    this.cur.push(...this.goto(fallback));
+    this.jumpables.push({ kind: "switch", labels, brk: this.here(end) });
+    node.caseBlock.clauses.forEach((clause, i) => {
+      this.mark(targets[i]!);
+      this.block(clause.statements, false);
+    });
+    this.jumpables.pop();
+    this.mark(end);
+  }
+
+  private tryStatement(node: ts.TryStatement): void {
+    const n = this.n;
+    const outer = this.ctx;
+    const outerH = this.handlerOf(outer);
+    const end = this.label();
+    let fin: Region | undefined;
+    if (node.finallyBlock) {
+      const k = this.regionCount++;
+      fin = { kind: "finally", handler: this.label(), body: this.label(), ck: `${n.mark}ck${k}`, cv: `${n.mark}cv${k}`, exits: new Map() };
+      this.locals.set(fin.ck!, fin.ck + n.mark);
+      this.locals.set(fin.cv!, fin.cv + n.mark);
+      this.ctx = [...outer, fin];
+    }
+    const withFinally = this.ctx;
+    const leave = () => {
+      if (fin) {
+        this.emit(set(fin.ck!, num(0)));
+        if (this.handlerOf(this.ctx) !== outerH) this.emit(set(n.h, num(outerH)));
+        this.cur.push(...this.goto(fin.body!));
+      } else {
+        if (this.handlerOf(this.ctx) !== outerH) this.emit(set(n.h, num(outerH)));
+        this.cur.push(...this.goto(end));
+      }
+    };
+    let catcher: Region | undefined;
+    if (node.catchClause) {
+      catcher = { kind: "catch", handler: this.label() };
+      this.ctx = [...withFinally, catcher];
+    }
+    this.emit(set(n.h, num(this.handlerOf(this.ctx))), node.tryBlock);
+    this.statement(node.tryBlock);
+    this.ctx = withFinally;
+    leave();
+    if (node.catchClause && catcher) {
+      const clause = node.catchClause;
+      this.mark(catcher.handler);
+      this.emit(set(n.h, num(this.handlerOf(withFinally))));
+      const param = clause.variableDeclaration;
+      if (!this.suspends(clause.block)) {
+        const body = this.rw.statement(clause.block) as ts.Block;
+        const bind = param ? [f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(this.rw.visit(param.name) as ts.BindingName, undefined, undefined, id(n.err))], ts.NodeFlags.Let))] : [];
+        this.emit(f.createBlock([...bind, ...body.statements], true), clause);
+      } else {
+        if (param) {
+          if (!ts.isIdentifier(param.name) && this.suspends(param.name)) throw new Unsupported(param, "a suspension inside a destructuring default");
+          this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(param.name), id(n.err))), param);
+        }
+        this.statement(clause.block);
+      }
+      leave();
+    }
+    this.ctx = outer;
+    if (fin) {
+      this.mark(fin.handler);
+      this.emit(set(fin.ck!, num(THROW)));
+      this.emit(set(fin.cv!, id(n.err)));
+      if (outerH !== fin.handler) this.emit(set(n.h, num(outerH)));
+      this.mark(fin.body!);
+      this.liveFinally.push(fin);
+      this.statement(node.finallyBlock!);
+      this.liveFinally.pop();
+      this.emit(f.createIfStatement(f.createStrictEquality(id(fin.ck!), num(THROW)), f.createThrowStatement(id(fin.cv!))));
+      for (const [key, t] of fin.exits!) {
+        const out: ts.Statement[] = [];
+        this.jumpTo(out, t, key === RETURN ? id(fin.cv!) : undefined);
+        this.emit(f.createIfStatement(f.createStrictEquality(id(fin.ck!), num(key)), f.createBlock(out, true)));
+      }
+    }
+    this.mark(end);
+  }
+}
+
+/** Whether the body has a region that needs the `$h` handler local: a `try` or `for…of` that suspends. */
+function needsHandler(s: Scope, body: ts.Node | undefined): boolean {
+  const visit = (n: ts.Node): boolean => {
+    if (!s.an.suspends(n)) return false;
+    if (ts.isTryStatement(n) || (ts.isForOfStatement(n) && isExploded(s.an, n))) return true;
+    return ts.forEachChild(n, (c) => (visit(c) ? true : undefined)) ?? false;
+  };
+  return body !== undefined && visit(body);
+}

@@ -1,0 +1,66 @@
+/**
+ * chronots/transformer: the ts-patch source transformer.
+ *
+ *   "plugins": [{ "transform": "chronots/transformer" }]
+ *
+ * Every call of chronots' `async` (found through the type checker, so renamed and namespace imports
+ * count and a local function named `async` does not) whose argument is a generator function
+ * expression is replaced by the lowered state machine of lower.ts. A function the lowering does
+ * not handle stays as written, with a warning, and runs on the run-time driver.
+ */
+import ts from "typescript";
+import { lowerFile, type Recognizer } from "./lower.js";
+import { reportDiscarded } from "./discards.js";
+
+export interface TransformerConfig {
+  discarded?: "error" | "warning" | "off";
+  [k: string]: unknown;
+}
+
+export interface TransformerExtras {
+  ts?: typeof ts;
+  addDiagnostic?: (d: ts.Diagnostic) => void;
+}
+
+const RUNTIME_FILE = /(^|[\\/])runtime[\\/]async\.(ts|d\.ts|js)$|[\\/]chronots[\\/].*async\.d\.[cm]?ts$/;
+
+/** The module specifier `call`'s callee was imported from, when it is chronots' `async`. */
+function checkerRecognizer(checker: ts.TypeChecker): Recognizer {
+  return (call) => {
+    const callee = call.expression;
+    const local = ts.isPropertyAccessExpression(callee) ? callee.expression : callee;
+    const at = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
+    if (!ts.isIdentifier(local)) return undefined;
+    const sym = checker.getSymbolAtLocation(at);
+    if (!sym) return undefined;
+    const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+    const decl = target.declarations?.[0];
+    if (target.name !== "async" || !decl || !RUNTIME_FILE.test(decl.getSourceFile().fileName)) return undefined;
+    const imported = checker.getSymbolAtLocation(local)?.declarations?.[0];
+    if (!imported) return undefined;
+    const importDecl = ts.isImportSpecifier(imported) ? imported.parent.parent.parent : ts.isNamespaceImport(imported) ? imported.parent.parent : undefined;
+    return importDecl && ts.isStringLiteral(importDecl.moduleSpecifier) ? importDecl.moduleSpecifier.text : undefined;
+  };
+}
+
+export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
+  const report = extras.addDiagnostic ?? (() => {});
+  const recognize = checkerRecognizer(program.getTypeChecker());
+  return (context) => (file) => {
+    reportDiscarded(program, file, config, report);
+    try {
+      return lowerFile(file, context, recognize, report);
+    } catch (e) {
+      report({
+        file,
+        start: 0,
+        length: 0,
+        category: ts.DiagnosticCategory.Warning,
+        code: 99301,
+        source: "chronots",
+        messageText: `chronots: ${file.fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})`,
+      });
+      return file;
+    }
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * Lowering of `async(function* …)` calls: the entry both front ends share.
+ *
+ * `lowerCall` turns one recognised call into the lowered function expression (analyze → hoist →
+ * explode → emit), lowering nested async calls on the way, or returns `undefined` after reporting
+ * a warning when the function holds something the lowering does not handle: that function is then
+ * left to the run-time driver. Nothing here throws out to the compiler.
+ *
+ * `lowerFile` is the ts-patch side (a recogniser backed by the type checker, an import of the
+ * runtime object added to the file); `lowerText` is the syntactic side for the Vite plugin and
+ * the fuzzer: imports of `async` from the given modules (renamed or through a namespace) mark
+ * the calls, and the result is a list of text splices plus the import line to prepend.
+ */
+import ts from "typescript";
+import { analyze, Unsupported } from "./analyze.js";
+import { emitMachine, emitPlain } from "./emit.js";
+import { type Internals, Machine } from "./explode.js";
+import { Names, planHoisting } from "./hoist.js";
+import type { Scope } from "./rewrite.js";
+
+/** Diagnostic code of "left to the run-time driver" warnings. */
+export const UNSUPPORTED_CODE = 99301;
+
+export interface LowerTextOptions {
+  modules?: string[];
+}
+export interface Splice {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Says whether a call is `async(function* …)` of chronots, giving the module specifier it was imported from. */
+export type Recognizer = (call: ts.CallExpression) => string | undefined;
+
+interface Lowering {
+  file: ts.SourceFile;
+  names: Names;
+  context: ts.TransformationContext;
+  recognize: Recognizer;
+  /** The identifier of the runtime object for a module specifier (recorded as used). */
+  runtime(spec: string): string;
+  report(d: ts.Diagnostic): void;
+}
+
+export function isGeneratorCall(call: ts.CallExpression): boolean {
+  const arg = call.arguments[0];
+  return (
+    call.arguments.length === 1 &&
+    arg !== undefined &&
+    ts.isFunctionExpression(arg) &&
+    !!arg.asteriskToken &&
+    !arg.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)
+  );
+}
+
+function warning(file: ts.SourceFile, node: ts.Node, text: string): ts.Diagnostic {
+  const start = node.pos >= 0 && node.getSourceFile?.() === file ? node.getStart(file) : 0;
+  const length = node.pos >= 0 && node.getSourceFile?.() === file ? node.end - start : 0;
+  return { file, start, length, category: ts.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: text };
+}
+
+function lowerCall(call: ts.CallExpression, l: Lowering, outer: ((id: ts.Identifier) => ts.Identifier | undefined) | undefined): ts.Expression | undefined {
+  if (!isGeneratorCall(call)) return undefined;
+  const spec = l.recognize(call);
+  if (spec === undefined) return undefined;
+  const fn = call.arguments[0] as ts.FunctionExpression;
+  try {
+    const an = analyze(fn);
+    if (an.unsupported.length > 0) throw an.unsupported[0];
+    if (fn.name && an.bindingOf.get(fn.name)?.referenced) throw new Unsupported(fn.name, `the generator refers to itself by its name '${fn.name.text}'`);
+    const m = l.names.mark;
+    const n: Internals = {
+      r: m + "r",
+      s: m + "s",
+      step: m + "step",
+      a: m + "a",
+      h: m + "h",
+      err: m + "err",
+      e: m + "e",
+      d: m + "d",
+      rv: m + "rv",
+      loop: m + "loop",
+      c: l.runtime(spec),
+      mark: m,
+    };
+    const nested = (c: ts.CallExpression, rename: (id: ts.Identifier) => ts.Identifier | undefined) => lowerCall(c, l, rename);
+    if (!an.suspends(fn.body)) return emitPlain({ an, slots: new Map(), outer, nested, context: l.context }, n, call);
+    const scope: Scope = { an, slots: planHoisting(an, l.names), outer, nested, context: l.context };
+    const machine = new Machine(scope, n);
+    const cases = machine.body(fn.body);
+    return emitMachine(scope, machine, cases, n, call);
+  } catch (e) {
+    const where = e instanceof Unsupported ? e.node : fn;
+    const why = e instanceof Unsupported ? e.message : `internal error (${e instanceof Error ? e.message : String(e)})`;
+    l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why} is not lowered`));
+    return undefined;
+  }
+}
+
+/** The ts-patch side: lower every recognised call of a source file and import the runtime object. */
+export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext, recognize: Recognizer, report: (d: ts.Diagnostic) => void): ts.SourceFile {
+  const f = ts.factory;
+  const names = new Names(file.text);
+  const used = new Map<string, string>();
+  const l: Lowering = {
+    file,
+    names,
+    context,
+    recognize,
+    report,
+    runtime(spec) {
+      let name = used.get(spec);
+      if (!name) used.set(spec, (name = names.internal("c") + (used.size || "")));
+      return name;
+    },
+  };
+  const visit = (node: ts.Node): ts.Node => {
+    if (ts.isCallExpression(node)) {
+      const low = lowerCall(node, l, undefined);
+      if (low) return f.createParenthesizedExpression(low);
+    }
+    return ts.visitEachChild(node, visit, context);
+  };
+  const out = ts.visitEachChild(file, visit, context);
+  if (used.size === 0) return out;
+  const imports: ts.Statement[] = [];
+  for (const [spec, name] of used) {
+    const ns = name + "ns";
+    imports.push(
+      f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), f.createStringLiteral(spec)),
+      f.createVariableStatement(
+        undefined,
+        f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, f.createPropertyAccessExpression(f.createIdentifier(ns), "__chronots"))], ts.NodeFlags.Const),
+      ),
+    );
+  }
+  const at = out.statements.findIndex((s) => !ts.isImportDeclaration(s));
+  const split = at < 0 ? out.statements.length : at;
+  return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...out.statements.slice(split)]);
+}
+
+/** Calls of `async` imported from one of `modules`, recognised from the syntax alone. */
+function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer {
+  const direct = new Map<string, string>();
+  const namespaces = new Map<string, string>();
+  for (const st of file.statements) {
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || !modules.includes(st.moduleSpecifier.text)) continue;
+    const b = st.importClause?.namedBindings;
+    if (!b || st.importClause?.isTypeOnly) continue;
+    if (ts.isNamespaceImport(b)) namespaces.set(b.name.text, st.moduleSpecifier.text);
+    else for (const e of b.elements) if ((e.propertyName ?? e.name).text === "async" && !e.isTypeOnly) direct.set(e.name.text, st.moduleSpecifier.text);
+  }
+  // A name declared again anywhere else in the file may shadow the import: such calls are left alone.
+  const declared = new Map<string, number>();
+  const count = (name: ts.Node | undefined) => {
+    if (name && ts.isIdentifier(name)) declared.set(name.text, (declared.get(name.text) ?? 0) + 1);
+  };
+  const walk = (n: ts.Node): void => {
+    if (ts.isVariableDeclaration(n) || ts.isParameter(n) || ts.isBindingElement(n) || ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isClassLike(n) || ts.isImportSpecifier(n) || ts.isNamespaceImport(n) || ts.isImportClause(n))
+      count(n.name);
+    ts.forEachChild(n, walk);
+  };
+  walk(file);
+  return (call) => {
+    const c = call.expression;
+    if (ts.isIdentifier(c)) return declared.get(c.text) === 1 ? direct.get(c.text) : undefined;
+    if (ts.isPropertyAccessExpression(c) && ts.isIdentifier(c.expression) && c.name.text === "async" && declared.get(c.expression.text) === 1) return namespaces.get(c.expression.text);
+    return undefined;
+  };
+}
+
+function scriptKind(fileName: string): ts.ScriptKind {
+  if (/\.[cm]?tsx$/.test(fileName)) return ts.ScriptKind.TSX;
+  if (/\.[cm]?jsx$/.test(fileName)) return ts.ScriptKind.JSX;
+  if (/\.[cm]?js$/.test(fileName)) return ts.ScriptKind.JS;
+  return ts.ScriptKind.TS;
+}
+
+/** The syntactic side: splices replacing each outermost recognised call, and the import line(s) to prepend. */
+export function lowerText(fileName: string, text: string, options: LowerTextOptions = {}): { splices: Splice[]; prelude: string; diagnostics: ts.Diagnostic[] } {
+  const diagnostics: ts.Diagnostic[] = [];
+  const splices: Splice[] = [];
+  const used = new Map<string, string>();
+  try {
+    const file = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, scriptKind(fileName));
+    const names = new Names(text);
+    const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
+    const recognize = syntacticRecognizer(file, options.modules ?? ["chronots"]);
+    const result = ts.transform(file, [
+      (context) => (root) => {
+        const l: Lowering = {
+          file,
+          names,
+          context,
+          recognize,
+          report: (d) => diagnostics.push(d),
+          runtime(spec) {
+            let name = used.get(spec);
+            if (!name) used.set(spec, (name = names.internal("c") + (used.size || "")));
+            return name;
+          },
+        };
+        const visit = (node: ts.Node): void => {
+          if (ts.isCallExpression(node)) {
+            const low = lowerCall(node, l, undefined);
+            if (low) {
+              splices.push({ start: node.getStart(file), end: node.end, text: `(${printer.printNode(ts.EmitHint.Expression, low, file)})` });
+              return;
+            }
+          }
+          ts.forEachChild(node, visit);
+        };
+        visit(root);
+        return root;
+      },
+    ]);
+    result.dispose();
+  } catch (e) {
+    diagnostics.push({ file: undefined, start: undefined, length: undefined, category: ts.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})` });
+    return { splices: [], prelude: "", diagnostics };
+  }
+  const prelude = [...used].map(([spec, name]) => `import { __chronots as ${name} } from ${JSON.stringify(spec)};\n`).join("");
+  return { splices, prelude, diagnostics };
+}
