@@ -107,7 +107,7 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
     f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])),
     f.createReturnStatement(id(n.r)),
   ];
-  return ts.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, undefined, params, undefined, f.createBlock(body, true)), origin);
+  return ts.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, f.createBlock(body, true)), origin);
 }
 
 const assign = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
@@ -144,5 +144,5 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
     f.createTryStatement(f.createBlock(inner, true), f.createCatchClause(n.e, f.createBlock([settle], true)), undefined),
     f.createReturnStatement(id(n.r)),
   ];
-  return ts.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, undefined, params, undefined, f.createBlock(body, true)), origin);
+  return ts.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, f.createBlock(body, true)), origin);
 }

@@ -162,7 +162,16 @@ export class Machine implements Hooks {
 
   private emit(st: ts.Statement, origin?: ts.Node): void {
     if (origin && origin.pos >= 0) ts.setTextRange(st, origin);
-    this.cur.push(st);
+    this.push(st);
+  }
+
+  /** Append to the current case, dropping what follows a jump, return or throw (unreachable until the next case). */
+  private push(...sts: ts.Statement[]): void {
+    for (const st of sts) {
+      const last = this.cur[this.cur.length - 1];
+      if (last && (ts.isReturnStatement(last) || ts.isContinueStatement(last) || ts.isThrowStatement(last))) return;
+      this.cur.push(st);
+    }
   }
 
   private goto(label: number): ts.Statement[] {
@@ -341,7 +350,7 @@ export class Machine implements Hooks {
     this.cur = c.body;
     this.emit(set(n.a, f.createCallExpression(f.createPropertyAccessExpression(id(n.d), "send"), undefined, [id(n.a)])));
     this.suspendIfPending(this.saves([n.d]), delegation, node);
-    this.cur.push(...this.goto(resume));
+    this.push(...this.goto(resume));
     this.cur = back;
     this.mark(resume);
     return f.createCallExpression(prop(n.a, "read"), undefined, []);
@@ -395,7 +404,7 @@ export class Machine implements Hooks {
       const end = this.label();
       this.branch(f.createLogicalNot(this.expr(node.condition)), other);
       this.emit(set(t, this.expr(node.whenTrue)));
-      this.cur.push(...this.goto(end));
+      this.push(...this.goto(end));
       this.mark(other);
       this.emit(set(t, this.expr(node.whenFalse)));
       this.mark(end);
@@ -626,7 +635,7 @@ export class Machine implements Hooks {
       const v = node.expression ? this.expr(node.expression) : undefined;
       const out: ts.Statement[] = [];
       this.jumpTo(out, { label: RETURN, ctx: [] }, v);
-      out.forEach((s) => this.emit(s, node));
+      out.forEach((st) => this.emit(st, node));
       return;
     }
     if (ts.isThrowStatement(node)) return this.emit(f.createThrowStatement(this.expr(node.expression)), node);
@@ -677,7 +686,7 @@ export class Machine implements Hooks {
     this.emit(f.createIfStatement(f.createLogicalNot(test), f.createBlock(this.goto(other), true)), node.expression);
     this.statement(node.thenStatement);
     if (node.elseStatement) {
-      this.cur.push(...this.goto(end));
+      this.push(...this.goto(end));
       this.mark(other);
       this.statement(node.elseStatement);
     }
@@ -708,8 +717,8 @@ export class Machine implements Hooks {
         const inc = node.incrementor;
         this.withTemps(() => this.discard(this.expr(inc), inc));
       }
-      this.cur.push(...this.goto(top));
-    } else this.cur.push(...this.goto(cont));
+      this.push(...this.goto(top));
+    } else this.push(...this.goto(cont));
     this.mark(end);
   }
 
@@ -767,7 +776,7 @@ export class Machine implements Hooks {
     this.mark(cont);
     if (this.ctx !== outer) this.emit(set(n.h, num(this.handlerOf(outer))));
     this.ctx = outer;
-    this.cur.push(...this.goto(next));
+    this.push(...this.goto(next));
     this.mark(end);
   }
 
@@ -787,7 +796,7 @@ export class Machine implements Hooks {
       if (ts.isDefaultClause(clause)) fallback = targets[i]!;
       else this.withTemps(() => this.branch(f.createStrictEquality(disc, this.expr(clause.expression)), targets[i]!));
     });
-    this.cur.push(...this.goto(fallback));
+    this.push(...this.goto(fallback));
     this.jumpables.push({ kind: "switch", labels, brk: this.here(end) });
     node.caseBlock.clauses.forEach((clause, i) => {
       this.mark(targets[i]!);
@@ -815,10 +824,10 @@ export class Machine implements Hooks {
       if (fin) {
         this.emit(set(fin.ck!, num(0)));
         if (this.handlerOf(this.ctx) !== outerH) this.emit(set(n.h, num(outerH)));
-        this.cur.push(...this.goto(fin.body!));
+        this.push(...this.goto(fin.body!));
       } else {
         if (this.handlerOf(this.ctx) !== outerH) this.emit(set(n.h, num(outerH)));
-        this.cur.push(...this.goto(end));
+        this.push(...this.goto(end));
       }
     };
     let catcher: Region | undefined;
