@@ -4,13 +4,16 @@
  */
 import { async, callSoon, Future, waitFor } from "chronots";
 
+/** A pending future that a queued callback completes with `v`. */
+function soon(v: number): Future<number> {
+  const f = new Future<number>();
+  callSoon(() => f.complete(v));
+  return f;
+}
+
 const loop = async(function* (n: number) {
   let s = 0;
-  for (let i = 0; i < n; i++) {
-    const f = new Future<number>();
-    callSoon(() => f.complete(i));
-    s += yield* f;
-  }
+  for (let i = 0; i < n; i++) s += yield* soon(i);
   return s;
 });
 
@@ -18,9 +21,14 @@ export function chronots(n: number): number {
   return waitFor(loop(n));
 }
 
+/** A pending promise that a microtask resolves with `v`. */
+function nativeSoon(v: number): Promise<number> {
+  return new Promise<number>((resolve) => queueMicrotask(() => resolve(v)));
+}
+
 async function nativeLoop(n: number): Promise<number> {
   let s = 0;
-  for (let i = 0; i < n; i++) s += await new Promise<number>((resolve) => queueMicrotask(() => resolve(i)));
+  for (let i = 0; i < n; i++) s += await nativeSoon(i);
   return s;
 }
 
