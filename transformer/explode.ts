@@ -820,25 +820,22 @@ export class Machine implements Hooks {
       this.ctx = [...outer, fin];
     }
     const withFinally = this.ctx;
-    const leave = () => {
-      if (fin) {
-        this.emit(set(fin.ck!, num(0)));
-        if (this.handlerOf(this.ctx) !== outerH) this.emit(set(n.h, num(outerH)));
-        this.push(...this.goto(fin.body!));
-      } else {
-        if (this.handlerOf(this.ctx) !== outerH) this.emit(set(n.h, num(outerH)));
-        this.push(...this.goto(end));
-      }
+    // `active`: the handler `$h` holds where the block ends, which may be the catch's own.
+    const leave = (active: number) => {
+      if (fin) this.emit(set(fin.ck!, num(0)));
+      if (active !== outerH) this.emit(set(n.h, num(outerH)));
+      this.push(...this.goto(fin ? fin.body! : end));
     };
     let catcher: Region | undefined;
     if (node.catchClause) {
       catcher = { kind: "catch", handler: this.label() };
       this.ctx = [...withFinally, catcher];
     }
-    this.emit(set(n.h, num(this.handlerOf(this.ctx))), node.tryBlock);
+    const tryHandler = this.handlerOf(this.ctx);
+    this.emit(set(n.h, num(tryHandler)), node.tryBlock);
     this.statement(node.tryBlock);
     this.ctx = withFinally;
-    leave();
+    leave(tryHandler);
     if (node.catchClause && catcher) {
       const clause = node.catchClause;
       this.mark(catcher.handler);
@@ -855,7 +852,7 @@ export class Machine implements Hooks {
         }
         this.statement(clause.block);
       }
-      leave();
+      leave(this.handlerOf(withFinally));
     }
     this.ctx = outer;
     if (fin) {

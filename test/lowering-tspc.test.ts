@@ -1,0 +1,119 @@
+/**
+ * The ts-patch entry for real: the transformer compiled to CommonJS as ts-patch requires it, a
+ * project built by `tspc` with it as plugin, and the output run by node with source maps on. An
+ * error thrown inside a lowered body must point at the original file and line.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import ts from "typescript";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import transformer from "../transformer/index.js";
+
+const root = resolve(__dirname, "..");
+// ts-patch 3.2 cannot patch TypeScript 5.9; a 3.3 install is used when the repository's is older.
+const tspc = [join(root, "node_modules/ts-patch/bin/tspc.js"), "/tmp/tsp330/node_modules/ts-patch/bin/tspc.js"].find(
+  (p) => existsSync(p) && JSON.parse(readFileSync(join(p, "../../package.json"), "utf8")).version >= "3.3",
+)!;
+const tmp = mkdtempSync(join(tmpdir(), "chronots-tspc-"));
+const cjs = join(tmp, "transformer");
+
+const main = `import { async as run, sleepAsync, waitFor } from "./runtime/index.js";
+import * as C from "./runtime/index.js";
+
+const leaf = run(function* (i: number) {
+  return i;
+});
+const work = C.async(function* (n: number) {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += yield* leaf(i);
+  yield* sleepAsync(1);
+  if (s > 0) {
+    throw new Error("boom at line 12");
+  }
+  return s;
+});
+const kept = run(function* () {
+  const fns: (() => number)[] = [];
+  for (let i = 0; i < 2; i++) {
+    yield* sleepAsync(0);
+    fns.push(() => i);
+  }
+  return fns.map((f) => f()).join();
+});
+function async(x: unknown) {
+  return x;
+}
+const notOurs = async(function* () {
+  yield 1;
+});
+console.log(String(work).includes("function*"), String(kept).includes("function*"), typeof notOurs, waitFor(kept()));
+waitFor(work(10));
+`;
+
+function project(name: string, module: "NodeNext" | "CommonJS"): string {
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: module === "NodeNext" ? "module" : "commonjs" }));
+  writeFileSync(join(dir, "main.ts"), main);
+  const compilerOptions = {
+    target: "ES2022",
+    module,
+    moduleResolution: module === "NodeNext" ? "NodeNext" : "node10",
+    esModuleInterop: true,
+    strict: true,
+    sourceMap: true,
+    outDir: "dist",
+    rootDir: ".",
+    skipLibCheck: true,
+    types: ["node"],
+    plugins: [{ transform: join(cjs, "index.js") }],
+  };
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
+  return dir;
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, [
+    join(root, "node_modules/typescript/bin/tsc"),
+    join(root, "transformer/index.ts"),
+    ...["--outDir", cjs, "--module", "commonjs", "--moduleResolution", "node10", "--target", "es2022", "--esModuleInterop", "--skipLibCheck", "--types", "node"],
+  ]);
+  writeFileSync(join(cjs, "package.json"), '{"type":"commonjs"}');
+  symlinkSync(join(root, "node_modules"), join(cjs, "node_modules"));
+}, 120_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("a real tspc build", { timeout: 120_000 }, () => {
+  for (const module of ["NodeNext", "CommonJS"] as const) {
+    it(`lowers, warns about what it leaves, and maps errors to the source (${module})`, () => {
+      const dir = project(module, module);
+      const build = spawnSync(process.execPath, [tspc, "-p", dir, "--pretty", "false"], { cwd: root, encoding: "utf8" });
+      expect(build.stdout).toMatch(/main\.ts\(18,3\).*left to the run-time driver: 'i' is a per-iteration binding captured by a closure/);
+      const out = readFileSync(join(dir, "dist/main.js"), "utf8");
+      expect(out).toContain("__chronots");
+      const ran = spawnSync(process.execPath, ["--enable-source-maps", join(dir, "dist/main.js")], { encoding: "utf8" });
+      expect(ran.stdout.trim()).toBe("false true function 0,1");
+      expect(ran.stderr).toContain("Error: boom at line 12");
+      expect(ran.stderr).toMatch(/main\.ts:12:\d+/);
+      expect(ran.status).not.toBe(0);
+    });
+  }
+});
+
+it("program.emit with the factory as a before transformer reports through addDiagnostic", () => {
+  const dir = project("emit", "NodeNext");
+  const config = ts.getParsedCommandLineOfConfigFile(join(dir, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+  const program = ts.createProgram(config.fileNames, config.options);
+  const added: ts.Diagnostic[] = [];
+  const written = new Map<string, string>();
+  const factory = transformer(program, {}, { ts, addDiagnostic: (d) => void added.push(d) });
+  program.emit(undefined, (name, text) => written.set(name, text), undefined, false, { before: [factory] });
+  const js = [...written].find(([name]) => name.endsWith("main.js"))![1];
+  expect(js.match(/\.coroutine\(/g)).toHaveLength(2);
+  expect(js).toContain("const notOurs = async(function* ()");
+  expect(added.map((d) => [d.category, ts.getLineAndCharacterOfPosition(d.file!, d.start!).line + 1])).toEqual([[ts.DiagnosticCategory.Warning, 18]]);
+});
