@@ -93,7 +93,7 @@ describe.each(backends)("chronots/net and Node net over %s", (kind) => {
   });
 
   it("writing to a peer that went away fails the write, not the process", async () => {
-    const { peer, address } = await nodeServer(`(s) => s.resetAndDestroy()`);
+    const { peer, address } = await nodeServer(`(s) => s.once("data", () => s.resetAndDestroy())`);
     const t = waitFor(connect(address));
     const chunk = new Uint8Array(64 * 1024);
     const writeUntilFailure = async(function* () {

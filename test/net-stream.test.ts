@@ -286,7 +286,7 @@ describe.each(backends)("stream transports over %s", (kind) => {
       const pending = client.read();
       waitFor(client.closeWait());
       expect(() => waitFor(pending)).toThrow(TransportClosedError);
-      for (const call of [() => client.read(), () => client.readExactly(1), () => client.readLine(), () => client.write("x"), () => client.shutdownWait()]) {
+      for (const call of [() => client.read() as Future<unknown>, () => client.readExactly(1), () => client.readLine(), () => client.write("x"), () => client.shutdownWait()]) {
         const e = catchError(() => waitFor(call()));
         expect(e).toBeInstanceOf(TransportClosedError);
         expect((e as TransportClosedError).code).toBe("ECLOSED");

@@ -234,7 +234,7 @@ export class StreamTransport {
 
   /** Close now and release the fd; whatever is pending fails with TransportClosedError. */
   closeWait(): Future<void> {
-    if (this.fd >= 0) this.close();
+    this._close();
     return done(undefined, "closeWait");
   }
 
@@ -242,7 +242,9 @@ export class StreamTransport {
     return `StreamTransport(${this.localAddress} -> ${this.remoteAddress}${this.closed ? ", closed" : ""})`;
   }
 
-  private close(): void {
+  /** @internal closing is synchronous; servers close their clients through this */
+  _close(): void {
+    if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
     this.readerOn = this.writerOn = false;
@@ -445,30 +447,18 @@ export function connect(address: string): Future<StreamTransport> {
   } catch (e) {
     return failed(e, "connect");
   }
-  const settle = (f: Future<StreamTransport> | null): Future<StreamTransport> => {
+  /** The connected transport, or the error, once the connect has ended; on error the fd is gone. */
+  const finish = (): StreamTransport | Error => {
     const err = socketError(fd);
-    if (err !== 0) {
-      d.unregister(fd);
-      close(fd);
-      const e = osError("connect", err, `to ${a.text}`);
-      if (f === null) return failed(e, "connect");
-      f.fail(e);
-      return f;
-    }
-    let t: StreamTransport;
     try {
+      if (err !== 0) throw osError("connect", err, `to ${a.text}`);
       if (a.family !== "unix") setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1, `TCP_NODELAY on ${a.text}`);
-      t = new StreamTransport(fd, d, localName(fd), a.text);
+      return new StreamTransport(fd, d, localName(fd), a.text);
     } catch (e) {
       d.unregister(fd);
       close(fd);
-      if (f === null) return failed(e, "connect");
-      f.fail(e);
-      return f;
+      return e as Error;
     }
-    if (f === null) return done(t, "connect");
-    f.complete(t);
-    return f;
   };
   try {
     d.register(fd);
@@ -476,7 +466,10 @@ export function connect(address: string): Future<StreamTransport> {
     close(fd);
     return failed(e, "connect");
   }
-  if (startConnect(fd, encodeSockaddr(a)) === 0) return settle(null);
+  if (startConnect(fd, encodeSockaddr(a)) === 0) {
+    const r = finish();
+    return r instanceof StreamTransport ? done(r, "connect") : failed(r, "connect");
+  }
   const e = errno();
   if (e !== EINPROGRESS && e !== EINTR) {
     d.unregister(fd);
@@ -485,7 +478,11 @@ export function connect(address: string): Future<StreamTransport> {
   }
   const f = new Future<StreamTransport>("connect");
   d.addWriter(fd, () => {
-    if (f.pending) settle(f);
+    if (!f.pending) return;
+    d.removeWriter(fd);
+    const r = finish();
+    if (r instanceof StreamTransport) f.complete(r);
+    else f.fail(r);
   });
   f.cancelCallback = () => {
     d.unregister(fd);
@@ -570,7 +567,7 @@ export class StreamServer {
       this.fd = -1;
       if (this.address.family === "unix" && !this.address.path.startsWith("@")) unlinkPath(this.address.path);
       for (const f of this.handlers.values()) f.cancel();
-      for (const t of this.handlers.keys()) t.closeWait();
+      for (const t of this.handlers.keys()) t._close();
     }
     yield allFutures([...this.handlers.values()]);
   });
@@ -627,14 +624,14 @@ export class StreamServer {
       f = this.handler(t);
       if (!(f instanceof Future)) throw new TypeError(`the handler of server ${this.localAddress} must return a Future, it returned ${typeof f}`);
     } catch (e) {
-      t.closeWait();
+      t._close();
       this.report(e, t);
       return;
     }
     this.handlers.set(t, f);
     f.addCallback(() => {
       this.handlers.delete(t);
-      t.closeWait();
+      t._close();
       if (f.failed && this.fd >= 0) this.report(f.error, t);
     });
   }
