@@ -5,13 +5,14 @@
  * `tspc`), the tsserver plugin, and the `chronots check` CLI — must print identical diagnostics.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DISCARDED_CODE, discardedFutures, reportDiscarded, severityOf, type Severity } from "../transformer/discards.js";
+import transformer from "../transformer/index.js";
 import init from "../transformer/service.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -135,13 +136,18 @@ let pkg: string;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "chronots-discards-"));
   pkg = join(tmp, "node_modules/chronots");
-  const sources = ["check.ts", "discards.ts", "service.ts"].map((f) => join(root, "transformer", f));
-  execFileSync(process.execPath, [
+  const sources = ["index.ts", "check.ts", "discards.ts", "service.ts"].map((f) => join(root, "transformer", f));
+  // Type errors elsewhere in transformer/ (tsc exits 2 but still emits) must not hide this file's results.
+  const built = spawnSync(process.execPath, [
     join(root, "node_modules/typescript/bin/tsc"), ...sources,
     "--outDir", join(pkg, "dist/cjs/transformer"), "--rootDir", join(root, "transformer"),
     "--module", "commonjs", "--moduleResolution", "node10", "--esModuleInterop", "--skipLibCheck",
     "--target", "es2022", "--types", "node",
-  ]);
+  ], { encoding: "utf8" });
+  for (const f of sources) {
+    const out = join(pkg, "dist/cjs/transformer", basename(f).replace(/\.ts$/, ".js"));
+    if (!existsSync(out)) throw new Error(`building ${out} failed:\n${built.stdout}${built.stderr}`);
+  }
   execFileSync(process.execPath, [
     join(root, "node_modules/typescript/bin/tsc"), join(root, "runtime/index.ts"),
     "--declaration", "--emitDeclarationOnly", "--outDir", join(pkg, "dist/runtime"), "--rootDir", join(root, "runtime"),
@@ -223,7 +229,29 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
   });
 });
 
+/** The transformer also lowers and may warn about that: compare only its TS90001 lines on the fixtures. */
+function discardLines(text: string[]): string[] {
+  return text.filter((l) => l.startsWith("test/fixtures/diagnostics/") && l.includes(` TS${DISCARDED_CODE}: `));
+}
+
 describe("the transformer's hook", { timeout: 120_000 }, () => {
+  it("chronots/transformer reports through extras.addDiagnostic while emitting", () => {
+    const program = fixtureProgram({ noEmit: false, outDir: join(tmp, "emit") });
+    const added: ts.Diagnostic[] = [];
+    const factory = transformer(program, { discarded: "error" }, { addDiagnostic: (d) => void added.push(d) });
+    expect(program.emit(undefined, () => {}, undefined, false, { before: [factory] }).emitSkipped).toBe(false);
+    expect(discardLines(lines(added))).toEqual(expected());
+  });
+
+  it("a real tspc run prints them and fails", () => {
+    const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js"), discarded: "error" }];
+    const project = config("tspc.json", { compilerOptions: { noEmit: false, outDir: join(tmp, "tspc-out"), plugins } });
+    const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", project, "--pretty", "false"], { cwd: root, encoding: "utf8" });
+    expect(discardLines(r.stdout.split("\n")).sort()).toEqual(expected());
+    expect(r.status).not.toBe(0);
+  });
+
+
   it("reports through addDiagnostic while emitting, once per file, even after an earlier transformer rewrote it", () => {
     const program = fixtureProgram({ noEmit: false, outDir: join(tmp, "emit") });
     const added: ts.Diagnostic[] = [];
