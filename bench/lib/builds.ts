@@ -31,12 +31,17 @@ export function built(build: Build, file: string): string {
   return p;
 }
 
-/** Import bench/cases/<name> from one build; the lowered one must really be lowered. */
-export async function loadCase<T>(build: Build, name: string): Promise<T> {
+/** The compiled bench/cases/<name> of one build; the lowered one must really be lowered. */
+export function caseFile(build: Build, name: string): string {
   const file = built(build, `bench/cases/${name}.js`);
   if (build === "lowered" && hasGenerators(readFileSync(file, "utf8")))
     throw new NotReady(`${file} still contains generator functions: the transformer did not lower it`);
-  return (await import(pathToFileURL(file).href)) as T;
+  return file;
+}
+
+/** Import bench/cases/<name> from one build. */
+export async function loadCase<T>(build: Build, name: string): Promise<T> {
+  return (await import(pathToFileURL(caseFile(build, name)).href)) as T;
 }
 
 export function hasGenerators(js: string): boolean {

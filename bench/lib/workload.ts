@@ -1,14 +1,15 @@
 /**
  * What a workload is: named sides run by the runner, and the ratios between them that have goals.
  *
- * A side's `run` does the whole workload once. For a "time" workload the runner times the call; for
- * the others `run` measures inside (a child process, a fixed-duration load) and returns its figure.
+ * A side's `run` does the whole workload once. For a "time" workload the runner times the call,
+ * unless `run` returns its own time in ms (a worker process timing itself); for the others `run`
+ * measures inside (a child process, a fixed-duration load) and returns its figure.
  */
 export type Metric = "time" | "bytes" | "throughput";
 
 export interface Side {
   name: string;
-  /** Runs the workload once; returns the figure unless the metric is "time". */
+  /** Runs the workload once; returns the figure (optional for "time": then the runner's clock counts). */
   run(): Promise<number | void> | number | void;
 }
 

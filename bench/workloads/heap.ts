@@ -3,6 +3,7 @@
  * side's heap layout and garbage never reach the other's figure.
  */
 import { fileURLToPath } from "node:url";
+import { caseFile } from "../lib/builds.js";
 import { runNode } from "../lib/child.js";
 import { count } from "../lib/check.js";
 import type { Scale, Side, Workload } from "../lib/workload.js";
@@ -11,6 +12,8 @@ const child = fileURLToPath(new URL("./heap-child.js", import.meta.url));
 
 export async function heap(scale: Scale): Promise<Workload> {
   const n = scale.n(1e5, 1e4);
+  caseFile("lowered", "parked");
+  caseFile("plain", "parked");
   const side = (name: string): Side => ({
     name,
     run: async () => (JSON.parse(await runNode(["--expose-gc", child, name, String(n)])) as { bytesPerCoroutine: number }).bytesPerCoroutine,
