@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { __chronots, type Future, waitFor } from "../runtime/index.js";
 import { lowerText, type Splice } from "../transformer/lower.js";
@@ -72,4 +73,56 @@ it("leaves an unsupported construct to the driver, with a warning at its positio
 
 it("inlines the state numbers the runtime defines", () => {
   expect([__chronots.PENDING, __chronots.COMPLETED]).toEqual([0, 1]);
+});
+
+describe("odd input", () => {
+  const lower = (text: string) => lowerText("odd.ts", text);
+
+  it("turns a body without suspension into a plain function returning a finished future", () => {
+    const { splices, diagnostics } = lower(`import { async } from "chronots";\nexport const f = async(function* (a: number) { if (a) return a * 2; });\n`);
+    expect(diagnostics).toEqual([]);
+    expect(splices).toHaveLength(1);
+    expect(splices[0]!.text).not.toMatch(/switch|\$step|function\*/);
+    expect(splices[0]!.text).toContain("_finish(1, a * 2)");
+  });
+
+  it("recognises renamed and namespace imports, and leaves a local 'async' and a shadowed name alone", () => {
+    const text = [
+      `import { async as run } from "chronots";`,
+      `import * as C from "chronots";`,
+      `const a = run(function* () { return 1; });`,
+      `const b = C.async(function* () { return 2; });`,
+      `const c = (function async(g: unknown) { return g; })(function* () { yield 3; });`,
+    ].join("\n");
+    const { splices, prelude } = lowerText("names.ts", text);
+    expect(splices.map((s) => text.slice(s.start, s.end).slice(0, 8))).toEqual(["run(func", "C.async("]);
+    expect(prelude).toBe(`import { __chronots as $c } from "chronots";\n`);
+    const shadowed = `import { async } from "chronots";\nfunction inner(async: (g: unknown) => unknown) { return async(function* () { yield 4; }); }\n`;
+    expect(lowerText("shadow.ts", shadowed).splices).toEqual([]);
+  });
+
+  it("does not throw on malformed TypeScript", () => {
+    for (const text of [
+      `import { async } from "chronots"; async(function* () { yield* ; if ( }`,
+      `import { async } from "chronots"; async(function* (a = ) { for (const of) { yield* x } }`,
+      `import { async } from "chronots"; async(function* () { try { yield* f } catch (`,
+      `import { async } from "chronots"; async(function* () { break; continue nowhere; return yield* g; }`,
+      "\u0000\uffff import async",
+    ])
+      expect(() => lower(text)).not.toThrow();
+  });
+
+  it("lowers a function of 5000 statements, and it computes what the driver computes", { timeout: 300_000 }, () => {
+    const body = Array.from({ length: 5000 }, (_, i) => `  s += (yield* leaf(${i})) + ${i % 7};`).join("\n");
+    const text = `import { async, waitFor } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const big = async(function* () {\n  let s = 0;\n${body}\n  return s;\n});\n`;
+    const { splices, prelude, diagnostics } = lower(text);
+    expect(diagnostics).toEqual([]);
+    const js = applySplices(text, splices, prelude);
+    const bigText = splices[1]!.text;
+    // Evaluate the lowered function with the real runtime standing in for the module.
+    const big = new Function("$c", "leaf", `return ${ts.transpile(bigText)};`)(__chronots, new Function("$c", `return ${ts.transpile(splices[0]!.text)};`)(__chronots));
+    const expected = Array.from({ length: 5000 }, (_, i) => i + (i % 7)).reduce((a, b) => a + b, 0);
+    expect(waitFor(big())).toBe(expected);
+    expect(js).toContain("import { __chronots as $c }");
+  });
 });

@@ -338,16 +338,18 @@ export class Machine implements Hooks {
       this.mark(resume);
       return id(n.a);
     }
+    // The delegation to a non-Future iterable lives out of line: `start` wraps it, `delegation` drives it.
+    const start = this.label();
     const delegation = this.label();
     if (!this.locals.has(n.d)) this.locals.set(n.d, n.d + n.mark);
-    const start = [set(n.d, f.createCallExpression(prop(n.c, "delegate"), undefined, [id(n.a)])), set(n.a, f.createVoidZero()), ...this.goto(delegation)];
-    this.emit(f.createIfStatement(f.createLogicalNot(isFuture), f.createBlock(start, true)));
+    this.emit(f.createIfStatement(f.createLogicalNot(isFuture), f.createBlock(this.goto(start), true)));
     const saves = this.saves();
     this.suspendIfPending(saves, resume, node);
     const back = this.cur;
-    const c: Case = { label: delegation, body: [] };
-    this.tail.push(c);
-    this.cur = c.body;
+    const c: Case = { label: start, body: [set(n.d, f.createCallExpression(prop(n.c, "delegate"), undefined, [id(n.a)])), set(n.a, f.createVoidZero())] };
+    const d: Case = { label: delegation, body: [] };
+    this.tail.push(c, d);
+    this.cur = d.body;
     this.emit(set(n.a, f.createCallExpression(f.createPropertyAccessExpression(id(n.d), "send"), undefined, [id(n.a)])));
     this.suspendIfPending(this.saves([n.d]), delegation, node);
     this.push(...this.goto(resume));
@@ -737,9 +739,9 @@ export class Machine implements Hooks {
     const source = this.expr(node.expression);
     if (!isExploded(this.s.an, node)) {
       this.rw.substitute.set(node.expression, source);
-      const copy = this.rw.statement(node);
+      const copy = this.copyLabelled(node, labels);
       this.rw.substitute.delete(node.expression);
-      return this.emit(copy!, node);
+      return this.emit(copy, node);
     }
     const n = this.n;
     const it = this.temp();
@@ -780,13 +782,18 @@ export class Machine implements Hooks {
     this.mark(end);
   }
 
+  /** A statement copied whole, wrapped in the labels taken off it, so jumps to them stay inside the copy. */
+  private copyLabelled(node: ts.Statement, labels: string[]): ts.Statement {
+    return this.rw.statement(labels.reduceRight<ts.Statement>((st, l) => f.createLabeledStatement(l, st), node))!;
+  }
+
   private switchStatement(node: ts.SwitchStatement, labels: string[]): void {
     const d = this.expr(node.expression);
     if (!this.suspends(node.caseBlock)) {
       this.rw.substitute.set(node.expression, d);
-      const copy = this.rw.statement(node);
+      const copy = this.copyLabelled(node, labels);
       this.rw.substitute.delete(node.expression);
-      return this.emit(copy!, node);
+      return this.emit(copy, node);
     }
     const disc = this.saveIfNeeded(d);
     const end = this.label();
