@@ -307,6 +307,19 @@ describe.each(backends)("stream transports over %s", (kind) => {
     expect(() => createStreamServer("127.0.0.1:0", "echo" as never)).toThrow(TypeError);
   });
 
+  it("cancelling a connect still under way releases its socket", () => {
+    // A server that never accepts, with the smallest backlog: once its queue is full, further SYNs go unanswered.
+    const server = createStreamServer("127.0.0.1:0", echo, { backlog: 1 });
+    const attempts = Array.from({ length: 6 }, () => connect(server.localAddress));
+    waitFor(sleepAsync(50));
+    const stuck = attempts.filter((f) => f.pending);
+    expect(stuck.length, "some connects wait for a full accept queue").toBeGreaterThan(0);
+    for (const f of stuck) expect(f.cancel()).toBe(true);
+    expect(stuck.every((f) => f.cancelled)).toBe(true);
+    for (const f of attempts) if (f.completed) waitFor(f.read().closeWait());
+    waitFor(server.closeWait());
+  });
+
   it("fails a connect nobody answers with TransportRefusedError (ECONNREFUSED)", () => {
     const server = createStreamServer("127.0.0.1:0", echo);
     const address = server.localAddress;
