@@ -197,7 +197,7 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
       getDirectories: ts.sys.getDirectories,
     };
     const plain = ts.createLanguageService(host);
-    const entry = cfg.options.plugins!.find((p) => p.name === "chronots/service");
+    const entry = (cfg.options.plugins as ts.PluginImport[]).find((p) => p.name === "chronots/service");
     const info = { languageService: plain, languageServiceHost: host, config: entry } as unknown as ts.server.PluginCreateInfo;
     const ls = init({ typescript: ts }).create(info);
     expect(lines(cfg.fileNames.flatMap((f) => ls.getSemanticDiagnostics(f)))).toEqual(expected);
@@ -284,6 +284,15 @@ describe("chronots check", { timeout: 120_000 }, () => {
     writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
     const r = chronots("check", "-p", app);
     expect(r.out).toEqual([expect.stringMatching(/main\.ts\(3,1\): error TS90001: Future returned by 'sleepAsync\(1\)' is discarded;/)]);
+    expect(r.status).toBe(1);
+  });
+
+  it("--pretty prints tsc's colored form with the source line and a count", () => {
+    const r = chronots("check", "-p", fixtureConfig, "--pretty");
+    const text = r.out.join("\n");
+    expect(text).toContain(`Found ${expected().length} errors.`);
+    expect(text).toContain("\u001b[");
+    expect(text).toContain("items.forEach(job);");
     expect(r.status).toBe(1);
   });
 
