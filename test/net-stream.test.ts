@@ -5,7 +5,7 @@
  * and 1,000 concurrent connections.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -23,6 +23,7 @@ import {
   TransportOsError,
   TransportRefusedError,
 } from "../runtime/net/index.js";
+import { libc } from "../runtime/libc.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "chronots-net-"));
@@ -280,6 +281,45 @@ describe.each(backends)("stream transports over %s", (kind) => {
     expect(() => server.start()).toThrow(TransportClosedError);
   });
 
+  it("stop() holds new clients back in the kernel until start() again", () => {
+    withServer("127.0.0.1:0", echo, (server) => {
+      server.stop();
+      const client = waitFor(connect(server.localAddress));
+      waitFor(client.write("queued"));
+      waitFor(sleepAsync(20));
+      expect(server.connections, "not accepted while stopped").toBe(0);
+      server.start();
+      expect(text(waitFor(client.readExactly(6)))).toBe("queued");
+      expect(server.connections).toBe(1);
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("survives running out of file descriptors: reports EMFILE, pauses, then accepts again", () => {
+    const errors: string[] = [];
+    const reported = new Future<void>("EMFILE reported");
+    withServer("127.0.0.1:0", echo, (server) => {
+      server.stop();
+      const clients = [0, 1, 2].map(() => waitFor(connect(server.localAddress)));
+      const saved = setFdLimit(lowestFreeFd());
+      try {
+        server.start();
+        waitFor(reported);
+      } finally {
+        setFdLimit(saved);
+      }
+      for (const [i, c] of clients.entries()) {
+        waitFor(c.write(`client ${i}`));
+        expect(text(waitFor(c.readExactly(8)))).toBe(`client ${i}`);
+        waitFor(c.closeWait());
+      }
+    }, (e) => {
+      errors.push((e as TransportOsError).code);
+      if (reported.pending) reported.complete();
+    });
+    expect(errors[0]).toBe("EMFILE");
+  });
+
   it("fails every call on a closed transport with TransportClosedError", () => {
     withServer("127.0.0.1:0", echo, (server) => {
       const client = waitFor(connect(server.localAddress));
@@ -371,6 +411,28 @@ function sender(s: string) {
   return async(function* (t: StreamTransport) {
     yield* t.write(s);
   });
+}
+
+const setrlimit = libc.func("int setrlimit(int resource, const void *limits)") as (r: number, l: BigUint64Array) => number;
+const getrlimit = libc.func("int getrlimit(int resource, void *limits)") as (r: number, l: BigUint64Array) => number;
+const RLIMIT_NOFILE = 7;
+
+/** Set the soft limit on open files (new fds must be below it); returns the previous one. */
+function setFdLimit(soft: number): number {
+  const lim = new BigUint64Array(2);
+  expect(getrlimit(RLIMIT_NOFILE, lim)).toBe(0);
+  const old = Number(lim[0]);
+  lim[0] = BigInt(soft);
+  expect(setrlimit(RLIMIT_NOFILE, lim)).toBe(0);
+  return old;
+}
+
+/** The fd number the next open would get: with the limit set there, every open fails with EMFILE. */
+function lowestFreeFd(): number {
+  const used = new Set(readdirSync("/proc/self/fd").map(Number));
+  let fd = 0;
+  while (used.has(fd)) fd++;
+  return fd;
 }
 
 function catchError(f: () => unknown): unknown {

@@ -8,13 +8,16 @@
  * result (a count, or -1 with the errno in `errno()`) so the hot path allocates no error object for
  * EAGAIN; setup wrappers throw a TransportOsError naming the call and the address.
  *
+ * Linux only for now: the constants and the sockaddr layout are Linux's, and other systems get a
+ * TransportError (ENOTSUP) at the first socket rather than a call with the wrong layout.
+ *
  * Sockets are created non-blocking and close-on-exec in one call (SOCK_NONBLOCK|SOCK_CLOEXEC, and
  * accept4 with the same flags), and every send uses MSG_NOSIGNAL, so a peer that went away fails a
  * write with EPIPE instead of killing the process with SIGPIPE.
  */
 import { errno, libc } from "../libc.js";
 import { type Address, formatInet, UNIX_PATH_MAX } from "./address.js";
-import { osError } from "./errors.js";
+import { osError, TransportError } from "./errors.js";
 
 export const AF_UNIX = 1;
 export const AF_INET = 2;
@@ -104,6 +107,8 @@ export function familyOf(a: Address): number {
 
 /** A new non-blocking, close-on-exec socket; throws a TransportOsError. */
 export function openSocket(a: Address, type: number): number {
+  // The constants and the sockaddr layout above are Linux's; BSD layouts differ (sin_len) and would bind garbage.
+  if (process.platform !== "linux") throw new TransportError("ENOTSUP", `chronots/net supports Linux only for now, not ${process.platform}`);
   const fd = c.socket(familyOf(a), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw osError("socket", errno(), `for ${a.text}`);
   return fd;
