@@ -64,7 +64,6 @@ const say = (text: string) => out.write(text + "\n");
 const progress = (line: string) => process.stderr.isTTY && process.stderr.write(`\r${line}\x1b[K`);
 const clearProgress = () => process.stderr.isTTY && process.stderr.write("\r\x1b[K");
 
-if (globalThis.gc === undefined) process.stderr.write("note: run node with --expose-gc for a collection before each sample\n");
 const report: Report = { machine: machine(), mode: options.quick ? "quick" : "full", rounds: scale.rounds, warmup: scale.warmup, results: [], skipped: [] };
 say(header(report.machine, scale));
 let failed = false;

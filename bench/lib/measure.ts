@@ -2,8 +2,8 @@
  * Runs one workload: each side a few times to warm up, then round after round with every side
  * once per round, interleaved (A B C, then C B A, …) so drift in machine load falls on all sides
  * alike. A ratio is reported as the ratio of the sides' medians, with the min–max of the same
- * ratio taken round by round. With `--expose-gc` a full collection runs before every sample, so
- * one side's garbage is not collected on the next side's clock.
+ * ratio taken round by round. Sides that allocate run in processes of their own, so one side's
+ * garbage is never collected on another side's clock.
  */
 import type { Comparison, Metric, Scale, Side, Workload } from "./workload.js";
 
@@ -44,7 +44,6 @@ export async function measure(w: Workload, scale: Scale, progress: (line: string
 }
 
 async function sample(metric: Metric, side: Side): Promise<number> {
-  globalThis.gc?.();
   if (metric !== "time") {
     const v = await side.run();
     if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`side '${side.name}' must return a finite number for a ${metric} workload, got ${String(v)}`);

@@ -5,7 +5,8 @@
  *
  * Why not the runner's process: the lowered and untransformed builds share the package's runtime,
  * and V8's type feedback in that shared code would mix both modes' shapes, slowing each down as
- * no real program (which uses one mode) would be.
+ * no real program (which uses one mode) would be. No forced gc() between samples either: a forced
+ * collection clears type feedback, and the lowered step functions then deoptimize on every run.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -25,7 +26,7 @@ export function workerSide(name: string, file: string, fn: string, args: unknown
   return {
     name,
     async run() {
-      child ??= fork(fileURLToPath(import.meta.url), [], { execArgv: ["--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      child ??= fork(fileURLToPath(import.meta.url), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
       const reply = await ask(child, { file, fn, args });
       if ("error" in reply) throw new Error(`${name}: ${reply.error}`);
       check(reply.value);
@@ -56,7 +57,6 @@ if (process.send !== undefined && process.argv[1] === fileURLToPath(import.meta.
       const mod = (await import(pathToFileURL(task.file).href)) as Record<string, (...a: unknown[]) => unknown>;
       const f = mod[task.fn];
       if (typeof f !== "function") throw new TypeError(`${task.file} has no function export '${task.fn}'`);
-      globalThis.gc?.();
       const t0 = performance.now();
       const value = await f(...task.args);
       process.send!({ ms: performance.now() - t0, value } satisfies Reply);
