@@ -16,6 +16,8 @@
  * once all of its bytes are in the kernel, so a writer that awaits its writes holds at most one
  * buffer while a slow reader drains. Cancelling a queued write that has not started removes it;
  * one already partly sent is finished anyway (the future is cancelled, the stream stays intact).
+ * TCP sockets have Nagle's algorithm off (TCP_NODELAY): a write goes out at once, as
+ * request/response protocols want; callers that write many small pieces should batch them.
  *
  * Errors. Every method returns a Future; bad arguments fail it with TypeError/RangeError, transport
  * conditions with a TransportError subclass (see errors.ts). `closeWait` closes at once: pending
@@ -432,7 +434,11 @@ export class StreamTransport {
   }
 }
 
-/** A connected stream to `address`; fails with TransportRefusedError when nobody listens there. */
+/**
+ * A connected stream to `address`; fails with TransportRefusedError when nobody listens there, and
+ * with TransportOsError EAGAIN when a Unix socket's accept queue is full (Unix connects never wait).
+ * Cancelling a connect still under way closes its socket.
+ */
 export function connect(address: string): Future<StreamTransport> {
   let a: Address;
   try {
