@@ -27,7 +27,8 @@
  * closes `t`. A handler that fails (or throws) is reported to `onError` (stderr by default) and
  * never stops the server. `server.closeWait()` stops accepting, closes the listening socket,
  * cancels the handlers still running, closes their transports, and completes once every handler
- * has ended, so no client fd outlives it.
+ * has ended, so no client fd outlives it. Running out of fds (EMFILE, ENFILE) while accepting is
+ * reported and pauses accepting for 100 ms, instead of spinning on a listener that stays readable.
  */
 import { async } from "../async.js";
 import { allFutures } from "../combinators.js";
