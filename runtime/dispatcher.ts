@@ -60,7 +60,7 @@ export class Dispatcher {
     if (q.length > 0) timeout = 0;
     if (this.watched > 0) this.poller!.wait(timeout, this.onReady);
     else if (timeout > 0) Atomics.wait(sleeper, 0, 0, timeout);
-    else if (timeout < 0) throw new DeadlockError("poll: nothing is queued, no timer is set and no fd is registered; this step would block forever");
+    else if (timeout < 0) throw new DeadlockError("poll: nothing is queued, no timer is set and no reader, writer or signal is watched; this step would block forever");
     this.timers.moveDue(performance.now(), q);
     for (let n = q.length; n > 0; n--) q.runOne();
   }
