@@ -1,0 +1,67 @@
+/**
+ * The package as a user gets it: `npm pack` of this repository installed into an empty project,
+ * once with TypeScript 5.9 + ts-patch 3 and once with TypeScript 6 + ts-patch 4 (needs the npm
+ * registry). Each project compiles the examples with `tspc` and the plugin, and with plain `tsc`;
+ * both builds must print the same, and the plugin's build must hold no generator function.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(__dirname, "..");
+const tmp = mkdtempSync(join(tmpdir(), "chronots-pack-"));
+const examples = ["quickstart.ts", "pipeline.ts"];
+let tarball = "";
+
+beforeAll(() => {
+  const out = execFileSync("npm", ["pack", "--pack-destination", tmp, "--silent"], { cwd: root, encoding: "utf8" });
+  tarball = join(tmp, out.trim().split("\n").at(-1)!);
+}, 300_000);
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function buildAndRun(dir: string, compiler: "tsc" | "tspc", outDir: string): string {
+  const plugins = compiler === "tspc" ? [{ transform: "chronots/transformer" }] : [];
+  const config = {
+    compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, types: ["node"], outDir, plugins },
+    include: examples,
+  };
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(config));
+  run(process.execPath, [join(dir, "node_modules/typescript/bin/tsc").replace("typescript/bin/tsc", compiler === "tsc" ? "typescript/bin/tsc" : "ts-patch/bin/tspc.js"), "-p", "."], dir);
+  return examples.map((e) => run(process.execPath, [join(dir, outDir, e.replace(".ts", ".js"))], dir)).join("");
+}
+
+describe.each([
+  { typescript: "5.9", tsPatch: "3.3" },
+  { typescript: "6.0", tsPatch: "4" },
+])("installed package with TypeScript $typescript and ts-patch $tsPatch", ({ typescript, tsPatch }) => {
+  it(
+    "compiles the examples with tspc into generator-free code that prints what the untransformed build prints",
+    () => {
+      const dir = join(tmp, `ts${typescript}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+      run("npm", ["install", "--no-audit", "--no-fund", "--silent", tarball, `typescript@~${typescript}`, `ts-patch@^${tsPatch}`, "@types/node@20"], dir);
+      for (const e of examples) copyFileSync(join(root, "examples", e), join(dir, e));
+
+      const plain = buildAndRun(dir, "tsc", "plain");
+      const lowered = buildAndRun(dir, "tspc", "lowered");
+      expect(plain).toContain("fetchTwice:");
+      expect(lowered).toBe(plain);
+      for (const f of readdirSync(join(dir, "lowered")).filter((f) => f.endsWith(".js"))) {
+        const code = readFileSync(join(dir, "lowered", f), "utf8");
+        expect(code, f).not.toMatch(/function\s*\*/);
+        expect(code, f).toContain("__chronots");
+      }
+    },
+    600_000,
+  );
+});
