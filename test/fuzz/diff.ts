@@ -225,7 +225,7 @@ export function evaluate(text: string, what: string): { [name: string]: Make } {
     const out = ts.transpileModule(text, {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
       reportDiagnostics: true,
-      fileName: "fuzz.ts",
+      fileName: "fuzz.js",
     });
     if (out.diagnostics?.length)
       throw new Error(`${what} does not parse: ${ts.flattenDiagnosticMessageText(out.diagnostics[0]!.messageText, "\n")}`);
@@ -240,7 +240,7 @@ export function evaluate(text: string, what: string): { [name: string]: Make } {
  * run-time driver. A generator left in the output without such a reason is an error.
  */
 export function lower(text: string): { text: string; left: string[] } {
-  const { splices, prelude, diagnostics } = lowerText("fuzz.ts", text);
+  const { splices, prelude, diagnostics } = lowerText("fuzz.js", text);
   const messages = diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
   const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) throw new Error(`lowerText reported: ${ts.flattenDiagnosticMessageText(errors[0]!.messageText, "\n")}`);

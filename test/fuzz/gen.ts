@@ -326,7 +326,7 @@ class Printer {
 
   private switch(s: Extract<Stmt, { k: "switch" }>, ind: string): string {
     const d = this.expr(s.d);
-    const clauses = s.cases.map((c) => ({ head: `case ${this.expr(c.t)}:`, body: c.body, brk: c.brk }));
+    const clauses = s.cases.map((c) => ({ head: `case ${caseTest(this.expr(c.t))}:`, body: c.body, brk: c.brk }));
     if (s.dflt !== null) clauses.splice(s.dpos % (clauses.length + 1), 0, { head: "default:", body: s.dflt, brk: false });
     this.targets.push({ kind: "switch", label: null });
     const text = clauses
@@ -421,6 +421,14 @@ class Printer {
         return "arguments.length";
     }
   }
+}
+
+/**
+ * TypeScript's parser reads `case (x = 0): { {` as an arrow function with a return type (V8 does not),
+ * so a parenthesized case test goes through a call, which keeps both readings the same program.
+ */
+function caseTest(test: string): string {
+  return test.startsWith("(") ? `h.f(${test})` : test;
 }
 
 /** The source of one program as an exported function `name`. */
