@@ -56,12 +56,14 @@ export class Dispatcher {
 
   poll(): void {
     const q = this.queue;
-    let timeout = this.timers.moveDue(performance.now(), q);
+    const timers = this.timers;
+    // The clock is read only when a timer is set: performance.now() costs more than a queue-only step.
+    let timeout = timers.size > 0 ? timers.moveDue(performance.now(), q) : -1;
     if (q.length > 0) timeout = 0;
     if (this.watched > 0) this.poller!.wait(timeout, this.onReady);
     else if (timeout > 0) Atomics.wait(sleeper, 0, 0, timeout);
     else if (timeout < 0) throw new DeadlockError("poll: nothing is queued, no timer is set and no reader, writer or signal is watched; this step would block forever");
-    this.timers.moveDue(performance.now(), q);
+    if (timers.size > 0) timers.moveDue(performance.now(), q);
     for (let n = q.length; n > 0; n--) q.runOne();
   }
 
