@@ -69,6 +69,17 @@ class Harness {
   E(n: number): Error {
     return new Error(`E${n}`);
   }
+  /** An object whose method `m` reports which object it was called on. */
+  box(n: number): { n: number; m(...args: unknown[]): number } {
+    const h = this;
+    return {
+      n,
+      m(...args: unknown[]) {
+        h.ev(`m${this.n}(${args.map(canon).join(",")})`);
+        return this.n;
+      },
+    };
+  }
   keep<T>(fn: () => T): T {
     this.kept.push(fn);
     return fn();

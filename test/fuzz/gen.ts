@@ -9,7 +9,8 @@
  * still prints a valid program.
  *
  * A program is `export function pN(h) { … return f0; }`: async functions f0 (main) … fK built with
- * `async(function* (a, b) { … })`, talking to the world only through the harness `h` (see diff.ts):
+ * `async(function* (a, b) { … })` (and nested ones called in place, which share their variables),
+ * talking to the world only through the harness `h` (see diff.ts):
  * `h.t(id, v)` records an event, `h.ok(v)`/`h.later(v)`/`h.sleep(v)`/`h.bad(n)`/`h.cancelLater()`…
  * make futures that finish at once, from the callback queue, from a timer, fail or get cancelled.
  * Every loop is bounded by a counter advanced in its header or condition, so `continue` cannot spin.
@@ -22,7 +23,8 @@ export type Fut =
   | { k: "bad" | "badLater"; n: number }
   | { k: "call"; fn: number; args: Expr[]; cancel: boolean }
   | { k: "gen"; a: Fut; b: Fut }
-  | { k: "held"; i: number };
+  | { k: "held"; i: number }
+  | { k: "inline"; body: Stmt[] };
 
 export type Expr =
   | { k: "num"; v: number }
@@ -37,9 +39,13 @@ export type Expr =
   | { k: "tpl"; a: Expr; b: Expr }
   | { k: "obj"; a: Expr; key: Expr; b: Expr }
   | { k: "arr"; a: Expr; b: Expr }
-  | { k: "assign"; i: number; op: "=" | "+=" | "||=" | "??="; e: Expr }
+  | { k: "assign"; i: number; op: "=" | "+=" | "||=" | "&&=" | "??="; e: Expr }
   | { k: "keep"; i: number }
-  | { k: "this" | "args" };
+  | { k: "this" | "args" }
+  | { k: "method"; args: Expr[] }
+  | { k: "rebox"; n: number }
+  | { k: "update"; i: number; op: "++" | "--"; prefix: boolean }
+  | { k: "comma"; a: Expr; b: Expr };
 
 export type Stmt =
   | { k: "t"; e: Expr }
@@ -99,6 +105,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(3, node("call", { fn: pick, args, cancel: fc.boolean() })),
       w(1, node("gen", { a: fut, b: fut })),
       w(1, node("held", { i: pick })),
+      w(1, node("inline", { body })),
     ),
     expr: fc.oneof(
       { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
@@ -115,10 +122,14 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("tpl", { a: expr, b: expr })),
       w(1, node("obj", { a: expr, key: expr, b: expr })),
       w(1, node("arr", { a: expr, b: expr })),
-      w(1, node("assign", { i: pick, op: fc.constantFrom("=", "+=", "||=", "??="), e: expr })),
+      w(1, node("assign", { i: pick, op: fc.constantFrom("=", "+=", "||=", "&&=", "??="), e: expr })),
       w(1, node("keep", { i: pick })),
       w(1, node("this")),
       w(1, node("args")),
+      w(1, node("method", { args })),
+      w(1, node("rebox", { n: digit })),
+      w(1, node("update", { i: pick, op: fc.constantFrom("++", "--"), prefix: fc.boolean() })),
+      w(1, node("comma", { a: expr, b: expr })),
     ),
     stmt: fc.oneof(
       { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
@@ -191,7 +202,7 @@ class Printer {
     this.futs = [];
     this.targets = [];
     const text = this.block(body, "    ");
-    return `async(function* ${named ? `f${i}` : ""}(a, b) {\n    let v0 = 0, v1 = 1, v2 = "s", v3;\n${text}  })`;
+    return `async(function* ${named ? `f${i}` : ""}(a, b) {\n    let v0 = 0, v1 = 1, v2 = "s", v3, o = h.box(${i});\n${text}  })`;
   }
 
   private fresh(prefix: string): string {
@@ -381,6 +392,14 @@ class Printer {
         return `h.gen(${this.fut(f.a)}, ${this.fut(f.b)})`;
       case "held":
         return this.futs.length === 0 ? `h.ok(${f.i})` : this.futs[f.i % this.futs.length]!;
+      case "inline": {
+        // A nested async function, called at once: it shares the enclosing function's variables.
+        const targets = this.targets;
+        this.targets = [];
+        const body = this.block(f.body, "      ");
+        this.targets = targets;
+        return `h.c(async(function* () {\n${body}    })())`;
+      }
     }
   }
 
@@ -419,6 +438,16 @@ class Printer {
         return "this.x";
       case "args":
         return "arguments.length";
+      case "method":
+        return `o.m(${e.args.map((a) => this.expr(a)).join(", ")})`;
+      case "rebox":
+        return `(o = h.box(${e.n})).n`;
+      case "update": {
+        const v = this.assignable(e.i);
+        return e.prefix ? `(${e.op}${v})` : `(${v}${e.op})`;
+      }
+      case "comma":
+        return `(${this.expr(e.a)}, ${this.expr(e.b)})`;
     }
   }
 }
