@@ -17,10 +17,21 @@ import { activeQueue, type Callback } from "./queue.js";
 
 export type FutureState = "pending" | "completed" | "failed" | "cancelled";
 
-export const PENDING = 0;
-export const COMPLETED = 1;
-export const FAILED = 2;
-export const CANCELLED = 3;
+/**
+ * The states as `_state` holds them. Code in this file reads the const enum, which compiles to
+ * literals: V8 does not elide a future that never escapes (an await of a call that finished at
+ * once) when its constructor or `_finish` reads an exported binding.
+ */
+const enum S {
+  Pending = 0,
+  Completed = 1,
+  Failed = 2,
+  Cancelled = 3,
+}
+export const PENDING: 0 = S.Pending;
+export const COMPLETED: 1 = S.Completed;
+export const FAILED: 2 = S.Failed;
+export const CANCELLED: 3 = S.Cancelled;
 const STATES: FutureState[] = ["pending", "completed", "failed", "cancelled"];
 
 /** Pending futures that have callbacks: what a leak check counts. */
@@ -29,14 +40,15 @@ export function waitingFutures(): number {
   return waiting;
 }
 
-let debug = typeof process !== "undefined" && !!process.env?.CHRONOTS_DEBUG;
+/** A property rather than a module `let`, for the same reason as the const enum above. */
+const options = { debug: typeof process !== "undefined" && !!process.env?.CHRONOTS_DEBUG };
 /** Record the creation site of every future (costs a stack capture each); also `CHRONOTS_DEBUG=1`. */
 export function setDebug(on: boolean): void {
-  debug = on;
+  options.debug = on;
 }
 
 export class Future<T = void> {
-  /** @internal */ _state = PENDING;
+  /** @internal */ _state = S.Pending;
   /** @internal the value, or the error */ _result: unknown = undefined;
   /** @internal */ _cb: Callback | null = null;
   /** @internal callbacks after the first */ _cbs: Callback[] | null = null;
@@ -51,61 +63,61 @@ export class Future<T = void> {
 
   constructor(name = "") {
     this.name = name;
-    this.site = debug ? creationSite() : undefined;
+    this.site = options.debug ? creationSite() : undefined;
   }
 
   get state(): FutureState {
     return STATES[this._state]!;
   }
   get pending(): boolean {
-    return this._state === PENDING;
+    return this._state === S.Pending;
   }
   get finished(): boolean {
-    return this._state !== PENDING;
+    return this._state !== S.Pending;
   }
   get completed(): boolean {
-    return this._state === COMPLETED;
+    return this._state === S.Completed;
   }
   get failed(): boolean {
-    return this._state === FAILED;
+    return this._state === S.Failed;
   }
   get cancelled(): boolean {
-    return this._state === CANCELLED;
+    return this._state === S.Cancelled;
   }
   /** The error of a failed or cancelled future, else `undefined`. */
   get error(): unknown {
-    return this._state >= FAILED ? this._result : undefined;
+    return this._state >= S.Failed ? this._result : undefined;
   }
 
   complete(value: T): void {
-    this._finish(COMPLETED, value);
+    this._finish(S.Completed, value);
   }
 
   fail(error: unknown): void {
-    this._finish(FAILED, error);
+    this._finish(S.Failed, error);
   }
 
   /** Request cancellation; `false` when the future has already finished. */
   cancel(): boolean {
-    if (this._state !== PENDING) return false;
+    if (this._state !== S.Pending) return false;
     if (this._child !== undefined) {
       const child = this._child;
-      if (child !== null && child._state === PENDING) child.cancel();
+      if (child !== null && child._state === S.Pending) child.cancel();
       else this._mustCancel = true;
       return true;
     }
     const cb = this.cancelCallback;
     this.cancelCallback = null;
     if (cb !== null) cb(this);
-    if (!this._ownCancel && this._state === PENDING) this._finish(CANCELLED, new CancelledError(`${describe(this)} was cancelled`));
+    if (!this._ownCancel && this._state === S.Pending) this._finish(S.Cancelled, new CancelledError(`${describe(this)} was cancelled`));
     return true;
   }
 
   read(): T {
     switch (this._state) {
-      case COMPLETED:
+      case S.Completed:
         return this._result as T;
-      case PENDING:
+      case S.Pending:
         throw new FuturePendingError(`${describe(this)} is still pending`);
       default:
         throw this._result;
@@ -114,7 +126,7 @@ export class Future<T = void> {
 
   addCallback(cb: (fut: Future<T>) => void): void {
     if (typeof cb !== "function") throw new TypeError(`addCallback on ${describe(this)}: callback must be a function, got ${typeof cb}`);
-    if (this._state !== PENDING) activeQueue.push(cb, this);
+    if (this._state !== S.Pending) activeQueue.push(cb, this);
     else this._addCallback(cb);
   }
 
@@ -159,8 +171,8 @@ export class Future<T = void> {
 
   /** @internal */
   _finish(state: number, result: unknown): void {
-    if (this._state !== PENDING) {
-      if (this._state === CANCELLED) return;
+    if (this._state !== S.Pending) {
+      if (this._state === S.Cancelled) return;
       throw new FutureDefect(`${describe(this)} is already ${this.state}; it cannot become ${STATES[state]}`);
     }
     this._state = state;
@@ -184,7 +196,7 @@ class Await<T> implements Iterator<Future<T>, T, unknown> {
   private yielded = false;
   constructor(private readonly fut: Future<T>) {}
   next(): IteratorResult<Future<T>, T> {
-    if (!this.yielded && this.fut._state === PENDING) {
+    if (!this.yielded && this.fut._state === S.Pending) {
       this.yielded = true;
       return { done: false, value: this.fut };
     }
