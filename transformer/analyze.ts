@@ -14,9 +14,9 @@
  */
 import ts from "typescript";
 
-/** `e` without the parentheses around it. */
+/** `e` without the parentheses and type assertions around it (what JavaScript sees). */
 export function unparen(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e)) e = e.expression;
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
   return e;
 }
 
@@ -55,6 +55,8 @@ export interface Analysis {
   fn: ts.FunctionExpression;
   /** Identifier node (reference or declaration name) → its binding. */
   bindingOf: Map<ts.Identifier, Binding>;
+  /** Identifiers assigned to: targets of `=`, compound assignments, `++`/`--`, destructuring and for-in/of heads. */
+  writes: Set<ts.Identifier>;
   /** Scope-creating node → scope. */
   scopeOf: Map<ts.Node, Scope>;
   /** Bindings declared in the generator's own scopes (not in nested functions). */
@@ -85,6 +87,7 @@ const isTypeOnly = (n: ts.Node): boolean =>
 
 export function analyze(fn: ts.FunctionExpression): Analysis {
   const bindingOf = new Map<ts.Identifier, Binding>();
+  const writes = new Set<ts.Identifier>();
   const scopeOf = new Map<ts.Node, Scope>();
   const own: Binding[] = [];
   const names = new Set<string>();
@@ -165,10 +168,31 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
     free.add(id.text);
   };
 
+  /** An assignment target: identifiers in it are written, patterns are taken apart, the rest is read. */
   const assignTargets = (target: ts.Expression, scope: Scope): void => {
     const t = unparen(target);
-    if (ts.isIdentifier(t)) resolve(t, scope, true);
-    else walk(target, scope);
+    if (ts.isIdentifier(t)) {
+      resolve(t, scope, true);
+      writes.add(t);
+    } else if (ts.isArrayLiteralExpression(t)) {
+      for (const e of t.elements) if (!ts.isOmittedExpression(e)) assignTargets(ts.isSpreadElement(e) ? e.expression : e, scope);
+    } else if (ts.isObjectLiteralExpression(t)) {
+      for (const p of t.properties) {
+        if (ts.isPropertyAssignment(p)) {
+          if (ts.isComputedPropertyName(p.name)) walk(p.name, scope);
+          assignTargets(p.initializer, scope);
+        } else if (ts.isShorthandPropertyAssignment(p)) {
+          resolve(p.name, scope, true);
+          writes.add(p.name);
+          if (p.objectAssignmentInitializer) walk(p.objectAssignmentInitializer, scope);
+        } else if (ts.isSpreadAssignment(p)) assignTargets(p.expression, scope);
+        else walk(p, scope);
+      }
+    } else if (ts.isBinaryExpression(t) && t.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      // Inside a pattern `target = default`.
+      assignTargets(t.left, scope);
+      walk(t.right, scope);
+    } else walk(target, scope);
   };
 
   const walkFunction = (node: ts.SignatureDeclaration & { body?: ts.Node }, outer: Scope): void => {
@@ -323,5 +347,5 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   // The scope around the generator: its bindings are neither own nor resolved (all free).
   const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? ts.factory.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
-  return { fn, bindingOf, scopeOf, own, names, free, unsupported, suspends };
+  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends };
 }

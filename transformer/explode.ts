@@ -24,7 +24,7 @@
 import ts from "typescript";
 import { Unsupported, unparen } from "./analyze.js";
 import { isExploded } from "./hoist.js";
-import { type Hooks, Rewriter, type Scope } from "./rewrite.js";
+import { COMPOUND, type Hooks, LOGICAL_ASSIGN, Rewriter, type Scope } from "./rewrite.js";
 
 const f = ts.factory;
 const RETURN = -2;
@@ -83,23 +83,6 @@ const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression
 const set = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
 
-const COMPOUND: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
-  [ts.SyntaxKind.PlusEqualsToken]: ts.SyntaxKind.PlusToken,
-  [ts.SyntaxKind.MinusEqualsToken]: ts.SyntaxKind.MinusToken,
-  [ts.SyntaxKind.AsteriskEqualsToken]: ts.SyntaxKind.AsteriskToken,
-  [ts.SyntaxKind.AsteriskAsteriskEqualsToken]: ts.SyntaxKind.AsteriskAsteriskToken,
-  [ts.SyntaxKind.SlashEqualsToken]: ts.SyntaxKind.SlashToken,
-  [ts.SyntaxKind.PercentEqualsToken]: ts.SyntaxKind.PercentToken,
-  [ts.SyntaxKind.LessThanLessThanEqualsToken]: ts.SyntaxKind.LessThanLessThanToken,
-  [ts.SyntaxKind.GreaterThanGreaterThanEqualsToken]: ts.SyntaxKind.GreaterThanGreaterThanToken,
-  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]: ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken,
-  [ts.SyntaxKind.AmpersandEqualsToken]: ts.SyntaxKind.AmpersandToken,
-  [ts.SyntaxKind.BarEqualsToken]: ts.SyntaxKind.BarToken,
-  [ts.SyntaxKind.CaretEqualsToken]: ts.SyntaxKind.CaretToken,
-};
-
-const LOGICAL_ASSIGN = new Set([ts.SyntaxKind.BarBarEqualsToken, ts.SyntaxKind.AmpersandAmpersandEqualsToken, ts.SyntaxKind.QuestionQuestionEqualsToken]);
-
 export class Machine implements Hooks {
   readonly cases: Case[] = [{ label: 0, body: [] }];
   private readonly tail: Case[] = [];
@@ -121,6 +104,8 @@ export class Machine implements Hooks {
   /** Function declarations of the body's top level, emitted in the outer function. */
   readonly hoistedFunctions: ts.Statement[] = [];
   usesHandler = false;
+  /** Scope node → its environment object and the names it holds (hoist.ts). */
+  private readonly envs = new Map<ts.Node, { name: string; props: string[] }>();
 
   constructor(
     private readonly s: Scope,
@@ -135,10 +120,33 @@ export class Machine implements Hooks {
     }
     this.usesHandler = needsHandler(s, s.an.fn.body);
     if (this.usesHandler) this.locals.set(n.h, n.h + n.mark);
+    for (const slot of s.slots.values()) {
+      if (!slot.env) continue;
+      const node = slot.binding.scope.node;
+      const env = this.envs.get(node) ?? { name: slot.env, props: [] };
+      env.props.push(slot.name);
+      this.envs.set(node, env);
+    }
+    // A write to a hoisted constant is a write to this real one, which throws.
+    if ([...s.slots.values()].some((x) => x.binding.kind === "const" && x.binding.written))
+      this.hoistedFunctions.push(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(s.constant, undefined, undefined, f.createVoidZero())], ts.NodeFlags.Const)));
   }
 
   get closureLocals(): ts.Identifier[] {
-    return [...this.s.slots.values()].filter((x) => !x.mirror && !(x.binding.kind === "function" && x.binding.scope.node === this.s.an.fn)).map((x) => id(x.name));
+    const vars = [...this.s.slots.values()].filter((x) => !x.mirror && !x.env && !(x.binding.kind === "function" && x.binding.scope.node === this.s.an.fn));
+    return [...vars.map((x) => id(x.name)), ...[...this.envs.values()].map((e) => id(e.name))];
+  }
+
+  /** Entering `scope` (again): a fresh environment object for its per-iteration bindings. */
+  private enter(scope: ts.Node): void {
+    const env = this.envs.get(scope);
+    if (env) this.emit(set(env.name, f.createObjectLiteralExpression(env.props.map((p) => f.createPropertyAssignment(p, f.createVoidZero())))));
+  }
+
+  /** The next iteration of a `for (let …;;)`: a new environment holding the current values, as JavaScript copies them. */
+  private copyEnv(loop: ts.Node): void {
+    const env = this.envs.get(loop);
+    if (env) this.emit(set(env.name, f.createObjectLiteralExpression(env.props.map((p) => f.createPropertyAssignment(p, prop(env.name, p))))));
   }
 
   /** Explode the whole body; the end of the body returns `undefined`. */
@@ -502,18 +510,18 @@ export class Machine implements Hooks {
       throw new Unsupported(node, "a suspension in an assignment to this kind of target");
     }
     const compound = COMPOUND[op];
-    if (compound !== undefined || LOGICAL_ASSIGN.has(op)) {
+    const logical = LOGICAL_ASSIGN[op];
+    if (compound !== undefined || logical !== undefined) {
       const target = this.storedReference(node.left);
       if (compound !== undefined) {
-        const old = this.save(target());
-        return f.createAssignment(target(), f.createBinaryExpression(old, compound, this.expr(node.right)));
+        const old = this.save(target.read());
+        return f.createAssignment(target.write(), f.createBinaryExpression(old, compound, this.expr(node.right)));
       }
       const t = this.temp();
       const end = this.label();
-      this.emit(set(t, target()));
-      const base = op === ts.SyntaxKind.BarBarEqualsToken ? ts.SyntaxKind.BarBarToken : op === ts.SyntaxKind.AmpersandAmpersandEqualsToken ? ts.SyntaxKind.AmpersandAmpersandToken : ts.SyntaxKind.QuestionQuestionToken;
-      this.branch(this.shortCircuits(base, id(t)), end);
-      this.emit(set(t, f.createAssignment(target(), this.expr(node.right))));
+      this.emit(set(t, target.read()));
+      this.branch(this.shortCircuits(logical!, id(t)), end);
+      this.emit(set(t, f.createAssignment(target.write(), this.expr(node.right))));
       this.mark(end);
       return id(t);
     }
@@ -528,19 +536,20 @@ export class Machine implements Hooks {
     return f.createBinaryExpression(t, ts.SyntaxKind.ExclamationEqualsToken, f.createNull());
   }
 
-  /** For `target op= …`: the target with object and key saved, as a maker of fresh nodes. */
-  private storedReference(node: ts.Expression): () => ts.Expression {
+  /** For `target op= …`: the target with object and key saved, as makers of fresh nodes to read and to write it. */
+  private storedReference(node: ts.Expression): { read: () => ts.Expression; write: () => ts.Expression } {
     const e = unparen(node);
-    if (ts.isIdentifier(e)) return () => this.rw.expr(e);
+    const same = (make: () => ts.Expression) => ({ read: make, write: make });
+    if (ts.isIdentifier(e)) return { read: () => this.rw.read(e), write: () => this.rw.expr(e) };
     if (ts.isPropertyAccessExpression(e) && !ts.isOptionalChain(e)) {
       const o = this.saveIfNeeded(this.expr(e.expression));
-      return () => f.createPropertyAccessExpression(o, e.name);
+      return same(() => f.createPropertyAccessExpression(o, e.name));
     }
     if (ts.isElementAccessExpression(e) && !ts.isOptionalChain(e)) {
       const o = this.saveIfNeeded(this.expr(e.expression));
       const raw = this.expr(e.argumentExpression);
       const k = this.simple(raw) ? raw : this.save(f.createCallExpression(prop(this.n.c, "toKey"), undefined, [raw]));
-      return () => f.createElementAccessExpression(o, k);
+      return same(() => f.createElementAccessExpression(o, k));
     }
     throw new Unsupported(node, "a suspension in a compound assignment to this kind of target");
   }
@@ -611,11 +620,9 @@ export class Machine implements Hooks {
       if (!ts.isFunctionDeclaration(st) || !st.name) continue;
       const slot = this.rw.slotOf(st.name);
       if (!slot) continue;
-      const fn = this.rw.visit(f.updateFunctionDeclaration(st, st.modifiers, st.asteriskToken, undefined, st.typeParameters, st.parameters, st.type, st.body));
-      const copy = fn as ts.FunctionDeclaration;
-      const expr = f.createFunctionExpression(copy.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === ts.SyntaxKind.AsyncKeyword), copy.asteriskToken, st.name.text, undefined, copy.parameters, undefined, copy.body!);
+      const expr = this.rw.functionValue(st);
       if (top && !slot.mirror) this.hoistedFunctions.push(ts.setTextRange(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(slot.name, undefined, undefined, expr)], ts.NodeFlags.Let)), st));
-      else this.emit(set(slot.name, expr), st);
+      else this.emit(f.createExpressionStatement(f.createAssignment(this.rw.ident(st.name), expr)), st);
     }
     for (const st of statements) this.statement(st);
   }
@@ -632,7 +639,10 @@ export class Machine implements Hooks {
   private explode(node: ts.Statement): void {
     const labels = this.pendingLabels;
     this.pendingLabels = [];
-    if (ts.isBlock(node)) return this.block(node.statements, false);
+    if (ts.isBlock(node)) {
+      this.enter(node);
+      return this.block(node.statements, false);
+    }
     if (ts.isExpressionStatement(node)) return this.discard(this.expr(node.expression), node);
     if (ts.isVariableStatement(node)) return this.declarations(node.declarationList);
     if (ts.isReturnStatement(node)) {
@@ -675,7 +685,7 @@ export class Machine implements Hooks {
       if (d.initializer) {
         const v = this.expr(d.initializer);
         this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(d.name), v)), d);
-      } else if (lexical && ts.isIdentifier(d.name)) this.emit(set(this.rw.ident(d.name).text, f.createVoidZero()), d);
+      } else if (lexical && ts.isIdentifier(d.name)) this.emit(f.createExpressionStatement(f.createAssignment(this.rw.ident(d.name), f.createVoidZero())), d);
     }
   }
 
@@ -703,8 +713,10 @@ export class Machine implements Hooks {
     const end = this.label();
     if (ts.isForStatement(node) && node.initializer) {
       const init = node.initializer;
+      this.enter(node);
       if (ts.isVariableDeclarationList(init)) this.declarations(init);
       else this.discard(this.expr(init), init);
+      this.copyEnv(node);
     }
     this.mark(ts.isDoStatement(node) ? top : ts.isForStatement(node) ? top : cont);
     const cond = ts.isForStatement(node) ? node.condition : ts.isWhileStatement(node) ? node.expression : undefined;
@@ -717,6 +729,7 @@ export class Machine implements Hooks {
       this.withTemps(() => this.branch(this.expr(node.expression), top));
     } else if (ts.isForStatement(node)) {
       this.mark(cont);
+      this.copyEnv(node);
       if (node.incrementor) {
         const inc = node.incrementor;
         this.withTemps(() => this.discard(this.expr(inc), inc));
@@ -757,12 +770,14 @@ export class Machine implements Hooks {
       this.mark(next);
       const done = f.createStrictEquality(f.createAssignment(id(step), f.createCallExpression(prop(it, "next"), undefined, [])), f.createVoidZero());
       this.branch(done, end);
+      this.enter(node);
       this.assignLoopTarget(node.initializer, id(step));
     } else {
       this.emit(set(it, f.createCallExpression(prop(n.c, "iterate"), undefined, [source])), node.expression);
       this.mark(next);
       this.emit(set(step, f.createCallExpression(prop(n.c, "step"), undefined, [id(it)])));
       this.branch(prop(step, "done"), end);
+      this.enter(node);
       const region: Region = { kind: "iter", handler: this.label(), it };
       const value = prop(step, "value");
       const simpleTarget = ts.isVariableDeclarationList(node.initializer) ? ts.isIdentifier(node.initializer.declarations[0]!.name) : ts.isIdentifier(node.initializer);
@@ -798,6 +813,7 @@ export class Machine implements Hooks {
       return this.emit(copy, node);
     }
     const disc = this.saveIfNeeded(d);
+    this.enter(node.caseBlock);
     const end = this.label();
     const targets = node.caseBlock.clauses.map(() => this.label());
     let fallback = end;
@@ -855,6 +871,7 @@ export class Machine implements Hooks {
         const bind = param ? [f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(this.rw.visit(param.name) as ts.BindingName, undefined, undefined, id(n.err))], ts.NodeFlags.Let))] : [];
         this.emit(f.createBlock([...bind, ...body.statements], true), clause);
       } else {
+        this.enter(clause);
         if (param) {
           if (!ts.isIdentifier(param.name) && this.suspends(param.name)) throw new Unsupported(param, "a suspension inside a destructuring default");
           this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(param.name), id(n.err))), param);

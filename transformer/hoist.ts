@@ -9,12 +9,18 @@
  *  - to a closure variable of the outer function when a nested function captures it, since the
  *    closure must see one binding for the whole call.
  * Bindings of scopes without a suspension stay where they are. Parameters stay parameters.
- * A hoisted name is kept unless it would collide with another binding of the body or with a free
- * name; then it gets a fresh name. Captured bindings of a loop that suspends would need one
- * binding per iteration: that is left to the run-time driver (Unsupported).
+ * A hoisted name is kept unless it would collide with another binding of the body, with a free
+ * name or with the generator's own name; then it gets a fresh name.
+ *
+ * A lexical binding inside a loop that suspends is a new binding on every entry into its scope
+ * (every iteration). When a closure captures it, one closure variable would be shared by all
+ * iterations, so such bindings live instead as properties of a per-scope *environment* object:
+ * the state machine makes a fresh one each time the scope is entered (a `for (let …;;)` copies
+ * it into a new one before each increment, as JavaScript does), and a closure made inside takes
+ * the environment current at its creation as a parameter of a wrapping arrow (see rewrite.ts).
  */
 import ts from "typescript";
-import { type Analysis, type Binding, Unsupported } from "./analyze.js";
+import type { Analysis, Binding } from "./analyze.js";
 
 /** Fresh names for one file: every generated name contains `mark`, which no identifier-like word of the file contains. */
 export class Names {
@@ -46,6 +52,8 @@ export interface Slot {
   name: string;
   /** `undefined` for closure variables; else the mirror holding it while suspended. */
   mirror: string | undefined;
+  /** The environment object holding it as property `name`, for a captured per-iteration binding. */
+  env: string | undefined;
 }
 
 const isLoop = (n: ts.Node): boolean => ts.isIterationStatement(n, false);
@@ -60,18 +68,23 @@ export function isExploded(an: Analysis, node: ts.Node): boolean {
 export function planHoisting(an: Analysis, names: Names): Map<Binding, Slot> {
   const slots = new Map<Binding, Slot>();
   const count = new Map<string, number>();
+  const envs = new Map<ts.Node, string>();
   for (const b of an.own) count.set(b.name, (count.get(b.name) ?? 0) + 1);
   for (const b of an.own) {
     if (b.kind === "param") continue;
     const node = b.scope.node;
     if (b.kind !== "var" && !isExploded(an, node)) continue;
-    if (b.kind === "const" && b.written) throw new Unsupported(node, `assignment to the constant '${b.name}'`);
-    if (b.captured && b.kind !== "var" && b.kind !== "function" && insideSuspendingLoop(an, node))
-      throw new Unsupported(node, `'${b.name}' is a per-iteration binding captured by a closure in a loop that suspends`);
-    const clash = count.get(b.name)! > 1 || an.free.has(b.name);
+    if (b.captured && b.kind !== "var" && node !== an.fn && insideSuspendingLoop(an, node)) {
+      let env = envs.get(node);
+      if (env === undefined) envs.set(node, (env = names.fresh("env")));
+      // An object literal would take `__proto__` as the prototype.
+      slots.set(b, { binding: b, name: b.name === "__proto__" ? names.fresh(b.name) : b.name, mirror: undefined, env });
+      continue;
+    }
+    const clash = count.get(b.name)! > 1 || an.free.has(b.name) || an.fn.name?.text === b.name;
     const name = clash ? names.fresh(b.name) : b.name;
     const closure = b.captured || (b.kind === "function" && node === an.fn);
-    slots.set(b, { binding: b, name, mirror: closure ? undefined : names.mirror(name) });
+    slots.set(b, { binding: b, name, mirror: closure ? undefined : names.mirror(name), env: undefined });
   }
   return slots;
 }

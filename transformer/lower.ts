@@ -16,7 +16,7 @@ import { analyze, Unsupported } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
-import type { Scope } from "./rewrite.js";
+import { type Hooks, type Rename, Rewriter, type Scope } from "./rewrite.js";
 
 /** Diagnostic code of "left to the run-time driver" warnings. */
 export const UNSUPPORTED_CODE = 99301;
@@ -60,7 +60,7 @@ function warning(file: ts.SourceFile, node: ts.Node, text: string): ts.Diagnosti
   return { file, start, length, category: ts.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: text };
 }
 
-function lowerCall(call: ts.CallExpression, l: Lowering, outer: ((id: ts.Identifier) => ts.Identifier | undefined) | undefined): ts.Expression | undefined {
+function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefined): ts.Expression | undefined {
   if (!isGeneratorCall(call)) return undefined;
   const spec = l.recognize(call);
   if (spec === undefined) return undefined;
@@ -68,7 +68,6 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: ((id: ts.Identif
   try {
     const an = analyze(fn);
     if (an.unsupported.length > 0) throw an.unsupported[0];
-    if (fn.name && an.bindingOf.get(fn.name)?.referenced) throw new Unsupported(fn.name, `the generator refers to itself by its name '${fn.name.text}'`);
     const m = l.names.mark;
     const n: Internals = {
       r: m + "r",
@@ -84,18 +83,43 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: ((id: ts.Identif
       c: l.runtime(spec),
       mark: m,
     };
-    const nested = (c: ts.CallExpression, rename: (id: ts.Identifier) => ts.Identifier | undefined) => lowerCall(c, l, rename);
-    if (!an.suspends(fn.body)) return emitPlain({ an, slots: new Map(), outer, nested, context: l.context }, n, call);
-    const scope: Scope = { an, slots: planHoisting(an, l.names), outer, nested, context: l.context };
-    const machine = new Machine(scope, n);
-    const cases = machine.body(fn.body);
-    return emitMachine(scope, machine, cases, n, call);
+    const nested = (c: ts.CallExpression, rename: Rename) => lowerCall(c, l, rename);
+    const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, constant: m + "const" };
+    let low: ts.Expression;
+    if (!an.suspends(fn.body)) low = emitPlain(plain, n, call);
+    else {
+      const scope: Scope = { ...plain, slots: planHoisting(an, l.names) };
+      const machine = new Machine(scope, n);
+      const cases = machine.body(fn.body);
+      low = emitMachine(scope, machine, cases, n, call);
+    }
+    return fn.name && an.bindingOf.get(fn.name)?.referenced ? withSelf(fn, fn.name.text, low, plain) : low;
   } catch (e) {
     const where = e instanceof Unsupported ? e.node : fn;
     const why = e instanceof Unsupported ? e.message : `internal error (${e instanceof Error ? e.message : String(e)})`;
     l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why} is not lowered`));
     return undefined;
   }
+}
+
+const nothingToLeave: Hooks = {
+  ret(_value, _inTry, origin) {
+    throw new Unsupported(origin, "a return outside the generator's own code");
+  },
+  jump(node) {
+    throw new Unsupported(node, "a jump outside the generator's own code");
+  },
+};
+
+/**
+ * A generator that names itself: as under the run-time driver, the name is the generator function
+ * (a copy of it, made once where the call was), so `f.name`, `f.length` and `yield* f(…)` behave
+ * as written: `((f) => lowered)(function* f(…) { … })`.
+ */
+function withSelf(fn: ts.FunctionExpression, name: string, low: ts.Expression, s: Scope): ts.Expression {
+  const copy = new Rewriter({ ...s, nested: () => undefined }, nothingToLeave).expr(fn);
+  const wrap = ts.factory.createArrowFunction(undefined, undefined, [ts.factory.createParameterDeclaration(undefined, undefined, name)], undefined, undefined, low);
+  return ts.factory.createCallExpression(ts.factory.createParenthesizedExpression(wrap), undefined, [copy]);
 }
 
 /** The ts-patch side: lower every recognised call of a source file and import the runtime object. */

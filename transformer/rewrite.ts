@@ -7,9 +7,14 @@
  * nested functions, `return` and `break`/`continue` that leave the copied code are handed to hooks
  * (the state machine turns them into jumps). Nested `async(function* …)` calls are lowered through
  * the `nested` hook.
+ *
+ * A write to a hoisted `const` becomes a write to a real `const` of the lowered function, so it
+ * throws the TypeError JavaScript throws, after evaluating what JavaScript evaluates first. A
+ * closure made directly in the generator's code that uses per-iteration bindings (hoist.ts) is
+ * wrapped in an arrow called with the current environments: `(($env1) => () => $env1.i)($env1)`.
  */
 import ts from "typescript";
-import type { Analysis, Binding } from "./analyze.js";
+import { type Analysis, type Binding, Unsupported, unparen } from "./analyze.js";
 import type { Slot } from "./hoist.js";
 
 const f = ts.factory;
@@ -21,15 +26,42 @@ export interface Hooks {
   jump(node: ts.BreakStatement | ts.ContinueStatement, inTry: boolean): ts.Statement;
 }
 
+/** The emitted expression for an identifier, or `undefined` when it stays; `read`: the value, even of a write target. */
+export type Rename = (id: ts.Identifier, read?: boolean) => ts.Expression | undefined;
+
 export interface Scope {
   an: Analysis;
   slots: Map<Binding, Slot>;
   /** Renaming of the enclosing lowered function, for identifiers free in this one. */
-  outer: ((id: ts.Identifier) => ts.Identifier | undefined) | undefined;
+  outer: Rename | undefined;
   /** Lower a nested `async(function* …)` call, or `undefined` to keep it. */
-  nested: (call: ts.CallExpression, rename: (id: ts.Identifier) => ts.Identifier | undefined) => ts.Expression | undefined;
+  nested: (call: ts.CallExpression, rename: Rename) => ts.Expression | undefined;
   context: ts.TransformationContext;
+  /** A `const` of the lowered function, assigned to in place of a hoisted constant. */
+  constant: string;
 }
+
+export const COMPOUND: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
+  [ts.SyntaxKind.PlusEqualsToken]: ts.SyntaxKind.PlusToken,
+  [ts.SyntaxKind.MinusEqualsToken]: ts.SyntaxKind.MinusToken,
+  [ts.SyntaxKind.AsteriskEqualsToken]: ts.SyntaxKind.AsteriskToken,
+  [ts.SyntaxKind.AsteriskAsteriskEqualsToken]: ts.SyntaxKind.AsteriskAsteriskToken,
+  [ts.SyntaxKind.SlashEqualsToken]: ts.SyntaxKind.SlashToken,
+  [ts.SyntaxKind.PercentEqualsToken]: ts.SyntaxKind.PercentToken,
+  [ts.SyntaxKind.LessThanLessThanEqualsToken]: ts.SyntaxKind.LessThanLessThanToken,
+  [ts.SyntaxKind.GreaterThanGreaterThanEqualsToken]: ts.SyntaxKind.GreaterThanGreaterThanToken,
+  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]: ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken,
+  [ts.SyntaxKind.AmpersandEqualsToken]: ts.SyntaxKind.AmpersandToken,
+  [ts.SyntaxKind.BarEqualsToken]: ts.SyntaxKind.BarToken,
+  [ts.SyntaxKind.CaretEqualsToken]: ts.SyntaxKind.CaretToken,
+};
+
+/** `||=`, `&&=`, `??=` → `||`, `&&`, `??`. */
+export const LOGICAL_ASSIGN: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
+  [ts.SyntaxKind.BarBarEqualsToken]: ts.SyntaxKind.BarBarToken,
+  [ts.SyntaxKind.AmpersandAmpersandEqualsToken]: ts.SyntaxKind.AmpersandAmpersandToken,
+  [ts.SyntaxKind.QuestionQuestionEqualsToken]: ts.SyntaxKind.QuestionQuestionToken,
+};
 
 export const isFunctionLike = (n: ts.Node): boolean =>
   ts.isFunctionDeclaration(n) ||
@@ -42,13 +74,15 @@ export const isFunctionLike = (n: ts.Node): boolean =>
   ts.isClassStaticBlockDeclaration(n) ||
   ts.isPropertyDeclaration(n);
 
-/** The emitted identifier for `id`, or `undefined` when it keeps its name. */
-export function renamer(s: Scope): (id: ts.Identifier) => ts.Identifier | undefined {
-  return (id) => {
+export function renamer(s: Scope): Rename {
+  return (id, read) => {
     const b = s.an.bindingOf.get(id);
-    if (b === undefined) return s.outer?.(id);
+    if (b === undefined) return s.outer?.(id, read);
     const slot = s.slots.get(b);
-    if (slot === undefined || slot.name === id.text) return undefined;
+    if (slot === undefined) return undefined;
+    if (!read && b.kind === "const" && s.an.writes.has(id)) return ts.setTextRange(f.createIdentifier(s.constant), id);
+    if (slot.env) return ts.setTextRange(f.createPropertyAccessExpression(f.createIdentifier(slot.env), slot.name), id);
+    if (slot.name === id.text) return undefined;
     return ts.setTextRange(f.createIdentifier(slot.name), id);
   };
 }
@@ -58,7 +92,10 @@ export class Rewriter {
   private tryDepth = 0;
   /** Jump targets inside the copied code: loops, switches, labels. */
   private targets: { kind: "loop" | "switch" | "label"; label?: string }[] = [];
-  readonly rename: (id: ts.Identifier) => ts.Identifier | undefined;
+  readonly rename: Rename;
+  private readonly hasEnvs: boolean;
+  /** Function declarations moved to the top of their block as `let` (see `block`). */
+  private readonly moved = new Set<ts.Node>();
   /** Nodes replaced by an already lowered expression (a header whose suspension was exploded). */
   readonly substitute = new Map<ts.Node, ts.Expression>();
 
@@ -67,6 +104,7 @@ export class Rewriter {
     private readonly hooks: Hooks,
   ) {
     this.rename = renamer(s);
+    this.hasEnvs = [...s.slots.values()].some((x) => x.env !== undefined);
   }
 
   slotOf(id: ts.Identifier): Slot | undefined {
@@ -74,9 +112,43 @@ export class Rewriter {
     return b && this.s.slots.get(b);
   }
 
-  /** The emitted identifier for a declaration or reference. */
-  ident(id: ts.Identifier): ts.Identifier {
+  /** The emitted expression for a declaration or reference. */
+  ident(id: ts.Identifier): ts.Expression {
     return this.rename(id) ?? id;
+  }
+
+  /** The value of `id`, also where `id` is written. */
+  read(id: ts.Identifier): ts.Expression {
+    return this.rename(id, true) ?? id;
+  }
+
+  /** Whether `id` is a write to a hoisted constant (which must throw). */
+  writesConstant(id: ts.Identifier): boolean {
+    const r = this.rename(id);
+    return r !== undefined && ts.isIdentifier(r) && r.text === this.s.constant;
+  }
+
+  /** `copy` of the closure-making `node`, taking the environments it uses as they are now. */
+  capture(node: ts.Node, copy: ts.Expression): ts.Expression {
+    const envs = this.envsIn(node);
+    if (envs.length === 0) return copy;
+    const arrow = f.createArrowFunction(undefined, undefined, envs.map((e) => f.createParameterDeclaration(undefined, undefined, e)), undefined, undefined, copy);
+    return f.createCallExpression(f.createParenthesizedExpression(arrow), undefined, envs.map((e) => f.createIdentifier(e)));
+  }
+
+  /** The environments (hoist.ts) that closures made by `node` use: for an object literal, its methods and accessors. */
+  private envsIn(node: ts.Node): string[] {
+    if (!this.hasEnvs) return [];
+    const found = new Set<string>();
+    const visit = (n: ts.Node): void => {
+      if (ts.isIdentifier(n)) {
+        const env = this.slotOf(n)?.env;
+        if (env) found.add(env);
+      } else ts.forEachChild(n, visit);
+    };
+    if (ts.isObjectLiteralExpression(node)) node.properties.filter(isFunctionLike).forEach(visit);
+    else visit(node);
+    return [...found];
   }
 
   expr(node: ts.Expression): ts.Expression {
@@ -139,7 +211,14 @@ export class Rewriter {
   visit(node: ts.Node): ts.Node | undefined {
     const sub = this.substitute.get(node);
     if (sub) return sub;
-    if (ts.isIdentifier(node)) return this.rename(node) ?? node;
+    if (ts.isIdentifier(node)) {
+      // A declaration's own name stays; `classAssignment` and the state machine place its value.
+      const p = node.parent as ts.Node | undefined;
+      if (p && (ts.isClassDeclaration(p) || ts.isFunctionDeclaration(p)) && p.name === node) return node;
+      return this.rename(node) ?? node;
+    }
+    const constant = this.constantWrite(node);
+    if (constant) return constant;
     if (ts.isShorthandPropertyAssignment(node)) {
       const r = this.rename(node.name);
       if (r === undefined) return ts.visitEachChild(node, this.visitor, this.s.context);
@@ -148,7 +227,7 @@ export class Rewriter {
     }
     if (ts.isCallExpression(node)) {
       const low = this.s.nested(node, this.rename);
-      if (low) return low;
+      if (low) return this.fnDepth === 0 ? this.capture(node, low) : low;
     }
     if (isFunctionLike(node) || ts.isClassLike(node)) {
       const saved = this.targets;
@@ -160,10 +239,18 @@ export class Rewriter {
       this.fnDepth -= isFunctionLike(node) ? 1 : 0;
       this.targets = saved;
       this.tryDepth = savedTry;
-      if (ts.isClassDeclaration(node) && this.fnDepth === 0 && node.name && this.slotOf(node.name)) return this.classAssignment(node, r as ts.ClassDeclaration);
-      if (ts.isFunctionDeclaration(node) && this.fnDepth === 0 && node.name && this.slotOf(node.name)) return undefined;
-      return r;
+      if (this.fnDepth > 0) return r;
+      if (ts.isClassDeclaration(node) && node.name && this.slotOf(node.name)) return this.classAssignment(node, r as ts.ClassDeclaration);
+      if (ts.isFunctionDeclaration(node) && node.name && (this.slotOf(node.name) || this.moved.has(node))) return undefined;
+      if (ts.isFunctionExpression(node) || ts.isArrowFunction(node) || ts.isClassExpression(node)) return this.capture(node, r as ts.Expression);
+      // Members of classes and object literals: the class or literal takes the environments.
+      if (!ts.isClassDeclaration(node) && !ts.isFunctionDeclaration(node)) return r;
+      if (this.envsIn(node).length === 0) return r;
+      if (ts.isClassDeclaration(node) && node.name) return ts.setTextRange(letStatement(node.name.text, this.capture(node, classExpression(node, r as ts.ClassDeclaration))), node);
+      throw new Unsupported(node, "a function declaration outside a block that uses per-iteration bindings");
     }
+    if (ts.isObjectLiteralExpression(node) && this.fnDepth === 0) return this.capture(node, ts.visitEachChild(node, this.visitor, this.s.context));
+    if (ts.isBlock(node) && this.fnDepth === 0 && this.hasEnvs) return this.block(node);
     if (this.fnDepth > 0) return ts.visitEachChild(node, this.visitor, this.s.context);
     switch (node.kind) {
       case ts.SyntaxKind.ReturnStatement: {
@@ -214,7 +301,62 @@ export class Rewriter {
   }
 
   private classAssignment(orig: ts.ClassDeclaration, c: ts.ClassDeclaration): ts.Statement {
-    const expr = f.createClassExpression(c.modifiers?.filter(ts.isDecorator), orig.name, c.typeParameters, c.heritageClauses, c.members);
+    const expr = this.capture(orig, classExpression(orig, c));
     return ts.setTextRange(f.createExpressionStatement(f.createAssignment(this.ident(orig.name!), expr)), orig);
   }
+
+  /** `function f(){}` declared as it is when the function takes no environment, else as `f = (($env) => function f(){})($env)`. */
+  functionValue(decl: ts.FunctionDeclaration): ts.Expression {
+    const async = decl.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === ts.SyntaxKind.AsyncKeyword);
+    const fn = f.createFunctionExpression(async, decl.asteriskToken, decl.name?.text, undefined, decl.parameters, undefined, decl.body ?? f.createBlock([]));
+    return this.expr(ts.setTextRange(fn, decl));
+  }
+
+  /**
+   * A block of copied code where closures use per-iteration bindings: a function declared in it that
+   * uses them becomes a `let` at the top of the block, where the declaration would be initialized.
+   */
+  private block(node: ts.Block): ts.Block {
+    const first: ts.Statement[] = [];
+    for (const st of node.statements) {
+      if (!ts.isFunctionDeclaration(st) || !st.name || !st.body || this.slotOf(st.name) || this.envsIn(st).length === 0) continue;
+      if (this.s.an.bindingOf.get(st.name)?.written) throw new Unsupported(st, `an assignment to the function '${st.name.text}', which uses per-iteration bindings`);
+      first.push(ts.setTextRange(letStatement(st.name.text, this.functionValue(st)), st));
+      this.moved.add(st);
+    }
+    const rest = ts.visitNodes(node.statements, this.visitor, ts.isStatement);
+    return f.updateBlock(node, [...first, ...rest]);
+  }
+
+  /** `x op= v`, `x++` and friends on a hoisted constant: read `x`, compute, then write the real constant (which throws). */
+  private constantWrite(node: ts.Node): ts.Expression | undefined {
+    const constant = () => f.createIdentifier(this.s.constant);
+    if (ts.isBinaryExpression(node)) {
+      const target = unparen(node.left);
+      const op = node.operatorToken.kind;
+      const compound = COMPOUND[op];
+      const logical = LOGICAL_ASSIGN[op];
+      if (!ts.isIdentifier(target) || (compound === undefined && logical === undefined) || !this.writesConstant(target)) return undefined;
+      const value = this.expr(node.right);
+      if (compound !== undefined) return f.createParenthesizedExpression(f.createAssignment(constant(), f.createBinaryExpression(this.read(target), compound, value)));
+      return f.createParenthesizedExpression(f.createBinaryExpression(this.read(target), logical!, f.createParenthesizedExpression(f.createAssignment(constant(), value))));
+    }
+    if (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) {
+      const target = unparen(node.operand);
+      const step = node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken;
+      if (!step || !ts.isIdentifier(target) || !this.writesConstant(target)) return undefined;
+      // `- -x` converts x to a number (or bigint) as the increment would, then the write throws.
+      const numeric = f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, this.read(target)));
+      return f.createParenthesizedExpression(f.createAssignment(constant(), numeric));
+    }
+    return undefined;
+  }
+}
+
+function classExpression(orig: ts.ClassDeclaration, c: ts.ClassDeclaration): ts.ClassExpression {
+  return f.createClassExpression(c.modifiers?.filter(ts.isDecorator), orig.name, c.typeParameters, c.heritageClauses, c.members);
+}
+
+function letStatement(name: string, value: ts.Expression): ts.Statement {
+  return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], ts.NodeFlags.Let));
 }
