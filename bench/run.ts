@@ -52,11 +52,17 @@ function parseArgs(args: string[]): Options {
   return o;
 }
 
-const options = parseArgs(process.argv.slice(2));
+let options: Options;
+try {
+  options = parseArgs(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(2);
+}
 const scale: Scale = {
   quick: options.quick,
   rounds: options.quick ? 2 : 10,
-  warmup: options.quick ? 1 : 2,
+  warmup: options.quick ? 1 : 3,
   n: (full, quick) => (options.quick ? quick : full),
 };
 const out = options.json === true ? process.stderr : process.stdout;
@@ -74,7 +80,7 @@ for (const entry of workloads) {
   try {
     w = await entry.make(scale);
     const rounds = Math.min(scale.rounds, w.maxRounds ?? Infinity);
-    const result = await measure(w, { ...scale, rounds }, progress);
+    const result = await measure(w, { ...scale, rounds, warmup: w.warmup ?? scale.warmup }, progress);
     clearProgress();
     report.results.push(result);
     say(formatResult(result));

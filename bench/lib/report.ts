@@ -23,7 +23,7 @@ export function header(m: Machine, scale: Scale): string {
 }
 
 export function formatResult(r: Result): string {
-  const lines = [`${r.id}. ${r.title}`];
+  const lines = [`${r.id}. ${r.title} [${r.sides[0]?.samples.length ?? 0} rounds]`];
   const width = Math.max(...r.sides.map((s) => s.name.length), ...r.ratios.map((c) => c.over.length + c.under.length + 1)) + 2;
   for (const s of r.sides) lines.push(`   ${s.name.padEnd(width)}${fmt(s.median)} ${r.unit}`);
   for (const c of r.ratios) {

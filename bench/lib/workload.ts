@@ -30,6 +30,8 @@ export interface Workload {
   comparisons: Comparison[];
   /** Fewer rounds than the run's default, for workloads whose one sample takes seconds. */
   maxRounds?: number;
+  /** Warm-up runs per side instead of the run's default: 0 where every sample is a fresh process. */
+  warmup?: number;
   /** Released after the last round (servers, temp dirs). */
   close?(): Promise<void> | void;
 }

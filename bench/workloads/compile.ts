@@ -36,6 +36,7 @@ export async function compile(scale: Scale): Promise<Workload> {
     ],
     comparisons: [{ over: "tspc", under: "tsc", goal: { op: "<=", value: 1.25 } }],
     maxRounds: 5,
+    warmup: 0,
     close: () => rmSync(project.dir, { recursive: true, force: true }),
   };
 }

@@ -39,6 +39,7 @@ export async function echo(scale: Scale): Promise<Workload> {
     sides: [side("chronots"), side("node")],
     comparisons: [{ over: "chronots", under: "node", goal: { op: ">=", value: 1.3 } }],
     maxRounds: 5,
+    warmup: 0,
   };
 }
 

@@ -29,5 +29,6 @@ export async function heap(scale: Scale): Promise<Workload> {
       { over: "chronots", under: "untransformed" },
     ],
     maxRounds: 5,
+    warmup: 0,
   };
 }
