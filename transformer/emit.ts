@@ -134,7 +134,8 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
   const { params, bind } = parameters(fn, rw);
   const stmts = fn.body.statements.map((st) => rw.statement(st)).filter((st): st is ts.Statement => st !== undefined);
   const inner: ts.Statement[] = [...bind.slice(1)];
-  if (leaves) inner.push(letList([f.createVariableDeclaration(n.rv)]), f.createLabeledStatement(bodyLabel, f.createBlock(stmts, true)));
+  // Falling off the end yields undefined even after a `return` whose finally jumped elsewhere.
+  if (leaves) inner.push(letList([f.createVariableDeclaration(n.rv)]), f.createLabeledStatement(bodyLabel, f.createBlock([...stmts, assign(n.rv, f.createVoidZero())], true)));
   else inner.push(f.createBlock(stmts, true));
   inner.push(f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), leaves ? id(n.rv) : f.createVoidZero()])));
   const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
