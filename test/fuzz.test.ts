@@ -30,7 +30,7 @@ export function p1(h) { return async(function* () { const x = yield* h.later(2);
     for (const construct of ["try {", "finally", "catch (", "switch (", "case ", "default:", "break L", "continue L", "break;", "continue;",
       "for (let", "for (const", " in h.keys", "while (", "do {", "return", "throw", "yield*", "h.st(yield", "h.later(", "h.sleep(",
       "h.nap()", "h.badLater(", "h.cancelLater()", "h.cancelSoon(", "h.bg(", "h.gen(", "h.keep(", " ??= ", " ||= ", "`<${", "h.pick(",
-      "h.list(", "arguments.length", "this.x", "h.c(async(function* () {", "o.m(", "(o = h.box(", "++", "--", " &&= ", "), ("])
+      "h.list(", "arguments.length", "this.x", "h.c(async(function* () {", "o.m(", "(o = h.box(", "++", "--", " &&= ", "), (", "h.iter([", "function fn", "var w"])
       expect(text, construct).toContain(construct);
   });
 });

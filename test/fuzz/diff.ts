@@ -147,9 +147,30 @@ class Harness {
   }
   /** A plain generator that yields futures, for `yield*` delegation. */
   *gen(a: Future<unknown>, b: Future<unknown>): Generator<Future<unknown>, string, Future<unknown>> {
-    const x = yield* a;
-    const y = yield b;
-    return `gen:${canon(x)}:${this.st(y)}`;
+    try {
+      const x = yield* a;
+      const y = yield b;
+      return `gen:${canon(x)}:${this.st(y)}`;
+    } finally {
+      this.ev("gen finally");
+    }
+  }
+  /** An iterable over `items` that reports its steps and an early close. */
+  iter<T>(items: T[]): Iterable<T> {
+    const h = this;
+    let i = 0;
+    const it: Iterator<T> & Iterable<T> = {
+      next() {
+        h.ev(`next ${i}`);
+        return i < items.length ? { done: false, value: items[i++]! } : { done: true, value: undefined };
+      },
+      return() {
+        h.ev(`close at ${i}`);
+        return { done: true, value: undefined };
+      },
+      [Symbol.iterator]: () => it,
+    };
+    return it;
   }
 }
 

@@ -53,7 +53,7 @@ export type Stmt =
   | { k: "if"; c: Expr; a: Stmt[]; b: Stmt[] | null }
   | { k: "block"; e: Expr; body: Stmt[] }
   | { k: "for" | "while" | "do"; n: number; c: Expr | null; body: Stmt[]; label: boolean }
-  | { k: "forof"; items: Expr[]; body: Stmt[]; label: boolean }
+  | { k: "forof"; items: Expr[]; body: Stmt[]; label: boolean; closable: boolean }
   | { k: "forin"; body: Stmt[]; label: boolean }
   | { k: "labeled"; body: Stmt[] }
   | { k: "break" | "continue"; i: number; label: boolean }
@@ -64,7 +64,9 @@ export type Stmt =
   | { k: "destructure"; array: boolean; a: Expr; b: Expr; mask: number }
   | { k: "suspend"; f: Fut; star: boolean }
   | { k: "bg"; fn: number; args: Expr[] }
-  | { k: "hold"; f: Fut };
+  | { k: "hold"; f: Fut }
+  | { k: "fn"; i: number }
+  | { k: "var"; e: Expr };
 
 export interface Fn {
   named: boolean;
@@ -140,7 +142,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(2, loop("for")),
       w(1, loop("while")),
       w(1, loop("do")),
-      w(1, node("forof", { items: fc.array(expr, { maxLength: 3, depthIdentifier: D }), body, label: fc.boolean() })),
+      w(2, node("forof", { items: fc.array(expr, { maxLength: 3, depthIdentifier: D }), body, label: fc.boolean(), closable: fc.boolean() })),
       w(1, node("forin", { body, label: fc.boolean() })),
       w(1, node("labeled", { body })),
       w(2, node("break", { i: pick, label: fc.boolean() })),
@@ -158,6 +160,8 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(2, node("suspend", { f: fut, star: fc.boolean() })),
       w(1, node("bg", { fn: pick, args })),
       w(1, node("hold", { f: fut })),
+      w(1, node("fn", { i: pick })),
+      w(1, node("var", { e: expr })),
     ),
     body: fc.array(stmt, { maxLength: 4, depthIdentifier: D }),
   };
@@ -260,7 +264,9 @@ class Printer {
         this.vars.push(x);
         const body = this.nested(s.body, ind, { kind: "loop", label });
         this.vars.pop();
-        return `${label ? `${label}: ` : ""}for (const ${x} of [${items}]) ${body}`;
+        // h.iter reports each next() and the return() that closes it early.
+        const source = s.closable ? `h.iter([${items}])` : `[${items}]`;
+        return `${label ? `${label}: ` : ""}for (const ${x} of ${source}) ${body}`;
       }
       case "forin": {
         const label = s.label ? this.fresh("L") : null;
@@ -307,6 +313,17 @@ class Printer {
       case "bg": {
         const call = this.call(s.fn, s.args);
         return call === null ? `h.t(${this.ids++}, "no bg");` : `h.bg(${call});`;
+      }
+      case "fn": {
+        // Called before its declaration: block functions are hoisted, and see the variables live.
+        const g = this.fresh("fn");
+        return `h.t(${this.ids++}, ${g}());\n${ind}function ${g}() { return ${this.vars[s.i % this.vars.length]}; }`;
+      }
+      case "var": {
+        const w = this.fresh("w");
+        const init = this.expr(s.e);
+        this.vars.push(w);
+        return `var ${w} = ${init};`;
       }
       case "hold": {
         const g = this.fresh("g");
