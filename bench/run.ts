@@ -81,6 +81,8 @@ for (const entry of workloads) {
     w = await entry.make(scale);
     const rounds = Math.min(scale.rounds, w.maxRounds ?? Infinity);
     const result = await measure(w, { ...scale, rounds, warmup: w.warmup ?? scale.warmup }, progress);
+    // A quick run's sizes are too small to say anything about speed: report the ratios, judge none.
+    if (scale.quick) for (const r of result.ratios) delete r.met;
     clearProgress();
     report.results.push(result);
     say(formatResult(result));

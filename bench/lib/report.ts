@@ -27,7 +27,8 @@ export function formatResult(r: Result): string {
   const width = Math.max(...r.sides.map((s) => s.name.length), ...r.ratios.map((c) => c.over.length + c.under.length + 1)) + 2;
   for (const s of r.sides) lines.push(`   ${s.name.padEnd(width)}${fmt(s.median)} ${r.unit}`);
   for (const c of r.ratios) {
-    const goal = c.goal === undefined ? "" : `goal ${c.goal.op === ">=" ? "≥" : "≤"} ${c.goal.value}×  ${c.met ? "met" : "MISSED"}`;
+    const verdict = c.met === undefined ? "(quick run: not judged)" : c.met ? "met" : "MISSED";
+    const goal = c.goal === undefined ? "" : `goal ${c.goal.op === ">=" ? "≥" : "≤"} ${c.goal.value}×  ${verdict}`;
     const range = `(${fmt(c.min)}–${fmt(c.max)})`;
     lines.push(`   ${`${c.over}/${c.under}`.padEnd(width)}${`${fmt(c.median)}×`.padEnd(8)}${range.padEnd(16)}${goal}`);
   }
