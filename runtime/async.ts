@@ -181,6 +181,15 @@ function toKey(k: unknown): PropertyKey {
   return Reflect.ownKeys({ [k as PropertyKey]: 0 })[0]!;
 }
 
+/** CopyDataProperties for a rest element `{ a, ...rest } = o` that lowered code takes apart: `o` without `keys`. */
+function rest(o: unknown, keys: PropertyKey[]): object {
+  const from = Object(o) as Record<PropertyKey, unknown>;
+  const r = {};
+  for (const k of Reflect.ownKeys(from))
+    if (!keys.includes(k) && Object.prototype.propertyIsEnumerable.call(from, k)) Object.defineProperty(r, k, { value: from[k], writable: true, enumerable: true, configurable: true });
+  return r;
+}
+
 /**
  * @internal What code lowered by chronots/transformer uses; not a public API. The state numbers
  * are inlined by the lowering (PENDING 0, COMPLETED 1) and checked against these by its tests.
@@ -199,4 +208,5 @@ export const __chronots = {
   closeThrow,
   forIn: (o: unknown) => new ForIn(o),
   toKey,
+  rest,
 };

@@ -31,7 +31,8 @@ const RETURN = -2;
 const THROW = -1;
 
 interface Region {
-  kind: "catch" | "finally" | "iter";
+  /** pattern: an array pattern taken apart step by step, whose iterator a throw closes. */
+  kind: "catch" | "finally" | "iter" | "pattern";
   /** The state a throw inside the region goes to. */
   handler: number;
   /** finally: the state of the finally body, its completion locals and the jumps that cross it. */
@@ -292,9 +293,14 @@ export class Machine implements Hooks {
   }
 
   private save(v: ts.Expression): ts.Expression {
+    return id(this.hold(v));
+  }
+
+  /** A new temp holding `v`: its name. */
+  private hold(v: ts.Expression): string {
     const t = this.temp();
     this.emit(set(t, v));
-    return id(t);
+    return t;
   }
 
   private simple(v: ts.Expression): boolean {
@@ -422,6 +428,7 @@ export class Machine implements Hooks {
       this.mark(end);
       return id(t);
     }
+    if (ts.isOptionalChain(node) && this.suspendsAfterHead(node)) return id(this.chain(node, false).value);
     if (ts.isCallExpression(node)) return this.call(node);
     if (ts.isNewExpression(node)) {
       const [callee, ...args] = this.operands([node.expression, ...(node.arguments ?? [])]);
@@ -439,6 +446,8 @@ export class Machine implements Hooks {
       const [o, k] = this.operands([node.expression, node.argumentExpression]);
       return f.createElementAccessExpression(o!, k!);
     }
+    if (ts.isTaggedTemplateExpression(node)) return this.tagged(node);
+    if (ts.isClassExpression(node)) return this.classValue(node) as ts.Expression;
     if (ts.isTemplateExpression(node)) {
       const items = node.templateSpans.map((s) => s.expression);
       let last = -1;
@@ -461,7 +470,10 @@ export class Machine implements Hooks {
     }
     if (ts.isTypeOfExpression(node)) return f.createTypeOfExpression(this.expr(node.expression));
     if (ts.isVoidExpression(node)) return f.createVoidExpression(this.expr(node.expression));
-    if (ts.isDeleteExpression(node)) return f.createDeleteExpression(this.reference(node.expression));
+    if (ts.isDeleteExpression(node)) {
+      if (ts.isOptionalChain(unparen(node.expression))) throw new Unsupported(node, "a suspension in a delete of an optional chain");
+      return f.createDeleteExpression(this.reference(node.expression));
+    }
     throw new Unsupported(node, `a suspension inside ${ts.SyntaxKind[node.kind]}`);
   }
 
@@ -494,7 +506,11 @@ export class Machine implements Hooks {
     if (op === ts.SyntaxKind.EqualsToken) {
       const left = unparen(node.left);
       if (ts.isObjectLiteralExpression(left) || ts.isArrayLiteralExpression(left)) {
-        if (this.suspends(left)) throw new Unsupported(node, "a suspension inside a destructuring assignment target");
+        if (this.suspends(left)) {
+          const value = this.saveIfNeeded(this.expr(node.right));
+          this.destructure(left, value);
+          return value;
+        }
         const v = this.expr(node.right);
         return f.createAssignment(this.rw.expr(left), v);
       }
@@ -557,7 +573,6 @@ export class Machine implements Hooks {
   private call(node: ts.CallExpression): ts.Expression {
     const argsSuspend = node.arguments.some((a) => this.suspends(a));
     const callee = node.expression;
-    if (ts.isOptionalChain(node) && argsSuspend) throw new Unsupported(node, "a suspension inside an optional chain");
     if (!argsSuspend) {
       const c = ts.isPropertyAccessExpression(callee) || ts.isElementAccessExpression(callee) ? this.expr(callee) : this.expr(callee);
       const args = node.arguments.map((a) => this.rw.expr(a));
@@ -573,8 +588,117 @@ export class Machine implements Hooks {
       const args = this.operands(node.arguments);
       return f.createCallExpression(f.createPropertyAccessExpression(fn, "call"), undefined, [o, ...args]);
     }
+    if ((ts.isPropertyAccessExpression(inner) || ts.isElementAccessExpression(inner)) && ts.isOptionalChain(inner)) {
+      // `(a?.b.m)(…)`: the parentheses end the chain but keep `this`.
+      const { value, self } = this.chain(inner, true);
+      return f.createCallExpression(prop(value, "call"), undefined, [id(self!), ...this.operands(node.arguments)]);
+    }
     const fn = this.saveIfNeeded(this.expr(callee));
     return f.createCallExpression(fn, undefined, this.operands(node.arguments));
+  }
+
+  /**
+   * `tag\`a${x}b\`` with a suspension: the tag (and the object it is read from) and the substitutions
+   * evaluated in order, then the call. The strings array comes from a native tagged template of the
+   * same text at this site, so it is the same frozen object on every evaluation, as JavaScript's is.
+   */
+  private tagged(node: ts.TaggedTemplateExpression): ts.Expression {
+    const tag = unparen(node.tag);
+    let fn: ts.Expression;
+    let self: ts.Expression | undefined;
+    if ((ts.isPropertyAccessExpression(tag) || ts.isElementAccessExpression(tag)) && tag.expression.kind !== ts.SyntaxKind.SuperKeyword) {
+      self = this.saveIfNeeded(this.expr(tag.expression));
+      fn = this.save(ts.isPropertyAccessExpression(tag) ? f.createPropertyAccessExpression(self, tag.name) : f.createElementAccessExpression(self, this.expr(tag.argumentExpression)));
+    } else fn = this.saveIfNeeded(this.expr(node.tag));
+    const tpl = node.template;
+    const values = ts.isTemplateExpression(tpl) ? this.operands(tpl.templateSpans.map((x) => x.expression)) : [];
+    const shape = ts.isTemplateExpression(tpl) ? f.createTemplateExpression(tpl.head, tpl.templateSpans.map((x) => f.createTemplateSpan(f.createNumericLiteral(0), x.literal))) : tpl;
+    const identity = f.createParenthesizedExpression(f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, "s")], undefined, undefined, id("s")));
+    const strings = f.createTaggedTemplateExpression(identity, undefined, shape);
+    return self === undefined ? f.createCallExpression(fn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(fn, "call"), undefined, [self, strings, ...values]);
+  }
+
+  /**
+   * A class whose `extends` or computed member names suspend: those evaluated first, in order (a key
+   * converted to a property key as it is evaluated), and the class made from their values.
+   */
+  private classValue(node: ts.ClassExpression | ts.ClassDeclaration): ts.Expression | ts.Statement {
+    const heritage = node.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+    const parts: { e: ts.Expression; key: boolean }[] = heritage ? [{ e: heritage, key: false }] : [];
+    for (const m of node.members) if (m.name && ts.isComputedPropertyName(m.name)) parts.push({ e: m.name.expression, key: true });
+    const self = node.name && this.s.an.bindingOf.get(node.name);
+    // Inside them the class's own name is not yet initialized: using it throws, which a hoisted name would not.
+    const usesSelf = (n: ts.Node): boolean => (ts.isIdentifier(n) ? this.s.an.bindingOf.get(n) === self : ts.forEachChild(n, (c) => (usesSelf(c) ? true : undefined)) === true);
+    if (self && parts.some((p) => usesSelf(p.e))) throw new Unsupported(node, "a class using its own name in its 'extends' or computed member names");
+    let last = -1;
+    parts.forEach((p, i) => {
+      if (this.suspends(p.e)) last = i;
+    });
+    parts.forEach((p, i) => {
+      if (i > last) return;
+      const v = this.expr(p.e);
+      const saved = i === last || this.simple(v) ? v : this.save(p.key ? f.createCallExpression(prop(this.n.c, "toKey"), undefined, [v]) : v);
+      this.rw.substitute.set(p.e, saved);
+    });
+    const copy = this.rw.visit(node) as ts.Expression | ts.Statement;
+    for (const p of parts) this.rw.substitute.delete(p.e);
+    return copy;
+  }
+
+  /** The links of the optional chain ending at `node`, from the first `?.` up, and the expression they start from. */
+  private links(node: ts.OptionalChain): { head: ts.Expression; links: ts.Expression[] } {
+    const links: ts.Expression[] = [];
+    let e: ts.Expression = node;
+    while (ts.isOptionalChain(e)) {
+      links.unshift(e);
+      e = (e as ts.PropertyAccessExpression | ts.ElementAccessExpression | ts.CallExpression | ts.NonNullExpression).expression;
+    }
+    return { head: e, links };
+  }
+
+  private suspendsAfterHead(node: ts.OptionalChain): boolean {
+    return this.links(node).links.some((l) => (ts.isElementAccessExpression(l) ? this.suspends(l.argumentExpression) : ts.isCallExpression(l) && l.arguments.some((a) => this.suspends(a))));
+  }
+
+  /**
+   * An optional chain with a suspension after its head, link by link: the value so far in a temp, a
+   * `?.` ending the chain with `undefined` when it is nullish, so nothing after it is evaluated. A call
+   * link is made with the object its function was read from; `wantSelf` asks for that object of the
+   * last link too.
+   */
+  private chain(node: ts.OptionalChain, wantSelf: boolean): { value: string; self: string | undefined } {
+    const { head, links } = this.links(node);
+    const end = this.label();
+    const callNext = (i: number) => (i + 1 < links.length ? ts.isCallExpression(links[i + 1]!) : wantSelf);
+    let self: string | undefined;
+    let value: string;
+    const h = unparen(head);
+    if (callNext(-1) && (ts.isPropertyAccessExpression(h) || ts.isElementAccessExpression(h)) && ts.isOptionalChain(h)) {
+      // `(a?.m)?.()`: the parenthesized chain keeps `this` too.
+      ({ value, self } = this.chain(h, true));
+    } else if (callNext(-1) && (ts.isPropertyAccessExpression(h) || ts.isElementAccessExpression(h))) {
+      // `o.m?.()` calls m with this = o.
+      self = this.hold(this.expr(h.expression));
+      value = this.hold(ts.isPropertyAccessExpression(h) ? f.createPropertyAccessExpression(id(self), h.name) : f.createElementAccessExpression(id(self), this.expr(h.argumentExpression)));
+    } else value = this.hold(this.expr(head));
+    links.forEach((link, i) => {
+      if ((link as ts.PropertyAccessChain).questionDotToken) {
+        const nullish = f.createBinaryExpression(id(value), ts.SyntaxKind.EqualsEqualsToken, f.createNull());
+        this.emit(f.createIfStatement(nullish, f.createBlock([set(value, f.createVoidZero()), ...this.goto(end)], true)));
+      }
+      if (ts.isPropertyAccessExpression(link) || ts.isElementAccessExpression(link)) {
+        const key = ts.isElementAccessExpression(link) ? this.expr(link.argumentExpression) : undefined;
+        if (callNext(i)) self = this.hold(id(value));
+        this.emit(set(value, key === undefined ? f.createPropertyAccessExpression(id(value), (link as ts.PropertyAccessExpression).name) : f.createElementAccessExpression(id(value), key)));
+      } else if (ts.isCallExpression(link)) {
+        const args = this.operands(link.arguments);
+        const callee = self === undefined ? id(value) : f.createPropertyAccessExpression(id(value), "call");
+        this.emit(set(value, f.createCallExpression(callee, undefined, self === undefined ? args : [id(self), ...args])));
+        self = undefined;
+      }
+    });
+    this.mark(end);
+    return { value, self };
   }
 
   private object(node: ts.ObjectLiteralExpression): ts.Expression {
@@ -675,18 +799,167 @@ export class Machine implements Hooks {
     if (ts.isForOfStatement(node) || ts.isForInStatement(node)) return this.forEach(node, labels);
     if (ts.isSwitchStatement(node)) return this.switchStatement(node, labels);
     if (ts.isTryStatement(node)) return this.tryStatement(node);
+    if (ts.isClassDeclaration(node) && node.name) return this.emit(this.classValue(node) as ts.Statement, node);
     throw new Unsupported(node, `a suspension inside ${ts.SyntaxKind[node.kind]}`);
   }
 
   private declarations(list: ts.VariableDeclarationList): void {
     const lexical = (list.flags & ts.NodeFlags.BlockScoped) !== 0;
     for (const d of list.declarations) {
-      if (!ts.isIdentifier(d.name) && this.suspends(d.name)) throw new Unsupported(d, "a suspension inside a destructuring default");
-      if (d.initializer) {
+      if (d.initializer && !ts.isIdentifier(d.name) && this.suspends(d.name)) this.destructure(d.name, this.saveIfNeeded(this.expr(d.initializer)));
+      else if (d.initializer) {
         const v = this.expr(d.initializer);
-        this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(d.name), v)), d);
+        const t = this.rw.target(d.name);
+        this.emit(f.createExpressionStatement(f.createAssignment(t, this.rw.named(v, d.initializer, ts.isIdentifier(d.name) ? d.name.text : undefined, t))), d);
       } else if (lexical && ts.isIdentifier(d.name)) this.emit(f.createExpressionStatement(f.createAssignment(this.rw.ident(d.name), f.createVoidZero())), d);
     }
+  }
+
+  // ---- destructuring with suspensions
+  //
+  // A pattern with a suspension (in a default, a computed key or a target) is taken apart in the
+  // order JavaScript evaluates it: per element the key, then the target's object and key, then the
+  // value, then the default when the value is undefined, then the write. Runs of object properties
+  // without a suspension stay native patterns. An array pattern drives the iterator itself: `$it`
+  // holds it while not done (null once a step threw or finished, so a throw does not close it),
+  // and a pattern region closes it when a default or a write throws.
+
+  /** `target = value` (`value` a temp or constant) for a binding or assignment pattern that suspends. */
+  private destructure(target: ts.BindingName | ts.Expression, raw: ts.Expression): void {
+    const value = this.saveIfNeeded(raw);
+    const t = unparenTarget(target);
+    if (ts.isObjectBindingPattern(t) || ts.isObjectLiteralExpression(t)) return this.objectPattern(t, value);
+    if (ts.isArrayBindingPattern(t) || ts.isArrayLiteralExpression(t)) return this.arrayPattern(t, value);
+    this.writer(target)(value);
+  }
+
+  /** Evaluate what `target` needs before its value (object and key of a member), and give the write. */
+  private writer(target: ts.BindingName | ts.Expression): (v: ts.Expression) => void {
+    const write = (to: ts.Expression) => (v: ts.Expression) => this.emit(f.createExpressionStatement(f.createAssignment(to, v)));
+    if (ts.isIdentifier(target)) return write(this.rw.expr(target));
+    if (ts.isObjectBindingPattern(target) || ts.isArrayBindingPattern(target)) return (v) => (this.suspends(target) ? this.destructure(target, this.saveIfNeeded(v)) : write(this.rw.target(target))(v));
+    const t = unparen(target);
+    if (ts.isObjectLiteralExpression(t) || ts.isArrayLiteralExpression(t)) return (v) => (this.suspends(t) ? this.destructure(t, this.saveIfNeeded(v)) : write(this.rw.expr(t))(v));
+    if (ts.isIdentifier(t)) return write(this.rw.expr(t));
+    return write(this.storedReference(t).write());
+  }
+
+  /** The element's value `t` (a temp), replaced by the default when undefined. */
+  private defaultTo(t: string, init: ts.Expression | undefined, target: ts.BindingName | ts.Expression): void {
+    if (!init) return;
+    const name = ts.isIdentifier(unparenTarget(target)) ? (unparenTarget(target) as ts.Identifier).text : undefined;
+    if (!this.suspends(init)) {
+      const v = this.rw.named(this.rw.expr(init), init, name, undefined);
+      return this.emit(f.createIfStatement(f.createStrictEquality(id(t), f.createVoidZero()), set(t, v)));
+    }
+    const skip = this.label();
+    this.branch(f.createStrictInequality(id(t), f.createVoidZero()), skip);
+    this.emit(set(t, this.expr(init)));
+    this.mark(skip);
+  }
+
+  private objectPattern(p: ts.ObjectBindingPattern | ts.ObjectLiteralExpression, value: ts.Expression): void {
+    const parts = ts.isObjectBindingPattern(p) ? p.elements.map(bindingProperty) : p.properties.map(literalProperty);
+    // A rest element leaves out the keys before it: then every property is taken apart here, keeping its key.
+    const allManual = parts.some((x) => x.rest) && parts.some((x) => this.suspends(x.node));
+    const native: ts.Node[] = [];
+    const keys: ts.Expression[] = [];
+    let checked = false;
+    const check = () => {
+      // A property read would throw on null too, but only after evaluating a computed key.
+      if (!checked) this.emit(f.createExpressionStatement(f.createAssignment(f.createObjectLiteralExpression([]), value)));
+      checked = true;
+    };
+    const flush = () => {
+      if (native.length === 0) return;
+      const pattern = ts.isObjectBindingPattern(p)
+        ? this.rw.target(f.createObjectBindingPattern(native as ts.BindingElement[]))
+        : this.rw.expr(f.createObjectLiteralExpression(native as ts.ObjectLiteralElementLike[]));
+      this.emit(f.createExpressionStatement(f.createAssignment(pattern, value)));
+      native.length = 0;
+      checked = true;
+    };
+    for (const part of parts) {
+      if (!allManual && !this.suspends(part.node)) {
+        native.push(part.node);
+        continue;
+      }
+      flush();
+      check();
+      const write = this.writer(part.target);
+      if (part.rest) {
+        write(this.save(f.createCallExpression(prop(this.n.c, "rest"), undefined, [value, f.createArrayLiteralExpression(keys)])));
+        continue;
+      }
+      let key: ts.Expression;
+      const name = part.key!;
+      if (ts.isComputedPropertyName(name)) {
+        const raw = this.expr(name.expression);
+        key = this.simple(raw) && !allManual ? raw : this.save(f.createCallExpression(prop(this.n.c, "toKey"), undefined, [raw]));
+      } else if (ts.isNumericLiteral(name) || ts.isBigIntLiteral(name)) key = f.createStringLiteral(String(ts.isNumericLiteral(name) ? Number(name.text) : BigInt(name.text.slice(0, -1))));
+      else key = f.createStringLiteral((name as ts.Identifier | ts.StringLiteral).text);
+      keys.push(key);
+      const t = this.hold(f.createElementAccessExpression(value, key));
+      this.defaultTo(t, part.init, part.target);
+      write(id(t));
+    }
+    flush();
+    check();
+  }
+
+  private arrayPattern(p: ts.ArrayBindingPattern | ts.ArrayLiteralExpression, value: ts.Expression): void {
+    const n = this.n;
+    const elements = ts.isArrayBindingPattern(p) ? p.elements.map(bindingElement) : p.elements.map(literalElement);
+    const keep = this.hold(f.createCallExpression(prop(n.c, "iterate"), undefined, [value]));
+    const it = this.hold(id(keep));
+    const outer = this.ctx;
+    const region: Region = { kind: "pattern", handler: this.label() };
+    this.tail.push({
+      label: region.handler,
+      body: [
+        set(n.h, num(this.handlerOf(outer))),
+        f.createIfStatement(f.createStrictInequality(id(it), f.createNull()), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeThrow"), undefined, [id(keep), id(n.err)]))),
+        f.createThrowStatement(id(n.err)),
+      ],
+    });
+    this.ctx = [...outer, region];
+    this.emit(set(n.h, num(region.handler)));
+    // One step: the result in `t`, `it` null while stepping so that a throw from next() or a getter leaves it open.
+    const step = (t: string, then: ts.Statement[], done?: ts.Statement) =>
+      f.createIfStatement(
+        f.createStrictInequality(id(it), f.createNull()),
+        f.createBlock(
+          [
+            set(it, f.createNull()),
+            set(t, f.createCallExpression(prop(n.c, "step"), undefined, [id(keep)])),
+            f.createIfStatement(f.createLogicalNot(prop(t, "done")), f.createBlock([...then, set(it, id(keep))], true), done),
+          ],
+          true,
+        ),
+      );
+    for (const e of elements) {
+      if (e === undefined) {
+        const t = this.temp();
+        this.emit(step(t, []));
+        continue;
+      }
+      const write = this.writer(e.target);
+      const t = this.temp();
+      if (e.rest) {
+        const r = this.temp();
+        this.emit(set(t, f.createArrayLiteralExpression([])));
+        const push = f.createExpressionStatement(f.createAssignment(f.createElementAccessExpression(id(t), prop(t, "length")), prop(r, "value")));
+        this.emit(f.createWhileStatement(f.createStrictInequality(id(it), f.createNull()), step(r, [push])));
+      } else {
+        this.emit(set(t, f.createVoidZero()));
+        this.emit(step(t, [set(t, prop(t, "value"))], set(t, f.createVoidZero())));
+        this.defaultTo(t, e.init, e.target);
+      }
+      write(id(t));
+    }
+    this.ctx = outer;
+    this.emit(set(n.h, num(this.handlerOf(outer))));
+    this.emit(f.createIfStatement(f.createStrictInequality(id(it), f.createNull()), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeIterator"), undefined, [id(keep)]))));
   }
 
   private ifStatement(node: ts.IfStatement): void {
@@ -742,10 +1015,10 @@ export class Machine implements Hooks {
   private assignLoopTarget(init: ts.ForInitializer, value: ts.Expression): void {
     if (ts.isVariableDeclarationList(init)) {
       const d = init.declarations[0]!;
-      if (!ts.isIdentifier(d.name) && this.suspends(d.name)) throw new Unsupported(d, "a suspension inside a destructuring default");
+      if (!ts.isIdentifier(d.name) && this.suspends(d.name)) return this.destructure(d.name, value);
       return this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(d.name), value)), d);
     }
-    if (this.suspends(init)) throw new Unsupported(init, "a suspension inside a for-of/for-in target");
+    if (this.suspends(init)) return this.destructure(init, value);
     this.emit(f.createExpressionStatement(f.createAssignment(this.rw.expr(init), value)), init);
   }
 
@@ -866,15 +1139,15 @@ export class Machine implements Hooks {
       this.mark(catcher.handler);
       this.emit(set(n.h, num(this.handlerOf(withFinally))));
       const param = clause.variableDeclaration;
-      if (!this.suspends(clause.block)) {
+      if (!this.suspends(clause)) {
         const body = this.rw.statement(clause.block) as ts.Block;
         const bind = param ? [f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(this.rw.visit(param.name) as ts.BindingName, undefined, undefined, id(n.err))], ts.NodeFlags.Let))] : [];
         this.emit(f.createBlock([...bind, ...body.statements], true), clause);
       } else {
         this.enter(clause);
         if (param) {
-          if (!ts.isIdentifier(param.name) && this.suspends(param.name)) throw new Unsupported(param, "a suspension inside a destructuring default");
-          this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(param.name), id(n.err))), param);
+          if (!ts.isIdentifier(param.name) && this.suspends(param.name)) this.destructure(param.name, id(n.err));
+          else this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(param.name), id(n.err))), param);
         }
         this.statement(clause.block);
       }
@@ -905,8 +1178,97 @@ export class Machine implements Hooks {
 function needsHandler(s: Scope, body: ts.Node | undefined): boolean {
   const visit = (n: ts.Node): boolean => {
     if (!s.an.suspends(n)) return false;
-    if (ts.isTryStatement(n) || (ts.isForOfStatement(n) && isExploded(s.an, n))) return true;
+    if (ts.isTryStatement(n) || (ts.isForOfStatement(n) && isExploded(s.an, n)) || ts.isArrayBindingPattern(n) || (ts.isArrayLiteralExpression(n) && isAssignmentPattern(n))) return true;
     return ts.forEachChild(n, (c) => (visit(c) ? true : undefined)) ?? false;
   };
   return body !== undefined && visit(body);
 }
+
+/** One element of a destructuring pattern; `key` undefined: a rest element or an array element. */
+interface PatternPart {
+  node: ts.Node;
+  key: ts.PropertyName | undefined;
+  target: ts.BindingName | ts.Expression;
+  init: ts.Expression | undefined;
+  rest: boolean;
+}
+
+function bindingProperty(e: ts.BindingElement): PatternPart {
+  return { node: e, key: e.dotDotDotToken ? undefined : (e.propertyName ?? (e.name as ts.Identifier)), target: e.name, init: e.initializer, rest: !!e.dotDotDotToken };
+}
+
+function literalProperty(p: ts.ObjectLiteralElementLike): PatternPart {
+  if (ts.isSpreadAssignment(p)) return { node: p, key: undefined, target: p.expression, init: undefined, rest: true };
+  if (ts.isShorthandPropertyAssignment(p)) return { node: p, key: p.name, target: p.name, init: p.objectAssignmentInitializer, rest: false };
+  if (ts.isPropertyAssignment(p)) {
+    const [target, init] = splitDefault(p.initializer);
+    return { node: p, key: p.name, target, init, rest: false };
+  }
+  throw new Unsupported(p, "a method in a destructuring pattern");
+}
+
+function bindingElement(e: ts.ArrayBindingElement): PatternPart | undefined {
+  return ts.isOmittedExpression(e) ? undefined : { node: e, key: undefined, target: e.name, init: e.initializer, rest: !!e.dotDotDotToken };
+}
+
+function literalElement(e: ts.Expression): PatternPart | undefined {
+  if (ts.isOmittedExpression(e)) return undefined;
+  if (ts.isSpreadElement(e)) return { node: e, key: undefined, target: e.expression, init: undefined, rest: true };
+  const [target, init] = splitDefault(e);
+  return { node: e, key: undefined, target, init, rest: false };
+}
+
+/** `target = default` inside an assignment pattern. */
+function splitDefault(e: ts.Expression): [ts.Expression, ts.Expression | undefined] {
+  return ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsToken ? [e.left, e.right] : [e, undefined];
+}
+
+function unparenTarget(t: ts.BindingName | ts.Expression): ts.BindingName | ts.Expression {
+  return ts.isIdentifier(t) || ts.isObjectBindingPattern(t) || ts.isArrayBindingPattern(t) ? t : unparen(t);
+}
+
+/** Whether an object or array literal is a destructuring target (`[a, b] = …`, `for ([k, v] of …)`, nested in one). */
+export function isAssignmentPattern(n: ts.Expression): boolean {
+  let child: ts.Node = n;
+  let p = n.parent;
+  while (p && ts.isParenthesizedExpression(p)) [child, p] = [p, p.parent];
+  if (!p) return false;
+  if (ts.isBinaryExpression(p)) return p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.left === child;
+  if (ts.isForOfStatement(p) || ts.isForInStatement(p)) return p.initializer === child;
+  if (ts.isArrayLiteralExpression(p) || ts.isObjectLiteralExpression(p)) return isAssignmentPattern(p);
+  if (ts.isSpreadElement(p) || ts.isSpreadAssignment(p) || ts.isPropertyAssignment(p)) return isAssignmentPattern(p.parent as ts.Expression);
+  return false;
+}
+
+/** A `for…of`/`for…in`/`switch` copied whole with its head already evaluated, wrapped in the labels taken off it, so jumps to them stay inside the copy. */
+function copyLabelled(rw: Rewriter, node: ts.ForOfStatement | ts.ForInStatement | ts.SwitchStatement, labels: string[], head: ts.Expression): ts.Statement {
+  rw.substitute.set(node.expression, head);
+  const copy = rw.statement(labels.reduceRight<ts.Statement>((st, l) => f.createLabeledStatement(l, st), node))!;
+  rw.substitute.delete(node.expression);
+  return copy;
+}
+
+/** Append to a list of statements, dropping what follows a jump, return or throw (unreachable there). */
+function append(list: ts.Statement[], ...sts: ts.Statement[]): void {
+  for (const st of sts) {
+    const last = list[list.length - 1];
+    if (last && ends(last)) return;
+    list.push(st);
+  }
+}
+
+/** Whether control never goes past `st`: a jump, return or throw, or a block ending in one. */
+function ends(st: ts.Statement): boolean {
+  if (ts.isBlock(st)) return st.statements.length > 0 && ends(st.statements[st.statements.length - 1]!);
+  return ts.isReturnStatement(st) || ts.isContinueStatement(st) || ts.isThrowStatement(st) || ts.isBreakStatement(st);
+}
+
+/** Operators whose operands the machine explodes into branches. */
+const BRANCHING = new Set([
+  ts.SyntaxKind.AmpersandAmpersandToken,
+  ts.SyntaxKind.BarBarToken,
+  ts.SyntaxKind.QuestionQuestionToken,
+  ts.SyntaxKind.AmpersandAmpersandEqualsToken,
+  ts.SyntaxKind.BarBarEqualsToken,
+  ts.SyntaxKind.QuestionQuestionEqualsToken,
+]);

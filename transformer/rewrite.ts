@@ -163,11 +163,12 @@ export class Rewriter {
   /** A binding pattern as the equivalent assignment target. */
   target(name: ts.BindingName): ts.Expression {
     if (ts.isIdentifier(name)) return this.ident(name);
-    const withInit = (t: ts.Expression, init: ts.Expression | undefined) => (init ? f.createAssignment(t, this.expr(init)) : t);
+    const withInit = (t: ts.Expression, init: ts.Expression | undefined, e: ts.BindingElement) =>
+      init ? f.createAssignment(t, this.named(this.expr(init), init, ts.isIdentifier(e.name) ? e.name.text : undefined, t)) : t;
     if (ts.isArrayBindingPattern(name))
       return f.createArrayLiteralExpression(
         name.elements.map((e) =>
-          ts.isOmittedExpression(e) ? f.createOmittedExpression() : e.dotDotDotToken ? f.createSpreadElement(this.target(e.name)) : withInit(this.target(e.name), e.initializer),
+          ts.isOmittedExpression(e) ? f.createOmittedExpression() : e.dotDotDotToken ? f.createSpreadElement(this.target(e.name)) : withInit(this.target(e.name), e.initializer, e),
         ),
       );
     return f.createObjectLiteralExpression(
@@ -178,9 +179,19 @@ export class Rewriter {
             ? f.createComputedPropertyName(this.expr(e.propertyName.expression))
             : e.propertyName
           : f.createIdentifier((e.name as ts.Identifier).text);
-        return f.createPropertyAssignment(key, withInit(this.target(e.name), e.initializer));
+        return f.createPropertyAssignment(key, withInit(this.target(e.name), e.initializer, e));
       }),
     );
+  }
+
+  /**
+   * `value`, the copy of `init`, named `name` as JavaScript names an anonymous function or class
+   * assigned to a binding, when `to` (where it goes) would not name it so: a renamed variable or an
+   * environment property.
+   */
+  named(value: ts.Expression, init: ts.Expression, name: string | undefined, to: ts.Expression | undefined): ts.Expression {
+    if (name === undefined || (to && ts.isIdentifier(to) && to.text === name) || !isAnonymousFunction(init)) return value;
+    return f.createPropertyAccessExpression(f.createParenthesizedExpression(f.createObjectLiteralExpression([f.createPropertyAssignment(name, value)])), name);
   }
 
   /** A declaration list of hoisted bindings as one expression of assignments, or `undefined`. */
@@ -188,7 +199,10 @@ export class Rewriter {
     const lexical = (list.flags & ts.NodeFlags.BlockScoped) !== 0;
     const parts: ts.Expression[] = [];
     for (const d of list.declarations) {
-      if (d.initializer) parts.push(f.createAssignment(this.target(d.name), this.expr(d.initializer)));
+      if (d.initializer) {
+        const t = this.target(d.name);
+        parts.push(f.createAssignment(t, this.named(this.expr(d.initializer), d.initializer, ts.isIdentifier(d.name) ? d.name.text : undefined, t)));
+      }
       else if (lexical && ts.isIdentifier(d.name)) parts.push(f.createAssignment(this.ident(d.name), f.createVoidZero()));
     }
     return parts.length === 0 ? undefined : parts.reduce((a, b) => f.createComma(a, b));
@@ -223,7 +237,7 @@ export class Rewriter {
       const r = this.rename(node.name);
       if (r === undefined) return ts.visitEachChild(node, this.visitor, this.s.context);
       const init = node.objectAssignmentInitializer;
-      return ts.setTextRange(f.createPropertyAssignment(node.name.text, init ? f.createAssignment(r, this.expr(init)) : r), node);
+      return ts.setTextRange(f.createPropertyAssignment(node.name.text, init ? f.createAssignment(r, this.named(this.expr(init), init, node.name.text, r)) : r), node);
     }
     if (ts.isCallExpression(node)) {
       const low = this.s.nested(node, this.rename);
@@ -351,6 +365,12 @@ export class Rewriter {
     }
     return undefined;
   }
+}
+
+/** An anonymous function or class, which takes the name of the binding it initializes. */
+export function isAnonymousFunction(e: ts.Expression): boolean {
+  const u = unparen(e);
+  return ts.isArrowFunction(u) || ((ts.isFunctionExpression(u) || ts.isClassExpression(u)) && u.name === undefined);
 }
 
 function classExpression(orig: ts.ClassDeclaration, c: ts.ClassDeclaration): ts.ClassExpression {
