@@ -16,7 +16,7 @@ export async function heap(scale: Scale): Promise<Workload> {
   caseFile("plain", "parked");
   const side = (name: string): Side => ({
     name,
-    run: async () => (JSON.parse(await runNode(["--expose-gc", child, name, String(n)])) as { bytesPerCoroutine: number }).bytesPerCoroutine,
+    run: async () => (JSON.parse((await runNode(["--expose-gc", child, name, String(n)])).stdout) as { bytesPerCoroutine: number }).bytesPerCoroutine,
   });
   return {
     id: "6",
