@@ -599,8 +599,7 @@ export class Machine implements Hooks {
 
   /**
    * `tag\`a${x}b\`` with a suspension: the tag (and the object it is read from) and the substitutions
-   * evaluated in order, then the call. The strings array comes from a native tagged template of the
-   * same text at this site, so it is the same frozen object on every evaluation, as JavaScript's is.
+   * evaluated in order, then the call with the site's strings object (see rewrite.ts).
    */
   private tagged(node: ts.TaggedTemplateExpression): ts.Expression {
     const tag = unparen(node.tag);
@@ -612,9 +611,7 @@ export class Machine implements Hooks {
     } else fn = this.saveIfNeeded(this.expr(node.tag));
     const tpl = node.template;
     const values = ts.isTemplateExpression(tpl) ? this.operands(tpl.templateSpans.map((x) => x.expression)) : [];
-    const shape = ts.isTemplateExpression(tpl) ? f.createTemplateExpression(tpl.head, tpl.templateSpans.map((x) => f.createTemplateSpan(f.createNumericLiteral(0), x.literal))) : tpl;
-    const identity = f.createParenthesizedExpression(f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, "s")], undefined, undefined, id("s")));
-    const strings = f.createTaggedTemplateExpression(identity, undefined, shape);
+    const strings = id(this.s.template(tpl));
     return self === undefined ? f.createCallExpression(fn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(fn, "call"), undefined, [self, strings, ...values]);
   }
 

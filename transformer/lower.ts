@@ -40,7 +40,30 @@ interface Lowering {
   recognize: Recognizer;
   /** The identifier of the runtime object for a module specifier (recorded as used). */
   runtime(spec: string): string;
+  /** The module-level constant holding a tagged template's strings object (see rewrite.ts). */
+  template(t: ts.TemplateLiteral): string;
   report(d: ts.Diagnostic): void;
+}
+
+/** Tagged templates' strings objects, one module-level constant per site, so a site copied twice keeps one object. */
+class Templates {
+  readonly sites = new Map<ts.TemplateLiteral, string>();
+  constructor(private readonly names: Names) {}
+  name = (t: ts.TemplateLiteral): string => {
+    let name = this.sites.get(t);
+    if (!name) this.sites.set(t, (name = this.names.internal("tpl") + this.sites.size));
+    return name;
+  };
+  /** `const $tpl0 = ((s) => s)\`a${0}b\`;` for each site. */
+  statements(): ts.Statement[] {
+    const f = ts.factory;
+    return [...this.sites].map(([t, name]) => {
+      const shape = ts.isTemplateExpression(t) ? f.createTemplateExpression(t.head, t.templateSpans.map((x) => f.createTemplateSpan(f.createNumericLiteral(0), x.literal))) : t;
+      const identity = f.createParenthesizedExpression(f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, "s")], undefined, undefined, f.createIdentifier("s")));
+      const value = f.createTaggedTemplateExpression(identity, undefined, shape);
+      return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], ts.NodeFlags.Const));
+    });
+  }
 }
 
 export function isGeneratorCall(call: ts.CallExpression): boolean {
@@ -84,7 +107,7 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
       mark: m,
     };
     const nested = (c: ts.CallExpression, rename: Rename) => lowerCall(c, l, rename);
-    const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, constant: m + "const" };
+    const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, constant: m + "const", template: l.template };
     let low: ts.Expression;
     if (!an.suspends(fn.body)) low = emitPlain(plain, n, call);
     else {
@@ -127,12 +150,14 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   const f = ts.factory;
   const names = new Names(file.text);
   const used = new Map<string, string>();
+  const templates = new Templates(names);
   const l: Lowering = {
     file,
     names,
     context,
     recognize,
     report,
+    template: templates.name,
     runtime(spec) {
       let name = used.get(spec);
       if (!name) used.set(spec, (name = names.internal("c") + (used.size || "")));
@@ -161,7 +186,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   }
   const at = out.statements.findIndex((s) => !ts.isImportDeclaration(s));
   const split = at < 0 ? out.statements.length : at;
-  return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...out.statements.slice(split)]);
+  return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
 }
 
 /** Calls of `async` imported from one of `modules`, recognised from the syntax alone. */
@@ -206,9 +231,11 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   const diagnostics: ts.Diagnostic[] = [];
   const splices: Splice[] = [];
   const used = new Map<string, string>();
+  let consts = "";
   try {
     const file = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, scriptKind(fileName));
     const names = new Names(text);
+    const templates = new Templates(names);
     const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
     const recognize = syntacticRecognizer(file, options.modules ?? ["chronots"]);
     const result = ts.transform(file, [
@@ -219,6 +246,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           context,
           recognize,
           report: (d) => diagnostics.push(d),
+          template: templates.name,
           runtime(spec) {
             let name = used.get(spec);
             if (!name) used.set(spec, (name = names.internal("c") + (used.size || "")));
@@ -240,10 +268,11 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
       },
     ]);
     result.dispose();
+    consts = templates.statements().map((st) => printer.printNode(ts.EmitHint.Unspecified, st, file) + "\n").join("");
   } catch (e) {
     diagnostics.push({ file: undefined, start: undefined, length: undefined, category: ts.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})` });
     return { splices: [], prelude: "", diagnostics };
   }
-  const prelude = [...used].map(([spec, name]) => `import { __chronots as ${name} } from ${JSON.stringify(spec)};\n`).join("");
+  const prelude = [...used].map(([spec, name]) => `import { __chronots as ${name} } from ${JSON.stringify(spec)};\n`).join("") + consts;
   return { splices, prelude, diagnostics };
 }

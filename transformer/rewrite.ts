@@ -12,6 +12,8 @@
  * throws the TypeError JavaScript throws, after evaluating what JavaScript evaluates first. A
  * closure made directly in the generator's code that uses per-iteration bindings (hoist.ts) is
  * wrapped in an arrow called with the current environments: `(($env1) => () => $env1.i)($env1)`.
+ * A tagged template becomes a call with its site's strings object, made once at module level
+ * (lower.ts), as the lowering may copy a statement into two places and each copy would be a site.
  */
 import ts from "typescript";
 import { type Analysis, type Binding, Unsupported, unparen } from "./analyze.js";
@@ -39,6 +41,8 @@ export interface Scope {
   context: ts.TransformationContext;
   /** A `const` of the lowered function, assigned to in place of a hoisted constant. */
   constant: string;
+  /** The module-level constant holding the strings object of a tagged template's site. */
+  template: (t: ts.TemplateLiteral) => string;
 }
 
 export const COMPOUND: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
@@ -233,6 +237,10 @@ export class Rewriter {
     }
     const constant = this.constantWrite(node);
     if (constant) return constant;
+    if (ts.isTaggedTemplateExpression(node)) {
+      const values = ts.isTemplateExpression(node.template) ? node.template.templateSpans.map((x) => this.expr(x.expression)) : [];
+      return ts.setTextRange(f.createCallExpression(this.expr(node.tag), undefined, [f.createIdentifier(this.s.template(node.template)), ...values]), node);
+    }
     if (ts.isShorthandPropertyAssignment(node)) {
       const r = this.rename(node.name);
       if (r === undefined) return ts.visitEachChild(node, this.visitor, this.s.context);

@@ -45,7 +45,11 @@ export type Expr =
   | { k: "method"; args: Expr[] }
   | { k: "rebox"; n: number }
   | { k: "update"; i: number; op: "++" | "--"; prefix: boolean }
-  | { k: "comma"; a: Expr; b: Expr };
+  | { k: "comma"; a: Expr; b: Expr }
+  | { k: "chain"; n: number; form: number; a: Expr; b: Expr }
+  | { k: "tag"; a: Expr; b: Expr }
+  | { k: "bump"; i: number }
+  | { k: "selfref" };
 
 export type Stmt =
   | { k: "t"; e: Expr }
@@ -66,7 +70,8 @@ export type Stmt =
   | { k: "bg"; fn: number; args: Expr[] }
   | { k: "hold"; f: Fut }
   | { k: "fn"; i: number }
-  | { k: "var"; e: Expr };
+  | { k: "var"; e: Expr }
+  | { k: "pattern"; form: number; a: Expr; b: Expr; key: Expr; mask: number; i: number };
 
 export interface Fn {
   named: boolean;
@@ -132,6 +137,10 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("rebox", { n: digit })),
       w(1, node("update", { i: pick, op: fc.constantFrom("++", "--"), prefix: fc.boolean() })),
       w(1, node("comma", { a: expr, b: expr })),
+      w(1, node("chain", { n: digit, form: fc.nat(3), a: expr, b: expr })),
+      w(1, node("tag", { a: expr, b: expr })),
+      w(1, node("bump", { i: pick })),
+      w(1, node("selfref")),
     ),
     stmt: fc.oneof(
       { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
@@ -162,6 +171,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("hold", { f: fut })),
       w(1, node("fn", { i: pick })),
       w(1, node("var", { e: expr })),
+      w(1, node("pattern", { form: fc.nat(3), a: expr, b: expr, key: expr, mask: fc.nat(3), i: pick })),
     ),
     body: fc.array(stmt, { maxLength: 4, depthIdentifier: D }),
   };
@@ -308,6 +318,8 @@ class Printer {
           ? `const [${x} = ${a}, ${y} = ${b}] = h.list(${s.mask});`
           : `const { p: ${x} = ${a}, q: ${y} = ${b} } = h.pick(${s.mask});`;
       }
+      case "pattern":
+        return this.pattern(s);
       case "suspend":
         return `${s.star ? "yield*" : "yield"} ${this.fut(s.f)};`;
       case "bg": {
@@ -362,6 +374,32 @@ class Printer {
       .join("");
     this.targets.pop();
     return `switch (${d}) {\n${text}${ind}}`;
+  }
+
+  /** Destructuring whose defaults, keys and targets may suspend: assignments, declarations, for-of heads. */
+  private pattern(s: Extract<Stmt, { k: "pattern" }>): string {
+    const [a, b] = [this.expr(s.a), this.expr(s.b)];
+    const [u, v] = [this.assignable(s.i), this.assignable(s.i + 1)];
+    const item = (bit: number, value: number) => (s.mask & bit ? String(value) : "undefined");
+    switch (s.form) {
+      case 0:
+        return `[h.self.y, ${u} = ${a}, , ...${v}] = h.iter([${item(1, 1)}, ${item(2, 2)}, 3, 4]);`;
+      case 1: {
+        const r = this.fresh("r");
+        const key = this.expr(s.key);
+        this.vars.push(r);
+        return `let ${r}; ({ [${key} ? "p" : "z"]: ${u} = ${a}, q: ${v} = ${b}, ...${r} } = h.pick(${s.mask}));`;
+      }
+      case 2: {
+        const [x, y, z] = [this.fresh("d"), this.fresh("d"), this.fresh("d")];
+        this.vars.push(x, y, z);
+        return `const [{ p: ${x} = ${a} } = h.pick(${s.mask}), ${y} = ${b}, ...${z}] = h.iter([undefined, ${item(2, 2)}, 5]);`;
+      }
+      default: {
+        const [x, y] = [this.fresh("d"), this.fresh("d")];
+        return `for (const [${x}, ${y} = ${a}] of [h.list(${s.mask}), [7]]) h.t(${this.ids++}, h.keep(() => [${x}, ${y}]));`;
+      }
+    }
   }
 
   /** break/continue to a target that exists here; with none, a trace call instead. */
@@ -465,6 +503,18 @@ class Printer {
       }
       case "comma":
         return `(${this.expr(e.a)}, ${this.expr(e.b)})`;
+      case "chain": {
+        // Suspensions after the head of optional chains: nothing after a nullish head runs; calls keep `this`.
+        const [head, a, b] = [`h.maybe(${e.n})`, this.expr(e.a), this.expr(e.b)];
+        return [`${head}?.f(${a}, ${b})`, `${head}?.twice(${a})[${b}]`, `${head}?.box(${a}).m?.(${b})`, `(${head}?.f)?.(${a}, ${b})`][e.form]!;
+      }
+      case "tag":
+        return `h.tag\`<\${${this.expr(e.a)}}|\${${this.expr(e.b)}}>\``;
+      case "bump":
+        // A closure writing its binding now and again at the end: per-iteration bindings, constants.
+        return `h.keep(() => ++${this.vars[e.i % this.vars.length]})`;
+      case "selfref":
+        return this.p.fns[this.fn]!.named ? `(typeof f${this.fn} + f${this.fn}.name + f${this.fn}.length)` : `"anonymous"`;
     }
   }
 }
