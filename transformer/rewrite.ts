@@ -136,7 +136,11 @@ export class Rewriter {
   capture(node: ts.Node, copy: ts.Expression): ts.Expression {
     const envs = this.envsIn(node);
     if (envs.length === 0) return copy;
-    const arrow = f.createArrowFunction(undefined, undefined, envs.map((e) => f.createParameterDeclaration(undefined, undefined, e)), undefined, undefined, copy);
+    // The wrapper hides an anonymous function from the binding or key that would name it: named inside instead.
+    const name = contextName(node);
+    if (name === null) throw new Unsupported(node, "an anonymous function named by a computed key, using per-iteration bindings");
+    const inner = name === undefined ? copy : nameOf(copy, name);
+    const arrow = f.createArrowFunction(undefined, undefined, envs.map((e) => f.createParameterDeclaration(undefined, undefined, e)), undefined, undefined, inner);
     return f.createCallExpression(f.createParenthesizedExpression(arrow), undefined, envs.map((e) => f.createIdentifier(e)));
   }
 
@@ -195,7 +199,7 @@ export class Rewriter {
    */
   named(value: ts.Expression, init: ts.Expression, name: string | undefined, to: ts.Expression | undefined): ts.Expression {
     if (name === undefined || (to && ts.isIdentifier(to) && to.text === name) || !isAnonymousFunction(init)) return value;
-    return f.createPropertyAccessExpression(f.createParenthesizedExpression(f.createObjectLiteralExpression([f.createPropertyAssignment(name, value)])), name);
+    return nameOf(value, name);
   }
 
   /** A declaration list of hoisted bindings as one expression of assignments, or `undefined`. */
@@ -237,6 +241,10 @@ export class Rewriter {
     }
     const constant = this.constantWrite(node);
     if (constant) return constant;
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
+      const to = this.rename(node.left);
+      if (to) return f.createAssignment(to, this.named(this.expr(node.right), node.right, node.left.text, to));
+    }
     if (ts.isTaggedTemplateExpression(node)) {
       const values = ts.isTemplateExpression(node.template) ? node.template.templateSpans.map((x) => this.expr(x.expression)) : [];
       return ts.setTextRange(f.createCallExpression(this.expr(node.tag), undefined, [f.createIdentifier(this.s.template(node.template)), ...values]), node);
@@ -373,6 +381,40 @@ export class Rewriter {
     }
     return undefined;
   }
+}
+
+/** `({ ["name"]: value })["name"]`: an anonymous function or class named as a property definition names it. */
+function nameOf(value: ts.Expression, name: string): ts.Expression {
+  const key = f.createStringLiteral(name);
+  const holder = f.createObjectLiteralExpression([f.createPropertyAssignment(f.createComputedPropertyName(key), value)]);
+  return f.createElementAccessExpression(f.createParenthesizedExpression(holder), f.createStringLiteral(name));
+}
+
+/**
+ * The name JavaScript gives the anonymous function or class `node` from where it stands: the binding,
+ * parameter, property or assigned variable; `null` when a computed key decides it at run time.
+ */
+function contextName(node: ts.Node): string | null | undefined {
+  if (!ts.isExpression(node) || !isAnonymousFunction(node)) return undefined;
+  let child: ts.Node = node;
+  let p = node.parent;
+  while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isSatisfiesExpression(p) || ts.isNonNullExpression(p))) [child, p] = [p, p.parent];
+  if (!p) return undefined;
+  const key = (name: ts.PropertyName): string | null | undefined => {
+    if (ts.isComputedPropertyName(name)) return null;
+    if (ts.isNumericLiteral(name)) return String(Number(name.text));
+    return ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isPrivateIdentifier(name) || ts.isNoSubstitutionTemplateLiteral(name) ? name.text : undefined;
+  };
+  if ((ts.isVariableDeclaration(p) || ts.isBindingElement(p) || ts.isParameter(p)) && p.initializer === child) return ts.isIdentifier(p.name) ? p.name.text : undefined;
+  // A literal `__proto__: v` sets the prototype and names nothing.
+  if (ts.isPropertyAssignment(p) && p.initializer === child) return key(p.name) === "__proto__" && !ts.isComputedPropertyName(p.name) ? undefined : key(p.name);
+  if (ts.isPropertyDeclaration(p) && p.initializer === child) return key(p.name);
+  if (ts.isShorthandPropertyAssignment(p) && p.objectAssignmentInitializer === child) return p.name.text;
+  if (ts.isBinaryExpression(p) && p.right === child && ts.isIdentifier(p.left)) {
+    const op = p.operatorToken.kind;
+    return op === ts.SyntaxKind.EqualsToken || LOGICAL_ASSIGN[op] !== undefined ? p.left.text : undefined;
+  }
+  return undefined;
 }
 
 /** An anonymous function or class, which takes the name of the binding it initializes. */

@@ -71,7 +71,8 @@ export type Stmt =
   | { k: "hold"; f: Fut }
   | { k: "fn"; i: number }
   | { k: "var"; e: Expr }
-  | { k: "pattern"; form: number; a: Expr; b: Expr; key: Expr; mask: number; i: number };
+  | { k: "pattern"; form: number; a: Expr; b: Expr; key: Expr; mask: number; i: number }
+  | { k: "closure"; i: number; form: number };
 
 export interface Fn {
   named: boolean;
@@ -172,6 +173,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("fn", { i: pick })),
       w(1, node("var", { e: expr })),
       w(1, node("pattern", { form: fc.nat(3), a: expr, b: expr, key: expr, mask: fc.nat(3), i: pick })),
+      w(1, node("closure", { i: pick, form: fc.nat(2) })),
     ),
     body: fc.array(stmt, { maxLength: 4, depthIdentifier: D }),
   };
@@ -320,6 +322,13 @@ class Printer {
       }
       case "pattern":
         return this.pattern(s);
+      case "closure": {
+        // Functions named by their binding or key, closing over a (maybe per-iteration) binding.
+        const [c, v] = [this.fresh("c"), this.vars[s.i % this.vars.length]];
+        const made = [`() => ${v}`, `function () { return ${v}; }`, `class { static get v() { return ${v}; } }`][s.form]!;
+        const call = s.form === 2 ? `${c}.v` : `${c}()`;
+        return `const ${c} = { k${c}: ${made} }.k${c}, ${c}2 = ${made}; h.t(${this.ids++}, h.keep(() => [${c}.name, ${c}2.name, ${call}]));`;
+      }
       case "suspend":
         return `${s.star ? "yield*" : "yield"} ${this.fut(s.f)};`;
       case "bg": {
