@@ -7,13 +7,16 @@
  * suspension is copied by the Rewriter; one with a suspension is taken apart:
  *  - expressions (`explodeExpr`): operands left of a suspension are evaluated first into temps, so
  *    evaluation order holds (`o.m(yield* f)` calls the old `o`'s method through `.call`);
- *    short-circuits and `?:` become branches;
+ *    short-circuits, `?:` and each `?.` of an optional chain become branches; tagged templates and
+ *    classes evaluate their tag, substitutions, `extends` and computed keys first; a destructuring
+ *    pattern is taken apart element by element (see "destructuring with suspensions");
  *  - a suspension: `$a = operand; if ($a is pending) { save; $s = K; r._suspend($a, $step); return }`
  *    then `case K:`. The step function's parameter is `$a`, so resuming lands in case K with the
  *    finished future in `$a`, exactly as the fast path does. `yield* x` of a non-Future delegates
  *    through an out-of-line state;
  *  - statements: jumps `$s = L; continue $loop`, loops and switches by labels, `break`/`continue`/
- *    `return` through the jump-target stack.
+ *    `return` through the jump-target stack. Entering a scope with per-iteration environments
+ *    (hoist.ts) makes a fresh one; a `for (let …;;)` copies its own before each increment.
  * Exceptions: `try` regions and `for…of` iterator regions form a static context stack. The handler
  * state of the innermost region sits in the step local `$h`; the step function's one JS catch sends
  * a throw there. A `finally` keeps its pending completion in two locals ($ck: 0 normal, -1 throw,
@@ -440,7 +443,6 @@ export class Machine implements Hooks {
     }
     if (ts.isElementAccessExpression(node)) {
       if (ts.isElementAccessChain(node)) {
-        if (this.suspends(node.argumentExpression)) throw new Unsupported(node, "a suspension inside an optional chain");
         return f.updateElementAccessChain(node, this.expr(node.expression), node.questionDotToken, this.rw.expr(node.argumentExpression));
       }
       const [o, k] = this.operands([node.expression, node.argumentExpression]);
