@@ -739,6 +739,12 @@ export class Machine implements Hooks {
   // ---- statements
 
   private block(statements: readonly ts.Statement[], top: boolean): void {
+    this.hoistFunctions(statements, top);
+    for (const st of statements) this.statement(st);
+  }
+
+  /** Hoisted function declarations of a scope, initialized where the scope is entered. */
+  private hoistFunctions(statements: readonly ts.Statement[], top: boolean): void {
     for (const st of statements) {
       if (!ts.isFunctionDeclaration(st) || !st.name) continue;
       const slot = this.rw.slotOf(st.name);
@@ -747,7 +753,6 @@ export class Machine implements Hooks {
       if (top && !slot.mirror) this.hoistedFunctions.push(ts.setTextRange(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(slot.name, undefined, undefined, expr)], ts.NodeFlags.Let)), st));
       else this.emit(f.createExpressionStatement(f.createAssignment(this.rw.ident(st.name), expr)), st);
     }
-    for (const st of statements) this.statement(st);
   }
 
   private statement(node: ts.Statement): void {
@@ -1086,6 +1091,8 @@ export class Machine implements Hooks {
     }
     const disc = this.saveIfNeeded(d);
     this.enter(node.caseBlock);
+    // The case block is one scope: its functions exist before any case test runs.
+    this.hoistFunctions(node.caseBlock.clauses.flatMap((c) => c.statements), false);
     const end = this.label();
     const targets = node.caseBlock.clauses.map(() => this.label());
     let fallback = end;
@@ -1097,7 +1104,7 @@ export class Machine implements Hooks {
     this.jumpables.push({ kind: "switch", labels, brk: this.here(end) });
     node.caseBlock.clauses.forEach((clause, i) => {
       this.mark(targets[i]!);
-      this.block(clause.statements, false);
+      for (const st of clause.statements) this.statement(st);
     });
     this.jumpables.pop();
     this.mark(end);
