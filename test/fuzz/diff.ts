@@ -80,6 +80,10 @@ class Harness {
       },
     };
   }
+  /** A base class for generated classes. */
+  readonly Base = class {
+    base = "base";
+  };
   /** The harness itself, null or undefined: the head of optional chains. */
   maybe(n: number): this | null | undefined {
     return n % 3 === 0 ? null : n % 3 === 1 ? undefined : this;

@@ -49,7 +49,8 @@ export type Expr =
   | { k: "chain"; n: number; form: number; a: Expr; b: Expr }
   | { k: "tag"; a: Expr; b: Expr }
   | { k: "bump"; i: number }
-  | { k: "selfref" };
+  | { k: "selfref" }
+  | { k: "klass"; a: Expr; key: Expr };
 
 export type Stmt =
   | { k: "t"; e: Expr }
@@ -142,6 +143,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("tag", { a: expr, b: expr })),
       w(1, node("bump", { i: pick })),
       w(1, node("selfref")),
+      w(1, node("klass", { a: expr, key: expr })),
     ),
     stmt: fc.oneof(
       { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
@@ -522,6 +524,9 @@ class Printer {
       case "bump":
         // A closure writing its binding now and again at the end: per-iteration bindings, constants.
         return `h.keep(() => ++${this.vars[e.i % this.vars.length]})`;
+      case "klass":
+        // `extends` and a computed field name evaluated (and maybe suspending) where the class is made.
+        return `h.o(new (class extends (${this.expr(e.a)}, h.Base) { [${this.expr(e.key)}] = 1; })())`;
       case "selfref":
         return this.p.fns[this.fn]!.named ? `(typeof f${this.fn} + f${this.fn}.name + f${this.fn}.length)` : `"anonymous"`;
     }
