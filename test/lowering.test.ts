@@ -101,6 +101,12 @@ describe("odd input", () => {
     expect(lowerText("shadow.ts", shadowed).splices).toEqual([]);
   });
 
+  it("leaves a 'using' declaration to the driver, whose disposal hoisting would drop", () => {
+    const { splices, diagnostics } = lower(`import { async } from "chronots";\nexport const f = async(function* (g: () => any) { { using r = { [Symbol.dispose]() {} }; yield* g(); } });\n`);
+    expect(splices).toEqual([]);
+    expect(diagnostics.map((d) => d.messageText)).toEqual([expect.stringMatching(/'using' declaration is not lowered/)]);
+  });
+
   it("does not throw on malformed TypeScript", () => {
     for (const text of [
       `import { async } from "chronots"; async(function* () { yield* ; if ( }`,

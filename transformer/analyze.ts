@@ -277,6 +277,10 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         const d = node as ts.VariableDeclaration;
         return walkBindingName(d.name, scope, d.initializer);
       }
+      case ts.SyntaxKind.VariableDeclarationList:
+        // Hoisting would drop the disposal at the end of the scope.
+        if ((node as ts.VariableDeclarationList).flags & ts.NodeFlags.Using && scope.fn === fn) unsupported.push(new Unsupported(node, "a 'using' declaration"));
+        break;
       case ts.SyntaxKind.Block:
       case ts.SyntaxKind.CaseBlock: {
         const inner = newScope(node, scope, scope.fn);
