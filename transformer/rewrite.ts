@@ -241,9 +241,10 @@ export class Rewriter {
     }
     const constant = this.constantWrite(node);
     if (constant) return constant;
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
-      const to = this.rename(node.left);
-      if (to) return f.createAssignment(to, this.named(this.expr(node.right), node.right, node.left.text, to));
+    if (ts.isBinaryExpression(node) && ts.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
+      const op = node.operatorToken.kind;
+      const to = op === ts.SyntaxKind.EqualsToken || LOGICAL_ASSIGN[op] !== undefined ? this.rename(node.left) : undefined;
+      if (to) return f.createBinaryExpression(to, node.operatorToken, this.named(this.expr(node.right), node.right, node.left.text, to));
     }
     if (ts.isTaggedTemplateExpression(node)) {
       const values = ts.isTemplateExpression(node.template) ? node.template.templateSpans.map((x) => this.expr(x.expression)) : [];
