@@ -81,7 +81,7 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
 
   const restore = [...m.locals].map(([local, mirror]) => f.createVariableDeclaration(local, undefined, undefined, id(mirror)));
   if (m.usesHandler) restore.push(f.createVariableDeclaration(n.err));
-  restore.push(f.createVariableDeclaration(n.rv));
+  restore.push(f.createVariableDeclaration(n.rv), f.createVariableDeclaration(m.fv, undefined, undefined, id(n.a)));
   const sw = f.createSwitchStatement(
     id(n.s),
     f.createCaseBlock(cases.map((c) => f.createCaseClause(f.createNumericLiteral(c.label), c.body))),
@@ -97,7 +97,11 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
       ),
     );
   handler.push(f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(e)])), f.createReturnStatement());
-  let guarded: ts.Statement = f.createTryStatement(f.createBlock([machine], true), f.createCatchClause(e, f.createBlock(handler, true)), undefined);
+  const fastBody = m.fastLeaves
+    ? [f.createLabeledStatement(m.bodyLabel, f.createBlock(m.fastBody, true)), f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), id(n.rv)])), f.createReturnStatement()]
+    : m.fastBody;
+  const fast = f.createIfStatement(f.createStrictEquality(id(n.s), f.createNumericLiteral(0)), f.createLabeledStatement(m.fastLabel, f.createBlock(fastBody, true)));
+  let guarded: ts.Statement = f.createTryStatement(f.createBlock([fast, machine], true), f.createCatchClause(e, f.createBlock(handler, true)), undefined);
   if (m.usesHandler) guarded = f.createForStatement(undefined, undefined, undefined, guarded);
   const stepBody = f.createBlock([letList(restore), f.createExpressionStatement(f.createAssignment(prop(n.r, "_child"), f.createNull())), guarded], true);
   const step = f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, n.a)], undefined, undefined, stepBody);

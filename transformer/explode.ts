@@ -110,12 +110,35 @@ export class Machine implements Hooks {
   usesHandler = false;
   /** Scope node → its environment object and the names it holds (hoist.ts). */
   private readonly envs = new Map<ts.Node, { name: string; props: string[] }>();
+  /** The structured copy of the body (see `body`): the list being filled, undefined outside it. */
+  private fast: ts.Statement[] | undefined;
+  /** The finished structured copy, run on entry before the state dispatch. */
+  fastBody: ts.Statement[] = [];
+  /** The structured copy leaves its block to finish after a `finally` ran. */
+  fastLeaves = false;
+  private readonly fastRw: Rewriter;
+  /** The local holding the awaited future (the step's argument on resumption). */
+  readonly fv: string;
+  /** Labels of the structured copy and of its body. */
+  readonly fastLabel: string;
+  readonly bodyLabel: string;
 
   constructor(
     private readonly s: Scope,
     readonly n: Internals,
   ) {
     this.rw = new Rewriter(s, this);
+    this.fv = n.mark + "f";
+    this.fastLabel = n.mark + "fast";
+    this.bodyLabel = n.mark + "body";
+    this.fastRw = new Rewriter(s, {
+      ret: (value, inTry) => {
+        if (!inTry) return f.createBlock(this.finish(value), true);
+        this.fastLeaves = true;
+        return f.createBlock([set(n.rv, value ?? f.createVoidZero()), f.createBreakStatement(this.bodyLabel)], true);
+      },
+      jump: (node) => node,
+    });
     for (const slot of s.slots.values()) {
       if (slot.mirror) {
         this.locals.set(slot.name, slot.mirror);
@@ -155,9 +178,95 @@ export class Machine implements Hooks {
 
   /** Explode the whole body; the end of the body returns `undefined`. */
   body(block: ts.Block): Case[] {
+    this.fast = this.fastBody;
     this.block(block.statements, true);
+    this.fast = undefined;
     this.jumpTo(this.cur, { label: RETURN, ctx: [] }, undefined);
-    return [...this.cases, ...this.tail];
+    append(this.fastBody, ...this.finish(undefined));
+    // State 0 is the structured copy's: it never falls through, so the machine's entry state is dead.
+    return [...this.cases.slice(1), ...this.tail];
+  }
+
+  private finish(value: ts.Expression | undefined): ts.Statement[] {
+    return [f.createExpressionStatement(f.createCallExpression(prop(this.n.r, "_finish"), undefined, [num(1), value ?? f.createVoidZero()])), f.createReturnStatement()];
+  }
+
+  // ---- the structured copy
+  //
+  // While every awaited future has already finished, the body runs as written: loops stay loops,
+  // `if` stays `if`, each suspension is `$f = x; if ($f is pending) { save; $s = K; suspend; return }`.
+  // Only the resumption after a real suspension goes through the states, which exist for every
+  // point. The copy is filled alongside the states (same temps, same resume labels): code that needs
+  // no branch of its own goes to both; a statement the copy cannot hold (a suspension inside `try`,
+  // an exploded `for…of`/`switch`, a short-circuit) is handed over: the copy jumps to a state at its
+  // start and the machine runs from there.
+
+  /** Run `fn` without adding to the structured copy. */
+  private machineOnly<T>(fn: () => T): T {
+    const saved = this.fast;
+    this.fast = undefined;
+    const r = fn();
+    this.fast = saved;
+    return r;
+  }
+
+  /** Run `fn` filling a fresh list of the structured copy: that list, or undefined outside the copy. */
+  private collect(fn: () => void): ts.Statement[] | undefined {
+    const saved = this.fast;
+    if (saved === undefined) {
+      fn();
+      return undefined;
+    }
+    this.fast = [];
+    fn();
+    const list = this.fast;
+    this.fast = saved;
+    return list;
+  }
+
+  /** `node` both copied by the machine's rewriter and, for the structured copy, by its own (native jumps and returns). */
+  private copy(node: ts.Statement, make: (rw: Rewriter) => ts.Statement | undefined = (rw) => rw.statement(node)): void {
+    const fast = this.fast;
+    const machine = make(this.rw);
+    if (machine) this.machineOnly(() => this.emit(machine, node));
+    if (fast) {
+      const copy = make(this.fastRw);
+      if (copy) append(fast, node.pos >= 0 ? ts.setTextRange(copy, node) : copy);
+    }
+  }
+
+  /** Leave the structured copy for the state `label`. `$f` is cleared so that it is not live across the copy's loops. */
+  private fastJump(label: number): ts.Statement[] {
+    return [set(this.fv, f.createVoidZero()), set(this.n.s, num(label)), f.createBreakStatement(this.fastLabel)];
+  }
+
+  /** Whether the structured copy can hold `node` (which suspends) without a branch of the machine's. */
+  private structured(node: ts.Statement): boolean {
+    const lin = (e: ts.Node | undefined) => e === undefined || this.linear(e);
+    if (ts.isBlock(node)) return true;
+    if (ts.isExpressionStatement(node)) return lin(node.expression);
+    if (ts.isVariableStatement(node)) return node.declarationList.declarations.every((d) => lin(d.name) && lin(d.initializer));
+    if (ts.isReturnStatement(node) || ts.isThrowStatement(node)) return lin(node.expression);
+    if (ts.isIfStatement(node)) return lin(node.expression);
+    if (ts.isLabeledStatement(node)) return this.structured(node.statement);
+    if (ts.isWhileStatement(node)) return lin(node.expression);
+    if (ts.isDoStatement(node)) return !this.suspends(node.expression);
+    if (ts.isForStatement(node))
+      return !this.envs.has(node) && !this.suspends(node.incrementor) && lin(node.condition) && (node.initializer === undefined || this.linear(node.initializer));
+    if (ts.isForOfStatement(node) || ts.isForInStatement(node)) return !isExploded(this.s.an, node) && lin(node.expression);
+    if (ts.isSwitchStatement(node)) return !this.suspends(node.caseBlock) && lin(node.expression);
+    return false;
+  }
+
+  /** Whether exploding `e` needs no branch: no suspension under `&&`, `||`, `??`, `?:`, a logical assignment or an optional chain. */
+  private linear(e: ts.Node): boolean {
+    if (!this.suspends(e)) return true;
+    // A pattern taken apart step by step branches on its defaults.
+    if (ts.isObjectBindingPattern(e) || ts.isArrayBindingPattern(e) || ((ts.isArrayLiteralExpression(e) || ts.isObjectLiteralExpression(e)) && isAssignmentPattern(e))) return false;
+    if (ts.isConditionalExpression(e) && (this.suspends(e.whenTrue) || this.suspends(e.whenFalse))) return false;
+    if (ts.isBinaryExpression(e) && BRANCHING.has(e.operatorToken.kind)) return false;
+    if (ts.isOptionalChain(e)) return false;
+    return ts.forEachChild(e, (c) => (this.linear(c) ? undefined : true)) !== true;
   }
 
   // ---- states and jumps
@@ -167,6 +276,12 @@ export class Machine implements Hooks {
   }
 
   private mark(label: number): void {
+    // A branch of the machine's own: the structured copy would have to mirror it (`structured` must rule it out).
+    if (this.fast !== undefined) throw new Error("a state of the machine's own inside the structured copy");
+    this.newCase(label);
+  }
+
+  private newCase(label: number): void {
     const c: Case = { label, body: [] };
     this.cases.push(c);
     this.cur = c.body;
@@ -179,11 +294,8 @@ export class Machine implements Hooks {
 
   /** Append to the current case, dropping what follows a jump, return or throw (unreachable until the next case). */
   private push(...sts: ts.Statement[]): void {
-    for (const st of sts) {
-      const last = this.cur[this.cur.length - 1];
-      if (last && (ts.isReturnStatement(last) || ts.isContinueStatement(last) || ts.isThrowStatement(last))) return;
-      this.cur.push(st);
-    }
+    append(this.cur, ...sts);
+    if (this.fast) append(this.fast, ...sts);
   }
 
   private goto(label: number): ts.Statement[] {
@@ -332,11 +444,11 @@ export class Machine implements Hooks {
   /** `if ($a is pending) { save; $s = K; $r._suspend($a, $step); return }` then `case K:`. */
   private suspendIfPending(saves: ts.Statement[], resume: number, origin: ts.Node): void {
     const n = this.n;
-    const pending = f.createStrictEquality(prop(n.a, "_state"), num(0));
+    const pending = f.createStrictEquality(prop(this.fv, "_state"), num(0));
     const body = [
       ...saves,
       set(n.s, num(resume)),
-      f.createExpressionStatement(f.createCallExpression(prop(n.r, "_suspend"), undefined, [id(n.a), id(n.step)])),
+      f.createExpressionStatement(f.createCallExpression(prop(n.r, "_suspend"), undefined, [id(this.fv), id(n.step)])),
       f.createReturnStatement(),
     ];
     this.emit(f.createIfStatement(pending, f.createBlock(body, true)), origin);
@@ -345,36 +457,41 @@ export class Machine implements Hooks {
   private suspension(node: ts.YieldExpression): ts.Expression {
     const n = this.n;
     const operand = node.expression ? this.expr(node.expression) : f.createVoidZero();
-    this.emit(set(n.a, operand), node);
-    const isFuture = f.createBinaryExpression(id(n.a), ts.SyntaxKind.InstanceOfKeyword, prop(n.c, "Future"));
+    this.emit(set(this.fv, operand), node);
+    const isFuture = f.createBinaryExpression(id(this.fv), ts.SyntaxKind.InstanceOfKeyword, prop(n.c, "Future"));
     const resume = this.label();
     if (!node.asteriskToken) {
-      const bad = f.createThrowStatement(f.createCallExpression(prop(n.c, "notAFuture"), undefined, [id(n.a)]));
+      const bad = f.createThrowStatement(f.createCallExpression(prop(n.c, "notAFuture"), undefined, [id(this.fv)]));
       this.emit(f.createIfStatement(f.createLogicalNot(isFuture), bad));
       this.suspendIfPending(this.saves(), resume, node);
-      this.mark(resume);
-      return id(n.a);
+      this.newCase(resume);
+      return id(this.fv);
     }
     // The delegation to a non-Future iterable lives out of line: `start` wraps it, `delegation` drives it.
     const start = this.label();
     const delegation = this.label();
     if (!this.locals.has(n.d)) this.locals.set(n.d, n.d + n.mark);
-    this.emit(f.createIfStatement(f.createLogicalNot(isFuture), f.createBlock(this.goto(start), true)));
+    const delegate = (jump: ts.Statement[]) => f.createIfStatement(f.createLogicalNot(isFuture), f.createBlock(jump, true));
+    this.machineOnly(() => this.emit(delegate(this.goto(start))));
+    if (this.fast) append(this.fast, delegate([set(n.s, num(start)), f.createBreakStatement(this.fastLabel)]));
     const saves = this.saves();
     this.suspendIfPending(saves, resume, node);
+    const fast = this.fast;
+    this.fast = undefined;
     const back = this.cur;
-    const c: Case = { label: start, body: [set(n.d, f.createCallExpression(prop(n.c, "delegate"), undefined, [id(n.a)])), set(n.a, f.createVoidZero())] };
+    const c: Case = { label: start, body: [set(n.d, f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv)])), set(this.fv, f.createVoidZero())] };
     const d: Case = { label: delegation, body: [] };
     this.tail.push(c, d);
     this.cur = d.body;
-    this.emit(set(n.a, f.createCallExpression(f.createPropertyAccessExpression(id(n.d), "send"), undefined, [id(n.a)])));
+    this.emit(set(this.fv, f.createCallExpression(f.createPropertyAccessExpression(id(n.d), "send"), undefined, [id(this.fv)])));
     this.suspendIfPending(this.saves([n.d]), delegation, node);
     this.push(...this.goto(resume));
     this.cur = back;
-    this.mark(resume);
+    this.fast = fast;
+    this.newCase(resume);
     // `read()` inlined for the common case: V8 then keeps the whole await on the fast path.
-    const completed = f.createStrictEquality(prop(n.a, "_state"), num(1));
-    return f.createParenthesizedExpression(f.createConditionalExpression(completed, undefined, prop(n.a, "_result"), undefined, f.createCallExpression(prop(n.a, "read"), undefined, [])));
+    const completed = f.createStrictEquality(prop(this.fv, "_state"), num(1));
+    return f.createParenthesizedExpression(f.createConditionalExpression(completed, undefined, prop(this.fv, "_result"), undefined, f.createCallExpression(prop(this.fv, "read"), undefined, [])));
   }
 
   // ---- expressions
@@ -407,7 +524,7 @@ export class Machine implements Hooks {
   }
 
   private branch(test: ts.Expression, whenTrue: number): void {
-    this.emit(f.createIfStatement(test, f.createBlock(this.goto(whenTrue), true)));
+    this.machineOnly(() => this.emit(f.createIfStatement(test, f.createBlock(this.goto(whenTrue), true))));
   }
 
   expr(node: ts.Expression): ts.Expression {
@@ -756,10 +873,14 @@ export class Machine implements Hooks {
   }
 
   private statement(node: ts.Statement): void {
-    if (!this.suspends(node)) {
-      const copy = this.rw.statement(node);
-      if (copy) this.emit(copy, node);
-      return;
+    if (!this.suspends(node)) return this.copy(node);
+    if (this.fast && !this.structured(node)) {
+      const at = this.label();
+      append(this.fast, ...this.fastJump(at));
+      return this.machineOnly(() => {
+        this.mark(at);
+        this.withTemps(() => this.explode(node));
+      });
     }
     this.withTemps(() => this.explode(node));
   }
@@ -795,9 +916,11 @@ export class Machine implements Hooks {
       }
       const end = this.label();
       this.jumpables.push({ kind: "label", labels: names, brk: this.here(end) });
-      this.statement(st);
+      const list = this.collect(() => this.statement(st));
       this.jumpables.pop();
-      return this.mark(end);
+      this.machineOnly(() => this.mark(end));
+      if (list) append(this.fast!, names.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), f.createBlock(list, true)));
+      return;
     }
     if (ts.isWhileStatement(node) || ts.isDoStatement(node) || ts.isForStatement(node)) return this.loop(node, labels);
     if (ts.isForOfStatement(node) || ts.isForInStatement(node)) return this.forEach(node, labels);
@@ -969,19 +1092,24 @@ export class Machine implements Hooks {
   private ifStatement(node: ts.IfStatement): void {
     const test = this.expr(node.expression);
     if (!this.suspends(node.thenStatement) && !this.suspends(node.elseStatement)) {
-      const copy = f.createIfStatement(test, this.rw.statement(node.thenStatement) ?? f.createBlock([]), node.elseStatement && this.rw.statement(node.elseStatement));
-      return this.emit(copy, node);
+      const els = node.elseStatement;
+      return this.copy(node, (rw) => f.createIfStatement(test, rw.statement(node.thenStatement) ?? f.createBlock([]), els && rw.statement(els)));
     }
     const end = this.label();
     const other = node.elseStatement ? this.label() : end;
-    this.emit(f.createIfStatement(f.createLogicalNot(test), f.createBlock(this.goto(other), true)), node.expression);
-    this.statement(node.thenStatement);
+    this.machineOnly(() => this.emit(f.createIfStatement(f.createLogicalNot(test), f.createBlock(this.goto(other), true)), node.expression));
+    const then = this.collect(() => this.statement(node.thenStatement));
+    let els: ts.Statement[] | undefined;
     if (node.elseStatement) {
-      this.push(...this.goto(end));
-      this.mark(other);
-      this.statement(node.elseStatement);
+      const e = node.elseStatement;
+      this.machineOnly(() => {
+        this.push(...this.goto(end));
+        this.mark(other);
+      });
+      els = this.collect(() => this.statement(e));
     }
-    this.mark(end);
+    this.machineOnly(() => this.mark(end));
+    if (then) append(this.fast!, ts.setTextRange(f.createIfStatement(test, f.createBlock(then, true), els && f.createBlock(els, true)), node));
   }
 
   private loop(node: ts.WhileStatement | ts.DoStatement | ts.ForStatement, labels: string[]): void {
@@ -995,25 +1123,41 @@ export class Machine implements Hooks {
       else this.discard(this.expr(init), init);
       this.copyEnv(node);
     }
-    this.mark(ts.isDoStatement(node) ? top : ts.isForStatement(node) ? top : cont);
+    this.machineOnly(() => this.mark(ts.isDoStatement(node) ? top : ts.isForStatement(node) ? top : cont));
     const cond = ts.isForStatement(node) ? node.condition : ts.isWhileStatement(node) ? node.expression : undefined;
-    if (cond) this.withTemps(() => this.branch(f.createLogicalNot(this.expr(cond)), end));
+    // The structured copy: `for (; cond; inc) body`, or with a suspending condition `for (;; inc) { cond's code; if (!c) break; body }`.
+    let test: ts.Expression | undefined;
+    const head = this.collect(() => {
+      if (cond) this.withTemps(() => this.branch(f.createLogicalNot((test = this.expr(cond))), end));
+    });
     this.jumpables.push({ kind: "loop", labels, brk: this.here(end), cont: this.here(cont) });
-    this.statement(node.statement);
+    const body = this.collect(() => this.statement(node.statement));
     this.jumpables.pop();
-    if (ts.isDoStatement(node)) {
-      this.mark(cont);
-      this.withTemps(() => this.branch(this.expr(node.expression), top));
-    } else if (ts.isForStatement(node)) {
-      this.mark(cont);
-      this.copyEnv(node);
-      if (node.incrementor) {
-        const inc = node.incrementor;
-        this.withTemps(() => this.discard(this.expr(inc), inc));
-      }
-      this.push(...this.goto(top));
-    } else this.push(...this.goto(cont));
-    this.mark(end);
+    this.machineOnly(() => {
+      if (ts.isDoStatement(node)) {
+        this.mark(cont);
+        this.withTemps(() => this.branch(this.expr(node.expression), top));
+      } else if (ts.isForStatement(node)) {
+        this.mark(cont);
+        this.copyEnv(node);
+        if (node.incrementor) {
+          const inc = node.incrementor;
+          this.withTemps(() => this.discard(this.expr(inc), inc));
+        }
+        this.push(...this.goto(top));
+      } else this.push(...this.goto(cont));
+      this.mark(end);
+    });
+    if (head === undefined || body === undefined) return;
+    let loop: ts.Statement;
+    if (ts.isDoStatement(node)) loop = f.createDoStatement(f.createBlock(body, true), this.rw.expr(node.expression));
+    else {
+      const inc = ts.isForStatement(node) && node.incrementor ? this.rw.expr(node.incrementor) : undefined;
+      const inline = head.length === 0;
+      const stop = inline || test === undefined ? [] : [f.createIfStatement(f.createLogicalNot(test), f.createBreakStatement())];
+      loop = f.createForStatement(undefined, inline ? test : undefined, inc, f.createBlock([...head, ...stop, ...body], true));
+    }
+    append(this.fast!, labels.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), ts.setTextRange(loop, node)));
   }
 
   private assignLoopTarget(init: ts.ForInitializer, value: ts.Expression): void {
@@ -1030,10 +1174,7 @@ export class Machine implements Hooks {
     if (ts.isForOfStatement(node) && node.awaitModifier) throw new Unsupported(node, "for await");
     const source = this.expr(node.expression);
     if (!isExploded(this.s.an, node)) {
-      this.rw.substitute.set(node.expression, source);
-      const copy = this.copyLabelled(node, labels);
-      this.rw.substitute.delete(node.expression);
-      return this.emit(copy, node);
+      return this.copy(node, (rw) => copyLabelled(rw, node, labels, source));
     }
     const n = this.n;
     const it = this.temp();
@@ -1076,18 +1217,10 @@ export class Machine implements Hooks {
     this.mark(end);
   }
 
-  /** A statement copied whole, wrapped in the labels taken off it, so jumps to them stay inside the copy. */
-  private copyLabelled(node: ts.Statement, labels: string[]): ts.Statement {
-    return this.rw.statement(labels.reduceRight<ts.Statement>((st, l) => f.createLabeledStatement(l, st), node))!;
-  }
-
   private switchStatement(node: ts.SwitchStatement, labels: string[]): void {
     const d = this.expr(node.expression);
     if (!this.suspends(node.caseBlock)) {
-      this.rw.substitute.set(node.expression, d);
-      const copy = this.copyLabelled(node, labels);
-      this.rw.substitute.delete(node.expression);
-      return this.emit(copy, node);
+      return this.copy(node, (rw) => copyLabelled(rw, node, labels, d));
     }
     const disc = this.saveIfNeeded(d);
     this.enter(node.caseBlock);
