@@ -4,7 +4,7 @@
  * error thrown inside a lowered body must point at the original file and line.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import ts from "typescript";
@@ -12,10 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import transformer from "../transformer/index.js";
 
 const root = resolve(__dirname, "..");
-// ts-patch 3.2 cannot patch TypeScript 5.9; a 3.3 install is used when the repository's is older.
-const tspc = [join(root, "node_modules/ts-patch/bin/tspc.js"), "/tmp/tsp330/node_modules/ts-patch/bin/tspc.js"].find(
-  (p) => existsSync(p) && JSON.parse(readFileSync(join(p, "../../package.json"), "utf8")).version >= "3.3",
-)!;
+const tspc = join(root, "node_modules/ts-patch/bin/tspc.js");
 const tmp = mkdtempSync(join(tmpdir(), "chronots-tspc-"));
 const cjs = join(tmp, "transformer");
 
