@@ -5,12 +5,14 @@
  * ratio taken round by round. Sides that allocate run in processes of their own, so one side's
  * garbage is never collected on another side's clock.
  */
-import type { Comparison, Metric, Scale, Side, Workload } from "./workload.js";
+import type { Comparison, Metric, Sample, Scale, Side, Workload } from "./workload.js";
 
 export interface SideResult {
   name: string;
   median: number;
   samples: number[];
+  /** Secondary figures by name, when the workload has any. */
+  figures?: Record<string, { median: number; samples: number[] }>;
 }
 
 export interface RatioResult extends Comparison {
@@ -26,39 +28,59 @@ export interface Result {
   title: string;
   metric: Metric;
   unit: string;
+  figures?: string[];
   sides: SideResult[];
   ratios: RatioResult[];
 }
 
 export async function measure(w: Workload, scale: Scale, progress: (line: string) => void): Promise<Result> {
-  const samples = new Map<string, number[]>(w.sides.map((s) => [s.name, []]));
-  for (let i = 0; i < scale.warmup; i++) for (const s of w.sides) await sample(w.metric, s);
+  const samples = new Map<string, Sample[]>(w.sides.map((s) => [s.name, []]));
+  for (let i = 0; i < scale.warmup; i++) for (const s of w.sides) await sample(w, s);
   for (let r = 0; r < scale.rounds; r++) {
     const order = r % 2 === 0 ? w.sides : [...w.sides].reverse();
-    for (const s of order) samples.get(s.name)!.push(await sample(w.metric, s));
+    for (const s of order) samples.get(s.name)!.push(await sample(w, s));
     progress(`${w.id}: round ${r + 1}/${scale.rounds}`);
   }
-  const sides = w.sides.map((s) => ({ name: s.name, median: median(samples.get(s.name)!), samples: samples.get(s.name)! }));
+  const sides = w.sides.map((s): SideResult => {
+    const own = samples.get(s.name)!;
+    const values = own.map((x) => x.value);
+    if (w.figures === undefined) return { name: s.name, median: median(values), samples: values };
+    const figures = Object.fromEntries(w.figures.map((f) => [f, summary(own.map((x) => x.figures[f]!))]));
+    return { name: s.name, median: median(values), samples: values, figures };
+  });
   const ratios = w.comparisons.map((c) => ratio(c, samples));
-  return { id: w.id, title: w.title, metric: w.metric, unit: w.unit, sides, ratios };
+  return { id: w.id, title: w.title, metric: w.metric, unit: w.unit, ...(w.figures ? { figures: w.figures } : {}), sides, ratios };
 }
 
-async function sample(metric: Metric, side: Side): Promise<number> {
-  if (metric !== "time") {
-    const v = await side.run();
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError(`side '${side.name}' must return a finite number for a ${metric} workload, got ${String(v)}`);
-    return v;
-  }
+function summary(xs: number[]): { median: number; samples: number[] } {
+  return { median: median(xs), samples: xs };
+}
+
+async function sample(w: Workload, side: Side): Promise<Sample> {
+  if (w.metric !== "time") return check(w, side, await side.run());
   const t0 = performance.now();
   const own = await side.run();
   const elapsed = performance.now() - t0;
-  return typeof own === "number" ? own : elapsed;
+  return own === undefined ? { value: elapsed, figures: {} } : check(w, side, own);
 }
 
-function ratio(c: Comparison, samples: Map<string, number[]>): RatioResult {
-  const over = samples.get(c.over);
-  const under = samples.get(c.under);
-  if (over === undefined || under === undefined) throw new RangeError(`comparison ${c.over}/${c.under} names a side the workload does not have`);
+/** The side's figures as a Sample, every one a finite number and every declared secondary present. */
+function check(w: Workload, side: Side, v: number | Sample | void): Sample {
+  const s = typeof v === "number" ? { value: v, figures: {} } : v;
+  const bad = (what: string, x: unknown) => new TypeError(`side '${side.name}' of workload ${w.id} must report ${what} as a finite number, got ${String(x)}`);
+  if (s === undefined || typeof s.value !== "number" || !Number.isFinite(s.value)) throw bad(`its ${w.metric}`, s?.value ?? s);
+  for (const f of w.figures ?? []) if (!Number.isFinite(s.figures[f])) throw bad(`'${f}'`, s.figures[f]);
+  return s;
+}
+
+function ratio(c: Comparison, samples: Map<string, Sample[]>): RatioResult {
+  const pick = (name: string) => {
+    const own = samples.get(name);
+    if (own === undefined) throw new RangeError(`comparison ${c.over}/${c.under} names a side the workload does not have`);
+    return own.map((x) => (c.figure === undefined ? x.value : x.figures[c.figure]!));
+  };
+  const over = pick(c.over);
+  const under = pick(c.under);
   const perRound = over.map((v, i) => v / under[i]!);
   const value = median(over) / median(under);
   const met = c.goal === undefined ? undefined : c.goal.op === ">=" ? value >= c.goal.value : value <= c.goal.value;

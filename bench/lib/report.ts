@@ -25,12 +25,16 @@ export function header(m: Machine, scale: Scale): string {
 export function formatResult(r: Result): string {
   const lines = [`${r.id}. ${r.title} [${r.sides[0]?.samples.length ?? 0} rounds]`];
   const width = Math.max(...r.sides.map((s) => s.name.length), ...r.ratios.map((c) => c.over.length + c.under.length + 1)) + 2;
-  for (const s of r.sides) lines.push(`   ${s.name.padEnd(width)}${fmt(s.median)} ${r.unit}`);
+  for (const s of r.sides) {
+    const figures = Object.entries(s.figures ?? {}).map(([name, f]) => `${fmt(f.median)} ${name}`);
+    lines.push(`   ${s.name.padEnd(width)}${fmt(s.median)} ${r.unit}${figures.length > 0 ? `  (${figures.join(", ")})` : ""}`);
+  }
   for (const c of r.ratios) {
     const verdict = c.met === undefined ? "(quick run: not judged)" : c.met ? "met" : "MISSED";
     const goal = c.goal === undefined ? "" : `goal ${c.goal.op === ">=" ? "≥" : "≤"} ${c.goal.value}×  ${verdict}`;
     const range = `(${fmt(c.min)}–${fmt(c.max)})`;
-    lines.push(`   ${`${c.over}/${c.under}`.padEnd(width)}${`${fmt(c.median)}×`.padEnd(8)}${range.padEnd(16)}${goal}`);
+    const of = c.figure === undefined ? "" : ` ${c.figure}`;
+    lines.push(`   ${`${c.over}/${c.under}`.padEnd(width)}${`${fmt(c.median)}×`.padEnd(8)}${range.padEnd(16)}${goal}${of}`);
   }
   return lines.join("\n") + "\n";
 }

@@ -3,20 +3,30 @@
  *
  * A side's `run` does the whole workload once. For a "time" workload the runner times the call,
  * unless `run` returns its own time in ms (a worker process timing itself); for the others `run`
- * measures inside (a child process, a fixed-duration load) and returns its figure.
+ * measures inside (a child process, a fixed-duration load) and returns its figure. A side may
+ * also report secondary figures with each sample (named in `Workload.figures`), which are printed
+ * beside the main one and can be compared too.
  */
 export type Metric = "time" | "bytes" | "throughput";
+
+/** One sample's main figure and its secondary figures. */
+export interface Sample {
+  value: number;
+  figures: Record<string, number>;
+}
 
 export interface Side {
   name: string;
   /** Runs the workload once; returns the figure (optional for "time": then the runner's clock counts). */
-  run(): Promise<number | void> | number | void;
+  run(): Promise<number | Sample | void> | number | Sample | void;
 }
 
 /** `over / under` of the two sides' figures, with the goal it must meet. */
 export interface Comparison {
   over: string;
   under: string;
+  /** A secondary figure to compare instead of the main one. */
+  figure?: string;
   goal?: { op: ">=" | "<="; value: number };
 }
 
@@ -26,6 +36,8 @@ export interface Workload {
   metric: Metric;
   /** Unit of the figures `run` returns ("ms" for time). */
   unit: string;
+  /** Secondary figures every sample reports, by name (the name includes the unit). */
+  figures?: string[];
   sides: Side[];
   comparisons: Comparison[];
   /** Fewer rounds than the run's default, for workloads whose one sample takes seconds. */
