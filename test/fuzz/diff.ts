@@ -15,7 +15,7 @@ import fc from "fast-check";
 import MagicString from "magic-string";
 import ts from "typescript";
 import * as runtime from "../../runtime/index.js";
-import { callSoon, Dispatcher, Future, getGlobalDispatcher, setGlobalDispatcher, sleepAsync } from "../../runtime/index.js";
+import { asyncDiscard, callSoon, Dispatcher, Future, getGlobalDispatcher, setGlobalDispatcher, sleepAsync } from "../../runtime/index.js";
 import { lowerText } from "../../transformer/lower.js";
 import { printModule, programArb, type Program } from "./gen.js";
 
@@ -153,13 +153,13 @@ class Harness {
   }
   /** An async call's result, cancelled from the callback queue. */
   cancelSoon<T>(f: Future<T>): Future<T> {
-    this.made("call", f);
+    asyncDiscard(this.made("call", f)); // the caller holds f
     callSoon(() => this.trace.push(`cancel#${this.futures.indexOf(f)}=${f.cancel()}`));
     return f;
   }
   /** An async call left running. */
   bg(f: Future<unknown>): void {
-    this.made("bg", f);
+    asyncDiscard(this.made("bg", f)); // left running on purpose; its end state is still compared
   }
   /** A plain generator that yields futures, for `yield*` delegation. */
   *gen(a: Future<unknown>, b: Future<unknown>): Generator<Future<unknown>, string, Future<unknown>> {
