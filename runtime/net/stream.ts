@@ -11,6 +11,13 @@
  * own buffer, so a cancelled read loses nothing: the next read gets those bytes. One read at a
  * time: a second one while another is pending fails with TransportBusyError.
  *
+ * Read results. `recv` writes into a shared 64 KiB arena, and a result is a view of the bytes it
+ * received, so a read allocates no memory of its own: a buffer per read (allocation, zeroing, a
+ * copy, and the GC's accounting of external memory) cost more than the rest of an echo round
+ * trip's JavaScript. Arena bytes are written once: when the free space runs short a new arena
+ * starts, and an old one is freed once no result views it. So a result stays valid forever, but
+ * its `.buffer` is the arena (as with Node's pooled Buffers).
+ *
  * Writing. `write` sends at once when nothing is queued; what the kernel does not take is queued
  * (writes go out whole and in call order) and sent as the fd turns writable. The future completes
  * once all of its bytes are in the kernel, so a writer that awaits its writes holds at most one
@@ -75,8 +82,11 @@ const LINE_LIMIT = 1024 * 1024;
 /** Largest count `read`/`readExactly` accept. */
 const MAX_COUNT = 0x40000000;
 const EMPTY = new Uint8Array(0);
-/** recv lands here and is copied out at once, so an idle transport holds no read buffer. */
-const scratch = new Uint8Array(READ_SIZE);
+/** Size of a read arena, and the least free space a recv is given before a new arena starts. */
+const ARENA_SIZE = 64 * 1024;
+const ARENA_MIN = 4096;
+let arena = new ArrayBuffer(ARENA_SIZE);
+let arenaUsed = 0;
 const utf8 = new TextDecoder();
 const EMFILE = 24;
 const ENFILE = 23;
@@ -286,9 +296,7 @@ export class StreamTransport {
       if (chunk !== null) return done(chunk, "read");
     }
     const w = new Future<Uint8Array>("StreamTransport.read");
-    w.cancelCallback = () => {
-      if (this.waiter === w) this.waiter = null;
-    };
+    w.cancelCallback = this.onReadCancelled;
     this.waiter = w;
     this.want = max;
     if (!this.readerOn) {
@@ -298,13 +306,23 @@ export class StreamTransport {
     return w;
   }
 
-  /** One recv: a copy of the bytes, EMPTY at end of stream, null on EAGAIN; throws other errors. */
+  /** One recv: a view of the bytes in the arena, EMPTY at end of stream, null on EAGAIN; throws other errors. */
   private tryRecv(max: number): Uint8Array | null {
     for (;;) {
-      const n = recvInto(this.fd, scratch, 0, Math.min(max, READ_SIZE));
+      let free = ARENA_SIZE - arenaUsed;
+      if (free < max && free < ARENA_MIN) {
+        arena = new ArrayBuffer(ARENA_SIZE);
+        arenaUsed = 0;
+        free = ARENA_SIZE;
+      }
+      const len = Math.min(max, free);
+      const n = recvInto(this.fd, new Uint8Array(arena, arenaUsed, len), 0, len);
       if (n > 0) {
-        this.drained = n < max;
-        return scratch.slice(0, n);
+        // Fewer bytes than asked for: the kernel has no more for now (a stream socket fills the buffer when it can).
+        this.drained = n < len;
+        const out = new Uint8Array(arena, arenaUsed, n);
+        arenaUsed += n;
+        return out;
       }
       if (n === 0) {
         this.eof = true;
@@ -318,6 +336,10 @@ export class StreamTransport {
       if (e !== EINTR) throw osError("recv", e, `from ${this.remoteAddress}`);
     }
   }
+
+  private readonly onReadCancelled = (w: Future<unknown>): void => {
+    if (this.waiter === w) this.waiter = null;
+  };
 
   private readonly onReadable = (): void => {
     const w = this.waiter;
