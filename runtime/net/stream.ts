@@ -169,7 +169,9 @@ export class StreamTransport {
     this.reading = true;
     try {
       while (this.rend - this.rstart < n) {
-        const chunk = yield* this.more(Math.min(READ_SIZE, n - (this.rend - this.rstart)));
+        // Ask for more than is missing: the rest stays buffered for the next read, and a recv that
+        // fills its request exactly would leave the kernel's state unknown (one more recv, EAGAIN).
+        const chunk = yield* this.more(READ_SIZE);
         if (chunk.length === 0)
           throw new TransportIncompleteError(`readExactly(${n}) from ${this.remoteAddress}: the stream ended after ${this.rend - this.rstart} bytes`);
         this.append(chunk);
