@@ -5,12 +5,16 @@
  *
  * One sample: start the server, start the client, which connects and warms both up; read the
  * server's CPU time (SIGUSR2), let the client run, read the server's CPU time again. The figure is
- * the server's messages per CPU second: on 2 cores shared by client and server (and other jobs),
- * wall-clock msg/s is set by whichever process waits for a core, so it is reported beside it
- * with the client's own CPU cost per message, but the goal is judged on the servers' CPU.
+ * the server's messages per CPU second. Client and server share 2 cores (with other jobs), and a
+ * client costs about as much per message as a server, so wall-clock msg/s is partly the client's
+ * figure; it is reported beside, with the client's own CPU per message, but the goal is judged on
+ * the servers' CPU.
+ *
+ * The client is the chronots one; `ECHO_CLIENT=node` uses Node's `net`, and ECHO_CLIENT=<path>
+ * runs an executable speaking the same protocol (bench/cases/echo-client.c, the cheapest client).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createInterface, type Interface } from "node:readline";
 import { built, hasGenerators, NotReady } from "../lib/builds.js";
 import type { Scale, Side, Workload } from "../lib/workload.js";
@@ -18,20 +22,23 @@ import type { Scale, Side, Workload } from "../lib/workload.js";
 const CONNECTIONS = 50;
 const SIZE = 1024;
 /** The client in every sample; see bench/README.md for why this one. */
-const CLIENT = (process.env.ECHO_CLIENT ?? "chronots") as "chronots" | "node";
+const CLIENT = process.env.ECHO_CLIENT || "chronots";
 
 export async function echo(scale: Scale): Promise<Workload> {
   const file = built("lowered", "bench/cases/echo.js");
   if (hasGenerators(readFileSync(file, "utf8"))) throw new NotReady(`${file} still contains generator functions: the transformer did not lower it`);
+  const builtIn = CLIENT === "chronots" || CLIENT === "node";
+  if (!builtIn && !existsSync(CLIENT)) throw new NotReady(`ECHO_CLIENT=${CLIENT}: no such file; expected chronots, node, or the path of a client executable`);
   const seconds = scale.n(3, 0.5);
   const warmup = scale.n(1, 0.2);
+  const load = [String(CONNECTIONS), String(SIZE), String(warmup), String(seconds)];
   const side = (kind: "chronots" | "node"): Side => ({
     name: kind,
     async run() {
-      const server = new Party(file, ["server", kind]);
+      const server = new Party(process.execPath, [file, "server", kind]);
       try {
         const port = await server.line();
-        const client = new Party(file, ["client", CLIENT, port, String(CONNECTIONS), String(SIZE), String(warmup), String(seconds)]);
+        const client = builtIn ? new Party(process.execPath, [file, "client", CLIENT, port, ...load]) : new Party(CLIENT, [port, ...load]);
         try {
           if ((await client.line()) !== "ready") throw new Error("the echo client did not say ready");
           const cpu0 = await server.cpu();
@@ -67,7 +74,7 @@ export async function echo(scale: Scale): Promise<Workload> {
   };
 }
 
-/** A child process of the echo module, spoken to by lines on stdin/stdout. */
+/** A child process (a party of bench/cases/echo.ts, or a client executable), spoken to by lines on stdin/stdout. */
 class Party {
   private readonly proc: ChildProcess;
   private readonly lines: Interface;
@@ -75,8 +82,8 @@ class Party {
   private waiting: { resolve: (l: string) => void; reject: (e: Error) => void } | null = null;
   private ended: Error | null = null;
 
-  constructor(file: string, args: string[]) {
-    this.proc = spawn(process.execPath, [file, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  constructor(command: string, args: string[]) {
+    this.proc = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
     this.lines = createInterface({ input: this.proc.stdout! });
     this.lines.on("line", (l) => {
       const w = this.waiting;
@@ -85,7 +92,7 @@ class Party {
       else this.queued.push(l);
     });
     this.proc.once("exit", (code, signal) => {
-      this.ended = new Error(`node ${file} ${args.join(" ")} exited (${code ?? signal}) before answering`);
+      this.ended = new Error(`${command} ${args.join(" ")} exited (${code ?? signal}) before answering`);
       this.waiting?.reject(this.ended);
     });
   }
