@@ -5,7 +5,7 @@
  * original's: the statements and expressions of the body, in the same order. Overwriting the call as
  * one chunk would map every line of it to the call's first line. Instead the original and the new text
  * are aligned token by token with a patience diff: equal ends are paired, then tokens that occur once
- * in each, in the longest order both agree on, and the gaps between those pairs recursively. Kept tokens stay as original text in the MagicString (so a hires map sends each of their
+ * in the original (at their first place in the new text), in the longest order both agree on, and the gaps between those pairs recursively. Kept tokens stay as original text in the MagicString (so a hires map sends each of their
  * characters home); only the text between them is overwritten or inserted. The result is
  * byte-for-byte the new text whatever the alignment finds; alignment only decides the map.
  */
@@ -69,7 +69,7 @@ function match(o: Token[], r: Token[], oLo: number, oHi: number, rLo: number, rH
   for (let k = tail; k > 0; k--) out.push([oHi - k, rHi - k]);
 }
 
-/** Pairs (i, j) of tokens whose text occurs once in `o[oLo, oHi)` and once in `r[rLo, rHi)`, ordered by j. */
+/** Pairs (i, j) of tokens whose text occurs once in `o[oLo, oHi)`, with its first occurrence in `r[rLo, rHi)`, ordered by j. */
 function uniquePairs(o: Token[], r: Token[], oLo: number, oHi: number, rLo: number, rHi: number): [number, number][] {
   const once = (ts: Token[], lo: number, hi: number) => {
     const seen = new Map<string, number>();
@@ -77,10 +77,14 @@ function uniquePairs(o: Token[], r: Token[], oLo: number, oHi: number, rLo: numb
     return seen;
   };
   const inO = once(o, oLo, oHi);
+  // The lowering emits some statements twice (the structured fast path, then the resumable states):
+  // anchor the first copy, the one that runs unless a future is still pending.
+  const first = new Map<string, number>();
+  for (let j = rLo; j < rHi; j++) if (!first.has(r[j]!.text)) first.set(r[j]!.text, j);
   const pairs: [number, number][] = [];
-  for (const [text, j] of once(r, rLo, rHi)) {
+  for (const [text, j] of first) {
     const i = inO.get(text);
-    if (j >= 0 && i !== undefined && i >= 0) pairs.push([i, j]);
+    if (i !== undefined && i >= 0) pairs.push([i, j]);
   }
   return pairs.sort((a, b) => a[1] - b[1]);
 }
