@@ -16,7 +16,8 @@
  * copy, and the GC's accounting of external memory) cost more than the rest of an echo round
  * trip's JavaScript. Arena bytes are written once: when the free space runs short a new arena
  * starts, and an old one is freed once no result views it. So a result stays valid forever, but
- * its `.buffer` is the arena (as with Node's pooled Buffers).
+ * its `.buffer` is the arena (as with Node's pooled Buffers), and a result kept for long keeps its
+ * whole arena alive: `slice()` it to keep only its bytes.
  *
  * Writing. `write` sends at once when nothing is queued; what the kernel does not take is queued
  * (writes go out whole and in call order) and sent as the fd turns writable. The future completes
