@@ -74,6 +74,11 @@ async function nodeClient(port: number, conns: number, size: number): Promise<Ph
     Array.from({ length: conns }, () => new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect(port, "127.0.0.1", () => resolve(s)).once("error", reject);
       s.setNoDelay(true);
+      // Only process.exit ends this client: a connection that closes before means the server broke.
+      s.once("close", () => {
+        process.stderr.write(`echo client: the server closed a connection\n`);
+        process.exit(1);
+      });
       let got = 0;
       s.on("data", (d) => {
         got += d.length;

@@ -21,6 +21,8 @@ import type { Scale, Side, Workload } from "../lib/workload.js";
 
 const CONNECTIONS = 50;
 const SIZE = 1024;
+/** Longest a party may stay silent (the longest wait is the measured run itself). */
+const SILENCE = 60_000;
 /** The client in every sample; see bench/README.md for why this one. */
 const CLIENT = process.env.ECHO_CLIENT || "chronots";
 
@@ -81,8 +83,10 @@ class Party {
   private readonly queued: string[] = [];
   private waiting: { resolve: (l: string) => void; reject: (e: Error) => void } | null = null;
   private ended: Error | null = null;
+  private readonly what: string;
 
   constructor(command: string, args: string[]) {
+    this.what = `${command} ${args.join(" ")}`;
     this.proc = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] });
     this.lines = createInterface({ input: this.proc.stdout! });
     this.lines.on("line", (l) => {
@@ -92,17 +96,23 @@ class Party {
       else this.queued.push(l);
     });
     this.proc.once("exit", (code, signal) => {
-      this.ended = new Error(`${command} ${args.join(" ")} exited (${code ?? signal}) before answering`);
+      this.ended = new Error(`${this.what} exited (${code ?? signal}) before answering`);
       this.waiting?.reject(this.ended);
     });
   }
 
-  /** The next line it prints. */
+  /** The next line it prints; a party silent for a minute is stuck, and fails the sample. */
   line(): Promise<string> {
     const l = this.queued.shift();
     if (l !== undefined) return Promise.resolve(l);
     if (this.ended) return Promise.reject(this.ended);
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.what} printed nothing for ${SILENCE / 1000} s`)), SILENCE);
+      this.waiting = {
+        resolve: (line) => (clearTimeout(timer), resolve(line)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+    });
   }
 
   /** A server's CPU time so far, in µs. */
