@@ -8,9 +8,10 @@
  * as a free name. Nested functions are walked too: a binding of the generator referenced from a
  * nested function is *captured* and must keep a single closure slot.
  *
- * A second, memoised question is which nodes contain a suspension: a `yield` of this generator,
- * not one inside a nested function. Constructs the lowering does not handle are collected as
- * `Unsupported`, so the caller leaves the function to the run-time driver.
+ * A second question is which nodes contain a suspension: a `yield` of this generator, not one
+ * inside a nested function. The walk collects the `yield`s; each of its own marks the nodes from
+ * it up to the generator, so the answer is a set lookup. Constructs the lowering does not handle
+ * are collected as `Unsupported`, so the caller leaves the function to the run-time driver.
  */
 import ts from "typescript";
 
@@ -69,21 +70,34 @@ export interface Analysis {
   suspends(node: ts.Node | undefined): boolean;
 }
 
-const isFunctionLike = (n: ts.Node): n is ts.SignatureDeclaration & { body?: ts.Node } =>
-  ts.isFunctionDeclaration(n) ||
-  ts.isFunctionExpression(n) ||
-  ts.isArrowFunction(n) ||
-  ts.isMethodDeclaration(n) ||
-  ts.isGetAccessorDeclaration(n) ||
-  ts.isSetAccessorDeclaration(n) ||
-  ts.isConstructorDeclaration(n);
+// Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
+const isFunctionLike = (n: ts.Node): n is ts.SignatureDeclaration & { body?: ts.Node } => {
+  switch (n.kind) {
+    case ts.SyntaxKind.FunctionDeclaration:
+    case ts.SyntaxKind.FunctionExpression:
+    case ts.SyntaxKind.ArrowFunction:
+    case ts.SyntaxKind.MethodDeclaration:
+    case ts.SyntaxKind.GetAccessor:
+    case ts.SyntaxKind.SetAccessor:
+    case ts.SyntaxKind.Constructor:
+      return true;
+  }
+  return false;
+};
 
-const isTypeOnly = (n: ts.Node): boolean =>
-  (n.kind >= ts.SyntaxKind.FirstTypeNode && n.kind <= ts.SyntaxKind.LastTypeNode) ||
-  ts.isTypeParameterDeclaration(n) ||
-  ts.isInterfaceDeclaration(n) ||
-  ts.isTypeAliasDeclaration(n) ||
-  ts.isHeritageClause(n) && n.token === ts.SyntaxKind.ImplementsKeyword;
+const isTypeOnly = (n: ts.Node): boolean => {
+  const k = n.kind;
+  if (k >= ts.SyntaxKind.FirstTypeNode && k <= ts.SyntaxKind.LastTypeNode) return true;
+  switch (k) {
+    case ts.SyntaxKind.TypeParameter:
+    case ts.SyntaxKind.InterfaceDeclaration:
+    case ts.SyntaxKind.TypeAliasDeclaration:
+      return true;
+    case ts.SyntaxKind.HeritageClause:
+      return (n as ts.HeritageClause).token === ts.SyntaxKind.ImplementsKeyword;
+  }
+  return false;
+};
 
 export function analyze(fn: ts.FunctionExpression): Analysis {
   const bindingOf = new Map<ts.Identifier, Binding>();
@@ -93,19 +107,27 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   const names = new Set<string>();
   const free = new Set<string>();
   const unsupported: Unsupported[] = [];
-  const memo = new Map<ts.Node, boolean>();
+  const yields: ts.YieldExpression[] = [];
+  /** Nodes of the body holding a suspension of the generator itself (filled from `yields` after the walk). */
+  const suspending = new Set<ts.Node>();
+
+  /** Marks a `yield` and the nodes from it up to the generator, unless it sits in a nested activation. */
+  const markSuspension = (y: ts.YieldExpression): void => {
+    const path: ts.Node[] = [y];
+    for (let child: ts.Node = y, p = y.parent; p !== fn; child = p, p = p.parent) {
+      if (p === undefined) return;
+      // Only a computed name of a class member is evaluated in the generator's own activation.
+      if ((isFunctionLike(p) || ts.isPropertyDeclaration(p) || ts.isClassStaticBlockDeclaration(p)) && !(p.name && ts.isComputedPropertyName(p.name) && p.name === child)) return;
+      path.push(p);
+    }
+    for (const n of path) suspending.add(n);
+  };
 
   const suspends = (node: ts.Node | undefined): boolean => {
     if (node === undefined) return false;
-    let r = memo.get(node);
-    if (r !== undefined) return r;
-    if (ts.isYieldExpression(node)) r = true;
-    else if (isFunctionLike(node) || ts.isPropertyDeclaration(node) || ts.isClassStaticBlockDeclaration(node)) {
-      // Only a computed name of a class member is evaluated in the generator's own activation.
-      r = !!node.name && ts.isComputedPropertyName(node.name) && suspends(node.name);
-    } else r = ts.forEachChild(node, (c) => (suspends(c) ? true : undefined)) ?? false;
-    memo.set(node, r);
-    return r;
+    if (suspending.has(node)) return true;
+    // A node made by the lowering (no parent) may hold nodes of the body.
+    return node.parent === undefined && node !== fn && (ts.forEachChild(node, (c) => (suspends(c) ? true : undefined)) ?? false);
   };
 
   const newScope = (node: ts.Node, parent: Scope | undefined, fnNode: ts.Node): Scope => {
@@ -339,6 +361,9 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
       case ts.SyntaxKind.SuperKeyword:
         if (scope.fn === fn) unsupported.push(new Unsupported(node, "super"));
         return;
+      case ts.SyntaxKind.YieldExpression:
+        yields.push(node as ts.YieldExpression);
+        break;
     }
     if (node.kind >= ts.SyntaxKind.FirstJSDocNode && node.kind <= ts.SyntaxKind.LastJSDocNode) return;
     if (ts.isJsxElement(node) || ts.isJsxSelfClosingElement(node) || ts.isJsxFragment(node)) {
@@ -351,5 +376,6 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   // The scope around the generator: its bindings are neither own nor resolved (all free).
   const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? ts.factory.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
+  yields.forEach(markSuspension);
   return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends };
 }

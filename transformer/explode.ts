@@ -224,13 +224,18 @@ export class Machine implements Hooks {
     return list;
   }
 
-  /** `node` both copied by the machine's rewriter and, for the structured copy, by its own (native jumps and returns). */
+  /**
+   * `node` both copied by the machine's rewriter and, for the structured copy, by its own (native
+   * jumps and returns). The two copies differ only where a hook or a nested lowering acted: without
+   * one, the machine's copy serves both (rewriting twice cost the compiler time for nothing).
+   */
   private copy(node: ts.Statement, make: (rw: Rewriter) => ts.Statement | undefined = (rw) => rw.statement(node)): void {
     const fast = this.fast;
+    const hooked = this.rw.hooked;
     const machine = make(this.rw);
     if (machine) this.machineOnly(() => this.emit(machine, node));
     if (fast) {
-      const copy = make(this.fastRw);
+      const copy = this.rw.hooked === hooked ? machine : make(this.fastRw);
       if (copy) append(fast, node.pos >= 0 ? ts.setTextRange(copy, node) : copy);
     }
   }

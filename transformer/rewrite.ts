@@ -102,6 +102,8 @@ export class Rewriter {
   private readonly moved = new Set<ts.Node>();
   /** Nodes replaced by an already lowered expression (a header whose suspension was exploded). */
   readonly substitute = new Map<ts.Node, ts.Expression>();
+  /** Counts the hook calls and nested lowerings: while it stays, a copy owes nothing to this rewriter's hooks. */
+  hooked = 0;
 
   constructor(
     private readonly s: Scope,
@@ -258,7 +260,10 @@ export class Rewriter {
     }
     if (ts.isCallExpression(node)) {
       const low = this.s.nested(node, this.rename);
-      if (low) return this.fnDepth === 0 ? this.capture(node, low) : low;
+      if (low) {
+        this.hooked++;
+        return this.fnDepth === 0 ? this.capture(node, low) : low;
+      }
     }
     if (isFunctionLike(node) || ts.isClassLike(node)) {
       const saved = this.targets;
@@ -286,6 +291,7 @@ export class Rewriter {
     switch (node.kind) {
       case ts.SyntaxKind.ReturnStatement: {
         const r = node as ts.ReturnStatement;
+        this.hooked++;
         return ts.setTextRange(this.hooks.ret(r.expression && this.expr(r.expression), this.tryDepth > 0, node), node);
       }
       case ts.SyntaxKind.BreakStatement:
@@ -294,7 +300,9 @@ export class Rewriter {
         const inside = j.label
           ? this.targets.some((t) => t.label === j.label!.text)
           : this.targets.some((t) => t.kind === "loop" || (t.kind === "switch" && ts.isBreakStatement(j)));
-        return inside ? node : ts.setTextRange(this.hooks.jump(j, this.tryDepth > 0), node);
+        if (inside) return node;
+        this.hooked++;
+        return ts.setTextRange(this.hooks.jump(j, this.tryDepth > 0), node);
       }
       case ts.SyntaxKind.VariableStatement: {
         const v = node as ts.VariableStatement;
