@@ -120,11 +120,22 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       }
     }
     if (tsi.isVoidExpression(e)) return; // its operand is dropped wherever the `void` is
-    if (includesFuture(checker.getTypeAtLocation(e))) report(e);
+    if (notAnObject(e, tsi) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
+    if (includesFuture(typeOf(e))) report(e);
+  }
+
+  /** The type of `e`; a call's from its resolved signature, which the type check has cached (asking for the call's type checks its callee again). */
+  function typeOf(e: ts.Expression): ts.Type {
+    if ((tsi.isCallExpression(e) || tsi.isNewExpression(e)) && e.expression.kind !== K.ImportKeyword && e.expression.kind !== K.SuperKeyword) {
+      const sig = checker.getResolvedSignature(e);
+      if (sig) return checker.getReturnTypeOfSignature(sig);
+    }
+    return checker.getTypeAtLocation(e);
   }
 
   /** An argument passed where a function returning void is expected. */
   function checkCallback(arg: ts.Expression): void {
+    if (notAnObject(arg, tsi)) return;
     const expected = checker.getContextualType(arg);
     if (expected === undefined || !returnsOnlyVoid(expected)) return;
     const fn = skipParens(arg, tsi);
@@ -168,6 +179,41 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
 function skipParens(e: ts.Expression, tsi: typeof ts): ts.Expression {
   while (tsi.isParenthesizedExpression(e)) e = e.expression;
   return e;
+}
+
+/**
+ * Whether `e`'s syntax alone says its value is a primitive, a fresh object or array literal, or a
+ * class: never a Future nor a function returning one, so the checker need not be asked (the rule
+ * runs on every file, and each question to the checker costs compile time).
+ */
+function notAnObject(e: ts.Expression, tsi: typeof ts): boolean {
+  const K = tsi.SyntaxKind;
+  switch (e.kind) {
+    case K.NumericLiteral:
+    case K.BigIntLiteral:
+    case K.StringLiteral:
+    case K.NoSubstitutionTemplateLiteral:
+    case K.TemplateExpression:
+    case K.RegularExpressionLiteral:
+    case K.TrueKeyword:
+    case K.FalseKeyword:
+    case K.NullKeyword:
+    case K.PrefixUnaryExpression:
+    case K.PostfixUnaryExpression:
+    case K.DeleteExpression:
+    case K.TypeOfExpression:
+    case K.VoidExpression:
+    case K.ObjectLiteralExpression:
+    case K.ArrayLiteralExpression:
+    case K.ClassExpression:
+      return true;
+    case K.BinaryExpression: {
+      const op = (e as ts.BinaryExpression).operatorToken.kind;
+      // Arithmetic, bitwise, comparison, `in`, `instanceof`: not the comma, assignments or `&&`/`||`/`??`.
+      return op !== K.CommaToken && op !== K.AmpersandAmpersandToken && op !== K.BarBarToken && op !== K.QuestionQuestionToken && !(op >= K.FirstAssignment && op <= K.LastAssignment);
+    }
+  }
+  return false;
 }
 
 /** A variable or member tested by `&&`/`||`/`??`: the Future stays where it is. */
