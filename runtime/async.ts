@@ -21,7 +21,7 @@ export function async<This, A extends unknown[], R>(
 ): AsyncFunction<This, A, R> {
   if (typeof genFn !== "function") throw new TypeError(`async: expected a generator function, got ${typeName(genFn)}`);
   const name = genFn.name;
-  return function (this: This) {
+  const fn = function (this: This) {
     const r = coroutine<R>(name);
     let gen: Generator<Future<any>, R, any>;
     try {
@@ -35,7 +35,11 @@ export function async<This, A extends unknown[], R>(
     const resume = (f: Future<any>) => run(r, gen, f, resume);
     run(r, gen, undefined, resume);
     return r;
-  } as AsyncFunction<This, A, R>;
+  };
+  // The generator's own name and length, as the lowered form has them (a binding does not name a call's result).
+  Object.defineProperty(fn, "name", { value: name });
+  Object.defineProperty(fn, "length", { value: genFn.length });
+  return fn as AsyncFunction<This, A, R>;
 }
 
 function run<R>(r: Future<R>, gen: Generator<Future<any>, R, any>, sent: unknown, resume: (f: Future<any>) => void): void {

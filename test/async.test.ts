@@ -188,6 +188,30 @@ describe("async(): yield and yield*", () => {
     expect(f.name).toBe("fetchThing");
     waitFor(f);
   });
+
+  it("has the generator function's own name and length, not the binding's", () => {
+    const anonymous = async(function* (a: number, b: number) {
+      return yield* later(a + b);
+    });
+    const finished = async(function* (a: number) {
+      return a;
+    });
+    const named = async(function* fetchThing(id: number, retries: number, ...rest: number[]) {
+      yield* later(retries);
+      return id + rest.length;
+    });
+    const recursive = async(function* countDown(n: number): Generator<Future<number>, number, number> {
+      return n > 0 ? yield* countDown(n - 1) : yield* later(0);
+    });
+    const defaults = async(function* ({ id }: { id: number }, page: number = 1, size?: number) {
+      yield* later(page);
+      return id + page + (size ?? 0);
+    });
+    const seen = [anonymous, finished, named, recursive, defaults].map((f) => [f.name, f.length]);
+    expect(seen).toEqual([["", 2], ["", 1], ["fetchThing", 2], ["countDown", 1], ["", 1]]);
+    expect([waitFor(anonymous(1, 2)), waitFor(finished(4)), waitFor(named(1, 0, 7, 8)), waitFor(recursive(3))]).toEqual([3, 4, 3, 0]);
+    expect([waitFor(defaults({ id: 3 })), waitFor(defaults({ id: 3 }, 2, 4))]).toEqual([4, 9]);
+  });
 });
 
 describe("async(): types", () => {

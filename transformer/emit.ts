@@ -35,8 +35,12 @@ const letList = (decls: ts.VariableDeclaration[]) => f.createVariableStatement(u
 const constOf = (name: string, v: ts.Expression) =>
   f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, v)], ts.NodeFlags.Const));
 
-/** Parameters as emitted, plus the statements binding them when they can throw (defaults, patterns). */
-function parameters(fn: ts.FunctionExpression, rw: Rewriter): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
+/**
+ * Parameters as emitted, plus the statements binding them when they can throw (defaults, patterns).
+ * Bound that way, the emitted function still declares one unused parameter for each one the
+ * generator's `length` counts, so that both have the same `length`.
+ */
+function parameters(fn: ts.FunctionExpression, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
   const real = fn.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
   const throws = real.some((p) => p.initializer || !ts.isIdentifier(p.name));
   if (!throws) return { params: fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration), bind: [] };
@@ -57,7 +61,10 @@ function parameters(fn: ts.FunctionExpression, rw: Rewriter): { params: ts.Param
     letList(names.map((x) => f.createVariableDeclaration(x.text))),
     f.createExpressionStatement(f.createAssignment(pattern, id("arguments"))),
   ];
-  return { params: [], bind };
+  const counted = real.findIndex((p) => p.initializer || p.dotDotDotToken);
+  const length = counted < 0 ? real.length : counted;
+  const params = Array.from({ length }, (_, i) => f.createParameterDeclaration(undefined, undefined, `${mark}p${i}`));
+  return { params, bind };
 }
 
 function functionName(fn: ts.FunctionExpression): ts.Expression {
@@ -67,7 +74,7 @@ function functionName(fn: ts.FunctionExpression): ts.Expression {
 export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, origin: ts.Node): ts.FunctionExpression {
   const fn = s.an.fn;
   const paramRw = new Rewriter(s, m);
-  const { params, bind } = parameters(fn, paramRw);
+  const { params, bind } = parameters(fn, paramRw, n.mark);
   const r = constOf(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)]));
   const prelude: ts.Statement[] = [r];
   if (bind.length) {
@@ -135,7 +142,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
     },
   };
   const rw = new Rewriter(s, hooks);
-  const { params, bind } = parameters(fn, rw);
+  const { params, bind } = parameters(fn, rw, n.mark);
   const stmts = fn.body.statements.map((st) => rw.statement(st)).filter((st): st is ts.Statement => st !== undefined);
   const inner: ts.Statement[] = [...bind.slice(1)];
   // Falling off the end yields undefined even after a `return` whose finally jumped elsewhere.

@@ -4,7 +4,9 @@
  * `lowerCall` turns one recognised call into the lowered function expression (analyze → hoist →
  * explode → emit), lowering nested async calls on the way, or returns `undefined` after reporting
  * a warning when the function holds something the lowering does not handle: that function is then
- * left to the run-time driver. Nothing here throws out to the compiler.
+ * left to the run-time driver. Nothing here throws out to the compiler. The lowered function has
+ * the generator's name and `length`, as the driver's result has: a named generator's name is given
+ * to it, an anonymous one's stays "" (`(0, function …)` is not named by the binding it initializes).
  *
  * `lowerFile` is the ts-patch side (a recogniser backed by the type checker, an import of the
  * runtime object added to the file); `lowerText` is the syntactic side for the Vite plugin and
@@ -16,7 +18,7 @@ import { analyze, Unsupported } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
-import { type Hooks, type Rename, Rewriter, type Scope } from "./rewrite.js";
+import { type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
 
 /** Diagnostic code of "left to the run-time driver" warnings. */
 export const UNSUPPORTED_CODE = 99301;
@@ -108,7 +110,7 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
     };
     const nested = (c: ts.CallExpression, rename: Rename) => lowerCall(c, l, rename);
     const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, constant: m + "const", template: l.template };
-    let low: ts.Expression;
+    let low: ts.FunctionExpression;
     if (!an.suspends(fn.body)) low = emitPlain(plain, n, call);
     else {
       const scope: Scope = { ...plain, slots: planHoisting(an, l.names) };
@@ -116,7 +118,10 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
       const cases = machine.body(fn.body);
       low = emitMachine(scope, machine, cases, n, call);
     }
-    return fn.name && an.bindingOf.get(fn.name)?.referenced ? withSelf(fn, fn.name.text, low, plain) : low;
+    // Named as the generator is, and by nothing else: `const f = (0, function …)` leaves an anonymous one "".
+    if (!fn.name) return ts.factory.createParenthesizedExpression(ts.factory.createComma(ts.factory.createNumericLiteral(0), low));
+    if (an.bindingOf.get(fn.name)?.referenced) return withSelf(fn, fn.name.text, nameOf(low, fn.name.text), plain);
+    return ts.factory.updateFunctionExpression(low, low.modifiers, low.asteriskToken, ts.factory.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
   } catch (e) {
     const where = e instanceof Unsupported ? e.node : fn;
     const why = e instanceof Unsupported ? e.message : `internal error (${e instanceof Error ? e.message : String(e)})`;
@@ -167,7 +172,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   const visit = (node: ts.Node): ts.Node => {
     if (ts.isCallExpression(node)) {
       const low = lowerCall(node, l, undefined);
-      if (low) return f.createParenthesizedExpression(low);
+      if (low) return ts.isParenthesizedExpression(low) ? low : f.createParenthesizedExpression(low);
     }
     return ts.visitEachChild(node, visit, context);
   };
@@ -257,7 +262,8 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           if (ts.isCallExpression(node)) {
             const low = lowerCall(node, l, undefined);
             if (low) {
-              splices.push({ start: node.getStart(file), end: node.end, text: `(${printer.printNode(ts.EmitHint.Expression, low, file)})` });
+              const text = printer.printNode(ts.EmitHint.Expression, low, file);
+              splices.push({ start: node.getStart(file), end: node.end, text: ts.isParenthesizedExpression(low) ? text : `(${text})` });
               return;
             }
           }

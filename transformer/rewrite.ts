@@ -393,7 +393,7 @@ export class Rewriter {
 }
 
 /** `({ ["name"]: value })["name"]`: an anonymous function or class named as a property definition names it. */
-function nameOf(value: ts.Expression, name: string): ts.Expression {
+export function nameOf(value: ts.Expression, name: string): ts.Expression {
   const key = f.createStringLiteral(name);
   const holder = f.createObjectLiteralExpression([f.createPropertyAssignment(f.createComputedPropertyName(key), value)]);
   return f.createElementAccessExpression(f.createParenthesizedExpression(holder), f.createStringLiteral(name));
