@@ -68,6 +68,8 @@ export interface Analysis {
   unsupported: Unsupported[];
   /** Whether `node` contains a suspension of the generator itself. */
   suspends(node: ts.Node | undefined): boolean;
+  /** Whether a suspension of the generator itself runs on each iteration of one of its loops. */
+  loopSuspends: boolean;
 }
 
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
@@ -99,6 +101,21 @@ const isTypeOnly = (n: ts.Node): boolean => {
   return false;
 };
 
+/** Whether `child` of `p` runs once per iteration: any part of a loop but a `for`'s initializer and a `for…in`/`for…of`'s operand. */
+const repeats = (p: ts.Node, child: ts.Node): boolean => {
+  switch (p.kind) {
+    case ts.SyntaxKind.WhileStatement:
+    case ts.SyntaxKind.DoStatement:
+      return true;
+    case ts.SyntaxKind.ForStatement:
+      return (p as ts.ForStatement).initializer !== child;
+    case ts.SyntaxKind.ForInStatement:
+    case ts.SyntaxKind.ForOfStatement:
+      return (p as ts.ForInOrOfStatement).expression !== child;
+  }
+  return false;
+};
+
 export function analyze(fn: ts.FunctionExpression): Analysis {
   const bindingOf = new Map<ts.Identifier, Binding>();
   const writes = new Set<ts.Identifier>();
@@ -110,17 +127,21 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   const yields: ts.YieldExpression[] = [];
   /** Nodes of the body holding a suspension of the generator itself (filled from `yields` after the walk). */
   const suspending = new Set<ts.Node>();
+  let loopSuspends = false;
 
   /** Marks a `yield` and the nodes from it up to the generator, unless it sits in a nested activation. */
   const markSuspension = (y: ts.YieldExpression): void => {
     const path: ts.Node[] = [y];
+    let inLoop = false;
     for (let child: ts.Node = y, p = y.parent; p !== fn; child = p, p = p.parent) {
       if (p === undefined) return;
       // Only a computed name of a class member is evaluated in the generator's own activation.
       if ((isFunctionLike(p) || ts.isPropertyDeclaration(p) || ts.isClassStaticBlockDeclaration(p)) && !(p.name && ts.isComputedPropertyName(p.name) && p.name === child)) return;
+      if (repeats(p, child)) inLoop = true;
       path.push(p);
     }
     for (const n of path) suspending.add(n);
+    if (inLoop) loopSuspends = true;
   };
 
   const suspends = (node: ts.Node | undefined): boolean => {
@@ -377,5 +398,5 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? ts.factory.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
   yields.forEach(markSuspension);
-  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends };
+  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends };
 }

@@ -8,6 +8,7 @@
  *       let x = x$, …;                            // step locals restored from their mirrors
  *       $r._child = null;
  *       [for (;;)] try {
+ *         [if ($s === 0) $fast: { … }]            // the structured copy, when a suspension sits in a loop
  *         $loop: for (;;) switch ($s) { case 0: … }
  *       } catch ($e) {
  *         if ($r._child !== null) throw $e;       // thrown by _suspend itself: out, as in the driver
@@ -108,7 +109,8 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
     ? [f.createLabeledStatement(m.bodyLabel, f.createBlock(m.fastBody, true)), f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), id(n.rv)])), f.createReturnStatement()]
     : m.fastBody;
   const fast = f.createIfStatement(f.createStrictEquality(id(n.s), f.createNumericLiteral(0)), f.createLabeledStatement(m.fastLabel, f.createBlock(fastBody, true)));
-  let guarded: ts.Statement = f.createTryStatement(f.createBlock([fast, machine], true), f.createCatchClause(e, f.createBlock(handler, true)), undefined);
+  const run = m.structuredCopy ? [fast, machine] : [machine];
+  let guarded: ts.Statement = f.createTryStatement(f.createBlock(run, true), f.createCatchClause(e, f.createBlock(handler, true)), undefined);
   if (m.usesHandler) guarded = f.createForStatement(undefined, undefined, undefined, guarded);
   const stepBody = f.createBlock([letList(restore), f.createExpressionStatement(f.createAssignment(prop(n.r, "_child"), f.createNull())), guarded], true);
   const step = f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, n.a)], undefined, undefined, stepBody);

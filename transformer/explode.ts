@@ -112,6 +112,8 @@ export class Machine implements Hooks {
   private readonly envs = new Map<ts.Node, { name: string; props: string[] }>();
   /** The structured copy of the body (see `body`): the list being filled, undefined outside it. */
   private fast: ts.Statement[] | undefined;
+  /** Whether the body has a structured copy (see `body`). */
+  structuredCopy = false;
   /** The finished structured copy, run on entry before the state dispatch. */
   fastBody: ts.Statement[] = [];
   /** The structured copy leaves its block to finish after a `finally` ran. */
@@ -176,12 +178,18 @@ export class Machine implements Hooks {
     if (env) this.emit(set(env.name, f.createObjectLiteralExpression(env.props.map((p) => f.createPropertyAssignment(p, prop(env.name, p))))));
   }
 
-  /** Explode the whole body; the end of the body returns `undefined`. */
+  /**
+   * Explode the whole body; the end of the body returns `undefined`. The structured copy is built
+   * only when a suspension sits in a loop: without one the states run once per call anyway, and a
+   * second copy of the body would only cost compile time and code size.
+   */
   body(block: ts.Block): Case[] {
-    this.fast = this.fastBody;
+    this.structuredCopy = this.s.an.loopSuspends;
+    if (this.structuredCopy) this.fast = this.fastBody;
     this.block(block.statements, true);
     this.fast = undefined;
     this.jumpTo(this.cur, { label: RETURN, ctx: [] }, undefined);
+    if (!this.structuredCopy) return [...this.cases, ...this.tail];
     append(this.fastBody, ...this.finish(undefined));
     // State 0 is the structured copy's: it never falls through, so the machine's entry state is dead.
     return [...this.cases.slice(1), ...this.tail];
