@@ -8,6 +8,7 @@
 import { getGlobalDispatcher } from "./dispatcher.js";
 import { AsyncTimeoutError, CancelledError } from "./errors.js";
 import { CANCELLED, checkFuture, COMPLETED, describe, FAILED, Future, PENDING } from "./future.js";
+import type { TimerHandle } from "./timerheap.js";
 
 function checkDelay(ms: unknown, what: string): asserts ms is number {
   if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity)
@@ -18,19 +19,16 @@ function wake(f: Future<void>): void {
   if (f._state === PENDING) f._finish(COMPLETED, undefined);
 }
 
+/** A pending sleep keeps its timer in `_result` (overwritten when it finishes), so it needs no field of its own. */
 function unsleep(f: Future<void>): void {
-  getGlobalDispatcher().timers.remove((f as Sleep).timer);
-}
-
-interface Sleep extends Future<void> {
-  timer: import("./timerheap.js").TimerHandle;
+  getGlobalDispatcher().timers.remove(f._result as TimerHandle);
 }
 
 /** A future that completes `ms` milliseconds from now; cancelling it removes its timer. */
 export function sleepAsync(ms: number): Future<void> {
   checkDelay(ms, "sleepAsync");
-  const f = new Future<void>("sleepAsync") as Sleep;
-  f.timer = getGlobalDispatcher().timers.add(performance.now() + ms, wake, f);
+  const f = new Future<void>("sleepAsync");
+  f._result = getGlobalDispatcher().timers.add(performance.now() + ms, wake, f);
   f.cancelCallback = unsleep;
   return f;
 }
