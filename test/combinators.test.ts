@@ -37,6 +37,15 @@ describe("allFinished", () => {
     expect(got[1]).toBe(fs[1]);
     expect(got.map((f) => f.state)).toEqual(["completed", "failed"]);
   });
+
+  it("cancelling its result does not cancel the inputs", () => {
+    const s = sleepAsync(1);
+    const r = allFinished([s]);
+    expect(r.cancel()).toBe(true);
+    expect(r.cancelled).toBe(true);
+    expect(s.pending).toBe(true);
+    waitFor(s);
+  });
 });
 
 describe("one", () => {
