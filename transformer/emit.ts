@@ -26,7 +26,7 @@
  * from `arguments` inside the same `try`, so their errors fail the result as in the driver.
  */
 import ts from "typescript";
-import type { Case, Internals, Machine } from "./explode.js";
+import { type Case, ends, type Internals, type Machine } from "./explode.js";
 import { type Hooks, Rewriter, type Scope } from "./rewrite.js";
 
 const f = ts.factory;
@@ -150,7 +150,10 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
   // Falling off the end yields undefined even after a `return` whose finally jumped elsewhere.
   if (leaves) inner.push(letList([f.createVariableDeclaration(n.rv)]), f.createLabeledStatement(bodyLabel, f.createBlock([...stmts, assign(n.rv, f.createVoidZero())], true)));
   else inner.push(f.createBlock(stmts, true));
-  inner.push(f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), leaves ? id(n.rv) : f.createVoidZero()])));
+  // A body that always returns or throws never falls off its end.
+  const last = stmts[stmts.length - 1];
+  if (leaves || last === undefined || !ends(last))
+    inner.push(f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), leaves ? id(n.rv) : f.createVoidZero()])));
   const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
   const body = [
     constOf(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)])),

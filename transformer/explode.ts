@@ -1410,7 +1410,7 @@ function append(list: ts.Statement[], ...sts: ts.Statement[]): void {
 }
 
 /** Whether control never goes past `st`: a jump, return or throw, or a block ending in one. */
-function ends(st: ts.Statement): boolean {
+export function ends(st: ts.Statement): boolean {
   if (ts.isBlock(st)) return st.statements.length > 0 && ends(st.statements[st.statements.length - 1]!);
   return ts.isReturnStatement(st) || ts.isContinueStatement(st) || ts.isThrowStatement(st) || ts.isBreakStatement(st);
 }
