@@ -90,38 +90,53 @@ export function notAFuture(v: unknown): TypeError {
 }
 
 /**
- * `yield* it` on an iterable that is not a Future, for lowered code: drives `it` as the driver
- * drives a delegating generator. `send(sent)` resumes it until it yields a pending future, which is
- * returned for the caller to wait on; a finished future goes straight back in, a non-future is
- * thrown into it as `notAFuture`. When it returns, `send` returns a completed future holding the
- * return value.
+ * `yield* it` on an iterable that is not a Future, for lowered code: a future that drives `it` as
+ * the driver drives a delegating generator, so the lowered code waits on it as on any future. A
+ * finished future goes straight back in, a non-future is thrown into it as `notAFuture`, and a
+ * pending one is waited on, with cancel requests forwarded to it as a coroutine's are. When `it`
+ * returns or throws after a suspension, the waiting coroutine resumes at once in the same step,
+ * not from the queue: under the driver the delegating generator simply goes on, and a queued hop
+ * would let other callbacks run in between. A cancel request it could not deliver is handed on to
+ * the coroutine, which delivers it at its own next wait, as the driver would.
  */
-class Delegation {
+class Delegation extends Future<unknown> {
   private readonly it: Iterator<unknown, unknown, unknown>;
-  constructor(iterable: unknown) {
+  private readonly resume = (f: Future<any>) => this.run(f);
+  constructor(
+    iterable: unknown,
+    private readonly owner: Future<any>,
+  ) {
+    super();
     const make = iterable == null ? undefined : (iterable as Iterable<unknown>)[Symbol.iterator];
     if (typeof make !== "function") throw new TypeError(`yield* of a non-iterable value (${typeName(iterable)}) in an async function`);
     this.it = iterableResult(make.call(iterable), "yield*") as Iterator<unknown, unknown, unknown>;
+    this._child = null;
+    this.run(undefined);
   }
-  send(sent: unknown): Future<any> {
+  private run(sent: unknown): void {
+    this._child = null;
     let bad: TypeError | null = null;
     for (;;) {
-      const n = bad === null ? this.it.next(sent) : throwInto(this.it, bad);
-      iterableResult(n, "yield*");
-      if (n.done) {
-        const done = new Future<unknown>();
-        done._finish(COMPLETED, n.value);
-        return done;
+      let n: IteratorResult<unknown, unknown>;
+      try {
+        n = iterableResult(bad === null ? this.it.next(sent) : throwInto(this.it, bad), "yield*");
+      } catch (e) {
+        return this.end(FAILED, e);
       }
+      if (n.done) return this.end(COMPLETED, n.value);
       const f = n.value;
       if (!(f instanceof Future)) {
         bad = notAFuture(f);
         continue;
       }
       bad = null;
-      if (f._state === PENDING) return f;
+      if (f._state === PENDING) return this._suspend(f, this.resume);
       sent = f;
     }
+  }
+  private end(state: number, result: unknown): void {
+    if (this._mustCancel) this.owner._mustCancel = true;
+    this._finishInline(state, result);
   }
 }
 
@@ -205,7 +220,7 @@ export const __chronots = {
   notAFuture,
   PENDING,
   COMPLETED,
-  delegate: (iterable: unknown) => new Delegation(iterable),
+  delegate: (iterable: unknown, owner: Future<any>) => new Delegation(iterable, owner),
   iterate,
   step,
   closeIterator,

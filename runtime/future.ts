@@ -169,6 +169,17 @@ export class Future<T = void> {
     }
   }
 
+  /** @internal finish and run the one callback now rather than from the queue (see Delegation in async.ts). */
+  _finishInline(state: number, result: unknown): void {
+    this._state = state;
+    this._result = result;
+    const cb = this._cb;
+    if (cb === null) return;
+    this._cb = null;
+    waiting--;
+    cb(this);
+  }
+
   /** @internal */
   _finish(state: number, result: unknown): void {
     if (this._state !== S.Pending) {

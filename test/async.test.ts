@@ -170,6 +170,72 @@ describe("async(): yield and yield*", () => {
     expect(waitFor(f)).toBe(42);
   });
 
+  it("a delegated generator that finishes after a wait resumes its caller in the same step", () => {
+    const trace: string[] = [];
+    const gate = new Future<number>("gate");
+    function* helper(): Generator<Future<any>, number, any> {
+      const v = yield* gate;
+      trace.push("helper done");
+      return v + 1;
+    }
+    const f = async(function* () {
+      const v = yield* helper();
+      trace.push(`caller resumed with ${v}`);
+      return v;
+    })();
+    gate.addCallback(() => trace.push("next callback"));
+    gate.complete(1);
+    expect(waitFor(f)).toBe(2);
+    expect(trace).toEqual(["helper done", "caller resumed with 2", "next callback"]);
+  });
+
+  it("cancelling a caller cancels what its delegated generator waits on, which may recover", () => {
+    const trace: string[] = [];
+    function* helper(): Generator<Future<any>, string, any> {
+      try {
+        yield* sleepAsync(10_000);
+        return "slept";
+      } catch (e) {
+        trace.push((e as Error).constructor.name);
+        return "recovered";
+      }
+    }
+    const f = async(function* () {
+      const v = yield* helper();
+      trace.push(v);
+      yield* later(0);
+      return v;
+    })();
+    f.cancel();
+    expect(waitFor(f)).toBe("recovered");
+    expect(trace).toEqual(["CancelledError", "recovered"]);
+  });
+
+  it("a cancel request that reaches a delegated generator between waits goes on to the caller's next wait", () => {
+    const gate = new Future<void>("gate");
+    let f!: Future<string>;
+    gate.addCallback(() => f.cancel()); // runs after gate finishes, before the helper resumes
+    function* helper(): Generator<Future<any>, string, any> {
+      yield* gate;
+      return "helper finished";
+    }
+    const trace: string[] = [];
+    f = async(function* () {
+      trace.push(yield* helper());
+      try {
+        yield* later(0);
+      } catch (e) {
+        trace.push(`next wait: ${(e as Error).constructor.name}`);
+        throw e;
+      }
+      return "not cancelled";
+    })();
+    gate.complete();
+    expect(() => waitFor(f)).toThrow(CancelledError);
+    expect(f.cancelled).toBe(true);
+    expect(trace).toEqual(["helper finished", "next wait: CancelledError"]);
+  });
+
   it("passes this and the arguments through", () => {
     class Counter {
       base = 10;

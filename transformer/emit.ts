@@ -13,7 +13,7 @@
  *       } catch ($e) {
  *         if ($r._child !== null) throw $e;       // thrown by _suspend itself: out, as in the driver
  *         [if ($h !== 0) { $err = $e; $s = $h; continue; }]   // a region of the body handles it
- *         $c.settle($r, $e); return;
+ *         return $c.settle($r, $e);               // (the step function's result is never read)
  *       }
  *     };
  *     $step(undefined);
@@ -104,9 +104,9 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
         f.createBlock([assign(n.err, id(e)), assign(n.s, id(n.h)), f.createContinueStatement()], true),
       ),
     );
-  handler.push(f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(e)])), f.createReturnStatement());
+  handler.push(f.createReturnStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(e)])));
   const fastBody = m.fastLeaves
-    ? [f.createLabeledStatement(m.bodyLabel, f.createBlock(m.fastBody, true)), f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), id(n.rv)])), f.createReturnStatement()]
+    ? [f.createLabeledStatement(m.bodyLabel, f.createBlock(m.fastBody, true)), f.createReturnStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), id(n.rv)]))]
     : m.fastBody;
   const fast = f.createIfStatement(f.createStrictEquality(id(n.s), f.createNumericLiteral(0)), f.createLabeledStatement(m.fastLabel, f.createBlock(fastBody, true)));
   const run = m.structuredCopy ? [fast, machine] : [machine];
@@ -137,7 +137,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
         return f.createBlock([assign(n.rv, value ?? f.createVoidZero()), f.createBreakStatement(bodyLabel)], true);
       }
       const finish = f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), value ?? f.createVoidZero()]);
-      return f.createBlock([f.createExpressionStatement(finish), f.createReturnStatement(id(n.r))], true);
+      return f.createReturnStatement(f.createComma(finish, id(n.r)));
     },
     jump(node) {
       return node;

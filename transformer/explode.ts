@@ -12,8 +12,8 @@
  *    pattern is taken apart element by element (see "destructuring with suspensions");
  *  - a suspension: `$a = operand; if ($a is pending) { save; $s = K; r._suspend($a, $step); return }`
  *    then `case K:`. The step function's parameter is `$a`, so resuming lands in case K with the
- *    finished future in `$a`, exactly as the fast path does. `yield* x` of a non-Future delegates
- *    through an out-of-line state;
+ *    finished future in `$a`, exactly as the fast path does. `yield* x` of a non-Future awaits a
+ *    delegation future driving `x`;
  *  - statements: jumps `$s = L; continue $loop`, loops and switches by labels, `break`/`continue`/
  *    `return` through the jump-target stack. Entering a scope with per-iteration environments
  *    (hoist.ts) makes a fresh one; a `for (let …;;)` copies its own before each increment.
@@ -74,7 +74,6 @@ export interface Internals {
   err: string;
   /** The step function's catch parameter. */
   e: string;
-  d: string;
   rv: string;
   loop: string;
   /** The runtime object, `__chronots`. */
@@ -116,6 +115,8 @@ export class Machine implements Hooks {
   structuredCopy = false;
   /** The finished structured copy, run on entry before the state dispatch. */
   fastBody: ts.Statement[] = [];
+  /** The structured copy holds a loop that suspends: without one it is not worth keeping. */
+  private fastLoop = false;
   /** The structured copy leaves its block to finish after a `finally` ran. */
   fastLeaves = false;
   private readonly fastRw: Rewriter;
@@ -135,7 +136,7 @@ export class Machine implements Hooks {
     this.bodyLabel = n.mark + "body";
     this.fastRw = new Rewriter(s, {
       ret: (value, inTry) => {
-        if (!inTry) return f.createBlock(this.finish(value), true);
+        if (!inTry) return this.finish(value);
         this.fastLeaves = true;
         return f.createBlock([set(n.rv, value ?? f.createVoidZero()), f.createBreakStatement(this.bodyLabel)], true);
       },
@@ -180,23 +181,29 @@ export class Machine implements Hooks {
 
   /**
    * Explode the whole body; the end of the body returns `undefined`. The structured copy is built
-   * only when a suspension sits in a loop: without one the states run once per call anyway, and a
-   * second copy of the body would only cost compile time and code size.
+   * only when a suspension sits in a loop, and kept only when it holds such a loop: without one the
+   * states run once per call anyway, and a second copy of the body would only cost compile time and
+   * code size.
    */
   body(block: ts.Block): Case[] {
     this.structuredCopy = this.s.an.loopSuspends;
     if (this.structuredCopy) this.fast = this.fastBody;
     this.block(block.statements, true);
     this.fast = undefined;
-    this.jumpTo(this.cur, { label: RETURN, ctx: [] }, undefined);
+    const end: ts.Statement[] = [];
+    this.jumpTo(end, { label: RETURN, ctx: [] }, undefined);
+    append(this.cur, ...end);
+    // A copy whose suspending loops were all handed over to the machine would only repeat its first states.
+    if (!this.fastLoop) this.structuredCopy = false;
     if (!this.structuredCopy) return [...this.cases, ...this.tail];
-    append(this.fastBody, ...this.finish(undefined));
+    append(this.fastBody, this.finish(undefined));
     // State 0 is the structured copy's: it never falls through, so the machine's entry state is dead.
     return [...this.cases.slice(1), ...this.tail];
   }
 
-  private finish(value: ts.Expression | undefined): ts.Statement[] {
-    return [f.createExpressionStatement(f.createCallExpression(prop(this.n.r, "_finish"), undefined, [num(1), value ?? f.createVoidZero()])), f.createReturnStatement()];
+  /** `return $r._finish(1, value)`: the step function's own result is never read. */
+  private finish(value: ts.Expression | undefined): ts.Statement {
+    return f.createReturnStatement(f.createCallExpression(prop(this.n.r, "_finish"), undefined, [num(1), value ?? f.createVoidZero()]));
   }
 
   // ---- the structured copy
@@ -348,10 +355,8 @@ export class Machine implements Hooks {
       }
     }
     setH(this.handlerOf(t.ctx));
-    if (t.label === RETURN) {
-      out.push(f.createExpressionStatement(f.createCallExpression(prop(this.n.r, "_finish"), undefined, [num(1), value ?? f.createVoidZero()])));
-      out.push(f.createReturnStatement());
-    } else out.push(...this.goto(t.label));
+    if (t.label === RETURN) out.push(this.finish(value));
+    else out.push(...this.goto(t.label));
   }
 
   private here(label: number): Target {
@@ -368,7 +373,7 @@ export class Machine implements Hooks {
       if (value) out.push(set(this.n.rv, value));
       out.push(...this.trampoline(ret, value ? id(this.n.rv) : undefined));
     }
-    return f.createBlock(out, true);
+    return one(out);
   }
 
   jump(node: ts.BreakStatement | ts.ContinueStatement, inTry: boolean): ts.Statement {
@@ -376,7 +381,7 @@ export class Machine implements Hooks {
     const out: ts.Statement[] = [];
     if (!inTry) this.jumpTo(out, t, undefined);
     else out.push(...this.trampoline(t, undefined));
-    return f.createBlock(out, true);
+    return one(out);
   }
 
   /** A jump from inside a copied `try`: leave it by a plain state change so its finally runs first. */
@@ -447,24 +452,20 @@ export class Machine implements Hooks {
   }
 
   /** The copies into mirrors a suspension needs: every user local, live temps, handler and live completions. */
-  private saves(extra: string[] = []): ts.Statement[] {
-    const names = [...this.userLocals, ...this.liveTemps, ...extra];
+  private saves(): ts.Expression[] {
+    const names = [...this.userLocals, ...this.liveTemps];
     if (this.usesHandler) names.push(this.n.h);
     for (const r of [...this.ctx, ...this.liveFinally]) if (r.kind === "finally") names.push(r.ck!, r.cv!);
-    return [...new Set(names)].map((x) => set(this.locals.get(x)!, id(x)));
+    return [...new Set(names)].map((x) => f.createAssignment(id(this.locals.get(x)!), id(x)));
   }
 
-  /** `if ($a is pending) { save; $s = K; $r._suspend($a, $step); return }` then `case K:`. */
-  private suspendIfPending(saves: ts.Statement[], resume: number, origin: ts.Node): void {
+  /** `if ($a is pending) return save…, $s = K, $r._suspend($a, $step);` then `case K:`. One statement: it is on every await. */
+  private suspendIfPending(saves: ts.Expression[], resume: number, origin: ts.Node): void {
     const n = this.n;
     const pending = f.createStrictEquality(prop(this.fv, "_state"), num(0));
-    const body = [
-      ...saves,
-      set(n.s, num(resume)),
-      f.createExpressionStatement(f.createCallExpression(prop(n.r, "_suspend"), undefined, [id(this.fv), id(n.step)])),
-      f.createReturnStatement(),
-    ];
-    this.emit(f.createIfStatement(pending, f.createBlock(body, true)), origin);
+    const suspend = f.createCallExpression(prop(n.r, "_suspend"), undefined, [id(this.fv), id(n.step)]);
+    const all = [...saves, f.createAssignment(id(n.s), num(resume))].reduceRight<ts.Expression>((rest, x) => f.createComma(x, rest), suspend);
+    this.emit(f.createIfStatement(pending, f.createReturnStatement(all)), origin);
   }
 
   private suspension(node: ts.YieldExpression): ts.Expression {
@@ -480,27 +481,10 @@ export class Machine implements Hooks {
       this.newCase(resume);
       return id(this.fv);
     }
-    // The delegation to a non-Future iterable lives out of line: `start` wraps it, `delegation` drives it.
-    const start = this.label();
-    const delegation = this.label();
-    if (!this.locals.has(n.d)) this.locals.set(n.d, n.d + n.mark);
-    const delegate = (jump: ts.Statement[]) => f.createIfStatement(f.createLogicalNot(isFuture), f.createBlock(jump, true));
-    this.machineOnly(() => this.emit(delegate(this.goto(start))));
-    if (this.fast) append(this.fast, delegate([set(n.s, num(start)), f.createBreakStatement(this.fastLabel)]));
-    const saves = this.saves();
-    this.suspendIfPending(saves, resume, node);
-    const fast = this.fast;
-    this.fast = undefined;
-    const back = this.cur;
-    const c: Case = { label: start, body: [set(n.d, f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv)])), set(this.fv, f.createVoidZero())] };
-    const d: Case = { label: delegation, body: [] };
-    this.tail.push(c, d);
-    this.cur = d.body;
-    this.emit(set(this.fv, f.createCallExpression(f.createPropertyAccessExpression(id(n.d), "send"), undefined, [id(this.fv)])));
-    this.suspendIfPending(this.saves([n.d]), delegation, node);
-    this.push(...this.goto(resume));
-    this.cur = back;
-    this.fast = fast;
+    // A non-Future iterable is driven by a delegation future (async.ts), awaited like any other.
+    const delegation = f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv), id(n.r)]);
+    this.emit(f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation)));
+    this.suspendIfPending(this.saves(), resume, node);
     this.newCase(resume);
     // `read()` inlined for the common case: V8 then keeps the whole await on the fast path.
     const completed = f.createStrictEquality(prop(this.fv, "_state"), num(1));
@@ -1171,6 +1155,7 @@ export class Machine implements Hooks {
       loop = f.createForStatement(undefined, inline ? test : undefined, inc, f.createBlock([...head, ...stop, ...body], true));
     }
     append(this.fast!, labels.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), ts.setTextRange(loop, node)));
+    this.fastLoop = true;
   }
 
   private assignLoopTarget(init: ts.ForInitializer, value: ts.Expression): void {
@@ -1401,6 +1386,11 @@ function copyLabelled(rw: Rewriter, node: ts.ForOfStatement | ts.ForInStatement 
 }
 
 /** Append to a list of statements, dropping what follows a jump, return or throw (unreachable there). */
+/** Statements where one statement is expected: a block only when there are several. */
+function one(sts: ts.Statement[]): ts.Statement {
+  return sts.length === 1 ? sts[0]! : f.createBlock(sts, true);
+}
+
 function append(list: ts.Statement[], ...sts: ts.Statement[]): void {
   for (const st of sts) {
     const last = list[list.length - 1];

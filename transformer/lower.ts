@@ -102,7 +102,6 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
       h: m + "h",
       err: m + "err",
       e: m + "e",
-      d: m + "d",
       rv: m + "rv",
       loop: m + "loop",
       c: l.runtime(spec),
@@ -178,20 +177,36 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   };
   const out = ts.visitEachChild(file, visit, context);
   if (used.size === 0) return out;
-  const imports: ts.Statement[] = [];
-  for (const [spec, name] of used) {
-    const ns = name + "ns";
-    imports.push(
-      f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), f.createStringLiteral(spec)),
-      f.createVariableStatement(
-        undefined,
-        f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, f.createPropertyAccessExpression(f.createIdentifier(ns), "__chronots"))], ts.NodeFlags.Const),
-      ),
-    );
-  }
+  const cjs = emitsCommonJS(file, context.getCompilerOptions());
+  const imports = [...used].map(([spec, name]) => (cjs ? requireOf(spec, name) : importOf(spec, name)));
   const at = out.statements.findIndex((s) => !ts.isImportDeclaration(s));
   const split = at < 0 ? out.statements.length : at;
   return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
+}
+
+/**
+ * Whether `file` is emitted as CommonJS. There the runtime object is read with `require`: an import
+ * statement would come out with TypeScript's interop helpers, a tenth of a small file's output.
+ */
+function emitsCommonJS(file: ts.SourceFile, options: ts.CompilerOptions): boolean {
+  const m = options.module;
+  if (m !== undefined && m >= ts.ModuleKind.Node16 && m <= ts.ModuleKind.NodeNext) return file.impliedNodeFormat === ts.ModuleKind.CommonJS;
+  return m === ts.ModuleKind.CommonJS || (m === undefined && (options.target ?? ts.ScriptTarget.ES5) < ts.ScriptTarget.ES2015);
+}
+
+/** `const $c = require("chronots").__chronots;` */
+function requireOf(spec: string, name: string): ts.Statement {
+  const f = ts.factory;
+  const load = f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(spec)]);
+  const decl = f.createVariableDeclaration(name, undefined, undefined, f.createPropertyAccessExpression(load, "__chronots"));
+  return f.createVariableStatement(undefined, f.createVariableDeclarationList([decl], ts.NodeFlags.Const));
+}
+
+/** `import { __chronots as $c } from "chronots";` */
+function importOf(spec: string, name: string): ts.Statement {
+  const f = ts.factory;
+  const binding = f.createImportSpecifier(false, f.createIdentifier("__chronots"), f.createIdentifier(name));
+  return f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamedImports([binding])), f.createStringLiteral(spec));
 }
 
 /** Calls of `async` imported from one of `modules`, recognised from the syntax alone. */
