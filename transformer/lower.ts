@@ -168,7 +168,10 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
       return name;
     },
   };
+  const holds = generatorsIn(file.text);
+  if (holds === undefined) return file;
   const visit = (node: ts.Node): ts.Node => {
+    if (!holds(node)) return node;
     if (ts.isCallExpression(node)) {
       const low = lowerCall(node, l, undefined);
       if (low) return ts.isParenthesizedExpression(low) ? low : f.createParenthesizedExpression(low);
@@ -182,6 +185,30 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   const at = out.statements.findIndex((s) => !ts.isImportDeclaration(s));
   const split = at < 0 ? out.statements.length : at;
   return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
+}
+
+/** `function*`, also with comments before the star. */
+const GENERATOR = /\bfunction(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/g;
+
+/**
+ * Where generator functions may be: a test of whether a node's text holds one, or `undefined` when
+ * the file has none. Most files of a project have none, and most of a file is other code: the visit
+ * goes down only where the test holds.
+ */
+function generatorsIn(text: string): ((node: ts.Node) => boolean) | undefined {
+  const at: number[] = [];
+  for (const m of text.matchAll(GENERATOR)) at.push(m.index);
+  if (at.length === 0) return undefined;
+  return (node) => {
+    let lo = 0;
+    let hi = at.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (at[mid]! < node.pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < at.length && at[lo]! < node.end;
+  };
 }
 
 /**

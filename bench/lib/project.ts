@@ -2,7 +2,7 @@
  * Generates the project that workload 5 compiles: `files` modules of ordinary chronots code (loops
  * over awaits, try/catch/finally, `yield f`, an async method, a switch, asyncCheck) importing each
  * other and `chronots`, which node_modules/chronots, a link to this repository, provides as an
- * installed package would. Two tsconfigs share every option but the plugin and the output folder.
+ * installed package would. Three tsconfigs share every option but the plugin and the output folder.
  */
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -14,6 +14,8 @@ export interface Project {
   tscConfig: string;
   /** tsconfig for `tspc` with the chronots transformer, output in out-tspc/. */
   tspcConfig: string;
+  /** tsconfig for `tspc` without any plugin (ts-patch's own cost), output in out-patch/. */
+  patchConfig: string;
 }
 
 export function generateProject(files: number, repo: string): Project {
@@ -42,7 +44,9 @@ export function generateProject(files: number, repo: string): Project {
     tspcConfig,
     JSON.stringify({ ...base, compilerOptions: { ...base.compilerOptions, outDir: "out-tspc", plugins: [{ transform: "chronots/transformer" }] } }, null, 2),
   );
-  return { dir, tscConfig, tspcConfig };
+  const patchConfig = path.join(dir, "tsconfig.patch.json");
+  writeFileSync(patchConfig, JSON.stringify({ ...base, compilerOptions: { ...base.compilerOptions, outDir: "out-patch" } }, null, 2));
+  return { dir, tscConfig, tspcConfig, patchConfig };
 }
 
 function moduleText(i: number): string {
