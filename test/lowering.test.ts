@@ -33,7 +33,7 @@ async function run(file: string, lowered: boolean): Promise<{ trace: unknown[]; 
   }
 }
 
-const families = ["basics", "expressions", "control", "exceptions", "delegation", "bindings", "patterns", "chains"];
+const families = ["basics", "expressions", "control", "exceptions", "delegation", "bindings", "patterns", "chains", "liveness"];
 
 describe("lowered fixtures behave as the driver does", () => {
   for (const family of families) {

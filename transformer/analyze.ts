@@ -70,6 +70,8 @@ export interface Analysis {
   suspends(node: ts.Node | undefined): boolean;
   /** Whether a suspension of the generator itself runs on each iteration of one of its loops. */
   loopSuspends: boolean;
+  /** The generator's own `yield`s, in source order. */
+  suspensions: ts.YieldExpression[];
 }
 
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
@@ -127,6 +129,7 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   const yields: ts.YieldExpression[] = [];
   /** Nodes of the body holding a suspension of the generator itself (filled from `yields` after the walk). */
   const suspending = new Set<ts.Node>();
+  const suspensions: ts.YieldExpression[] = [];
   let loopSuspends = false;
 
   /** Marks a `yield` and the nodes from it up to the generator, unless it sits in a nested activation. */
@@ -141,6 +144,7 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
       path.push(p);
     }
     for (const n of path) suspending.add(n);
+    suspensions.push(y);
     if (inLoop) loopSuspends = true;
   };
 
@@ -398,5 +402,5 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? ts.factory.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
   yields.forEach(markSuspension);
-  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends };
+  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions };
 }

@@ -5,7 +5,7 @@
  *     const $r = $c.coroutine("name");           // the result future, created first as the driver does
  *     let $s = 0, x$, …;                          // state, mirrors of step locals, captured bindings
  *     const $step = ($a) => {                     // an arrow: `this` and `arguments` stay the call's
- *       let x = x$, …;                            // step locals restored from their mirrors
+ *       let x = x$, y, …;                         // step locals restored from their mirrors (y: never live across a suspension)
  *       $r._child = null;
  *       [for (;;)] try {
  *         [if ($s === 0) $fast: { … }]            // the structured copy, when a suspension sits in a loop
@@ -83,11 +83,11 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
     prelude.push(bind[0]!, f.createTryStatement(f.createBlock(bind.slice(1), true), f.createCatchClause(n.e, f.createBlock([settle, f.createReturnStatement(id(n.r))], true)), undefined));
   }
   const closure = [f.createVariableDeclaration(n.s, undefined, undefined, f.createNumericLiteral(0))];
-  for (const [local, mirror] of m.locals) closure.push(f.createVariableDeclaration(mirror, undefined, undefined, local === n.h ? f.createNumericLiteral(0) : undefined));
+  for (const [local, mirror] of m.locals) if (mirror) closure.push(f.createVariableDeclaration(mirror, undefined, undefined, local === n.h ? f.createNumericLiteral(0) : undefined));
   for (const c of m.closureLocals) closure.push(f.createVariableDeclaration(c));
   prelude.push(letList(closure), ...m.hoistedFunctions);
 
-  const restore = [...m.locals].map(([local, mirror]) => f.createVariableDeclaration(local, undefined, undefined, id(mirror)));
+  const restore = [...m.locals].map(([local, mirror]) => f.createVariableDeclaration(local, undefined, undefined, mirror ? id(mirror) : undefined));
   if (m.usesHandler) restore.push(f.createVariableDeclaration(n.err));
   restore.push(f.createVariableDeclaration(n.rv), f.createVariableDeclaration(m.fv, undefined, undefined, id(n.a)));
   const sw = f.createSwitchStatement(

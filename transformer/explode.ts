@@ -26,7 +26,7 @@
  */
 import ts from "typescript";
 import { Unsupported, unparen } from "./analyze.js";
-import { isExploded } from "./hoist.js";
+import { isExploded, type Slot } from "./hoist.js";
 import { COMPOUND, type Hooks, LOGICAL_ASSIGN, Rewriter, type Scope } from "./rewrite.js";
 
 const f = ts.factory;
@@ -95,9 +95,11 @@ export class Machine implements Hooks {
   private jumpables: Jumpable[] = [];
   private pendingLabels: string[] = [];
   private readonly rw: Rewriter;
-  /** Step locals with a closure mirror: user bindings, temps, handler and completion locals. */
-  readonly locals = new Map<string, string>();
-  private readonly userLocals: string[] = [];
+  /** Step locals → their closure mirror (user bindings, temps, handler and completion locals), or `undefined` for a binding never live across a suspension. */
+  readonly locals = new Map<string, string | undefined>();
+  private readonly userLocals: Slot[] = [];
+  /** The suspensions the liveness of user locals was judged at (hoist.ts); at any other, all are saved. */
+  private readonly ownYields: ReadonlySet<ts.YieldExpression>;
   private tempPool: string[] = [];
   private tempCount = 0;
   private liveTemps: string[] = [];
@@ -131,6 +133,7 @@ export class Machine implements Hooks {
     readonly n: Internals,
   ) {
     this.rw = new Rewriter(s, this);
+    this.ownYields = new Set(s.an.suspensions);
     this.fv = n.mark + "f";
     this.fastLabel = n.mark + "fast";
     this.bodyLabel = n.mark + "body";
@@ -144,8 +147,9 @@ export class Machine implements Hooks {
     });
     for (const slot of s.slots.values()) {
       if (slot.mirror) {
-        this.locals.set(slot.name, slot.mirror);
-        this.userLocals.push(slot.name);
+        const live = slot.liveAt.size > 0;
+        this.locals.set(slot.name, live ? slot.mirror : undefined);
+        if (live) this.userLocals.push(slot);
       }
     }
     this.usesHandler = needsHandler(s, s.an.fn.body);
@@ -451,9 +455,10 @@ export class Machine implements Hooks {
     return this.simple(v) ? v : this.save(v);
   }
 
-  /** The copies into mirrors a suspension needs: every user local, live temps, handler and live completions. */
-  private saves(): ts.Expression[] {
-    const names = [...this.userLocals, ...this.liveTemps];
+  /** The copies into mirrors suspension `y` needs: user locals live after it, live temps, handler and live completions. */
+  private saves(y: ts.YieldExpression): ts.Expression[] {
+    const known = this.ownYields.has(y);
+    const names = [...this.userLocals.filter((x) => !known || x.liveAt.has(y)).map((x) => x.name), ...this.liveTemps];
     if (this.usesHandler) names.push(this.n.h);
     for (const r of [...this.ctx, ...this.liveFinally]) if (r.kind === "finally") names.push(r.ck!, r.cv!);
     return [...new Set(names)].map((x) => f.createAssignment(id(this.locals.get(x)!), id(x)));
@@ -477,14 +482,14 @@ export class Machine implements Hooks {
     if (!node.asteriskToken) {
       const bad = f.createThrowStatement(f.createCallExpression(prop(n.c, "notAFuture"), undefined, [id(this.fv)]));
       this.emit(f.createIfStatement(f.createLogicalNot(isFuture), bad));
-      this.suspendIfPending(this.saves(), resume, node);
+      this.suspendIfPending(this.saves(node), resume, node);
       this.newCase(resume);
       return id(this.fv);
     }
     // A non-Future iterable is driven by a delegation future (async.ts), awaited like any other.
     const delegation = f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv), id(n.r)]);
     this.emit(f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation)));
-    this.suspendIfPending(this.saves(), resume, node);
+    this.suspendIfPending(this.saves(node), resume, node);
     this.newCase(resume);
     // `read()` inlined for the common case: V8 then keeps the whole await on the fast path.
     const completed = f.createStrictEquality(prop(this.fv, "_state"), num(1));

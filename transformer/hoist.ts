@@ -5,7 +5,8 @@
  * become states of the step function) can no longer be declared where it stood, so it is hoisted:
  *  - to a plain local of the step function, copied into a closure *mirror* only when the body
  *    suspends on a pending future and copied back when it resumes (V8 keeps such locals in
- *    registers), or
+ *    registers) — and only when its value can be read after some suspension (see `liveAcross`),
+ *    else it needs no mirror at all, or
  *  - to a closure variable of the outer function when a nested function captures it, since the
  *    closure must see one binding for the whole call.
  * Bindings of scopes without a suspension stay where they are. Parameters stay parameters.
@@ -52,6 +53,8 @@ export interface Slot {
   name: string;
   /** `undefined` for closure variables; else the mirror holding it while suspended. */
   mirror: string | undefined;
+  /** The suspensions after which a step local's value may be read: at those it is saved into its mirror. */
+  liveAt: ReadonlySet<ts.YieldExpression>;
   /** The environment object holding it as property `name`, for a captured per-iteration binding. */
   env: string | undefined;
 }
@@ -67,6 +70,7 @@ export function isExploded(an: Analysis, node: ts.Node): boolean {
 
 export function planHoisting(an: Analysis, names: Names): Map<Binding, Slot> {
   const slots = new Map<Binding, Slot>();
+  const live = liveAcross(an);
   const count = new Map<string, number>();
   const envs = new Map<ts.Node, string>();
   for (const b of an.own) count.set(b.name, (count.get(b.name) ?? 0) + 1);
@@ -78,15 +82,68 @@ export function planHoisting(an: Analysis, names: Names): Map<Binding, Slot> {
       let env = envs.get(node);
       if (env === undefined) envs.set(node, (env = names.fresh("env")));
       // An object literal would take `__proto__` as the prototype.
-      slots.set(b, { binding: b, name: b.name === "__proto__" ? names.fresh(b.name) : b.name, mirror: undefined, env });
+      slots.set(b, { binding: b, name: b.name === "__proto__" ? names.fresh(b.name) : b.name, mirror: undefined, liveAt: new Set(an.suspensions), env });
       continue;
     }
     const clash = count.get(b.name)! > 1 || an.free.has(b.name) || an.fn.name?.text === b.name;
     const name = clash ? names.fresh(b.name) : b.name;
     const closure = b.captured || (b.kind === "function" && node === an.fn);
-    slots.set(b, { binding: b, name, mirror: closure ? undefined : names.mirror(name), env: undefined });
+    const liveAt = new Set(closure ? an.suspensions : an.suspensions.filter((y) => live(b, y)));
+    slots.set(b, { binding: b, name, mirror: closure ? undefined : names.mirror(name), liveAt, env: undefined });
   }
   return slots;
+}
+
+/**
+ * Whether control can reach code written before `n` from code inside it: a loop's next iteration,
+ * a `switch`'s clauses after its case tests, a destructuring pattern after its source.
+ */
+function backwards(n: ts.Node): boolean {
+  if (isLoop(n) || ts.isSwitchStatement(n)) return true;
+  if (ts.isVariableDeclaration(n)) return !ts.isIdentifier(n.name);
+  if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    let t = n.left;
+    while (ts.isParenthesizedExpression(t)) t = t.expression;
+    return ts.isObjectLiteralExpression(t) || ts.isArrayLiteralExpression(t);
+  }
+  return false;
+}
+
+/**
+ * Whether a binding's value can be read after a given suspension, judged from the source: control
+ * only goes backwards where `backwards` says, so it can when a read follows the suspension in the
+ * text, or when such a construct inside the binding's scope holds both (not the `for…in`/`for…of`
+ * declaring it, which assigns it afresh before each iteration). A suspension before a `let`/`const`/`class`
+ * declaration of it ends (its initializer or, in a pattern, its own element with its default
+ * included) does not count: the value it would carry is not yet initialized, and every read after
+ * it sees the declaration's own value. Reads are all references but declaration names and targets
+ * of a plain `=`.
+ */
+function liveAcross(an: Analysis): (b: Binding, y: ts.YieldExpression) => boolean {
+  const reads = new Map<Binding, ts.Identifier[]>();
+  const declared = new Map<Binding, ts.Node>();
+  for (const [id, b] of an.bindingOf) {
+    const p = id.parent;
+    if ((ts.isVariableDeclaration(p) || ts.isBindingElement(p) || ts.isClassDeclaration(p)) && p.name === id) declared.set(b, p); else if (!(ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.left === id) && !ts.isFunctionDeclaration(p)) {
+      const list = reads.get(b);
+      if (list) list.push(id);
+      else reads.set(b, [id]);
+    }
+  }
+  const within = (n: ts.Node, outer: ts.Node) => n.pos >= outer.pos && n.end <= outer.end;
+  return (b, y) => {
+    const rs = reads.get(b);
+    if (!rs) return false;
+    const scope = b.scope.node;
+    const decl = b.kind === "let" || b.kind === "const" || b.kind === "class" ? declared.get(b) : undefined;
+    if (!within(y, scope) || (decl && y.pos < decl.end)) return false;
+    if (rs.some((r) => r.pos >= y.end)) return true;
+    for (let n: ts.Node = y; n !== scope.parent && n !== an.fn; n = n.parent) {
+      const fresh = n === scope && (ts.isForInStatement(n) || ts.isForOfStatement(n));
+      if (backwards(n) && !fresh && rs.some((r) => within(r, n))) return true;
+    }
+    return false;
+  };
 }
 
 function insideSuspendingLoop(an: Analysis, node: ts.Node): boolean {
