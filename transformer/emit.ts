@@ -89,7 +89,8 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
 
   const restore = [...m.locals].map(([local, mirror]) => f.createVariableDeclaration(local, undefined, undefined, mirror ? id(mirror) : undefined));
   if (m.usesHandler) restore.push(f.createVariableDeclaration(n.err));
-  restore.push(f.createVariableDeclaration(n.rv), f.createVariableDeclaration(m.fv, undefined, undefined, id(n.a)));
+  if (m.usesRv) restore.push(f.createVariableDeclaration(n.rv));
+  restore.push(f.createVariableDeclaration(m.fv, undefined, undefined, id(n.a)));
   const sw = f.createSwitchStatement(
     id(n.s),
     f.createCaseBlock(cases.map((c) => f.createCaseClause(f.createNumericLiteral(c.label), c.body))),

@@ -95,7 +95,7 @@ export class Machine implements Hooks {
   private jumpables: Jumpable[] = [];
   private pendingLabels: string[] = [];
   private readonly rw: Rewriter;
-  /** Step locals → their closure mirror (user bindings, temps, handler and completion locals), or `undefined` for a binding never live across a suspension. */
+  /** Step locals → their closure mirror (user bindings, temps, handler and completion locals), or `undefined` while none is saved at a suspension. */
   readonly locals = new Map<string, string | undefined>();
   private readonly userLocals: Slot[] = [];
   /** The suspensions the liveness of user locals was judged at (hoist.ts); at any other, all are saved. */
@@ -109,6 +109,8 @@ export class Machine implements Hooks {
   /** Function declarations of the body's top level, emitted in the outer function. */
   readonly hoistedFunctions: ts.Statement[] = [];
   usesHandler = false;
+  /** A return value waits in `$rv` on its way through a finally or out of the structured copy. */
+  usesRv = false;
   /** Scope node → its environment object and the names it holds (hoist.ts). */
   private readonly envs = new Map<ts.Node, { name: string; props: string[] }>();
   /** The structured copy of the body (see `body`): the list being filled, undefined outside it. */
@@ -141,6 +143,7 @@ export class Machine implements Hooks {
       ret: (value, inTry) => {
         if (!inTry) return this.finish(value);
         this.fastLeaves = true;
+        this.usesRv = true;
         return f.createBlock([set(n.rv, value ?? f.createVoidZero()), f.createBreakStatement(this.bodyLabel)], true);
       },
       jump: (node) => node,
@@ -339,6 +342,7 @@ export class Machine implements Hooks {
       h = to;
     };
     if (value && from.length > t.ctx.length && !this.simple(value)) {
+      this.usesRv = true;
       out.push(set(this.n.rv, value));
       value = id(this.n.rv);
     }
@@ -374,7 +378,10 @@ export class Machine implements Hooks {
     const ret = { label: RETURN, ctx: [] };
     if (!inTry) this.jumpTo(out, ret, value);
     else {
-      if (value) out.push(set(this.n.rv, value));
+      if (value) {
+        this.usesRv = true;
+        out.push(set(this.n.rv, value));
+      }
       out.push(...this.trampoline(ret, value ? id(this.n.rv) : undefined));
     }
     return one(out);
@@ -416,7 +423,7 @@ export class Machine implements Hooks {
 
   private temp(): string {
     const t = this.tempPool.pop() ?? this.n.mark + "t" + this.tempCount++;
-    if (!this.locals.has(t)) this.locals.set(t, t + this.n.mark);
+    if (!this.locals.has(t)) this.locals.set(t, undefined);
     this.liveTemps.push(t);
     this.temps.add(t);
     return t;
@@ -455,13 +462,21 @@ export class Machine implements Hooks {
     return this.simple(v) ? v : this.save(v);
   }
 
-  /** The copies into mirrors suspension `y` needs: user locals live after it, live temps, handler and live completions. */
+  /** The copies into mirrors suspension `y` needs: user locals live after it, live temps, the handler and completions of running finally bodies. */
   private saves(y: ts.YieldExpression): ts.Expression[] {
     const known = this.ownYields.has(y);
     const names = [...this.userLocals.filter((x) => !known || x.liveAt.has(y)).map((x) => x.name), ...this.liveTemps];
     if (this.usesHandler) names.push(this.n.h);
-    for (const r of [...this.ctx, ...this.liveFinally]) if (r.kind === "finally") names.push(r.ck!, r.cv!);
-    return [...new Set(names)].map((x) => f.createAssignment(id(this.locals.get(x)!), id(x)));
+    // Every way into a finally body sets its completion first: they live only while the body runs.
+    for (const r of this.liveFinally) names.push(r.ck!, r.cv!);
+    return [...new Set(names)].map((x) => f.createAssignment(id(this.mirrorOf(x)), id(x)));
+  }
+
+  /** The closure mirror of step local `x`, made when first needed. */
+  private mirrorOf(x: string): string {
+    let m = this.locals.get(x);
+    if (m === undefined) this.locals.set(x, (m = x + this.n.mark));
+    return m;
   }
 
   /** `if ($a is pending) return save…, $s = K, $r._suspend($a, $step);` then `case K:`. One statement: it is on every await. */
@@ -1255,8 +1270,8 @@ export class Machine implements Hooks {
     if (node.finallyBlock) {
       const k = this.regionCount++;
       fin = { kind: "finally", handler: this.label(), body: this.label(), ck: `${n.mark}ck${k}`, cv: `${n.mark}cv${k}`, exits: new Map() };
-      this.locals.set(fin.ck!, fin.ck + n.mark);
-      this.locals.set(fin.cv!, fin.cv + n.mark);
+      this.locals.set(fin.ck!, undefined);
+      this.locals.set(fin.cv!, undefined);
       this.ctx = [...outer, fin];
     }
     const withFinally = this.ctx;
