@@ -124,11 +124,14 @@ function liveAcross(an: Analysis): (b: Binding, y: ts.YieldExpression) => boolea
   const declared = new Map<Binding, ts.Node>();
   for (const [id, b] of an.bindingOf) {
     const p = id.parent;
-    if ((ts.isVariableDeclaration(p) || ts.isBindingElement(p) || ts.isClassDeclaration(p)) && p.name === id) declared.set(b, p); else if (!(ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.left === id) && !ts.isFunctionDeclaration(p)) {
-      const list = reads.get(b);
-      if (list) list.push(id);
-      else reads.set(b, [id]);
+    if ((ts.isVariableDeclaration(p) || ts.isBindingElement(p) || ts.isClassDeclaration(p)) && p.name === id) {
+      declared.set(b, p);
+      continue;
     }
+    if ((ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.left === id) || ts.isFunctionDeclaration(p)) continue;
+    const list = reads.get(b);
+    if (list) list.push(id);
+    else reads.set(b, [id]);
   }
   const within = (n: ts.Node, outer: ts.Node) => n.pos >= outer.pos && n.end <= outer.end;
   return (b, y) => {
