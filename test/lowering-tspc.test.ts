@@ -100,7 +100,7 @@ describe("a real tspc build", { timeout: 120_000 }, () => {
       expect(build.stdout).toMatch(/main\.ts\(18,8\).*left to the run-time driver: new\.target is not lowered/);
       const out = readFileSync(join(dir, "dist/main.js"), "utf8");
       // CommonJS output reads the runtime object with require(): an import would bring interop helpers.
-      expect(out).toMatch(module === "CommonJS" ? /= require\("\.\/runtime\/index\.js"\)\.__chronots;/ : /^import \{ __chronots as \$+c \} from "\.\/runtime\/index\.js";/m);
+      expect(out).toMatch(module === "CommonJS" ? /= require\("\.\/runtime\/index\.js"\)\.__chronots;/ : /^import \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/m);
       const ran = spawnSync(process.execPath, ["--enable-source-maps", join(dir, "dist/main.js")], { encoding: "utf8" });
       expect(ran.stdout.trim()).toBe("false true function 0,1 a|b5 false");
       expect(ran.stderr).toContain("Error: boom at line 12");

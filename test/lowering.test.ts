@@ -96,7 +96,7 @@ describe("odd input", () => {
     ].join("\n");
     const { splices, prelude } = lowerText("names.ts", text);
     expect(splices.map((s) => text.slice(s.start, s.end).slice(0, 8))).toEqual(["run(func", "C.async("]);
-    expect(prelude).toBe(`import { __chronots as $c } from "chronots";\n`);
+    expect(prelude).toBe(`import * as $cns from "chronots"; const $c = $cns.__chronots;\n`);
     const shadowed = `import { async } from "chronots";\nfunction inner(async: (g: unknown) => unknown) { return async(function* () { yield 4; }); }\n`;
     expect(lowerText("shadow.ts", shadowed).splices).toEqual([]);
   });
@@ -130,6 +130,6 @@ describe("odd input", () => {
     const big = new Function("$c", "leaf", `return ${bigText};`)(__chronots, new Function("$c", `return ${ts.transpile(splices[0]!.text)};`)(__chronots));
     const expected = Array.from({ length: 5000 }, (_, i) => i + (i % 7)).reduce((a, b) => a + b, 0);
     expect(waitFor(big())).toBe(expected);
-    expect(js).toContain("import { __chronots as $c }");
+    expect(js).toContain("const $c = $cns.__chronots;");
   });
 });
