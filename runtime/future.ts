@@ -171,13 +171,13 @@ export class Future<T = void> {
 
   /** @internal finish and run the one callback now rather than from the queue (see Delegation in async.ts). */
   _finishInline(state: number, result: unknown): void {
-    this._state = state;
-    this._result = result;
     const cb = this._cb;
-    if (cb === null) return;
-    this._cb = null;
-    waiting--;
-    cb(this);
+    if (cb !== null) {
+      this._cb = null;
+      waiting--;
+    }
+    this._finish(state, result);
+    if (cb !== null) cb(this);
   }
 
   /** @internal */
