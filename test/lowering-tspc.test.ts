@@ -123,3 +123,20 @@ it("program.emit with the factory as a before transformer reports through addDia
   expect(js).toContain("const notOurs = async(function* ()");
   expect(added.map((d) => [d.category, ts.getLineAndCharacterOfPosition(d.file!, d.start!).line + 1])).toEqual([[ts.DiagnosticCategory.Warning, 18]]);
 });
+
+it("reads the runtime object with require() only in files emitted as CommonJS (.mts under module commonjs stays an ES module)", () => {
+  const dir = join(tmp, "formats");
+  mkdirSync(dir);
+  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+  const body = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
+  writeFileSync(join(dir, "esm.mts"), body);
+  writeFileSync(join(dir, "cjs.ts"), body);
+  const options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
+  const program = ts.createProgram([join(dir, "esm.mts"), join(dir, "cjs.ts")], options);
+  const written = new Map<string, string>();
+  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, { before: [transformer(program, {}, { ts })] });
+  expect(written.get("esm.mjs")).toMatch(/^import \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/m);
+  expect(written.get("esm.mjs")).not.toContain("require(");
+  expect(written.get("cjs.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
+  expect(written.get("cjs.js")).not.toContain("__importStar");
+});

@@ -212,13 +212,15 @@ function generatorsIn(text: string): ((node: ts.Node) => boolean) | undefined {
 }
 
 /**
- * Whether `file` is emitted as CommonJS. There the runtime object is read with `require`: an import
- * statement would come out with TypeScript's interop helpers, a tenth of a small file's output.
+ * Whether `file` is certainly emitted as CommonJS. There the runtime object is read with `require`:
+ * an import statement would come out with TypeScript's interop helpers, a tenth of a small file's
+ * output. Where in doubt the import stays, which TypeScript turns into whatever the file becomes
+ * (under `"module": "commonjs"` an .mts file is still emitted as an ES module).
  */
 function emitsCommonJS(file: ts.SourceFile, options: ts.CompilerOptions): boolean {
   const m = options.module;
   if (m !== undefined && m >= ts.ModuleKind.Node16 && m <= ts.ModuleKind.NodeNext) return file.impliedNodeFormat === ts.ModuleKind.CommonJS;
-  return m === ts.ModuleKind.CommonJS || (m === undefined && (options.target ?? ts.ScriptTarget.ES5) < ts.ScriptTarget.ES2015);
+  return m === ts.ModuleKind.CommonJS && !/\.m[jt]sx?$/.test(file.fileName);
 }
 
 /** `const $c = require("chronots").__chronots;` */
