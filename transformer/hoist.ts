@@ -133,6 +133,9 @@ function liveAcross(an: Analysis): (b: Binding, y: ts.YieldExpression) => boolea
     if (list) list.push(id);
     else reads.set(b, [id]);
   }
+  // The last read of each binding in the text: "a read after the suspension" is one comparison.
+  const last = new Map<Binding, number>();
+  for (const [b, rs] of reads) last.set(b, rs.reduce((m, r) => Math.max(m, r.pos), -1));
   const within = (n: ts.Node, outer: ts.Node) => n.pos >= outer.pos && n.end <= outer.end;
   return (b, y) => {
     const rs = reads.get(b);
@@ -140,7 +143,7 @@ function liveAcross(an: Analysis): (b: Binding, y: ts.YieldExpression) => boolea
     const scope = b.scope.node;
     const decl = b.kind === "let" || b.kind === "const" || b.kind === "class" ? declared.get(b) : undefined;
     if (!within(y, scope) || (decl && y.pos < decl.end)) return false;
-    if (rs.some((r) => r.pos >= y.end)) return true;
+    if (last.get(b)! >= y.end) return true;
     for (let n: ts.Node = y; n !== scope.parent && n !== an.fn; n = n.parent) {
       const fresh = n === scope && (ts.isForInStatement(n) || ts.isForOfStatement(n));
       if (backwards(n) && !fresh && rs.some((r) => within(r, n))) return true;
