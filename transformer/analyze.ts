@@ -13,11 +13,12 @@
  * it up to the generator, so the answer is a set lookup. Constructs the lowering does not handle
  * are collected as `Unsupported`, so the caller leaves the function to the run-time driver.
  */
-import ts from "typescript";
+import type ts from "typescript";
+import { factory as f, tsi } from "./compiler.js";
 
 /** `e` without the parentheses and type assertions around it (what JavaScript sees). */
 export function unparen(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
+  while (tsi.isParenthesizedExpression(e) || tsi.isAsExpression(e) || tsi.isNonNullExpression(e) || tsi.isTypeAssertionExpression(e) || tsi.isSatisfiesExpression(e)) e = e.expression;
   return e;
 }
 
@@ -77,13 +78,13 @@ export interface Analysis {
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
 const isFunctionLike = (n: ts.Node): n is ts.SignatureDeclaration & { body?: ts.Node } => {
   switch (n.kind) {
-    case ts.SyntaxKind.FunctionDeclaration:
-    case ts.SyntaxKind.FunctionExpression:
-    case ts.SyntaxKind.ArrowFunction:
-    case ts.SyntaxKind.MethodDeclaration:
-    case ts.SyntaxKind.GetAccessor:
-    case ts.SyntaxKind.SetAccessor:
-    case ts.SyntaxKind.Constructor:
+    case tsi.SyntaxKind.FunctionDeclaration:
+    case tsi.SyntaxKind.FunctionExpression:
+    case tsi.SyntaxKind.ArrowFunction:
+    case tsi.SyntaxKind.MethodDeclaration:
+    case tsi.SyntaxKind.GetAccessor:
+    case tsi.SyntaxKind.SetAccessor:
+    case tsi.SyntaxKind.Constructor:
       return true;
   }
   return false;
@@ -91,14 +92,14 @@ const isFunctionLike = (n: ts.Node): n is ts.SignatureDeclaration & { body?: ts.
 
 const isTypeOnly = (n: ts.Node): boolean => {
   const k = n.kind;
-  if (k >= ts.SyntaxKind.FirstTypeNode && k <= ts.SyntaxKind.LastTypeNode) return true;
+  if (k >= tsi.SyntaxKind.FirstTypeNode && k <= tsi.SyntaxKind.LastTypeNode) return true;
   switch (k) {
-    case ts.SyntaxKind.TypeParameter:
-    case ts.SyntaxKind.InterfaceDeclaration:
-    case ts.SyntaxKind.TypeAliasDeclaration:
+    case tsi.SyntaxKind.TypeParameter:
+    case tsi.SyntaxKind.InterfaceDeclaration:
+    case tsi.SyntaxKind.TypeAliasDeclaration:
       return true;
-    case ts.SyntaxKind.HeritageClause:
-      return (n as ts.HeritageClause).token === ts.SyntaxKind.ImplementsKeyword;
+    case tsi.SyntaxKind.HeritageClause:
+      return (n as ts.HeritageClause).token === tsi.SyntaxKind.ImplementsKeyword;
   }
   return false;
 };
@@ -106,13 +107,13 @@ const isTypeOnly = (n: ts.Node): boolean => {
 /** Whether `child` of `p` runs once per iteration: any part of a loop but a `for`'s initializer and a `for…in`/`for…of`'s operand. */
 const repeats = (p: ts.Node, child: ts.Node): boolean => {
   switch (p.kind) {
-    case ts.SyntaxKind.WhileStatement:
-    case ts.SyntaxKind.DoStatement:
+    case tsi.SyntaxKind.WhileStatement:
+    case tsi.SyntaxKind.DoStatement:
       return true;
-    case ts.SyntaxKind.ForStatement:
+    case tsi.SyntaxKind.ForStatement:
       return (p as ts.ForStatement).initializer !== child;
-    case ts.SyntaxKind.ForInStatement:
-    case ts.SyntaxKind.ForOfStatement:
+    case tsi.SyntaxKind.ForInStatement:
+    case tsi.SyntaxKind.ForOfStatement:
       return (p as ts.ForInOrOfStatement).expression !== child;
   }
   return false;
@@ -139,7 +140,7 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
     for (let child: ts.Node = y, p = y.parent; p !== fn; child = p, p = p.parent) {
       if (p === undefined) return;
       // Only a computed name of a class member is evaluated in the generator's own activation.
-      if ((isFunctionLike(p) || ts.isPropertyDeclaration(p) || ts.isClassStaticBlockDeclaration(p)) && !(p.name && ts.isComputedPropertyName(p.name) && p.name === child)) return;
+      if ((isFunctionLike(p) || tsi.isPropertyDeclaration(p) || tsi.isClassStaticBlockDeclaration(p)) && !(p.name && tsi.isComputedPropertyName(p.name) && p.name === child)) return;
       if (repeats(p, child)) inLoop = true;
       path.push(p);
     }
@@ -152,7 +153,7 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
     if (node === undefined) return false;
     if (suspending.has(node)) return true;
     // A node made by the lowering (no parent) may hold nodes of the body.
-    return node.parent === undefined && node !== fn && (ts.forEachChild(node, (c) => (suspends(c) ? true : undefined)) ?? false);
+    return node.parent === undefined && node !== fn && (tsi.forEachChild(node, (c) => (suspends(c) ? true : undefined)) ?? false);
   };
 
   const newScope = (node: ts.Node, parent: Scope | undefined, fnNode: ts.Node): Scope => {
@@ -174,30 +175,30 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   };
 
   const declarePattern = (scope: ts.BindingName, into: Scope, kind: BindingKind): void => {
-    if (ts.isIdentifier(scope)) declare(into, scope, kind);
-    else for (const e of scope.elements) if (!ts.isOmittedExpression(e)) declarePattern(e.name, into, kind);
+    if (tsi.isIdentifier(scope)) declare(into, scope, kind);
+    else for (const e of scope.elements) if (!tsi.isOmittedExpression(e)) declarePattern(e.name, into, kind);
   };
 
   /** `var`s and, for the top level of a function, its function declarations: hoisted to `into`. */
   const hoistVars = (node: ts.Node, into: Scope): void => {
     const visit = (n: ts.Node): void => {
-      if (isFunctionLike(n) || ts.isClassLike(n)) return;
-      if (ts.isVariableDeclarationList(n) && !(n.flags & ts.NodeFlags.BlockScoped)) {
+      if (isFunctionLike(n) || tsi.isClassLike(n)) return;
+      if (tsi.isVariableDeclarationList(n) && !(n.flags & tsi.NodeFlags.BlockScoped)) {
         for (const d of n.declarations) declarePattern(d.name, into, "var");
       }
-      ts.forEachChild(n, visit);
+      tsi.forEachChild(n, visit);
     };
-    ts.forEachChild(node, visit);
+    tsi.forEachChild(node, visit);
   };
 
   /** Lexical declarations directly in a statement list. */
   const declareLexical = (statements: readonly ts.Statement[], into: Scope): void => {
     for (const st of statements) {
-      if (ts.isVariableStatement(st) && st.declarationList.flags & ts.NodeFlags.BlockScoped) {
-        const kind = st.declarationList.flags & ts.NodeFlags.Const ? "const" : "let";
+      if (tsi.isVariableStatement(st) && st.declarationList.flags & tsi.NodeFlags.BlockScoped) {
+        const kind = st.declarationList.flags & tsi.NodeFlags.Const ? "const" : "let";
         for (const d of st.declarationList.declarations) declarePattern(d.name, into, kind);
-      } else if (ts.isFunctionDeclaration(st) && st.name) declare(into, st.name, "function");
-      else if (ts.isClassDeclaration(st) && st.name) declare(into, st.name, "class");
+      } else if (tsi.isFunctionDeclaration(st) && st.name) declare(into, st.name, "function");
+      else if (tsi.isClassDeclaration(st) && st.name) declare(into, st.name, "class");
     }
   };
 
@@ -218,24 +219,24 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   /** An assignment target: identifiers in it are written, patterns are taken apart, the rest is read. */
   const assignTargets = (target: ts.Expression, scope: Scope): void => {
     const t = unparen(target);
-    if (ts.isIdentifier(t)) {
+    if (tsi.isIdentifier(t)) {
       resolve(t, scope, true);
       writes.add(t);
-    } else if (ts.isArrayLiteralExpression(t)) {
-      for (const e of t.elements) if (!ts.isOmittedExpression(e)) assignTargets(ts.isSpreadElement(e) ? e.expression : e, scope);
-    } else if (ts.isObjectLiteralExpression(t)) {
+    } else if (tsi.isArrayLiteralExpression(t)) {
+      for (const e of t.elements) if (!tsi.isOmittedExpression(e)) assignTargets(tsi.isSpreadElement(e) ? e.expression : e, scope);
+    } else if (tsi.isObjectLiteralExpression(t)) {
       for (const p of t.properties) {
-        if (ts.isPropertyAssignment(p)) {
-          if (ts.isComputedPropertyName(p.name)) walk(p.name, scope);
+        if (tsi.isPropertyAssignment(p)) {
+          if (tsi.isComputedPropertyName(p.name)) walk(p.name, scope);
           assignTargets(p.initializer, scope);
-        } else if (ts.isShorthandPropertyAssignment(p)) {
+        } else if (tsi.isShorthandPropertyAssignment(p)) {
           resolve(p.name, scope, true);
           writes.add(p.name);
           if (p.objectAssignmentInitializer) walk(p.objectAssignmentInitializer, scope);
-        } else if (ts.isSpreadAssignment(p)) assignTargets(p.expression, scope);
+        } else if (tsi.isSpreadAssignment(p)) assignTargets(p.expression, scope);
         else walk(p, scope);
       }
-    } else if (ts.isBinaryExpression(t) && t.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    } else if (tsi.isBinaryExpression(t) && t.operatorToken.kind === tsi.SyntaxKind.EqualsToken) {
       // Inside a pattern `target = default`.
       assignTargets(t.left, scope);
       walk(t.right, scope);
@@ -243,9 +244,9 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   };
 
   const walkFunction = (node: ts.SignatureDeclaration & { body?: ts.Node }, outer: Scope): void => {
-    if (node.name && ts.isComputedPropertyName(node.name)) walk(node.name, outer);
+    if (node.name && tsi.isComputedPropertyName(node.name)) walk(node.name, outer);
     let parent = outer;
-    if (ts.isFunctionExpression(node) && node.name) {
+    if (tsi.isFunctionExpression(node) && node.name) {
       parent = newScope(node.name, outer, outer.fn);
       declare(parent, node.name, "self");
     }
@@ -253,20 +254,20 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
     for (const p of node.parameters) declarePattern(p.name, scope, "param");
     if (node.body) {
       hoistVars(node.body, scope);
-      if (ts.isBlock(node.body)) declareLexical(node.body.statements, scope);
+      if (tsi.isBlock(node.body)) declareLexical(node.body.statements, scope);
     }
     for (const p of node.parameters) walkBindingName(p.name, scope, p.initializer);
     if (node.body) {
-      if (ts.isBlock(node.body)) for (const st of node.body.statements) walk(st, scope);
+      if (tsi.isBlock(node.body)) for (const st of node.body.statements) walk(st, scope);
       else walk(node.body, scope);
     }
   };
 
   const walkBindingName = (name: ts.BindingName, scope: Scope, init: ts.Expression | undefined): void => {
-    if (!ts.isIdentifier(name))
+    if (!tsi.isIdentifier(name))
       for (const e of name.elements) {
-        if (ts.isOmittedExpression(e)) continue;
-        if (e.propertyName && ts.isComputedPropertyName(e.propertyName)) walk(e.propertyName, scope);
+        if (tsi.isOmittedExpression(e)) continue;
+        if (e.propertyName && tsi.isComputedPropertyName(e.propertyName)) walk(e.propertyName, scope);
         walkBindingName(e.name, scope, e.initializer);
       }
     if (init) walk(init, scope);
@@ -276,79 +277,79 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
     if (isTypeOnly(node)) return;
     if (isFunctionLike(node)) return walkFunction(node, scope);
     switch (node.kind) {
-      case ts.SyntaxKind.Identifier:
+      case tsi.SyntaxKind.Identifier:
         return resolve(node as ts.Identifier, scope, false);
-      case ts.SyntaxKind.PropertyAccessExpression:
+      case tsi.SyntaxKind.PropertyAccessExpression:
         return walk((node as ts.PropertyAccessExpression).expression, scope);
-      case ts.SyntaxKind.QualifiedName:
-      case ts.SyntaxKind.MetaProperty:
-      case ts.SyntaxKind.BreakStatement:
-      case ts.SyntaxKind.ContinueStatement:
-        if (ts.isMetaProperty(node)) unsupported.push(new Unsupported(node, "new.target"));
+      case tsi.SyntaxKind.QualifiedName:
+      case tsi.SyntaxKind.MetaProperty:
+      case tsi.SyntaxKind.BreakStatement:
+      case tsi.SyntaxKind.ContinueStatement:
+        if (tsi.isMetaProperty(node)) unsupported.push(new Unsupported(node, "new.target"));
         return;
-      case ts.SyntaxKind.LabeledStatement:
+      case tsi.SyntaxKind.LabeledStatement:
         return walk((node as ts.LabeledStatement).statement, scope);
-      case ts.SyntaxKind.PropertyAssignment: {
+      case tsi.SyntaxKind.PropertyAssignment: {
         const p = node as ts.PropertyAssignment;
-        if (ts.isComputedPropertyName(p.name)) walk(p.name, scope);
+        if (tsi.isComputedPropertyName(p.name)) walk(p.name, scope);
         return walk(p.initializer, scope);
       }
-      case ts.SyntaxKind.ShorthandPropertyAssignment: {
+      case tsi.SyntaxKind.ShorthandPropertyAssignment: {
         const p = node as ts.ShorthandPropertyAssignment;
         resolve(p.name, scope, false);
         if (p.objectAssignmentInitializer) walk(p.objectAssignmentInitializer, scope);
         return;
       }
-      case ts.SyntaxKind.PropertyDeclaration: {
+      case tsi.SyntaxKind.PropertyDeclaration: {
         const p = node as ts.PropertyDeclaration;
-        if (ts.isComputedPropertyName(p.name)) walk(p.name, scope);
+        if (tsi.isComputedPropertyName(p.name)) walk(p.name, scope);
         if (p.initializer) walk(p.initializer, newScope(p, scope, p));
         return;
       }
-      case ts.SyntaxKind.ClassStaticBlockDeclaration:
+      case tsi.SyntaxKind.ClassStaticBlockDeclaration:
         return walk((node as ts.ClassStaticBlockDeclaration).body, newScope(node, scope, node));
-      case ts.SyntaxKind.ClassDeclaration:
-      case ts.SyntaxKind.ClassExpression: {
+      case tsi.SyntaxKind.ClassDeclaration:
+      case tsi.SyntaxKind.ClassExpression: {
         const c = node as ts.ClassLikeDeclaration;
         let inner = scope;
-        if (c.name && ts.isClassExpression(c)) {
+        if (c.name && tsi.isClassExpression(c)) {
           // The name a class expression binds inside itself belongs to the class, not to the body.
           inner = newScope(c, scope, c);
           declare(inner, c.name, "class");
         }
-        for (const h of c.heritageClauses ?? []) for (const t of h.types) if (h.token === ts.SyntaxKind.ExtendsKeyword) walk(t.expression, inner);
+        for (const h of c.heritageClauses ?? []) for (const t of h.types) if (h.token === tsi.SyntaxKind.ExtendsKeyword) walk(t.expression, inner);
         for (const m of c.members) walk(m, inner);
         return;
       }
-      case ts.SyntaxKind.VariableDeclaration: {
+      case tsi.SyntaxKind.VariableDeclaration: {
         const d = node as ts.VariableDeclaration;
         return walkBindingName(d.name, scope, d.initializer);
       }
-      case ts.SyntaxKind.VariableDeclarationList:
+      case tsi.SyntaxKind.VariableDeclarationList:
         // Hoisting would drop the disposal at the end of the scope.
-        if ((node as ts.VariableDeclarationList).flags & ts.NodeFlags.Using && scope.fn === fn) unsupported.push(new Unsupported(node, "a 'using' declaration"));
+        if ((node as ts.VariableDeclarationList).flags & tsi.NodeFlags.Using && scope.fn === fn) unsupported.push(new Unsupported(node, "a 'using' declaration"));
         break;
-      case ts.SyntaxKind.Block:
-      case ts.SyntaxKind.CaseBlock: {
+      case tsi.SyntaxKind.Block:
+      case tsi.SyntaxKind.CaseBlock: {
         const inner = newScope(node, scope, scope.fn);
-        const stmts = ts.isBlock(node) ? node.statements : (node as ts.CaseBlock).clauses.flatMap((c) => c.statements);
+        const stmts = tsi.isBlock(node) ? node.statements : (node as ts.CaseBlock).clauses.flatMap((c) => c.statements);
         declareLexical(stmts, inner);
-        if (ts.isBlock(node)) stmts.forEach((s) => walk(s, inner));
+        if (tsi.isBlock(node)) stmts.forEach((s) => walk(s, inner));
         else (node as ts.CaseBlock).clauses.forEach((c) => walk(c, inner));
         return;
       }
-      case ts.SyntaxKind.ForStatement:
-      case ts.SyntaxKind.ForInStatement:
-      case ts.SyntaxKind.ForOfStatement: {
+      case tsi.SyntaxKind.ForStatement:
+      case tsi.SyntaxKind.ForInStatement:
+      case tsi.SyntaxKind.ForOfStatement: {
         const inner = newScope(node, scope, scope.fn);
         const init = (node as ts.ForStatement).initializer;
-        if (init && ts.isVariableDeclarationList(init) && init.flags & ts.NodeFlags.BlockScoped)
-          for (const d of init.declarations) declarePattern(d.name, inner, init.flags & ts.NodeFlags.Const ? "const" : "let");
-        if (init && !ts.isVariableDeclarationList(init) && !ts.isForStatement(node)) assignTargets(init, inner);
-        ts.forEachChild(node, (c) => (c === init && !ts.isForStatement(node) && !ts.isVariableDeclarationList(init) ? undefined : walk(c, inner)));
+        if (init && tsi.isVariableDeclarationList(init) && init.flags & tsi.NodeFlags.BlockScoped)
+          for (const d of init.declarations) declarePattern(d.name, inner, init.flags & tsi.NodeFlags.Const ? "const" : "let");
+        if (init && !tsi.isVariableDeclarationList(init) && !tsi.isForStatement(node)) assignTargets(init, inner);
+        tsi.forEachChild(node, (c) => (c === init && !tsi.isForStatement(node) && !tsi.isVariableDeclarationList(init) ? undefined : walk(c, inner)));
         return;
       }
-      case ts.SyntaxKind.CatchClause: {
+      case tsi.SyntaxKind.CatchClause: {
         const c = node as ts.CatchClause;
         const inner = newScope(c, scope, scope.fn);
         if (c.variableDeclaration) {
@@ -357,49 +358,49 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         }
         return walk(c.block, inner);
       }
-      case ts.SyntaxKind.BinaryExpression: {
+      case tsi.SyntaxKind.BinaryExpression: {
         const b = node as ts.BinaryExpression;
-        if (b.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && b.operatorToken.kind <= ts.SyntaxKind.LastAssignment) {
+        if (b.operatorToken.kind >= tsi.SyntaxKind.FirstAssignment && b.operatorToken.kind <= tsi.SyntaxKind.LastAssignment) {
           assignTargets(b.left, scope);
           return walk(b.right, scope);
         }
         break;
       }
-      case ts.SyntaxKind.PrefixUnaryExpression:
-      case ts.SyntaxKind.PostfixUnaryExpression: {
+      case tsi.SyntaxKind.PrefixUnaryExpression:
+      case tsi.SyntaxKind.PostfixUnaryExpression: {
         const u = node as ts.PrefixUnaryExpression;
-        if (u.operator === ts.SyntaxKind.PlusPlusToken || u.operator === ts.SyntaxKind.MinusMinusToken) return assignTargets(u.operand, scope);
+        if (u.operator === tsi.SyntaxKind.PlusPlusToken || u.operator === tsi.SyntaxKind.MinusMinusToken) return assignTargets(u.operand, scope);
         break;
       }
-      case ts.SyntaxKind.WithStatement:
+      case tsi.SyntaxKind.WithStatement:
         unsupported.push(new Unsupported(node, "a 'with' statement"));
         break;
-      case ts.SyntaxKind.EnumDeclaration:
-      case ts.SyntaxKind.ModuleDeclaration:
+      case tsi.SyntaxKind.EnumDeclaration:
+      case tsi.SyntaxKind.ModuleDeclaration:
         unsupported.push(new Unsupported(node, "an enum or namespace declaration"));
         return;
-      case ts.SyntaxKind.CallExpression: {
+      case tsi.SyntaxKind.CallExpression: {
         const callee = (node as ts.CallExpression).expression;
-        if (ts.isIdentifier(callee) && callee.text === "eval") unsupported.push(new Unsupported(node, "a direct eval"));
+        if (tsi.isIdentifier(callee) && callee.text === "eval") unsupported.push(new Unsupported(node, "a direct eval"));
         break;
       }
-      case ts.SyntaxKind.SuperKeyword:
+      case tsi.SyntaxKind.SuperKeyword:
         if (scope.fn === fn) unsupported.push(new Unsupported(node, "super"));
         return;
-      case ts.SyntaxKind.YieldExpression:
+      case tsi.SyntaxKind.YieldExpression:
         yields.push(node as ts.YieldExpression);
         break;
     }
-    if (node.kind >= ts.SyntaxKind.FirstJSDocNode && node.kind <= ts.SyntaxKind.LastJSDocNode) return;
-    if (ts.isJsxElement(node) || ts.isJsxSelfClosingElement(node) || ts.isJsxFragment(node)) {
+    if (node.kind >= tsi.SyntaxKind.FirstJSDocNode && node.kind <= tsi.SyntaxKind.LastJSDocNode) return;
+    if (tsi.isJsxElement(node) || tsi.isJsxSelfClosingElement(node) || tsi.isJsxFragment(node)) {
       unsupported.push(new Unsupported(node, "JSX"));
       return;
     }
-    ts.forEachChild(node, (c) => walk(c, scope));
+    tsi.forEachChild(node, (c) => walk(c, scope));
   };
 
   // The scope around the generator: its bindings are neither own nor resolved (all free).
-  const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? ts.factory.createBlock([]), names: new Map() };
+  const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? f.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
   yields.forEach(markSuspension);
   return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions };

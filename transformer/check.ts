@@ -10,6 +10,7 @@
  */
 import { join } from "node:path";
 import ts from "typescript";
+import { useCompiler } from "./compiler.js";
 import { discardedFutures, severityOf, type Severity } from "./discards.js";
 
 export const usage = `Usage: chronots check [-p <tsconfig.json or directory>] [--pretty | --no-pretty]
@@ -44,6 +45,7 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   }
   const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, configFileParsingDiagnostics: config.errors });
   const own = ts.getPreEmitDiagnostics(program);
+  useCompiler(ts);
   const discarded = program
     .getSourceFiles()
     .filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf))

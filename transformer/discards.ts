@@ -17,9 +17,10 @@
  * "chronots' Future" is a class named `Future` declared in `runtime/future.ts` or `dist/**\/future.d.ts`
  * of the package whose package.json says `"name": "chronots"`: a user's own class named Future is not it.
  *
- * The TypeScript instance is a parameter because a tsserver plugin must use the compiler it is given.
+ * It runs on the compiler the entry point was given (compiler.ts): a tsserver plugin must use the editor's.
  */
-import ts from "typescript";
+import type ts from "typescript";
+import { tsi } from "./compiler.js";
 
 export type Severity = "error" | "warning" | "off";
 
@@ -44,13 +45,12 @@ export function reportDiscarded(
   sf: ts.SourceFile,
   entry: { discarded?: unknown },
   addDiagnostic: (d: ts.Diagnostic) => unknown,
-  tsi: typeof ts = ts,
 ): void {
   const parsed = program.getSourceFile(sf.fileName) ?? sf;
-  for (const d of discardedFutures(program, parsed, severityOf(entry), tsi)) addDiagnostic(d);
+  for (const d of discardedFutures(program, parsed, severityOf(entry))) addDiagnostic(d);
 }
 
-export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severity: Severity, tsi: typeof ts = ts): ts.Diagnostic[] {
+export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severity: Severity): ts.Diagnostic[] {
   if (severity === "off") return [];
   const checker = program.getTypeChecker();
   const K = tsi.SyntaxKind;
@@ -69,7 +69,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       futureTypes.set(target, false); // a class hierarchy cannot loop, but a broken program might
       const sym = target.getSymbol();
       known =
-        (sym?.name === "Future" && sym.declarations?.some((d) => tsi.isClassDeclaration(d) && isChronotsFutureFile(d.getSourceFile().fileName, tsi))) ||
+        (sym?.name === "Future" && sym.declarations?.some((d) => tsi.isClassDeclaration(d) && isChronotsFutureFile(d.getSourceFile().fileName))) ||
         (!!((target as ts.ObjectType).objectFlags & tsi.ObjectFlags.ClassOrInterface) &&
           checker.getBaseTypes(target as ts.InterfaceType).some(isFuture));
       futureTypes.set(target, known);
@@ -95,7 +95,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       code: DISCARDED_CODE,
       source: "chronots",
       messageText:
-        `Future returned by '${shorten(tokens(e, sf, tsi))}' is discarded; wait for it with 'yield* …', ` +
+        `Future returned by '${shorten(tokens(e, sf))}' is discarded; wait for it with 'yield* …', ` +
         `hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'`,
     });
   }
@@ -114,13 +114,13 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       if (op === K.CommaToken) return drop(e.right); // the left operand is dropped wherever the comma is
       if (op >= K.FirstAssignment && op <= K.LastAssignment) return;
       if (op === K.AmpersandAmpersandToken || op === K.BarBarToken || op === K.QuestionQuestionToken) {
-        const left = skipParens(e.left, tsi);
-        if (!isReference(left, tsi) && !tsi.isYieldExpression(left) && alwaysFuture(checker.getTypeAtLocation(left))) report(left);
+        const left = skipParens(e.left);
+        if (!isReference(left) && !tsi.isYieldExpression(left) && alwaysFuture(checker.getTypeAtLocation(left))) report(left);
         return drop(e.right);
       }
     }
     if (tsi.isVoidExpression(e)) return; // its operand is dropped wherever the `void` is
-    if (notAnObject(e, tsi) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
+    if (notAnObject(e) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
     if (includesFuture(typeOf(e))) report(e);
   }
 
@@ -135,10 +135,10 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
 
   /** An argument passed where a function returning void is expected. */
   function checkCallback(arg: ts.Expression): void {
-    if (notAnObject(arg, tsi)) return;
+    if (notAnObject(arg)) return;
     const expected = checker.getContextualType(arg);
     if (expected === undefined || !returnsOnlyVoid(expected)) return;
-    const fn = skipParens(arg, tsi);
+    const fn = skipParens(arg);
     if (tsi.isArrowFunction(fn) || tsi.isFunctionExpression(fn)) {
       if (fn.asteriskToken) return;
       if (!tsi.isBlock(fn.body)) return drop(fn.body);
@@ -176,7 +176,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   return out;
 }
 
-function skipParens(e: ts.Expression, tsi: typeof ts): ts.Expression {
+function skipParens(e: ts.Expression): ts.Expression {
   while (tsi.isParenthesizedExpression(e)) e = e.expression;
   return e;
 }
@@ -186,7 +186,7 @@ function skipParens(e: ts.Expression, tsi: typeof ts): ts.Expression {
  * class: never a Future nor a function returning one, so the checker need not be asked (the rule
  * runs on every file, and each question to the checker costs compile time).
  */
-function notAnObject(e: ts.Expression, tsi: typeof ts): boolean {
+function notAnObject(e: ts.Expression): boolean {
   const K = tsi.SyntaxKind;
   switch (e.kind) {
     case K.NumericLiteral:
@@ -217,12 +217,12 @@ function notAnObject(e: ts.Expression, tsi: typeof ts): boolean {
 }
 
 /** A variable or member tested by `&&`/`||`/`??`: the Future stays where it is. */
-function isReference(e: ts.Expression, tsi: typeof ts): boolean {
+function isReference(e: ts.Expression): boolean {
   return tsi.isIdentifier(e) || tsi.isPropertyAccessExpression(e) || tsi.isElementAccessExpression(e) || e.kind === tsi.SyntaxKind.ThisKeyword;
 }
 
 /** `e`'s source on one line: comments dropped, each run of whitespace and comments one space. */
-function tokens(e: ts.Node, sf: ts.SourceFile, tsi: typeof ts): string {
+function tokens(e: ts.Node, sf: ts.SourceFile): string {
   const start = e.getStart(sf);
   const scanner = tsi.createScanner(sf.languageVersion, false, sf.languageVariant, sf.text, undefined, start, e.getEnd() - start);
   const K = tsi.SyntaxKind;
@@ -245,7 +245,7 @@ function shorten(text: string): string {
 /** Package roots by directory: whether the nearest package.json above it is chronots'. */
 const roots = new Map<string, string | null>();
 
-function chronotsRoot(dir: string, tsi: typeof ts): string | null {
+function chronotsRoot(dir: string): string | null {
   let root = roots.get(dir);
   if (root !== undefined) return root;
   const pkg = `${dir}/package.json`;
@@ -258,15 +258,15 @@ function chronotsRoot(dir: string, tsi: typeof ts): string | null {
       name = undefined; // an unreadable package.json is not chronots'
     }
     root = name === "chronots" ? dir : null;
-  } else root = parent && parent !== dir ? chronotsRoot(parent, tsi) : null;
+  } else root = parent && parent !== dir ? chronotsRoot(parent) : null;
   roots.set(dir, root);
   return root;
 }
 
-function isChronotsFutureFile(fileName: string, tsi: typeof ts): boolean {
+function isChronotsFutureFile(fileName: string): boolean {
   const file = fileName.replace(/\\/g, "/");
   if (!/\/future\.(ts|d\.[cm]?ts)$/.test(file)) return false;
-  const root = chronotsRoot(file.slice(0, file.lastIndexOf("/")), tsi);
+  const root = chronotsRoot(file.slice(0, file.lastIndexOf("/")));
   if (root === null) return false;
   return /^(runtime\/future\.ts|dist\/(.+\/)?future\.d\.[cm]?ts)$/.test(file.slice(root.length + 1));
 }

@@ -25,16 +25,16 @@
  * with the value so that its `finally` runs first). Parameters with defaults or patterns are bound
  * from `arguments` inside the same `try`, so their errors fail the result as in the driver.
  */
-import ts from "typescript";
+import type ts from "typescript";
+import { factory as f, tsi } from "./compiler.js";
 import { type Case, ends, type Internals, type Machine } from "./explode.js";
 import { type Hooks, Rewriter, type Scope } from "./rewrite.js";
 
-const f = ts.factory;
 const id = (name: string) => f.createIdentifier(name);
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
-const letList = (decls: ts.VariableDeclaration[]) => f.createVariableStatement(undefined, f.createVariableDeclarationList(decls, ts.NodeFlags.Let));
+const letList = (decls: ts.VariableDeclaration[]) => f.createVariableStatement(undefined, f.createVariableDeclarationList(decls, tsi.NodeFlags.Let));
 const constOf = (name: string, v: ts.Expression) =>
-  f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, v)], ts.NodeFlags.Const));
+  f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, v)], tsi.NodeFlags.Const));
 
 /**
  * Parameters as emitted, plus the statements binding them when they can throw (defaults, patterns).
@@ -42,13 +42,13 @@ const constOf = (name: string, v: ts.Expression) =>
  * generator's `length` counts, so that both have the same `length`.
  */
 function parameters(fn: ts.FunctionExpression, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
-  const real = fn.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
-  const throws = real.some((p) => p.initializer || !ts.isIdentifier(p.name));
+  const real = fn.parameters.filter((p) => !(tsi.isIdentifier(p.name) && p.name.text === "this"));
+  const throws = real.some((p) => p.initializer || !tsi.isIdentifier(p.name));
   if (!throws) return { params: fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration), bind: [] };
   const names: ts.Identifier[] = [];
   const collect = (b: ts.BindingName) => {
-    if (ts.isIdentifier(b)) names.push(b);
-    else b.elements.forEach((e) => !ts.isOmittedExpression(e) && collect(e.name));
+    if (tsi.isIdentifier(b)) names.push(b);
+    else b.elements.forEach((e) => !tsi.isOmittedExpression(e) && collect(e.name));
   };
   real.forEach((p) => collect(p.name));
   const pattern = f.createArrayLiteralExpression(
@@ -121,7 +121,7 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
     f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])),
     f.createReturnStatement(id(n.r)),
   ];
-  return ts.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, f.createBlock(body, true)), origin);
+  return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, f.createBlock(body, true)), origin);
 }
 
 const assign = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
@@ -162,5 +162,5 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
     f.createTryStatement(f.createBlock(inner, true), f.createCatchClause(n.e, f.createBlock([settle], true)), undefined),
     f.createReturnStatement(id(n.r)),
   ];
-  return ts.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, f.createBlock(body, true)), origin);
+  return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, f.createBlock(body, true)), origin);
 }

@@ -24,12 +24,12 @@
  * jumps crossing a `finally` are recorded on it statically. Leaving a `for…of` by a jump closes its
  * iterator inline; leaving it by a throw goes through a handler state that closes and rethrows.
  */
-import ts from "typescript";
+import type ts from "typescript";
+import { factory as f, tsi } from "./compiler.js";
 import { Unsupported, unparen } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { COMPOUND, type Hooks, LOGICAL_ASSIGN, Rewriter, type Scope } from "./rewrite.js";
 
-const f = ts.factory;
 const RETURN = -2;
 const THROW = -1;
 
@@ -82,7 +82,7 @@ export interface Internals {
 }
 
 const id = (name: string) => f.createIdentifier(name);
-const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, f.createNumericLiteral(-n)) : f.createNumericLiteral(n));
+const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression(tsi.SyntaxKind.MinusToken, f.createNumericLiteral(-n)) : f.createNumericLiteral(n));
 const set = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
 
@@ -166,7 +166,7 @@ export class Machine implements Hooks {
     }
     // A write to a hoisted constant is a write to this real one, which throws.
     if ([...s.slots.values()].some((x) => x.binding.kind === "const" && x.binding.written))
-      this.hoistedFunctions.push(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(s.constant, undefined, undefined, f.createVoidZero())], ts.NodeFlags.Const)));
+      this.hoistedFunctions.push(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(s.constant, undefined, undefined, f.createVoidZero())], tsi.NodeFlags.Const)));
   }
 
   get closureLocals(): ts.Identifier[] {
@@ -258,7 +258,7 @@ export class Machine implements Hooks {
     if (machine) this.machineOnly(() => this.emit(machine, node));
     if (fast) {
       const copy = this.rw.hooked === hooked ? machine : make(this.fastRw);
-      if (copy) append(fast, node.pos >= 0 ? ts.setTextRange(copy, node) : copy);
+      if (copy) append(fast, node.pos >= 0 ? tsi.setTextRange(copy, node) : copy);
     }
   }
 
@@ -270,18 +270,18 @@ export class Machine implements Hooks {
   /** Whether the structured copy can hold `node` (which suspends) without a branch of the machine's. */
   private structured(node: ts.Statement): boolean {
     const lin = (e: ts.Node | undefined) => e === undefined || this.linear(e);
-    if (ts.isBlock(node)) return true;
-    if (ts.isExpressionStatement(node)) return lin(node.expression);
-    if (ts.isVariableStatement(node)) return node.declarationList.declarations.every((d) => lin(d.name) && lin(d.initializer));
-    if (ts.isReturnStatement(node) || ts.isThrowStatement(node)) return lin(node.expression);
-    if (ts.isIfStatement(node)) return lin(node.expression);
-    if (ts.isLabeledStatement(node)) return this.structured(node.statement);
-    if (ts.isWhileStatement(node)) return lin(node.expression);
-    if (ts.isDoStatement(node)) return !this.suspends(node.expression);
-    if (ts.isForStatement(node))
+    if (tsi.isBlock(node)) return true;
+    if (tsi.isExpressionStatement(node)) return lin(node.expression);
+    if (tsi.isVariableStatement(node)) return node.declarationList.declarations.every((d) => lin(d.name) && lin(d.initializer));
+    if (tsi.isReturnStatement(node) || tsi.isThrowStatement(node)) return lin(node.expression);
+    if (tsi.isIfStatement(node)) return lin(node.expression);
+    if (tsi.isLabeledStatement(node)) return this.structured(node.statement);
+    if (tsi.isWhileStatement(node)) return lin(node.expression);
+    if (tsi.isDoStatement(node)) return !this.suspends(node.expression);
+    if (tsi.isForStatement(node))
       return !this.envs.has(node) && !this.suspends(node.incrementor) && lin(node.condition) && (node.initializer === undefined || this.linear(node.initializer));
-    if (ts.isForOfStatement(node) || ts.isForInStatement(node)) return !isExploded(this.s.an, node) && lin(node.expression);
-    if (ts.isSwitchStatement(node)) return !this.suspends(node.caseBlock) && lin(node.expression);
+    if (tsi.isForOfStatement(node) || tsi.isForInStatement(node)) return !isExploded(this.s.an, node) && lin(node.expression);
+    if (tsi.isSwitchStatement(node)) return !this.suspends(node.caseBlock) && lin(node.expression);
     return false;
   }
 
@@ -289,11 +289,11 @@ export class Machine implements Hooks {
   private linear(e: ts.Node): boolean {
     if (!this.suspends(e)) return true;
     // A pattern taken apart step by step branches on its defaults.
-    if (ts.isObjectBindingPattern(e) || ts.isArrayBindingPattern(e) || ((ts.isArrayLiteralExpression(e) || ts.isObjectLiteralExpression(e)) && isAssignmentPattern(e))) return false;
-    if (ts.isConditionalExpression(e) && (this.suspends(e.whenTrue) || this.suspends(e.whenFalse))) return false;
-    if (ts.isBinaryExpression(e) && BRANCHING.has(e.operatorToken.kind)) return false;
-    if (ts.isOptionalChain(e)) return false;
-    return ts.forEachChild(e, (c) => (this.linear(c) ? undefined : true)) !== true;
+    if (tsi.isObjectBindingPattern(e) || tsi.isArrayBindingPattern(e) || ((tsi.isArrayLiteralExpression(e) || tsi.isObjectLiteralExpression(e)) && isAssignmentPattern(e))) return false;
+    if (tsi.isConditionalExpression(e) && (this.suspends(e.whenTrue) || this.suspends(e.whenFalse))) return false;
+    if (tsi.isBinaryExpression(e) && BRANCHING.has(e.operatorToken.kind)) return false;
+    if (tsi.isOptionalChain(e)) return false;
+    return tsi.forEachChild(e, (c) => (this.linear(c) ? undefined : true)) !== true;
   }
 
   // ---- states and jumps
@@ -315,7 +315,7 @@ export class Machine implements Hooks {
   }
 
   private emit(st: ts.Statement, origin?: ts.Node): void {
-    if (origin && origin.pos >= 0) ts.setTextRange(st, origin);
+    if (origin && origin.pos >= 0) tsi.setTextRange(st, origin);
     this.push(st);
   }
 
@@ -408,7 +408,7 @@ export class Machine implements Hooks {
   }
 
   private targetOf(node: ts.BreakStatement | ts.ContinueStatement): Target {
-    const isBreak = ts.isBreakStatement(node);
+    const isBreak = tsi.isBreakStatement(node);
     for (let i = this.jumpables.length - 1; i >= 0; i--) {
       const j = this.jumpables[i]!;
       const match = node.label ? j.labels.includes(node.label.text) : j.kind === "loop" || (isBreak && j.kind === "switch");
@@ -449,12 +449,12 @@ export class Machine implements Hooks {
 
   private simple(v: ts.Expression): boolean {
     return (
-      ts.isLiteralExpression(v) ||
-      v.kind === ts.SyntaxKind.TrueKeyword ||
-      v.kind === ts.SyntaxKind.FalseKeyword ||
-      v.kind === ts.SyntaxKind.NullKeyword ||
-      v.kind === ts.SyntaxKind.ThisKeyword ||
-      (ts.isIdentifier(v) && this.temps.has(v.text))
+      tsi.isLiteralExpression(v) ||
+      v.kind === tsi.SyntaxKind.TrueKeyword ||
+      v.kind === tsi.SyntaxKind.FalseKeyword ||
+      v.kind === tsi.SyntaxKind.NullKeyword ||
+      v.kind === tsi.SyntaxKind.ThisKeyword ||
+      (tsi.isIdentifier(v) && this.temps.has(v.text))
     );
   }
 
@@ -492,7 +492,7 @@ export class Machine implements Hooks {
     const n = this.n;
     const operand = node.expression ? this.expr(node.expression) : f.createVoidZero();
     this.emit(set(this.fv, operand), node);
-    const isFuture = f.createBinaryExpression(id(this.fv), ts.SyntaxKind.InstanceOfKeyword, prop(n.c, "Future"));
+    const isFuture = f.createBinaryExpression(id(this.fv), tsi.SyntaxKind.InstanceOfKeyword, prop(n.c, "Future"));
     const resume = this.label();
     if (!node.asteriskToken) {
       const bad = f.createThrowStatement(f.createCallExpression(prop(n.c, "notAFuture"), undefined, [id(this.fv)]));
@@ -524,9 +524,9 @@ export class Machine implements Hooks {
       if (this.suspends(x)) last = i;
     });
     return nodes.map((x, i) => {
-      if (i > last) return ts.isSpreadElement(x) ? f.createSpreadElement(this.rw.expr(x.expression)) : this.rw.expr(x);
-      if (ts.isOmittedExpression(x)) return x;
-      if (ts.isSpreadElement(x)) {
+      if (i > last) return tsi.isSpreadElement(x) ? f.createSpreadElement(this.rw.expr(x.expression)) : this.rw.expr(x);
+      if (tsi.isOmittedExpression(x)) return x;
+      if (tsi.isSpreadElement(x)) {
         const v = this.expr(x.expression);
         return f.createSpreadElement(i === last ? v : this.save(f.createArrayLiteralExpression([f.createSpreadElement(v)])));
       }
@@ -536,7 +536,7 @@ export class Machine implements Hooks {
   }
 
   private discard(v: ts.Expression, origin: ts.Node): void {
-    if (this.simple(v) || ts.isIdentifier(v)) return;
+    if (this.simple(v) || tsi.isIdentifier(v)) return;
     this.emit(f.createExpressionStatement(v), origin);
   }
 
@@ -546,12 +546,12 @@ export class Machine implements Hooks {
 
   expr(node: ts.Expression): ts.Expression {
     if (!this.suspends(node)) return this.rw.expr(node);
-    if (ts.isParenthesizedExpression(node)) return f.createParenthesizedExpression(this.expr(node.expression));
-    if (ts.isAsExpression(node) || ts.isNonNullExpression(node) || ts.isTypeAssertionExpression(node) || ts.isSatisfiesExpression(node))
+    if (tsi.isParenthesizedExpression(node)) return f.createParenthesizedExpression(this.expr(node.expression));
+    if (tsi.isAsExpression(node) || tsi.isNonNullExpression(node) || tsi.isTypeAssertionExpression(node) || tsi.isSatisfiesExpression(node))
       return this.expr(node.expression);
-    if (ts.isYieldExpression(node)) return this.suspension(node);
-    if (ts.isBinaryExpression(node)) return this.binary(node);
-    if (ts.isConditionalExpression(node)) {
+    if (tsi.isYieldExpression(node)) return this.suspension(node);
+    if (tsi.isBinaryExpression(node)) return this.binary(node);
+    if (tsi.isConditionalExpression(node)) {
       if (!this.suspends(node.whenTrue) && !this.suspends(node.whenFalse))
         return f.createConditionalExpression(this.expr(node.condition), undefined, this.rw.expr(node.whenTrue), undefined, this.rw.expr(node.whenFalse));
       const t = this.temp();
@@ -565,26 +565,26 @@ export class Machine implements Hooks {
       this.mark(end);
       return id(t);
     }
-    if (ts.isOptionalChain(node) && this.suspendsAfterHead(node)) return id(this.chain(node, false).value);
-    if (ts.isCallExpression(node)) return this.call(node);
-    if (ts.isNewExpression(node)) {
+    if (tsi.isOptionalChain(node) && this.suspendsAfterHead(node)) return id(this.chain(node, false).value);
+    if (tsi.isCallExpression(node)) return this.call(node);
+    if (tsi.isNewExpression(node)) {
       const [callee, ...args] = this.operands([node.expression, ...(node.arguments ?? [])]);
       return f.createNewExpression(callee!, undefined, args);
     }
-    if (ts.isPropertyAccessExpression(node)) {
+    if (tsi.isPropertyAccessExpression(node)) {
       const o = this.expr(node.expression);
-      return ts.isPropertyAccessChain(node) ? f.updatePropertyAccessChain(node, o, node.questionDotToken, node.name) : f.updatePropertyAccessExpression(node, o, node.name);
+      return tsi.isPropertyAccessChain(node) ? f.updatePropertyAccessChain(node, o, node.questionDotToken, node.name) : f.updatePropertyAccessExpression(node, o, node.name);
     }
-    if (ts.isElementAccessExpression(node)) {
-      if (ts.isElementAccessChain(node)) {
+    if (tsi.isElementAccessExpression(node)) {
+      if (tsi.isElementAccessChain(node)) {
         return f.updateElementAccessChain(node, this.expr(node.expression), node.questionDotToken, this.rw.expr(node.argumentExpression));
       }
       const [o, k] = this.operands([node.expression, node.argumentExpression]);
       return f.createElementAccessExpression(o!, k!);
     }
-    if (ts.isTaggedTemplateExpression(node)) return this.tagged(node);
-    if (ts.isClassExpression(node)) return this.classValue(node) as ts.Expression;
-    if (ts.isTemplateExpression(node)) {
+    if (tsi.isTaggedTemplateExpression(node)) return this.tagged(node);
+    if (tsi.isClassExpression(node)) return this.classValue(node) as ts.Expression;
+    if (tsi.isTemplateExpression(node)) {
       const items = node.templateSpans.map((s) => s.expression);
       let last = -1;
       items.forEach((x, i) => {
@@ -598,26 +598,26 @@ export class Machine implements Hooks {
       });
       return f.createTemplateExpression(node.head, node.templateSpans.map((s, i) => f.createTemplateSpan(values[i]!, s.literal)));
     }
-    if (ts.isArrayLiteralExpression(node)) return f.createArrayLiteralExpression(this.operands(node.elements));
-    if (ts.isObjectLiteralExpression(node)) return this.object(node);
-    if (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) {
+    if (tsi.isArrayLiteralExpression(node)) return f.createArrayLiteralExpression(this.operands(node.elements));
+    if (tsi.isObjectLiteralExpression(node)) return this.object(node);
+    if (tsi.isPrefixUnaryExpression(node) || tsi.isPostfixUnaryExpression(node)) {
       const operand = this.reference(node.operand);
-      return ts.isPrefixUnaryExpression(node) ? f.createPrefixUnaryExpression(node.operator, operand) : f.createPostfixUnaryExpression(operand, node.operator);
+      return tsi.isPrefixUnaryExpression(node) ? f.createPrefixUnaryExpression(node.operator, operand) : f.createPostfixUnaryExpression(operand, node.operator);
     }
-    if (ts.isTypeOfExpression(node)) return f.createTypeOfExpression(this.expr(node.expression));
-    if (ts.isVoidExpression(node)) return f.createVoidExpression(this.expr(node.expression));
-    if (ts.isDeleteExpression(node)) {
-      if (ts.isOptionalChain(unparen(node.expression))) throw new Unsupported(node, "a suspension in a delete of an optional chain");
+    if (tsi.isTypeOfExpression(node)) return f.createTypeOfExpression(this.expr(node.expression));
+    if (tsi.isVoidExpression(node)) return f.createVoidExpression(this.expr(node.expression));
+    if (tsi.isDeleteExpression(node)) {
+      if (tsi.isOptionalChain(unparen(node.expression))) throw new Unsupported(node, "a suspension in a delete of an optional chain");
       return f.createDeleteExpression(this.reference(node.expression));
     }
-    throw new Unsupported(node, `a suspension inside ${ts.SyntaxKind[node.kind]}`);
+    throw new Unsupported(node, `a suspension inside ${tsi.SyntaxKind[node.kind]}`);
   }
 
   /** A member expression with object and key evaluated (and saved when a later part suspends). */
   private reference(node: ts.Expression): ts.Expression {
     const e = unparen(node);
-    if (ts.isPropertyAccessExpression(e) && !ts.isOptionalChain(e)) return f.createPropertyAccessExpression(this.expr(e.expression), e.name);
-    if (ts.isElementAccessExpression(e) && !ts.isOptionalChain(e)) {
+    if (tsi.isPropertyAccessExpression(e) && !tsi.isOptionalChain(e)) return f.createPropertyAccessExpression(this.expr(e.expression), e.name);
+    if (tsi.isElementAccessExpression(e) && !tsi.isOptionalChain(e)) {
       const [o, k] = this.operands([e.expression, e.argumentExpression]);
       return f.createElementAccessExpression(o!, k!);
     }
@@ -626,11 +626,11 @@ export class Machine implements Hooks {
 
   private binary(node: ts.BinaryExpression): ts.Expression {
     const op = node.operatorToken.kind;
-    if (op === ts.SyntaxKind.CommaToken) {
+    if (op === tsi.SyntaxKind.CommaToken) {
       this.discard(this.expr(node.left), node.left);
       return this.expr(node.right);
     }
-    if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken) {
+    if (op === tsi.SyntaxKind.AmpersandAmpersandToken || op === tsi.SyntaxKind.BarBarToken || op === tsi.SyntaxKind.QuestionQuestionToken) {
       const t = this.temp();
       const end = this.label();
       this.emit(set(t, this.expr(node.left)));
@@ -639,9 +639,9 @@ export class Machine implements Hooks {
       this.mark(end);
       return id(t);
     }
-    if (op === ts.SyntaxKind.EqualsToken) {
+    if (op === tsi.SyntaxKind.EqualsToken) {
       const left = unparen(node.left);
-      if (ts.isObjectLiteralExpression(left) || ts.isArrayLiteralExpression(left)) {
+      if (tsi.isObjectLiteralExpression(left) || tsi.isArrayLiteralExpression(left)) {
         if (this.suspends(left)) {
           const value = this.saveIfNeeded(this.expr(node.right));
           this.destructure(left, value);
@@ -650,12 +650,12 @@ export class Machine implements Hooks {
         const v = this.expr(node.right);
         return f.createAssignment(this.rw.expr(left), v);
       }
-      if (ts.isIdentifier(left)) return f.createAssignment(this.rw.expr(left), this.expr(node.right));
-      if (ts.isPropertyAccessExpression(left) && !ts.isOptionalChain(left)) {
+      if (tsi.isIdentifier(left)) return f.createAssignment(this.rw.expr(left), this.expr(node.right));
+      if (tsi.isPropertyAccessExpression(left) && !tsi.isOptionalChain(left)) {
         const [o, v] = this.operands([left.expression, node.right]);
         return f.createAssignment(f.createPropertyAccessExpression(o!, left.name), v!);
       }
-      if (ts.isElementAccessExpression(left) && !ts.isOptionalChain(left)) {
+      if (tsi.isElementAccessExpression(left) && !tsi.isOptionalChain(left)) {
         const [o, k, v] = this.operands([left.expression, left.argumentExpression, node.right]);
         return f.createAssignment(f.createElementAccessExpression(o!, k!), v!);
       }
@@ -683,21 +683,21 @@ export class Machine implements Hooks {
 
   /** The condition under which `a op b` is `a` without evaluating `b`. */
   private shortCircuits(op: ts.SyntaxKind, t: ts.Expression): ts.Expression {
-    if (op === ts.SyntaxKind.AmpersandAmpersandToken) return f.createLogicalNot(t);
-    if (op === ts.SyntaxKind.BarBarToken) return t;
-    return f.createBinaryExpression(t, ts.SyntaxKind.ExclamationEqualsToken, f.createNull());
+    if (op === tsi.SyntaxKind.AmpersandAmpersandToken) return f.createLogicalNot(t);
+    if (op === tsi.SyntaxKind.BarBarToken) return t;
+    return f.createBinaryExpression(t, tsi.SyntaxKind.ExclamationEqualsToken, f.createNull());
   }
 
   /** For `target op= …`: the target with object and key saved, as makers of fresh nodes to read and to write it. */
   private storedReference(node: ts.Expression): { read: () => ts.Expression; write: () => ts.Expression } {
     const e = unparen(node);
     const same = (make: () => ts.Expression) => ({ read: make, write: make });
-    if (ts.isIdentifier(e)) return { read: () => this.rw.read(e), write: () => this.rw.expr(e) };
-    if (ts.isPropertyAccessExpression(e) && !ts.isOptionalChain(e)) {
+    if (tsi.isIdentifier(e)) return { read: () => this.rw.read(e), write: () => this.rw.expr(e) };
+    if (tsi.isPropertyAccessExpression(e) && !tsi.isOptionalChain(e)) {
       const o = this.saveIfNeeded(this.expr(e.expression));
       return same(() => f.createPropertyAccessExpression(o, e.name));
     }
-    if (ts.isElementAccessExpression(e) && !ts.isOptionalChain(e)) {
+    if (tsi.isElementAccessExpression(e) && !tsi.isOptionalChain(e)) {
       const o = this.saveIfNeeded(this.expr(e.expression));
       const raw = this.expr(e.argumentExpression);
       const k = this.simple(raw) ? raw : this.save(f.createCallExpression(prop(this.n.c, "toKey"), undefined, [raw]));
@@ -710,21 +710,21 @@ export class Machine implements Hooks {
     const argsSuspend = node.arguments.some((a) => this.suspends(a));
     const callee = node.expression;
     if (!argsSuspend) {
-      const c = ts.isPropertyAccessExpression(callee) || ts.isElementAccessExpression(callee) ? this.expr(callee) : this.expr(callee);
+      const c = tsi.isPropertyAccessExpression(callee) || tsi.isElementAccessExpression(callee) ? this.expr(callee) : this.expr(callee);
       const args = node.arguments.map((a) => this.rw.expr(a));
-      return ts.isCallChain(node) ? f.updateCallChain(node, c, node.questionDotToken, undefined, args) : f.updateCallExpression(node, c, undefined, args);
+      return tsi.isCallChain(node) ? f.updateCallChain(node, c, node.questionDotToken, undefined, args) : f.updateCallExpression(node, c, undefined, args);
     }
-    if (callee.kind === ts.SyntaxKind.ImportKeyword) return f.createCallExpression(callee, undefined, this.operands(node.arguments));
-    if (callee.kind === ts.SyntaxKind.SuperKeyword) throw new Unsupported(node, "super call");
+    if (callee.kind === tsi.SyntaxKind.ImportKeyword) return f.createCallExpression(callee, undefined, this.operands(node.arguments));
+    if (callee.kind === tsi.SyntaxKind.SuperKeyword) throw new Unsupported(node, "super call");
     const inner = unparen(callee);
-    if ((ts.isPropertyAccessExpression(inner) || ts.isElementAccessExpression(inner)) && !ts.isOptionalChain(inner)) {
+    if ((tsi.isPropertyAccessExpression(inner) || tsi.isElementAccessExpression(inner)) && !tsi.isOptionalChain(inner)) {
       const o = this.saveIfNeeded(this.expr(inner.expression));
-      const key = ts.isPropertyAccessExpression(inner) ? undefined : this.expr(inner.argumentExpression);
+      const key = tsi.isPropertyAccessExpression(inner) ? undefined : this.expr(inner.argumentExpression);
       const fn = this.save(key === undefined ? f.createPropertyAccessExpression(o, (inner as ts.PropertyAccessExpression).name) : f.createElementAccessExpression(o, key));
       const args = this.operands(node.arguments);
       return f.createCallExpression(f.createPropertyAccessExpression(fn, "call"), undefined, [o, ...args]);
     }
-    if ((ts.isPropertyAccessExpression(inner) || ts.isElementAccessExpression(inner)) && ts.isOptionalChain(inner)) {
+    if ((tsi.isPropertyAccessExpression(inner) || tsi.isElementAccessExpression(inner)) && tsi.isOptionalChain(inner)) {
       // `(a?.b.m)(…)`: the parentheses end the chain but keep `this`.
       const { value, self } = this.chain(inner, true);
       return f.createCallExpression(prop(value, "call"), undefined, [id(self!), ...this.operands(node.arguments)]);
@@ -741,12 +741,12 @@ export class Machine implements Hooks {
     const tag = unparen(node.tag);
     let fn: ts.Expression;
     let self: ts.Expression | undefined;
-    if ((ts.isPropertyAccessExpression(tag) || ts.isElementAccessExpression(tag)) && tag.expression.kind !== ts.SyntaxKind.SuperKeyword) {
+    if ((tsi.isPropertyAccessExpression(tag) || tsi.isElementAccessExpression(tag)) && tag.expression.kind !== tsi.SyntaxKind.SuperKeyword) {
       self = this.saveIfNeeded(this.expr(tag.expression));
-      fn = this.save(ts.isPropertyAccessExpression(tag) ? f.createPropertyAccessExpression(self, tag.name) : f.createElementAccessExpression(self, this.expr(tag.argumentExpression)));
+      fn = this.save(tsi.isPropertyAccessExpression(tag) ? f.createPropertyAccessExpression(self, tag.name) : f.createElementAccessExpression(self, this.expr(tag.argumentExpression)));
     } else fn = this.saveIfNeeded(this.expr(node.tag));
     const tpl = node.template;
-    const values = ts.isTemplateExpression(tpl) ? this.operands(tpl.templateSpans.map((x) => x.expression)) : [];
+    const values = tsi.isTemplateExpression(tpl) ? this.operands(tpl.templateSpans.map((x) => x.expression)) : [];
     const strings = id(this.s.template(tpl));
     return self === undefined ? f.createCallExpression(fn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(fn, "call"), undefined, [self, strings, ...values]);
   }
@@ -756,12 +756,12 @@ export class Machine implements Hooks {
    * converted to a property key as it is evaluated), and the class made from their values.
    */
   private classValue(node: ts.ClassExpression | ts.ClassDeclaration): ts.Expression | ts.Statement {
-    const heritage = node.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+    const heritage = node.heritageClauses?.find((h) => h.token === tsi.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
     const parts: { e: ts.Expression; key: boolean }[] = heritage ? [{ e: heritage, key: false }] : [];
-    for (const m of node.members) if (m.name && ts.isComputedPropertyName(m.name)) parts.push({ e: m.name.expression, key: true });
+    for (const m of node.members) if (m.name && tsi.isComputedPropertyName(m.name)) parts.push({ e: m.name.expression, key: true });
     const self = node.name && this.s.an.bindingOf.get(node.name);
     // Inside them the class's own name is not yet initialized: using it throws, which a hoisted name would not.
-    const usesSelf = (n: ts.Node): boolean => (ts.isIdentifier(n) ? this.s.an.bindingOf.get(n) === self : ts.forEachChild(n, (c) => (usesSelf(c) ? true : undefined)) === true);
+    const usesSelf = (n: ts.Node): boolean => (tsi.isIdentifier(n) ? this.s.an.bindingOf.get(n) === self : tsi.forEachChild(n, (c) => (usesSelf(c) ? true : undefined)) === true);
     if (self && parts.some((p) => usesSelf(p.e))) throw new Unsupported(node, "a class using its own name in its 'extends' or computed member names");
     let last = -1;
     parts.forEach((p, i) => {
@@ -782,7 +782,7 @@ export class Machine implements Hooks {
   private links(node: ts.OptionalChain): { head: ts.Expression; links: ts.Expression[] } {
     const links: ts.Expression[] = [];
     let e: ts.Expression = node;
-    while (ts.isOptionalChain(e)) {
+    while (tsi.isOptionalChain(e)) {
       links.unshift(e);
       e = (e as ts.PropertyAccessExpression | ts.ElementAccessExpression | ts.CallExpression | ts.NonNullExpression).expression;
     }
@@ -790,7 +790,7 @@ export class Machine implements Hooks {
   }
 
   private suspendsAfterHead(node: ts.OptionalChain): boolean {
-    return this.links(node).links.some((l) => (ts.isElementAccessExpression(l) ? this.suspends(l.argumentExpression) : ts.isCallExpression(l) && l.arguments.some((a) => this.suspends(a))));
+    return this.links(node).links.some((l) => (tsi.isElementAccessExpression(l) ? this.suspends(l.argumentExpression) : tsi.isCallExpression(l) && l.arguments.some((a) => this.suspends(a))));
   }
 
   /**
@@ -802,28 +802,28 @@ export class Machine implements Hooks {
   private chain(node: ts.OptionalChain, wantSelf: boolean): { value: string; self: string | undefined } {
     const { head, links } = this.links(node);
     const end = this.label();
-    const callNext = (i: number) => (i + 1 < links.length ? ts.isCallExpression(links[i + 1]!) : wantSelf);
+    const callNext = (i: number) => (i + 1 < links.length ? tsi.isCallExpression(links[i + 1]!) : wantSelf);
     let self: string | undefined;
     let value: string;
     const h = unparen(head);
-    if (callNext(-1) && (ts.isPropertyAccessExpression(h) || ts.isElementAccessExpression(h)) && ts.isOptionalChain(h)) {
+    if (callNext(-1) && (tsi.isPropertyAccessExpression(h) || tsi.isElementAccessExpression(h)) && tsi.isOptionalChain(h)) {
       // `(a?.m)?.()`: the parenthesized chain keeps `this` too.
       ({ value, self } = this.chain(h, true));
-    } else if (callNext(-1) && (ts.isPropertyAccessExpression(h) || ts.isElementAccessExpression(h))) {
+    } else if (callNext(-1) && (tsi.isPropertyAccessExpression(h) || tsi.isElementAccessExpression(h))) {
       // `o.m?.()` calls m with this = o.
       self = this.hold(this.expr(h.expression));
-      value = this.hold(ts.isPropertyAccessExpression(h) ? f.createPropertyAccessExpression(id(self), h.name) : f.createElementAccessExpression(id(self), this.expr(h.argumentExpression)));
+      value = this.hold(tsi.isPropertyAccessExpression(h) ? f.createPropertyAccessExpression(id(self), h.name) : f.createElementAccessExpression(id(self), this.expr(h.argumentExpression)));
     } else value = this.hold(this.expr(head));
     links.forEach((link, i) => {
       if ((link as ts.PropertyAccessChain).questionDotToken) {
-        const nullish = f.createBinaryExpression(id(value), ts.SyntaxKind.EqualsEqualsToken, f.createNull());
+        const nullish = f.createBinaryExpression(id(value), tsi.SyntaxKind.EqualsEqualsToken, f.createNull());
         this.emit(f.createIfStatement(nullish, f.createBlock([set(value, f.createVoidZero()), ...this.goto(end)], true)));
       }
-      if (ts.isPropertyAccessExpression(link) || ts.isElementAccessExpression(link)) {
-        const key = ts.isElementAccessExpression(link) ? this.expr(link.argumentExpression) : undefined;
+      if (tsi.isPropertyAccessExpression(link) || tsi.isElementAccessExpression(link)) {
+        const key = tsi.isElementAccessExpression(link) ? this.expr(link.argumentExpression) : undefined;
         if (callNext(i)) self = this.hold(id(value));
         this.emit(set(value, key === undefined ? f.createPropertyAccessExpression(id(value), (link as ts.PropertyAccessExpression).name) : f.createElementAccessExpression(id(value), key)));
-      } else if (ts.isCallExpression(link)) {
+      } else if (tsi.isCallExpression(link)) {
         const args = this.operands(link.arguments);
         const callee = self === undefined ? id(value) : f.createPropertyAccessExpression(id(value), "call");
         this.emit(set(value, f.createCallExpression(callee, undefined, self === undefined ? args : [id(self), ...args])));
@@ -838,10 +838,10 @@ export class Machine implements Hooks {
     // Evaluation order: each property's computed key, then its value, left to right.
     const parts: ts.Expression[] = [];
     for (const p of node.properties) {
-      if (p.name && ts.isComputedPropertyName(p.name)) parts.push(p.name.expression);
-      if (ts.isPropertyAssignment(p)) parts.push(p.initializer);
-      else if (ts.isShorthandPropertyAssignment(p)) parts.push(p.name);
-      else if (ts.isSpreadAssignment(p)) parts.push(p.expression);
+      if (p.name && tsi.isComputedPropertyName(p.name)) parts.push(p.name.expression);
+      if (tsi.isPropertyAssignment(p)) parts.push(p.initializer);
+      else if (tsi.isShorthandPropertyAssignment(p)) parts.push(p.name);
+      else if (tsi.isSpreadAssignment(p)) parts.push(p.expression);
     }
     let last = -1;
     parts.forEach((x, i) => {
@@ -858,13 +858,13 @@ export class Machine implements Hooks {
       return this.saveIfNeeded(v);
     };
     const props = node.properties.map((p): ts.ObjectLiteralElementLike => {
-      const name = p.name && ts.isComputedPropertyName(p.name) ? f.createComputedPropertyName(value(p.name.expression, "key")) : p.name;
-      if (ts.isPropertyAssignment(p)) return f.createPropertyAssignment(name!, value(p.initializer, "value"));
-      if (ts.isShorthandPropertyAssignment(p)) return f.createPropertyAssignment(p.name.text, value(p.name, "value"));
-      if (ts.isSpreadAssignment(p)) return f.createSpreadAssignment(value(p.expression, "spread"));
+      const name = p.name && tsi.isComputedPropertyName(p.name) ? f.createComputedPropertyName(value(p.name.expression, "key")) : p.name;
+      if (tsi.isPropertyAssignment(p)) return f.createPropertyAssignment(name!, value(p.initializer, "value"));
+      if (tsi.isShorthandPropertyAssignment(p)) return f.createPropertyAssignment(p.name.text, value(p.name, "value"));
+      if (tsi.isSpreadAssignment(p)) return f.createSpreadAssignment(value(p.expression, "spread"));
       const copy = this.rw.visit(p) as ts.MethodDeclaration | ts.AccessorDeclaration;
-      if (ts.isMethodDeclaration(copy)) return f.updateMethodDeclaration(copy, copy.modifiers, copy.asteriskToken, name as ts.PropertyName, copy.questionToken, copy.typeParameters, copy.parameters, copy.type, copy.body);
-      if (ts.isGetAccessorDeclaration(copy)) return f.updateGetAccessorDeclaration(copy, copy.modifiers, name as ts.PropertyName, copy.parameters, copy.type, copy.body);
+      if (tsi.isMethodDeclaration(copy)) return f.updateMethodDeclaration(copy, copy.modifiers, copy.asteriskToken, name as ts.PropertyName, copy.questionToken, copy.typeParameters, copy.parameters, copy.type, copy.body);
+      if (tsi.isGetAccessorDeclaration(copy)) return f.updateGetAccessorDeclaration(copy, copy.modifiers, name as ts.PropertyName, copy.parameters, copy.type, copy.body);
       return f.updateSetAccessorDeclaration(copy as ts.SetAccessorDeclaration, copy.modifiers, name as ts.PropertyName, copy.parameters, copy.body);
     });
     return f.createObjectLiteralExpression(props, true);
@@ -880,11 +880,11 @@ export class Machine implements Hooks {
   /** Hoisted function declarations of a scope, initialized where the scope is entered. */
   private hoistFunctions(statements: readonly ts.Statement[], top: boolean): void {
     for (const st of statements) {
-      if (!ts.isFunctionDeclaration(st) || !st.name) continue;
+      if (!tsi.isFunctionDeclaration(st) || !st.name) continue;
       const slot = this.rw.slotOf(st.name);
       if (!slot) continue;
       const expr = this.rw.functionValue(st);
-      if (top && !slot.mirror) this.hoistedFunctions.push(ts.setTextRange(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(slot.name, undefined, undefined, expr)], ts.NodeFlags.Let)), st));
+      if (top && !slot.mirror) this.hoistedFunctions.push(tsi.setTextRange(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(slot.name, undefined, undefined, expr)], tsi.NodeFlags.Let)), st));
       else this.emit(f.createExpressionStatement(f.createAssignment(this.rw.ident(st.name), expr)), st);
     }
   }
@@ -905,29 +905,29 @@ export class Machine implements Hooks {
   private explode(node: ts.Statement): void {
     const labels = this.pendingLabels;
     this.pendingLabels = [];
-    if (ts.isBlock(node)) {
+    if (tsi.isBlock(node)) {
       this.enter(node);
       return this.block(node.statements, false);
     }
-    if (ts.isExpressionStatement(node)) return this.discard(this.expr(node.expression), node);
-    if (ts.isVariableStatement(node)) return this.declarations(node.declarationList);
-    if (ts.isReturnStatement(node)) {
+    if (tsi.isExpressionStatement(node)) return this.discard(this.expr(node.expression), node);
+    if (tsi.isVariableStatement(node)) return this.declarations(node.declarationList);
+    if (tsi.isReturnStatement(node)) {
       const v = node.expression ? this.expr(node.expression) : undefined;
       const out: ts.Statement[] = [];
       this.jumpTo(out, { label: RETURN, ctx: [] }, v);
       out.forEach((st) => this.emit(st, node));
       return;
     }
-    if (ts.isThrowStatement(node)) return this.emit(f.createThrowStatement(this.expr(node.expression)), node);
-    if (ts.isIfStatement(node)) return this.ifStatement(node);
-    if (ts.isLabeledStatement(node)) {
+    if (tsi.isThrowStatement(node)) return this.emit(f.createThrowStatement(this.expr(node.expression)), node);
+    if (tsi.isIfStatement(node)) return this.ifStatement(node);
+    if (tsi.isLabeledStatement(node)) {
       let st: ts.Statement = node;
       const names = [...labels];
-      while (ts.isLabeledStatement(st)) {
+      while (tsi.isLabeledStatement(st)) {
         names.push(st.label.text);
         st = st.statement;
       }
-      if (ts.isIterationStatement(st, false)) {
+      if (tsi.isIterationStatement(st, false)) {
         this.pendingLabels = names;
         return this.statement(st);
       }
@@ -939,23 +939,23 @@ export class Machine implements Hooks {
       if (list) append(this.fast!, names.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), f.createBlock(list, true)));
       return;
     }
-    if (ts.isWhileStatement(node) || ts.isDoStatement(node) || ts.isForStatement(node)) return this.loop(node, labels);
-    if (ts.isForOfStatement(node) || ts.isForInStatement(node)) return this.forEach(node, labels);
-    if (ts.isSwitchStatement(node)) return this.switchStatement(node, labels);
-    if (ts.isTryStatement(node)) return this.tryStatement(node);
-    if (ts.isClassDeclaration(node) && node.name) return this.emit(this.classValue(node) as ts.Statement, node);
-    throw new Unsupported(node, `a suspension inside ${ts.SyntaxKind[node.kind]}`);
+    if (tsi.isWhileStatement(node) || tsi.isDoStatement(node) || tsi.isForStatement(node)) return this.loop(node, labels);
+    if (tsi.isForOfStatement(node) || tsi.isForInStatement(node)) return this.forEach(node, labels);
+    if (tsi.isSwitchStatement(node)) return this.switchStatement(node, labels);
+    if (tsi.isTryStatement(node)) return this.tryStatement(node);
+    if (tsi.isClassDeclaration(node) && node.name) return this.emit(this.classValue(node) as ts.Statement, node);
+    throw new Unsupported(node, `a suspension inside ${tsi.SyntaxKind[node.kind]}`);
   }
 
   private declarations(list: ts.VariableDeclarationList): void {
-    const lexical = (list.flags & ts.NodeFlags.BlockScoped) !== 0;
+    const lexical = (list.flags & tsi.NodeFlags.BlockScoped) !== 0;
     for (const d of list.declarations) {
-      if (d.initializer && !ts.isIdentifier(d.name) && this.suspends(d.name)) this.destructure(d.name, this.saveIfNeeded(this.expr(d.initializer)));
+      if (d.initializer && !tsi.isIdentifier(d.name) && this.suspends(d.name)) this.destructure(d.name, this.saveIfNeeded(this.expr(d.initializer)));
       else if (d.initializer) {
         const v = this.expr(d.initializer);
         const t = this.rw.target(d.name);
-        this.emit(f.createExpressionStatement(f.createAssignment(t, this.rw.named(v, d.initializer, ts.isIdentifier(d.name) ? d.name.text : undefined, t))), d);
-      } else if (lexical && ts.isIdentifier(d.name)) this.emit(f.createExpressionStatement(f.createAssignment(this.rw.ident(d.name), f.createVoidZero())), d);
+        this.emit(f.createExpressionStatement(f.createAssignment(t, this.rw.named(v, d.initializer, tsi.isIdentifier(d.name) ? d.name.text : undefined, t))), d);
+      } else if (lexical && tsi.isIdentifier(d.name)) this.emit(f.createExpressionStatement(f.createAssignment(this.rw.ident(d.name), f.createVoidZero())), d);
     }
   }
 
@@ -972,26 +972,26 @@ export class Machine implements Hooks {
   private destructure(target: ts.BindingName | ts.Expression, raw: ts.Expression): void {
     const value = this.saveIfNeeded(raw);
     const t = unparenTarget(target);
-    if (ts.isObjectBindingPattern(t) || ts.isObjectLiteralExpression(t)) return this.objectPattern(t, value);
-    if (ts.isArrayBindingPattern(t) || ts.isArrayLiteralExpression(t)) return this.arrayPattern(t, value);
+    if (tsi.isObjectBindingPattern(t) || tsi.isObjectLiteralExpression(t)) return this.objectPattern(t, value);
+    if (tsi.isArrayBindingPattern(t) || tsi.isArrayLiteralExpression(t)) return this.arrayPattern(t, value);
     this.writer(target)(value);
   }
 
   /** Evaluate what `target` needs before its value (object and key of a member), and give the write. */
   private writer(target: ts.BindingName | ts.Expression): (v: ts.Expression) => void {
     const write = (to: ts.Expression) => (v: ts.Expression) => this.emit(f.createExpressionStatement(f.createAssignment(to, v)));
-    if (ts.isIdentifier(target)) return write(this.rw.expr(target));
-    if (ts.isObjectBindingPattern(target) || ts.isArrayBindingPattern(target)) return (v) => (this.suspends(target) ? this.destructure(target, this.saveIfNeeded(v)) : write(this.rw.target(target))(v));
+    if (tsi.isIdentifier(target)) return write(this.rw.expr(target));
+    if (tsi.isObjectBindingPattern(target) || tsi.isArrayBindingPattern(target)) return (v) => (this.suspends(target) ? this.destructure(target, this.saveIfNeeded(v)) : write(this.rw.target(target))(v));
     const t = unparen(target);
-    if (ts.isObjectLiteralExpression(t) || ts.isArrayLiteralExpression(t)) return (v) => (this.suspends(t) ? this.destructure(t, this.saveIfNeeded(v)) : write(this.rw.expr(t))(v));
-    if (ts.isIdentifier(t)) return write(this.rw.expr(t));
+    if (tsi.isObjectLiteralExpression(t) || tsi.isArrayLiteralExpression(t)) return (v) => (this.suspends(t) ? this.destructure(t, this.saveIfNeeded(v)) : write(this.rw.expr(t))(v));
+    if (tsi.isIdentifier(t)) return write(this.rw.expr(t));
     return write(this.storedReference(t).write());
   }
 
   /** The element's value `t` (a temp), replaced by the default when undefined. */
   private defaultTo(t: string, init: ts.Expression | undefined, target: ts.BindingName | ts.Expression): void {
     if (!init) return;
-    const name = ts.isIdentifier(unparenTarget(target)) ? (unparenTarget(target) as ts.Identifier).text : undefined;
+    const name = tsi.isIdentifier(unparenTarget(target)) ? (unparenTarget(target) as ts.Identifier).text : undefined;
     if (!this.suspends(init)) {
       const v = this.rw.named(this.rw.expr(init), init, name, undefined);
       return this.emit(f.createIfStatement(f.createStrictEquality(id(t), f.createVoidZero()), set(t, v)));
@@ -1003,7 +1003,7 @@ export class Machine implements Hooks {
   }
 
   private objectPattern(p: ts.ObjectBindingPattern | ts.ObjectLiteralExpression, value: ts.Expression): void {
-    const parts = ts.isObjectBindingPattern(p) ? p.elements.map(bindingProperty) : p.properties.map(literalProperty);
+    const parts = tsi.isObjectBindingPattern(p) ? p.elements.map(bindingProperty) : p.properties.map(literalProperty);
     // A rest element leaves out the keys before it: then every property is taken apart here, keeping its key.
     const allManual = parts.some((x) => x.rest) && parts.some((x) => this.suspends(x.node));
     const native: ts.Node[] = [];
@@ -1016,7 +1016,7 @@ export class Machine implements Hooks {
     };
     const flush = () => {
       if (native.length === 0) return;
-      const pattern = ts.isObjectBindingPattern(p)
+      const pattern = tsi.isObjectBindingPattern(p)
         ? this.rw.target(f.createObjectBindingPattern(native as ts.BindingElement[]))
         : this.rw.expr(f.createObjectLiteralExpression(native as ts.ObjectLiteralElementLike[]));
       this.emit(f.createExpressionStatement(f.createAssignment(pattern, value)));
@@ -1037,10 +1037,10 @@ export class Machine implements Hooks {
       }
       let key: ts.Expression;
       const name = part.key!;
-      if (ts.isComputedPropertyName(name)) {
+      if (tsi.isComputedPropertyName(name)) {
         const raw = this.expr(name.expression);
         key = this.simple(raw) && !allManual ? raw : this.save(f.createCallExpression(prop(this.n.c, "toKey"), undefined, [raw]));
-      } else if (ts.isNumericLiteral(name) || ts.isBigIntLiteral(name)) key = f.createStringLiteral(String(ts.isNumericLiteral(name) ? Number(name.text) : BigInt(name.text.slice(0, -1))));
+      } else if (tsi.isNumericLiteral(name) || tsi.isBigIntLiteral(name)) key = f.createStringLiteral(String(tsi.isNumericLiteral(name) ? Number(name.text) : BigInt(name.text.slice(0, -1))));
       else key = f.createStringLiteral((name as ts.Identifier | ts.StringLiteral).text);
       keys.push(key);
       const t = this.hold(f.createElementAccessExpression(value, key));
@@ -1053,7 +1053,7 @@ export class Machine implements Hooks {
 
   private arrayPattern(p: ts.ArrayBindingPattern | ts.ArrayLiteralExpression, value: ts.Expression): void {
     const n = this.n;
-    const elements = ts.isArrayBindingPattern(p) ? p.elements.map(bindingElement) : p.elements.map(literalElement);
+    const elements = tsi.isArrayBindingPattern(p) ? p.elements.map(bindingElement) : p.elements.map(literalElement);
     const keep = this.hold(f.createCallExpression(prop(n.c, "iterate"), undefined, [value]));
     const it = this.hold(id(keep));
     const outer = this.ctx;
@@ -1126,22 +1126,22 @@ export class Machine implements Hooks {
       els = this.collect(() => this.statement(e));
     }
     this.machineOnly(() => this.mark(end));
-    if (then) append(this.fast!, ts.setTextRange(f.createIfStatement(test, f.createBlock(then, true), els && f.createBlock(els, true)), node));
+    if (then) append(this.fast!, tsi.setTextRange(f.createIfStatement(test, f.createBlock(then, true), els && f.createBlock(els, true)), node));
   }
 
   private loop(node: ts.WhileStatement | ts.DoStatement | ts.ForStatement, labels: string[]): void {
     const top = this.label();
     const cont = this.label();
     const end = this.label();
-    if (ts.isForStatement(node) && node.initializer) {
+    if (tsi.isForStatement(node) && node.initializer) {
       const init = node.initializer;
       this.enter(node);
-      if (ts.isVariableDeclarationList(init)) this.declarations(init);
+      if (tsi.isVariableDeclarationList(init)) this.declarations(init);
       else this.discard(this.expr(init), init);
       this.copyEnv(node);
     }
-    this.machineOnly(() => this.mark(ts.isDoStatement(node) ? top : ts.isForStatement(node) ? top : cont));
-    const cond = ts.isForStatement(node) ? node.condition : ts.isWhileStatement(node) ? node.expression : undefined;
+    this.machineOnly(() => this.mark(tsi.isDoStatement(node) ? top : tsi.isForStatement(node) ? top : cont));
+    const cond = tsi.isForStatement(node) ? node.condition : tsi.isWhileStatement(node) ? node.expression : undefined;
     // The structured copy: `for (; cond; inc) body`, or with a suspending condition `for (;; inc) { cond's code; if (!c) break; body }`.
     let test: ts.Expression | undefined;
     const head = this.collect(() => {
@@ -1151,10 +1151,10 @@ export class Machine implements Hooks {
     const body = this.collect(() => this.statement(node.statement));
     this.jumpables.pop();
     this.machineOnly(() => {
-      if (ts.isDoStatement(node)) {
+      if (tsi.isDoStatement(node)) {
         this.mark(cont);
         this.withTemps(() => this.branch(this.expr(node.expression), top));
-      } else if (ts.isForStatement(node)) {
+      } else if (tsi.isForStatement(node)) {
         this.mark(cont);
         this.copyEnv(node);
         if (node.incrementor) {
@@ -1167,21 +1167,21 @@ export class Machine implements Hooks {
     });
     if (head === undefined || body === undefined) return;
     let loop: ts.Statement;
-    if (ts.isDoStatement(node)) loop = f.createDoStatement(f.createBlock(body, true), this.rw.expr(node.expression));
+    if (tsi.isDoStatement(node)) loop = f.createDoStatement(f.createBlock(body, true), this.rw.expr(node.expression));
     else {
-      const inc = ts.isForStatement(node) && node.incrementor ? this.rw.expr(node.incrementor) : undefined;
+      const inc = tsi.isForStatement(node) && node.incrementor ? this.rw.expr(node.incrementor) : undefined;
       const inline = head.length === 0;
       const stop = inline || test === undefined ? [] : [f.createIfStatement(f.createLogicalNot(test), f.createBreakStatement())];
       loop = f.createForStatement(undefined, inline ? test : undefined, inc, f.createBlock([...head, ...stop, ...body], true));
     }
-    append(this.fast!, labels.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), ts.setTextRange(loop, node)));
+    append(this.fast!, labels.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), tsi.setTextRange(loop, node)));
     this.fastLoop = true;
   }
 
   private assignLoopTarget(init: ts.ForInitializer, value: ts.Expression): void {
-    if (ts.isVariableDeclarationList(init)) {
+    if (tsi.isVariableDeclarationList(init)) {
       const d = init.declarations[0]!;
-      if (!ts.isIdentifier(d.name) && this.suspends(d.name)) return this.destructure(d.name, value);
+      if (!tsi.isIdentifier(d.name) && this.suspends(d.name)) return this.destructure(d.name, value);
       return this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(d.name), value)), d);
     }
     if (this.suspends(init)) return this.destructure(init, value);
@@ -1189,7 +1189,7 @@ export class Machine implements Hooks {
   }
 
   private forEach(node: ts.ForOfStatement | ts.ForInStatement, labels: string[]): void {
-    if (ts.isForOfStatement(node) && node.awaitModifier) throw new Unsupported(node, "for await");
+    if (tsi.isForOfStatement(node) && node.awaitModifier) throw new Unsupported(node, "for await");
     const source = this.expr(node.expression);
     if (!isExploded(this.s.an, node)) {
       return this.copy(node, (rw) => copyLabelled(rw, node, labels, source));
@@ -1201,7 +1201,7 @@ export class Machine implements Hooks {
     const cont = this.label();
     const end = this.label();
     const outer = this.ctx;
-    if (ts.isForInStatement(node)) {
+    if (tsi.isForInStatement(node)) {
       this.emit(set(it, f.createCallExpression(prop(n.c, "forIn"), undefined, [source])), node.expression);
       this.mark(next);
       const done = f.createStrictEquality(f.createAssignment(id(step), f.createCallExpression(prop(it, "next"), undefined, [])), f.createVoidZero());
@@ -1216,7 +1216,7 @@ export class Machine implements Hooks {
       this.enter(node);
       const region: Region = { kind: "iter", handler: this.label(), it };
       const value = prop(step, "value");
-      const simpleTarget = ts.isVariableDeclarationList(node.initializer) ? ts.isIdentifier(node.initializer.declarations[0]!.name) : ts.isIdentifier(node.initializer);
+      const simpleTarget = tsi.isVariableDeclarationList(node.initializer) ? tsi.isIdentifier(node.initializer.declarations[0]!.name) : tsi.isIdentifier(node.initializer);
       if (simpleTarget) this.assignLoopTarget(node.initializer, value);
       this.ctx = [...outer, region];
       this.emit(set(n.h, num(region.handler)));
@@ -1248,7 +1248,7 @@ export class Machine implements Hooks {
     const targets = node.caseBlock.clauses.map(() => this.label());
     let fallback = end;
     node.caseBlock.clauses.forEach((clause, i) => {
-      if (ts.isDefaultClause(clause)) fallback = targets[i]!;
+      if (tsi.isDefaultClause(clause)) fallback = targets[i]!;
       else this.withTemps(() => this.branch(f.createStrictEquality(disc, this.expr(clause.expression)), targets[i]!));
     });
     this.push(...this.goto(fallback));
@@ -1298,12 +1298,12 @@ export class Machine implements Hooks {
       const param = clause.variableDeclaration;
       if (!this.suspends(clause)) {
         const body = this.rw.statement(clause.block) as ts.Block;
-        const bind = param ? [f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(this.rw.visit(param.name) as ts.BindingName, undefined, undefined, id(n.err))], ts.NodeFlags.Let))] : [];
+        const bind = param ? [f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(this.rw.visit(param.name) as ts.BindingName, undefined, undefined, id(n.err))], tsi.NodeFlags.Let))] : [];
         this.emit(f.createBlock([...bind, ...body.statements], true), clause);
       } else {
         this.enter(clause);
         if (param) {
-          if (!ts.isIdentifier(param.name) && this.suspends(param.name)) this.destructure(param.name, id(n.err));
+          if (!tsi.isIdentifier(param.name) && this.suspends(param.name)) this.destructure(param.name, id(n.err));
           else this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(param.name), id(n.err))), param);
         }
         this.statement(clause.block);
@@ -1335,8 +1335,8 @@ export class Machine implements Hooks {
 function needsHandler(s: Scope, body: ts.Node | undefined): boolean {
   const visit = (n: ts.Node): boolean => {
     if (!s.an.suspends(n)) return false;
-    if (ts.isTryStatement(n) || (ts.isForOfStatement(n) && isExploded(s.an, n)) || ts.isArrayBindingPattern(n) || (ts.isArrayLiteralExpression(n) && isAssignmentPattern(n))) return true;
-    return ts.forEachChild(n, (c) => (visit(c) ? true : undefined)) ?? false;
+    if (tsi.isTryStatement(n) || (tsi.isForOfStatement(n) && isExploded(s.an, n)) || tsi.isArrayBindingPattern(n) || (tsi.isArrayLiteralExpression(n) && isAssignmentPattern(n))) return true;
+    return tsi.forEachChild(n, (c) => (visit(c) ? true : undefined)) ?? false;
   };
   return body !== undefined && visit(body);
 }
@@ -1355,9 +1355,9 @@ function bindingProperty(e: ts.BindingElement): PatternPart {
 }
 
 function literalProperty(p: ts.ObjectLiteralElementLike): PatternPart {
-  if (ts.isSpreadAssignment(p)) return { node: p, key: undefined, target: p.expression, init: undefined, rest: true };
-  if (ts.isShorthandPropertyAssignment(p)) return { node: p, key: p.name, target: p.name, init: p.objectAssignmentInitializer, rest: false };
-  if (ts.isPropertyAssignment(p)) {
+  if (tsi.isSpreadAssignment(p)) return { node: p, key: undefined, target: p.expression, init: undefined, rest: true };
+  if (tsi.isShorthandPropertyAssignment(p)) return { node: p, key: p.name, target: p.name, init: p.objectAssignmentInitializer, rest: false };
+  if (tsi.isPropertyAssignment(p)) {
     const [target, init] = splitDefault(p.initializer);
     return { node: p, key: p.name, target, init, rest: false };
   }
@@ -1365,35 +1365,35 @@ function literalProperty(p: ts.ObjectLiteralElementLike): PatternPart {
 }
 
 function bindingElement(e: ts.ArrayBindingElement): PatternPart | undefined {
-  return ts.isOmittedExpression(e) ? undefined : { node: e, key: undefined, target: e.name, init: e.initializer, rest: !!e.dotDotDotToken };
+  return tsi.isOmittedExpression(e) ? undefined : { node: e, key: undefined, target: e.name, init: e.initializer, rest: !!e.dotDotDotToken };
 }
 
 function literalElement(e: ts.Expression): PatternPart | undefined {
-  if (ts.isOmittedExpression(e)) return undefined;
-  if (ts.isSpreadElement(e)) return { node: e, key: undefined, target: e.expression, init: undefined, rest: true };
+  if (tsi.isOmittedExpression(e)) return undefined;
+  if (tsi.isSpreadElement(e)) return { node: e, key: undefined, target: e.expression, init: undefined, rest: true };
   const [target, init] = splitDefault(e);
   return { node: e, key: undefined, target, init, rest: false };
 }
 
 /** `target = default` inside an assignment pattern. */
 function splitDefault(e: ts.Expression): [ts.Expression, ts.Expression | undefined] {
-  return ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsToken ? [e.left, e.right] : [e, undefined];
+  return tsi.isBinaryExpression(e) && e.operatorToken.kind === tsi.SyntaxKind.EqualsToken ? [e.left, e.right] : [e, undefined];
 }
 
 function unparenTarget(t: ts.BindingName | ts.Expression): ts.BindingName | ts.Expression {
-  return ts.isIdentifier(t) || ts.isObjectBindingPattern(t) || ts.isArrayBindingPattern(t) ? t : unparen(t);
+  return tsi.isIdentifier(t) || tsi.isObjectBindingPattern(t) || tsi.isArrayBindingPattern(t) ? t : unparen(t);
 }
 
 /** Whether an object or array literal is a destructuring target (`[a, b] = …`, `for ([k, v] of …)`, nested in one). */
 export function isAssignmentPattern(n: ts.Expression): boolean {
   let child: ts.Node = n;
   let p = n.parent;
-  while (p && ts.isParenthesizedExpression(p)) [child, p] = [p, p.parent];
+  while (p && tsi.isParenthesizedExpression(p)) [child, p] = [p, p.parent];
   if (!p) return false;
-  if (ts.isBinaryExpression(p)) return p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.left === child;
-  if (ts.isForOfStatement(p) || ts.isForInStatement(p)) return p.initializer === child;
-  if (ts.isArrayLiteralExpression(p) || ts.isObjectLiteralExpression(p)) return isAssignmentPattern(p);
-  if (ts.isSpreadElement(p) || ts.isSpreadAssignment(p) || ts.isPropertyAssignment(p)) return isAssignmentPattern(p.parent as ts.Expression);
+  if (tsi.isBinaryExpression(p)) return p.operatorToken.kind === tsi.SyntaxKind.EqualsToken && p.left === child;
+  if (tsi.isForOfStatement(p) || tsi.isForInStatement(p)) return p.initializer === child;
+  if (tsi.isArrayLiteralExpression(p) || tsi.isObjectLiteralExpression(p)) return isAssignmentPattern(p);
+  if (tsi.isSpreadElement(p) || tsi.isSpreadAssignment(p) || tsi.isPropertyAssignment(p)) return isAssignmentPattern(p.parent as ts.Expression);
   return false;
 }
 
@@ -1421,16 +1421,16 @@ function append(list: ts.Statement[], ...sts: ts.Statement[]): void {
 
 /** Whether control never goes past `st`: a jump, return or throw, or a block ending in one. */
 export function ends(st: ts.Statement): boolean {
-  if (ts.isBlock(st)) return st.statements.length > 0 && ends(st.statements[st.statements.length - 1]!);
-  return ts.isReturnStatement(st) || ts.isContinueStatement(st) || ts.isThrowStatement(st) || ts.isBreakStatement(st);
+  if (tsi.isBlock(st)) return st.statements.length > 0 && ends(st.statements[st.statements.length - 1]!);
+  return tsi.isReturnStatement(st) || tsi.isContinueStatement(st) || tsi.isThrowStatement(st) || tsi.isBreakStatement(st);
 }
 
 /** Operators whose operands the machine explodes into branches. */
 const BRANCHING = new Set([
-  ts.SyntaxKind.AmpersandAmpersandToken,
-  ts.SyntaxKind.BarBarToken,
-  ts.SyntaxKind.QuestionQuestionToken,
-  ts.SyntaxKind.AmpersandAmpersandEqualsToken,
-  ts.SyntaxKind.BarBarEqualsToken,
-  ts.SyntaxKind.QuestionQuestionEqualsToken,
+  tsi.SyntaxKind.AmpersandAmpersandToken,
+  tsi.SyntaxKind.BarBarToken,
+  tsi.SyntaxKind.QuestionQuestionToken,
+  tsi.SyntaxKind.AmpersandAmpersandEqualsToken,
+  tsi.SyntaxKind.BarBarEqualsToken,
+  tsi.SyntaxKind.QuestionQuestionEqualsToken,
 ]);

@@ -20,7 +20,8 @@
  * it into a new one before each increment, as JavaScript does), and a closure made inside takes
  * the environment current at its creation as a parameter of a wrapping arrow (see rewrite.ts).
  */
-import ts from "typescript";
+import type ts from "typescript";
+import { tsi } from "./compiler.js";
 import type { Analysis, Binding } from "./analyze.js";
 
 /** Fresh names for one file: every generated name contains `mark`, which no identifier-like word of the file contains. */
@@ -59,12 +60,12 @@ export interface Slot {
   env: string | undefined;
 }
 
-const isLoop = (n: ts.Node): boolean => ts.isIterationStatement(n, false);
+const isLoop = (n: ts.Node): boolean => tsi.isIterationStatement(n, false);
 
 /** Whether the statements of this scope become states (the scope holds a suspension that needs them). */
 export function isExploded(an: Analysis, node: ts.Node): boolean {
   if (node === an.fn) return an.suspends(an.fn.body);
-  if (ts.isForInStatement(node) || ts.isForOfStatement(node)) return an.suspends(node.statement) || an.suspends(node.initializer);
+  if (tsi.isForInStatement(node) || tsi.isForOfStatement(node)) return an.suspends(node.statement) || an.suspends(node.initializer);
   return an.suspends(node);
 }
 
@@ -99,12 +100,12 @@ export function planHoisting(an: Analysis, names: Names): Map<Binding, Slot> {
  * a `switch`'s clauses after its case tests, a destructuring pattern after its source.
  */
 function backwards(n: ts.Node): boolean {
-  if (isLoop(n) || ts.isSwitchStatement(n)) return true;
-  if (ts.isVariableDeclaration(n)) return !ts.isIdentifier(n.name);
-  if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+  if (isLoop(n) || tsi.isSwitchStatement(n)) return true;
+  if (tsi.isVariableDeclaration(n)) return !tsi.isIdentifier(n.name);
+  if (tsi.isBinaryExpression(n) && n.operatorToken.kind === tsi.SyntaxKind.EqualsToken) {
     let t = n.left;
-    while (ts.isParenthesizedExpression(t)) t = t.expression;
-    return ts.isObjectLiteralExpression(t) || ts.isArrayLiteralExpression(t);
+    while (tsi.isParenthesizedExpression(t)) t = t.expression;
+    return tsi.isObjectLiteralExpression(t) || tsi.isArrayLiteralExpression(t);
   }
   return false;
 }
@@ -124,11 +125,11 @@ function liveAcross(an: Analysis): (b: Binding, y: ts.YieldExpression) => boolea
   const declared = new Map<Binding, ts.Node>();
   for (const [id, b] of an.bindingOf) {
     const p = id.parent;
-    if ((ts.isVariableDeclaration(p) || ts.isBindingElement(p) || ts.isClassDeclaration(p)) && p.name === id) {
+    if ((tsi.isVariableDeclaration(p) || tsi.isBindingElement(p) || tsi.isClassDeclaration(p)) && p.name === id) {
       declared.set(b, p);
       continue;
     }
-    if ((ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && p.left === id) || ts.isFunctionDeclaration(p)) continue;
+    if ((tsi.isBinaryExpression(p) && p.operatorToken.kind === tsi.SyntaxKind.EqualsToken && p.left === id) || tsi.isFunctionDeclaration(p)) continue;
     const list = reads.get(b);
     if (list) list.push(id);
     else reads.set(b, [id]);
@@ -145,7 +146,7 @@ function liveAcross(an: Analysis): (b: Binding, y: ts.YieldExpression) => boolea
     if (!within(y, scope) || (decl && y.pos < decl.end)) return false;
     if (last.get(b)! >= y.end) return true;
     for (let n: ts.Node = y; n !== scope.parent && n !== an.fn; n = n.parent) {
-      const fresh = n === scope && (ts.isForInStatement(n) || ts.isForOfStatement(n));
+      const fresh = n === scope && (tsi.isForInStatement(n) || tsi.isForOfStatement(n));
       if (backwards(n) && !fresh && rs.some((r) => within(r, n))) return true;
     }
     return false;

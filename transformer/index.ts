@@ -8,7 +8,8 @@
  * expression is replaced by the lowered state machine of lower.ts. A function the lowering does
  * not handle stays as written, with a warning, and runs on the run-time driver.
  */
-import ts from "typescript";
+import type ts from "typescript";
+import { tsi, useCompiler } from "./compiler.js";
 import { lowerFile, type Recognizer } from "./lower.js";
 import { reportDiscarded } from "./discards.js";
 
@@ -28,18 +29,18 @@ const RUNTIME_FILE = /(^|[\\/])runtime[\\/]async\.(ts|d\.ts|js)$|[\\/]chronots[\
 function checkerRecognizer(checker: ts.TypeChecker): Recognizer {
   return (call) => {
     const callee = call.expression;
-    const local = ts.isPropertyAccessExpression(callee) ? callee.expression : callee;
-    const at = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
-    if (!ts.isIdentifier(local)) return undefined;
+    const local = tsi.isPropertyAccessExpression(callee) ? callee.expression : callee;
+    const at = tsi.isPropertyAccessExpression(callee) ? callee.name : callee;
+    if (!tsi.isIdentifier(local)) return undefined;
     const sym = checker.getSymbolAtLocation(at);
     if (!sym) return undefined;
-    const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+    const target = sym.flags & tsi.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
     const decl = target.declarations?.[0];
     if (target.name !== "async" || !decl || !RUNTIME_FILE.test(decl.getSourceFile().fileName)) return undefined;
     const imported = checker.getSymbolAtLocation(local)?.declarations?.[0];
     if (!imported) return undefined;
-    const importDecl = ts.isImportSpecifier(imported) ? imported.parent.parent.parent : ts.isNamespaceImport(imported) ? imported.parent.parent : undefined;
-    return importDecl && ts.isStringLiteral(importDecl.moduleSpecifier) ? importDecl.moduleSpecifier.text : undefined;
+    const importDecl = tsi.isImportSpecifier(imported) ? imported.parent.parent.parent : tsi.isNamespaceImport(imported) ? imported.parent.parent : undefined;
+    return importDecl && tsi.isStringLiteral(importDecl.moduleSpecifier) ? importDecl.moduleSpecifier.text : undefined;
   };
 }
 
@@ -47,6 +48,7 @@ export default function transformer(program: ts.Program, config: TransformerConf
   const report = extras.addDiagnostic ?? (() => {});
   const recognize = checkerRecognizer(program.getTypeChecker());
   return (context) => (file) => {
+    useCompiler(extras.ts);
     reportDiscarded(program, file, config, report);
     try {
       return lowerFile(file, context, recognize, report);
@@ -55,7 +57,7 @@ export default function transformer(program: ts.Program, config: TransformerConf
         file,
         start: 0,
         length: 0,
-        category: ts.DiagnosticCategory.Warning,
+        category: tsi.DiagnosticCategory.Warning,
         code: 99301,
         source: "chronots",
         messageText: `chronots: ${file.fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})`,

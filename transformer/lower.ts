@@ -13,7 +13,8 @@
  * the fuzzer: imports of `async` from the given modules (renamed or through a namespace) mark
  * the calls, and the result is a list of text splices plus the import line to prepend.
  */
-import ts from "typescript";
+import type ts from "typescript";
+import { factory as f, tsi, useCompiler } from "./compiler.js";
 import { analyze, Unsupported } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { type Internals, Machine } from "./explode.js";
@@ -58,12 +59,11 @@ class Templates {
   };
   /** `const $tpl0 = ((s) => s)\`a${0}b\`;` for each site. */
   statements(): ts.Statement[] {
-    const f = ts.factory;
     return [...this.sites].map(([t, name]) => {
-      const shape = ts.isTemplateExpression(t) ? f.createTemplateExpression(t.head, t.templateSpans.map((x) => f.createTemplateSpan(f.createNumericLiteral(0), x.literal))) : t;
+      const shape = tsi.isTemplateExpression(t) ? f.createTemplateExpression(t.head, t.templateSpans.map((x) => f.createTemplateSpan(f.createNumericLiteral(0), x.literal))) : t;
       const identity = f.createParenthesizedExpression(f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, "s")], undefined, undefined, f.createIdentifier("s")));
       const value = f.createTaggedTemplateExpression(identity, undefined, shape);
-      return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], ts.NodeFlags.Const));
+      return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], tsi.NodeFlags.Const));
     });
   }
 }
@@ -73,16 +73,16 @@ export function isGeneratorCall(call: ts.CallExpression): boolean {
   return (
     call.arguments.length === 1 &&
     arg !== undefined &&
-    ts.isFunctionExpression(arg) &&
+    tsi.isFunctionExpression(arg) &&
     !!arg.asteriskToken &&
-    !arg.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)
+    !arg.modifiers?.some((m) => m.kind === tsi.SyntaxKind.AsyncKeyword)
   );
 }
 
 function warning(file: ts.SourceFile, node: ts.Node, text: string): ts.Diagnostic {
   const start = node.pos >= 0 && node.getSourceFile?.() === file ? node.getStart(file) : 0;
   const length = node.pos >= 0 && node.getSourceFile?.() === file ? node.end - start : 0;
-  return { file, start, length, category: ts.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: text };
+  return { file, start, length, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: text };
 }
 
 function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefined): ts.Expression | undefined {
@@ -118,9 +118,9 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
       low = emitMachine(scope, machine, cases, n, call);
     }
     // Named as the generator is, and by nothing else: `const f = (0, function …)` leaves an anonymous one "".
-    if (!fn.name) return ts.factory.createParenthesizedExpression(ts.factory.createComma(ts.factory.createNumericLiteral(0), low));
+    if (!fn.name) return f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), low));
     if (an.bindingOf.get(fn.name)?.referenced) return withSelf(fn, fn.name.text, nameOf(low, fn.name.text), plain);
-    return ts.factory.updateFunctionExpression(low, low.modifiers, low.asteriskToken, ts.factory.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
+    return f.updateFunctionExpression(low, low.modifiers, low.asteriskToken, f.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
   } catch (e) {
     const where = e instanceof Unsupported ? e.node : fn;
     const why = e instanceof Unsupported ? e.message : `internal error (${e instanceof Error ? e.message : String(e)})`;
@@ -145,13 +145,12 @@ const nothingToLeave: Hooks = {
  */
 function withSelf(fn: ts.FunctionExpression, name: string, low: ts.Expression, s: Scope): ts.Expression {
   const copy = new Rewriter({ ...s, nested: () => undefined }, nothingToLeave).expr(fn);
-  const wrap = ts.factory.createArrowFunction(undefined, undefined, [ts.factory.createParameterDeclaration(undefined, undefined, name)], undefined, undefined, low);
-  return ts.factory.createCallExpression(ts.factory.createParenthesizedExpression(wrap), undefined, [copy]);
+  const wrap = f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, name)], undefined, undefined, low);
+  return f.createCallExpression(f.createParenthesizedExpression(wrap), undefined, [copy]);
 }
 
 /** The ts-patch side: lower every recognised call of a source file and import the runtime object. */
 export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext, recognize: Recognizer, report: (d: ts.Diagnostic) => void): ts.SourceFile {
-  const f = ts.factory;
   const names = new Names(file.text);
   const used = new Map<string, string>();
   const templates = new Templates(names);
@@ -172,17 +171,17 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   if (holds === undefined) return file;
   const visit = (node: ts.Node): ts.Node => {
     if (!holds(node)) return node;
-    if (ts.isCallExpression(node)) {
+    if (tsi.isCallExpression(node)) {
       const low = lowerCall(node, l, undefined);
-      if (low) return ts.isParenthesizedExpression(low) ? low : f.createParenthesizedExpression(low);
+      if (low) return tsi.isParenthesizedExpression(low) ? low : f.createParenthesizedExpression(low);
     }
-    return ts.visitEachChild(node, visit, context);
+    return tsi.visitEachChild(node, visit, context);
   };
-  const out = ts.visitEachChild(file, visit, context);
+  const out = tsi.visitEachChild(file, visit, context);
   if (used.size === 0) return out;
   const cjs = emitsCommonJS(file, context.getCompilerOptions());
   const imports = [...used].flatMap(([spec, name]) => (cjs ? [requireOf(spec, name)] : importOf(spec, name)));
-  const at = out.statements.findIndex((s) => !ts.isImportDeclaration(s));
+  const at = out.statements.findIndex((s) => !tsi.isImportDeclaration(s));
   const split = at < 0 ? out.statements.length : at;
   return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
 }
@@ -219,16 +218,15 @@ function generatorsIn(text: string): ((node: ts.Node) => boolean) | undefined {
  */
 function emitsCommonJS(file: ts.SourceFile, options: ts.CompilerOptions): boolean {
   const m = options.module;
-  if (m !== undefined && m >= ts.ModuleKind.Node16 && m <= ts.ModuleKind.NodeNext) return file.impliedNodeFormat === ts.ModuleKind.CommonJS;
-  return m === ts.ModuleKind.CommonJS && !/\.m[jt]sx?$/.test(file.fileName);
+  if (m !== undefined && m >= tsi.ModuleKind.Node16 && m <= tsi.ModuleKind.NodeNext) return file.impliedNodeFormat === tsi.ModuleKind.CommonJS;
+  return m === tsi.ModuleKind.CommonJS && !/\.m[jt]sx?$/.test(file.fileName);
 }
 
 /** `const $c = require("chronots").__chronots;` */
 function requireOf(spec: string, name: string): ts.Statement {
-  const f = ts.factory;
   const load = f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(spec)]);
   const decl = f.createVariableDeclaration(name, undefined, undefined, f.createPropertyAccessExpression(load, "__chronots"));
-  return f.createVariableStatement(undefined, f.createVariableDeclarationList([decl], ts.NodeFlags.Const));
+  return f.createVariableStatement(undefined, f.createVariableDeclarationList([decl], tsi.NodeFlags.Const));
 }
 
 /**
@@ -237,13 +235,12 @@ function requireOf(spec: string, name: string): ts.Statement {
  * slower reading the binding (measured).
  */
 function importOf(spec: string, name: string): ts.Statement[] {
-  const f = ts.factory;
   const ns = name + "ns";
   return [
     f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), f.createStringLiteral(spec)),
     f.createVariableStatement(
       undefined,
-      f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, f.createPropertyAccessExpression(f.createIdentifier(ns), "__chronots"))], ts.NodeFlags.Const),
+      f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, f.createPropertyAccessExpression(f.createIdentifier(ns), "__chronots"))], tsi.NodeFlags.Const),
     ),
   ];
 }
@@ -253,36 +250,36 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
   const direct = new Map<string, string>();
   const namespaces = new Map<string, string>();
   for (const st of file.statements) {
-    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || !modules.includes(st.moduleSpecifier.text)) continue;
+    if (!tsi.isImportDeclaration(st) || !tsi.isStringLiteral(st.moduleSpecifier) || !modules.includes(st.moduleSpecifier.text)) continue;
     const b = st.importClause?.namedBindings;
     if (!b || st.importClause?.isTypeOnly) continue;
-    if (ts.isNamespaceImport(b)) namespaces.set(b.name.text, st.moduleSpecifier.text);
+    if (tsi.isNamespaceImport(b)) namespaces.set(b.name.text, st.moduleSpecifier.text);
     else for (const e of b.elements) if ((e.propertyName ?? e.name).text === "async" && !e.isTypeOnly) direct.set(e.name.text, st.moduleSpecifier.text);
   }
   // A name declared again anywhere else in the file may shadow the import: such calls are left alone.
   const declared = new Map<string, number>();
   const count = (name: ts.Node | undefined) => {
-    if (name && ts.isIdentifier(name)) declared.set(name.text, (declared.get(name.text) ?? 0) + 1);
+    if (name && tsi.isIdentifier(name)) declared.set(name.text, (declared.get(name.text) ?? 0) + 1);
   };
   const walk = (n: ts.Node): void => {
-    if (ts.isVariableDeclaration(n) || ts.isParameter(n) || ts.isBindingElement(n) || ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isClassLike(n) || ts.isImportSpecifier(n) || ts.isNamespaceImport(n) || ts.isImportClause(n))
+    if (tsi.isVariableDeclaration(n) || tsi.isParameter(n) || tsi.isBindingElement(n) || tsi.isFunctionDeclaration(n) || tsi.isFunctionExpression(n) || tsi.isClassLike(n) || tsi.isImportSpecifier(n) || tsi.isNamespaceImport(n) || tsi.isImportClause(n))
       count(n.name);
-    ts.forEachChild(n, walk);
+    tsi.forEachChild(n, walk);
   };
   walk(file);
   return (call) => {
     const c = call.expression;
-    if (ts.isIdentifier(c)) return declared.get(c.text) === 1 ? direct.get(c.text) : undefined;
-    if (ts.isPropertyAccessExpression(c) && ts.isIdentifier(c.expression) && c.name.text === "async" && declared.get(c.expression.text) === 1) return namespaces.get(c.expression.text);
+    if (tsi.isIdentifier(c)) return declared.get(c.text) === 1 ? direct.get(c.text) : undefined;
+    if (tsi.isPropertyAccessExpression(c) && tsi.isIdentifier(c.expression) && c.name.text === "async" && declared.get(c.expression.text) === 1) return namespaces.get(c.expression.text);
     return undefined;
   };
 }
 
 function scriptKind(fileName: string): ts.ScriptKind {
-  if (/\.[cm]?tsx$/.test(fileName)) return ts.ScriptKind.TSX;
-  if (/\.[cm]?jsx$/.test(fileName)) return ts.ScriptKind.JSX;
-  if (/\.[cm]?js$/.test(fileName)) return ts.ScriptKind.JS;
-  return ts.ScriptKind.TS;
+  if (/\.[cm]?tsx$/.test(fileName)) return tsi.ScriptKind.TSX;
+  if (/\.[cm]?jsx$/.test(fileName)) return tsi.ScriptKind.JSX;
+  if (/\.[cm]?js$/.test(fileName)) return tsi.ScriptKind.JS;
+  return tsi.ScriptKind.TS;
 }
 
 /** The syntactic side: splices replacing each outermost recognised call, and the import line(s) to prepend. */
@@ -291,13 +288,14 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   const splices: Splice[] = [];
   const used = new Map<string, string>();
   let consts = "";
+  useCompiler();
   try {
-    const file = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, scriptKind(fileName));
+    const file = tsi.createSourceFile(fileName, text, tsi.ScriptTarget.Latest, true, scriptKind(fileName));
     const names = new Names(text);
     const templates = new Templates(names);
-    const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
+    const printer = tsi.createPrinter({ newLine: tsi.NewLineKind.LineFeed });
     const recognize = syntacticRecognizer(file, options.modules ?? ["chronots"]);
-    const result = ts.transform(file, [
+    const result = tsi.transform(file, [
       (context) => (root) => {
         const l: Lowering = {
           file,
@@ -313,24 +311,24 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           },
         };
         const visit = (node: ts.Node): void => {
-          if (ts.isCallExpression(node)) {
+          if (tsi.isCallExpression(node)) {
             const low = lowerCall(node, l, undefined);
             if (low) {
-              const text = printer.printNode(ts.EmitHint.Expression, low, file);
-              splices.push({ start: node.getStart(file), end: node.end, text: ts.isParenthesizedExpression(low) ? text : `(${text})` });
+              const text = printer.printNode(tsi.EmitHint.Expression, low, file);
+              splices.push({ start: node.getStart(file), end: node.end, text: tsi.isParenthesizedExpression(low) ? text : `(${text})` });
               return;
             }
           }
-          ts.forEachChild(node, visit);
+          tsi.forEachChild(node, visit);
         };
         visit(root);
         return root;
       },
     ]);
     result.dispose();
-    consts = templates.statements().map((st) => printer.printNode(ts.EmitHint.Unspecified, st, file) + "\n").join("");
+    consts = templates.statements().map((st) => printer.printNode(tsi.EmitHint.Unspecified, st, file) + "\n").join("");
   } catch (e) {
-    diagnostics.push({ file: undefined, start: undefined, length: undefined, category: ts.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})` });
+    diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})` });
     return { splices: [], prelude: "", diagnostics };
   }
   // One line per module, as importOf's two statements (a module constant, not an imported binding).

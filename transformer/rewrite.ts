@@ -15,11 +15,11 @@
  * A tagged template becomes a call with its site's strings object, made once at module level
  * (lower.ts), as the lowering may copy a statement into two places and each copy would be a site.
  */
-import ts from "typescript";
+import type ts from "typescript";
+import { factory as f, tsi } from "./compiler.js";
 import { type Analysis, type Binding, Unsupported, unparen } from "./analyze.js";
 import type { Slot } from "./hoist.js";
 
-const f = ts.factory;
 
 export interface Hooks {
   /** A `return` of the body; `inTry`: inside a copied `try`, whose finally must run first. */
@@ -46,37 +46,37 @@ export interface Scope {
 }
 
 export const COMPOUND: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
-  [ts.SyntaxKind.PlusEqualsToken]: ts.SyntaxKind.PlusToken,
-  [ts.SyntaxKind.MinusEqualsToken]: ts.SyntaxKind.MinusToken,
-  [ts.SyntaxKind.AsteriskEqualsToken]: ts.SyntaxKind.AsteriskToken,
-  [ts.SyntaxKind.AsteriskAsteriskEqualsToken]: ts.SyntaxKind.AsteriskAsteriskToken,
-  [ts.SyntaxKind.SlashEqualsToken]: ts.SyntaxKind.SlashToken,
-  [ts.SyntaxKind.PercentEqualsToken]: ts.SyntaxKind.PercentToken,
-  [ts.SyntaxKind.LessThanLessThanEqualsToken]: ts.SyntaxKind.LessThanLessThanToken,
-  [ts.SyntaxKind.GreaterThanGreaterThanEqualsToken]: ts.SyntaxKind.GreaterThanGreaterThanToken,
-  [ts.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]: ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken,
-  [ts.SyntaxKind.AmpersandEqualsToken]: ts.SyntaxKind.AmpersandToken,
-  [ts.SyntaxKind.BarEqualsToken]: ts.SyntaxKind.BarToken,
-  [ts.SyntaxKind.CaretEqualsToken]: ts.SyntaxKind.CaretToken,
+  [tsi.SyntaxKind.PlusEqualsToken]: tsi.SyntaxKind.PlusToken,
+  [tsi.SyntaxKind.MinusEqualsToken]: tsi.SyntaxKind.MinusToken,
+  [tsi.SyntaxKind.AsteriskEqualsToken]: tsi.SyntaxKind.AsteriskToken,
+  [tsi.SyntaxKind.AsteriskAsteriskEqualsToken]: tsi.SyntaxKind.AsteriskAsteriskToken,
+  [tsi.SyntaxKind.SlashEqualsToken]: tsi.SyntaxKind.SlashToken,
+  [tsi.SyntaxKind.PercentEqualsToken]: tsi.SyntaxKind.PercentToken,
+  [tsi.SyntaxKind.LessThanLessThanEqualsToken]: tsi.SyntaxKind.LessThanLessThanToken,
+  [tsi.SyntaxKind.GreaterThanGreaterThanEqualsToken]: tsi.SyntaxKind.GreaterThanGreaterThanToken,
+  [tsi.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]: tsi.SyntaxKind.GreaterThanGreaterThanGreaterThanToken,
+  [tsi.SyntaxKind.AmpersandEqualsToken]: tsi.SyntaxKind.AmpersandToken,
+  [tsi.SyntaxKind.BarEqualsToken]: tsi.SyntaxKind.BarToken,
+  [tsi.SyntaxKind.CaretEqualsToken]: tsi.SyntaxKind.CaretToken,
 };
 
 /** `||=`, `&&=`, `??=` → `||`, `&&`, `??`. */
 export const LOGICAL_ASSIGN: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
-  [ts.SyntaxKind.BarBarEqualsToken]: ts.SyntaxKind.BarBarToken,
-  [ts.SyntaxKind.AmpersandAmpersandEqualsToken]: ts.SyntaxKind.AmpersandAmpersandToken,
-  [ts.SyntaxKind.QuestionQuestionEqualsToken]: ts.SyntaxKind.QuestionQuestionToken,
+  [tsi.SyntaxKind.BarBarEqualsToken]: tsi.SyntaxKind.BarBarToken,
+  [tsi.SyntaxKind.AmpersandAmpersandEqualsToken]: tsi.SyntaxKind.AmpersandAmpersandToken,
+  [tsi.SyntaxKind.QuestionQuestionEqualsToken]: tsi.SyntaxKind.QuestionQuestionToken,
 };
 
 export const isFunctionLike = (n: ts.Node): boolean =>
-  ts.isFunctionDeclaration(n) ||
-  ts.isFunctionExpression(n) ||
-  ts.isArrowFunction(n) ||
-  ts.isMethodDeclaration(n) ||
-  ts.isGetAccessorDeclaration(n) ||
-  ts.isSetAccessorDeclaration(n) ||
-  ts.isConstructorDeclaration(n) ||
-  ts.isClassStaticBlockDeclaration(n) ||
-  ts.isPropertyDeclaration(n);
+  tsi.isFunctionDeclaration(n) ||
+  tsi.isFunctionExpression(n) ||
+  tsi.isArrowFunction(n) ||
+  tsi.isMethodDeclaration(n) ||
+  tsi.isGetAccessorDeclaration(n) ||
+  tsi.isSetAccessorDeclaration(n) ||
+  tsi.isConstructorDeclaration(n) ||
+  tsi.isClassStaticBlockDeclaration(n) ||
+  tsi.isPropertyDeclaration(n);
 
 export function renamer(s: Scope): Rename {
   return (id, read) => {
@@ -84,10 +84,10 @@ export function renamer(s: Scope): Rename {
     if (b === undefined) return s.outer?.(id, read);
     const slot = s.slots.get(b);
     if (slot === undefined) return undefined;
-    if (!read && b.kind === "const" && s.an.writes.has(id)) return ts.setTextRange(f.createIdentifier(s.constant), id);
-    if (slot.env) return ts.setTextRange(f.createPropertyAccessExpression(f.createIdentifier(slot.env), slot.name), id);
+    if (!read && b.kind === "const" && s.an.writes.has(id)) return tsi.setTextRange(f.createIdentifier(s.constant), id);
+    if (slot.env) return tsi.setTextRange(f.createPropertyAccessExpression(f.createIdentifier(slot.env), slot.name), id);
     if (slot.name === id.text) return undefined;
-    return ts.setTextRange(f.createIdentifier(slot.name), id);
+    return tsi.setTextRange(f.createIdentifier(slot.name), id);
   };
 }
 
@@ -131,7 +131,7 @@ export class Rewriter {
   /** Whether `id` is a write to a hoisted constant (which must throw). */
   writesConstant(id: ts.Identifier): boolean {
     const r = this.rename(id);
-    return r !== undefined && ts.isIdentifier(r) && r.text === this.s.constant;
+    return r !== undefined && tsi.isIdentifier(r) && r.text === this.s.constant;
   }
 
   /** `copy` of the closure-making `node`, taking the environments it uses as they are now. */
@@ -151,12 +151,12 @@ export class Rewriter {
     if (!this.hasEnvs) return [];
     const found = new Set<string>();
     const visit = (n: ts.Node): void => {
-      if (ts.isIdentifier(n)) {
+      if (tsi.isIdentifier(n)) {
         const env = this.slotOf(n)?.env;
         if (env) found.add(env);
-      } else ts.forEachChild(n, visit);
+      } else tsi.forEachChild(n, visit);
     };
-    if (ts.isObjectLiteralExpression(node)) node.properties.filter(isFunctionLike).forEach(visit);
+    if (tsi.isObjectLiteralExpression(node)) node.properties.filter(isFunctionLike).forEach(visit);
     else visit(node);
     return [...found];
   }
@@ -172,20 +172,20 @@ export class Rewriter {
 
   /** A binding pattern as the equivalent assignment target. */
   target(name: ts.BindingName): ts.Expression {
-    if (ts.isIdentifier(name)) return this.ident(name);
+    if (tsi.isIdentifier(name)) return this.ident(name);
     const withInit = (t: ts.Expression, init: ts.Expression | undefined, e: ts.BindingElement) =>
-      init ? f.createAssignment(t, this.named(this.expr(init), init, ts.isIdentifier(e.name) ? e.name.text : undefined, t)) : t;
-    if (ts.isArrayBindingPattern(name))
+      init ? f.createAssignment(t, this.named(this.expr(init), init, tsi.isIdentifier(e.name) ? e.name.text : undefined, t)) : t;
+    if (tsi.isArrayBindingPattern(name))
       return f.createArrayLiteralExpression(
         name.elements.map((e) =>
-          ts.isOmittedExpression(e) ? f.createOmittedExpression() : e.dotDotDotToken ? f.createSpreadElement(this.target(e.name)) : withInit(this.target(e.name), e.initializer, e),
+          tsi.isOmittedExpression(e) ? f.createOmittedExpression() : e.dotDotDotToken ? f.createSpreadElement(this.target(e.name)) : withInit(this.target(e.name), e.initializer, e),
         ),
       );
     return f.createObjectLiteralExpression(
       name.elements.map((e) => {
         if (e.dotDotDotToken) return f.createSpreadAssignment(this.target(e.name));
         const key = e.propertyName
-          ? ts.isComputedPropertyName(e.propertyName)
+          ? tsi.isComputedPropertyName(e.propertyName)
             ? f.createComputedPropertyName(this.expr(e.propertyName.expression))
             : e.propertyName
           : f.createIdentifier((e.name as ts.Identifier).text);
@@ -200,20 +200,20 @@ export class Rewriter {
    * environment property.
    */
   named(value: ts.Expression, init: ts.Expression, name: string | undefined, to: ts.Expression | undefined): ts.Expression {
-    if (name === undefined || (to && ts.isIdentifier(to) && to.text === name) || !isAnonymousFunction(init)) return value;
+    if (name === undefined || (to && tsi.isIdentifier(to) && to.text === name) || !isAnonymousFunction(init)) return value;
     return nameOf(value, name);
   }
 
   /** A declaration list of hoisted bindings as one expression of assignments, or `undefined`. */
   declarations(list: ts.VariableDeclarationList): ts.Expression | undefined {
-    const lexical = (list.flags & ts.NodeFlags.BlockScoped) !== 0;
+    const lexical = (list.flags & tsi.NodeFlags.BlockScoped) !== 0;
     const parts: ts.Expression[] = [];
     for (const d of list.declarations) {
       if (d.initializer) {
         const t = this.target(d.name);
-        parts.push(f.createAssignment(t, this.named(this.expr(d.initializer), d.initializer, ts.isIdentifier(d.name) ? d.name.text : undefined, t)));
+        parts.push(f.createAssignment(t, this.named(this.expr(d.initializer), d.initializer, tsi.isIdentifier(d.name) ? d.name.text : undefined, t)));
       }
-      else if (lexical && ts.isIdentifier(d.name)) parts.push(f.createAssignment(this.ident(d.name), f.createVoidZero()));
+      else if (lexical && tsi.isIdentifier(d.name)) parts.push(f.createAssignment(this.ident(d.name), f.createVoidZero()));
     }
     return parts.length === 0 ? undefined : parts.reduce((a, b) => f.createComma(a, b));
   }
@@ -222,8 +222,8 @@ export class Rewriter {
     const first = list.declarations[0];
     if (!first) return false;
     let id: ts.BindingName = first.name;
-    while (!ts.isIdentifier(id)) {
-      const e = id.elements.find((x) => !ts.isOmittedExpression(x)) as ts.BindingElement | undefined;
+    while (!tsi.isIdentifier(id)) {
+      const e = id.elements.find((x) => !tsi.isOmittedExpression(x)) as ts.BindingElement | undefined;
       if (!e) return false;
       id = e.name;
     }
@@ -235,120 +235,120 @@ export class Rewriter {
   visit(node: ts.Node): ts.Node | undefined {
     const sub = this.substitute.get(node);
     if (sub) return sub;
-    if (ts.isIdentifier(node)) {
+    if (tsi.isIdentifier(node)) {
       // A declaration's own name stays; `classAssignment` and the state machine place its value.
       const p = node.parent as ts.Node | undefined;
-      if (p && (ts.isClassDeclaration(p) || ts.isFunctionDeclaration(p)) && p.name === node) return node;
+      if (p && (tsi.isClassDeclaration(p) || tsi.isFunctionDeclaration(p)) && p.name === node) return node;
       return this.rename(node) ?? node;
     }
     const constant = this.constantWrite(node);
     if (constant) return constant;
-    if (ts.isBinaryExpression(node) && ts.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
+    if (tsi.isBinaryExpression(node) && tsi.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
       const op = node.operatorToken.kind;
-      const to = op === ts.SyntaxKind.EqualsToken || LOGICAL_ASSIGN[op] !== undefined ? this.rename(node.left) : undefined;
+      const to = op === tsi.SyntaxKind.EqualsToken || LOGICAL_ASSIGN[op] !== undefined ? this.rename(node.left) : undefined;
       if (to) return f.createBinaryExpression(to, node.operatorToken, this.named(this.expr(node.right), node.right, node.left.text, to));
     }
-    if (ts.isTaggedTemplateExpression(node)) {
-      const values = ts.isTemplateExpression(node.template) ? node.template.templateSpans.map((x) => this.expr(x.expression)) : [];
-      return ts.setTextRange(f.createCallExpression(this.expr(node.tag), undefined, [f.createIdentifier(this.s.template(node.template)), ...values]), node);
+    if (tsi.isTaggedTemplateExpression(node)) {
+      const values = tsi.isTemplateExpression(node.template) ? node.template.templateSpans.map((x) => this.expr(x.expression)) : [];
+      return tsi.setTextRange(f.createCallExpression(this.expr(node.tag), undefined, [f.createIdentifier(this.s.template(node.template)), ...values]), node);
     }
-    if (ts.isShorthandPropertyAssignment(node)) {
+    if (tsi.isShorthandPropertyAssignment(node)) {
       const r = this.rename(node.name);
-      if (r === undefined) return ts.visitEachChild(node, this.visitor, this.s.context);
+      if (r === undefined) return tsi.visitEachChild(node, this.visitor, this.s.context);
       const init = node.objectAssignmentInitializer;
-      return ts.setTextRange(f.createPropertyAssignment(node.name.text, init ? f.createAssignment(r, this.named(this.expr(init), init, node.name.text, r)) : r), node);
+      return tsi.setTextRange(f.createPropertyAssignment(node.name.text, init ? f.createAssignment(r, this.named(this.expr(init), init, node.name.text, r)) : r), node);
     }
-    if (ts.isCallExpression(node)) {
+    if (tsi.isCallExpression(node)) {
       const low = this.s.nested(node, this.rename);
       if (low) {
         this.hooked++;
         return this.fnDepth === 0 ? this.capture(node, low) : low;
       }
     }
-    if (isFunctionLike(node) || ts.isClassLike(node)) {
+    if (isFunctionLike(node) || tsi.isClassLike(node)) {
       const saved = this.targets;
       this.targets = [];
       this.fnDepth += isFunctionLike(node) ? 1 : 0;
       const savedTry = this.tryDepth;
       if (isFunctionLike(node)) this.tryDepth = 0;
-      const r = ts.visitEachChild(node, this.visitor, this.s.context);
+      const r = tsi.visitEachChild(node, this.visitor, this.s.context);
       this.fnDepth -= isFunctionLike(node) ? 1 : 0;
       this.targets = saved;
       this.tryDepth = savedTry;
       if (this.fnDepth > 0) return r;
-      if (ts.isClassDeclaration(node) && node.name && this.slotOf(node.name)) return this.classAssignment(node, r as ts.ClassDeclaration);
-      if (ts.isFunctionDeclaration(node) && node.name && (this.slotOf(node.name) || this.moved.has(node))) return undefined;
-      if (ts.isFunctionExpression(node) || ts.isArrowFunction(node) || ts.isClassExpression(node)) return this.capture(node, r as ts.Expression);
+      if (tsi.isClassDeclaration(node) && node.name && this.slotOf(node.name)) return this.classAssignment(node, r as ts.ClassDeclaration);
+      if (tsi.isFunctionDeclaration(node) && node.name && (this.slotOf(node.name) || this.moved.has(node))) return undefined;
+      if (tsi.isFunctionExpression(node) || tsi.isArrowFunction(node) || tsi.isClassExpression(node)) return this.capture(node, r as ts.Expression);
       // Members of classes and object literals: the class or literal takes the environments.
-      if (!ts.isClassDeclaration(node) && !ts.isFunctionDeclaration(node)) return r;
+      if (!tsi.isClassDeclaration(node) && !tsi.isFunctionDeclaration(node)) return r;
       if (this.envsIn(node).length === 0) return r;
-      if (ts.isClassDeclaration(node) && node.name) return ts.setTextRange(letStatement(node.name.text, this.capture(node, classExpression(node, r as ts.ClassDeclaration))), node);
+      if (tsi.isClassDeclaration(node) && node.name) return tsi.setTextRange(letStatement(node.name.text, this.capture(node, classExpression(node, r as ts.ClassDeclaration))), node);
       throw new Unsupported(node, "a function declaration outside a block that uses per-iteration bindings");
     }
-    if (ts.isObjectLiteralExpression(node) && this.fnDepth === 0) return this.capture(node, ts.visitEachChild(node, this.visitor, this.s.context));
-    if (ts.isBlock(node) && this.fnDepth === 0 && this.hasEnvs) return this.block(node);
-    if (this.fnDepth > 0) return ts.visitEachChild(node, this.visitor, this.s.context);
+    if (tsi.isObjectLiteralExpression(node) && this.fnDepth === 0) return this.capture(node, tsi.visitEachChild(node, this.visitor, this.s.context));
+    if (tsi.isBlock(node) && this.fnDepth === 0 && this.hasEnvs) return this.block(node);
+    if (this.fnDepth > 0) return tsi.visitEachChild(node, this.visitor, this.s.context);
     switch (node.kind) {
-      case ts.SyntaxKind.ReturnStatement: {
+      case tsi.SyntaxKind.ReturnStatement: {
         const r = node as ts.ReturnStatement;
         this.hooked++;
-        return ts.setTextRange(this.hooks.ret(r.expression && this.expr(r.expression), this.tryDepth > 0, node), node);
+        return tsi.setTextRange(this.hooks.ret(r.expression && this.expr(r.expression), this.tryDepth > 0, node), node);
       }
-      case ts.SyntaxKind.BreakStatement:
-      case ts.SyntaxKind.ContinueStatement: {
+      case tsi.SyntaxKind.BreakStatement:
+      case tsi.SyntaxKind.ContinueStatement: {
         const j = node as ts.BreakStatement | ts.ContinueStatement;
         const inside = j.label
           ? this.targets.some((t) => t.label === j.label!.text)
-          : this.targets.some((t) => t.kind === "loop" || (t.kind === "switch" && ts.isBreakStatement(j)));
+          : this.targets.some((t) => t.kind === "loop" || (t.kind === "switch" && tsi.isBreakStatement(j)));
         if (inside) return node;
         this.hooked++;
-        return ts.setTextRange(this.hooks.jump(j, this.tryDepth > 0), node);
+        return tsi.setTextRange(this.hooks.jump(j, this.tryDepth > 0), node);
       }
-      case ts.SyntaxKind.VariableStatement: {
+      case tsi.SyntaxKind.VariableStatement: {
         const v = node as ts.VariableStatement;
         if (!this.hoisted(v.declarationList)) break;
         const e = this.declarations(v.declarationList);
-        return e ? ts.setTextRange(f.createExpressionStatement(e), node) : undefined;
+        return e ? tsi.setTextRange(f.createExpressionStatement(e), node) : undefined;
       }
-      case ts.SyntaxKind.VariableDeclarationList: {
+      case tsi.SyntaxKind.VariableDeclarationList: {
         const list = node as ts.VariableDeclarationList;
         if (!this.hoisted(list)) break;
         const p = (node as ts.Node).parent;
-        if (p && (ts.isForInStatement(p) || ts.isForOfStatement(p))) return this.target(list.declarations[0]!.name);
+        if (p && (tsi.isForInStatement(p) || tsi.isForOfStatement(p))) return this.target(list.declarations[0]!.name);
         return this.declarations(list);
       }
-      case ts.SyntaxKind.LabeledStatement:
+      case tsi.SyntaxKind.LabeledStatement:
         return this.within({ kind: "label", label: (node as ts.LabeledStatement).label.text }, node);
-      case ts.SyntaxKind.SwitchStatement:
+      case tsi.SyntaxKind.SwitchStatement:
         return this.within({ kind: "switch" }, node);
-      case ts.SyntaxKind.TryStatement: {
+      case tsi.SyntaxKind.TryStatement: {
         this.tryDepth++;
-        const r = ts.visitEachChild(node, this.visitor, this.s.context);
+        const r = tsi.visitEachChild(node, this.visitor, this.s.context);
         this.tryDepth--;
         return r;
       }
     }
-    if (ts.isIterationStatement(node, false)) return this.within({ kind: "loop" }, node);
-    return ts.visitEachChild(node, this.visitor, this.s.context);
+    if (tsi.isIterationStatement(node, false)) return this.within({ kind: "loop" }, node);
+    return tsi.visitEachChild(node, this.visitor, this.s.context);
   }
 
   private within(t: { kind: "loop" | "switch" | "label"; label?: string }, node: ts.Node): ts.Node {
     this.targets.push(t);
-    const r = ts.visitEachChild(node, this.visitor, this.s.context);
+    const r = tsi.visitEachChild(node, this.visitor, this.s.context);
     this.targets.pop();
     return r;
   }
 
   private classAssignment(orig: ts.ClassDeclaration, c: ts.ClassDeclaration): ts.Statement {
     const expr = this.capture(orig, classExpression(orig, c));
-    return ts.setTextRange(f.createExpressionStatement(f.createAssignment(this.ident(orig.name!), expr)), orig);
+    return tsi.setTextRange(f.createExpressionStatement(f.createAssignment(this.ident(orig.name!), expr)), orig);
   }
 
   /** `function f(){}` declared as it is when the function takes no environment, else as `f = (($env) => function f(){})($env)`. */
   functionValue(decl: ts.FunctionDeclaration): ts.Expression {
-    const async = decl.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === ts.SyntaxKind.AsyncKeyword);
+    const async = decl.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === tsi.SyntaxKind.AsyncKeyword);
     const fn = f.createFunctionExpression(async, decl.asteriskToken, decl.name?.text, undefined, decl.parameters, undefined, decl.body ?? f.createBlock([]));
-    return this.expr(ts.setTextRange(fn, decl));
+    return this.expr(tsi.setTextRange(fn, decl));
   }
 
   /**
@@ -358,34 +358,34 @@ export class Rewriter {
   private block(node: ts.Block): ts.Block {
     const first: ts.Statement[] = [];
     for (const st of node.statements) {
-      if (!ts.isFunctionDeclaration(st) || !st.name || !st.body || this.slotOf(st.name) || this.envsIn(st).length === 0) continue;
+      if (!tsi.isFunctionDeclaration(st) || !st.name || !st.body || this.slotOf(st.name) || this.envsIn(st).length === 0) continue;
       if (this.s.an.bindingOf.get(st.name)?.written) throw new Unsupported(st, `an assignment to the function '${st.name.text}', which uses per-iteration bindings`);
-      first.push(ts.setTextRange(letStatement(st.name.text, this.functionValue(st)), st));
+      first.push(tsi.setTextRange(letStatement(st.name.text, this.functionValue(st)), st));
       this.moved.add(st);
     }
-    const rest = ts.visitNodes(node.statements, this.visitor, ts.isStatement);
+    const rest = tsi.visitNodes(node.statements, this.visitor, tsi.isStatement);
     return f.updateBlock(node, [...first, ...rest]);
   }
 
   /** `x op= v`, `x++` and friends on a hoisted constant: read `x`, compute, then write the real constant (which throws). */
   private constantWrite(node: ts.Node): ts.Expression | undefined {
     const constant = () => f.createIdentifier(this.s.constant);
-    if (ts.isBinaryExpression(node)) {
+    if (tsi.isBinaryExpression(node)) {
       const target = unparen(node.left);
       const op = node.operatorToken.kind;
       const compound = COMPOUND[op];
       const logical = LOGICAL_ASSIGN[op];
-      if (!ts.isIdentifier(target) || (compound === undefined && logical === undefined) || !this.writesConstant(target)) return undefined;
+      if (!tsi.isIdentifier(target) || (compound === undefined && logical === undefined) || !this.writesConstant(target)) return undefined;
       const value = this.expr(node.right);
       if (compound !== undefined) return f.createParenthesizedExpression(f.createAssignment(constant(), f.createBinaryExpression(this.read(target), compound, value)));
       return f.createParenthesizedExpression(f.createBinaryExpression(this.read(target), logical!, f.createParenthesizedExpression(f.createAssignment(constant(), value))));
     }
-    if (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) {
+    if (tsi.isPrefixUnaryExpression(node) || tsi.isPostfixUnaryExpression(node)) {
       const target = unparen(node.operand);
-      const step = node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken;
-      if (!step || !ts.isIdentifier(target) || !this.writesConstant(target)) return undefined;
+      const step = node.operator === tsi.SyntaxKind.PlusPlusToken || node.operator === tsi.SyntaxKind.MinusMinusToken;
+      if (!step || !tsi.isIdentifier(target) || !this.writesConstant(target)) return undefined;
       // `- -x` converts x to a number (or bigint) as the increment would, then the write throws.
-      const numeric = f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, this.read(target)));
+      const numeric = f.createPrefixUnaryExpression(tsi.SyntaxKind.MinusToken, f.createPrefixUnaryExpression(tsi.SyntaxKind.MinusToken, this.read(target)));
       return f.createParenthesizedExpression(f.createAssignment(constant(), numeric));
     }
     return undefined;
@@ -404,24 +404,24 @@ export function nameOf(value: ts.Expression, name: string): ts.Expression {
  * parameter, property or assigned variable; `null` when a computed key decides it at run time.
  */
 function contextName(node: ts.Node): string | null | undefined {
-  if (!ts.isExpression(node) || !isAnonymousFunction(node)) return undefined;
+  if (!tsi.isExpression(node) || !isAnonymousFunction(node)) return undefined;
   let child: ts.Node = node;
   let p = node.parent;
-  while (p && (ts.isParenthesizedExpression(p) || ts.isAsExpression(p) || ts.isSatisfiesExpression(p) || ts.isNonNullExpression(p))) [child, p] = [p, p.parent];
+  while (p && (tsi.isParenthesizedExpression(p) || tsi.isAsExpression(p) || tsi.isSatisfiesExpression(p) || tsi.isNonNullExpression(p))) [child, p] = [p, p.parent];
   if (!p) return undefined;
   const key = (name: ts.PropertyName): string | null | undefined => {
-    if (ts.isComputedPropertyName(name)) return null;
-    if (ts.isNumericLiteral(name)) return String(Number(name.text));
-    return ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isPrivateIdentifier(name) || ts.isNoSubstitutionTemplateLiteral(name) ? name.text : undefined;
+    if (tsi.isComputedPropertyName(name)) return null;
+    if (tsi.isNumericLiteral(name)) return String(Number(name.text));
+    return tsi.isIdentifier(name) || tsi.isStringLiteral(name) || tsi.isPrivateIdentifier(name) || tsi.isNoSubstitutionTemplateLiteral(name) ? name.text : undefined;
   };
-  if ((ts.isVariableDeclaration(p) || ts.isBindingElement(p) || ts.isParameter(p)) && p.initializer === child) return ts.isIdentifier(p.name) ? p.name.text : undefined;
+  if ((tsi.isVariableDeclaration(p) || tsi.isBindingElement(p) || tsi.isParameter(p)) && p.initializer === child) return tsi.isIdentifier(p.name) ? p.name.text : undefined;
   // A literal `__proto__: v` sets the prototype and names nothing.
-  if (ts.isPropertyAssignment(p) && p.initializer === child) return key(p.name) === "__proto__" && !ts.isComputedPropertyName(p.name) ? undefined : key(p.name);
-  if (ts.isPropertyDeclaration(p) && p.initializer === child) return key(p.name);
-  if (ts.isShorthandPropertyAssignment(p) && p.objectAssignmentInitializer === child) return p.name.text;
-  if (ts.isBinaryExpression(p) && p.right === child && ts.isIdentifier(p.left)) {
+  if (tsi.isPropertyAssignment(p) && p.initializer === child) return key(p.name) === "__proto__" && !tsi.isComputedPropertyName(p.name) ? undefined : key(p.name);
+  if (tsi.isPropertyDeclaration(p) && p.initializer === child) return key(p.name);
+  if (tsi.isShorthandPropertyAssignment(p) && p.objectAssignmentInitializer === child) return p.name.text;
+  if (tsi.isBinaryExpression(p) && p.right === child && tsi.isIdentifier(p.left)) {
     const op = p.operatorToken.kind;
-    return op === ts.SyntaxKind.EqualsToken || LOGICAL_ASSIGN[op] !== undefined ? p.left.text : undefined;
+    return op === tsi.SyntaxKind.EqualsToken || LOGICAL_ASSIGN[op] !== undefined ? p.left.text : undefined;
   }
   return undefined;
 }
@@ -429,13 +429,13 @@ function contextName(node: ts.Node): string | null | undefined {
 /** An anonymous function or class, which takes the name of the binding it initializes. */
 export function isAnonymousFunction(e: ts.Expression): boolean {
   const u = unparen(e);
-  return ts.isArrowFunction(u) || ((ts.isFunctionExpression(u) || ts.isClassExpression(u)) && u.name === undefined);
+  return tsi.isArrowFunction(u) || ((tsi.isFunctionExpression(u) || tsi.isClassExpression(u)) && u.name === undefined);
 }
 
 function classExpression(orig: ts.ClassDeclaration, c: ts.ClassDeclaration): ts.ClassExpression {
-  return f.createClassExpression(c.modifiers?.filter(ts.isDecorator), orig.name, c.typeParameters, c.heritageClauses, c.members);
+  return f.createClassExpression(c.modifiers?.filter(tsi.isDecorator), orig.name, c.typeParameters, c.heritageClauses, c.members);
 }
 
 function letStatement(name: string, value: ts.Expression): ts.Statement {
-  return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], ts.NodeFlags.Let));
+  return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], tsi.NodeFlags.Let));
 }

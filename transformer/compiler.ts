@@ -1,0 +1,25 @@
+/**
+ * The TypeScript the transformer runs on. Every value of the compiler API it uses (the node factory,
+ * visitors, node tests, enums) is read from here; types come from the `typescript` package.
+ *
+ * A host may run a copy of the compiler of its own: ts-patch's `tspc` runs a patched `tsc.js` and
+ * hands it to plugins as `extras.ts`; tsserver hands its own to a plugin's `init`. Nodes made by
+ * another copy's factory print the same, but they are objects of other classes to that compiler:
+ * its transforms and printer turn polymorphic over both, and every API function the transformer
+ * calls runs cold in a copy nothing else has warmed. On the generated project of benchmark
+ * workload 5 that was a third of what the plugin added to a `tspc` build. So each entry point
+ * names the compiler it was given before it works on a file.
+ *
+ * The host's compiler must be the same TypeScript version as the package (it is when chronots is
+ * installed with TypeScript as its peer): node kinds differ between versions.
+ */
+import typescript from "typescript";
+
+export let tsi: typeof typescript = typescript;
+export let factory: typescript.NodeFactory = typescript.factory;
+
+/** Work with `instance` from now on; the `typescript` package when the host gives none. */
+export function useCompiler(instance: typeof typescript = typescript): void {
+  tsi = instance;
+  factory = instance.factory;
+}
