@@ -285,7 +285,6 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
       case tsi.SyntaxKind.MetaProperty:
       case tsi.SyntaxKind.BreakStatement:
       case tsi.SyntaxKind.ContinueStatement:
-        if (tsi.isMetaProperty(node)) unsupported.push(new Unsupported(node, "new.target"));
         return;
       case tsi.SyntaxKind.LabeledStatement:
         return walk((node as ts.LabeledStatement).statement, scope);

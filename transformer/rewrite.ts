@@ -78,6 +78,18 @@ export const isFunctionLike = (n: ts.Node): boolean =>
   tsi.isClassStaticBlockDeclaration(n) ||
   tsi.isPropertyDeclaration(n);
 
+/**
+ * The function whose `new.target` `node` reads: the nearest enclosing function that is not an
+ * arrow (a computed key belongs to the scope around its member). In the generator itself it is
+ * `undefined`, since a generator is never constructed; the lowered function, an ordinary one,
+ * must not see its own.
+ */
+function newTargetOf(node: ts.Node): ts.Node | undefined {
+  let p = node.parent as ts.Node | undefined;
+  while (p !== undefined && (tsi.isArrowFunction(p) || !isFunctionLike(p))) p = tsi.isComputedPropertyName(p) ? p.parent.parent : p.parent;
+  return p;
+}
+
 export function renamer(s: Scope): Rename {
   return (id, read) => {
     const b = s.an.bindingOf.get(id);
@@ -241,6 +253,7 @@ export class Rewriter {
       if (p && (tsi.isClassDeclaration(p) || tsi.isFunctionDeclaration(p)) && p.name === node) return node;
       return this.rename(node) ?? node;
     }
+    if (tsi.isMetaProperty(node) && node.keywordToken === tsi.SyntaxKind.NewKeyword && newTargetOf(node) === this.s.an.fn) return tsi.setTextRange(f.createVoidZero(), node);
     const constant = this.constantWrite(node);
     if (constant) return constant;
     if (tsi.isBinaryExpression(node) && tsi.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
