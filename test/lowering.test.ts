@@ -132,4 +132,23 @@ describe("odd input", () => {
     expect(waitFor(big())).toBe(expected);
     expect(js).toContain("const $c = $cns.__chronots;");
   });
+
+  it("keeps code linear in the number of awaits when every result is read at the end", () => {
+    // Saving each live local at each suspension would grow as n²: past a bound they live in the closure.
+    const program = (n: number) => {
+      const body = Array.from({ length: n }, (_, i) => `  const v${i} = yield* leaf(${i});`).join("\n");
+      const sum = Array.from({ length: n }, (_, i) => `v${i}`).join(" + ");
+      return `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const wide = async(function* () {\n${body}\n  return ${sum};\n});\n`;
+    };
+    const size = (n: number) => {
+      const { splices, diagnostics } = lower(program(n));
+      expect(diagnostics).toEqual([]);
+      return splices[1]!.text.length;
+    };
+    const [small, large] = [size(100), size(400)];
+    expect(large / small).toBeLessThan(4.5);
+    const { splices } = lower(program(40));
+    const wide = new Function("$c", "leaf", `return ${splices[1]!.text};`)(__chronots, new Function("$c", `return ${ts.transpile(splices[0]!.text)};`)(__chronots));
+    expect(waitFor(wide())).toBe((40 * 39) / 2);
+  });
 });

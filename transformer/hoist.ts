@@ -8,7 +8,8 @@
  *    registers) — and only when its value can be read after some suspension (see `liveAcross`),
  *    else it needs no mirror at all, or
  *  - to a closure variable of the outer function when a nested function captures it, since the
- *    closure must see one binding for the whole call.
+ *    closure must see one binding for the whole call, or when it is live across so many
+ *    suspensions that saving it at each would make the code grow as their square (MAX_SAVES).
  * Bindings of scopes without a suspension stay where they are. Parameters stay parameters.
  * A hoisted name is kept unless it would collide with another binding of the body, with a free
  * name or with the generator's own name; then it gets a fresh name.
@@ -69,6 +70,14 @@ export function isExploded(an: Analysis, node: ts.Node): boolean {
   return an.suspends(node);
 }
 
+/**
+ * A step local live across more suspensions than this lives in the closure instead. Each save is
+ * code at its suspension, so straight-line code keeping n results until its end would grow as n²
+ * (500 awaits whose results are all read at the end made 1.8 MB). A local live across that many
+ * suspensions is seldom in a loop hot enough for registers to matter.
+ */
+const MAX_SAVES = 16;
+
 export function planHoisting(an: Analysis, names: Names): Map<Binding, Slot> {
   const slots = new Map<Binding, Slot>();
   const live = liveAcross(an);
@@ -88,9 +97,10 @@ export function planHoisting(an: Analysis, names: Names): Map<Binding, Slot> {
     }
     const clash = count.get(b.name)! > 1 || an.free.has(b.name) || an.fn.name?.text === b.name;
     const name = clash ? names.fresh(b.name) : b.name;
-    const closure = b.captured || (b.kind === "function" && node === an.fn);
-    const liveAt = new Set(closure ? an.suspensions : an.suspensions.filter((y) => live(b, y)));
-    slots.set(b, { binding: b, name, mirror: closure ? undefined : names.mirror(name), liveAt, env: undefined });
+    const captured = b.captured || (b.kind === "function" && node === an.fn);
+    const liveAt = captured ? an.suspensions : an.suspensions.filter((y) => live(b, y));
+    const closure = captured || liveAt.length > MAX_SAVES;
+    slots.set(b, { binding: b, name, mirror: closure ? undefined : names.mirror(name), liveAt: new Set(liveAt), env: undefined });
   }
   return slots;
 }
@@ -138,6 +148,22 @@ function liveAcross(an: Analysis): (b: Binding, y: ts.YieldExpression) => boolea
   const last = new Map<Binding, number>();
   for (const [b, rs] of reads) last.set(b, rs.reduce((m, r) => Math.max(m, r.pos), -1));
   const within = (n: ts.Node, outer: ts.Node) => n.pos >= outer.pos && n.end <= outer.end;
+  // The constructs around each binding's reads that take control back (the walk from a suspension
+  // up its scope looks for one): one set per binding, so a body of n awaits stays linear.
+  const loops = new Map<Binding, Set<ts.Node>>();
+  const loopsAround = (b: Binding, rs: ts.Identifier[]): Set<ts.Node> => {
+    let set = loops.get(b);
+    if (set) return set;
+    set = new Set();
+    const scope = b.scope.node;
+    for (const r of rs)
+      for (let n: ts.Node = r; n !== scope.parent && n !== an.fn; n = n.parent) {
+        const fresh = n === scope && (tsi.isForInStatement(n) || tsi.isForOfStatement(n));
+        if (backwards(n) && !fresh) set.add(n);
+      }
+    loops.set(b, set);
+    return set;
+  };
   return (b, y) => {
     const rs = reads.get(b);
     if (!rs) return false;
@@ -145,10 +171,9 @@ function liveAcross(an: Analysis): (b: Binding, y: ts.YieldExpression) => boolea
     const decl = b.kind === "let" || b.kind === "const" || b.kind === "class" ? declared.get(b) : undefined;
     if (!within(y, scope) || (decl && y.pos < decl.end)) return false;
     if (last.get(b)! >= y.end) return true;
-    for (let n: ts.Node = y; n !== scope.parent && n !== an.fn; n = n.parent) {
-      const fresh = n === scope && (tsi.isForInStatement(n) || tsi.isForOfStatement(n));
-      if (backwards(n) && !fresh && rs.some((r) => within(r, n))) return true;
-    }
+    const around = loopsAround(b, rs);
+    if (around.size === 0) return false;
+    for (let n: ts.Node = y; n !== scope.parent && n !== an.fn; n = n.parent) if (around.has(n)) return true;
     return false;
   };
 }
