@@ -5,9 +5,9 @@
  * A host may run a copy of the compiler of its own: ts-patch's `tspc` runs a patched `tsc.js` and
  * hands it to plugins as `extras.ts`; tsserver hands its own to a plugin's `init`. Nodes made by
  * another copy's factory print the same, but they are objects of another compiler's classes, and
- * every API function the transformer calls would run cold in a copy nothing else has warmed
- * (measured on benchmark workload 5: 1.6 % of a `tspc` build). So each entry point names the
- * compiler it was given before it works on a file.
+ * a host's transforms and printer are written for their own (on benchmark workload 5 the
+ * difference in time was within the machine's noise). So each entry point names the compiler it
+ * was given before it works on a file.
  *
  * The host's compiler must be the same TypeScript version as the package (it is when chronots is
  * installed with TypeScript as its peer): node kinds differ between versions.
