@@ -11,12 +11,15 @@ import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useCompiler } from "../transformer/compiler.js";
 import { DISCARDED_CODE, discardedFutures, reportDiscarded, severityOf, type Severity } from "../transformer/discards.js";
 import transformer from "../transformer/index.js";
 import init from "../transformer/service.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const fixtures = join(root, "test/fixtures/diagnostics");
+// The rule's functions run on the compiler an entry point names; here, as in `chronots check`, the package.
+useCompiler(ts);
 const fixtureConfig = join(fixtures, "tsconfig.json");
 
 function parseConfig(file: string): ts.ParsedCommandLine {

@@ -15,6 +15,7 @@ const root = resolve(__dirname, "..");
 const tspc = join(root, "node_modules/ts-patch/bin/tspc.js");
 const tmp = mkdtempSync(join(tmpdir(), "chronots-tspc-"));
 const cjs = join(tmp, "transformer");
+const esm = join(tmp, "transformer-esm");
 
 const main = `import { async as run, sleepAsync, waitFor } from "./runtime/index.js";
 import * as C from "./runtime/index.js";
@@ -89,6 +90,13 @@ beforeAll(() => {
   ]);
   writeFileSync(join(cjs, "package.json"), '{"type":"commonjs"}');
   symlinkSync(join(root, "node_modules"), join(cjs, "node_modules"));
+  execFileSync(process.execPath, [
+    join(root, "node_modules/typescript/bin/tsc"),
+    join(root, "transformer/index.ts"),
+    ...["--outDir", esm, "--module", "es2022", "--moduleResolution", "bundler", "--target", "es2022", "--esModuleInterop", "--skipLibCheck", "--types", "node"],
+  ]);
+  writeFileSync(join(esm, "package.json"), '{"type":"module"}');
+  symlinkSync(join(root, "node_modules"), join(esm, "node_modules"));
 }, 120_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -108,6 +116,32 @@ describe("a real tspc build", { timeout: 120_000 }, () => {
       expect(ran.status).not.toBe(0);
     });
   }
+});
+
+it("loads the typescript package only for a host that gives no compiler; an ES module caller is asked for one", () => {
+  const node = (type: string, script: string) => {
+    const r = spawnSync(process.execPath, [`--input-type=${type}`, "-e", script], { cwd: root, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    return JSON.parse(r.stdout);
+  };
+  const given = node(
+    "commonjs",
+    `const transformer = require(${JSON.stringify(join(cjs, "index.js"))}).default;
+     const withHost = typeof transformer({ getTypeChecker: () => ({}) }, {}, { ts: {} });
+     const loaded = () => Object.keys(require.cache).some((k) => /typescript[\\/]lib[\\/]typescript\.js$/.test(k));
+     const before = loaded();
+     const withoutHost = typeof transformer({ getTypeChecker: () => ({}) });
+     console.log(JSON.stringify([withHost, before, withoutHost, loaded()]));`,
+  );
+  expect(given).toEqual(["function", false, "function", true]);
+  const asked = node(
+    "module",
+    `const { default: transformer } = await import(${JSON.stringify(join(esm, "index.js"))});
+     let message = "";
+     try { transformer({ getTypeChecker: () => ({}) }); } catch (e) { message = e.message; }
+     console.log(JSON.stringify(message));`,
+  );
+  expect(asked).toMatch(/no TypeScript compiler was given; pass it as `ts`/);
 });
 
 it("program.emit with the factory as a before transformer reports through addDiagnostic", () => {

@@ -40,7 +40,7 @@ describe("lowered fixtures behave as the driver does", () => {
     it(family, async () => {
       const source = join(dir, `${family}.ts`);
       const text = readFileSync(source, "utf8");
-      const { splices, prelude, diagnostics } = lowerText(source, text, { modules: [runtimeSpec] });
+      const { splices, prelude, diagnostics } = lowerText(source, text, { typescript: ts, modules: [runtimeSpec] });
       expect(diagnostics.map((d) => d.messageText)).toEqual([]);
       const lowered = applySplices(text, splices, prelude);
       expect(lowered).not.toMatch(/async\(function\*/);
@@ -59,7 +59,7 @@ describe("lowered fixtures behave as the driver does", () => {
 it("leaves an unsupported construct to the driver, with a warning at its position, and behaves the same", async () => {
   const source = join(dir, "unsupported.ts");
   const text = readFileSync(source, "utf8");
-  const { splices, prelude, diagnostics } = lowerText(source, text, { modules: [runtimeSpec] });
+  const { splices, prelude, diagnostics } = lowerText(source, text, { typescript: ts, modules: [runtimeSpec] });
   expect(diagnostics).toHaveLength(1);
   expect(diagnostics[0]!.category).toBe(0);
   expect(String(diagnostics[0]!.messageText)).toMatch(/direct eval/);
@@ -76,7 +76,7 @@ it("inlines the state numbers the runtime defines", () => {
 });
 
 describe("odd input", () => {
-  const lower = (text: string) => lowerText("odd.ts", text);
+  const lower = (text: string) => lowerText("odd.ts", text, { typescript: ts });
 
   it("turns a body without suspension into a plain function returning a finished future", () => {
     const { splices, diagnostics } = lower(`import { async } from "chronots";\nexport const f = async(function* (a: number) { if (a) return a * 2; });\n`);
@@ -94,11 +94,11 @@ describe("odd input", () => {
       `const b = C.async(function* () { return 2; });`,
       `const c = (function async(g: unknown) { return g; })(function* () { yield 3; });`,
     ].join("\n");
-    const { splices, prelude } = lowerText("names.ts", text);
+    const { splices, prelude } = lowerText("names.ts", text, { typescript: ts });
     expect(splices.map((s) => text.slice(s.start, s.end).slice(0, 8))).toEqual(["run(func", "C.async("]);
     expect(prelude).toBe(`import * as $cns from "chronots"; const $c = $cns.__chronots;\n`);
     const shadowed = `import { async } from "chronots";\nfunction inner(async: (g: unknown) => unknown) { return async(function* () { yield 4; }); }\n`;
-    expect(lowerText("shadow.ts", shadowed).splices).toEqual([]);
+    expect(lowerText("shadow.ts", shadowed, { typescript: ts }).splices).toEqual([]);
   });
 
   it("leaves a 'using' declaration to the driver, whose disposal hoisting would drop", () => {

@@ -28,7 +28,7 @@ import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
 import { Unsupported, unparen } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
-import { COMPOUND, type Hooks, LOGICAL_ASSIGN, Rewriter, type Scope } from "./rewrite.js";
+import { compoundOperator, type Hooks, logicalOperator, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
 const THROW = -1;
@@ -291,7 +291,7 @@ export class Machine implements Hooks {
     // A pattern taken apart step by step branches on its defaults.
     if (tsi.isObjectBindingPattern(e) || tsi.isArrayBindingPattern(e) || ((tsi.isArrayLiteralExpression(e) || tsi.isObjectLiteralExpression(e)) && isAssignmentPattern(e))) return false;
     if (tsi.isConditionalExpression(e) && (this.suspends(e.whenTrue) || this.suspends(e.whenFalse))) return false;
-    if (tsi.isBinaryExpression(e) && BRANCHING.has(e.operatorToken.kind)) return false;
+    if (tsi.isBinaryExpression(e) && branches(e.operatorToken.kind)) return false;
     if (tsi.isOptionalChain(e)) return false;
     return tsi.forEachChild(e, (c) => (this.linear(c) ? undefined : true)) !== true;
   }
@@ -661,8 +661,8 @@ export class Machine implements Hooks {
       }
       throw new Unsupported(node, "a suspension in an assignment to this kind of target");
     }
-    const compound = COMPOUND[op];
-    const logical = LOGICAL_ASSIGN[op];
+    const compound = compoundOperator(op);
+    const logical = logicalOperator(op);
     if (compound !== undefined || logical !== undefined) {
       const target = this.storedReference(node.left);
       if (compound !== undefined) {
@@ -1425,12 +1425,8 @@ export function ends(st: ts.Statement): boolean {
   return tsi.isReturnStatement(st) || tsi.isContinueStatement(st) || tsi.isThrowStatement(st) || tsi.isBreakStatement(st);
 }
 
-/** Operators whose operands the machine explodes into branches. */
-const BRANCHING = new Set([
-  tsi.SyntaxKind.AmpersandAmpersandToken,
-  tsi.SyntaxKind.BarBarToken,
-  tsi.SyntaxKind.QuestionQuestionToken,
-  tsi.SyntaxKind.AmpersandAmpersandEqualsToken,
-  tsi.SyntaxKind.BarBarEqualsToken,
-  tsi.SyntaxKind.QuestionQuestionEqualsToken,
-]);
+/** Whether the machine explodes the operands of `op` into branches: `&&`, `||`, `??` and their assignments. */
+function branches(op: ts.SyntaxKind): boolean {
+  const K = tsi.SyntaxKind;
+  return op === K.AmpersandAmpersandToken || op === K.BarBarToken || op === K.QuestionQuestionToken || logicalOperator(op) !== undefined;
+}

@@ -44,11 +44,22 @@ function checkerRecognizer(checker: ts.TypeChecker): Recognizer {
   };
 }
 
+/**
+ * The `typescript` package, for a host that gives no compiler of its own (ts-patch always does).
+ * Required only then, so that a patched `tsc` does not load a second compiler for the transformer's
+ * sake. An ES module has no `require`: there the caller passes `ts`.
+ */
+function packageCompiler(): typeof ts {
+  if (typeof require === "function") return require("typescript") as typeof ts;
+  throw new TypeError("chronots/transformer: no TypeScript compiler was given; pass it as `ts` in the third argument, as ts-patch does: transformer(program, config, { ts })");
+}
+
 export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
+  const compiler = extras.ts ?? packageCompiler();
   const report = extras.addDiagnostic ?? (() => {});
   const recognize = checkerRecognizer(program.getTypeChecker());
   return (context) => (file) => {
-    useCompiler(extras.ts);
+    useCompiler(compiler);
     reportDiscarded(program, file, config, report);
     try {
       return lowerFile(file, context, recognize, report);

@@ -25,6 +25,8 @@ import { type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite
 export const UNSUPPORTED_CODE = 99301;
 
 export interface LowerTextOptions {
+  /** The compiler to parse and print with (see compiler.ts). */
+  typescript: typeof ts;
   modules?: string[];
 }
 export interface Splice {
@@ -283,12 +285,12 @@ function scriptKind(fileName: string): ts.ScriptKind {
 }
 
 /** The syntactic side: splices replacing each outermost recognised call, and the import line(s) to prepend. */
-export function lowerText(fileName: string, text: string, options: LowerTextOptions = {}): { splices: Splice[]; prelude: string; diagnostics: ts.Diagnostic[] } {
+export function lowerText(fileName: string, text: string, options: LowerTextOptions): { splices: Splice[]; prelude: string; diagnostics: ts.Diagnostic[] } {
   const diagnostics: ts.Diagnostic[] = [];
   const splices: Splice[] = [];
   const used = new Map<string, string>();
   let consts = "";
-  useCompiler();
+  useCompiler(options.typescript);
   try {
     const file = tsi.createSourceFile(fileName, text, tsi.ScriptTarget.Latest, true, scriptKind(fileName));
     const names = new Names(text);

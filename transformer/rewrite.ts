@@ -45,27 +45,51 @@ export interface Scope {
   template: (t: ts.TemplateLiteral) => string;
 }
 
-export const COMPOUND: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
-  [tsi.SyntaxKind.PlusEqualsToken]: tsi.SyntaxKind.PlusToken,
-  [tsi.SyntaxKind.MinusEqualsToken]: tsi.SyntaxKind.MinusToken,
-  [tsi.SyntaxKind.AsteriskEqualsToken]: tsi.SyntaxKind.AsteriskToken,
-  [tsi.SyntaxKind.AsteriskAsteriskEqualsToken]: tsi.SyntaxKind.AsteriskAsteriskToken,
-  [tsi.SyntaxKind.SlashEqualsToken]: tsi.SyntaxKind.SlashToken,
-  [tsi.SyntaxKind.PercentEqualsToken]: tsi.SyntaxKind.PercentToken,
-  [tsi.SyntaxKind.LessThanLessThanEqualsToken]: tsi.SyntaxKind.LessThanLessThanToken,
-  [tsi.SyntaxKind.GreaterThanGreaterThanEqualsToken]: tsi.SyntaxKind.GreaterThanGreaterThanToken,
-  [tsi.SyntaxKind.GreaterThanGreaterThanGreaterThanEqualsToken]: tsi.SyntaxKind.GreaterThanGreaterThanGreaterThanToken,
-  [tsi.SyntaxKind.AmpersandEqualsToken]: tsi.SyntaxKind.AmpersandToken,
-  [tsi.SyntaxKind.BarEqualsToken]: tsi.SyntaxKind.BarToken,
-  [tsi.SyntaxKind.CaretEqualsToken]: tsi.SyntaxKind.CaretToken,
-};
+/** The operator of a compound assignment (`+=` → `+`, …), or undefined. */
+export function compoundOperator(op: ts.SyntaxKind): ts.BinaryOperator | undefined {
+  const K = tsi.SyntaxKind;
+  switch (op) {
+    case K.PlusEqualsToken:
+      return K.PlusToken;
+    case K.MinusEqualsToken:
+      return K.MinusToken;
+    case K.AsteriskEqualsToken:
+      return K.AsteriskToken;
+    case K.AsteriskAsteriskEqualsToken:
+      return K.AsteriskAsteriskToken;
+    case K.SlashEqualsToken:
+      return K.SlashToken;
+    case K.PercentEqualsToken:
+      return K.PercentToken;
+    case K.LessThanLessThanEqualsToken:
+      return K.LessThanLessThanToken;
+    case K.GreaterThanGreaterThanEqualsToken:
+      return K.GreaterThanGreaterThanToken;
+    case K.GreaterThanGreaterThanGreaterThanEqualsToken:
+      return K.GreaterThanGreaterThanGreaterThanToken;
+    case K.AmpersandEqualsToken:
+      return K.AmpersandToken;
+    case K.BarEqualsToken:
+      return K.BarToken;
+    case K.CaretEqualsToken:
+      return K.CaretToken;
+  }
+  return undefined;
+}
 
-/** `||=`, `&&=`, `??=` → `||`, `&&`, `??`. */
-export const LOGICAL_ASSIGN: Partial<Record<ts.SyntaxKind, ts.BinaryOperator>> = {
-  [tsi.SyntaxKind.BarBarEqualsToken]: tsi.SyntaxKind.BarBarToken,
-  [tsi.SyntaxKind.AmpersandAmpersandEqualsToken]: tsi.SyntaxKind.AmpersandAmpersandToken,
-  [tsi.SyntaxKind.QuestionQuestionEqualsToken]: tsi.SyntaxKind.QuestionQuestionToken,
-};
+/** `||=`, `&&=`, `??=` → `||`, `&&`, `??`; undefined for any other operator. */
+export function logicalOperator(op: ts.SyntaxKind): ts.BinaryOperator | undefined {
+  const K = tsi.SyntaxKind;
+  switch (op) {
+    case K.BarBarEqualsToken:
+      return K.BarBarToken;
+    case K.AmpersandAmpersandEqualsToken:
+      return K.AmpersandAmpersandToken;
+    case K.QuestionQuestionEqualsToken:
+      return K.QuestionQuestionToken;
+  }
+  return undefined;
+}
 
 export const isFunctionLike = (n: ts.Node): boolean =>
   tsi.isFunctionDeclaration(n) ||
@@ -258,7 +282,7 @@ export class Rewriter {
     if (constant) return constant;
     if (tsi.isBinaryExpression(node) && tsi.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
       const op = node.operatorToken.kind;
-      const to = op === tsi.SyntaxKind.EqualsToken || LOGICAL_ASSIGN[op] !== undefined ? this.rename(node.left) : undefined;
+      const to = op === tsi.SyntaxKind.EqualsToken || logicalOperator(op) !== undefined ? this.rename(node.left) : undefined;
       if (to) return f.createBinaryExpression(to, node.operatorToken, this.named(this.expr(node.right), node.right, node.left.text, to));
     }
     if (tsi.isTaggedTemplateExpression(node)) {
@@ -386,8 +410,8 @@ export class Rewriter {
     if (tsi.isBinaryExpression(node)) {
       const target = unparen(node.left);
       const op = node.operatorToken.kind;
-      const compound = COMPOUND[op];
-      const logical = LOGICAL_ASSIGN[op];
+      const compound = compoundOperator(op);
+      const logical = logicalOperator(op);
       if (!tsi.isIdentifier(target) || (compound === undefined && logical === undefined) || !this.writesConstant(target)) return undefined;
       const value = this.expr(node.right);
       if (compound !== undefined) return f.createParenthesizedExpression(f.createAssignment(constant(), f.createBinaryExpression(this.read(target), compound, value)));
@@ -434,7 +458,7 @@ function contextName(node: ts.Node): string | null | undefined {
   if (tsi.isShorthandPropertyAssignment(p) && p.objectAssignmentInitializer === child) return p.name.text;
   if (tsi.isBinaryExpression(p) && p.right === child && tsi.isIdentifier(p.left)) {
     const op = p.operatorToken.kind;
-    return op === tsi.SyntaxKind.EqualsToken || LOGICAL_ASSIGN[op] !== undefined ? p.left.text : undefined;
+    return op === tsi.SyntaxKind.EqualsToken || logicalOperator(op) !== undefined ? p.left.text : undefined;
   }
   return undefined;
 }

@@ -84,7 +84,7 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
 }
 
 function lower(ctx: WarnContext, code: string, file: string, modules: string[]): { code: string; map: SourceMap } | null {
-  const { splices, prelude, diagnostics } = lowerText(file, code, { modules });
+  const { splices, prelude, diagnostics } = lowerText(file, code, { typescript: ts, modules });
   for (const d of diagnostics) ctx.warn(formatDiagnostic(file, code, d));
   if (splices.length === 0 && prelude === "") return null;
   const s = new MagicString(code);

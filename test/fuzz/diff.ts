@@ -288,7 +288,7 @@ export function evaluate(text: string, what: string): { [name: string]: Make } {
  * run-time driver. A generator left in the output without such a reason is an error.
  */
 export function lower(text: string): { text: string; left: string[] } {
-  const { splices, prelude, diagnostics } = lowerText("fuzz.js", text);
+  const { splices, prelude, diagnostics } = lowerText("fuzz.js", text, { typescript: ts });
   const messages = diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
   const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) throw new Error(`lowerText reported: ${ts.flattenDiagnosticMessageText(errors[0]!.messageText, "\n")}`);
