@@ -18,8 +18,11 @@ export interface TransformerConfig {
   [k: string]: unknown;
 }
 
+/** What ts-patch passes as a plugin's third argument; a direct caller passes at least `ts`. */
 export interface TransformerExtras {
+  /** The compiler to build nodes with; without it the CommonJS build requires `typescript`, the ES module build throws. */
   ts?: typeof ts;
+  /** Where warnings (functions left to the driver) and discarded-future errors go; dropped without it. */
   addDiagnostic?: (d: ts.Diagnostic) => void;
 }
 
