@@ -77,6 +77,12 @@ it("inlines the state numbers the runtime defines", () => {
 
 describe("odd input", () => {
   const lower = (text: string) => lowerText("odd.ts", text, { typescript: ts });
+  /**
+   * The second lowered function of a module whose first is `leaf`, evaluated with the real runtime
+   * standing in for the module. Its text has no type annotation left, so it runs as JavaScript as it is.
+   */
+  const evaluate = (splices: Splice[]): (() => Future<number>) =>
+    new Function("$c", "leaf", `return ${splices[1]!.text};`)(__chronots, new Function("$c", `return ${ts.transpile(splices[0]!.text)};`)(__chronots));
 
   it("turns a body without suspension into a plain function returning a finished future", () => {
     const { splices, diagnostics } = lower(`import { async } from "chronots";\nexport const f = async(function* (a: number) { if (a) return a * 2; });\n`);
@@ -124,10 +130,7 @@ describe("odd input", () => {
     const { splices, prelude, diagnostics } = lower(text);
     expect(diagnostics).toEqual([]);
     const js = applySplices(text, splices, prelude);
-    const bigText = splices[1]!.text;
-    // Evaluate the lowered function with the real runtime standing in for the module.
-    // The big function's text has no type annotation left, so it runs as JavaScript as it is.
-    const big = new Function("$c", "leaf", `return ${bigText};`)(__chronots, new Function("$c", `return ${ts.transpile(splices[0]!.text)};`)(__chronots));
+    const big = evaluate(splices);
     const expected = Array.from({ length: 5000 }, (_, i) => i + (i % 7)).reduce((a, b) => a + b, 0);
     expect(waitFor(big())).toBe(expected);
     expect(js).toContain("const $c = $cns.__chronots;");
@@ -147,8 +150,6 @@ describe("odd input", () => {
     };
     const [small, large] = [size(100), size(400)];
     expect(large / small).toBeLessThan(4.5);
-    const { splices } = lower(program(40));
-    const wide = new Function("$c", "leaf", `return ${splices[1]!.text};`)(__chronots, new Function("$c", `return ${ts.transpile(splices[0]!.text)};`)(__chronots));
-    expect(waitFor(wide())).toBe((40 * 39) / 2);
+    expect(waitFor(evaluate(lower(program(40)).splices)())).toBe((40 * 39) / 2);
   });
 });
