@@ -9,6 +9,7 @@
  * error. The lowered form keeps exactly these rules and shares `settle` and `notAFuture` with it.
  */
 import { CancelledError } from "./errors.js";
+import { dispose, Disposer, fail, use } from "./dispose.js";
 import { CANCELLED, COMPLETED, FAILED, Future, PENDING, typeName } from "./future.js";
 
 /** The future type an async function returns for a generator returning R. */
@@ -228,4 +229,8 @@ export const __chronots = {
   forIn: (o: unknown) => new ForIn(o),
   toKey,
   rest,
+  disposer: () => new Disposer(),
+  use,
+  fail,
+  dispose,
 };

@@ -22,6 +22,11 @@ export function unparen(e: ts.Expression): ts.Expression {
   return e;
 }
 
+/** A `using` declaration of a block (not `await using`, which no generator may hold). */
+export function isUsing(st: ts.Statement): st is ts.VariableStatement {
+  return tsi.isVariableStatement(st) && (st.declarationList.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.Using;
+}
+
 export type BindingKind = "var" | "let" | "const" | "function" | "class" | "param" | "catch" | "self";
 
 export interface Binding {
@@ -195,7 +200,7 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   const declareLexical = (statements: readonly ts.Statement[], into: Scope): void => {
     for (const st of statements) {
       if (tsi.isVariableStatement(st) && st.declarationList.flags & tsi.NodeFlags.BlockScoped) {
-        const kind = st.declarationList.flags & tsi.NodeFlags.Const ? "const" : "let";
+        const kind = st.declarationList.flags & (tsi.NodeFlags.Const | tsi.NodeFlags.Using) ? "const" : "let";
         for (const d of st.declarationList.declarations) declarePattern(d.name, into, kind);
       } else if (tsi.isFunctionDeclaration(st) && st.name) declare(into, st.name, "function");
       else if (tsi.isClassDeclaration(st) && st.name) declare(into, st.name, "class");
@@ -324,10 +329,13 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         const d = node as ts.VariableDeclaration;
         return walkBindingName(d.name, scope, d.initializer);
       }
-      case tsi.SyntaxKind.VariableDeclarationList:
-        // Hoisting would drop the disposal at the end of the scope.
-        if ((node as ts.VariableDeclarationList).flags & tsi.NodeFlags.Using && scope.fn === fn) unsupported.push(new Unsupported(node, "a 'using' declaration"));
+      case tsi.SyntaxKind.VariableDeclarationList: {
+        // A block's `using` declarations are lowered (isUsing); one heading a loop is not.
+        const list = node as ts.VariableDeclarationList;
+        if (list.flags & tsi.NodeFlags.Using && scope.fn === fn && !(tsi.isVariableStatement(list.parent) && isUsing(list.parent)))
+          unsupported.push(new Unsupported(node, (list.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.AwaitUsing ? "an 'await using' declaration" : "a 'using' declaration heading a loop"));
         break;
+      }
       case tsi.SyntaxKind.Block:
       case tsi.SyntaxKind.CaseBlock: {
         const inner = newScope(node, scope, scope.fn);

@@ -146,7 +146,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
   };
   const rw = new Rewriter(s, hooks);
   const { params, bind } = parameters(fn, rw, n.mark);
-  const stmts = fn.body.statements.map((st) => rw.statement(st)).filter((st): st is ts.Statement => st !== undefined);
+  const stmts = rw.statements(fn.body.statements);
   const inner: ts.Statement[] = [...bind.slice(1)];
   // Falling off the end yields undefined even after a `return` whose finally jumped elsewhere.
   if (leaves) inner.push(letList([f.createVariableDeclaration(n.rv)]), f.createLabeledStatement(bodyLabel, f.createBlock([...stmts, assign(n.rv, f.createVoidZero())], true)));

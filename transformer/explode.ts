@@ -26,7 +26,7 @@
  */
 import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
-import { Unsupported, unparen } from "./analyze.js";
+import { isUsing, Unsupported, unparen } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { compoundOperator, type Hooks, logicalOperator, Rewriter, type Scope } from "./rewrite.js";
 
@@ -106,6 +106,9 @@ export class Machine implements Hooks {
   private readonly temps = new Set<string>();
   private liveFinally: Region[] = [];
   private regionCount = 0;
+  /** The resource stacks of the `using` blocks being run (see `disposing`). */
+  private liveDisposers: string[] = [];
+  private disposerCount = 0;
   /** Function declarations of the body's top level, emitted in the outer function. */
   readonly hoistedFunctions: ts.Statement[] = [];
   usesHandler = false;
@@ -465,7 +468,7 @@ export class Machine implements Hooks {
   /** The copies into mirrors suspension `y` needs: user locals live after it, live temps, the handler and completions of running finally bodies. */
   private saves(y: ts.YieldExpression): ts.Expression[] {
     const known = this.ownYields.has(y);
-    const names = [...this.userLocals.filter((x) => !known || x.liveAt.has(y)).map((x) => x.name), ...this.liveTemps];
+    const names = [...this.userLocals.filter((x) => !known || x.liveAt.has(y)).map((x) => x.name), ...this.liveTemps, ...this.liveDisposers];
     if (this.usesHandler) names.push(this.n.h);
     // Every way into a finally body sets its completion first: they live only while the body runs.
     for (const r of this.liveFinally) names.push(r.ck!, r.cv!);
@@ -873,8 +876,43 @@ export class Machine implements Hooks {
   // ---- statements
 
   private block(statements: readonly ts.Statement[], top: boolean): void {
+    if (statements.some(isUsing)) return this.disposing(statements, top);
     this.hoistFunctions(statements, top);
     for (const st of statements) this.statement(st);
+  }
+
+  /**
+   * A block holding `using` declarations: all of it inside a region whose catch records the error
+   * and whose finally disposes the block's resources, as the Rewriter copies such a block
+   * (runtime/dispose.ts). The resource stack lives in a local saved at each suspension inside.
+   */
+  private disposing(statements: readonly ts.Statement[], top: boolean): void {
+    if (this.fast) {
+      const at = this.label();
+      append(this.fast, ...this.fastJump(at));
+      return this.machineOnly(() => {
+        this.mark(at);
+        this.disposing(statements, top);
+      });
+    }
+    const u = `${this.n.mark}u${this.disposerCount++}`;
+    this.locals.set(u, undefined);
+    const call = (name: string, ...args: ts.Expression[]) => f.createExpressionStatement(f.createCallExpression(prop(this.n.c, name), undefined, args));
+    this.emit(set(u, f.createCallExpression(prop(this.n.c, "disposer"), undefined, [])));
+    this.protect(
+      () => {
+        this.liveDisposers.push(u);
+        this.hoistFunctions(statements, top);
+        for (const st of statements) {
+          if (isUsing(st)) this.withTemps(() => this.declarations(st.declarationList, u));
+          else this.statement(st);
+        }
+        this.liveDisposers.pop();
+      },
+      undefined,
+      () => this.emit(call("fail", id(u), id(this.n.err))),
+      () => this.emit(call("dispose", id(u))),
+    );
   }
 
   /** Hoisted function declarations of a scope, initialized where the scope is entered. */
@@ -947,14 +985,18 @@ export class Machine implements Hooks {
     throw new Unsupported(node, `a suspension inside ${tsi.SyntaxKind[node.kind]}`);
   }
 
-  private declarations(list: ts.VariableDeclarationList): void {
+  /** `disposer`: the resource stack `using` declarations add their values to. */
+  private declarations(list: ts.VariableDeclarationList, disposer?: string): void {
     const lexical = (list.flags & tsi.NodeFlags.BlockScoped) !== 0;
     for (const d of list.declarations) {
       if (d.initializer && !tsi.isIdentifier(d.name) && this.suspends(d.name)) this.destructure(d.name, this.saveIfNeeded(this.expr(d.initializer)));
       else if (d.initializer) {
         const v = this.expr(d.initializer);
         const t = this.rw.target(d.name);
-        this.emit(f.createExpressionStatement(f.createAssignment(t, this.rw.named(v, d.initializer, tsi.isIdentifier(d.name) ? d.name.text : undefined, t))), d);
+        const name = tsi.isIdentifier(d.name) ? d.name.text : undefined;
+        // Passed to `use`, an anonymous function is not named by the binding: named here.
+        const value = disposer ? f.createCallExpression(prop(this.n.c, "use"), undefined, [id(disposer), this.rw.named(v, d.initializer, name, undefined)]) : this.rw.named(v, d.initializer, name, t);
+        this.emit(f.createExpressionStatement(f.createAssignment(t, value)), d);
       } else if (lexical && tsi.isIdentifier(d.name)) this.emit(f.createExpressionStatement(f.createAssignment(this.rw.ident(d.name), f.createVoidZero())), d);
     }
   }
@@ -1262,12 +1304,40 @@ export class Machine implements Hooks {
   }
 
   private tryStatement(node: ts.TryStatement): void {
+    const clause = node.catchClause;
+    const fin = node.finallyBlock;
+    this.protect(() => this.statement(node.tryBlock), node.tryBlock, clause && (() => this.catchClause(clause)), fin && (() => this.statement(fin)));
+  }
+
+  /** The catch clause's body, its parameter bound to the error in `$err`. */
+  private catchClause(clause: ts.CatchClause): void {
+    const n = this.n;
+    const param = clause.variableDeclaration;
+    if (!this.suspends(clause)) {
+      const body = this.rw.statement(clause.block) as ts.Block;
+      const bind = param ? [f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(this.rw.visit(param.name) as ts.BindingName, undefined, undefined, id(n.err))], tsi.NodeFlags.Let))] : [];
+      this.emit(f.createBlock([...bind, ...body.statements], true), clause);
+    } else {
+      this.enter(clause);
+      if (param) {
+        if (!tsi.isIdentifier(param.name) && this.suspends(param.name)) this.destructure(param.name, id(n.err));
+        else this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(param.name), id(n.err))), param);
+      }
+      this.statement(clause.block);
+    }
+  }
+
+  /**
+   * A protected region: `body`, then `caught` when it throws (the error in `$err`), then `final` on
+   * every way out: normal end, throw, return, or a jump crossing it.
+   */
+  private protect(body: () => void, origin: ts.Node | undefined, caught: (() => void) | undefined, final: (() => void) | undefined): void {
     const n = this.n;
     const outer = this.ctx;
     const outerH = this.handlerOf(outer);
     const end = this.label();
     let fin: Region | undefined;
-    if (node.finallyBlock) {
+    if (final) {
       const k = this.regionCount++;
       fin = { kind: "finally", handler: this.label(), body: this.label(), ck: `${n.mark}ck${k}`, cv: `${n.mark}cv${k}`, exits: new Map() };
       this.locals.set(fin.ck!, undefined);
@@ -1282,32 +1352,19 @@ export class Machine implements Hooks {
       this.push(...this.goto(fin ? fin.body! : end));
     };
     let catcher: Region | undefined;
-    if (node.catchClause) {
+    if (caught) {
       catcher = { kind: "catch", handler: this.label() };
       this.ctx = [...withFinally, catcher];
     }
     const tryHandler = this.handlerOf(this.ctx);
-    this.emit(set(n.h, num(tryHandler)), node.tryBlock);
-    this.statement(node.tryBlock);
+    this.emit(set(n.h, num(tryHandler)), origin);
+    body();
     this.ctx = withFinally;
     leave(tryHandler);
-    if (node.catchClause && catcher) {
-      const clause = node.catchClause;
+    if (caught && catcher) {
       this.mark(catcher.handler);
       this.emit(set(n.h, num(this.handlerOf(withFinally))));
-      const param = clause.variableDeclaration;
-      if (!this.suspends(clause)) {
-        const body = this.rw.statement(clause.block) as ts.Block;
-        const bind = param ? [f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(this.rw.visit(param.name) as ts.BindingName, undefined, undefined, id(n.err))], tsi.NodeFlags.Let))] : [];
-        this.emit(f.createBlock([...bind, ...body.statements], true), clause);
-      } else {
-        this.enter(clause);
-        if (param) {
-          if (!tsi.isIdentifier(param.name) && this.suspends(param.name)) this.destructure(param.name, id(n.err));
-          else this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(param.name), id(n.err))), param);
-        }
-        this.statement(clause.block);
-      }
+      caught();
       leave(this.handlerOf(withFinally));
     }
     this.ctx = outer;
@@ -1318,7 +1375,7 @@ export class Machine implements Hooks {
       if (outerH !== fin.handler) this.emit(set(n.h, num(outerH)));
       this.mark(fin.body!);
       this.liveFinally.push(fin);
-      this.statement(node.finallyBlock!);
+      final!();
       this.liveFinally.pop();
       this.emit(f.createIfStatement(f.createStrictEquality(id(fin.ck!), num(THROW)), f.createThrowStatement(id(fin.cv!))));
       for (const [key, t] of fin.exits!) {
@@ -1331,11 +1388,12 @@ export class Machine implements Hooks {
   }
 }
 
-/** Whether the body has a region that needs the `$h` handler local: a `try` or `for…of` that suspends. */
+/** Whether the body has a region that needs the `$h` handler local: a `try`, `for…of` or `using` block that suspends. */
 function needsHandler(s: Scope, body: ts.Node | undefined): boolean {
   const visit = (n: ts.Node): boolean => {
     if (!s.an.suspends(n)) return false;
     if (tsi.isTryStatement(n) || (tsi.isForOfStatement(n) && isExploded(s.an, n)) || tsi.isArrayBindingPattern(n) || (tsi.isArrayLiteralExpression(n) && isAssignmentPattern(n))) return true;
+    if (tsi.isBlock(n) && n.statements.some(isUsing)) return true;
     return tsi.forEachChild(n, (c) => (visit(c) ? true : undefined)) ?? false;
   };
   return body !== undefined && visit(body);

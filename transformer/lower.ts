@@ -110,7 +110,7 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
       mark: m,
     };
     const nested = (c: ts.CallExpression, rename: Rename) => lowerCall(c, l, rename);
-    const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, constant: m + "const", template: l.template };
+    const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, constant: m + "const", template: l.template, n };
     let low: ts.FunctionExpression;
     if (!an.suspends(fn.body)) low = emitPlain(plain, n, call);
     else {

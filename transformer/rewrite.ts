@@ -17,7 +17,8 @@
  */
 import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
-import { type Analysis, type Binding, Unsupported, unparen } from "./analyze.js";
+import { type Analysis, type Binding, isUsing, Unsupported, unparen } from "./analyze.js";
+import type { Internals } from "./explode.js";
 import type { Slot } from "./hoist.js";
 
 
@@ -41,6 +42,8 @@ export interface Scope {
   context: ts.TransformationContext;
   /** A `const` of the lowered function, assigned to in place of a hoisted constant. */
   constant: string;
+  /** The lowered function's internal names. */
+  n: Internals;
   /** The module-level constant holding the strings object of a tagged template's site. */
   template: (t: ts.TemplateLiteral) => string;
 }
@@ -323,7 +326,7 @@ export class Rewriter {
       throw new Unsupported(node, "a function declaration outside a block that uses per-iteration bindings");
     }
     if (tsi.isObjectLiteralExpression(node) && this.fnDepth === 0) return this.capture(node, tsi.visitEachChild(node, this.visitor, this.s.context));
-    if (tsi.isBlock(node) && this.fnDepth === 0 && this.hasEnvs) return this.block(node);
+    if (tsi.isBlock(node) && this.fnDepth === 0 && (this.hasEnvs || node.statements.some(isUsing))) return this.block(node);
     if (this.fnDepth > 0) return tsi.visitEachChild(node, this.visitor, this.s.context);
     switch (node.kind) {
       case tsi.SyntaxKind.ReturnStatement: {
@@ -389,19 +392,57 @@ export class Rewriter {
   }
 
   /**
-   * A block of copied code where closures use per-iteration bindings: a function declared in it that
-   * uses them becomes a `let` at the top of the block, where the declaration would be initialized.
+   * A block of copied code holding `using` declarations (see `statements`), or where closures use
+   * per-iteration bindings: a function declared in it that uses them becomes a `let` at the top of
+   * the block, where the declaration would be initialized.
    */
   private block(node: ts.Block): ts.Block {
     const first: ts.Statement[] = [];
-    for (const st of node.statements) {
+    for (const st of this.hasEnvs ? node.statements : []) {
       if (!tsi.isFunctionDeclaration(st) || !st.name || !st.body || this.slotOf(st.name) || this.envsIn(st).length === 0) continue;
       if (this.s.an.bindingOf.get(st.name)?.written) throw new Unsupported(st, `an assignment to the function '${st.name.text}', which uses per-iteration bindings`);
       first.push(tsi.setTextRange(letStatement(st.name.text, this.functionValue(st)), st));
       this.moved.add(st);
     }
-    const rest = tsi.visitNodes(node.statements, this.visitor, tsi.isStatement);
-    return f.updateBlock(node, [...first, ...rest]);
+    return f.updateBlock(node, this.statements(node.statements, first));
+  }
+
+  /**
+   * The copies of a block's statements after `first`. When the block holds `using` declarations, all
+   * of it goes inside the `try` that disposes its resources (runtime/dispose.ts), so that its
+   * declarations keep their scope; a `return` or jump inside then leaves through that `finally`.
+   */
+  statements(list: readonly ts.Statement[], first: ts.Statement[] = []): ts.Statement[] {
+    const copy = (st: ts.Statement) => {
+      const r = isUsing(st) ? this.using(st) : this.visit(st);
+      return r === undefined ? [] : [r as ts.Statement];
+    };
+    if (!list.some(isUsing)) return [...first, ...list.flatMap(copy)];
+    this.tryDepth++;
+    const body = [...first, ...list.flatMap(copy)];
+    this.tryDepth--;
+    const { c, e } = this.s.n;
+    const u = this.s.n.mark + "u";
+    const call = (name: string, args: ts.Expression[]) => f.createCallExpression(f.createPropertyAccessExpression(f.createIdentifier(c), name), undefined, args);
+    const failed = f.createCatchClause(e, f.createBlock([f.createExpressionStatement(call("fail", [f.createIdentifier(u), f.createIdentifier(e)]))], true));
+    const disposed = f.createBlock([f.createExpressionStatement(call("dispose", [f.createIdentifier(u)]))], true);
+    return [constStatement(u, call("disposer", [])), f.createTryStatement(f.createBlock(body, true), failed, disposed)];
+  }
+
+  /** `using a = A, …` as `const a = $c.use($u, A), …`; a hoisted `a` is assigned instead. */
+  private using(st: ts.VariableStatement): ts.Statement {
+    const u = f.createIdentifier(this.s.n.mark + "u");
+    const value = (d: ts.VariableDeclaration) => {
+      const name = (d.name as ts.Identifier).text;
+      return f.createCallExpression(f.createPropertyAccessExpression(f.createIdentifier(this.s.n.c), "use"), undefined, [u, this.named(this.expr(d.initializer!), d.initializer!, name, undefined)]);
+    };
+    const decls = st.declarationList.declarations;
+    if (this.hoisted(st.declarationList)) {
+      const sets: ts.Expression[] = decls.map((d) => f.createAssignment(this.ident(d.name as ts.Identifier), value(d)));
+      return tsi.setTextRange(f.createExpressionStatement(sets.reduce((a, b) => f.createComma(a, b))), st);
+    }
+    const list = f.createVariableDeclarationList(decls.map((d) => f.createVariableDeclaration(d.name as ts.Identifier, undefined, undefined, value(d))), tsi.NodeFlags.Const);
+    return tsi.setTextRange(f.createVariableStatement(undefined, list), st);
   }
 
   /** `x op= v`, `x++` and friends on a hoisted constant: read `x`, compute, then write the real constant (which throws). */
@@ -475,4 +516,8 @@ function classExpression(orig: ts.ClassDeclaration, c: ts.ClassDeclaration): ts.
 
 function letStatement(name: string, value: ts.Expression): ts.Statement {
   return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], tsi.NodeFlags.Let));
+}
+
+function constStatement(name: string, value: ts.Expression): ts.Statement {
+  return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], tsi.NodeFlags.Const));
 }
