@@ -120,6 +120,14 @@ describe("odd input", () => {
     expect([waitFor(plain()), waitFor(machine(() => done))]).toEqual(["named", "named"]);
   });
 
+  it("fails the call with a TypeError saying what a 'using' declaration was given", () => {
+    const { splices } = lower(`import { async } from "chronots";\nasync(function* (v: any) { using r = v; return 1; });\n`);
+    const fn = new Function("$c", `return ${ts.transpile(splices[0]!.text, { target: ts.ScriptTarget.ES2022 })};`)(__chronots);
+    expect(() => waitFor(fn(7))).toThrow(new TypeError("using: expected an object with a [Symbol.dispose]() method, got number"));
+    expect(() => waitFor(fn({}))).toThrow(new TypeError("using: the value has no [Symbol.dispose]() method"));
+    expect(waitFor(fn(null))).toBe(1);
+  });
+
   it("leaves a 'using' declaration heading a loop to the driver", () => {
     const { splices, diagnostics } = lower(`import { async } from "chronots";\nexport const f = async(function* (g: () => any, rs: Disposable[]) { for (using r of rs) yield* g(); });\n`);
     expect(splices).toEqual([]);

@@ -6,7 +6,8 @@
  * bindings become assignments (`let x;` → `x = void 0`, `var x = 1` → `x = 1`), and, outside
  * nested functions, `return` and `break`/`continue` that leave the copied code are handed to hooks
  * (the state machine turns them into jumps). Nested `async(function* …)` calls are lowered through
- * the `nested` hook.
+ * the `nested` hook. A block holding `using` declarations goes inside a `try` that disposes its
+ * resources (`statements`), as the state machine does for one it takes apart.
  *
  * A write to a hoisted `const` becomes a write to a real `const` of the lowered function, so it
  * throws the TypeError JavaScript throws, after evaluating what JavaScript evaluates first. A

@@ -64,7 +64,21 @@ class Harness {
     return f instanceof Future ? `${f.state}:${outcome(f)}` : `not a future: ${canon(f)}`;
   }
   err(e: unknown): string {
-    return e instanceof Error ? `${e.name}:${e.message}` : `thrown ${canon(e)}`;
+    return e instanceof Error ? canon(e) : `thrown ${canon(e)}`;
+  }
+  /** A resource for `using`: null for some `n`; its `[Symbol.dispose]()` reports, and throws for others. */
+  res(id: number, n: number, v: unknown): (Disposable & { id: number; v: unknown }) | null {
+    this.ev(`res${id}`);
+    if (n % 4 === 3) return null;
+    const h = this;
+    return {
+      id,
+      v,
+      [Symbol.dispose]() {
+        h.ev(`dispose${id}`);
+        if (n % 3 === 1) throw h.E(n);
+      },
+    };
   }
   E(n: number): Error {
     return new Error(`E${n}`);
@@ -196,7 +210,10 @@ export function canon(v: unknown, depth = 0): string {
   if (typeof v === "string") return JSON.stringify(v);
   if (v === null || typeof v !== "object") return typeof v === "function" ? "fn" : String(v);
   if (v instanceof Future) return `Future(${v.state})`;
-  if (v instanceof Error) return `${v.name}:${v.message}`;
+  if (v instanceof Error) {
+    const { error, suppressed } = v as { error?: unknown; suppressed?: unknown };
+    return v.name === "SuppressedError" ? `SuppressedError(${canon(error, depth + 1)},${canon(suppressed, depth + 1)})` : `${v.name}:${v.message}`;
+  }
   if (depth > 3) return "…";
   if (Array.isArray(v)) return `[${v.map((x) => canon(x, depth + 1)).join(",")}]`;
   return `{${Object.entries(v).map(([k, x]) => `${k}:${canon(x, depth + 1)}`).join(",")}}`;

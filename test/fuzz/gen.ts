@@ -12,7 +12,8 @@
  * `async(function* (a, b) { … })` (and nested ones called in place, which share their variables),
  * talking to the world only through the harness `h` (see diff.ts):
  * `h.t(id, v)` records an event, `h.ok(v)`/`h.later(v)`/`h.sleep(v)`/`h.bad(n)`/`h.cancelLater()`…
- * make futures that finish at once, from the callback queue, from a timer, fail or get cancelled.
+ * make futures that finish at once, from the callback queue, from a timer, fail or get cancelled;
+ * `h.res(…)` makes a resource for `using` whose disposal reports itself and may throw.
  * Every loop is bounded by a counter advanced in its header or condition, so `continue` cannot spin.
  */
 import fc from "fast-check";
@@ -73,7 +74,8 @@ export type Stmt =
   | { k: "fn"; i: number }
   | { k: "var"; e: Expr }
   | { k: "pattern"; form: number; a: Expr; b: Expr; key: Expr; mask: number; i: number }
-  | { k: "closure"; i: number; form: number };
+  | { k: "closure"; i: number; form: number }
+  | { k: "using"; n: number; e: Expr };
 
 export interface Fn {
   named: boolean;
@@ -176,6 +178,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("var", { e: expr })),
       w(1, node("pattern", { form: fc.nat(3), a: expr, b: expr, key: expr, mask: fc.nat(3), i: pick })),
       w(1, node("closure", { i: pick, form: fc.nat(2) })),
+      w(1, node("using", { n: digit, e: expr })),
     ),
     body: fc.array(stmt, { maxLength: 4, depthIdentifier: D }),
   };
@@ -347,6 +350,13 @@ class Printer {
         const init = this.expr(s.e);
         this.vars.push(w);
         return `var ${w} = ${init};`;
+      }
+      case "using": {
+        // Disposed where its block is left (Node 20 has no `using`: the harness transpiles the driver's copy).
+        const u = this.fresh("u");
+        const init = `h.res(${this.ids++}, ${s.n}, ${this.expr(s.e)})`;
+        this.vars.push(u);
+        return `using ${u} = ${init};`;
       }
       case "hold": {
         const g = this.fresh("g");
