@@ -330,10 +330,12 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         return walkBindingName(d.name, scope, d.initializer);
       }
       case tsi.SyntaxKind.VariableDeclarationList: {
-        // A block's `using` declarations are lowered (isUsing); one heading a loop is not.
+        // `using` in a block and heading a `for…of` is lowered; `await using` is not valid in a generator.
         const list = node as ts.VariableDeclarationList;
-        if (list.flags & tsi.NodeFlags.Using && scope.fn === fn && !(tsi.isVariableStatement(list.parent) && isUsing(list.parent)))
-          unsupported.push(new Unsupported(node, (list.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.AwaitUsing ? "an 'await using' declaration" : "a 'using' declaration heading a loop"));
+        if (list.flags & tsi.NodeFlags.Using && scope.fn === fn) {
+          if ((list.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.AwaitUsing) unsupported.push(new Unsupported(node, "an 'await using' declaration"));
+          else if (tsi.isForStatement(list.parent)) unsupported.push(new Unsupported(node, "a 'using' declaration heading a for (;;) loop"));
+        }
         break;
       }
       case tsi.SyntaxKind.Block:
@@ -351,7 +353,7 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         const inner = newScope(node, scope, scope.fn);
         const init = (node as ts.ForStatement).initializer;
         if (init && tsi.isVariableDeclarationList(init) && init.flags & tsi.NodeFlags.BlockScoped)
-          for (const d of init.declarations) declarePattern(d.name, inner, init.flags & tsi.NodeFlags.Const ? "const" : "let");
+          for (const d of init.declarations) declarePattern(d.name, inner, init.flags & (tsi.NodeFlags.Const | tsi.NodeFlags.Using) ? "const" : "let");
         if (init && !tsi.isVariableDeclarationList(init) && !tsi.isForStatement(node)) assignTargets(init, inner);
         tsi.forEachChild(node, (c) => (c === init && !tsi.isForStatement(node) && !tsi.isVariableDeclarationList(init) ? undefined : walk(c, inner)));
         return;

@@ -877,23 +877,33 @@ export class Machine implements Hooks {
   // ---- statements
 
   private block(statements: readonly ts.Statement[], top: boolean): void {
-    if (statements.some(isUsing)) return this.disposing(statements, top);
-    this.hoistFunctions(statements, top);
-    for (const st of statements) this.statement(st);
+    if (!statements.some(isUsing)) {
+      this.hoistFunctions(statements, top);
+      for (const st of statements) this.statement(st);
+      return;
+    }
+    this.disposing((u) => {
+      this.hoistFunctions(statements, top);
+      for (const st of statements) {
+        if (isUsing(st)) this.withTemps(() => this.declarations(st.declarationList, u));
+        else this.statement(st);
+      }
+    });
   }
 
   /**
-   * A block holding `using` declarations: all of it inside a region whose catch records the error
-   * and whose finally disposes the block's resources, as the Rewriter copies such a block
-   * (runtime/dispose.ts). The resource stack lives in a local saved at each suspension inside.
+   * A block holding `using` declarations, or the body of a `for (using x of …)`: `run` (given the
+   * resource stack) inside a region whose catch records the error and whose finally disposes the
+   * resources, as the Rewriter copies such a block (runtime/dispose.ts). The resource stack lives in
+   * a local saved at each suspension inside.
    */
-  private disposing(statements: readonly ts.Statement[], top: boolean): void {
+  private disposing(run: (u: string) => void): void {
     if (this.fast) {
       const at = this.label();
       append(this.fast, ...this.fastJump(at));
       return this.machineOnly(() => {
         this.mark(at);
-        this.disposing(statements, top);
+        this.disposing(run);
       });
     }
     const u = `${this.n.mark}u${this.disposerCount++}`;
@@ -903,11 +913,7 @@ export class Machine implements Hooks {
     this.protect(
       () => {
         this.liveDisposers.push(u);
-        this.hoistFunctions(statements, top);
-        for (const st of statements) {
-          if (isUsing(st)) this.withTemps(() => this.declarations(st.declarationList, u));
-          else this.statement(st);
-        }
+        run(u);
         this.liveDisposers.pop();
       },
       undefined,
@@ -1269,7 +1275,15 @@ export class Machine implements Hooks {
       c.body.push(set(n.h, num(this.handlerOf(outer))), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeThrow"), undefined, [id(it), id(n.err)])));
     }
     this.jumpables.push({ kind: "loop", labels, brk: { label: end, ctx: outer }, cont: this.here(cont) });
-    this.statement(node.statement);
+    const head = node.initializer;
+    if (tsi.isVariableDeclarationList(head) && head.flags & tsi.NodeFlags.Using) {
+      // Each iteration's value is its resource, disposed before the next step (and before the iterator is closed).
+      const x = head.declarations[0]!.name as ts.Identifier;
+      this.disposing((u) => {
+        this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(x), f.createCallExpression(prop(n.c, "use"), undefined, [id(u), this.rw.read(x)]))), head);
+        this.statement(node.statement);
+      });
+    } else this.statement(node.statement);
     this.jumpables.pop();
     this.mark(cont);
     if (this.ctx !== outer) this.emit(set(n.h, num(this.handlerOf(outer))));

@@ -369,6 +369,13 @@ export class Rewriter {
         return r;
       }
     }
+    if (tsi.isForOfStatement(node) && tsi.isVariableDeclarationList(node.initializer) && node.initializer.flags & tsi.NodeFlags.Using) {
+      // Its body is a `try` once TypeScript lowers `using`: a return must not finish the result before the disposal.
+      this.tryDepth++;
+      const r = this.within({ kind: "loop" }, node);
+      this.tryDepth--;
+      return r;
+    }
     if (tsi.isIterationStatement(node, false)) return this.within({ kind: "loop" }, node);
     return tsi.visitEachChild(node, this.visitor, this.s.context);
   }
@@ -430,7 +437,11 @@ export class Rewriter {
     return [constStatement(u, call("disposer", [])), f.createTryStatement(f.createBlock(body, true), failed, disposed)];
   }
 
-  /** `using a = A, …` as `const a = $c.use($u, A), …`; a hoisted `a` is assigned instead. */
+  /**
+   * `using a = A, …` as `const a = $c.use($u, A), …`. Copied code declares no hoisted binding (a
+   * block's bindings are hoisted only when the machine takes the block apart), so `a` stays a
+   * `const` of the copy.
+   */
   private using(st: ts.VariableStatement): ts.Statement {
     const u = f.createIdentifier(this.s.n.mark + "u");
     const value = (d: ts.VariableDeclaration) => {
@@ -438,10 +449,7 @@ export class Rewriter {
       return f.createCallExpression(f.createPropertyAccessExpression(f.createIdentifier(this.s.n.c), "use"), undefined, [u, this.named(this.expr(d.initializer!), d.initializer!, name, undefined)]);
     };
     const decls = st.declarationList.declarations;
-    if (this.hoisted(st.declarationList)) {
-      const sets: ts.Expression[] = decls.map((d) => f.createAssignment(this.ident(d.name as ts.Identifier), value(d)));
-      return tsi.setTextRange(f.createExpressionStatement(sets.reduce((a, b) => f.createComma(a, b))), st);
-    }
+    if (this.hoisted(st.declarationList)) throw new Unsupported(st, "a 'using' declaration whose binding is hoisted");
     const list = f.createVariableDeclarationList(decls.map((d) => f.createVariableDeclaration(d.name as ts.Identifier, undefined, undefined, value(d))), tsi.NodeFlags.Const);
     return tsi.setTextRange(f.createVariableStatement(undefined, list), st);
   }

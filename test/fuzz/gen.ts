@@ -59,7 +59,7 @@ export type Stmt =
   | { k: "if"; c: Expr; a: Stmt[]; b: Stmt[] | null }
   | { k: "block"; e: Expr; body: Stmt[] }
   | { k: "for" | "while" | "do"; n: number; c: Expr | null; body: Stmt[]; label: boolean }
-  | { k: "forof"; items: Expr[]; body: Stmt[]; label: boolean; closable: boolean }
+  | { k: "forof"; items: Expr[]; body: Stmt[]; label: boolean; closable: boolean; using: boolean }
   | { k: "forin"; body: Stmt[]; label: boolean }
   | { k: "labeled"; body: Stmt[] }
   | { k: "break" | "continue"; i: number; label: boolean }
@@ -156,7 +156,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(2, loop("for")),
       w(1, loop("while")),
       w(1, loop("do")),
-      w(2, node("forof", { items: fc.array(expr, { maxLength: 3, depthIdentifier: D }), body, label: fc.boolean(), closable: fc.boolean() })),
+      w(2, node("forof", { items: fc.array(expr, { maxLength: 3, depthIdentifier: D }), body, label: fc.boolean(), closable: fc.boolean(), using: fc.boolean() })),
       w(1, node("forin", { body, label: fc.boolean() })),
       w(1, node("labeled", { body })),
       w(2, node("break", { i: pick, label: fc.boolean() })),
@@ -276,14 +276,15 @@ class Printer {
         return this.loop(s, ind);
       case "forof": {
         const label = s.label ? this.fresh("L") : null;
-        const items = s.items.map((e) => this.expr(e)).join(", ");
+        // `using`: each item a resource, disposed at the end of its iteration (and before the iterator is closed).
+        const items = s.items.map((e) => (s.using ? `h.res(${this.ids}, ${this.ids++ % 10}, ${this.expr(e)})` : this.expr(e))).join(", ");
         const x = this.fresh("x");
         this.vars.push(x);
         const body = this.nested(s.body, ind, { kind: "loop", label });
         this.vars.pop();
         // h.iter reports each next() and the return() that closes it early.
         const source = s.closable ? `h.iter([${items}])` : `[${items}]`;
-        return `${label ? `${label}: ` : ""}for (const ${x} of ${source}) ${body}`;
+        return `${label ? `${label}: ` : ""}for (${s.using ? "using" : "const"} ${x} of ${source}) ${body}`;
       }
       case "forin": {
         const label = s.label ? this.fresh("L") : null;
@@ -332,7 +333,7 @@ class Printer {
         const [c, v] = [this.fresh("c"), this.vars[s.i % this.vars.length]];
         const made = [`() => ${v}`, `function () { return ${v}; }`, `class { static get v() { return ${v}; } }`][s.form]!;
         const call = s.form === 2 ? `${c}.v` : `${c}()`;
-        return `const ${c} = { k${c}: ${made} }.k${c}, ${c}2 = ${made}; h.t(${this.ids++}, h.keep(() => [${c}.name, ${c}2.name, ${call}]));`;
+        return `const ${c} = { k${c}: ${made} }.k${c}, ${c}b = ${made}; h.t(${this.ids++}, h.keep(() => [${c}.name, ${c}b.name, ${call}]));`;
       }
       case "suspend":
         return `${s.star ? "yield*" : "yield"} ${this.fut(s.f)};`;
