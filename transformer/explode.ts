@@ -17,8 +17,9 @@
  *  - statements: jumps `$s = L; continue $loop`, loops and switches by labels, `break`/`continue`/
  *    `return` through the jump-target stack. Entering a scope with per-iteration environments
  *    (hoist.ts) makes a fresh one; a `for (let …;;)` copies its own before each increment.
- * Exceptions: `try` regions (also the one a block holding `using` declarations becomes, whose finally
- * disposes its resources) and `for…of` iterator regions form a static context stack. The handler
+ * Exceptions: `try` regions (also the one a block holding `using` declarations or a `for (using …)`
+ * body becomes, whose finally disposes its resources) and `for…of` iterator regions form a static
+ * context stack. The handler
  * state of the innermost region sits in the step local `$h`; the step function's one JS catch sends
  * a throw there. A `finally` keeps its pending completion in two locals ($ck: 0 normal, -1 throw,
  * -2 return, else the target state; $cv: the value or error) and ends by dispatching on them;
