@@ -128,12 +128,6 @@ describe("odd input", () => {
     expect(waitFor(fn(null))).toBe(1);
   });
 
-  it("leaves a 'using' declaration heading a for (;;) loop to the driver", () => {
-    const { splices, diagnostics } = lower(`import { async } from "chronots";\nexport const f = async(function* (g: () => any, r: Disposable) { for (using x = r; ; ) yield* g(); });\n`);
-    expect(splices).toEqual([]);
-    expect(diagnostics.map((d) => d.messageText)).toEqual([expect.stringMatching(/'using' declaration heading a for \(;;\) loop is not lowered/)]);
-  });
-
   it("does not throw on malformed TypeScript", () => {
     for (const text of [
       `import { async } from "chronots"; async(function* () { yield* ; if ( }`,

@@ -330,12 +330,9 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         return walkBindingName(d.name, scope, d.initializer);
       }
       case tsi.SyntaxKind.VariableDeclarationList: {
-        // `using` in a block and heading a `for…of` is lowered; `await using` is not valid in a generator.
+        // `using` is lowered; `await using` is not valid in a generator.
         const list = node as ts.VariableDeclarationList;
-        if (list.flags & tsi.NodeFlags.Using && scope.fn === fn) {
-          if ((list.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.AwaitUsing) unsupported.push(new Unsupported(node, "an 'await using' declaration"));
-          else if (tsi.isForStatement(list.parent)) unsupported.push(new Unsupported(node, "a 'using' declaration heading a for (;;) loop"));
-        }
+        if ((list.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.AwaitUsing && scope.fn === fn) unsupported.push(new Unsupported(node, "an 'await using' declaration"));
         break;
       }
       case tsi.SyntaxKind.Block:

@@ -1180,14 +1180,22 @@ export class Machine implements Hooks {
   }
 
   private loop(node: ts.WhileStatement | ts.DoStatement | ts.ForStatement, labels: string[]): void {
+    const init = tsi.isForStatement(node) ? node.initializer : undefined;
+    if (init && tsi.isVariableDeclarationList(init) && init.flags & tsi.NodeFlags.Using) {
+      // `for (using x = r; c; i) b` is `{ using x = r; for (; c; i) b }`: x is constant, disposed once the loop is left.
+      return this.disposing((u) => this.loopFrom(node, labels, () => this.withTemps(() => this.declarations(init, u))));
+    }
+    this.loopFrom(node, labels, init && (() => (tsi.isVariableDeclarationList(init) ? this.declarations(init) : this.discard(this.expr(init), init))));
+  }
+
+  /** A loop whose `for` initializer is run by `initialize`. */
+  private loopFrom(node: ts.WhileStatement | ts.DoStatement | ts.ForStatement, labels: string[], initialize: (() => void) | undefined): void {
     const top = this.label();
     const cont = this.label();
     const end = this.label();
-    if (tsi.isForStatement(node) && node.initializer) {
-      const init = node.initializer;
+    if (initialize) {
       this.enter(node);
-      if (tsi.isVariableDeclarationList(init)) this.declarations(init);
-      else this.discard(this.expr(init), init);
+      initialize();
       this.copyEnv(node);
     }
     this.machineOnly(() => this.mark(tsi.isDoStatement(node) ? top : tsi.isForStatement(node) ? top : cont));
@@ -1404,12 +1412,13 @@ export class Machine implements Hooks {
   }
 }
 
-/** Whether the body has a region that needs the `$h` handler local: a `try`, `for…of` or `using` block that suspends. */
+/** Whether the body has a region that needs the `$h` handler local: a `try`, `for…of`, `using` block or `for (using …)` that suspends. */
 function needsHandler(s: Scope, body: ts.Node | undefined): boolean {
   const visit = (n: ts.Node): boolean => {
     if (!s.an.suspends(n)) return false;
     if (tsi.isTryStatement(n) || (tsi.isForOfStatement(n) && isExploded(s.an, n)) || tsi.isArrayBindingPattern(n) || (tsi.isArrayLiteralExpression(n) && isAssignmentPattern(n))) return true;
     if (tsi.isBlock(n) && n.statements.some(isUsing)) return true;
+    if (tsi.isForStatement(n) && n.initializer && tsi.isVariableDeclarationList(n.initializer) && n.initializer.flags & tsi.NodeFlags.Using) return true;
     return tsi.forEachChild(n, (c) => (visit(c) ? true : undefined)) ?? false;
   };
   return body !== undefined && visit(body);

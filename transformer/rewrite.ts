@@ -369,7 +369,7 @@ export class Rewriter {
         return r;
       }
     }
-    if (tsi.isForOfStatement(node) && tsi.isVariableDeclarationList(node.initializer) && node.initializer.flags & tsi.NodeFlags.Using) {
+    if ((tsi.isForOfStatement(node) || tsi.isForStatement(node)) && node.initializer && tsi.isVariableDeclarationList(node.initializer) && node.initializer.flags & tsi.NodeFlags.Using) {
       // Its body is a `try` once TypeScript lowers `using`: a return must not finish the result before the disposal.
       this.tryDepth++;
       const r = this.within({ kind: "loop" }, node);

@@ -58,7 +58,7 @@ export type Stmt =
   | { k: "set"; i: number; e: Expr }
   | { k: "if"; c: Expr; a: Stmt[]; b: Stmt[] | null }
   | { k: "block"; e: Expr; body: Stmt[] }
-  | { k: "for" | "while" | "do"; n: number; c: Expr | null; body: Stmt[]; label: boolean }
+  | { k: "for" | "while" | "do"; n: number; c: Expr | null; body: Stmt[]; label: boolean; using: boolean }
   | { k: "forof"; items: Expr[]; body: Stmt[]; label: boolean; closable: boolean; using: boolean }
   | { k: "forin"; body: Stmt[]; label: boolean }
   | { k: "labeled"; body: Stmt[] }
@@ -100,7 +100,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
   const stmt = tie("stmt");
   const body = tie("body");
   const args = fc.array(expr, { maxLength: 3, depthIdentifier: D });
-  const loop = (k: string) => node<Stmt>(k, { n: fc.integer({ min: 0, max: 3 }), c: fc.option(expr, { nil: null }), body, label: fc.boolean() });
+  const loop = (k: string) => node<Stmt>(k, { n: fc.integer({ min: 0, max: 3 }), c: fc.option(expr, { nil: null }), body, label: fc.boolean(), using: fc.boolean() });
   const w = (weight: number, arbitrary: fc.Arbitrary<any>) => ({ arbitrary, weight });
   return {
     fut: fc.oneof(
@@ -373,6 +373,18 @@ class Printer {
     const prefix = label ? `${label}: ` : "";
     const i = this.fresh("i");
     const bound = `${i}++ < ${s.n}`;
+    if (s.k === "for" && s.using) {
+      // A resource heading the loop, disposed once the loop is left; the counter lives outside. No label:
+      // TypeScript's downlevel of `using` (how the driver's copy reaches Node 20) moves it onto a block,
+      // where `continue` to it is a syntax error.
+      const u = this.fresh("u");
+      const init = `h.res(${this.ids}, ${this.ids++ % 10}, 0)`;
+      const c = s.c === null ? "" : ` && ${this.expr(s.c)}`;
+      this.vars.push(u);
+      const body = this.nested(s.body, ind + "  ", { kind: "loop", label: null });
+      this.vars.pop();
+      return `{\n${ind}  let ${i} = 0;\n${ind}  for (using ${u} = ${init}; ${i} < ${s.n}${c}; ${i}++) ${body}\n${ind}}`;
+    }
     if (s.k === "for") {
       const c = s.c === null ? "" : ` && ${this.expr(s.c)}`;
       this.vars.push(i);
