@@ -27,6 +27,12 @@ export function isUsing(st: ts.Statement): st is ts.VariableStatement {
   return tsi.isVariableStatement(st) && (st.declarationList.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.Using;
 }
 
+/** The `using` declaration heading a `for` or `for…of` loop, if it has one. */
+export function usingHead(n: ts.Node): ts.VariableDeclarationList | undefined {
+  const head = tsi.isForStatement(n) || tsi.isForOfStatement(n) ? n.initializer : undefined;
+  return head && tsi.isVariableDeclarationList(head) && head.flags & tsi.NodeFlags.Using ? head : undefined;
+}
+
 export type BindingKind = "var" | "let" | "const" | "function" | "class" | "param" | "catch" | "self";
 
 export interface Binding {

@@ -28,7 +28,7 @@
  */
 import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
-import { isUsing, Unsupported, unparen } from "./analyze.js";
+import { isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { compoundOperator, type Hooks, logicalOperator, Rewriter, type Scope } from "./rewrite.js";
 
@@ -1180,11 +1180,12 @@ export class Machine implements Hooks {
   }
 
   private loop(node: ts.WhileStatement | ts.DoStatement | ts.ForStatement, labels: string[]): void {
-    const init = tsi.isForStatement(node) ? node.initializer : undefined;
-    if (init && tsi.isVariableDeclarationList(init) && init.flags & tsi.NodeFlags.Using) {
+    const resource = usingHead(node);
+    if (resource) {
       // `for (using x = r; c; i) b` is `{ using x = r; for (; c; i) b }`: x is constant, disposed once the loop is left.
-      return this.disposing((u) => this.loopFrom(node, labels, () => this.withTemps(() => this.declarations(init, u))));
+      return this.disposing((u) => this.loopFrom(node, labels, () => this.withTemps(() => this.declarations(resource, u))));
     }
+    const init = tsi.isForStatement(node) ? node.initializer : undefined;
     this.loopFrom(node, labels, init && (() => (tsi.isVariableDeclarationList(init) ? this.declarations(init) : this.discard(this.expr(init), init))));
   }
 
@@ -1284,8 +1285,8 @@ export class Machine implements Hooks {
       c.body.push(set(n.h, num(this.handlerOf(outer))), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeThrow"), undefined, [id(it), id(n.err)])));
     }
     this.jumpables.push({ kind: "loop", labels, brk: { label: end, ctx: outer }, cont: this.here(cont) });
-    const head = node.initializer;
-    if (tsi.isVariableDeclarationList(head) && head.flags & tsi.NodeFlags.Using) {
+    const head = usingHead(node);
+    if (head) {
       // Each iteration's value is its resource, disposed before the next step (and before the iterator is closed).
       const x = head.declarations[0]!.name as ts.Identifier;
       this.disposing((u) => {
@@ -1418,7 +1419,7 @@ function needsHandler(s: Scope, body: ts.Node | undefined): boolean {
     if (!s.an.suspends(n)) return false;
     if (tsi.isTryStatement(n) || (tsi.isForOfStatement(n) && isExploded(s.an, n)) || tsi.isArrayBindingPattern(n) || (tsi.isArrayLiteralExpression(n) && isAssignmentPattern(n))) return true;
     if (tsi.isBlock(n) && n.statements.some(isUsing)) return true;
-    if (tsi.isForStatement(n) && n.initializer && tsi.isVariableDeclarationList(n.initializer) && n.initializer.flags & tsi.NodeFlags.Using) return true;
+    if (tsi.isForStatement(n) && usingHead(n)) return true;
     return tsi.forEachChild(n, (c) => (visit(c) ? true : undefined)) ?? false;
   };
   return body !== undefined && visit(body);

@@ -18,7 +18,7 @@
  */
 import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
-import { type Analysis, type Binding, isUsing, Unsupported, unparen } from "./analyze.js";
+import { type Analysis, type Binding, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import type { Internals } from "./explode.js";
 import type { Slot } from "./hoist.js";
 
@@ -369,7 +369,7 @@ export class Rewriter {
         return r;
       }
     }
-    if ((tsi.isForOfStatement(node) || tsi.isForStatement(node)) && node.initializer && tsi.isVariableDeclarationList(node.initializer) && node.initializer.flags & tsi.NodeFlags.Using) {
+    if (usingHead(node)) {
       // Its body is a `try` once TypeScript lowers `using`: a return must not finish the result before the disposal.
       this.tryDepth++;
       const r = this.within({ kind: "loop" }, node);
