@@ -12,11 +12,12 @@ export function runNode(args: string[], options: { cwd?: string } = {}): Promise
 
 const cpuReport = new URL("./cpu-report.js", import.meta.url).href;
 
-/** Runs a Node child process to completion and returns the CPU time (user + system, ms) it used. */
-export async function cpuTimeOf(args: string[]): Promise<number> {
+/** Runs a Node child process to completion: the CPU time (user + system, ms) it used, and its main thread's share where the system tells it. */
+export async function cpuTimeOf(args: string[]): Promise<{ cpu: number; main: number | undefined }> {
   const { stderr } = await runNode(["--import", cpuReport, ...args]);
   const m = /cpu-ms ([\d.]+)\s*$/.exec(stderr);
   if (m === null) throw new Error(`node ${args.join(" ")} did not report its CPU time; stderr:\n${stderr}`);
-  return Number(m[1]);
+  const main = /main-cpu-ms ([\d.]+)\s*cpu-ms/.exec(stderr);
+  return { cpu: Number(m[1]), main: main === null ? undefined : Number(main[1]) };
 }
 
