@@ -80,6 +80,10 @@ export interface Internals {
   loop: string;
   /** The runtime object, `__chronots`. */
   c: string;
+  /** A `const` of the lowered function, assigned to in place of a hoisted constant (rewrite.ts). */
+  constant: string;
+  /** The resource stack of a `using` block (numbered where the machine keeps several). */
+  u: string;
   mark: string;
 }
 
@@ -171,7 +175,7 @@ export class Machine implements Hooks {
     }
     // A write to a hoisted constant is a write to this real one, which throws.
     if ([...s.slots.values()].some((x) => x.binding.kind === "const" && x.binding.written))
-      this.hoistedFunctions.push(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(s.constant, undefined, undefined, f.createVoidZero())], tsi.NodeFlags.Const)));
+      this.hoistedFunctions.push(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(n.constant, undefined, undefined, f.createVoidZero())], tsi.NodeFlags.Const)));
   }
 
   get closureLocals(): ts.Identifier[] {
@@ -907,7 +911,7 @@ export class Machine implements Hooks {
         this.disposing(run);
       });
     }
-    const u = `${this.n.mark}u${this.disposerCount++}`;
+    const u = `${this.n.u}${this.disposerCount++}`;
     this.locals.set(u, undefined);
     const call = (name: string, ...args: ts.Expression[]) => f.createExpressionStatement(f.createCallExpression(prop(this.n.c, name), undefined, args));
     this.emit(set(u, f.createCallExpression(prop(this.n.c, "disposer"), undefined, [])));

@@ -106,11 +106,13 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
       e: m + "e",
       rv: m + "rv",
       loop: m + "loop",
+      constant: m + "const",
+      u: m + "u",
       c: l.runtime(spec),
       mark: m,
     };
     const nested = (c: ts.CallExpression, rename: Rename) => lowerCall(c, l, rename);
-    const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, constant: m + "const", template: l.template, n };
+    const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, template: l.template, n };
     let low: ts.FunctionExpression;
     if (!an.suspends(fn.body)) low = emitPlain(plain, n, call);
     else {

@@ -41,8 +41,6 @@ export interface Scope {
   /** Lower a nested `async(function* …)` call, or `undefined` to keep it. */
   nested: (call: ts.CallExpression, rename: Rename) => ts.Expression | undefined;
   context: ts.TransformationContext;
-  /** A `const` of the lowered function, assigned to in place of a hoisted constant. */
-  constant: string;
   /** The lowered function's internal names. */
   n: Internals;
   /** The module-level constant holding the strings object of a tagged template's site. */
@@ -124,7 +122,7 @@ export function renamer(s: Scope): Rename {
     if (b === undefined) return s.outer?.(id, read);
     const slot = s.slots.get(b);
     if (slot === undefined) return undefined;
-    if (!read && b.kind === "const" && s.an.writes.has(id)) return tsi.setTextRange(f.createIdentifier(s.constant), id);
+    if (!read && b.kind === "const" && s.an.writes.has(id)) return tsi.setTextRange(f.createIdentifier(s.n.constant), id);
     if (slot.env) return tsi.setTextRange(f.createPropertyAccessExpression(f.createIdentifier(slot.env), slot.name), id);
     if (slot.name === id.text) return undefined;
     return tsi.setTextRange(f.createIdentifier(slot.name), id);
@@ -171,7 +169,7 @@ export class Rewriter {
   /** Whether `id` is a write to a hoisted constant (which must throw). */
   writesConstant(id: ts.Identifier): boolean {
     const r = this.rename(id);
-    return r !== undefined && tsi.isIdentifier(r) && r.text === this.s.constant;
+    return r !== undefined && tsi.isIdentifier(r) && r.text === this.s.n.constant;
   }
 
   /** `copy` of the closure-making `node`, taking the environments it uses as they are now. */
@@ -362,22 +360,21 @@ export class Rewriter {
         return this.within({ kind: "label", label: (node as ts.LabeledStatement).label.text }, node);
       case tsi.SyntaxKind.SwitchStatement:
         return this.within({ kind: "switch" }, node);
-      case tsi.SyntaxKind.TryStatement: {
-        this.tryDepth++;
-        const r = tsi.visitEachChild(node, this.visitor, this.s.context);
-        this.tryDepth--;
-        return r;
-      }
+      case tsi.SyntaxKind.TryStatement:
+        return this.inTry(() => tsi.visitEachChild(node, this.visitor, this.s.context));
     }
-    if (usingHead(node)) {
-      // Its body is a `try` once TypeScript lowers `using`: a return must not finish the result before the disposal.
-      this.tryDepth++;
-      const r = this.within({ kind: "loop" }, node);
-      this.tryDepth--;
-      return r;
-    }
+    // Its body is a `try` once TypeScript lowers `using`: a return must not finish the result before the disposal.
+    if (usingHead(node)) return this.inTry(() => this.within({ kind: "loop" }, node));
     if (tsi.isIterationStatement(node, false)) return this.within({ kind: "loop" }, node);
     return tsi.visitEachChild(node, this.visitor, this.s.context);
+  }
+
+  /** Copy inside a `try` of the copied code: a return or jump leaving it goes through the hooks' `inTry` form, so its `finally` runs first. */
+  private inTry<T>(copy: () => T): T {
+    this.tryDepth++;
+    const r = copy();
+    this.tryDepth--;
+    return r;
   }
 
   private within(t: { kind: "loop" | "switch" | "label"; label?: string }, node: ts.Node): ts.Node {
@@ -426,11 +423,8 @@ export class Rewriter {
       return r === undefined ? [] : [r as ts.Statement];
     };
     if (!list.some(isUsing)) return [...first, ...list.flatMap(copy)];
-    this.tryDepth++;
-    const body = [...first, ...list.flatMap(copy)];
-    this.tryDepth--;
-    const { c, e } = this.s.n;
-    const u = this.s.n.mark + "u";
+    const body = this.inTry(() => [...first, ...list.flatMap(copy)]);
+    const { c, e, u } = this.s.n;
     const call = (name: string, args: ts.Expression[]) => f.createCallExpression(f.createPropertyAccessExpression(f.createIdentifier(c), name), undefined, args);
     const failed = f.createCatchClause(e, f.createBlock([f.createExpressionStatement(call("fail", [f.createIdentifier(u), f.createIdentifier(e)]))], true));
     const disposed = f.createBlock([f.createExpressionStatement(call("dispose", [f.createIdentifier(u)]))], true);
@@ -443,7 +437,7 @@ export class Rewriter {
    * `const` of the copy.
    */
   private using(st: ts.VariableStatement): ts.Statement {
-    const u = f.createIdentifier(this.s.n.mark + "u");
+    const u = f.createIdentifier(this.s.n.u);
     const value = (d: ts.VariableDeclaration) => {
       const name = (d.name as ts.Identifier).text;
       return f.createCallExpression(f.createPropertyAccessExpression(f.createIdentifier(this.s.n.c), "use"), undefined, [u, this.named(this.expr(d.initializer!), d.initializer!, name, undefined)]);
@@ -456,7 +450,7 @@ export class Rewriter {
 
   /** `x op= v`, `x++` and friends on a hoisted constant: read `x`, compute, then write the real constant (which throws). */
   private constantWrite(node: ts.Node): ts.Expression | undefined {
-    const constant = () => f.createIdentifier(this.s.constant);
+    const constant = () => f.createIdentifier(this.s.n.constant);
     if (tsi.isBinaryExpression(node)) {
       const target = unparen(node.left);
       const op = node.operatorToken.kind;
