@@ -118,31 +118,36 @@ describe("a real tspc build", { timeout: 120_000 }, () => {
   }
 });
 
-it("lowers 'using' under tspc to what tsc's own downlevel does: the resources fixture leaves the same trace", () => {
-  const dir = join(tmp, "using");
-  mkdirSync(dir);
-  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  const fixture = readFileSync(join(root, "test/fixtures/lowering/resources.ts"), "utf8");
-  writeFileSync(join(dir, "resources.ts"), fixture.replace("../../../runtime/index.js", "./runtime/index.js"));
-  writeFileSync(
-    join(dir, "run.ts"),
-    `import { waitFor } from "./runtime/index.js";\nimport { main } from "./resources.js";\nconst trace: unknown[] = [];\nconsole.log(JSON.stringify([waitFor(main((x) => trace.push(x))), trace]));\n`,
-  );
-  const build = (outDir: string, plugins: object[]) => {
-    const compilerOptions = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2022", "esnext.disposable"], strict: true, outDir, skipLibCheck: true, types: ["node"], plugins };
-    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["run.ts"] }));
-    const r = spawnSync(process.execPath, [plugins.length ? tspc : join(root, "node_modules/typescript/bin/tsc"), "-p", dir, "--pretty", "false"], { encoding: "utf8" });
-    expect(r.stdout + r.stderr).toBe("");
-    return spawnSync(process.execPath, [join(dir, outDir, "run.js")], { encoding: "utf8" }).stdout;
-  };
-  const plain = build("plain", []);
-  const lowered = build("lowered", [{ transform: join(cjs, "index.js") }]);
-  expect(readFileSync(join(dir, "plain/resources.js"), "utf8")).toMatch(/function\*/);
-  expect(readFileSync(join(dir, "lowered/resources.js"), "utf8")).not.toMatch(/function\*/);
-  expect(JSON.parse(plain)[0]).toBe("done");
-  expect(lowered).toBe(plain);
+describe("fixtures built by tspc leave the trace tsc's build leaves", () => {
+  // `using` against tsc's own downlevel; JSX run through tsc's React transform after the lowering.
+  for (const [name, file] of [["resources", "resources.ts"], ["jsx", "jsx.tsx"]] as const) {
+    it(name, () => {
+      const dir = join(tmp, name);
+      mkdirSync(dir);
+      symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+      symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+      const fixture = readFileSync(join(root, "test/fixtures/lowering", file), "utf8");
+      writeFileSync(join(dir, file), fixture.replace("../../../runtime/index.js", "./runtime/index.js"));
+      writeFileSync(
+        join(dir, "run.ts"),
+        `import { waitFor } from "./runtime/index.js";\nimport { main } from "./${name}.js";\nconst trace: unknown[] = [];\nconsole.log(JSON.stringify([waitFor(main((x) => trace.push(x))), trace]));\n`,
+      );
+      const build = (outDir: string, plugins: object[]) => {
+        const compilerOptions = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2022", "esnext.disposable"], jsx: "react", strict: true, outDir, skipLibCheck: true, types: ["node"], plugins };
+        writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["run.ts"] }));
+        const r = spawnSync(process.execPath, [plugins.length ? tspc : join(root, "node_modules/typescript/bin/tsc"), "-p", dir, "--pretty", "false"], { encoding: "utf8" });
+        expect(r.stdout + r.stderr).toBe("");
+        return spawnSync(process.execPath, [join(dir, outDir, "run.js")], { encoding: "utf8" }).stdout;
+      };
+      const plain = build("plain", []);
+      const lowered = build("lowered", [{ transform: join(cjs, "index.js") }]);
+      expect(readFileSync(join(dir, `plain/${name}.js`), "utf8")).toMatch(/function\*/);
+      expect(readFileSync(join(dir, `lowered/${name}.js`), "utf8")).not.toMatch(/function\*/);
+      expect(JSON.parse(plain)[0]).toBe("done");
+      expect(lowered).toBe(plain);
+    });
+  }
 });
 
 it("loads the typescript package only for a host that gives no compiler; an ES module caller is asked for one", () => {

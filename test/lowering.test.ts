@@ -16,10 +16,10 @@ const runtimeSpec = "../../../runtime/index.js";
 const out = mkdtempSync(join(tmpdir(), "chronots-lowering-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-export function applySplices(text: string, splices: Splice[], prelude: string): string {
+export function applySplices(text: string, { splices, prelude, preludeAt }: { splices: Splice[]; prelude: string; preludeAt: number }): string {
   let r = text;
   for (const s of [...splices].sort((a, b) => b.start - a.start)) r = r.slice(0, s.start) + s.text + r.slice(s.end);
-  return prelude + r;
+  return r.slice(0, preludeAt) + prelude + r.slice(preludeAt);
 }
 
 async function run(file: string, lowered: boolean): Promise<{ trace: unknown[]; end: unknown }> {
@@ -33,19 +33,20 @@ async function run(file: string, lowered: boolean): Promise<{ trace: unknown[]; 
   }
 }
 
-const families = ["basics", "expressions", "control", "exceptions", "delegation", "bindings", "patterns", "chains", "liveness", "resources"];
+const families = ["basics", "expressions", "control", "exceptions", "delegation", "bindings", "patterns", "chains", "liveness", "resources", "jsx"];
+const suffix = (family: string) => (family === "jsx" ? "tsx" : "ts");
 
 describe("lowered fixtures behave as the driver does", () => {
   for (const family of families) {
     it(family, async () => {
-      const source = join(dir, `${family}.ts`);
+      const source = join(dir, `${family}.${suffix(family)}`);
       const text = readFileSync(source, "utf8");
-      const { splices, prelude, diagnostics } = lowerText(source, text, { typescript: ts, modules: [runtimeSpec] });
-      expect(diagnostics.map((d) => d.messageText)).toEqual([]);
-      const lowered = applySplices(text, splices, prelude);
+      const result = lowerText(source, text, { typescript: ts, modules: [runtimeSpec] });
+      expect(result.diagnostics.map((d) => d.messageText)).toEqual([]);
+      const lowered = applySplices(text, result);
       expect(lowered).not.toMatch(/async\(function\*/);
-      await expect(lowered).toMatchFileSnapshot(`fixtures/lowering/snapshots/${family}.lowered.ts`);
-      const target = join(out, `${family}.ts`);
+      await expect(lowered).toMatchFileSnapshot(`fixtures/lowering/snapshots/${family}.lowered.${suffix(family)}`);
+      const target = join(out, `${family}.${suffix(family)}`);
       writeFileSync(target, lowered.split(runtimeSpec).join(resolve(__dirname, "../runtime/index.js")));
       const driver = await run(source, false);
       const lowering = await run(target, true);
@@ -59,12 +60,13 @@ describe("lowered fixtures behave as the driver does", () => {
 it("leaves an unsupported construct to the driver, with a warning at its position, and behaves the same", async () => {
   const source = join(dir, "unsupported.ts");
   const text = readFileSync(source, "utf8");
-  const { splices, prelude, diagnostics } = lowerText(source, text, { typescript: ts, modules: [runtimeSpec] });
+  const result = lowerText(source, text, { typescript: ts, modules: [runtimeSpec] });
+  const { diagnostics } = result;
   expect(diagnostics).toHaveLength(1);
   expect(diagnostics[0]!.category).toBe(0);
   expect(String(diagnostics[0]!.messageText)).toMatch(/direct eval/);
   expect(text.slice(diagnostics[0]!.start!, diagnostics[0]!.start! + 12)).toBe('eval("i * 2"');
-  const lowered = applySplices(text, splices, prelude);
+  const lowered = applySplices(text, result);
   expect(lowered).toMatch(/async\(function\*/);
   const target = join(out, "unsupported.ts");
   writeFileSync(target, lowered.split(runtimeSpec).join(resolve(__dirname, "../runtime/index.js")));
@@ -107,6 +109,27 @@ describe("odd input", () => {
     expect(lowerText("shadow.ts", shadowed, { typescript: ts }).splices).toEqual([]);
   });
 
+  it("leaves JSX to the driver next to a local named as its factory (pragma, option or React), which the JSX transform refers to by name", () => {
+    const body = (local: string) => `import { async, sleepAsync } from "chronots";\nexport const f = async(function* () {\n  const ${local} = (...a: unknown[]) => a;\n  yield* sleepAsync(0);\n  return <p>{${local}.length}</p>;\n});\n`;
+    const left = (text: string, jsxFactories?: string[]) => lowerText("f.tsx", text, { typescript: ts, jsxFactories }).diagnostics.map((d) => String(d.messageText));
+    expect(left(`/** @jsx h */\n${body("h")}`)).toEqual([expect.stringMatching(/left to the run-time driver: JSX next to a local named 'h', as the JSX factory is,/)]);
+    expect(left(body("React"))).toHaveLength(1);
+    expect(left(body("h"), ["h"])).toHaveLength(1);
+    expect(left(body("h"))).toEqual([]);
+    expect(left(`/** @jsx h */\n${body("g")}`)).toEqual([]);
+  });
+
+  it("puts the prelude after the comments a file starts with, where pragmas must stay, and after a hashbang", () => {
+    const call = `import { async } from "chronots";\nexport const f = async(function* () { return 1; });\n`;
+    const at = (text: string) => {
+      const r = lowerText("p.tsx", text, { typescript: ts });
+      return text.slice(0, r.preludeAt);
+    };
+    expect(at(`/** @jsx h */\n// more\n${call}`)).toBe(`/** @jsx h */\n// more\n`);
+    expect(at(`#!/usr/bin/env node\n${call}`)).toBe(`#!/usr/bin/env node\n`);
+    expect(at(call)).toBe("");
+  });
+
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {
     // Vite's transform does not name it, so the fixtures cannot compare this across modes.
     const holder = "using named = class { static [Symbol.dispose]() {} };";
@@ -142,10 +165,10 @@ describe("odd input", () => {
   it("lowers a function of 5000 statements, and it computes what the driver computes", { timeout: 300_000 }, () => {
     const body = Array.from({ length: 5000 }, (_, i) => `  s += (yield* leaf(${i})) + ${i % 7};`).join("\n");
     const text = `import { async, waitFor } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const big = async(function* () {\n  let s = 0;\n${body}\n  return s;\n});\n`;
-    const { splices, prelude, diagnostics } = lower(text);
-    expect(diagnostics).toEqual([]);
-    const js = applySplices(text, splices, prelude);
-    const big = evaluate(splices);
+    const result = lower(text);
+    expect(result.diagnostics).toEqual([]);
+    const js = applySplices(text, result);
+    const big = evaluate(result.splices);
     const expected = Array.from({ length: 5000 }, (_, i) => i + (i % 7)).reduce((a, b) => a + b, 0);
     expect(waitFor(big())).toBe(expected);
     expect(js).toContain("const $c = $cns.__chronots;");

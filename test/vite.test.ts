@@ -6,9 +6,9 @@ import { SourceMap } from "node:module";
 import { describe, expect, it } from "vitest";
 import chronots, { type ChronotsViteOptions } from "../transformer/vite.js";
 
-function transform(code: string, id = "/proj/src/a.ts", options?: ChronotsViteOptions, root = "/proj") {
+function transform(code: string, id = "/proj/src/a.ts", options?: ChronotsViteOptions, root = "/proj", config: object = {}) {
   const plugin = chronots(options);
-  plugin.configResolved({ root });
+  plugin.configResolved({ root, ...config });
   const warnings: string[] = [];
   const out = plugin.transform.call({ warn: (m: string) => warnings.push(m) }, code, id);
   return { out, warnings };
@@ -30,10 +30,11 @@ describe("chronots/vite", () => {
     const code = out!.code;
     expect(code).not.toContain("function*");
     expect(code.endsWith(tail)).toBe(true);
-    const at = code.indexOf(head);
-    expect(at).toBeGreaterThanOrEqual(0);
-    // Only the prelude's import lines come before the original text.
-    expect(code.slice(0, at)).toMatch(/^(import [^\n]*\n)*$/);
+    // The prelude's import lines come after the comment the file starts with, the rest as it was.
+    const comment = head.slice(0, head.indexOf("\n") + 1);
+    expect(code.startsWith(comment)).toBe(true);
+    const at = code.indexOf(head.slice(comment.length));
+    expect(code.slice(comment.length, at)).toMatch(/^(import [^\n]*\n)+$/);
   });
 
   it("maps a line inside a lowered body back to its original line", () => {
@@ -72,6 +73,15 @@ describe("chronots/vite", () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^\/proj\/src\/a\.ts:3:10: .*eval/);
     expect(out?.code ?? code).toContain("function*");
+  });
+
+  it("takes the JSX factory Vite's own transform is set to, and keeps a file's pragmas leading it", () => {
+    const code = `/** @jsxFrag F */\nimport { async, sleepAsync } from "chronots";\nexport const f = async(function* () {\n  const h = 1;\n  yield* sleepAsync(0);\n  return <p>{h}</p>;\n});\n`;
+    const id = "/proj/src/a.tsx";
+    expect(transform(code, id).warnings).toEqual([]);
+    expect(transform(code, id).out!.code.startsWith("/** @jsxFrag F */\nimport * as $cns")).toBe(true);
+    for (const config of [{ oxc: { jsx: { pragma: "h" } } }, { esbuild: { jsxFactory: "h.make" } }])
+      expect(transform(code, id, undefined, "/proj", config).warnings).toEqual([expect.stringMatching(/a\.tsx:3:\d+: .*JSX next to a local named 'h'/)]);
   });
 
   it("survives malformed input", () => {

@@ -84,6 +84,8 @@ export interface Analysis {
   loopSuspends: boolean;
   /** The generator's own `yield`s, in source order. */
   suspensions: ts.YieldExpression[];
+  /** The function holds JSX (whose transform, run later, refers to the JSX factory by name). */
+  jsx: boolean;
 }
 
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
@@ -115,6 +117,14 @@ const isTypeOnly = (n: ts.Node): boolean => {
   return false;
 };
 
+/** A JSX tag naming a component (a value), not a host element: TypeScript's rule, lowercase or dashed is the host's. */
+export function isComponentTag(tag: ts.JsxTagNameExpression): boolean {
+  if (tsi.isJsxNamespacedName(tag)) return false;
+  if (!tsi.isIdentifier(tag)) return true;
+  const c = tag.text.charCodeAt(0);
+  return !(c >= 97 && c <= 122) && !tag.text.includes("-");
+}
+
 /** Whether `child` of `p` runs once per iteration: any part of a loop but a `for`'s initializer and a `for…in`/`for…of`'s operand. */
 const repeats = (p: ts.Node, child: ts.Node): boolean => {
   switch (p.kind) {
@@ -143,6 +153,7 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   const suspending = new Set<ts.Node>();
   const suspensions: ts.YieldExpression[] = [];
   let loopSuspends = false;
+  let jsx = false;
 
   /** Marks a `yield` and the nodes from it up to the generator, unless it sits in a nested activation. */
   const markSuspension = (y: ts.YieldExpression): void => {
@@ -402,12 +413,32 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
       case tsi.SyntaxKind.YieldExpression:
         yields.push(node as ts.YieldExpression);
         break;
+      case tsi.SyntaxKind.JsxElement:
+      case tsi.SyntaxKind.JsxFragment:
+        jsx = true;
+        break;
+      case tsi.SyntaxKind.JsxSelfClosingElement: {
+        jsx = true;
+        const el = node as ts.JsxSelfClosingElement;
+        if (isComponentTag(el.tagName)) walk(el.tagName, scope);
+        return walk(el.attributes, scope);
+      }
+      // A tag names a binding only when it is a component's: `<div>` and `<svg:rect>` are the host's.
+      case tsi.SyntaxKind.JsxOpeningElement:
+      case tsi.SyntaxKind.JsxClosingElement: {
+        const tag = (node as ts.JsxOpeningElement | ts.JsxClosingElement).tagName;
+        if (isComponentTag(tag)) walk(tag, scope);
+        if (tsi.isJsxOpeningElement(node)) walk(node.attributes, scope);
+        return;
+      }
+      // An attribute's name is not a reference.
+      case tsi.SyntaxKind.JsxAttribute: {
+        const init = (node as ts.JsxAttribute).initializer;
+        if (init) walk(init, scope);
+        return;
+      }
     }
     if (node.kind >= tsi.SyntaxKind.FirstJSDocNode && node.kind <= tsi.SyntaxKind.LastJSDocNode) return;
-    if (tsi.isJsxElement(node) || tsi.isJsxSelfClosingElement(node) || tsi.isJsxFragment(node)) {
-      unsupported.push(new Unsupported(node, "JSX"));
-      return;
-    }
     tsi.forEachChild(node, (c) => walk(c, scope));
   };
 
@@ -415,5 +446,5 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
   const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? f.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
   yields.forEach(markSuspension);
-  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions };
+  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx };
 }

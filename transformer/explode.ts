@@ -28,7 +28,7 @@
  */
 import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
-import { isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
+import { isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { compoundOperator, type Hooks, logicalOperator, Rewriter, type Scope } from "./rewrite.js";
 
@@ -619,7 +619,62 @@ export class Machine implements Hooks {
       if (tsi.isOptionalChain(unparen(node.expression))) throw new Unsupported(node, "a suspension in a delete of an optional chain");
       return f.createDeleteExpression(this.reference(node.expression));
     }
+    if (tsi.isJsxElement(node) || tsi.isJsxSelfClosingElement(node) || tsi.isJsxFragment(node)) return this.jsx(node);
     throw new Unsupported(node, `a suspension inside ${tsi.SyntaxKind[node.kind]}`);
+  }
+
+  /**
+   * JSX holding a suspension, as a call of its factory: the operands (a component's tag, attribute
+   * values and spreads, children) are evaluated in source order, those left of the last suspension
+   * into temps, a spread as a copy. An element left of it is made there, its factory called in
+   * order; its temp becomes an `{expression}`. A component's tag is a temp then too, in both tags.
+   */
+  private jsx(node: ts.JsxElement | ts.JsxSelfClosingElement | ts.JsxFragment): ts.Expression {
+    const opening = tsi.isJsxElement(node) ? node.openingElement : tsi.isJsxSelfClosingElement(node) ? node : undefined;
+    const children = tsi.isJsxSelfClosingElement(node) ? [] : node.children;
+    const operandOf = (n: ts.JsxAttributeValue | ts.JsxChild): ts.Expression | undefined =>
+      tsi.isJsxExpression(n) ? n.expression : tsi.isJsxText(n) || tsi.isStringLiteral(n) ? undefined : n;
+    // A component's tag is a value: an identifier, `this` or a member, never a namespaced name.
+    const tag = opening && isComponentTag(opening.tagName) ? (opening.tagName as ts.Expression) : undefined;
+    const operands: { x: ts.Expression; spread?: "props" | "children" }[] = tag ? [{ x: tag }] : [];
+    for (const a of opening?.attributes.properties ?? []) {
+      const x = tsi.isJsxSpreadAttribute(a) ? a.expression : a.initializer && operandOf(a.initializer);
+      if (x) operands.push({ x, spread: tsi.isJsxSpreadAttribute(a) ? "props" : undefined });
+    }
+    for (const c of children) {
+      const x = operandOf(c);
+      if (x) operands.push({ x, spread: tsi.isJsxExpression(c) && c.dotDotDotToken ? "children" : undefined });
+    }
+    let last = -1;
+    operands.forEach(({ x }, i) => {
+      if (this.suspends(x)) last = i;
+    });
+    const value = new Map<ts.Node, ts.Expression>();
+    operands.forEach(({ x, spread }, i) => {
+      if (i > last) return void value.set(x, this.rw.expr(x));
+      const v = this.expr(x);
+      if (i === last) value.set(x, v);
+      else if (spread === "props") value.set(x, this.save(f.createObjectLiteralExpression([f.createSpreadAssignment(v)])));
+      else if (spread === "children") value.set(x, this.save(f.createArrayLiteralExpression([f.createSpreadElement(v)])));
+      else value.set(x, x === tag ? this.save(v) : this.saveIfNeeded(v));
+    });
+    const put = <T extends ts.JsxAttributeValue | ts.JsxChild>(n: T): T | ts.JsxExpression => {
+      const x = operandOf(n);
+      const v = x && value.get(x);
+      if (!v) return n;
+      if (tsi.isJsxExpression(n)) return f.updateJsxExpression(n, v);
+      return tsi.isJsxElement(v) || tsi.isJsxSelfClosingElement(v) || tsi.isJsxFragment(v) ? (v as T) : f.createJsxExpression(undefined, v);
+    };
+    const kids = children.map((c: ts.JsxChild) => put(c));
+    if (tsi.isJsxFragment(node)) return f.updateJsxFragment(node, node.openingFragment, kids, node.closingFragment);
+    const tagName = (tag ? value.get(tag) : opening!.tagName) as ts.JsxTagNameExpression;
+    const props = opening!.attributes.properties.map((a) =>
+      tsi.isJsxSpreadAttribute(a) ? f.updateJsxSpreadAttribute(a, value.get(a.expression)!) : a.initializer ? f.updateJsxAttribute(a, a.name, put(a.initializer)) : a,
+    );
+    const attributes = f.updateJsxAttributes(opening!.attributes, props);
+    if (tsi.isJsxSelfClosingElement(node)) return f.updateJsxSelfClosingElement(node, tagName, node.typeArguments, attributes);
+    const closing = tag ? f.updateJsxClosingElement(node.closingElement, id((tagName as ts.Identifier).text)) : node.closingElement;
+    return f.updateJsxElement(node, f.updateJsxOpeningElement(node.openingElement, tagName, node.openingElement.typeArguments, attributes), kids, closing);
   }
 
   /** A member expression with object and key evaluated (and saved when a later part suspends). */

@@ -28,6 +28,8 @@ export interface LowerTextOptions {
   /** The compiler to parse and print with (see compiler.ts). */
   typescript: typeof ts;
   modules?: string[];
+  /** The factories (`h`, `React.createElement`) the JSX transform run after the lowering calls, when not `React`'s or set by a pragma in the file. */
+  jsxFactories?: string[];
 }
 export interface Splice {
   start: number;
@@ -43,6 +45,8 @@ interface Lowering {
   names: Names;
   context: ts.TransformationContext;
   recognize: Recognizer;
+  /** The names the JSX transform run later writes into the file (see jsxNames). */
+  jsxNames: Set<string>;
   /** The identifier of the runtime object for a module specifier (recorded as used). */
   runtime(spec: string): string;
   /** The module-level constant holding a tagged template's strings object (see rewrite.ts). */
@@ -95,6 +99,10 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
   try {
     const an = analyze(fn);
     if (an.unsupported.length > 0) throw an.unsupported[0];
+    // The factory JSX compiles to is found by name where the JSX stands, and a local of the
+    // generator may live elsewhere once lowered (a per-iteration environment, say).
+    const shadow = an.jsx ? an.own.find((b) => l.jsxNames.has(b.name)) : undefined;
+    if (shadow) throw new Unsupported(fn, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
     const m = l.names.mark;
     const n: Internals = {
       r: m + "r",
@@ -164,6 +172,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     context,
     recognize,
     report,
+    jsxNames: jsxNames(file, context.getCompilerOptions()),
     template: templates.name,
     runtime(spec) {
       let name = used.get(spec);
@@ -188,6 +197,22 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   const at = out.statements.findIndex((s) => !tsi.isImportDeclaration(s));
   const split = at < 0 ? out.statements.length : at;
   return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
+}
+
+/**
+ * The names TypeScript's JSX transform writes into `file`: the roots of its element and fragment
+ * factories, from the file's `@jsx`/`@jsxFrag` pragmas, the compiler options or `extra`, and
+ * `React`, the default. (The automatic runtime imports its functions under fresh names.)
+ */
+function jsxNames(file: ts.SourceFile, options: ts.CompilerOptions, extra: string[] = []): Set<string> {
+  // `pragmas` is internal to TypeScript; the parser fills it for every file.
+  const pragmas = (file as { pragmas?: ReadonlyMap<string, { arguments: { factory?: string } } | { arguments: { factory?: string } }[]> }).pragmas;
+  const pragma = (name: string) => {
+    const p = pragmas?.get(name);
+    return (Array.isArray(p) ? p[0] : p)?.arguments.factory;
+  };
+  const factories = [options.reactNamespace ?? "React", options.jsxFactory, options.jsxFragmentFactory, pragma("jsx"), pragma("jsxfrag"), ...extra];
+  return new Set(factories.filter((x): x is string => !!x).map((x) => x.split(".")[0]!.trim()));
 }
 
 /** `function*`, also with comments before the star. */
@@ -286,8 +311,11 @@ function scriptKind(fileName: string): ts.ScriptKind {
   return tsi.ScriptKind.TS;
 }
 
-/** The syntactic side: splices replacing each outermost recognised call, and the import line(s) to prepend. */
-export function lowerText(fileName: string, text: string, options: LowerTextOptions): { splices: Splice[]; prelude: string; diagnostics: ts.Diagnostic[] } {
+/**
+ * The syntactic side: splices replacing each outermost recognised call, and the import line(s) to
+ * insert at `preludeAt`.
+ */
+export function lowerText(fileName: string, text: string, options: LowerTextOptions): { splices: Splice[]; prelude: string; preludeAt: number; diagnostics: ts.Diagnostic[] } {
   const diagnostics: ts.Diagnostic[] = [];
   const splices: Splice[] = [];
   const used = new Map<string, string>();
@@ -306,6 +334,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           names,
           context,
           recognize,
+          jsxNames: jsxNames(file, {}, options.jsxFactories),
           report: (d) => diagnostics.push(d),
           template: templates.name,
           runtime(spec) {
@@ -333,9 +362,20 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
     consts = templates.statements().map((st) => printer.printNode(tsi.EmitHint.Unspecified, st, file) + "\n").join("");
   } catch (e) {
     diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})` });
-    return { splices: [], prelude: "", diagnostics };
+    return { splices: [], prelude: "", preludeAt: 0, diagnostics };
   }
   // One line per module, as importOf's two statements (a module constant, not an imported binding).
   const prelude = [...used].map(([spec, name]) => `import * as ${name}ns from ${JSON.stringify(spec)}; const ${name} = ${name}ns.__chronots;\n`).join("") + consts;
-  return { splices, prelude, diagnostics };
+  return { splices, prelude, preludeAt: preludeOffset(text), diagnostics };
+}
+
+/**
+ * Where the prelude goes: after a hashbang and the comments the file starts with, since pragmas
+ * (`@jsx`, `@ts-nocheck`) count only there; at the start of the next line.
+ */
+function preludeOffset(text: string): number {
+  const start = tsi.getShebang(text)?.length ?? 0;
+  const end = tsi.getLeadingCommentRanges(text, start)?.at(-1)?.end ?? start;
+  const line = text.indexOf("\n", end);
+  return end === 0 ? 0 : line < 0 ? text.length : line + 1;
 }

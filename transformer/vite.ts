@@ -38,10 +38,17 @@ interface WarnContext {
 /** A source map as magic-string makes it. */
 type SourceMap = ReturnType<MagicString["generateMap"]>;
 
+/** What the plugin reads of Vite's resolved config: the root, and the JSX factories of Vite's own transform. */
+interface ResolvedConfig {
+  root: string;
+  oxc?: false | { jsx?: unknown };
+  esbuild?: false | { jsxFactory?: string; jsxFragment?: string };
+}
+
 export interface ChronotsVitePlugin {
   name: "chronots";
   enforce: "pre";
-  configResolved(config: { root: string }): void;
+  configResolved(config: ResolvedConfig): void;
   transform(this: WarnContext, code: string, id: string): { code: string; map: SourceMap } | null;
 }
 
@@ -61,12 +68,14 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
     files = new Set(modules.filter(isPath).map((m) => stem(path.resolve(root, m))));
   };
   resolveFiles(process.cwd());
+  let jsxFactories: string[] = [];
 
   return {
     name: "chronots",
     enforce: "pre",
     configResolved(config) {
       resolveFiles(config.root);
+      jsxFactories = factoriesOf(config);
     },
     transform(code, id) {
       const file = id.split("?", 1)[0]!;
@@ -74,7 +83,7 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
       const used = importedModules(code, file, bare, files);
       if (used.length === 0) return null;
       try {
-        return lower(this, code, file, used);
+        return lower(this, code, file, used, jsxFactories);
       } catch (e) {
         this.warn(`${file}: chronots could not lower this file and left it untransformed: ${e instanceof Error ? e.message : String(e)}`);
         return null;
@@ -83,17 +92,15 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
   };
 }
 
-function lower(ctx: WarnContext, code: string, file: string, modules: string[]): { code: string; map: SourceMap } | null {
-  const { splices, prelude, diagnostics } = lowerText(file, code, { typescript: ts, modules });
+function lower(ctx: WarnContext, code: string, file: string, modules: string[], jsxFactories: string[]): { code: string; map: SourceMap } | null {
+  const { splices, prelude, preludeAt, diagnostics } = lowerText(file, code, { typescript: ts, modules, jsxFactories });
   for (const d of diagnostics) ctx.warn(formatDiagnostic(file, code, d));
   if (splices.length === 0 && prelude === "") return null;
   const s = new MagicString(code);
   for (const { start, end, text } of splices) spliceAligned(s, code, start, end, text);
   if (prelude !== "") {
     const line = prelude.endsWith("\n") ? prelude : prelude + "\n";
-    // A hashbang must stay the first line.
-    const shebang = code.startsWith("#!") ? code.indexOf("\n") + 1 : 0;
-    if (shebang > 0) s.appendLeft(shebang, line);
+    if (preludeAt > 0) s.appendLeft(preludeAt, preludeAt === code.length && !code.endsWith("\n") ? "\n" + line : line);
     else s.prepend(line);
   }
   return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) };
@@ -110,6 +117,14 @@ function importedModules(code: string, file: string, bare: string[], files: Set<
     }
   }
   return [...found];
+}
+
+/** The JSX factories Vite's transform is set to call (oxc's `pragma`/`pragmaFrag`, esbuild's `jsxFactory`/`jsxFragment`). */
+function factoriesOf(config: ResolvedConfig): string[] {
+  const jsx = config.oxc ? config.oxc.jsx : undefined;
+  const oxc = jsx && typeof jsx === "object" ? [(jsx as { pragma?: unknown }).pragma, (jsx as { pragmaFrag?: unknown }).pragmaFrag] : [];
+  const esbuild = config.esbuild ? [config.esbuild.jsxFactory, config.esbuild.jsxFragment] : [];
+  return [...oxc, ...esbuild].filter((x): x is string => typeof x === "string" && x !== "");
 }
 
 function isPath(m: string): boolean {
