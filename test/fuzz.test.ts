@@ -31,7 +31,8 @@ export function p1(h) { return async(function* () { const x = yield* h.later(2);
       "for (let", "for (const", " in h.keys", "while (", "do {", "return", "throw", "yield*", "h.st(yield", "h.later(", "h.sleep(",
       "h.nap()", "h.badLater(", "h.cancelLater()", "h.cancelSoon(", "h.bg(", "h.gen(", "h.keep(", " ??= ", " ||= ", "`<${", "h.pick(",
       "h.list(", "arguments.length", "this.x", "h.maybe(", "?.(", ")?.f)?.(", "h.tag`<", "h.keep(() => ++", "] = h.iter([",
-      "...r", "for (const [", "typeof f", "class extends (", "h.c(async(function* () {", "o.m(", "(o = h.box(", "++", "--", " &&= ", "), (", "h.iter([", "function fn", "var w", "using u", "for (using x", "for (using u"])
+      "...r", "for (const [", "typeof f", "class extends (", "h.c(async(function* () {", "o.m(", "(o = h.box(", "++", "--", " &&= ", "), (", "h.iter([", "function fn", "var w", "using u", "for (using x", "for (using u",
+      "(<b p={", "<h.C {...h.props(", "(<>{", "{...h.twice("])
       expect(text, construct).toContain(construct);
   });
 });

@@ -80,6 +80,19 @@ class Harness {
       },
     };
   }
+  /** JSX's factory (`h.jsx`, fragments `h.Frag`): reports the element, its props and children, and stands for it. */
+  jsx(tag: unknown, props: object | null, ...children: unknown[]): string {
+    const name = typeof tag === "string" ? tag : (tag as { name: string }).name;
+    this.ev(`jsx(${name}:${canon(props)}:${children.map((c) => canon(c)).join(",")})`);
+    return `<${name}/${children.length}>`;
+  }
+  readonly Frag = function Frag() {};
+  readonly C = function C() {};
+  /** Props to spread, made where the spread is evaluated. */
+  props(v: unknown): { r: unknown } {
+    this.ev(`props(${canon(v)})`);
+    return { r: v };
+  }
   E(n: number): Error {
     return new Error(`E${n}`);
   }
@@ -288,7 +301,7 @@ export function evaluate(text: string, what: string): { [name: string]: Make } {
     run = new Function("require", "exports", `"use strict";\n${script}`);
   } catch {
     const out = ts.transpileModule(text, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, jsx: ts.JsxEmit.React, jsxFactory: "h.jsx", jsxFragmentFactory: "h.Frag" },
       reportDiagnostics: true,
       fileName: "fuzz.js",
     });
@@ -305,13 +318,14 @@ export function evaluate(text: string, what: string): { [name: string]: Make } {
  * run-time driver. A generator left in the output without such a reason is an error.
  */
 export function lower(text: string): { text: string; left: string[] } {
-  const { splices, prelude, diagnostics } = lowerText("fuzz.js", text, { typescript: ts });
+  const { splices, prelude, preludeAt, diagnostics } = lowerText("fuzz.js", text, { typescript: ts });
   const messages = diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
   const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) throw new Error(`lowerText reported: ${ts.flattenDiagnosticMessageText(errors[0]!.messageText, "\n")}`);
   const s = new MagicString(text);
   for (const { start, end, text: t } of splices) s.overwrite(start, end, t);
-  const lowered = prelude + s.toString();
+  if (prelude !== "") s.appendLeft(preludeAt, prelude);
+  const lowered = s.toString();
   // Every async call must lie in a splice (nested ones in their outer call's). A lowered generator that names
   // itself keeps a copy of the generator function for that name, so `function*` alone proves nothing.
   const outside = [...text.matchAll(/async\(function\*/g)].filter((m) => !splices.some((x) => x.start <= m.index && m.index < x.end));

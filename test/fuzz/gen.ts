@@ -13,7 +13,8 @@
  * talking to the world only through the harness `h` (see diff.ts):
  * `h.t(id, v)` records an event, `h.ok(v)`/`h.later(v)`/`h.sleep(v)`/`h.bad(n)`/`h.cancelLater()`…
  * make futures that finish at once, from the callback queue, from a timer, fail or get cancelled;
- * `h.res(…)` makes a resource for `using` whose disposal reports itself and may throw.
+ * `h.res(…)` makes a resource for `using` whose disposal reports itself and may throw; JSX compiles to
+ * `h.jsx(…)`, which reports each element it makes.
  * Every loop is bounded by a counter advanced in its header or condition, so `continue` cannot spin.
  */
 import fc from "fast-check";
@@ -51,7 +52,8 @@ export type Expr =
   | { k: "tag"; a: Expr; b: Expr }
   | { k: "bump"; i: number }
   | { k: "selfref" }
-  | { k: "klass"; a: Expr; key: Expr };
+  | { k: "klass"; a: Expr; key: Expr }
+  | { k: "jsx"; form: number; a: Expr; b: Expr };
 
 export type Stmt =
   | { k: "t"; e: Expr }
@@ -146,6 +148,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("bump", { i: pick })),
       w(1, node("selfref")),
       w(1, node("klass", { a: expr, key: expr })),
+      w(1, node("jsx", { form: fc.nat(3), a: expr, b: expr })),
     ),
     stmt: fc.oneof(
       { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
@@ -550,6 +553,16 @@ class Printer {
       case "klass":
         // `extends` and a computed field name evaluated (and maybe suspending) where the class is made.
         return `h.o(new (class extends (${this.expr(e.a)}, h.Base) { [${this.expr(e.key)}] = 1; })())`;
+      case "jsx": {
+        // Elements made by h.jsx (the harness compiles JSX to it): host and component tags, spreads, fragments.
+        const [a, b] = [this.expr(e.a), this.expr(e.b)];
+        return [
+          `(<b p={${a}}>{${b}}</b>)`,
+          `(<h.C {...h.props(${a})} q={${b}} />)`,
+          `(<>{${a}}<b>{${b}}</b></>)`,
+          `(<h.C>{...h.twice(${a})}{${b}}</h.C>)`,
+        ][e.form]!;
+      }
       case "selfref":
         return this.p.fns[this.fn]!.named ? `(typeof f${this.fn} + f${this.fn}.name + f${this.fn}.length)` : `"anonymous"`;
     }
