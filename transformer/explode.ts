@@ -8,8 +8,9 @@
  *  - expressions (`explodeExpr`): operands left of a suspension are evaluated first into temps, so
  *    evaluation order holds (`o.m(yield* f)` calls the old `o`'s method through `.call`);
  *    short-circuits, `?:` and each `?.` of an optional chain become branches; tagged templates and
- *    classes evaluate their tag, substitutions, `extends` and computed keys first; a destructuring
- *    pattern is taken apart element by element (see "destructuring with suspensions");
+ *    classes evaluate their tag, substitutions, `extends` and computed keys first, JSX its values as
+ *    the call of its factory would; a destructuring pattern is taken apart element by element (see
+ *    "destructuring with suspensions");
  *  - a suspension: `$a = operand; if ($a is pending) { save; $s = K; r._suspend($a, $step); return }`
  *    then `case K:`. The step function's parameter is `$a`, so resuming lands in case K with the
  *    finished future in `$a`, exactly as the fast path does. `yield* x` of a non-Future awaits a
