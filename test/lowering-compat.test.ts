@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(__dirname, "..");
 const tmp = mkdtempSync(join(tmpdir(), "chronots-pack-"));
-const examples = ["quickstart.ts", "pipeline.ts"];
+const examples = ["quickstart.ts", "pipeline.ts", "render.tsx"];
 let tarball = "";
 
 beforeAll(() => {
@@ -31,12 +31,12 @@ function run(cmd: string, args: string[], cwd: string): string {
 function buildAndRun(dir: string, compiler: "tsc" | "tspc", outDir: string): string {
   const plugins = compiler === "tspc" ? [{ transform: "chronots/transformer" }] : [];
   const config = {
-    compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, types: ["node"], outDir, plugins },
+    compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", jsx: "react", strict: true, skipLibCheck: true, types: ["node"], outDir, plugins },
     include: examples,
   };
   writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(config));
   run(process.execPath, [join(dir, "node_modules/typescript/bin/tsc").replace("typescript/bin/tsc", compiler === "tsc" ? "typescript/bin/tsc" : "ts-patch/bin/tspc.js"), "-p", "."], dir);
-  return examples.map((e) => run(process.execPath, [join(dir, outDir, e.replace(".ts", ".js"))], dir)).join("");
+  return examples.map((e) => run(process.execPath, [join(dir, outDir, e.replace(/\.tsx?$/, ".js"))], dir)).join("");
 }
 
 describe.each([
@@ -55,6 +55,7 @@ describe.each([
       const plain = buildAndRun(dir, "tsc", "plain");
       const lowered = buildAndRun(dir, "tspc", "lowered");
       expect(plain).toContain("fetchTwice:");
+      expect(plain).toContain("<h2>Ada &#60;admin&#62;</h2>");
       expect(lowered).toBe(plain);
       for (const f of readdirSync(join(dir, "lowered")).filter((f) => f.endsWith(".js"))) {
         const code = readFileSync(join(dir, "lowered", f), "utf8");
