@@ -113,6 +113,9 @@ describe("odd input", () => {
     const body = (local: string) => `import { async, sleepAsync } from "chronots";\nexport const f = async(function* () {\n  const ${local} = (...a: unknown[]) => a;\n  yield* sleepAsync(0);\n  return <p>{${local}.length}</p>;\n});\n`;
     const left = (text: string, jsxFactories?: string[]) => lowerText("f.tsx", text, { typescript: ts, jsxFactories }).diagnostics.map((d) => String(d.messageText));
     expect(left(`/** @jsx h */\n${body("h")}`)).toEqual([expect.stringMatching(/left to the run-time driver: JSX next to a local named 'h', as the JSX factory is,/)]);
+    const pragma = `/** @jsx h */\n${body("h")}`;
+    const at = lowerText("f.tsx", pragma, { typescript: ts }).diagnostics[0]!.start!;
+    expect(pragma.slice(at, at + 8)).toBe("h = (...");
     expect(left(body("React"))).toHaveLength(1);
     expect(left(body("h"), ["h"])).toHaveLength(1);
     expect(left(body("h"))).toEqual([]);

@@ -81,7 +81,7 @@ describe("chronots/vite", () => {
     expect(transform(code, id).warnings).toEqual([]);
     expect(transform(code, id).out!.code.startsWith("/** @jsxFrag F */\nimport * as $cns")).toBe(true);
     for (const config of [{ oxc: { jsx: { pragma: "h" } } }, { esbuild: { jsxFactory: "h.make" } }])
-      expect(transform(code, id, undefined, "/proj", config).warnings).toEqual([expect.stringMatching(/a\.tsx:3:\d+: .*JSX next to a local named 'h'/)]);
+      expect(transform(code, id, undefined, "/proj", config).warnings).toEqual([expect.stringMatching(/a\.tsx:4:9: .*JSX next to a local named 'h'/)]);
   });
 
   it("survives malformed input", () => {

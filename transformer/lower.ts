@@ -102,7 +102,10 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
     // The factory JSX compiles to is found by name where the JSX stands, and a local of the
     // generator may live elsewhere once lowered (a per-iteration environment, say).
     const shadow = an.jsx ? an.own.find((b) => l.jsxNames.has(b.name)) : undefined;
-    if (shadow) throw new Unsupported(fn, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
+    if (shadow) {
+      const declared = [...an.bindingOf].find(([, b]) => b === shadow)![0];
+      throw new Unsupported(declared, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
+    }
     const m = l.names.mark;
     const n: Internals = {
       r: m + "r",
