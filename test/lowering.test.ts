@@ -122,15 +122,18 @@ describe("odd input", () => {
     expect(left(`/** @jsx h */\n${body("g")}`)).toEqual([]);
   });
 
-  it("puts the prelude after the comments a file starts with, where pragmas must stay, and after a hashbang", () => {
+  it("puts the prelude after a hashbang and the comments a file starts with, where pragmas must stay, before any code", () => {
     const call = `import { async } from "chronots";\nexport const f = async(function* () { return 1; });\n`;
     const at = (text: string) => {
       const r = lowerText("p.tsx", text, { typescript: ts });
-      return text.slice(0, r.preludeAt);
+      return applySplices(text, r).slice(0, r.preludeAt + r.prelude.length);
     };
-    expect(at(`/** @jsx h */\n// more\n${call}`)).toBe(`/** @jsx h */\n// more\n`);
-    expect(at(`#!/usr/bin/env node\n${call}`)).toBe(`#!/usr/bin/env node\n`);
-    expect(at(call)).toBe("");
+    const prelude = `import * as $cns from "chronots"; const $c = $cns.__chronots;\n`;
+    expect(at(`/** @jsx h */\n// more\n${call}`)).toBe(`/** @jsx h */\n// more\n${prelude}`);
+    expect(at(`#!/usr/bin/env node\n${call}`)).toBe(`#!/usr/bin/env node\n${prelude}`);
+    expect(at(call)).toBe(prelude);
+    // Code after the comment on its line may use the runtime object: the prelude goes before it.
+    expect(at(`/* c */ ${call}`)).toBe(`/* c */\n${prelude}`);
   });
 
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {

@@ -369,16 +369,20 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   }
   // One line per module, as importOf's two statements (a module constant, not an imported binding).
   const prelude = [...used].map(([spec, name]) => `import * as ${name}ns from ${JSON.stringify(spec)}; const ${name} = ${name}ns.__chronots;\n`).join("") + consts;
-  return { splices, prelude, preludeAt: preludeOffset(text), diagnostics };
+  const at = preludeOffset(text);
+  return { splices, prelude: at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
 }
 
 /**
  * Where the prelude goes: after a hashbang and the comments the file starts with, since pragmas
- * (`@jsx`, `@ts-nocheck`) count only there; at the start of the next line.
+ * (`@jsx`, `@ts-nocheck`) count only there. That is the start of the next line, unless code follows
+ * the last comment on its line: then right after the comment, before the code that may use it.
  */
 function preludeOffset(text: string): number {
   const start = tsi.getShebang(text)?.length ?? 0;
   const end = tsi.getLeadingCommentRanges(text, start)?.at(-1)?.end ?? start;
-  const line = text.indexOf("\n", end);
-  return end === 0 ? 0 : line < 0 ? text.length : line + 1;
+  if (end === 0) return 0;
+  const eol = text.indexOf("\n", end);
+  const line = eol < 0 ? text.length : eol + 1;
+  return text.slice(end, line).trim() === "" ? line : end;
 }

@@ -100,7 +100,7 @@ function lower(ctx: WarnContext, code: string, file: string, modules: string[], 
   for (const { start, end, text } of splices) spliceAligned(s, code, start, end, text);
   if (prelude !== "") {
     const line = prelude.endsWith("\n") ? prelude : prelude + "\n";
-    if (preludeAt > 0) s.appendLeft(preludeAt, preludeAt === code.length && !code.endsWith("\n") ? "\n" + line : line);
+    if (preludeAt > 0) s.appendLeft(preludeAt, line);
     else s.prepend(line);
   }
   return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) };
