@@ -166,6 +166,13 @@ describe("odd input", () => {
       "\u0000\uffff import async",
     ])
       expect(() => lower(text)).not.toThrow();
+    for (const text of [
+      `import { async } from "chronots"; async(function* () { return <div>{yield* }</div>; })`,
+      `import { async } from "chronots"; async(function* () { return <A x={yield* f}><b></A>; })`,
+      `import { async } from "chronots"; async(function* () { return <{yield* f} />; })`,
+      `import { async } from "chronots"; async(function* () { return <a.b:c {...} />; })`,
+    ])
+      expect(() => lowerText("odd.tsx", text, { typescript: ts })).not.toThrow();
   });
 
   it("lowers a function of 5000 statements, and it computes what the driver computes", { timeout: 300_000 }, () => {
