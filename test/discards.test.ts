@@ -42,7 +42,7 @@ function lines(diags: readonly ts.Diagnostic[]): string[] {
 /** `file:line 'name'` for each marker in the fixtures. */
 function expectedMarks(): string[] {
   const out: string[] = [];
-  for (const name of readdirSync(fixtures).filter((f) => f.endsWith(".ts"))) {
+  for (const name of readdirSync(fixtures).filter((f) => /\.tsx?$/.test(f))) {
     readFileSync(join(fixtures, name), "utf8").split("\n").forEach((text, i) => {
       const mark = text.match(/\/\/ @discarded (.*)$/);
       if (mark) for (const [, expr] of mark[1]!.matchAll(/'(.*?)'(?= '|$)/g)) out.push(`${name}:${i + 1} '${expr}'`);

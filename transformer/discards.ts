@@ -10,9 +10,10 @@
  * always a Future (the test is then constant and the Future is what gets thrown away) and is not a
  * variable or member, whose Future stays where it is (`this.timer && this.timer.cancel()`).
  *
- * Callbacks follow typescript-eslint's `checksVoidReturn` idea: an argument whose contextual type is a
- * function returning `void` (forEach, callSoon, event handlers) drops whatever Future the argument
- * returns. An inline function is checked at its returned expressions, anything else at the argument.
+ * Callbacks follow typescript-eslint's `checksVoidReturn` idea: an argument or JSX attribute value
+ * whose contextual type is a function returning `void` (forEach, callSoon, event handlers, `onClick`)
+ * drops whatever Future it returns. An inline function is checked at its returned expressions,
+ * anything else at the value itself.
  *
  * "chronots' Future" is a class named `Future` declared in `runtime/future.ts` or `dist/**\/future.d.ts`
  * of the package whose package.json says `"name": "chronots"`: a user's own class named Future is not it.
@@ -170,7 +171,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       if (n.incrementor) drop(n.incrementor);
     } else if ((tsi.isCallExpression(n) || tsi.isNewExpression(n)) && n.arguments) {
       for (const a of n.arguments) if (!tsi.isSpreadElement(a)) checkCallback(a);
-    }
+    } else if (tsi.isJsxAttribute(n) && n.initializer && tsi.isJsxExpression(n.initializer) && n.initializer.expression) checkCallback(n.initializer.expression);
     tsi.forEachChild(n, visit);
   });
   return out;
