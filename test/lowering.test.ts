@@ -134,6 +134,7 @@ describe("odd input", () => {
     expect(at(call)).toBe(prelude);
     // Code after the comment on its line may use the runtime object: the prelude goes before it.
     expect(at(`/* c */ ${call}`)).toBe(`/* c */\n${prelude}`);
+    expect(lowerText("p.tsx", `/* c */ const nothing = 1;`, { typescript: ts }).prelude).toBe("");
   });
 
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {

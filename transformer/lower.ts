@@ -370,7 +370,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   // One line per module, as importOf's two statements (a module constant, not an imported binding).
   const prelude = [...used].map(([spec, name]) => `import * as ${name}ns from ${JSON.stringify(spec)}; const ${name} = ${name}ns.__chronots;\n`).join("") + consts;
   const at = preludeOffset(text);
-  return { splices, prelude: at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
+  return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
 }
 
 /**
