@@ -14,6 +14,8 @@
  *
  * Lowering diagnostics become warnings with file:line:col. A file the lowering cannot handle is
  * warned about and left as it is: untransformed code still runs, through the run-time driver.
+ * The JSX factory Vite's own transform is set to call (oxc's or esbuild's option) is handed to the
+ * lowering, which leaves alone a function whose locals would shadow it.
  */
 import * as path from "node:path";
 import MagicString from "magic-string";
