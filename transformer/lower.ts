@@ -166,6 +166,8 @@ function withSelf(fn: ts.FunctionExpression, name: string, low: ts.Expression, s
 
 /** The ts-patch side: lower every recognised call of a source file and import the runtime object. */
 export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext, recognize: Recognizer, report: (d: ts.Diagnostic) => void): ts.SourceFile {
+  const holds = generatorsIn(file.text);
+  if (holds === undefined) return file;
   const names = new Names(file.text);
   const used = new Map<string, string>();
   const templates = new Templates(names);
@@ -183,8 +185,6 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
       return name;
     },
   };
-  const holds = generatorsIn(file.text);
-  if (holds === undefined) return file;
   const visit = (node: ts.Node): ts.Node => {
     if (!holds(node)) return node;
     if (tsi.isCallExpression(node)) {
