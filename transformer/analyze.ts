@@ -14,7 +14,7 @@
  * are collected as `Unsupported`, so the caller leaves the function to the run-time driver.
  */
 import type ts from "typescript";
-import { factory as f, tsi } from "./compiler.js";
+import { factory as f, SK, tsi } from "./compiler.js";
 
 /** `e` without the parentheses and type assertions around it (what JavaScript sees). */
 export function unparen(e: ts.Expression): ts.Expression {
@@ -91,13 +91,13 @@ export interface Analysis {
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
 const isFunctionLike = (n: ts.Node): n is ts.SignatureDeclaration & { body?: ts.Node } => {
   switch (n.kind) {
-    case tsi.SyntaxKind.FunctionDeclaration:
-    case tsi.SyntaxKind.FunctionExpression:
-    case tsi.SyntaxKind.ArrowFunction:
-    case tsi.SyntaxKind.MethodDeclaration:
-    case tsi.SyntaxKind.GetAccessor:
-    case tsi.SyntaxKind.SetAccessor:
-    case tsi.SyntaxKind.Constructor:
+    case SK.FunctionDeclaration:
+    case SK.FunctionExpression:
+    case SK.ArrowFunction:
+    case SK.MethodDeclaration:
+    case SK.GetAccessor:
+    case SK.SetAccessor:
+    case SK.Constructor:
       return true;
   }
   return false;
@@ -105,14 +105,14 @@ const isFunctionLike = (n: ts.Node): n is ts.SignatureDeclaration & { body?: ts.
 
 const isTypeOnly = (n: ts.Node): boolean => {
   const k = n.kind;
-  if (k >= tsi.SyntaxKind.FirstTypeNode && k <= tsi.SyntaxKind.LastTypeNode) return true;
+  if (k >= SK.FirstTypeNode && k <= SK.LastTypeNode) return true;
   switch (k) {
-    case tsi.SyntaxKind.TypeParameter:
-    case tsi.SyntaxKind.InterfaceDeclaration:
-    case tsi.SyntaxKind.TypeAliasDeclaration:
+    case SK.TypeParameter:
+    case SK.InterfaceDeclaration:
+    case SK.TypeAliasDeclaration:
       return true;
-    case tsi.SyntaxKind.HeritageClause:
-      return (n as ts.HeritageClause).token === tsi.SyntaxKind.ImplementsKeyword;
+    case SK.HeritageClause:
+      return (n as ts.HeritageClause).token === SK.ImplementsKeyword;
   }
   return false;
 };
@@ -128,13 +128,13 @@ export function isComponentTag(tag: ts.JsxTagNameExpression): boolean {
 /** Whether `child` of `p` runs once per iteration: any part of a loop but a `for`'s initializer and a `for…in`/`for…of`'s operand. */
 const repeats = (p: ts.Node, child: ts.Node): boolean => {
   switch (p.kind) {
-    case tsi.SyntaxKind.WhileStatement:
-    case tsi.SyntaxKind.DoStatement:
+    case SK.WhileStatement:
+    case SK.DoStatement:
       return true;
-    case tsi.SyntaxKind.ForStatement:
+    case SK.ForStatement:
       return (p as ts.ForStatement).initializer !== child;
-    case tsi.SyntaxKind.ForInStatement:
-    case tsi.SyntaxKind.ForOfStatement:
+    case SK.ForInStatement:
+    case SK.ForOfStatement:
       return (p as ts.ForInOrOfStatement).expression !== child;
   }
   return false;
@@ -258,7 +258,7 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         } else if (tsi.isSpreadAssignment(p)) assignTargets(p.expression, scope);
         else walk(p, scope);
       }
-    } else if (tsi.isBinaryExpression(t) && t.operatorToken.kind === tsi.SyntaxKind.EqualsToken) {
+    } else if (tsi.isBinaryExpression(t) && t.operatorToken.kind === SK.EqualsToken) {
       // Inside a pattern `target = default`.
       assignTargets(t.left, scope);
       walk(t.right, scope);
@@ -299,38 +299,38 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
     if (isTypeOnly(node)) return;
     if (isFunctionLike(node)) return walkFunction(node, scope);
     switch (node.kind) {
-      case tsi.SyntaxKind.Identifier:
+      case SK.Identifier:
         return resolve(node as ts.Identifier, scope, false);
-      case tsi.SyntaxKind.PropertyAccessExpression:
+      case SK.PropertyAccessExpression:
         return walk((node as ts.PropertyAccessExpression).expression, scope);
-      case tsi.SyntaxKind.QualifiedName:
-      case tsi.SyntaxKind.MetaProperty:
-      case tsi.SyntaxKind.BreakStatement:
-      case tsi.SyntaxKind.ContinueStatement:
+      case SK.QualifiedName:
+      case SK.MetaProperty:
+      case SK.BreakStatement:
+      case SK.ContinueStatement:
         return;
-      case tsi.SyntaxKind.LabeledStatement:
+      case SK.LabeledStatement:
         return walk((node as ts.LabeledStatement).statement, scope);
-      case tsi.SyntaxKind.PropertyAssignment: {
+      case SK.PropertyAssignment: {
         const p = node as ts.PropertyAssignment;
         if (tsi.isComputedPropertyName(p.name)) walk(p.name, scope);
         return walk(p.initializer, scope);
       }
-      case tsi.SyntaxKind.ShorthandPropertyAssignment: {
+      case SK.ShorthandPropertyAssignment: {
         const p = node as ts.ShorthandPropertyAssignment;
         resolve(p.name, scope, false);
         if (p.objectAssignmentInitializer) walk(p.objectAssignmentInitializer, scope);
         return;
       }
-      case tsi.SyntaxKind.PropertyDeclaration: {
+      case SK.PropertyDeclaration: {
         const p = node as ts.PropertyDeclaration;
         if (tsi.isComputedPropertyName(p.name)) walk(p.name, scope);
         if (p.initializer) walk(p.initializer, newScope(p, scope, p));
         return;
       }
-      case tsi.SyntaxKind.ClassStaticBlockDeclaration:
+      case SK.ClassStaticBlockDeclaration:
         return walk((node as ts.ClassStaticBlockDeclaration).body, newScope(node, scope, node));
-      case tsi.SyntaxKind.ClassDeclaration:
-      case tsi.SyntaxKind.ClassExpression: {
+      case SK.ClassDeclaration:
+      case SK.ClassExpression: {
         const c = node as ts.ClassLikeDeclaration;
         let inner = scope;
         if (c.name && tsi.isClassExpression(c)) {
@@ -338,22 +338,22 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
           inner = newScope(c, scope, c);
           declare(inner, c.name, "class");
         }
-        for (const h of c.heritageClauses ?? []) for (const t of h.types) if (h.token === tsi.SyntaxKind.ExtendsKeyword) walk(t.expression, inner);
+        for (const h of c.heritageClauses ?? []) for (const t of h.types) if (h.token === SK.ExtendsKeyword) walk(t.expression, inner);
         for (const m of c.members) walk(m, inner);
         return;
       }
-      case tsi.SyntaxKind.VariableDeclaration: {
+      case SK.VariableDeclaration: {
         const d = node as ts.VariableDeclaration;
         return walkBindingName(d.name, scope, d.initializer);
       }
-      case tsi.SyntaxKind.VariableDeclarationList: {
+      case SK.VariableDeclarationList: {
         // `using` is lowered; `await using` is not valid in a generator.
         const list = node as ts.VariableDeclarationList;
         if ((list.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.AwaitUsing && scope.fn === fn) unsupported.push(new Unsupported(node, "an 'await using' declaration"));
         break;
       }
-      case tsi.SyntaxKind.Block:
-      case tsi.SyntaxKind.CaseBlock: {
+      case SK.Block:
+      case SK.CaseBlock: {
         const inner = newScope(node, scope, scope.fn);
         const stmts = tsi.isBlock(node) ? node.statements : (node as ts.CaseBlock).clauses.flatMap((c) => c.statements);
         declareLexical(stmts, inner);
@@ -361,9 +361,9 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         else (node as ts.CaseBlock).clauses.forEach((c) => walk(c, inner));
         return;
       }
-      case tsi.SyntaxKind.ForStatement:
-      case tsi.SyntaxKind.ForInStatement:
-      case tsi.SyntaxKind.ForOfStatement: {
+      case SK.ForStatement:
+      case SK.ForInStatement:
+      case SK.ForOfStatement: {
         const inner = newScope(node, scope, scope.fn);
         const init = (node as ts.ForStatement).initializer;
         if (init && tsi.isVariableDeclarationList(init) && init.flags & tsi.NodeFlags.BlockScoped)
@@ -372,7 +372,7 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         tsi.forEachChild(node, (c) => (c === init && !tsi.isForStatement(node) && !tsi.isVariableDeclarationList(init) ? undefined : walk(c, inner)));
         return;
       }
-      case tsi.SyntaxKind.CatchClause: {
+      case SK.CatchClause: {
         const c = node as ts.CatchClause;
         const inner = newScope(c, scope, scope.fn);
         if (c.variableDeclaration) {
@@ -381,64 +381,64 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         }
         return walk(c.block, inner);
       }
-      case tsi.SyntaxKind.BinaryExpression: {
+      case SK.BinaryExpression: {
         const b = node as ts.BinaryExpression;
-        if (b.operatorToken.kind >= tsi.SyntaxKind.FirstAssignment && b.operatorToken.kind <= tsi.SyntaxKind.LastAssignment) {
+        if (b.operatorToken.kind >= SK.FirstAssignment && b.operatorToken.kind <= SK.LastAssignment) {
           assignTargets(b.left, scope);
           return walk(b.right, scope);
         }
         break;
       }
-      case tsi.SyntaxKind.PrefixUnaryExpression:
-      case tsi.SyntaxKind.PostfixUnaryExpression: {
+      case SK.PrefixUnaryExpression:
+      case SK.PostfixUnaryExpression: {
         const u = node as ts.PrefixUnaryExpression;
-        if (u.operator === tsi.SyntaxKind.PlusPlusToken || u.operator === tsi.SyntaxKind.MinusMinusToken) return assignTargets(u.operand, scope);
+        if (u.operator === SK.PlusPlusToken || u.operator === SK.MinusMinusToken) return assignTargets(u.operand, scope);
         break;
       }
-      case tsi.SyntaxKind.WithStatement:
+      case SK.WithStatement:
         unsupported.push(new Unsupported(node, "a 'with' statement"));
         break;
-      case tsi.SyntaxKind.EnumDeclaration:
-      case tsi.SyntaxKind.ModuleDeclaration:
+      case SK.EnumDeclaration:
+      case SK.ModuleDeclaration:
         unsupported.push(new Unsupported(node, "an enum or namespace declaration"));
         return;
-      case tsi.SyntaxKind.CallExpression: {
+      case SK.CallExpression: {
         const callee = (node as ts.CallExpression).expression;
         if (tsi.isIdentifier(callee) && callee.text === "eval") unsupported.push(new Unsupported(node, "a direct eval"));
         break;
       }
-      case tsi.SyntaxKind.SuperKeyword:
+      case SK.SuperKeyword:
         if (scope.fn === fn) unsupported.push(new Unsupported(node, "super"));
         return;
-      case tsi.SyntaxKind.YieldExpression:
+      case SK.YieldExpression:
         yields.push(node as ts.YieldExpression);
         break;
-      case tsi.SyntaxKind.JsxElement:
-      case tsi.SyntaxKind.JsxFragment:
+      case SK.JsxElement:
+      case SK.JsxFragment:
         jsx = true;
         break;
-      case tsi.SyntaxKind.JsxSelfClosingElement: {
+      case SK.JsxSelfClosingElement: {
         jsx = true;
         const el = node as ts.JsxSelfClosingElement;
         if (isComponentTag(el.tagName)) walk(el.tagName, scope);
         return walk(el.attributes, scope);
       }
       // A tag names a binding only when it is a component's: `<div>` and `<svg:rect>` are the host's.
-      case tsi.SyntaxKind.JsxOpeningElement:
-      case tsi.SyntaxKind.JsxClosingElement: {
+      case SK.JsxOpeningElement:
+      case SK.JsxClosingElement: {
         const tag = (node as ts.JsxOpeningElement | ts.JsxClosingElement).tagName;
         if (isComponentTag(tag)) walk(tag, scope);
         if (tsi.isJsxOpeningElement(node)) walk(node.attributes, scope);
         return;
       }
       // An attribute's name is not a reference.
-      case tsi.SyntaxKind.JsxAttribute: {
+      case SK.JsxAttribute: {
         const init = (node as ts.JsxAttribute).initializer;
         if (init) walk(init, scope);
         return;
       }
     }
-    if (node.kind >= tsi.SyntaxKind.FirstJSDocNode && node.kind <= tsi.SyntaxKind.LastJSDocNode) return;
+    if (node.kind >= SK.FirstJSDocNode && node.kind <= SK.LastJSDocNode) return;
     tsi.forEachChild(node, (c) => walk(c, scope));
   };
 

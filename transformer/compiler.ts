@@ -16,9 +16,15 @@ import type typescript from "typescript";
 
 export let tsi: typeof typescript;
 export let factory: typescript.NodeFactory;
+/**
+ * `tsi.SyntaxKind`, read once: the compiler exports each member through a getter, and the
+ * visitors compare node kinds against it on every node.
+ */
+export let SK: typeof typescript.SyntaxKind;
 
 /** Work with `instance` from now on. */
 export function useCompiler(instance: typeof typescript): void {
   tsi = instance;
   factory = instance.factory;
+  SK = instance.SyntaxKind;
 }

@@ -21,7 +21,7 @@
  * It runs on the compiler the entry point was given (compiler.ts): a tsserver plugin must use the editor's.
  */
 import type ts from "typescript";
-import { tsi } from "./compiler.js";
+import { SK, tsi } from "./compiler.js";
 
 export type Severity = "error" | "warning" | "off";
 
@@ -54,7 +54,6 @@ export function reportDiscarded(
 export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severity: Severity): ts.Diagnostic[] {
   if (severity === "off") return [];
   const checker = program.getTypeChecker();
-  const K = tsi.SyntaxKind;
   const category = severity === "error" ? tsi.DiagnosticCategory.Error : tsi.DiagnosticCategory.Warning;
   const out: ts.Diagnostic[] = [];
   const futureTypes = new Map<ts.Type, boolean>();
@@ -112,9 +111,9 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     }
     if (tsi.isBinaryExpression(e)) {
       const op = e.operatorToken.kind;
-      if (op === K.CommaToken) return drop(e.right); // the left operand is dropped wherever the comma is
-      if (op >= K.FirstAssignment && op <= K.LastAssignment) return;
-      if (op === K.AmpersandAmpersandToken || op === K.BarBarToken || op === K.QuestionQuestionToken) {
+      if (op === SK.CommaToken) return drop(e.right); // the left operand is dropped wherever the comma is
+      if (op >= SK.FirstAssignment && op <= SK.LastAssignment) return;
+      if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
         const left = skipParens(e.left);
         if (!isReference(left) && !tsi.isYieldExpression(left) && alwaysFuture(checker.getTypeAtLocation(left))) report(left);
         return drop(e.right);
@@ -127,7 +126,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
 
   /** The type of `e`; a call's from its resolved signature, which the type check has cached (asking for the call's type checks its callee again). */
   function typeOf(e: ts.Expression): ts.Type {
-    if ((tsi.isCallExpression(e) || tsi.isNewExpression(e)) && e.expression.kind !== K.ImportKeyword && e.expression.kind !== K.SuperKeyword) {
+    if ((tsi.isCallExpression(e) || tsi.isNewExpression(e)) && e.expression.kind !== SK.ImportKeyword && e.expression.kind !== SK.SuperKeyword) {
       const sig = checker.getResolvedSignature(e);
       if (sig) return checker.getReturnTypeOfSignature(sig);
     }
@@ -165,7 +164,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   tsi.forEachChild(sf, function visit(n): void {
     if (tsi.isExpressionStatement(n)) drop(n.expression);
     else if (tsi.isVoidExpression(n)) drop(n.expression);
-    else if (tsi.isBinaryExpression(n) && n.operatorToken.kind === K.CommaToken) drop(n.left);
+    else if (tsi.isBinaryExpression(n) && n.operatorToken.kind === SK.CommaToken) drop(n.left);
     else if (tsi.isForStatement(n)) {
       if (n.initializer && !tsi.isVariableDeclarationList(n.initializer)) drop(n.initializer);
       if (n.incrementor) drop(n.incrementor);
@@ -188,30 +187,29 @@ function skipParens(e: ts.Expression): ts.Expression {
  * runs on every file, and each question to the checker costs compile time).
  */
 function notAnObject(e: ts.Expression): boolean {
-  const K = tsi.SyntaxKind;
   switch (e.kind) {
-    case K.NumericLiteral:
-    case K.BigIntLiteral:
-    case K.StringLiteral:
-    case K.NoSubstitutionTemplateLiteral:
-    case K.TemplateExpression:
-    case K.RegularExpressionLiteral:
-    case K.TrueKeyword:
-    case K.FalseKeyword:
-    case K.NullKeyword:
-    case K.PrefixUnaryExpression:
-    case K.PostfixUnaryExpression:
-    case K.DeleteExpression:
-    case K.TypeOfExpression:
-    case K.VoidExpression:
-    case K.ObjectLiteralExpression:
-    case K.ArrayLiteralExpression:
-    case K.ClassExpression:
+    case SK.NumericLiteral:
+    case SK.BigIntLiteral:
+    case SK.StringLiteral:
+    case SK.NoSubstitutionTemplateLiteral:
+    case SK.TemplateExpression:
+    case SK.RegularExpressionLiteral:
+    case SK.TrueKeyword:
+    case SK.FalseKeyword:
+    case SK.NullKeyword:
+    case SK.PrefixUnaryExpression:
+    case SK.PostfixUnaryExpression:
+    case SK.DeleteExpression:
+    case SK.TypeOfExpression:
+    case SK.VoidExpression:
+    case SK.ObjectLiteralExpression:
+    case SK.ArrayLiteralExpression:
+    case SK.ClassExpression:
       return true;
-    case K.BinaryExpression: {
+    case SK.BinaryExpression: {
       const op = (e as ts.BinaryExpression).operatorToken.kind;
       // Arithmetic, bitwise, comparison, `in`, `instanceof`: not the comma, assignments or `&&`/`||`/`??`.
-      return op !== K.CommaToken && op !== K.AmpersandAmpersandToken && op !== K.BarBarToken && op !== K.QuestionQuestionToken && !(op >= K.FirstAssignment && op <= K.LastAssignment);
+      return op !== SK.CommaToken && op !== SK.AmpersandAmpersandToken && op !== SK.BarBarToken && op !== SK.QuestionQuestionToken && !(op >= SK.FirstAssignment && op <= SK.LastAssignment);
     }
   }
   return false;
@@ -219,18 +217,17 @@ function notAnObject(e: ts.Expression): boolean {
 
 /** A variable or member tested by `&&`/`||`/`??`: the Future stays where it is. */
 function isReference(e: ts.Expression): boolean {
-  return tsi.isIdentifier(e) || tsi.isPropertyAccessExpression(e) || tsi.isElementAccessExpression(e) || e.kind === tsi.SyntaxKind.ThisKeyword;
+  return tsi.isIdentifier(e) || tsi.isPropertyAccessExpression(e) || tsi.isElementAccessExpression(e) || e.kind === SK.ThisKeyword;
 }
 
 /** `e`'s source on one line: comments dropped, each run of whitespace and comments one space. */
 function tokens(e: ts.Node, sf: ts.SourceFile): string {
   const start = e.getStart(sf);
   const scanner = tsi.createScanner(sf.languageVersion, false, sf.languageVariant, sf.text, undefined, start, e.getEnd() - start);
-  const K = tsi.SyntaxKind;
   let out = "";
   let gap = false;
-  for (let k = scanner.scan(); k !== K.EndOfFileToken; k = scanner.scan()) {
-    if (k === K.WhitespaceTrivia || k === K.NewLineTrivia || k === K.SingleLineCommentTrivia || k === K.MultiLineCommentTrivia) gap = true;
+  for (let k = scanner.scan(); k !== SK.EndOfFileToken; k = scanner.scan()) {
+    if (k === SK.WhitespaceTrivia || k === SK.NewLineTrivia || k === SK.SingleLineCommentTrivia || k === SK.MultiLineCommentTrivia) gap = true;
     else {
       out += (gap && out ? " " : "") + scanner.getTokenText();
       gap = false;

@@ -28,7 +28,7 @@
  * iterator inline; leaving it by a throw goes through a handler state that closes and rethrows.
  */
 import type ts from "typescript";
-import { factory as f, tsi } from "./compiler.js";
+import { factory as f, SK, tsi } from "./compiler.js";
 import { isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { compoundOperator, type Hooks, logicalOperator, Rewriter, type Scope } from "./rewrite.js";
@@ -89,7 +89,7 @@ export interface Internals {
 }
 
 const id = (name: string) => f.createIdentifier(name);
-const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression(tsi.SyntaxKind.MinusToken, f.createNumericLiteral(-n)) : f.createNumericLiteral(n));
+const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression(SK.MinusToken, f.createNumericLiteral(-n)) : f.createNumericLiteral(n));
 const set = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
 
@@ -460,10 +460,10 @@ export class Machine implements Hooks {
   private simple(v: ts.Expression): boolean {
     return (
       tsi.isLiteralExpression(v) ||
-      v.kind === tsi.SyntaxKind.TrueKeyword ||
-      v.kind === tsi.SyntaxKind.FalseKeyword ||
-      v.kind === tsi.SyntaxKind.NullKeyword ||
-      v.kind === tsi.SyntaxKind.ThisKeyword ||
+      v.kind === SK.TrueKeyword ||
+      v.kind === SK.FalseKeyword ||
+      v.kind === SK.NullKeyword ||
+      v.kind === SK.ThisKeyword ||
       (tsi.isIdentifier(v) && this.temps.has(v.text))
     );
   }
@@ -502,7 +502,7 @@ export class Machine implements Hooks {
     const n = this.n;
     const operand = node.expression ? this.expr(node.expression) : f.createVoidZero();
     this.emit(set(this.fv, operand), node);
-    const isFuture = f.createBinaryExpression(id(this.fv), tsi.SyntaxKind.InstanceOfKeyword, prop(n.c, "Future"));
+    const isFuture = f.createBinaryExpression(id(this.fv), SK.InstanceOfKeyword, prop(n.c, "Future"));
     const resume = this.label();
     if (!node.asteriskToken) {
       const bad = f.createThrowStatement(f.createCallExpression(prop(n.c, "notAFuture"), undefined, [id(this.fv)]));
@@ -621,7 +621,7 @@ export class Machine implements Hooks {
       return f.createDeleteExpression(this.reference(node.expression));
     }
     if (tsi.isJsxElement(node) || tsi.isJsxSelfClosingElement(node) || tsi.isJsxFragment(node)) return this.jsx(node);
-    throw new Unsupported(node, `a suspension inside ${tsi.SyntaxKind[node.kind]}`);
+    throw new Unsupported(node, `a suspension inside ${SK[node.kind]}`);
   }
 
   /**
@@ -691,11 +691,11 @@ export class Machine implements Hooks {
 
   private binary(node: ts.BinaryExpression): ts.Expression {
     const op = node.operatorToken.kind;
-    if (op === tsi.SyntaxKind.CommaToken) {
+    if (op === SK.CommaToken) {
       this.discard(this.expr(node.left), node.left);
       return this.expr(node.right);
     }
-    if (op === tsi.SyntaxKind.AmpersandAmpersandToken || op === tsi.SyntaxKind.BarBarToken || op === tsi.SyntaxKind.QuestionQuestionToken) {
+    if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
       const t = this.temp();
       const end = this.label();
       this.emit(set(t, this.expr(node.left)));
@@ -704,7 +704,7 @@ export class Machine implements Hooks {
       this.mark(end);
       return id(t);
     }
-    if (op === tsi.SyntaxKind.EqualsToken) {
+    if (op === SK.EqualsToken) {
       const left = unparen(node.left);
       if (tsi.isObjectLiteralExpression(left) || tsi.isArrayLiteralExpression(left)) {
         if (this.suspends(left)) {
@@ -748,9 +748,9 @@ export class Machine implements Hooks {
 
   /** The condition under which `a op b` is `a` without evaluating `b`. */
   private shortCircuits(op: ts.SyntaxKind, t: ts.Expression): ts.Expression {
-    if (op === tsi.SyntaxKind.AmpersandAmpersandToken) return f.createLogicalNot(t);
-    if (op === tsi.SyntaxKind.BarBarToken) return t;
-    return f.createBinaryExpression(t, tsi.SyntaxKind.ExclamationEqualsToken, f.createNull());
+    if (op === SK.AmpersandAmpersandToken) return f.createLogicalNot(t);
+    if (op === SK.BarBarToken) return t;
+    return f.createBinaryExpression(t, SK.ExclamationEqualsToken, f.createNull());
   }
 
   /** For `target op= …`: the target with object and key saved, as makers of fresh nodes to read and to write it. */
@@ -779,8 +779,8 @@ export class Machine implements Hooks {
       const args = node.arguments.map((a) => this.rw.expr(a));
       return tsi.isCallChain(node) ? f.updateCallChain(node, c, node.questionDotToken, undefined, args) : f.updateCallExpression(node, c, undefined, args);
     }
-    if (callee.kind === tsi.SyntaxKind.ImportKeyword) return f.createCallExpression(callee, undefined, this.operands(node.arguments));
-    if (callee.kind === tsi.SyntaxKind.SuperKeyword) throw new Unsupported(node, "super call");
+    if (callee.kind === SK.ImportKeyword) return f.createCallExpression(callee, undefined, this.operands(node.arguments));
+    if (callee.kind === SK.SuperKeyword) throw new Unsupported(node, "super call");
     const inner = unparen(callee);
     if ((tsi.isPropertyAccessExpression(inner) || tsi.isElementAccessExpression(inner)) && !tsi.isOptionalChain(inner)) {
       const o = this.saveIfNeeded(this.expr(inner.expression));
@@ -806,7 +806,7 @@ export class Machine implements Hooks {
     const tag = unparen(node.tag);
     let fn: ts.Expression;
     let self: ts.Expression | undefined;
-    if ((tsi.isPropertyAccessExpression(tag) || tsi.isElementAccessExpression(tag)) && tag.expression.kind !== tsi.SyntaxKind.SuperKeyword) {
+    if ((tsi.isPropertyAccessExpression(tag) || tsi.isElementAccessExpression(tag)) && tag.expression.kind !== SK.SuperKeyword) {
       self = this.saveIfNeeded(this.expr(tag.expression));
       fn = this.save(tsi.isPropertyAccessExpression(tag) ? f.createPropertyAccessExpression(self, tag.name) : f.createElementAccessExpression(self, this.expr(tag.argumentExpression)));
     } else fn = this.saveIfNeeded(this.expr(node.tag));
@@ -821,7 +821,7 @@ export class Machine implements Hooks {
    * converted to a property key as it is evaluated), and the class made from their values.
    */
   private classValue(node: ts.ClassExpression | ts.ClassDeclaration): ts.Expression | ts.Statement {
-    const heritage = node.heritageClauses?.find((h) => h.token === tsi.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+    const heritage = node.heritageClauses?.find((h) => h.token === SK.ExtendsKeyword)?.types[0]?.expression;
     const parts: { e: ts.Expression; key: boolean }[] = heritage ? [{ e: heritage, key: false }] : [];
     for (const m of node.members) if (m.name && tsi.isComputedPropertyName(m.name)) parts.push({ e: m.name.expression, key: true });
     const self = node.name && this.s.an.bindingOf.get(node.name);
@@ -881,7 +881,7 @@ export class Machine implements Hooks {
     } else value = this.hold(this.expr(head));
     links.forEach((link, i) => {
       if ((link as ts.PropertyAccessChain).questionDotToken) {
-        const nullish = f.createBinaryExpression(id(value), tsi.SyntaxKind.EqualsEqualsToken, f.createNull());
+        const nullish = f.createBinaryExpression(id(value), SK.EqualsEqualsToken, f.createNull());
         this.emit(f.createIfStatement(nullish, f.createBlock([set(value, f.createVoidZero()), ...this.goto(end)], true)));
       }
       if (tsi.isPropertyAccessExpression(link) || tsi.isElementAccessExpression(link)) {
@@ -1050,7 +1050,7 @@ export class Machine implements Hooks {
     if (tsi.isSwitchStatement(node)) return this.switchStatement(node, labels);
     if (tsi.isTryStatement(node)) return this.tryStatement(node);
     if (tsi.isClassDeclaration(node) && node.name) return this.emit(this.classValue(node) as ts.Statement, node);
-    throw new Unsupported(node, `a suspension inside ${tsi.SyntaxKind[node.kind]}`);
+    throw new Unsupported(node, `a suspension inside ${SK[node.kind]}`);
   }
 
   /** `disposer`: the resource stack `using` declarations add their values to. */
@@ -1521,7 +1521,7 @@ function literalElement(e: ts.Expression): PatternPart | undefined {
 
 /** `target = default` inside an assignment pattern. */
 function splitDefault(e: ts.Expression): [ts.Expression, ts.Expression | undefined] {
-  return tsi.isBinaryExpression(e) && e.operatorToken.kind === tsi.SyntaxKind.EqualsToken ? [e.left, e.right] : [e, undefined];
+  return tsi.isBinaryExpression(e) && e.operatorToken.kind === SK.EqualsToken ? [e.left, e.right] : [e, undefined];
 }
 
 function unparenTarget(t: ts.BindingName | ts.Expression): ts.BindingName | ts.Expression {
@@ -1534,7 +1534,7 @@ export function isAssignmentPattern(n: ts.Expression): boolean {
   let p = n.parent;
   while (p && tsi.isParenthesizedExpression(p)) [child, p] = [p, p.parent];
   if (!p) return false;
-  if (tsi.isBinaryExpression(p)) return p.operatorToken.kind === tsi.SyntaxKind.EqualsToken && p.left === child;
+  if (tsi.isBinaryExpression(p)) return p.operatorToken.kind === SK.EqualsToken && p.left === child;
   if (tsi.isForOfStatement(p) || tsi.isForInStatement(p)) return p.initializer === child;
   if (tsi.isArrayLiteralExpression(p) || tsi.isObjectLiteralExpression(p)) return isAssignmentPattern(p);
   if (tsi.isSpreadElement(p) || tsi.isSpreadAssignment(p) || tsi.isPropertyAssignment(p)) return isAssignmentPattern(p.parent as ts.Expression);
@@ -1571,6 +1571,5 @@ export function ends(st: ts.Statement): boolean {
 
 /** Whether the machine explodes the operands of `op` into branches: `&&`, `||`, `??` and their assignments. */
 function branches(op: ts.SyntaxKind): boolean {
-  const K = tsi.SyntaxKind;
-  return op === K.AmpersandAmpersandToken || op === K.BarBarToken || op === K.QuestionQuestionToken || logicalOperator(op) !== undefined;
+  return op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken || logicalOperator(op) !== undefined;
 }

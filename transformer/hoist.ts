@@ -22,7 +22,7 @@
  * the environment current at its creation as a parameter of a wrapping arrow (see rewrite.ts).
  */
 import type ts from "typescript";
-import { tsi } from "./compiler.js";
+import { SK, tsi } from "./compiler.js";
 import type { Analysis, Binding } from "./analyze.js";
 
 /** Fresh names for one file: every generated name contains `mark`, which no identifier-like word of the file contains. */
@@ -112,7 +112,7 @@ export function planHoisting(an: Analysis, names: Names): Map<Binding, Slot> {
 function backwards(n: ts.Node): boolean {
   if (isLoop(n) || tsi.isSwitchStatement(n)) return true;
   if (tsi.isVariableDeclaration(n)) return !tsi.isIdentifier(n.name);
-  if (tsi.isBinaryExpression(n) && n.operatorToken.kind === tsi.SyntaxKind.EqualsToken) {
+  if (tsi.isBinaryExpression(n) && n.operatorToken.kind === SK.EqualsToken) {
     let t = n.left;
     while (tsi.isParenthesizedExpression(t)) t = t.expression;
     return tsi.isObjectLiteralExpression(t) || tsi.isArrayLiteralExpression(t);
@@ -139,7 +139,7 @@ function liveAcross(an: Analysis): (b: Binding, y: ts.YieldExpression) => boolea
       declared.set(b, p);
       continue;
     }
-    if ((tsi.isBinaryExpression(p) && p.operatorToken.kind === tsi.SyntaxKind.EqualsToken && p.left === id) || tsi.isFunctionDeclaration(p)) continue;
+    if ((tsi.isBinaryExpression(p) && p.operatorToken.kind === SK.EqualsToken && p.left === id) || tsi.isFunctionDeclaration(p)) continue;
     const list = reads.get(b);
     if (list) list.push(id);
     else reads.set(b, [id]);

@@ -14,7 +14,7 @@
  * the calls, and the result is a list of text splices plus the import line to prepend.
  */
 import type ts from "typescript";
-import { factory as f, tsi, useCompiler } from "./compiler.js";
+import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
 import { analyze, Unsupported } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { type Internals, Machine } from "./explode.js";
@@ -81,7 +81,7 @@ export function isGeneratorCall(call: ts.CallExpression): boolean {
     arg !== undefined &&
     tsi.isFunctionExpression(arg) &&
     !!arg.asteriskToken &&
-    !arg.modifiers?.some((m) => m.kind === tsi.SyntaxKind.AsyncKeyword)
+    !arg.modifiers?.some((m) => m.kind === SK.AsyncKeyword)
   );
 }
 

@@ -17,7 +17,7 @@
  * (lower.ts), as the lowering may copy a statement into two places and each copy would be a site.
  */
 import type ts from "typescript";
-import { factory as f, tsi } from "./compiler.js";
+import { factory as f, SK, tsi } from "./compiler.js";
 import { type Analysis, type Binding, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import type { Internals } from "./explode.js";
 import type { Slot } from "./hoist.js";
@@ -49,46 +49,44 @@ export interface Scope {
 
 /** The operator of a compound assignment (`+=` → `+`, …), or undefined. */
 export function compoundOperator(op: ts.SyntaxKind): ts.BinaryOperator | undefined {
-  const K = tsi.SyntaxKind;
   switch (op) {
-    case K.PlusEqualsToken:
-      return K.PlusToken;
-    case K.MinusEqualsToken:
-      return K.MinusToken;
-    case K.AsteriskEqualsToken:
-      return K.AsteriskToken;
-    case K.AsteriskAsteriskEqualsToken:
-      return K.AsteriskAsteriskToken;
-    case K.SlashEqualsToken:
-      return K.SlashToken;
-    case K.PercentEqualsToken:
-      return K.PercentToken;
-    case K.LessThanLessThanEqualsToken:
-      return K.LessThanLessThanToken;
-    case K.GreaterThanGreaterThanEqualsToken:
-      return K.GreaterThanGreaterThanToken;
-    case K.GreaterThanGreaterThanGreaterThanEqualsToken:
-      return K.GreaterThanGreaterThanGreaterThanToken;
-    case K.AmpersandEqualsToken:
-      return K.AmpersandToken;
-    case K.BarEqualsToken:
-      return K.BarToken;
-    case K.CaretEqualsToken:
-      return K.CaretToken;
+    case SK.PlusEqualsToken:
+      return SK.PlusToken;
+    case SK.MinusEqualsToken:
+      return SK.MinusToken;
+    case SK.AsteriskEqualsToken:
+      return SK.AsteriskToken;
+    case SK.AsteriskAsteriskEqualsToken:
+      return SK.AsteriskAsteriskToken;
+    case SK.SlashEqualsToken:
+      return SK.SlashToken;
+    case SK.PercentEqualsToken:
+      return SK.PercentToken;
+    case SK.LessThanLessThanEqualsToken:
+      return SK.LessThanLessThanToken;
+    case SK.GreaterThanGreaterThanEqualsToken:
+      return SK.GreaterThanGreaterThanToken;
+    case SK.GreaterThanGreaterThanGreaterThanEqualsToken:
+      return SK.GreaterThanGreaterThanGreaterThanToken;
+    case SK.AmpersandEqualsToken:
+      return SK.AmpersandToken;
+    case SK.BarEqualsToken:
+      return SK.BarToken;
+    case SK.CaretEqualsToken:
+      return SK.CaretToken;
   }
   return undefined;
 }
 
 /** `||=`, `&&=`, `??=` → `||`, `&&`, `??`; undefined for any other operator. */
 export function logicalOperator(op: ts.SyntaxKind): ts.BinaryOperator | undefined {
-  const K = tsi.SyntaxKind;
   switch (op) {
-    case K.BarBarEqualsToken:
-      return K.BarBarToken;
-    case K.AmpersandAmpersandEqualsToken:
-      return K.AmpersandAmpersandToken;
-    case K.QuestionQuestionEqualsToken:
-      return K.QuestionQuestionToken;
+    case SK.BarBarEqualsToken:
+      return SK.BarBarToken;
+    case SK.AmpersandAmpersandEqualsToken:
+      return SK.AmpersandAmpersandToken;
+    case SK.QuestionQuestionEqualsToken:
+      return SK.QuestionQuestionToken;
   }
   return undefined;
 }
@@ -279,12 +277,12 @@ export class Rewriter {
       if (p && (tsi.isClassDeclaration(p) || tsi.isFunctionDeclaration(p)) && p.name === node) return node;
       return this.rename(node) ?? node;
     }
-    if (tsi.isMetaProperty(node) && node.keywordToken === tsi.SyntaxKind.NewKeyword && newTargetOf(node) === this.s.an.fn) return tsi.setTextRange(f.createVoidZero(), node);
+    if (tsi.isMetaProperty(node) && node.keywordToken === SK.NewKeyword && newTargetOf(node) === this.s.an.fn) return tsi.setTextRange(f.createVoidZero(), node);
     const constant = this.constantWrite(node);
     if (constant) return constant;
     if (tsi.isBinaryExpression(node) && tsi.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
       const op = node.operatorToken.kind;
-      const to = op === tsi.SyntaxKind.EqualsToken || logicalOperator(op) !== undefined ? this.rename(node.left) : undefined;
+      const to = op === SK.EqualsToken || logicalOperator(op) !== undefined ? this.rename(node.left) : undefined;
       if (to) return f.createBinaryExpression(to, node.operatorToken, this.named(this.expr(node.right), node.right, node.left.text, to));
     }
     if (tsi.isTaggedTemplateExpression(node)) {
@@ -328,13 +326,13 @@ export class Rewriter {
     if (tsi.isBlock(node) && this.fnDepth === 0 && (this.hasEnvs || node.statements.some(isUsing))) return this.block(node);
     if (this.fnDepth > 0) return tsi.visitEachChild(node, this.visitor, this.s.context);
     switch (node.kind) {
-      case tsi.SyntaxKind.ReturnStatement: {
+      case SK.ReturnStatement: {
         const r = node as ts.ReturnStatement;
         this.hooked++;
         return tsi.setTextRange(this.hooks.ret(r.expression && this.expr(r.expression), this.tryDepth > 0, node), node);
       }
-      case tsi.SyntaxKind.BreakStatement:
-      case tsi.SyntaxKind.ContinueStatement: {
+      case SK.BreakStatement:
+      case SK.ContinueStatement: {
         const j = node as ts.BreakStatement | ts.ContinueStatement;
         const inside = j.label
           ? this.targets.some((t) => t.label === j.label!.text)
@@ -343,24 +341,24 @@ export class Rewriter {
         this.hooked++;
         return tsi.setTextRange(this.hooks.jump(j, this.tryDepth > 0), node);
       }
-      case tsi.SyntaxKind.VariableStatement: {
+      case SK.VariableStatement: {
         const v = node as ts.VariableStatement;
         if (!this.hoisted(v.declarationList)) break;
         const e = this.declarations(v.declarationList);
         return e ? tsi.setTextRange(f.createExpressionStatement(e), node) : undefined;
       }
-      case tsi.SyntaxKind.VariableDeclarationList: {
+      case SK.VariableDeclarationList: {
         const list = node as ts.VariableDeclarationList;
         if (!this.hoisted(list)) break;
         const p = (node as ts.Node).parent;
         if (p && (tsi.isForInStatement(p) || tsi.isForOfStatement(p))) return this.target(list.declarations[0]!.name);
         return this.declarations(list);
       }
-      case tsi.SyntaxKind.LabeledStatement:
+      case SK.LabeledStatement:
         return this.within({ kind: "label", label: (node as ts.LabeledStatement).label.text }, node);
-      case tsi.SyntaxKind.SwitchStatement:
+      case SK.SwitchStatement:
         return this.within({ kind: "switch" }, node);
-      case tsi.SyntaxKind.TryStatement:
+      case SK.TryStatement:
         return this.inTry(() => tsi.visitEachChild(node, this.visitor, this.s.context));
     }
     // Its body is a `try` once TypeScript lowers `using`: a return must not finish the result before the disposal.
@@ -391,7 +389,7 @@ export class Rewriter {
 
   /** `function f(){}` declared as it is when the function takes no environment, else as `f = (($env) => function f(){})($env)`. */
   functionValue(decl: ts.FunctionDeclaration): ts.Expression {
-    const async = decl.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === tsi.SyntaxKind.AsyncKeyword);
+    const async = decl.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === SK.AsyncKeyword);
     const fn = f.createFunctionExpression(async, decl.asteriskToken, decl.name?.text, undefined, decl.parameters, undefined, decl.body ?? f.createBlock([]));
     return this.expr(tsi.setTextRange(fn, decl));
   }
@@ -463,10 +461,10 @@ export class Rewriter {
     }
     if (tsi.isPrefixUnaryExpression(node) || tsi.isPostfixUnaryExpression(node)) {
       const target = unparen(node.operand);
-      const step = node.operator === tsi.SyntaxKind.PlusPlusToken || node.operator === tsi.SyntaxKind.MinusMinusToken;
+      const step = node.operator === SK.PlusPlusToken || node.operator === SK.MinusMinusToken;
       if (!step || !tsi.isIdentifier(target) || !this.writesConstant(target)) return undefined;
       // `- -x` converts x to a number (or bigint) as the increment would, then the write throws.
-      const numeric = f.createPrefixUnaryExpression(tsi.SyntaxKind.MinusToken, f.createPrefixUnaryExpression(tsi.SyntaxKind.MinusToken, this.read(target)));
+      const numeric = f.createPrefixUnaryExpression(SK.MinusToken, f.createPrefixUnaryExpression(SK.MinusToken, this.read(target)));
       return f.createParenthesizedExpression(f.createAssignment(constant(), numeric));
     }
     return undefined;
@@ -502,7 +500,7 @@ function contextName(node: ts.Node): string | null | undefined {
   if (tsi.isShorthandPropertyAssignment(p) && p.objectAssignmentInitializer === child) return p.name.text;
   if (tsi.isBinaryExpression(p) && p.right === child && tsi.isIdentifier(p.left)) {
     const op = p.operatorToken.kind;
-    return op === tsi.SyntaxKind.EqualsToken || logicalOperator(op) !== undefined ? p.left.text : undefined;
+    return op === SK.EqualsToken || logicalOperator(op) !== undefined ? p.left.text : undefined;
   }
   return undefined;
 }
