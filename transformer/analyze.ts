@@ -417,18 +417,14 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
       case SK.JsxFragment:
         jsx = true;
         break;
-      case SK.JsxSelfClosingElement: {
+      case SK.JsxSelfClosingElement:
         jsx = true;
-        const el = node as ts.JsxSelfClosingElement;
-        if (isComponentTag(el.tagName)) walk(el.tagName, scope);
-        return walk(el.attributes, scope);
-      }
-      // A tag names a binding only when it is a component's: `<div>` and `<svg:rect>` are the host's.
+      // falls through: a tag names a binding only when it is a component's (`<div>` and `<svg:rect>` are the host's)
       case SK.JsxOpeningElement:
       case SK.JsxClosingElement: {
-        const tag = (node as ts.JsxOpeningElement | ts.JsxClosingElement).tagName;
-        if (isComponentTag(tag)) walk(tag, scope);
-        if (tsi.isJsxOpeningElement(node)) walk(node.attributes, scope);
+        const el = node as ts.JsxOpeningLikeElement | ts.JsxClosingElement;
+        if (isComponentTag(el.tagName)) walk(el.tagName, scope);
+        if (!tsi.isJsxClosingElement(el)) walk(el.attributes, scope);
         return;
       }
       // An attribute's name is not a reference.

@@ -28,13 +28,11 @@
 import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
 import { type Case, ends, type Internals, type Machine } from "./explode.js";
-import { type Hooks, Rewriter, type Scope } from "./rewrite.js";
+import { constStatement, type Hooks, Rewriter, type Scope } from "./rewrite.js";
 
 const id = (name: string) => f.createIdentifier(name);
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
 const letList = (decls: ts.VariableDeclaration[]) => f.createVariableStatement(undefined, f.createVariableDeclarationList(decls, tsi.NodeFlags.Let));
-const constOf = (name: string, v: ts.Expression) =>
-  f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, v)], tsi.NodeFlags.Const));
 
 /**
  * Parameters as emitted, plus the statements binding them when they can throw (defaults, patterns).
@@ -76,7 +74,7 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
   const fn = s.an.fn;
   const paramRw = new Rewriter(s, m);
   const { params, bind } = parameters(fn, paramRw, n.mark);
-  const r = constOf(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)]));
+  const r = constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)]));
   const prelude: ts.Statement[] = [r];
   if (bind.length) {
     const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
@@ -117,7 +115,7 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
   const step = f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, n.a)], undefined, undefined, stepBody);
   const body = [
     ...prelude,
-    constOf(n.step, step),
+    constStatement(n.step, step),
     f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])),
     f.createReturnStatement(id(n.r)),
   ];
@@ -157,7 +155,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
     inner.push(f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), leaves ? id(n.rv) : f.createVoidZero()])));
   const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
   const body = [
-    constOf(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)])),
+    constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)])),
     ...bind.slice(0, 1),
     f.createTryStatement(f.createBlock(inner, true), f.createCatchClause(n.e, f.createBlock([settle], true)), undefined),
     f.createReturnStatement(id(n.r)),

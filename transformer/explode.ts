@@ -31,7 +31,7 @@ import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 import { isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
-import { compoundOperator, type Hooks, logicalOperator, Rewriter, type Scope } from "./rewrite.js";
+import { compoundOperator, constStatement, type Hooks, logicalOperator, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
 const THROW = -1;
@@ -176,7 +176,7 @@ export class Machine implements Hooks {
     }
     // A write to a hoisted constant is a write to this real one, which throws.
     if ([...s.slots.values()].some((x) => x.binding.kind === "const" && x.binding.written))
-      this.hoistedFunctions.push(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(n.constant, undefined, undefined, f.createVoidZero())], tsi.NodeFlags.Const)));
+      this.hoistedFunctions.push(constStatement(n.constant, f.createVoidZero()));
   }
 
   get closureLocals(): ts.Identifier[] {

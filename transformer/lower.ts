@@ -19,7 +19,7 @@ import { analyze, Unsupported } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
-import { type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
+import { constStatement, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
 
 /** Diagnostic code of "left to the run-time driver" warnings. */
 export const UNSUPPORTED_CODE = 99301;
@@ -69,7 +69,7 @@ class Templates {
       const shape = tsi.isTemplateExpression(t) ? f.createTemplateExpression(t.head, t.templateSpans.map((x) => f.createTemplateSpan(f.createNumericLiteral(0), x.literal))) : t;
       const identity = f.createParenthesizedExpression(f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, "s")], undefined, undefined, f.createIdentifier("s")));
       const value = f.createTaggedTemplateExpression(identity, undefined, shape);
-      return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], tsi.NodeFlags.Const));
+      return constStatement(name, value);
     });
   }
 }
@@ -257,8 +257,7 @@ function emitsCommonJS(file: ts.SourceFile, options: ts.CompilerOptions): boolea
 /** `const $c = require("chronots").__chronots;` */
 function requireOf(spec: string, name: string): ts.Statement {
   const load = f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(spec)]);
-  const decl = f.createVariableDeclaration(name, undefined, undefined, f.createPropertyAccessExpression(load, "__chronots"));
-  return f.createVariableStatement(undefined, f.createVariableDeclarationList([decl], tsi.NodeFlags.Const));
+  return constStatement(name, f.createPropertyAccessExpression(load, "__chronots"));
 }
 
 /**
@@ -270,10 +269,7 @@ function importOf(spec: string, name: string): ts.Statement[] {
   const ns = name + "ns";
   return [
     f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), f.createStringLiteral(spec)),
-    f.createVariableStatement(
-      undefined,
-      f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, f.createPropertyAccessExpression(f.createIdentifier(ns), "__chronots"))], tsi.NodeFlags.Const),
-    ),
+    constStatement(name, f.createPropertyAccessExpression(f.createIdentifier(ns), "__chronots")),
   ];
 }
 

@@ -519,6 +519,7 @@ function letStatement(name: string, value: ts.Expression): ts.Statement {
   return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], tsi.NodeFlags.Let));
 }
 
-function constStatement(name: string, value: ts.Expression): ts.Statement {
+/** `const name = value;` */
+export function constStatement(name: string, value: ts.Expression): ts.Statement {
   return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, value)], tsi.NodeFlags.Const));
 }
