@@ -21,7 +21,7 @@ export async function awaitReady(scale: Scale): Promise<Workload> {
     sides,
     comparisons: [
       { over: "native", under: "chronots", goal: { op: ">=", value: 4 } },
-      { over: "untransformed", under: "chronots", goal: { op: ">=", value: 4 } },
+      { over: "untransformed", under: "chronots", goal: { op: ">=", value: 2 } },
     ],
     close: () => sides.forEach((s) => s.close()),
   };
