@@ -4,7 +4,7 @@
  * error thrown inside a lowered body must point at the original file and line.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import ts from "typescript";
@@ -116,6 +116,46 @@ describe("a real tspc build", { timeout: 120_000 }, () => {
       expect(ran.status).not.toBe(0);
     });
   }
+});
+
+it("reads the runtime object where a module of the user's re-exporting async lets it, and leaves the call to the driver where none does", { timeout: 120_000 }, () => {
+  const dir = join(tmp, "barrels");
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+  for (const dep of readdirSync(join(root, "node_modules"))) symlinkSync(join(root, "node_modules", dep), join(dir, "node_modules", dep));
+  // The package as installed: "chronots" resolves to the built package, a runtime of its own.
+  symlinkSync(root, join(dir, "node_modules/chronots"));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(join(dir, "star.ts"), `export * from "./runtime/index.js";\n`);
+  writeFileSync(join(dir, "named.ts"), `export { async } from "./runtime/index.js";\n`);
+  writeFileSync(join(dir, "pkg.ts"), `export { async } from "chronots";\n`);
+  writeFileSync(
+    join(dir, "main.ts"),
+    `import * as local from "./runtime/index.js";
+import * as pkg from "chronots";
+import { async as viaStar } from "./star.js";
+import { async as viaNamed } from "./named.js";
+import { async as viaPkg } from "./pkg.js";
+const a = viaStar(function* (x: number) { yield* local.sleepAsync(1); return x + 1; });
+const b = viaNamed(function* (x: number) { yield* local.sleepAsync(1); return x + 2; });
+const c = viaPkg(function* (x: number) { yield* pkg.sleepAsync(1); return x + 3; });
+console.log(local.waitFor(a(1)), local.waitFor(b(1)), pkg.waitFor(c(1)));
+`,
+  );
+  const compilerOptions = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, outDir: "dist", skipLibCheck: true, types: ["node"], plugins: [{ transform: join(cjs, "index.js") }] };
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
+  const build = spawnSync(process.execPath, [tspc, "-p", dir, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+  expect(build.stdout.trim().split("\n")).toEqual([
+    `main.ts(7,11): warning TS99301: chronots: this async function is left to the run-time driver: an async imported from './named.js', which re-exports it without chronots' runtime (import it from 'chronots', or re-export with \`export * from "chronots"\`), is not lowered`,
+  ]);
+  const out = readFileSync(join(dir, "dist/main.js"), "utf8");
+  expect(out).toMatch(/^import \* as (\$+c)ns from "\.\/star\.js";\nconst \1 = \1ns\.__chronots;/m);
+  expect(out).toMatch(/^import \* as (\$+c1)ns from "chronots";\nconst \1 = \1ns\.__chronots;/m);
+  expect(out.match(/\.coroutine\(/g)).toHaveLength(2);
+  expect(out).toContain("const b = viaNamed(function* (x)");
+  const ran = spawnSync(process.execPath, [join(dir, "dist/main.js")], { encoding: "utf8" });
+  expect(ran.stderr).toBe("");
+  expect(ran.stdout.trim()).toBe("2 3 4");
 });
 
 describe("fixtures built by tspc leave the trace tsc's build leaves", () => {

@@ -10,6 +10,7 @@
  */
 import type ts from "typescript";
 import { tsi, useCompiler } from "./compiler.js";
+import { Unsupported } from "./analyze.js";
 import { lowerFile, type Recognizer } from "./lower.js";
 import { reportDiscarded } from "./discards.js";
 
@@ -28,8 +29,30 @@ export interface TransformerExtras {
 
 const RUNTIME_FILE = /(^|[\\/])runtime[\\/]async\.(ts|d\.ts|js)$|[\\/]chronots[\\/].*async\.d\.[cm]?ts$/;
 
-/** The module specifier `call`'s callee was imported from, when it is chronots' `async`. */
-function checkerRecognizer(checker: ts.TypeChecker): Recognizer {
+/**
+ * The module specifier the lowered code of `call`'s file reads chronots' runtime object
+ * (`__chronots`) from, when `call`'s callee is chronots' `async`: the module `async` was imported
+ * from when that one exports the runtime too (chronots itself, or a module of the user's that
+ * re-exports it with `export *`). A module that re-exports `async` alone gives no runtime object;
+ * then `"chronots"` is used when it resolves, from the calling file, to the package that declares
+ * that very `async`, and otherwise the call is left to the driver with a warning.
+ */
+function checkerRecognizer(program: ts.Program): Recognizer {
+  const checker = program.getTypeChecker();
+  const resolve = (s: ts.Symbol) => (s.flags & tsi.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
+  const exportsRuntime = (module: ts.Symbol | undefined) => module !== undefined && checker.tryGetMemberInModuleExports("__chronots", module) !== undefined;
+  /** The `async` that `"chronots"` gives `file`, when that module gives the runtime object too. */
+  const packageAsync = new Map<ts.SourceFile, ts.Symbol | undefined>();
+  const fromPackage = (file: ts.SourceFile): ts.Symbol | undefined => {
+    if (packageAsync.has(file)) return packageAsync.get(file);
+    const found = tsi.resolveModuleName("chronots", file.fileName, program.getCompilerOptions(), tsi.sys, undefined, undefined, file.impliedNodeFormat).resolvedModule;
+    const entry = found && program.getSourceFile(found.resolvedFileName);
+    const module = entry && checker.getSymbolAtLocation(entry);
+    const exported = module && exportsRuntime(module) ? checker.tryGetMemberInModuleExports("async", module) : undefined;
+    const target = exported && resolve(exported);
+    packageAsync.set(file, target);
+    return target;
+  };
   return (call) => {
     const callee = call.expression;
     const local = tsi.isPropertyAccessExpression(callee) ? callee.expression : callee;
@@ -37,13 +60,17 @@ function checkerRecognizer(checker: ts.TypeChecker): Recognizer {
     if (!tsi.isIdentifier(local)) return undefined;
     const sym = checker.getSymbolAtLocation(at);
     if (!sym) return undefined;
-    const target = sym.flags & tsi.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+    const target = resolve(sym);
     const decl = target.declarations?.[0];
     if (target.name !== "async" || !decl || !RUNTIME_FILE.test(decl.getSourceFile().fileName)) return undefined;
     const imported = checker.getSymbolAtLocation(local)?.declarations?.[0];
     if (!imported) return undefined;
     const importDecl = tsi.isImportSpecifier(imported) ? imported.parent.parent.parent : tsi.isNamespaceImport(imported) ? imported.parent.parent : undefined;
-    return importDecl && tsi.isStringLiteral(importDecl.moduleSpecifier) ? importDecl.moduleSpecifier.text : undefined;
+    if (!importDecl || !tsi.isStringLiteral(importDecl.moduleSpecifier)) return undefined;
+    const spec = importDecl.moduleSpecifier.text;
+    if (exportsRuntime(checker.getSymbolAtLocation(importDecl.moduleSpecifier))) return spec;
+    if (fromPackage(call.getSourceFile()) === target) return "chronots";
+    throw new Unsupported(callee, `an async imported from '${spec}', which re-exports it without chronots' runtime (import it from 'chronots', or re-export with \`export * from "chronots"\`),`);
   };
 }
 
@@ -60,7 +87,7 @@ function packageCompiler(): typeof ts {
 export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
   const compiler = extras.ts ?? packageCompiler();
   const report = extras.addDiagnostic ?? (() => {});
-  const recognize = checkerRecognizer(program.getTypeChecker());
+  const recognize = checkerRecognizer(program);
   return (context) => (file) => {
     useCompiler(compiler);
     reportDiscarded(program, file, config, report);

@@ -37,7 +37,10 @@ export interface Splice {
   text: string;
 }
 
-/** Says whether a call is `async(function* …)` of chronots, giving the module specifier it was imported from. */
+/**
+ * Says whether a call is `async(function* …)` of chronots, giving the module specifier to read
+ * chronots' runtime object from; throws `Unsupported` for one that cannot be lowered.
+ */
 export type Recognizer = (call: ts.CallExpression) => string | undefined;
 
 interface Lowering {
@@ -93,10 +96,10 @@ function warning(file: ts.SourceFile, node: ts.Node, text: string): ts.Diagnosti
 
 function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefined): ts.Expression | undefined {
   if (!isGeneratorCall(call)) return undefined;
-  const spec = l.recognize(call);
-  if (spec === undefined) return undefined;
   const fn = call.arguments[0] as ts.FunctionExpression;
   try {
+    const spec = l.recognize(call);
+    if (spec === undefined) return undefined;
     const an = analyze(fn);
     if (an.unsupported.length > 0) throw an.unsupported[0];
     // The factory JSX compiles to is found by name where the JSX stands, and a local of the

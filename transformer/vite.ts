@@ -24,7 +24,11 @@ import { spliceAligned } from "./align.js";
 import { lowerText } from "./lower.js";
 
 export interface ChronotsViteOptions {
-  /** Modules whose `async` export marks functions: bare specifiers or file paths. Default `["chronots"]`. */
+  /**
+   * Modules whose `async` export marks functions: bare specifiers or file paths. Default `["chronots"]`.
+   * The lowered code reads chronots' runtime object from the same module, so a module of your own
+   * listed here must re-export all of chronots (`export * from "chronots"`).
+   */
   modules?: string[];
   /** Files to lower; default: .ts, .tsx, .mts and .js files. */
   include?: RegExp | ((file: string) => boolean);
