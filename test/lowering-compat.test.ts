@@ -2,7 +2,8 @@
  * The package as a user gets it: `npm pack` of this repository installed into an empty project,
  * once with TypeScript 5.9 + ts-patch 3 and once with TypeScript 6 + ts-patch 4 (needs the npm
  * registry). Each project compiles the examples with `tspc` and the plugin, and with plain `tsc`;
- * both builds must print the same, and the plugin's build must hold no generator function.
+ * both builds must print the same, and the plugin's build must hold no generator function. A
+ * CommonJS project on the classic `node10` resolution then builds and runs with the plugin too.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -62,6 +63,21 @@ describe.each([
         expect(code, f).not.toMatch(/function\s*\*/);
         expect(code, f).toContain("__chronots");
       }
+
+      // A CommonJS project on the classic resolution, which reads `types`/`typesVersions`, not `exports`.
+      const cjs = join(dir, "cjs");
+      mkdirSync(cjs);
+      writeFileSync(join(cjs, "package.json"), JSON.stringify({ type: "commonjs" }));
+      writeFileSync(
+        join(cjs, "main.ts"),
+        `import { async, sleepAsync, waitFor } from "chronots";\nimport { TransportError } from "chronots/net";\n` +
+          `const f = async(function* (x: number) {\n  yield* sleepAsync(1);\n  return x + 1;\n});\nconsole.log(waitFor(f(41)), new TransportError("EX", "x") instanceof Error);\n`,
+      );
+      const compilerOptions = { target: "ES2022", module: "CommonJS", moduleResolution: "node10", ignoreDeprecations: typescript === "6.0" ? "6.0" : undefined, strict: true, skipLibCheck: true, types: ["node"], outDir: "out", plugins: [{ transform: "chronots/transformer" }] };
+      writeFileSync(join(cjs, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
+      run(process.execPath, [join(dir, "node_modules/ts-patch/bin/tspc.js"), "-p", "."], cjs);
+      expect(readFileSync(join(cjs, "out/main.js"), "utf8")).toMatch(/= require\("chronots"\)\.__chronots;/);
+      expect(run(process.execPath, [join(cjs, "out/main.js")], cjs)).toBe("42 true\n");
     },
     600_000,
   );
