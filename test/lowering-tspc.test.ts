@@ -246,3 +246,17 @@ it("reads the runtime object with require() only in files emitted as CommonJS (.
   expect(written.get("cjs.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
   expect(written.get("cjs.js")).not.toContain("__importStar");
 });
+
+it("recognizes async through `import C = require(…)`", () => {
+  const dir = join(tmp, "import-equals");
+  mkdirSync(dir);
+  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+  writeFileSync(join(dir, "req.ts"), `import C = require("./runtime/index.js");\nexport const f = C.async(function* () {\n  yield* C.sleepAsync(1);\n});\n`);
+  const options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
+  const program = ts.createProgram([join(dir, "req.ts")], options);
+  const written = new Map<string, string>();
+  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, { before: [transformer(program, {}, { ts })] });
+  expect(written.get("req.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
+  expect(written.get("req.js")).toContain(".coroutine(");
+  expect(written.get("req.js")).not.toContain("function*");
+});

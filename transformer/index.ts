@@ -65,13 +65,25 @@ function checkerRecognizer(program: ts.Program): Recognizer {
     if (target.name !== "async" || !decl || !RUNTIME_FILE.test(decl.getSourceFile().fileName)) return undefined;
     const imported = checker.getSymbolAtLocation(local)?.declarations?.[0];
     if (!imported) return undefined;
-    const importDecl = tsi.isImportSpecifier(imported) ? imported.parent.parent.parent : tsi.isNamespaceImport(imported) ? imported.parent.parent : undefined;
-    if (!importDecl || !tsi.isStringLiteral(importDecl.moduleSpecifier)) return undefined;
-    const spec = importDecl.moduleSpecifier.text;
-    if (exportsRuntime(checker.getSymbolAtLocation(importDecl.moduleSpecifier))) return spec;
+    const from = moduleOf(imported);
+    if (!from) return undefined;
+    const spec = from.text;
+    if (exportsRuntime(checker.getSymbolAtLocation(from))) return spec;
     if (fromPackage(call.getSourceFile()) === target) return "chronots";
     throw new Unsupported(callee, `an async imported from '${spec}', which re-exports it without chronots' runtime (import it from 'chronots', or re-export with \`export * from "chronots"\`),`);
   };
+}
+
+/** The module specifier of an import binding: `{ async }`, `* as C`, or `C = require("…")`. */
+function moduleOf(imported: ts.Declaration): ts.StringLiteral | undefined {
+  const specifier = tsi.isImportSpecifier(imported)
+    ? imported.parent.parent.parent.moduleSpecifier
+    : tsi.isNamespaceImport(imported)
+      ? imported.parent.parent.moduleSpecifier
+      : tsi.isImportEqualsDeclaration(imported) && tsi.isExternalModuleReference(imported.moduleReference)
+        ? imported.moduleReference.expression
+        : undefined;
+  return specifier && tsi.isStringLiteral(specifier) ? specifier : undefined;
 }
 
 /**
