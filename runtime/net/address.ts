@@ -3,8 +3,8 @@
  * `"unix:@name"` for Linux's abstract Unix namespace (no file on disk).
  *
  * Parsing is pure TypeScript and strict, so a malformed address fails with a TransportAddressError
- * naming what is wrong before any system call. Host names are not resolved: resolving would block
- * the dispatcher, so only numeric addresses are accepted. Formatting is canonical and matches
+ * naming what is wrong before any system call. Host names are not resolved here: resolving blocks
+ * (resolve.ts), so the transports take numeric addresses only. Formatting is canonical and matches
  * `inet_ntop` (lowercase hex, the longest run of two or more zero groups shortened to `::`,
  * IPv4-mapped and IPv4-compatible addresses written with a dotted tail), so `localAddress` of a
  * socket bound to `"[0:0::1]:0"` reads `"[::1]:<port>"`.
@@ -46,7 +46,7 @@ export function parseAddress(text: unknown, what: string): Address {
   if (host.includes(":")) throw bad('an IPv6 host must be written in brackets, as "[::1]:8080"');
   const ip = parseIPv4(host);
   if (ip === null)
-    throw bad(/^[\d.]*$/.test(host) ? `${JSON.stringify(host)} is not an IPv4 address` : "host names are not resolved; give a numeric IPv4 or [IPv6] address");
+    throw bad(/^[\d.]*$/.test(host) ? `${JSON.stringify(host)} is not an IPv4 address` : "host names are not resolved here; give a numeric IPv4 or [IPv6] address, or look the name up first with resolveAddress()");
   return { family: "ipv4", ip, port, text: `${formatIPv4(ip)}:${port}` };
 }
 
@@ -55,7 +55,8 @@ export function formatInet(ip: Uint8Array, port: number): string {
   return ip.length === 4 ? `${formatIPv4(ip)}:${port}` : `[${formatIPv6(ip)}]:${port}`;
 }
 
-function parsePort(s: string): number {
+/** The port of `s`, or -1 unless it is a decimal number from 0 to 65535. */
+export function parsePort(s: string): number {
   if (!/^\d{1,5}$/.test(s)) return -1;
   const n = Number(s);
   return n <= 65535 ? n : -1;

@@ -11,6 +11,7 @@
  * | `TransportResetError`      | `ECONNRESET`         | the peer reset the connection                     |
  * | `TransportPipeError`       | `EPIPE`              | writing after the peer (or we) shut the stream    |
  * | `TransportAddressError`    | `EADDRESS`           | a malformed address string; no syscall was made   |
+ * | `TransportResolveError`    | `EAI_*` name         | `resolveAddress` found no address for a name      |
  * | `TransportClosedError`     | `ECLOSED`            | using a transport after `closeWait()`             |
  * | `TransportBusyError`       | `EBUSY`              | a second read while one is pending                |
  * | `TransportIncompleteError` | `EOF`                | `readExactly` met the end of the stream           |
@@ -57,6 +58,11 @@ export class TransportAddressError extends TransportError {
   constructor(message: string) {
     super("EADDRESS", message);
   }
+}
+
+/** A host name the resolver could not turn into addresses; `code` is getaddrinfo's error name (`EAI_NONAME`…). */
+export class TransportResolveError extends TransportError {
+  override name = "TransportResolveError";
 }
 
 export class TransportClosedError extends TransportError {

@@ -15,9 +15,10 @@
  * accept4 with the same flags), and every send uses MSG_NOSIGNAL, so a peer that went away fails a
  * write with EPIPE instead of killing the process with SIGPIPE.
  */
-import { errno, libc } from "../libc.js";
+import koffi from "koffi";
+import { errno, errnoName, libc } from "../libc.js";
 import { type Address, formatInet, UNIX_PATH_MAX } from "./address.js";
-import { osError, TransportError } from "./errors.js";
+import { osError, TransportError, TransportResolveError } from "./errors.js";
 
 export const AF_UNIX = 1;
 export const AF_INET = 2;
@@ -76,6 +77,47 @@ const c = {
   getsockname: libc.func("int getsockname(int fd, void *addr, void *len)") as (fd: number, a: Uint8Array, l: Uint32Array) => number,
   getpeername: libc.func("int getpeername(int fd, void *addr, void *len)") as (fd: number, a: Uint8Array, l: Uint32Array) => number,
   unlink: libc.func("int unlink(const char *path)") as (path: string) => number,
+};
+
+/** glibc's and musl's `struct addrinfo` (Linux): koffi lays the fields out with C's alignment. */
+const AddrInfo = koffi.struct("chronots_addrinfo", {
+  ai_flags: "int",
+  ai_family: "int",
+  ai_socktype: "int",
+  ai_protocol: "int",
+  ai_addrlen: "uint32_t",
+  ai_addr: "void *",
+  ai_canonname: "char *",
+  ai_next: "chronots_addrinfo *",
+});
+interface AddrInfoFields {
+  ai_addrlen: number;
+  ai_addr: unknown;
+  ai_next: unknown;
+}
+const gai = {
+  getaddrinfo: libc.func("int getaddrinfo(const char *node, const char *service, const chronots_addrinfo *hints, _Out_ chronots_addrinfo **res)") as (
+    node: string,
+    service: string,
+    hints: object,
+    res: unknown[],
+  ) => number,
+  freeaddrinfo: libc.func("void freeaddrinfo(chronots_addrinfo *res)") as (res: unknown) => void,
+  strerror: libc.func("const char *gai_strerror(int code)") as (code: number) => string,
+};
+const EAI: Record<number, string> = {
+  [-1]: "EAI_BADFLAGS",
+  [-2]: "EAI_NONAME",
+  [-3]: "EAI_AGAIN",
+  [-4]: "EAI_FAIL",
+  [-5]: "EAI_NODATA",
+  [-6]: "EAI_FAMILY",
+  [-7]: "EAI_SOCKTYPE",
+  [-8]: "EAI_SERVICE",
+  [-9]: "EAI_ADDRFAMILY",
+  [-10]: "EAI_MEMORY",
+  [-11]: "EAI_SYSTEM",
+  [-12]: "EAI_OVERFLOW",
 };
 
 /** Large enough for any `struct sockaddr` (sizeof(struct sockaddr_storage)). */
@@ -246,4 +288,33 @@ export function shutdownWrite(fd: number): number {
 /** Remove a Unix socket file; a missing file is fine. */
 export function unlinkPath(path: string): void {
   c.unlink(path);
+}
+
+/**
+ * The addresses getaddrinfo gives for `host` (a host name, checked by the caller) and `port`, as
+ * address strings in the resolver's order, each once. Blocks until the resolver answers.
+ */
+export function lookupHost(host: string, port: number, what: string): string[] {
+  if (process.platform !== "linux") throw new TransportError("ENOTSUP", `chronots/net supports Linux only for now, not ${process.platform}`);
+  // Stream sockets only: each address once, not once per socket type.
+  const hints = { ai_flags: 0, ai_family: 0, ai_socktype: SOCK_STREAM, ai_protocol: 0, ai_addrlen: 0, ai_addr: null, ai_canonname: null, ai_next: null };
+  const res: unknown[] = [null];
+  const code = gai.getaddrinfo(host, String(port), hints, res);
+  if (code !== 0) {
+    const name = EAI[code] ?? `EAI ${code}`;
+    const why = code === -11 ? errnoName(errno()) : gai.strerror(code);
+    throw new TransportResolveError(name, `${what}: ${name} (${why})`);
+  }
+  const found = new Set<string>();
+  try {
+    for (let p = res[0]; p; ) {
+      const info = koffi.decode(p, AddrInfo) as AddrInfoFields;
+      const len = Math.min(info.ai_addrlen, SOCKADDR_MAX);
+      if (info.ai_addr) found.add(decodeSockaddr(koffi.decode(info.ai_addr, koffi.array("uint8_t", len)) as Uint8Array, len));
+      p = info.ai_next;
+    }
+  } finally {
+    gai.freeaddrinfo(res[0]);
+  }
+  return [...found];
 }

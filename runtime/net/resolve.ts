@@ -1,0 +1,33 @@
+/**
+ * Host names to transport addresses, as chronos' `resolveTAddress` does it: one explicit call to
+ * the system resolver (getaddrinfo: /etc/hosts, then DNS), which **blocks** the thread until it
+ * answers. The transports themselves take numeric addresses only, so no connect or send ever waits
+ * on a lookup hidden inside it; a program resolves its names at start-up, or before a batch of
+ * connections, and hands the results on.
+ */
+import { parseAddress, parsePort } from "./address.js";
+import { TransportAddressError } from "./errors.js";
+import { lookupHost } from "./sys.js";
+
+/** A host name as the resolver takes it: dot-separated labels of letters, digits and inner hyphens, at most 253 characters. */
+const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * The addresses `"name:port"` stands for, as address strings for `connect`, the servers and
+ * `sendTo`, in the resolver's order of preference: `resolveAddress("localhost:8080")` gives
+ * `["127.0.0.1:8080"]`, or `["[::1]:8080", "127.0.0.1:8080"]` where the system names both. A numeric
+ * or Unix address comes back as itself (canonical), with no lookup. Throws TransportAddressError for
+ * a malformed address, TransportResolveError (`code` `EAI_NONAME`, `EAI_AGAIN`…) for a name the
+ * resolver does not know.
+ */
+export function resolveAddress(address: string): string[] {
+  const what = `resolveAddress ${JSON.stringify(address)}`;
+  const colon = typeof address === "string" && !address.startsWith("unix:") ? address.lastIndexOf(":") : -1;
+  const host = colon > 0 ? address.slice(0, colon) : "";
+  // A name has a letter somewhere; anything else (IPv4, [IPv6], unix:) is parsed as a numeric address.
+  if (!/[A-Za-z]/.test(host) || host.includes(":") || host.startsWith("[")) return [parseAddress(address, "resolveAddress").text];
+  const port = parsePort(address.slice(colon + 1));
+  if (port < 0) throw new TransportAddressError(`${what}: the port must be a decimal number from 0 to 65535, got ${JSON.stringify(address.slice(colon + 1))}`);
+  if (!HOST_NAME.test(host)) throw new TransportAddressError(`${what}: ${JSON.stringify(host)} is not a host name`);
+  return lookupHost(host, port, what);
+}

@@ -1,0 +1,71 @@
+/**
+ * resolveAddress: host names to transport addresses through the system resolver (getaddrinfo), checked
+ * against Node's own resolver (dns.lookup, which asks getaddrinfo too) and used for a real connection to
+ * a Node server; numeric addresses pass through canonical, malformed ones fail before any lookup.
+ */
+import { lookup } from "node:dns/promises";
+import { describe, expect, it } from "vitest";
+import { waitFor } from "../runtime/index.js";
+import { connect, resolveAddress, TransportAddressError, TransportResolveError } from "../runtime/net/index.js";
+import { backends, useDispatcher } from "./helpers/backends.js";
+import { startPeer } from "./helpers/peer.js";
+
+describe("resolveAddress", () => {
+  it("gives the addresses Node's resolver gives for localhost, with the port", async () => {
+    const node = (await lookup("localhost", { all: true })).map((a) => (a.family === 6 ? `[${a.address}]:8080` : `${a.address}:8080`));
+    const ours = resolveAddress("localhost:8080");
+    expect(ours).toContain("127.0.0.1:8080");
+    expect(new Set(ours)).toEqual(new Set(node));
+  });
+
+  describe.each(backends)("over %s", (kind) => {
+    useDispatcher(kind);
+    it("connects to a Node server through a resolved name", async () => {
+      const peer = startPeer(`
+        const server = net.createServer((s) => s.pipe(s));
+        server.listen(0, "127.0.0.1", () => send(server.address().port));
+        lines.on("close", () => server.close());
+      `);
+      const port = await peer.line();
+      const address = resolveAddress(`localhost:${port}`).find((a) => a.startsWith("127."))!;
+      const t = waitFor(connect(address));
+      waitFor(t.write("over a name\n"));
+      expect(waitFor(t.readLine())).toBe("over a name");
+      expect(t.remoteAddress).toBe(`127.0.0.1:${port}`);
+      waitFor(t.closeWait());
+      expect(await peer.exit()).toBe(0);
+    });
+  });
+
+  it("returns numeric and Unix addresses as themselves, canonical, without a lookup", () => {
+    expect(resolveAddress("127.0.0.1:80")).toEqual(["127.0.0.1:80"]);
+    expect(resolveAddress("[0:0::1]:5")).toEqual(["[::1]:5"]);
+    expect(resolveAddress("unix:/tmp/x.sock")).toEqual(["unix:/tmp/x.sock"]);
+  });
+
+  it.each([
+    ["localhost", /expected "host:port"/],
+    ["localhost:99999", /resolveAddress "localhost:99999": the port must be a decimal number from 0 to 65535/],
+    ["bad_name:80", /"bad_name" is not a host name/],
+    ["a..b:1", /"a\.\.b" is not a host name/],
+    [`${"a".repeat(64)}.com:1`, /is not a host name/],
+    ["fe80::1:80", /an IPv6 host must be written in brackets/],
+    [42, /address must be a string, got number/],
+  ])("refuses %s before any lookup", (address, message) => {
+    expect(() => resolveAddress(address as string)).toThrow(TransportAddressError);
+    expect(() => resolveAddress(address as string)).toThrow(message);
+  });
+
+  it("fails with the resolver's error name for a name nobody knows", { timeout: 30_000 }, () => {
+    let error: unknown;
+    try {
+      resolveAddress("no-such-host.invalid:80");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TransportResolveError);
+    const { code, message } = error as TransportResolveError;
+    expect(code).toMatch(/^EAI_(NONAME|NODATA|AGAIN|FAIL)$/);
+    expect(message).toMatch(new RegExp(`^resolveAddress "no-such-host\\.invalid:80": ${code} \\(.+\\)$`));
+  });
+});
