@@ -1,5 +1,5 @@
 /**
- * The socket system calls through koffi, and the `struct sockaddr` encoding (Linux layout).
+ * The socket system calls and getaddrinfo through koffi, and the `struct sockaddr` encoding (Linux layout).
  *
  * These wrappers are the only place that hands memory to C. Each one checks in TypeScript, before
  * the call, that the fd is a non-negative int32 and that every (buffer, offset, length) triple lies
