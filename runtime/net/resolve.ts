@@ -9,8 +9,11 @@ import { parseAddress, parsePort } from "./address.js";
 import { TransportAddressError } from "./errors.js";
 import { lookupHost } from "./sys.js";
 
-/** A host name as the resolver takes it: dot-separated labels of letters, digits and inner hyphens, at most 253 characters. */
-const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+/**
+ * A host name as resolvers take it: dot-separated labels of letters, digits, inner hyphens and
+ * underscores (container and service names use them), each at most 63 characters, at most 253 in all.
+ */
+const HOST_NAME = /^(?=.{1,253}\.?$)[\w](?:[\w-]{0,61}[\w])?(?:\.[\w](?:[\w-]{0,61}[\w])?)*\.?$/;
 
 /**
  * The addresses `"name:port"` stands for, as address strings for `connect`, the servers and
