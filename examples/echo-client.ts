@@ -4,12 +4,13 @@
  * Run as is, it starts a Node `net` echo server in a child process, sends it a few messages of
  * growing size (the largest, 1 MiB, goes out in many partial writes and comes back in many
  * reads), checks every byte, and exits. Given an address (`node dist/examples/echo-client.js
- * 127.0.0.1:7000`) it talks to that server instead, e.g. the one from echo-server.ts.
+ * localhost:7000`) it talks to that server instead, e.g. the one from echo-server.ts; a host name is
+ * looked up once, before any connection, with `resolveAddress` (a blocking call).
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { async, waitFor } from "chronots";
-import { connect } from "chronots/net";
+import { connect, resolveAddress } from "chronots/net";
 
 const nodeEchoServer = `
 const server = require("node:net").createServer((s) => s.pipe(s));
@@ -23,8 +24,10 @@ if (address === undefined) {
   // the port is read here, with a plain await, before chronots takes over.
   child = spawn(process.execPath, ["-e", nodeEchoServer], { stdio: ["pipe", "pipe", "inherit"] });
   const [port] = (await once(child.stdout!, "data")) as [Buffer];
-  address = `127.0.0.1:${port.toString().trim()}`;
+  address = `localhost:${port.toString().trim()}`;
 }
+// Looked up once, before connecting. IPv4 first: the server above listens there, and "localhost" may name ::1 too.
+address = resolveAddress(address).sort((a, b) => Number(a.startsWith("[")) - Number(b.startsWith("[")))[0]!;
 
 /** `size` bytes that differ from one message to the next, so a mix-up would show. */
 function pattern(size: number): Uint8Array {
