@@ -260,3 +260,15 @@ it("recognizes async through `import C = require(…)`", () => {
   expect(written.get("req.js")).toContain(".coroutine(");
   expect(written.get("req.js")).not.toContain("function*");
 });
+
+it("leaves a directive prologue first, above the runtime object's import", () => {
+  const dir = join(tmp, "directives");
+  mkdirSync(dir);
+  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+  writeFileSync(join(dir, "client.ts"), `"use client";\nimport { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`);
+  const options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
+  const program = ts.createProgram([join(dir, "client.ts")], options);
+  const written = new Map<string, string>();
+  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, { before: [transformer(program, {}, { ts })] });
+  expect(written.get("client.js")).toMatch(/^"use client";\nimport \{ async, sleepAsync \} from "\.\/runtime\/index\.js";\nimport \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/);
+});

@@ -122,7 +122,7 @@ describe("odd input", () => {
     expect(left(`/** @jsx h */\n${body("g")}`)).toEqual([]);
   });
 
-  it("puts the prelude after a hashbang and the comments a file starts with, where pragmas must stay, before any code", () => {
+  it("puts the prelude after a hashbang, the comments and the directives a file starts with, before any other code", () => {
     const call = `import { async } from "chronots";\nexport const f = async(function* () { return 1; });\n`;
     const at = (text: string) => {
       const r = lowerText("p.tsx", text, { typescript: ts });
@@ -135,6 +135,9 @@ describe("odd input", () => {
     // Code after the comment on its line may use the runtime object: the prelude goes before it.
     expect(at(`/* c */ ${call}`)).toBe(`/* c */\n${prelude}`);
     expect(lowerText("p.tsx", `/* c */ const nothing = 1;`, { typescript: ts }).prelude).toBe("");
+    // A directive prologue stays first, or it would stop being one ("use client" for a bundler, "use strict").
+    expect(at(`// c\n"use client";\n'use strict'; // why\n${call}`)).toBe(`// c\n"use client";\n'use strict';\n${prelude}`);
+    expect(at(`("not a directive");\n${call}`)).toBe(prelude);
   });
 
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {

@@ -200,8 +200,8 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   if (used.size === 0) return out;
   const cjs = emitsCommonJS(file, context.getCompilerOptions());
   const imports = [...used].flatMap(([spec, name]) => (cjs ? [requireOf(spec, name)] : importOf(spec, name)));
-  const at = out.statements.findIndex((s) => !tsi.isImportDeclaration(s));
-  const split = at < 0 ? out.statements.length : at;
+  let split = directives(out.statements);
+  while (split < out.statements.length && tsi.isImportDeclaration(out.statements[split]!)) split++;
   return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
 }
 
@@ -322,9 +322,12 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   const splices: Splice[] = [];
   const used = new Map<string, string>();
   let consts = "";
+  let at = 0;
   useCompiler(options.typescript);
   try {
     const file = tsi.createSourceFile(fileName, text, tsi.ScriptTarget.Latest, true, scriptKind(fileName));
+    const prologue = directives(file.statements);
+    at = prologue > 0 ? file.statements[prologue - 1]!.end : preludeOffset(text);
     const names = new Names(text);
     const templates = new Templates(names);
     const printer = tsi.createPrinter({ newLine: tsi.NewLineKind.LineFeed });
@@ -368,14 +371,24 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   }
   // One line per module, as importOf's two statements (a module constant, not an imported binding).
   const prelude = [...used].map(([spec, name]) => `import * as ${name}ns from ${JSON.stringify(spec)}; const ${name} = ${name}ns.__chronots;\n`).join("") + consts;
-  const at = preludeOffset(text);
   return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
+}
+
+/**
+ * How many statements of the directive prologue (`"use strict"`, `"use client"`) `statements` start
+ * with: nothing may go before them, or they stop being directives.
+ */
+function directives(statements: readonly ts.Statement[]): number {
+  let n = 0;
+  while (n < statements.length && tsi.isExpressionStatement(statements[n]!) && tsi.isStringLiteral((statements[n] as ts.ExpressionStatement).expression)) n++;
+  return n;
 }
 
 /**
  * Where the prelude goes: after a hashbang and the comments the file starts with, since pragmas
  * (`@jsx`, `@ts-nocheck`) count only there. That is the start of the next line, unless code follows
- * the last comment on its line: then right after the comment, before the code that may use it.
+ * the last comment on its line: then right after the comment, before the code that may use it. (After
+ * a directive prologue, when the file has one: lowerText.)
  */
 function preludeOffset(text: string): number {
   const start = tsi.getShebang(text)?.length ?? 0;
