@@ -56,6 +56,11 @@ describe("chronots/vite", () => {
     expect(transform(lowered, "/proj/node_modules/lib/a.js").out).toBeNull();
     expect(transform(lowered, "/proj/src/a.ts", { include: /\.mts$/ }).out).toBeNull();
     expect(transform(lowered, "/proj/src/a.ts?v=3").out).not.toBeNull();
+    // JavaScript modules too: .jsx (React without TypeScript) and .mjs; not CommonJS files.
+    const js = lowered.replace(", type Future", "").replace("(f: Future<number>)", "(f)");
+    expect(transform(js, "/proj/src/a.jsx").out?.code).not.toContain("function*");
+    expect(transform(js, "/proj/src/a.mjs").out?.code).not.toContain("function*");
+    expect(transform(js, "/proj/src/a.cjs").out).toBeNull();
   });
 
   it("matches relative imports by the file they resolve to", () => {

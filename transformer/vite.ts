@@ -30,7 +30,7 @@ export interface ChronotsViteOptions {
    * listed here must re-export all of chronots (`export * from "chronots"`).
    */
   modules?: string[];
-  /** Files to lower; default: .ts, .tsx, .mts and .js files. */
+  /** Files to lower; default: .ts, .tsx, .mts, .js, .jsx and .mjs files. */
   include?: RegExp | ((file: string) => boolean);
   /** Files to leave alone even when included; default: anything under node_modules. */
   exclude?: RegExp | ((file: string) => boolean);
@@ -58,7 +58,8 @@ export interface ChronotsVitePlugin {
   transform(this: WarnContext, code: string, id: string): { code: string; map: SourceMap } | null;
 }
 
-const SOURCE = /\.(ts|tsx|mts|js)$/;
+/** ES module sources: the prelude is an `import`, which a CommonJS file (.cts, .cjs) cannot hold. */
+const SOURCE = /\.(ts|tsx|mts|js|jsx|mjs)$/;
 const NODE_MODULES = /[\\/]node_modules[\\/]/;
 const CODE_SUFFIX = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 
