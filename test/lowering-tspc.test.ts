@@ -272,3 +272,23 @@ it("leaves a directive prologue first, above the runtime object's import", () =>
   program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, { before: [transformer(program, {}, { ts })] });
   expect(written.get("client.js")).toMatch(/^"use client";\nimport \{ async, sleepAsync \} from "\.\/runtime\/index\.js";\nimport \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/);
 });
+
+it("leaves a function another transform already rebuilt (an \"after\" entry) to the driver, warned at the call", () => {
+  const dir = join(tmp, "after");
+  mkdirSync(dir);
+  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+  writeFileSync(join(dir, "typed.ts"), `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* (ms: number) {\n  yield* sleepAsync(ms);\n});\n`);
+  const options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
+  const program = ts.createProgram([join(dir, "typed.ts")], options);
+  const written = new Map<string, string>();
+  const added: ts.Diagnostic[] = [];
+  // TypeScript's own transform has stripped `ms: number` by the time an "after" transformer runs.
+  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, {
+    after: [transformer(program, {}, { ts, addDiagnostic: (d) => void added.push(d) })],
+  });
+  expect(written.get("typed.js")).toContain("export const f = async(function* (ms) {");
+  expect(written.get("typed.js")).not.toContain("__chronots");
+  expect(added.map((d) => [ts.getLineAndCharacterOfPosition(d.file!, d.start!).line + 1, d.messageText])).toEqual([
+    [2, `chronots: this async function is left to the run-time driver: a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots) is not lowered`],
+  ]);
+});

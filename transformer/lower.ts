@@ -88,10 +88,12 @@ export function isGeneratorCall(call: ts.CallExpression): boolean {
   );
 }
 
+/** A warning at `node` when it is a node of `file` as parsed (a file a transform rebuilt still names it), else at the file's start. */
 function warning(file: ts.SourceFile, node: ts.Node, text: string): ts.Diagnostic {
-  const start = node.pos >= 0 && node.getSourceFile?.() === file ? node.getStart(file) : 0;
-  const length = node.pos >= 0 && node.getSourceFile?.() === file ? node.end - start : 0;
-  return { file, start, length, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: text };
+  const parsed = node.pos >= 0 ? node.getSourceFile?.() : undefined;
+  const at = parsed?.fileName === file.fileName ? parsed : undefined;
+  const start = at ? node.getStart(at) : 0;
+  return { file: at ?? file, start, length: at ? node.end - start : 0, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: text };
 }
 
 function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefined): ts.Expression | undefined {
@@ -100,6 +102,9 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
   try {
     const spec = l.recognize(call);
     if (spec === undefined) return undefined;
+    // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
+    if (!tsi.isParseTreeNode(fn))
+      throw new Unsupported(tsi.getParseTreeNode(call) ?? call, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
     const an = analyze(fn);
     if (an.unsupported.length > 0) throw an.unsupported[0];
     // The factory JSX compiles to is found by name where the JSX stands, and a local of the
