@@ -37,6 +37,11 @@ describe("resolveAddress", () => {
     });
   });
 
+  it("still loads when a second copy of chronots/net is in the process (koffi type names are global)", async () => {
+    const copy = (await import("../runtime/net/sys.js?copy" as string)) as typeof import("../runtime/net/sys.js");
+    expect(copy.lookupHost("localhost", 9, "copy")).toContain("127.0.0.1:9");
+  });
+
   it("returns numeric and Unix addresses as themselves, canonical, without a lookup", () => {
     expect(resolveAddress("127.0.0.1:80")).toEqual(["127.0.0.1:80"]);
     expect(resolveAddress("[0:0::1]:5")).toEqual(["[::1]:5"]);

@@ -79,16 +79,19 @@ const c = {
   unlink: libc.func("int unlink(const char *path)") as (path: string) => number,
 };
 
-/** glibc's and musl's `struct addrinfo` (Linux): koffi lays the fields out with C's alignment. */
-const AddrInfo = koffi.struct("chronots_addrinfo", {
+/**
+ * glibc's and musl's `struct addrinfo` (Linux); koffi lays the fields out with C's alignment. Unnamed,
+ * as every type here: a name is global to koffi, and a second copy of this module would clash with it.
+ */
+const AddrInfo = koffi.struct({
   ai_flags: "int",
   ai_family: "int",
   ai_socktype: "int",
   ai_protocol: "int",
   ai_addrlen: "uint32_t",
   ai_addr: "void *",
-  ai_canonname: "char *",
-  ai_next: "chronots_addrinfo *",
+  ai_canonname: "void *",
+  ai_next: "void *",
 });
 interface AddrInfoFields {
   ai_addrlen: number;
@@ -96,14 +99,14 @@ interface AddrInfoFields {
   ai_next: unknown;
 }
 const gai = {
-  getaddrinfo: libc.func("int getaddrinfo(const char *node, const char *service, const chronots_addrinfo *hints, _Out_ chronots_addrinfo **res)") as (
+  getaddrinfo: libc.func("getaddrinfo", "int", ["const char *", "const char *", koffi.pointer(AddrInfo), koffi.out(koffi.pointer("void *"))]) as (
     node: string,
     service: string,
     hints: object,
     res: unknown[],
   ) => number,
-  freeaddrinfo: libc.func("void freeaddrinfo(chronots_addrinfo *res)") as (res: unknown) => void,
-  strerror: libc.func("const char *gai_strerror(int code)") as (code: number) => string,
+  freeaddrinfo: libc.func("freeaddrinfo", "void", ["void *"]) as (res: unknown) => void,
+  strerror: libc.func("gai_strerror", "const char *", ["int"]) as (code: number) => string,
 };
 const EAI: Record<number, string> = {
   [-1]: "EAI_BADFLAGS",
