@@ -248,6 +248,17 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     expect(discardLines(lines(added))).toEqual(expected());
   });
 
+  it("makes a bad severity in the entry an error of the build, not a crash, and keeps reporting errors", () => {
+    const program = fixtureProgram({ noEmit: false, outDir: join(tmp, "emit-bad-entry") });
+    const added: ts.Diagnostic[] = [];
+    const factory = transformer(program, { discarded: "loud" as never }, { ts, addDiagnostic: (d) => void added.push(d) });
+    expect(added.map((d) => [d.file, d.category, d.code, d.messageText])).toEqual([
+      [undefined, ts.DiagnosticCategory.Error, 99302, `chronots: plugin option "discarded" must be "error", "warning" or "off", got "loud"`],
+    ]);
+    program.emit(undefined, () => {}, undefined, false, { before: [factory] });
+    expect(discardLines(lines(added.slice(1)))).toEqual(expected());
+  });
+
   it("a real tspc run prints them and fails", () => {
     const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js"), discarded: "error" }];
     const project = config("tspc.json", { compilerOptions: { noEmit: false, outDir: join(tmp, "tspc-out"), plugins } });
@@ -263,7 +274,7 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     const rewrite: ts.TransformerFactory<ts.SourceFile> = (ctx) => (sf) =>
       ctx.factory.updateSourceFile(sf, [ctx.factory.createExpressionStatement(ctx.factory.createNumericLiteral(0)), ...sf.statements]);
     const hook: ts.TransformerFactory<ts.SourceFile> = () => (sf) => {
-      reportDiscarded(program, sf, { discarded: "error" }, (d) => added.push(d));
+      reportDiscarded(program, sf, "error", (d) => added.push(d));
       return sf;
     };
     const written: string[] = [];

@@ -37,18 +37,13 @@ export function severityOf(entry: { discarded?: unknown } | undefined): Severity
 }
 
 /**
- * The ts-patch entry's part, called once per emitted file with the plugin entry and `extras.addDiagnostic`.
+ * The ts-patch entry's part, called once per emitted file with the entry's severity and `extras.addDiagnostic`.
  * The rule reads the file as parsed: the file a transformer receives may already be rewritten by an
  * earlier one, and the checker knows nothing of synthesized nodes.
  */
-export function reportDiscarded(
-  program: ts.Program,
-  sf: ts.SourceFile,
-  entry: { discarded?: unknown },
-  addDiagnostic: (d: ts.Diagnostic) => unknown,
-): void {
+export function reportDiscarded(program: ts.Program, sf: ts.SourceFile, severity: Severity, addDiagnostic: (d: ts.Diagnostic) => unknown): void {
   const parsed = program.getSourceFile(sf.fileName) ?? sf;
-  for (const d of discardedFutures(program, parsed, severityOf(entry))) addDiagnostic(d);
+  for (const d of discardedFutures(program, parsed, severity)) addDiagnostic(d);
 }
 
 export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severity: Severity): ts.Diagnostic[] {

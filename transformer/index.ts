@@ -12,7 +12,7 @@ import type ts from "typescript";
 import { tsi, useCompiler } from "./compiler.js";
 import { Unsupported } from "./analyze.js";
 import { lowerFile, type Recognizer } from "./lower.js";
-import { reportDiscarded } from "./discards.js";
+import { reportDiscarded, type Severity, severityOf } from "./discards.js";
 
 export interface TransformerConfig {
   discarded?: "error" | "warning" | "off";
@@ -96,13 +96,28 @@ function packageCompiler(): typeof ts {
   throw new TypeError("chronots/transformer: no TypeScript compiler was given; pass it as `ts` in the third argument, as ts-patch does: transformer(program, config, { ts })");
 }
 
+/** The diagnostic code of a bad plugin entry: `error TS99302` in tsc's output. */
+export const ENTRY_CODE = 99302;
+
+/** The entry's `"discarded"` severity; a bad value is an error of the build (not a crash of tsc), and the rule then reports errors. */
+function entrySeverity(config: TransformerConfig, report: (d: ts.Diagnostic) => void, compiler: typeof ts): Severity {
+  try {
+    return severityOf(config);
+  } catch (e) {
+    const messageText = (e as Error).message;
+    report({ file: undefined, start: undefined, length: undefined, category: compiler.DiagnosticCategory.Error, code: ENTRY_CODE, source: "chronots", messageText });
+    return "error";
+  }
+}
+
 export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
   const compiler = extras.ts ?? packageCompiler();
   const report = extras.addDiagnostic ?? (() => {});
+  const severity = entrySeverity(config, report, compiler);
   const recognize = checkerRecognizer(program);
   return (context) => (file) => {
     useCompiler(compiler);
-    reportDiscarded(program, file, config, report);
+    reportDiscarded(program, file, severity, report);
     try {
       return lowerFile(file, context, recognize, report);
     } catch (e) {
