@@ -11,7 +11,7 @@
 import type ts from "typescript";
 import { tsi, useCompiler } from "./compiler.js";
 import { Unsupported } from "./analyze.js";
-import { lowerFile, type Recognizer } from "./lower.js";
+import { lowerFile, type Recognizer, UNSUPPORTED_CODE } from "./lower.js";
 import { reportDiscarded, type Severity, severityOf } from "./discards.js";
 
 export interface TransformerConfig {
@@ -115,21 +115,20 @@ export default function transformer(program: ts.Program, config: TransformerConf
   const report = extras.addDiagnostic ?? (() => {});
   const severity = entrySeverity(config, report, compiler);
   const recognize = checkerRecognizer(program);
+  // Neither part may take tsc down: an internal error is a warning, and the file goes on as it was.
+  const internal = (file: ts.SourceFile, what: string, e: unknown) =>
+    report({ file, start: 0, length: 0, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots: ${file.fileName} ${what}: internal error (${e instanceof Error ? e.message : String(e)})` });
   return (context) => (file) => {
     useCompiler(compiler);
-    reportDiscarded(program, file, severity, report);
+    try {
+      reportDiscarded(program, file, severity, report);
+    } catch (e) {
+      internal(file, "was not checked for discarded futures", e);
+    }
     try {
       return lowerFile(file, context, recognize, report);
     } catch (e) {
-      report({
-        file,
-        start: 0,
-        length: 0,
-        category: tsi.DiagnosticCategory.Warning,
-        code: 99301,
-        source: "chronots",
-        messageText: `chronots: ${file.fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})`,
-      });
+      internal(file, "was not lowered", e);
       return file;
     }
   };
