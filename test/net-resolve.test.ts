@@ -53,6 +53,7 @@ describe("resolveAddress", () => {
     ["localhost:99999", /resolveAddress "localhost:99999": the port must be a decimal number from 0 to 65535/],
     ["bad name:80", /"bad name" is not a host name/],
     ["-x.com:80", /"-x\.com" is not a host name/],
+    ["bücher.de:80", /"bücher\.de" is not a host name/],
     ["a..b:1", /"a\.\.b" is not a host name/],
     [`${"a".repeat(64)}.com:1`, /is not a host name/],
     ["fe80::1:80", /an IPv6 host must be written in brackets/],

@@ -12,6 +12,7 @@ import { lookupHost } from "./sys.js";
 /**
  * A host name as resolvers take it: dot-separated labels of letters, digits, inner hyphens and
  * underscores (container and service names use them), each at most 63 characters, at most 253 in all.
+ * ASCII only: an internationalized name goes in its punycode form (`url.domainToASCII("bücher.de")`).
  */
 const HOST_NAME = /^(?=.{1,253}\.?$)[\w](?:[\w-]{0,61}[\w])?(?:\.[\w](?:[\w-]{0,61}[\w])?)*\.?$/;
 
