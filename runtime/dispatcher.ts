@@ -10,12 +10,19 @@
  * With no reader, writer or signal watched, step 2 makes no kernel call unless it must sleep until
  * a timer, so a queue-only step is pure JavaScript. A callback that throws ends the step with that error; the
  * callbacks still queued stay queued for the next step.
+ *
+ * `waitFor` blocks the thread in step 2, and Node's own event loop with it. `waitForAsync` takes the
+ * same steps with a wait that only looks, and between them idles in Node's loop: until the next tick
+ * when callbacks are queued, on a Node timer until the next chronots timer, or, with fds watched, in
+ * the poller's wait run on a worker thread (`waitAsync`). A promise bridge (promise.ts) that settles
+ * meanwhile ends the idle: through an eventfd in the poller's set (waker.ts), or the timer's promise.
  */
 import { DeadlockError } from "./errors.js";
 import { checkFuture, describe, Future, PENDING, waitingFutures } from "./future.js";
 import { createPoller, defaultPollerKind } from "./poller/index.js";
 import { READ, WRITE, type Poller, type PollerKind } from "./poller/poller.js";
 import { SignalSet, signalNumber } from "./poller/signals.js";
+import { Waker } from "./poller/waker.js";
 import { CallbackQueue, setActiveQueue } from "./queue.js";
 import { TimerHandle, TimerHeap } from "./timerheap.js";
 
@@ -41,9 +48,18 @@ export class Dispatcher {
   private signals: SignalSet | null = null;
   private readonly signalCallbacks = new Map<number, { sig: number; cb: () => void }>();
   private nextSignalId = 1;
+  /** Futures of promises (fromPromise) not settled yet: only Node's event loop can settle them. */
+  private bridges = 0;
+  /** waitForAsync's current idle, shared by every caller; `wake` ends it early. */
+  private idling: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private waker: Waker | null = null;
   private readonly onReady = (fd: number, events: number): void => {
     const w = this.fds.get(fd);
-    if (w === undefined) return;
+    if (w === undefined) {
+      if (fd === this.waker?.fd) this.waker.drain();
+      return;
+    }
     if (events & READ && w.reader !== null) this.queue.push(w.reader, undefined);
     if (events & WRITE && w.writer !== null) this.queue.push(w.writer, undefined);
   };
@@ -55,11 +71,16 @@ export class Dispatcher {
   }
 
   poll(): void {
+    this.step(true);
+  }
+
+  /** One step; without `block` the I/O wait only looks (waitForAsync waits elsewhere, letting Node's loop run). */
+  private step(block: boolean): void {
     const q = this.queue;
     const timers = this.timers;
     // The clock is read only when a timer is set: performance.now() costs more than a queue-only step.
     let timeout = timers.size > 0 ? timers.moveDue(performance.now(), q) : -1;
-    if (q.length > 0) timeout = 0;
+    if (q.length > 0 || !block) timeout = 0;
     if (this.watched > 0) this.poller!.wait(timeout, this.onReady);
     else if (timeout > 0) Atomics.wait(sleeper, 0, 0, timeout);
     else if (timeout < 0) throw new DeadlockError("poll: nothing is queued, no timer is set and no reader, writer or signal is watched; this step would block forever");
@@ -76,10 +97,66 @@ export class Dispatcher {
     checkFuture(f, "waitFor");
     while (f._state === PENDING) {
       if (!this.busy)
-        throw new DeadlockError(`waitFor: ${describe(f)} can never finish: no callback is queued, no timer is set and no reader, writer or signal is watched`);
+        throw new DeadlockError(
+          this.bridges > 0
+            ? `waitFor: ${describe(f)} can only finish once a promise settles, which Node's event loop does while waitFor blocks it; use waitForAsync`
+            : `waitFor: ${describe(f)} can never finish: no callback is queued, no timer is set and no reader, writer or signal is watched`,
+        );
       this.poll();
     }
     return f.read();
+  }
+
+  /**
+   * As `waitFor`, but between steps Node's event loop runs: its timers, I/O and promises, and so
+   * promises that `fromPromise` futures wait on. The dispatcher then idles until a callback is
+   * queued, a timer is due, a watched fd or signal may be ready (a wait on a worker thread), or a
+   * bridged promise settles.
+   */
+  async waitForAsync<T>(f: Future<T>): Promise<T> {
+    checkFuture(f, "waitForAsync");
+    while (f._state === PENDING) {
+      if (!this.busy && this.bridges === 0)
+        throw new DeadlockError(`waitForAsync: ${describe(f)} can never finish: no callback is queued, no timer is set, no reader, writer or signal is watched and no promise is awaited`);
+      this.step(false);
+      if (f._state !== PENDING) break;
+      await (this.idling ??= this.idle().finally(() => {
+        this.idling = null;
+        this.wake = null;
+      }));
+    }
+    return f.read();
+  }
+
+  private idle(): Promise<void> {
+    const q = this.queue;
+    const timeout = this.timers.size > 0 ? this.timers.moveDue(performance.now(), q) : -1;
+    if (q.length > 0) return new Promise((resolve) => setImmediate(resolve));
+    if (this.watched > 0) {
+      // Linux wakes the wait through an eventfd; elsewhere it looks again every 10 ms.
+      const waker = process.platform === "linux" ? (this.waker ??= new Waker(this.poller!)) : null;
+      this.wake = waker && (() => waker.signal());
+      return this.poller!.waitAsync(waker || (timeout >= 0 && timeout <= 10) ? timeout : 10);
+    }
+    return new Promise((resolve) => {
+      const timer = timeout >= 0 ? setTimeout(resolve, timeout) : undefined;
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** @internal A promise bridge opens: returns its settle, which ends an idle waitForAsync. */
+  openBridge(): () => void {
+    this.bridges++;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.bridges--;
+      this.wake?.();
+    };
   }
 
   runForever(): never {
@@ -183,6 +260,8 @@ export class Dispatcher {
   /** Release the poller. The dispatcher must have no registered fd left. */
   close(): void {
     if (this.fds.size > 0) throw new RangeError(`close: ${this.fds.size} fd(s) are still registered: ${[...this.fds.keys()].join(", ")}`);
+    this.waker?.close();
+    this.waker = null;
     this.poller?.close();
     this.poller = null;
   }
@@ -236,6 +315,7 @@ export function setGlobalDispatcher(d: Dispatcher): void {
 export const now = (): number => performance.now();
 export const poll = (): void => gd.poll();
 export const waitFor = <T>(f: Future<T>): T => gd.waitFor(f);
+export const waitForAsync = <T>(f: Future<T>): Promise<T> => gd.waitForAsync(f);
 export const runForever = (): never => gd.runForever();
 export const callSoon = (cb: () => void): void => gd.callSoon(cb);
 export const addTimer = (at: number, cb: () => void): TimerHandle => gd.addTimer(at, cb);

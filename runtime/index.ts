@@ -8,6 +8,7 @@ export {
   setGlobalDispatcher,
   poll,
   waitFor,
+  waitForAsync,
   runForever,
   callSoon,
   now,
@@ -23,6 +24,7 @@ export {
   removeSignal,
   trackers,
 } from "./dispatcher.js";
+export { fromPromise } from "./promise.js";
 export { TimerHandle } from "./timerheap.js";
 export { sleepAsync, withTimeout, wait } from "./timers.js";
 export { allFutures, allFinished, one } from "./combinators.js";

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(__dirname, "..");
 const tmp = mkdtempSync(join(tmpdir(), "chronots-pack-"));
-const examples = ["quickstart.ts", "pipeline.ts", "render.tsx"];
+const examples = ["quickstart.ts", "pipeline.ts", "render.tsx", "with-node.ts"];
 let tarball = "";
 
 beforeAll(() => {

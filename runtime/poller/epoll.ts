@@ -11,7 +11,7 @@
  * every wait, so it is taken out of the kernel set ("parked") until someone watches it again.
  */
 import { EBADF, ENOENT, EINTR, close, errno, lastError, libc } from "../libc.js";
-import { READ, WRITE, checkFd, checkMask, kernelTimeout, type Poller } from "./poller.js";
+import { READ, WRITE, checkFd, checkMask, kernelTimeout, type AsyncCall, type Poller } from "./poller.js";
 
 const EPOLL_CLOEXEC = 0o2000000;
 const EPOLL_CTL_ADD = 1;
@@ -57,6 +57,8 @@ export class EpollPoller implements Poller {
   private readonly interest = new Map<number, number>();
   private readonly events = new Uint32Array(MAX_EVENTS * STRIDE);
   private readonly one = new Uint32Array(STRIDE);
+  /** waitAsync's own buffer: the worker thread writes it while `wait` may use `events`. */
+  private readonly asyncEvents = new Uint32Array(MAX_EVENTS * STRIDE);
 
   constructor() {
     if (process.platform !== "linux") throw new RangeError(`epoll is only available on Linux, not ${process.platform}; use the 'poll' poller`);
@@ -115,6 +117,12 @@ export class EpollPoller implements Poller {
       const got = e & (EPOLLERR | EPOLLHUP) ? want : (e & EPOLLIN ? READ : 0) | (e & EPOLLOUT ? WRITE : 0);
       if (got & want) ready(fd, got & want);
     }
+  }
+
+  waitAsync(timeout: number): Promise<void> {
+    this.checkOpen("waitAsync");
+    const epfd = this.epfd;
+    return new Promise((resolve) => (epoll().wait as unknown as AsyncCall).async(epfd, this.asyncEvents, MAX_EVENTS, kernelTimeout(timeout), () => resolve()));
   }
 
   close(): void {

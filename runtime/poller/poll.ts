@@ -10,7 +10,7 @@
  */
 import { EBADF, EINTR, errno, lastError, poll } from "../libc.js";
 import { OSError } from "../errors.js";
-import { READ, WRITE, checkFd, checkMask, kernelTimeout, type Poller } from "./poller.js";
+import { READ, WRITE, checkFd, checkMask, kernelTimeout, type AsyncCall, type Poller } from "./poller.js";
 
 const POLLIN = 0x01;
 const POLLOUT = 0x04;
@@ -86,6 +86,14 @@ export class PollPoller implements Poller {
       const got = r & (POLLERR | POLLHUP | POLLNVAL) ? want : (r & POLLIN ? READ : 0) | (r & POLLOUT ? WRITE : 0);
       if (got & want) ready(this.fds[slot]!, got & want);
     }
+  }
+
+  waitAsync(timeout: number): Promise<void> {
+    this.checkOpen("waitAsync");
+    // The worker thread reads a copy: the set may change while it waits.
+    const count = this.fds.length;
+    const copy = this.fdWords.slice(0, 2 * count);
+    return new Promise((resolve) => (poll as unknown as AsyncCall).async(copy, count, kernelTimeout(timeout), () => resolve()));
   }
 
   close(): void {

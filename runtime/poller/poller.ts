@@ -22,6 +22,11 @@ export interface Poller {
   watch(fd: number, events: number): void;
   /** Block up to `timeout` ms (-1: no limit, 0: just look) and report each ready fd once. */
   wait(timeout: number, ready: (fd: number, events: number) => void): void;
+  /**
+   * The same wait on a worker thread, so Node's event loop runs meanwhile; settles once an fd may be
+   * ready or `timeout` passed, and reports nothing: the `wait(0)` after it does. (waitForAsync idles so.)
+   */
+  waitAsync(timeout: number): Promise<void>;
   /** Release the kernel object; the poller is unusable afterwards. */
   close(): void;
 }
@@ -39,4 +44,9 @@ export function checkMask(events: number, what: string): void {
 /** A dispatcher timeout (fractional ms, negative for none) as the kernel's int milliseconds, rounded up so a wait never ends before the timer is due. */
 export function kernelTimeout(ms: number): number {
   return ms < 0 ? -1 : Math.min(Math.ceil(ms), 0x7fffffff);
+}
+
+/** A koffi function called on a worker thread: the arguments, then a callback for when it returns. */
+export interface AsyncCall {
+  async(...args: unknown[]): void;
 }

@@ -1,0 +1,29 @@
+/**
+ * Promises into futures. `fromPromise(p)` is a future that finishes as `p` settles: completed with
+ * its value, failed with its reason. Only Node's event loop settles a promise, and that loop stands
+ * still while `waitFor` blocks, so a program waiting on such futures drives chronots with
+ * `await waitForAsync(f)` (dispatcher.ts), which lets Node's loop run between steps. Each bridge is
+ * counted while it is open, so that `waitFor` can say why it would wait forever.
+ */
+import { getGlobalDispatcher } from "./dispatcher.js";
+import { Future } from "./future.js";
+
+export function fromPromise<T>(p: PromiseLike<T>, name = "fromPromise"): Future<T> {
+  if (p === null || (typeof p !== "object" && typeof p !== "function") || typeof p.then !== "function")
+    throw new TypeError(`fromPromise: expected a promise, got ${p === null ? "null" : typeof p}`);
+  const f = new Future<T>(name);
+  const settle = getGlobalDispatcher().openBridge();
+  // Cancelled, the future stops waiting: the promise still settles later, into a finished future (ignored).
+  f.cancelCallback = settle;
+  p.then(
+    (v) => {
+      settle();
+      f.complete(v);
+    },
+    (e: unknown) => {
+      settle();
+      f.fail(e);
+    },
+  );
+  return f;
+}

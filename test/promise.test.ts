@@ -1,0 +1,121 @@
+/**
+ * fromPromise and waitForAsync: chronots together with Node's own event loop. Node's promises, timers
+ * and sockets settle while waitForAsync idles; a Node `net` server in this very process answers a
+ * chronots client, which `waitFor` could never do (it blocks Node's loop). Both pollers.
+ */
+import net from "node:net";
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { async, DeadlockError, fromPromise, Future, sleepAsync, waitFor, waitForAsync } from "../runtime/index.js";
+import { connect } from "../runtime/net/index.js";
+import { backends, useDispatcher } from "./helpers/backends.js";
+
+const later = <T>(v: T, ms: number) => new Promise<T>((resolve) => setTimeout(() => resolve(v), ms));
+
+describe.each(backends)("promises and Node's loop over %s", (kind) => {
+  useDispatcher(kind);
+
+  it("awaits a promise's value and throws its reason, in both error styles", async () => {
+    const body = async(function* () {
+      const text = yield* fromPromise(readFile(new URL("../package.json", import.meta.url), "utf8"));
+      const value = yield* fromPromise(later(7, 3));
+      let thrown = "";
+      try {
+        yield* fromPromise(Promise.reject(new RangeError("no")));
+      } catch (e) {
+        thrown = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      const f = fromPromise(Promise.reject(new Error("kept")));
+      yield f;
+      return [JSON.parse(text).name, value, thrown, f.failed, (f.error as Error).message];
+    });
+    expect(await waitForAsync(body())).toEqual(["chronots", 7, "RangeError: no", true, "kept"]);
+  });
+
+  it("lets Node's loop run while chronots sleeps", async () => {
+    let ticks = 0;
+    const tick = setInterval(() => ticks++, 1);
+    await waitForAsync(sleepAsync(30));
+    clearInterval(tick);
+    expect(ticks).toBeGreaterThan(3);
+  });
+
+  it("talks to a Node server in this same process, a promise between each exchange", async () => {
+    const server = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const client = async(function* () {
+      const t = yield* connect(`127.0.0.1:${port}`);
+      const seen: (string | number)[] = [];
+      for (const m of ["one", "two", "three"]) {
+        yield* t.write(`${m}\n`);
+        seen.push(yield* t.readLine());
+        seen.push(yield* fromPromise(later(m.length, 2)));
+      }
+      yield* t.closeWait();
+      return seen;
+    });
+    expect(await waitForAsync(client())).toEqual(["one", 3, "two", 3, "three", 5]);
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("wakes a wait on a silent socket when a promise settles", async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => void sockets.push(s));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const client = async(function* () {
+      const t = yield* connect(`127.0.0.1:${port}`);
+      // Watched for reading, and nothing ever comes: only the promise can end this wait.
+      const read = t.read();
+      const v = yield* fromPromise(later("settled", 5));
+      read.cancel();
+      yield read;
+      yield* t.closeWait();
+      return [v, read.cancelled];
+    });
+    expect(await waitForAsync(client())).toEqual(["settled", true]);
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("shares one idle between callers waiting at once", async () => {
+    const a = async(function* () {
+      yield* sleepAsync(5);
+      return yield* fromPromise(later("a", 2));
+    });
+    const b = async(function* () {
+      return yield* fromPromise(later("b", 8));
+    });
+    expect(await Promise.all([waitForAsync(a()), waitForAsync(b())])).toEqual(["a", "b"]);
+  });
+});
+
+describe("waiting on a promise without Node's loop", () => {
+  it("waitFor says to use waitForAsync, and waitForAsync then finishes it", async () => {
+    let settle!: (v: string) => void;
+    const f = fromPromise(new Promise<string>((resolve) => (settle = resolve)));
+    expect(() => waitFor(f)).toThrow(DeadlockError);
+    expect(() => waitFor(f)).toThrow(/can only finish once a promise settles.*use waitForAsync/);
+    setTimeout(() => settle("done"), 1);
+    expect(await waitForAsync(f)).toBe("done");
+  });
+
+  it("a cancelled bridge stops counting, and the promise settling later is ignored", async () => {
+    let settle!: (v: number) => void;
+    const f = fromPromise(new Promise<number>((resolve) => (settle = resolve)), "bridge");
+    expect(f.cancel()).toBe(true);
+    expect(f.cancelled).toBe(true);
+    // With its only bridge cancelled, a future nothing can finish is a plain deadlock again.
+    expect(() => waitFor(new Future<void>("stuck"))).toThrow(/can never finish: no callback is queued/);
+    settle(1);
+    await later(0, 2);
+    expect(f.cancelled).toBe(true);
+  });
+
+  it("refuses what is not a promise, and a wait that can never end", async () => {
+    expect(() => fromPromise(42 as never)).toThrow(/fromPromise: expected a promise, got number/);
+    expect(() => fromPromise(null as never)).toThrow(/fromPromise: expected a promise, got null/);
+    await expect(waitForAsync(new Future<void>("stuck"))).rejects.toThrow(/waitForAsync: .*stuck.* can never finish/);
+  });
+});
