@@ -115,19 +115,31 @@ export class Dispatcher {
    */
   async waitForAsync<T>(f: Future<T>): Promise<T> {
     checkFuture(f, "waitForAsync");
-    while (f._state === PENDING) {
-      if (!this.busy && this.bridges === 0)
-        throw new DeadlockError(`waitForAsync: ${describe(f)} can never finish: no callback is queued, no timer is set, no reader, writer or signal is watched and no promise is awaited`);
-      this.step(false);
-      if (f._state !== PENDING) break;
-      await (this.idling ??= this.idle().finally(() => {
-        this.idling = null;
-        this.wake = null;
-      }));
+    // No DeadlockError here: any of Node's callbacks may still finish `f`. A wait nothing ends is
+    // Node's unsettled promise (the process ends when Node has nothing left either).
+    // A callback of our own, so that `f` finishing from Node's side queues work, which ends the idle.
+    const finished = () => {};
+    if (f._state === PENDING) f.addCallback(finished);
+    try {
+      while (f._state === PENDING) {
+        this.step(false);
+        if (f._state !== PENDING) break;
+        await (this.idling ??= this.idle().finally(() => {
+          this.idling = null;
+          this.wake = this.queue.onFill = this.timers.onEarlier = null;
+        }));
+      }
+    } finally {
+      f.removeCallback(finished);
     }
     return f.read();
   }
 
+  /**
+   * Until chronots has work: a callback queued, a timer due, a watched fd or signal ready. Node's
+   * side may make work meanwhile (a settled promise bridge, a callback it queues, a timer or a watch
+   * it adds), and each ends the idle through `wake`.
+   */
   private idle(): Promise<void> {
     const q = this.queue;
     const timeout = this.timers.size > 0 ? this.timers.moveDue(performance.now(), q) : -1;
@@ -135,12 +147,12 @@ export class Dispatcher {
     if (this.watched > 0) {
       // Linux wakes the wait through an eventfd; elsewhere it looks again every 10 ms.
       const waker = process.platform === "linux" ? (this.waker ??= new Waker(this.poller!)) : null;
-      this.wake = waker && (() => waker.signal());
+      if (waker) this.wake = this.queue.onFill = this.timers.onEarlier = () => waker.signal();
       return this.poller!.waitAsync(waker || (timeout >= 0 && timeout <= 10) ? timeout : 10);
     }
     return new Promise((resolve) => {
       const timer = timeout >= 0 ? setTimeout(resolve, timeout) : undefined;
-      this.wake = () => {
+      this.wake = this.queue.onFill = this.timers.onEarlier = () => {
         clearTimeout(timer);
         resolve();
       };
@@ -276,7 +288,10 @@ export class Dispatcher {
   private setWatch(fd: number, cb: () => void, side: "reader" | "writer"): void {
     const w = this.entry(fd, side === "reader" ? "addReader" : "addWriter");
     if (typeof cb !== "function") throw new TypeError(`add${side === "reader" ? "Reader" : "Writer"}: expected a callback function, got ${typeof cb}`);
-    if (w[side] === null) this.watched++;
+    if (w[side] === null) {
+      this.watched++;
+      this.wake?.();
+    }
     w[side] = cb;
     this.poller!.watch(fd, mask(w));
   }

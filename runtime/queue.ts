@@ -13,8 +13,11 @@ export class CallbackQueue {
   private head = 0;
   /** Number of queued pairs. */
   length = 0;
+  /** Called by a push into the empty queue while waitForAsync idles: the callback must end the idle. */
+  onFill: (() => void) | null = null;
 
   push(fn: Callback, arg: unknown): void {
+    if (this.length === 0 && this.onFill !== null) this.onFill();
     const cap = this.fns.length;
     if (this.length === cap) this.grow(cap);
     const i = (this.head + this.length) & (this.fns.length - 1);

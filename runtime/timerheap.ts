@@ -28,11 +28,15 @@ export class TimerHeap {
     return this.heap.length;
   }
 
+  /** Called when a new timer is due before every other, while waitForAsync idles until the earliest. */
+  onEarlier: (() => void) | null = null;
+
   add(at: number, fn: Callback, arg: unknown): TimerHandle {
     const t = new TimerHandle(at, this.seq++, fn, arg);
     t.index = this.heap.length;
     this.heap.push(t);
     this.up(t.index);
+    if (t.index === 0 && this.onEarlier !== null) this.onEarlier();
     return t;
   }
 
