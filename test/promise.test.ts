@@ -109,7 +109,7 @@ describe.each(backends)("promises and Node's loop over %s", (kind) => {
   });
 });
 
-describe("waiting on a promise without Node's loop", () => {
+describe("bridges and wakes on the global dispatcher", () => {
   it("waitFor says to use waitForAsync, and waitForAsync then finishes it", async () => {
     let settle!: (v: string) => void;
     const f = fromPromise(new Promise<string>((resolve) => (settle = resolve)));
