@@ -12,6 +12,21 @@ import { backends, useDispatcher } from "./helpers/backends.js";
 
 const later = <T>(v: T, ms: number) => new Promise<T>((resolve) => setTimeout(() => resolve(v), ms));
 
+/** A Node `net` server in this process on a loopback port; `close` also ends the connections it holds. */
+async function nodeServer(onConnection: (s: net.Socket) => void): Promise<{ port: number; close: () => Promise<unknown> }> {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((s) => {
+    sockets.push(s);
+    onConnection(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const close = () => {
+    for (const s of sockets) s.destroy();
+    return new Promise((resolve) => server.close(resolve));
+  };
+  return { port: (server.address() as net.AddressInfo).port, close };
+}
+
 describe.each(backends)("promises and Node's loop over %s", (kind) => {
   useDispatcher(kind);
 
@@ -41,9 +56,7 @@ describe.each(backends)("promises and Node's loop over %s", (kind) => {
   });
 
   it("talks to a Node server in this same process, a promise between each exchange", async () => {
-    const server = net.createServer((s) => s.pipe(s));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
+    const { port, close } = await nodeServer((s) => s.pipe(s));
     const client = async(function* () {
       const t = yield* connect(`127.0.0.1:${port}`);
       const seen: (string | number)[] = [];
@@ -56,14 +69,11 @@ describe.each(backends)("promises and Node's loop over %s", (kind) => {
       return seen;
     });
     expect(await waitForAsync(client())).toEqual(["one", 3, "two", 3, "three", 5]);
-    await new Promise((resolve) => server.close(resolve));
+    await close();
   });
 
   it("wakes a wait on a silent socket when a promise settles", async () => {
-    const sockets: net.Socket[] = [];
-    const server = net.createServer((s) => void sockets.push(s));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
+    const { port, close } = await nodeServer(() => {});
     const client = async(function* () {
       const t = yield* connect(`127.0.0.1:${port}`);
       // Watched for reading, and nothing ever comes: only the promise can end this wait.
@@ -75,14 +85,11 @@ describe.each(backends)("promises and Node's loop over %s", (kind) => {
       return [v, read.cancelled];
     });
     expect(await waitForAsync(client())).toEqual(["settled", true]);
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
+    await close();
   });
 
   it("ends an idle wait when Node's side starts I/O", async () => {
-    const server = net.createServer((s) => s.pipe(s));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as net.AddressInfo;
+    const { port, close } = await nodeServer((s) => s.pipe(s));
     const done = new Future<string>("echoed");
     const client = async(function* () {
       const t = yield* connect(`127.0.0.1:${port}`);
@@ -94,7 +101,7 @@ describe.each(backends)("promises and Node's loop over %s", (kind) => {
     // Started while chronots idles with nothing to do: its connect adds the first watched fd.
     setTimeout(() => asyncCheck(client()), 2);
     expect(await waitForAsync(done)).toBe("from a Node callback");
-    await new Promise((resolve) => server.close(resolve));
+    await close();
   });
 
   it("shares one idle between callers waiting at once", async () => {
