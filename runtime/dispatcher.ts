@@ -272,6 +272,8 @@ export class Dispatcher {
   /** Release the poller. The dispatcher must have no registered fd left. */
   close(): void {
     if (this.fds.size > 0) throw new RangeError(`close: ${this.fds.size} fd(s) are still registered: ${[...this.fds.keys()].join(", ")}`);
+    // A wait on a worker thread would outlive its poller and keep the process alive: end it first.
+    this.waker?.signal();
     this.waker?.close();
     this.waker = null;
     this.poller?.close();
