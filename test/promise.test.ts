@@ -6,7 +6,7 @@
 import net from "node:net";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { async, asyncCheck, callSoon, DeadlockError, fromPromise, Future, sleepAsync, waitFor, waitForAsync } from "../runtime/index.js";
+import { addSignal, async, asyncCheck, callSoon, DeadlockError, fromPromise, Future, removeSignal, sleepAsync, waitFor, waitForAsync } from "../runtime/index.js";
 import { connect } from "../runtime/net/index.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 
@@ -102,6 +102,14 @@ describe.each(backends)("promises and Node's loop over %s", (kind) => {
     setTimeout(() => asyncCheck(client()), 2);
     expect(await waitForAsync(done)).toBe("from a Node callback");
     await close();
+  });
+
+  it("ends an idle wait when a signal comes", async () => {
+    const got = new Future<string>("signal");
+    const id = addSignal("SIGUSR2", () => got.complete("SIGUSR2"));
+    setTimeout(() => process.kill(process.pid, "SIGUSR2"), 2);
+    expect(await waitForAsync(got)).toBe("SIGUSR2");
+    removeSignal(id);
   });
 
   it("shares one idle between callers waiting at once", async () => {
