@@ -20,8 +20,9 @@ process.stdin.on("end", () => server.close()).resume();`;
 let address = process.argv[2];
 let child: ReturnType<typeof spawn> | null = null;
 if (address === undefined) {
-  // Node's event loop does not run while chronots waits, so its server lives in a process of its own;
-  // the port is read here, with a plain await, before chronots takes over.
+  // Node's event loop does not run while waitFor waits, so its server lives in a process of its own
+  // (with-node.ts keeps one in-process under waitForAsync); the port is read here, with a plain await,
+  // before chronots takes over.
   child = spawn(process.execPath, ["-e", nodeEchoServer], { stdio: ["pipe", "pipe", "inherit"] });
   const [port] = (await once(child.stdout!, "data")) as [Buffer];
   address = `localhost:${port.toString().trim()}`;
