@@ -50,7 +50,7 @@ describe("resolveAddress", () => {
 
   it.each([
     ["localhost", /expected "host:port"/],
-    ["localhost:99999", /resolveAddress "localhost:99999": the port must be a decimal number from 0 to 65535/],
+    ["localhost:99999", /resolveAddress: invalid address "localhost:99999": the port must be a decimal number from 0 to 65535/],
     ["bad name:80", /"bad name" is not a host name/],
     ["-x.com:80", /"-x\.com" is not a host name/],
     ["bücher.de:80", /"bücher\.de" is not a host name/],

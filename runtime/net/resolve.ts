@@ -28,10 +28,10 @@ export function resolveAddress(address: string): string[] {
   const what = `resolveAddress ${JSON.stringify(address)}`;
   const colon = typeof address === "string" && !address.startsWith("unix:") ? address.lastIndexOf(":") : -1;
   const host = colon > 0 ? address.slice(0, colon) : "";
-  // A name has a letter somewhere; anything else (IPv4, [IPv6], unix:) is parsed as a numeric address.
-  if (!/[A-Za-z]/.test(host) || host.includes(":") || host.startsWith("[")) return [parseAddress(address, "resolveAddress").text];
-  const port = parsePort(address.slice(colon + 1));
-  if (port < 0) throw new TransportAddressError(`${what}: the port must be a decimal number from 0 to 65535, got ${JSON.stringify(address.slice(colon + 1))}`);
+  const port = colon > 0 ? parsePort(address.slice(colon + 1)) : -1;
+  // A name has a letter somewhere; anything else (IPv4, [IPv6], unix:), and a bad port, parseAddress
+  // takes or names the fault of.
+  if (!/[A-Za-z]/.test(host) || host.includes(":") || host.startsWith("[") || port < 0) return [parseAddress(address, "resolveAddress").text];
   if (!HOST_NAME.test(host)) throw new TransportAddressError(`${what}: ${JSON.stringify(host)} is not a host name`);
   return lookupHost(host, port, what);
 }
