@@ -156,16 +156,40 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     });
   }
 
+  // Node kinds are compared directly and type-only subtrees skipped: the walk covers every node of every file.
   tsi.forEachChild(sf, function visit(n): void {
-    if (tsi.isExpressionStatement(n)) drop(n.expression);
-    else if (tsi.isVoidExpression(n)) drop(n.expression);
-    else if (tsi.isBinaryExpression(n) && n.operatorToken.kind === SK.CommaToken) drop(n.left);
-    else if (tsi.isForStatement(n)) {
-      if (n.initializer && !tsi.isVariableDeclarationList(n.initializer)) drop(n.initializer);
-      if (n.incrementor) drop(n.incrementor);
-    } else if ((tsi.isCallExpression(n) || tsi.isNewExpression(n)) && n.arguments) {
-      for (const a of n.arguments) if (!tsi.isSpreadElement(a)) checkCallback(a);
-    } else if (tsi.isJsxAttribute(n) && n.initializer && tsi.isJsxExpression(n.initializer) && n.initializer.expression) checkCallback(n.initializer.expression);
+    const k = n.kind;
+    if (k >= SK.FirstTypeNode && k <= SK.LastTypeNode) return;
+    switch (k) {
+      case SK.InterfaceDeclaration:
+      case SK.TypeAliasDeclaration:
+      case SK.TypeParameter:
+      case SK.ImportDeclaration:
+      case SK.ExportDeclaration:
+        return;
+      case SK.ExpressionStatement:
+      case SK.VoidExpression:
+        drop((n as ts.ExpressionStatement | ts.VoidExpression).expression);
+        break;
+      case SK.BinaryExpression:
+        if ((n as ts.BinaryExpression).operatorToken.kind === SK.CommaToken) drop((n as ts.BinaryExpression).left);
+        break;
+      case SK.ForStatement: {
+        const { initializer, incrementor } = n as ts.ForStatement;
+        if (initializer && !tsi.isVariableDeclarationList(initializer)) drop(initializer);
+        if (incrementor) drop(incrementor);
+        break;
+      }
+      case SK.CallExpression:
+      case SK.NewExpression:
+        for (const a of (n as ts.CallExpression | ts.NewExpression).arguments ?? []) if (a.kind !== SK.SpreadElement) checkCallback(a);
+        break;
+      case SK.JsxAttribute: {
+        const init = (n as ts.JsxAttribute).initializer;
+        if (init && tsi.isJsxExpression(init) && init.expression) checkCallback(init.expression);
+        break;
+      }
+    }
     tsi.forEachChild(n, visit);
   });
   return out;

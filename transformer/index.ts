@@ -53,6 +53,13 @@ function checkerRecognizer(program: ts.Program): Recognizer {
     packageAsync.set(file, target);
     return target;
   };
+  /** Per import declaration: whether the module it names exports the runtime object (asked once, not at every call). */
+  const importGivesRuntime = new Map<ts.StringLiteral, boolean>();
+  const givesRuntime = (from: ts.StringLiteral): boolean => {
+    let gives = importGivesRuntime.get(from);
+    if (gives === undefined) importGivesRuntime.set(from, (gives = exportsRuntime(checker.getSymbolAtLocation(from))));
+    return gives;
+  };
   return (call) => {
     const callee = call.expression;
     const local = tsi.isPropertyAccessExpression(callee) ? callee.expression : callee;
@@ -63,12 +70,12 @@ function checkerRecognizer(program: ts.Program): Recognizer {
     const target = resolve(sym);
     const decl = target.declarations?.[0];
     if (target.name !== "async" || !decl || !RUNTIME_FILE.test(decl.getSourceFile().fileName)) return undefined;
-    const imported = checker.getSymbolAtLocation(local)?.declarations?.[0];
+    const imported = (at === local ? sym : checker.getSymbolAtLocation(local))?.declarations?.[0];
     if (!imported) return undefined;
     const from = moduleOf(imported);
     if (!from) return undefined;
     const spec = from.text;
-    if (exportsRuntime(checker.getSymbolAtLocation(from))) return spec;
+    if (givesRuntime(from)) return spec;
     if (fromPackage(call.getSourceFile()) === target) return "chronots";
     throw new Unsupported(callee, `an async imported from '${spec}', which re-exports it without chronots' runtime (import it from 'chronots', or re-export with \`export * from "chronots"\`),`);
   };

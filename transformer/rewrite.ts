@@ -91,6 +91,30 @@ export function logicalOperator(op: ts.SyntaxKind): ts.BinaryOperator | undefine
   return undefined;
 }
 
+/**
+ * The node kinds `Rewriter.visit` treats otherwise than by copying their children: every kind it
+ * tests for, so that all other nodes skip the tests. Kind numbers differ between TypeScript
+ * versions, so there is one table per compiler.
+ */
+const specialTables = new WeakMap<typeof SK, boolean[]>();
+function specialKinds(): boolean[] {
+  let table = specialTables.get(SK);
+  if (table) return table;
+  table = [];
+  for (const k of [
+    SK.Identifier, SK.MetaProperty, SK.BinaryExpression, SK.PrefixUnaryExpression, SK.PostfixUnaryExpression,
+    SK.TaggedTemplateExpression, SK.ShorthandPropertyAssignment, SK.CallExpression, SK.ObjectLiteralExpression,
+    SK.FunctionDeclaration, SK.FunctionExpression, SK.ArrowFunction, SK.MethodDeclaration, SK.GetAccessor, SK.SetAccessor,
+    SK.Constructor, SK.ClassStaticBlockDeclaration, SK.PropertyDeclaration, SK.ClassDeclaration, SK.ClassExpression,
+    SK.Block, SK.ReturnStatement, SK.BreakStatement, SK.ContinueStatement, SK.VariableStatement, SK.VariableDeclarationList,
+    SK.LabeledStatement, SK.SwitchStatement, SK.TryStatement,
+    SK.ForStatement, SK.ForInStatement, SK.ForOfStatement, SK.WhileStatement, SK.DoStatement,
+  ])
+    table[k] = true;
+  specialTables.set(SK, table);
+  return table;
+}
+
 export const isFunctionLike = (n: ts.Node): boolean =>
   tsi.isFunctionDeclaration(n) ||
   tsi.isFunctionExpression(n) ||
@@ -140,6 +164,7 @@ export class Rewriter {
   readonly substitute = new Map<ts.Node, ts.Expression>();
   /** Counts the hook calls and nested lowerings: while it stays, a copy owes nothing to this rewriter's hooks. */
   hooked = 0;
+  private readonly special = specialKinds();
 
   constructor(
     private readonly s: Scope,
@@ -271,6 +296,8 @@ export class Rewriter {
   visit(node: ts.Node): ts.Node | undefined {
     const sub = this.substitute.get(node);
     if (sub) return sub;
+    // Most nodes are copied as they are, found by one table read (this runs on every copied node).
+    if (!this.special[node.kind]) return tsi.visitEachChild(node, this.visitor, this.s.context);
     if (tsi.isIdentifier(node)) {
       // A declaration's own name stays; `classAssignment` and the state machine place its value.
       const p = node.parent as ts.Node | undefined;
