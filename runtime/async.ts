@@ -12,10 +12,13 @@ import { CancelledError } from "./errors.js";
 import { dispose, Disposer, fail, use } from "./dispose.js";
 import { CANCELLED, COMPLETED, FAILED, Future, PENDING, typeName } from "./future.js";
 
-/** The future type an async function returns for a generator returning R. */
-export type AsyncFunction<This, A extends unknown[], R> = unknown extends This
-  ? (...args: A) => Future<R>
-  : (this: This, ...args: A) => Future<R>;
+/**
+ * The function `async` makes of a generator returning R. A plain function type, not a conditional
+ * one: TypeScript then carries a generic generator's type parameters over to it (`async(function*
+ * <T>(x: T) …)` is a `<T>(x: T) => Future<T>`). Without a `this:` parameter `This` is `unknown`,
+ * which any call satisfies.
+ */
+export type AsyncFunction<This, A extends unknown[], R> = (this: This, ...args: A) => Future<R>;
 
 export function async<This, A extends unknown[], R>(
   genFn: (this: This, ...args: A) => Generator<Future<any>, R, any>,
