@@ -119,6 +119,20 @@ describe("async(): yield and yield*", () => {
     expect(trace).toEqual(["v", "inner"]);
   });
 
+  it("yield* of a value that is neither a Future nor iterable throws a TypeError where it stands", () => {
+    const f = async(function* (x: unknown) {
+      const trace: string[] = ["before"];
+      try {
+        trace.push(yield* x as never);
+      } catch (e) {
+        trace.push(e instanceof TypeError ? "TypeError" : String(e));
+      }
+      trace.push(yield* later("after"));
+      return trace;
+    });
+    for (const bad of [5, undefined, null, {}, Promise.resolve(1)]) expect(waitFor(f(bad))).toEqual(["before", "TypeError", "after"]);
+  });
+
   it("yield waits, evaluates to the future and never throws", () => {
     const f = async(function* () {
       const bad = failed(new Error("quiet"));
