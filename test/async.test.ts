@@ -123,7 +123,7 @@ describe("async(): yield and yield*", () => {
     const f = async(function* (x: unknown) {
       const trace: string[] = ["before"];
       try {
-        trace.push(yield* x as never);
+        trace.push(yield* (x as Future<string>));
       } catch (e) {
         trace.push(e instanceof TypeError ? "TypeError" : String(e));
       }
