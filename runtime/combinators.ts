@@ -29,27 +29,30 @@ function whenAll<R>(fs: Future<any>[], name: string, value: () => R): Future<R> 
 }
 
 /** Finishes when every one of `fs` has finished, however each ended. */
-export function allFutures(fs: Future<any>[]): Future<void> {
+export function allFutures(fs: readonly Future<any>[]): Future<void> {
   return whenAll<void>(checkAll(fs, "allFutures"), "allFutures", () => undefined);
 }
 
-/** The same futures, once all have finished. */
-export function allFinished<T>(fs: Future<T>[]): Future<Future<T>[]> {
+/**
+ * The same futures, once all have finished: a copy of the array, typed element by element when
+ * `fs` is written as a literal (`const [a, b] = yield* allFinished([num(), str()])`).
+ */
+export function allFinished<const F extends readonly Future<any>[]>(fs: F): Future<[...F]> {
   const list = checkAll(fs, "allFinished");
-  return whenAll(list, "allFinished", () => list);
+  return whenAll(list, "allFinished", () => list as [...F]);
 }
 
-/** The first of `fs` to finish (the first in order, if some already have). */
-export function one<T>(fs: Future<T>[]): Future<Future<T>> {
+/** The first of `fs` to finish (the first in order, if some already have); of futures of different types, their union. */
+export function one<F extends Future<any>>(fs: readonly F[]): Future<F> {
   const list = checkAll(fs, "one");
   if (list.length === 0) throw new RangeError("one: needs at least one future, got an empty array");
-  const r = new Future<Future<T>>("one");
+  const r = new Future<F>("one");
   const first = list.find((f) => f._state !== PENDING);
   if (first !== undefined) {
     r._finish(COMPLETED, first);
     return r;
   }
-  const done = (f: Future<T>) => {
+  const done = (f: Future<any>) => {
     stop();
     r._finish(COMPLETED, f);
   };

@@ -59,7 +59,7 @@ describe("one", () => {
   it("gives an already finished input at once", () => {
     const done = new Future<number>();
     done.complete(9);
-    const r = one<unknown>([sleepAsync(1), done]);
+    const r = one([sleepAsync(1), done]);
     expect(r.completed).toBe(true);
     expect(r.read()).toBe(done);
     poll();
