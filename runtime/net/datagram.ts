@@ -21,7 +21,7 @@ const MAX_DATAGRAM = 65535;
 const BATCH = 64;
 const scratch = new Uint8Array(MAX_DATAGRAM);
 
-export type MessageHandler = (data: Uint8Array, remoteAddress: string, transport: DatagramTransport) => void | Future<void>;
+export type MessageHandler = (data: Uint8Array, remoteAddress: string, transport: DatagramTransport) => void | Future<unknown>;
 
 export interface DatagramOptions {
   /** Errors with no caller to take them: a failing `onMessage`, a failed receive. Default: printed to stderr. */

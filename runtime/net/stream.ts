@@ -537,14 +537,14 @@ export class StreamServer {
   private readonly address: Address;
   private accepting = false;
   private pause: TimerHandle | null = null;
-  private readonly handlers = new Map<StreamTransport, Future<void>>();
+  private readonly handlers = new Map<StreamTransport, Future<unknown>>();
   /** Accepted transports get the listening address itself as their local address unless it is a wildcard. */
   private readonly sharedLocal: string | null;
 
   /** @internal use `createStreamServer` */
   constructor(
     address: string,
-    private readonly handler: (t: StreamTransport) => Future<void>,
+    private readonly handler: (t: StreamTransport) => Future<unknown>,
     private readonly options: StreamServerOptions,
   ) {
     if (typeof handler !== "function") throw new TypeError(`createStreamServer: handler must be a function, got ${typeof handler}`);
@@ -651,7 +651,7 @@ export class StreamServer {
       this.report(e, null);
       return;
     }
-    let f: Future<void>;
+    let f: Future<unknown>;
     try {
       f = this.handler(t);
       if (!(f instanceof Future)) throw new TypeError(`the handler of server ${this.localAddress} must return a Future, it returned ${typeof f}`);
@@ -670,6 +670,6 @@ export class StreamServer {
 }
 
 /** A listening server at `address` (port 0 picks a free port; see `localAddress`). Call `start()` to accept. */
-export function createStreamServer(address: string, handler: (t: StreamTransport) => Future<void>, options: StreamServerOptions = {}): StreamServer {
+export function createStreamServer(address: string, handler: (t: StreamTransport) => Future<unknown>, options: StreamServerOptions = {}): StreamServer {
   return new StreamServer(address, handler, options);
 }
