@@ -21,7 +21,7 @@ import { DeadlockError } from "./errors.js";
 import { checkFuture, describe, Future, PENDING, waitingFutures } from "./future.js";
 import { createPoller, defaultPollerKind } from "./poller/index.js";
 import { READ, WRITE, type Poller, type PollerKind } from "./poller/poller.js";
-import { SignalSet, signalNumber } from "./poller/signals.js";
+import { type SignalName, SignalSet, signalNumber } from "./poller/signals.js";
 import { Waker } from "./poller/waker.js";
 import { CallbackQueue, setActiveQueue } from "./queue.js";
 import { TimerHandle, TimerHeap } from "./timerheap.js";
@@ -227,7 +227,7 @@ export class Dispatcher {
     return this.fds.size;
   }
 
-  addSignal(sig: number | NodeJS.Signals, cb: () => void): number {
+  addSignal(sig: number | SignalName, cb: () => void): number {
     if (typeof cb !== "function") throw new TypeError(`addSignal: expected a callback function, got ${typeof cb}`);
     const num = signalNumber(sig);
     const set = (this.signals ??= this.openSignals());
@@ -343,6 +343,6 @@ export const addReader = (fd: number, cb: () => void): void => gd.addReader(fd, 
 export const removeReader = (fd: number): void => gd.removeReader(fd);
 export const addWriter = (fd: number, cb: () => void): void => gd.addWriter(fd, cb);
 export const removeWriter = (fd: number): void => gd.removeWriter(fd);
-export const addSignal = (sig: number | NodeJS.Signals, cb: () => void): number => gd.addSignal(sig, cb);
+export const addSignal = (sig: number | SignalName, cb: () => void): number => gd.addSignal(sig, cb);
 export const removeSignal = (id: number): void => gd.removeSignal(id);
 export const trackers = () => gd.trackers();

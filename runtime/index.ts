@@ -24,6 +24,7 @@ export {
   removeSignal,
   trackers,
 } from "./dispatcher.js";
+export type { SignalName } from "./poller/signals.js";
 export { fromPromise } from "./promise.js";
 export { TimerHandle } from "./timerheap.js";
 export { sleepAsync, withTimeout, wait } from "./timers.js";

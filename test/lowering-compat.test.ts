@@ -3,7 +3,8 @@
  * once with TypeScript 5.9 + ts-patch 3 and once with TypeScript 6 + ts-patch 4 (needs the npm
  * registry). Each project compiles the examples with `tspc` and the plugin, and with plain `tsc`;
  * both builds must print the same, and the plugin's build must hold no generator function. A
- * CommonJS project on the classic `node10` resolution then builds and runs with the plugin too.
+ * CommonJS project on the classic `node10` resolution then builds and runs with the plugin too, and
+ * a project without @types/node type-checks chronots' declarations (no `skipLibCheck`).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -78,6 +79,18 @@ describe.each([
       run(process.execPath, [join(dir, "node_modules/ts-patch/bin/tspc.js"), "-p", "."], cjs);
       expect(readFileSync(join(cjs, "out/main.js"), "utf8")).toMatch(/= require\("chronots"\)\.__chronots;/);
       expect(run(process.execPath, [join(cjs, "out/main.js")], cjs)).toBe("42 true\n");
+
+      // chronots' declarations check on their own: no @types/node in scope, no skipLibCheck.
+      const bare = join(dir, "bare");
+      mkdirSync(bare);
+      writeFileSync(
+        join(bare, "main.ts"),
+        `import { addSignal, async, sleepAsync, type SignalName } from "chronots";\nimport { createStreamServer } from "chronots/net";\nimport transformer from "chronots/transformer";\n` +
+          `const sig: SignalName = "SIGUSR2";\nexport const f = async(function* () { yield* sleepAsync(1); });\nexport const uses = [addSignal, sig, createStreamServer, transformer];\n`,
+      );
+      const bareOptions = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: false, types: [], noEmit: true };
+      writeFileSync(join(bare, "tsconfig.json"), JSON.stringify({ compilerOptions: bareOptions, files: ["main.ts"] }));
+      run(process.execPath, [join(dir, "node_modules/typescript/bin/tsc"), "-p", "."], bare);
     },
     600_000,
   );

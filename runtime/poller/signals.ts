@@ -95,8 +95,18 @@ function uvError(call: string, code: number, detail: string): OSError {
   return new OSError(call, api?.errName(code) ?? errnoName(-code), -code, detail);
 }
 
+/**
+ * A signal's name, as Node's `process.kill` takes it. Declared here, the same list as @types/node's
+ * `NodeJS.Signals`, so that chronots' types need no @types/node in the user's project.
+ */
+export type SignalName =
+  | "SIGABRT" | "SIGALRM" | "SIGBUS" | "SIGCHLD" | "SIGCONT" | "SIGFPE" | "SIGHUP" | "SIGILL" | "SIGINT" | "SIGIO"
+  | "SIGIOT" | "SIGKILL" | "SIGPIPE" | "SIGPOLL" | "SIGPROF" | "SIGPWR" | "SIGQUIT" | "SIGSEGV" | "SIGSTKFLT" | "SIGSTOP"
+  | "SIGSYS" | "SIGTERM" | "SIGTRAP" | "SIGTSTP" | "SIGTTIN" | "SIGTTOU" | "SIGUNUSED" | "SIGURG" | "SIGUSR1" | "SIGUSR2"
+  | "SIGVTALRM" | "SIGWINCH" | "SIGXCPU" | "SIGXFSZ" | "SIGBREAK" | "SIGLOST" | "SIGINFO";
+
 /** The number of signal `sig`, or a TypeError/RangeError saying why it cannot be watched. */
-export function signalNumber(sig: number | NodeJS.Signals, what = "addSignal"): number {
+export function signalNumber(sig: number | SignalName, what = "addSignal"): number {
   let num: number | undefined;
   if (typeof sig === "string") {
     num = (constants.signals as Record<string, number>)[sig];
@@ -135,7 +145,7 @@ export class SignalSet {
   }
 
   /** Start watching `sig` (again watching one already watched is a no-op); returns its number. */
-  add(sig: number | NodeJS.Signals): number {
+  add(sig: number | SignalName): number {
     const num = signalNumber(sig);
     this.checkOpen("add");
     const u = uv();
