@@ -21,7 +21,7 @@ import { CANCELLED, COMPLETED, FAILED, Future, PENDING, typeName } from "./futur
 export type AsyncFunction<This, A extends unknown[], R> = (this: This, ...args: A) => Future<R>;
 
 export function async<This, A extends unknown[], R>(
-  genFn: (this: This, ...args: A) => Generator<Future<any>, R, any>,
+  genFn: (this: This, ...args: A) => Generator<Future<any>, R, Future<any>>,
 ): AsyncFunction<This, A, R> {
   if (typeof genFn !== "function") throw new TypeError(`async: expected a generator function, got ${typeName(genFn)}`);
   const name = genFn.name;

@@ -280,7 +280,7 @@ describe("async(): yield and yield*", () => {
       yield* later(retries);
       return id + rest.length;
     });
-    const recursive = async(function* countDown(n: number): Generator<Future<number>, number, number> {
+    const recursive = async(function* countDown(n: number): Generator<Future<number>, number> {
       return n > 0 ? yield* countDown(n - 1) : yield* later(0);
     });
     const defaults = async(function* ({ id }: { id: number }, page: number = 1, size?: number) {
