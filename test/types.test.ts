@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import ts from "typescript";
 import { expect, it } from "vitest";
 
-it("async() is typed as parameters => Future<return type>, and rejects non-Future yields", () => {
+it("the public types: async() (generics, this:, yield and yield*), the combinators and transport handlers", () => {
   const file = "test/fixtures/types.ts";
   const program = ts.createProgram([file], {
     strict: true,
