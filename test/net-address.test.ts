@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { formatInet, parseAddress } from "../runtime/net/address.js";
 import { TransportAddressError } from "../runtime/net/errors.js";
 import { checkSpan, decodeSockaddr, encodeSockaddr, recvInto, sendFrom } from "../runtime/net/sys.js";
+import { thrown } from "./helpers/thrown.js";
 
 const canonical = (ip: string) => new SocketAddress({ address: ip, family: "ipv6" }).address;
 
@@ -49,12 +50,7 @@ describe("parseAddress", () => {
     [`unix:/${"x".repeat(107)}`, /108 bytes long, at most 107/],
     ["unix:/a\0b", /NUL/],
   ])("rejects %j with a TransportAddressError", (text, why) => {
-    let e: unknown;
-    try {
-      parseAddress(text, "connect");
-    } catch (err) {
-      e = err;
-    }
+    const e = thrown(() => parseAddress(text, "connect"));
     expect(e).toBeInstanceOf(TransportAddressError);
     expect((e as TransportAddressError).code).toBe("EADDRESS");
     expect((e as Error).message).toMatch(/^connect: invalid address/);

@@ -16,6 +16,7 @@ import {
 } from "../runtime/net/index.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 import { startPeer, type Peer } from "./helpers/peer.js";
+import { thrown } from "./helpers/thrown.js";
 
 const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
 
@@ -79,12 +80,7 @@ describe.each(backends)("chronots/net and Node net over %s", (kind) => {
     const r = t.read();
     expect(r.pending).toBe(true);
     waitFor(t.write("ack"));
-    let e: unknown;
-    try {
-      waitFor(r);
-    } catch (err) {
-      e = err;
-    }
+    const e = thrown(() => waitFor(r));
     expect(e).toBeInstanceOf(TransportResetError);
     expect((e as TransportResetError).code).toBe("ECONNRESET");
     expect((e as Error).message).toMatch(/recv from 127\.0\.0\.1:\d+: ECONNRESET/);
@@ -116,12 +112,7 @@ describe.each(backends)("chronots/net and Node net over %s", (kind) => {
     const { peer, address } = await nodeServer(`(s) => s.resume()`);
     const t = waitFor(connect(address));
     waitFor(t.shutdownWait());
-    let e: unknown;
-    try {
-      waitFor(t.write("late"));
-    } catch (err) {
-      e = err;
-    }
+    const e = thrown(() => waitFor(t.write("late")));
     expect(e).toBeInstanceOf(TransportPipeError);
     expect((e as Error).message).toMatch(/EPIPE/);
     waitFor(t.closeWait());

@@ -9,6 +9,7 @@ import { waitFor } from "../runtime/index.js";
 import { connect, resolveAddress, TransportAddressError, TransportResolveError } from "../runtime/net/index.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 import { startPeer } from "./helpers/peer.js";
+import { thrown } from "./helpers/thrown.js";
 
 describe("resolveAddress", () => {
   it("gives the addresses Node's resolver gives for localhost, with the port", async () => {
@@ -65,12 +66,7 @@ describe("resolveAddress", () => {
 
   it("fails with the resolver's error name for a name nobody knows (underscores pass to the resolver)", { timeout: 30_000 }, () => {
     for (const address of ["no-such-host.invalid:80", "no_such_service.invalid:80"]) {
-      let error: unknown;
-      try {
-        resolveAddress(address);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrown(() => resolveAddress(address));
       expect(error).toBeInstanceOf(TransportResolveError);
       const { code, message } = error as TransportResolveError;
       expect(code).toMatch(/^EAI_(NONAME|NODATA|AGAIN|FAIL)$/);

@@ -22,6 +22,7 @@ import { createPoller, defaultPollerKind } from "../runtime/poller/index.js";
 import { READ, WRITE, type PollerKind } from "../runtime/poller/poller.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 import { close, eventfd, pipe, read, shutdownWrite, socketpair, write } from "./helpers/fds.js";
+import { thrown } from "./helpers/thrown.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
@@ -270,12 +271,7 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
     register(keep);
     const [r, w] = pipe();
     close(r, w);
-    let err: unknown;
-    try {
-      register(r);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => register(r));
     expect(err).toBeInstanceOf(OSError);
     expect((err as OSError).code).toBe("EBADF");
     expect((err as OSError).syscall).toBe(kind === "epoll" ? "epoll_ctl" : "poll");
