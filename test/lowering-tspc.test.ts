@@ -54,7 +54,11 @@ const tagged = run(function* (x: number) {
 const spaced = run(function /* a comment before the star */ * () {
   return 1;
 });
-console.log(String(work).includes("function*"), String(kept).includes("function*"), typeof notOurs, waitFor(kept()), waitFor(tagged(5)), String(spaced).includes("*"));
+function* counted() {
+  return yield* leaf(7);
+}
+const byName = C.async(counted);
+console.log(String(work).includes("function*"), String(kept).includes("function*"), typeof notOurs, waitFor(kept()), waitFor(tagged(5)), String(spaced).includes("*"), waitFor(byName()));
 waitFor(work(10));
 `;
 
@@ -106,11 +110,12 @@ describe("a real tspc build", { timeout: 120_000 }, () => {
       const dir = project(module, module);
       const build = spawnSync(process.execPath, [tspc, "-p", dir, "--pretty", "false"], { cwd: root, encoding: "utf8" });
       expect(build.stdout).toMatch(/main\.ts\(18,8\).*left to the run-time driver: a direct eval is not lowered/);
+      expect(build.stdout).toMatch(/main\.ts\(41,24\).*left to the run-time driver: a generator function not written in the async\(\) call is not lowered/);
       const out = readFileSync(join(dir, "dist/main.js"), "utf8");
       // CommonJS output reads the runtime object with require(): an import would bring interop helpers.
       expect(out).toMatch(module === "CommonJS" ? /= require\("\.\/runtime\/index\.js"\)\.__chronots;/ : /^import \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/m);
       const ran = spawnSync(process.execPath, ["--enable-source-maps", join(dir, "dist/main.js")], { encoding: "utf8" });
-      expect(ran.stdout.trim()).toBe("false true function 0,1 a|b5 false");
+      expect(ran.stdout.trim()).toBe("false true function 0,1 a|b5 false 7");
       expect(ran.stderr).toContain("Error: boom at line 12");
       expect(ran.stderr).toMatch(/main\.ts:12:\d+/);
       expect(ran.status).not.toBe(0);
@@ -227,7 +232,10 @@ it("program.emit with the factory as a before transformer reports through addDia
   const js = [...written].find(([name]) => name.endsWith("main.js"))![1];
   expect(js.match(/\.coroutine\(/g)).toHaveLength(4);
   expect(js).toContain("const notOurs = async(function* ()");
-  expect(added.map((d) => [d.category, ts.getLineAndCharacterOfPosition(d.file!, d.start!).line + 1])).toEqual([[ts.DiagnosticCategory.Warning, 18]]);
+  expect(added.map((d) => [d.category, ts.getLineAndCharacterOfPosition(d.file!, d.start!).line + 1])).toEqual([
+    [ts.DiagnosticCategory.Warning, 18],
+    [ts.DiagnosticCategory.Warning, 41],
+  ]);
 });
 
 it("reads the runtime object with require() only in files emitted as CommonJS (.mts under module commonjs stays an ES module)", () => {

@@ -109,6 +109,23 @@ describe("odd input", () => {
     expect(lowerText("shadow.ts", shadowed, { typescript: ts }).splices).toEqual([]);
   });
 
+  it("warns at the argument of async(gen), a generator it cannot see, through any import, and not about other calls of that name", () => {
+    const text = [
+      `import { async as run } from "chronots";`,
+      `import * as C from "chronots";`,
+      `function* gen() { return 1; }`,
+      `const a = run(gen);`,
+      `const b = C.async(gen);`,
+      `const c = run(function* () { return yield* run(gen)(); });`,
+      `const d = ((async: (g: unknown) => unknown) => async(gen))(String);`,
+    ].join("\n");
+    const { splices, diagnostics } = lowerText("byname.ts", text, { typescript: ts });
+    expect(splices.map((s) => text.slice(s.start, s.end).slice(0, 8))).toEqual(["run(func"]);
+    const where = diagnostics.map((d) => [text.slice(0, d.start).split("\n").length, text.slice(d.start, d.start! + d.length!)]);
+    expect(where).toEqual([[4, "gen"], [5, "gen"], [6, "gen"]]);
+    for (const d of diagnostics) expect(d.messageText).toBe("chronots: this async function is left to the run-time driver: a generator function not written in the async() call is not lowered");
+  });
+
   it("leaves JSX to the driver next to a local named as its factory (pragma, option or React), which the JSX transform refers to by name", () => {
     const body = (local: string) => `import { async, sleepAsync } from "chronots";\nexport const f = async(function* () {\n  const ${local} = (...a: unknown[]) => a;\n  yield* sleepAsync(0);\n  return <p>{${local}.length}</p>;\n});\n`;
     const left = (text: string, jsxFactories?: string[]) => lowerText("f.tsx", text, { typescript: ts, jsxFactories }).diagnostics.map((d) => String(d.messageText));

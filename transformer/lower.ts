@@ -38,8 +38,8 @@ export interface Splice {
 }
 
 /**
- * Says whether a call is `async(function* …)` of chronots, giving the module specifier to read
- * chronots' runtime object from; throws `Unsupported` for one that cannot be lowered.
+ * Says whether a call's callee is chronots' `async`, giving the module specifier to read chronots'
+ * runtime object from; throws `Unsupported` for one that cannot be lowered.
  */
 export type Recognizer = (call: ts.CallExpression) => string | undefined;
 
@@ -48,6 +48,8 @@ interface Lowering {
   names: Names;
   context: ts.TransformationContext;
   recognize: Recognizer;
+  /** `async` and the names the file imports it under: their calls are recognised whatever their argument, to warn about `async(gen)`. */
+  asyncNames: ReadonlySet<string>;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
   jsxNames: Set<string>;
   /** The identifier of the runtime object for a module specifier (recorded as used). */
@@ -77,7 +79,7 @@ class Templates {
   }
 }
 
-export function isGeneratorCall(call: ts.CallExpression): boolean {
+function isGeneratorCall(call: ts.CallExpression): boolean {
   const arg = call.arguments[0];
   return (
     call.arguments.length === 1 &&
@@ -96,12 +98,24 @@ function warning(file: ts.SourceFile, node: ts.Node, text: string): ts.Diagnosti
   return { file: at ?? file, start, length: at ? node.end - start : 0, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: text };
 }
 
+/**
+ * A call of one argument through one of `names` or a namespace's `async`: a call that may be
+ * chronots' `async` of a generator the lowering cannot see (`async(gen)`), to be warned about.
+ */
+function namesAsync(call: ts.CallExpression, names: ReadonlySet<string>): boolean {
+  const c = call.expression;
+  return call.arguments.length === 1 && (tsi.isIdentifier(c) ? names.has(c.text) : tsi.isPropertyAccessExpression(c) && c.name.text === "async");
+}
+
 function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefined): ts.Expression | undefined {
-  if (!isGeneratorCall(call)) return undefined;
-  const fn = call.arguments[0] as ts.FunctionExpression;
+  const written = isGeneratorCall(call);
+  if (!written && !namesAsync(call, l.asyncNames)) return undefined;
+  const arg = call.arguments[0]!;
   try {
     const spec = l.recognize(call);
     if (spec === undefined) return undefined;
+    if (!written) throw new Unsupported(arg, "a generator function not written in the async() call");
+    const fn = arg as ts.FunctionExpression;
     // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
     if (!tsi.isParseTreeNode(fn))
       throw new Unsupported(tsi.getParseTreeNode(call) ?? call, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
@@ -145,7 +159,7 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
     if (an.bindingOf.get(fn.name)?.referenced) return withSelf(fn, fn.name.text, nameOf(low, fn.name.text), plain);
     return f.updateFunctionExpression(low, low.modifiers, low.asteriskToken, f.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
   } catch (e) {
-    const where = e instanceof Unsupported ? e.node : fn;
+    const where = e instanceof Unsupported ? e.node : arg;
     const why = e instanceof Unsupported ? e.message : e instanceof RangeError ? `code nested this deeply (${e.message})` : `internal error (${e instanceof Error ? e.message : String(e)})`;
     l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why} is not lowered`));
     return undefined;
@@ -174,7 +188,8 @@ function withSelf(fn: ts.FunctionExpression, name: string, low: ts.Expression, s
 
 /** The ts-patch side: lower every recognised call of a source file and import the runtime object. */
 export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext, recognize: Recognizer, report: (d: ts.Diagnostic) => void): ts.SourceFile {
-  const holds = generatorsIn(file.text);
+  const asyncNames = asyncNamesOf(file);
+  const holds = candidatesIn(file.text, asyncNames);
   if (holds === undefined) return file;
   const names = new Names(file.text);
   const used = new Map<string, string>();
@@ -184,6 +199,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     names,
     context,
     recognize,
+    asyncNames,
     report,
     jsxNames: jsxNames(file, context.getCompilerOptions()),
     template: templates.name,
@@ -226,17 +242,28 @@ function jsxNames(file: ts.SourceFile, options: ts.CompilerOptions, extra: strin
   return new Set(factories.filter((x): x is string => !!x).map((x) => x.split(".")[0]!.trim()));
 }
 
+/** `async` and the names `file` imports an `async` under (`import { async as go }`), from whatever module: the recogniser tells. */
+function asyncNamesOf(file: ts.SourceFile): Set<string> {
+  const names = new Set(["async"]);
+  for (const st of file.statements) {
+    const b = tsi.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
+    if (b && tsi.isNamedImports(b)) for (const e of b.elements) if (e.propertyName?.text === "async") names.add(e.name.text);
+  }
+  return names;
+}
+
 /** `function*`, also with comments before the star. */
 const GENERATOR = /\bfunction(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/g;
 
 /**
- * Where generator functions may be: a test of whether a node's text holds one, or `undefined` when
- * the file has none. Most files of a project have none, and most of a file is other code: the visit
- * goes down only where the test holds.
+ * Where a call to lower or to warn about may be: a test of whether a node's text holds a generator
+ * function or a call through one of `asyncNames`, or `undefined` when the file has neither. Most
+ * files of a project have none, and most of a file is other code: the visit goes down only where
+ * the test holds.
  */
-function generatorsIn(text: string): ((node: ts.Node) => boolean) | undefined {
-  const at: number[] = [];
-  for (const m of text.matchAll(GENERATOR)) at.push(m.index);
+function candidatesIn(text: string, asyncNames: ReadonlySet<string>): ((node: ts.Node) => boolean) | undefined {
+  const calls = new RegExp(`(?<![\\w$])(?:${[...asyncNames].map((n) => n.replace(/\$/g, "\\$")).join("|")})\\s*[(<]`, "g");
+  const at = [...text.matchAll(GENERATOR), ...text.matchAll(calls)].map((m) => m.index).sort((a, b) => a - b);
   if (at.length === 0) return undefined;
   return (node) => {
     let lo = 0;
@@ -344,6 +371,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           names,
           context,
           recognize,
+          asyncNames: asyncNamesOf(file),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
           report: (d) => diagnostics.push(d),
           template: templates.name,
