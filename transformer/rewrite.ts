@@ -91,29 +91,9 @@ export function logicalOperator(op: ts.SyntaxKind): ts.BinaryOperator | undefine
   return undefined;
 }
 
-/**
- * The node kinds `Rewriter.visit` treats otherwise than by copying their children: every kind it
- * tests for, so that all other nodes skip the tests. Kind numbers differ between TypeScript
- * versions, so there is one table per compiler.
- */
-const specialTables = new WeakMap<typeof SK, boolean[]>();
-function specialKinds(): boolean[] {
-  let table = specialTables.get(SK);
-  if (table) return table;
-  table = [];
-  for (const k of [
-    SK.Identifier, SK.MetaProperty, SK.BinaryExpression, SK.PrefixUnaryExpression, SK.PostfixUnaryExpression,
-    SK.TaggedTemplateExpression, SK.ShorthandPropertyAssignment, SK.CallExpression, SK.ObjectLiteralExpression,
-    SK.FunctionDeclaration, SK.FunctionExpression, SK.ArrowFunction, SK.MethodDeclaration, SK.GetAccessor, SK.SetAccessor,
-    SK.Constructor, SK.ClassStaticBlockDeclaration, SK.PropertyDeclaration, SK.ClassDeclaration, SK.ClassExpression,
-    SK.Block, SK.ReturnStatement, SK.BreakStatement, SK.ContinueStatement, SK.VariableStatement, SK.VariableDeclarationList,
-    SK.LabeledStatement, SK.SwitchStatement, SK.TryStatement,
-    SK.ForStatement, SK.ForInStatement, SK.ForOfStatement, SK.WhileStatement, SK.DoStatement,
-  ])
-    table[k] = true;
-  specialTables.set(SK, table);
-  return table;
-}
+/** A rule of `Rewriter.visit` for one or more node kinds (see `Rewriter.rules`). */
+type Rule = (this: Rewriter, node: ts.Node) => ts.Node | undefined;
+const ruleTables = new WeakMap<typeof SK, (Rule | undefined)[]>();
 
 export const isFunctionLike = (n: ts.Node): boolean =>
   tsi.isFunctionDeclaration(n) ||
@@ -164,7 +144,7 @@ export class Rewriter {
   readonly substitute = new Map<ts.Node, ts.Expression>();
   /** Counts the hook calls and nested lowerings: while it stays, a copy owes nothing to this rewriter's hooks. */
   hooked = 0;
-  private readonly special = specialKinds();
+  private readonly rules = Rewriter.rules();
 
   constructor(
     private readonly s: Scope,
@@ -297,101 +277,167 @@ export class Rewriter {
     const sub = this.substitute.get(node);
     if (sub) return sub;
     // Most nodes are copied as they are, found by one table read (this runs on every copied node).
-    if (!this.special[node.kind]) return tsi.visitEachChild(node, this.visitor, this.s.context);
-    if (tsi.isIdentifier(node)) {
-      // A declaration's own name stays; `classAssignment` and the state machine place its value.
-      const p = node.parent as ts.Node | undefined;
-      if (p && (tsi.isClassDeclaration(p) || tsi.isFunctionDeclaration(p)) && p.name === node) return node;
-      return this.rename(node) ?? node;
-    }
-    if (tsi.isMetaProperty(node) && node.keywordToken === SK.NewKeyword && newTargetOf(node) === this.s.an.fn) return tsi.setTextRange(f.createVoidZero(), node);
+    const rule = this.rules[node.kind];
+    return rule ? rule.call(this, node) : this.copy(node);
+  }
+
+  private copy(node: ts.Node): ts.Node {
+    return tsi.visitEachChild(node, this.visitor, this.s.context);
+  }
+
+  /**
+   * What `visit` does otherwise than copying, by node kind; every other kind is copied with its
+   * children visited. Kind numbers differ between TypeScript versions: one table per compiler.
+   */
+  private static rules(): (Rule | undefined)[] {
+    let table = ruleTables.get(SK);
+    if (table) return table;
+    table = [];
+    const rule = (fn: (this: Rewriter, node: never) => ts.Node | undefined, ...kinds: ts.SyntaxKind[]) => kinds.forEach((k) => (table![k] = fn as Rule));
+    const p = Rewriter.prototype;
+    rule(p.identifier, SK.Identifier);
+    rule(p.metaProperty, SK.MetaProperty);
+    rule(p.binary, SK.BinaryExpression);
+    rule(p.step, SK.PrefixUnaryExpression, SK.PostfixUnaryExpression);
+    rule(p.taggedTemplate, SK.TaggedTemplateExpression);
+    rule(p.shorthand, SK.ShorthandPropertyAssignment);
+    rule(p.call, SK.CallExpression);
+    rule(p.closure, SK.FunctionDeclaration, SK.FunctionExpression, SK.ArrowFunction, SK.MethodDeclaration, SK.GetAccessor, SK.SetAccessor, SK.Constructor);
+    rule(p.closure, SK.ClassStaticBlockDeclaration, SK.PropertyDeclaration, SK.ClassDeclaration, SK.ClassExpression);
+    rule(p.objectLiteral, SK.ObjectLiteralExpression);
+    rule(p.block, SK.Block);
+    // Statements that leave the copied code or hold jump targets: outside nested functions only.
+    rule(p.ret, SK.ReturnStatement);
+    rule(p.jump, SK.BreakStatement, SK.ContinueStatement);
+    rule(p.variableStatement, SK.VariableStatement);
+    rule(p.declarationList, SK.VariableDeclarationList);
+    rule(p.labeled, SK.LabeledStatement);
+    rule(p.switchStatement, SK.SwitchStatement);
+    rule(p.tryStatement, SK.TryStatement);
+    rule(p.loop, SK.ForStatement, SK.ForInStatement, SK.ForOfStatement, SK.WhileStatement, SK.DoStatement);
+    ruleTables.set(SK, table);
+    return table;
+  }
+
+  private identifier(node: ts.Identifier): ts.Node {
+    // A declaration's own name stays; `classAssignment` and the state machine place its value.
+    const p = node.parent as ts.Node | undefined;
+    if (p && (tsi.isClassDeclaration(p) || tsi.isFunctionDeclaration(p)) && p.name === node) return node;
+    return this.rename(node) ?? node;
+  }
+
+  private metaProperty(node: ts.MetaProperty): ts.Node {
+    if (node.keywordToken === SK.NewKeyword && newTargetOf(node) === this.s.an.fn) return tsi.setTextRange(f.createVoidZero(), node);
+    return this.copy(node);
+  }
+
+  private binary(node: ts.BinaryExpression): ts.Node {
     const constant = this.constantWrite(node);
     if (constant) return constant;
-    if (tsi.isBinaryExpression(node) && tsi.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
+    if (tsi.isIdentifier(node.left) && isAnonymousFunction(node.right)) {
       const op = node.operatorToken.kind;
       const to = op === SK.EqualsToken || logicalOperator(op) !== undefined ? this.rename(node.left) : undefined;
       if (to) return f.createBinaryExpression(to, node.operatorToken, this.named(this.expr(node.right), node.right, node.left.text, to));
     }
-    if (tsi.isTaggedTemplateExpression(node)) {
-      const values = tsi.isTemplateExpression(node.template) ? node.template.templateSpans.map((x) => this.expr(x.expression)) : [];
-      return tsi.setTextRange(f.createCallExpression(this.expr(node.tag), undefined, [f.createIdentifier(this.s.template(node.template)), ...values]), node);
-    }
-    if (tsi.isShorthandPropertyAssignment(node)) {
-      const r = this.rename(node.name);
-      if (r === undefined) return tsi.visitEachChild(node, this.visitor, this.s.context);
-      const init = node.objectAssignmentInitializer;
-      return tsi.setTextRange(f.createPropertyAssignment(node.name.text, init ? f.createAssignment(r, this.named(this.expr(init), init, node.name.text, r)) : r), node);
-    }
-    if (tsi.isCallExpression(node)) {
-      const low = this.s.nested(node, this.rename);
-      if (low) {
-        this.hooked++;
-        return this.fnDepth === 0 ? this.capture(node, low) : low;
-      }
-    }
-    if (isFunctionLike(node) || tsi.isClassLike(node)) {
-      const saved = this.targets;
-      this.targets = [];
-      this.fnDepth += isFunctionLike(node) ? 1 : 0;
-      const savedTry = this.tryDepth;
-      if (isFunctionLike(node)) this.tryDepth = 0;
-      const r = tsi.visitEachChild(node, this.visitor, this.s.context);
-      this.fnDepth -= isFunctionLike(node) ? 1 : 0;
-      this.targets = saved;
-      this.tryDepth = savedTry;
-      if (this.fnDepth > 0) return r;
-      if (tsi.isClassDeclaration(node) && node.name && this.slotOf(node.name)) return this.classAssignment(node, r as ts.ClassDeclaration);
-      if (tsi.isFunctionDeclaration(node) && node.name && (this.slotOf(node.name) || this.moved.has(node))) return undefined;
-      if (tsi.isFunctionExpression(node) || tsi.isArrowFunction(node) || tsi.isClassExpression(node)) return this.capture(node, r as ts.Expression);
-      // Members of classes and object literals: the class or literal takes the environments.
-      if (!tsi.isClassDeclaration(node) && !tsi.isFunctionDeclaration(node)) return r;
-      if (this.envsIn(node).length === 0) return r;
-      if (tsi.isClassDeclaration(node) && node.name) return tsi.setTextRange(letStatement(node.name.text, this.capture(node, classExpression(node, r as ts.ClassDeclaration))), node);
-      throw new Unsupported(node, "a function declaration outside a block that uses per-iteration bindings");
-    }
-    if (tsi.isObjectLiteralExpression(node) && this.fnDepth === 0) return this.capture(node, tsi.visitEachChild(node, this.visitor, this.s.context));
-    if (tsi.isBlock(node) && this.fnDepth === 0 && (this.hasEnvs || node.statements.some(isUsing))) return this.block(node);
-    if (this.fnDepth > 0) return tsi.visitEachChild(node, this.visitor, this.s.context);
-    switch (node.kind) {
-      case SK.ReturnStatement: {
-        const r = node as ts.ReturnStatement;
-        this.hooked++;
-        return tsi.setTextRange(this.hooks.ret(r.expression && this.expr(r.expression), this.tryDepth > 0, node), node);
-      }
-      case SK.BreakStatement:
-      case SK.ContinueStatement: {
-        const j = node as ts.BreakStatement | ts.ContinueStatement;
-        const inside = j.label
-          ? this.targets.some((t) => t.label === j.label!.text)
-          : this.targets.some((t) => t.kind === "loop" || (t.kind === "switch" && tsi.isBreakStatement(j)));
-        if (inside) return node;
-        this.hooked++;
-        return tsi.setTextRange(this.hooks.jump(j, this.tryDepth > 0), node);
-      }
-      case SK.VariableStatement: {
-        const v = node as ts.VariableStatement;
-        if (!this.hoisted(v.declarationList)) break;
-        const e = this.declarations(v.declarationList);
-        return e ? tsi.setTextRange(f.createExpressionStatement(e), node) : undefined;
-      }
-      case SK.VariableDeclarationList: {
-        const list = node as ts.VariableDeclarationList;
-        if (!this.hoisted(list)) break;
-        const p = (node as ts.Node).parent;
-        if (p && (tsi.isForInStatement(p) || tsi.isForOfStatement(p))) return this.target(list.declarations[0]!.name);
-        return this.declarations(list);
-      }
-      case SK.LabeledStatement:
-        return this.within({ kind: "label", label: (node as ts.LabeledStatement).label.text }, node);
-      case SK.SwitchStatement:
-        return this.within({ kind: "switch" }, node);
-      case SK.TryStatement:
-        return this.inTry(() => tsi.visitEachChild(node, this.visitor, this.s.context));
-    }
+    return this.copy(node);
+  }
+
+  private step(node: ts.PrefixUnaryExpression | ts.PostfixUnaryExpression): ts.Node {
+    return this.constantWrite(node) ?? this.copy(node);
+  }
+
+  private taggedTemplate(node: ts.TaggedTemplateExpression): ts.Node {
+    const values = tsi.isTemplateExpression(node.template) ? node.template.templateSpans.map((x) => this.expr(x.expression)) : [];
+    return tsi.setTextRange(f.createCallExpression(this.expr(node.tag), undefined, [f.createIdentifier(this.s.template(node.template)), ...values]), node);
+  }
+
+  private shorthand(node: ts.ShorthandPropertyAssignment): ts.Node {
+    const r = this.rename(node.name);
+    if (r === undefined) return this.copy(node);
+    const init = node.objectAssignmentInitializer;
+    return tsi.setTextRange(f.createPropertyAssignment(node.name.text, init ? f.createAssignment(r, this.named(this.expr(init), init, node.name.text, r)) : r), node);
+  }
+
+  private call(node: ts.CallExpression): ts.Node {
+    const low = this.s.nested(node, this.rename);
+    if (!low) return this.copy(node);
+    this.hooked++;
+    return this.fnDepth === 0 ? this.capture(node, low) : low;
+  }
+
+  /** Functions, classes and class members: their own jump targets, and the environments their closures take. */
+  private closure(node: ts.Node): ts.Node | undefined {
+    const saved = this.targets;
+    this.targets = [];
+    const fn = isFunctionLike(node);
+    this.fnDepth += fn ? 1 : 0;
+    const savedTry = this.tryDepth;
+    if (fn) this.tryDepth = 0;
+    const r = this.copy(node);
+    this.fnDepth -= fn ? 1 : 0;
+    this.targets = saved;
+    this.tryDepth = savedTry;
+    if (this.fnDepth > 0) return r;
+    if (tsi.isClassDeclaration(node) && node.name && this.slotOf(node.name)) return this.classAssignment(node, r as ts.ClassDeclaration);
+    if (tsi.isFunctionDeclaration(node) && node.name && (this.slotOf(node.name) || this.moved.has(node))) return undefined;
+    if (tsi.isFunctionExpression(node) || tsi.isArrowFunction(node) || tsi.isClassExpression(node)) return this.capture(node, r as ts.Expression);
+    // Members of classes and object literals: the class or literal takes the environments.
+    if (!tsi.isClassDeclaration(node) && !tsi.isFunctionDeclaration(node)) return r;
+    if (this.envsIn(node).length === 0) return r;
+    if (tsi.isClassDeclaration(node) && node.name) return tsi.setTextRange(letStatement(node.name.text, this.capture(node, classExpression(node, r as ts.ClassDeclaration))), node);
+    throw new Unsupported(node, "a function declaration outside a block that uses per-iteration bindings");
+  }
+
+  private objectLiteral(node: ts.ObjectLiteralExpression): ts.Node {
+    return this.fnDepth === 0 ? this.capture(node, this.copy(node) as ts.Expression) : this.copy(node);
+  }
+
+  private ret(node: ts.ReturnStatement): ts.Node {
+    if (this.fnDepth > 0) return this.copy(node);
+    this.hooked++;
+    return tsi.setTextRange(this.hooks.ret(node.expression && this.expr(node.expression), this.tryDepth > 0, node), node);
+  }
+
+  private jump(node: ts.BreakStatement | ts.ContinueStatement): ts.Node {
+    if (this.fnDepth > 0) return this.copy(node);
+    const inside = node.label
+      ? this.targets.some((t) => t.label === node.label!.text)
+      : this.targets.some((t) => t.kind === "loop" || (t.kind === "switch" && tsi.isBreakStatement(node)));
+    if (inside) return node;
+    this.hooked++;
+    return tsi.setTextRange(this.hooks.jump(node, this.tryDepth > 0), node);
+  }
+
+  private variableStatement(node: ts.VariableStatement): ts.Node | undefined {
+    if (this.fnDepth > 0 || !this.hoisted(node.declarationList)) return this.copy(node);
+    const e = this.declarations(node.declarationList);
+    return e ? tsi.setTextRange(f.createExpressionStatement(e), node) : undefined;
+  }
+
+  private declarationList(node: ts.VariableDeclarationList): ts.Node | undefined {
+    if (this.fnDepth > 0 || !this.hoisted(node)) return this.copy(node);
+    const p = node.parent as ts.Node | undefined;
+    if (p && (tsi.isForInStatement(p) || tsi.isForOfStatement(p))) return this.target(node.declarations[0]!.name);
+    return this.declarations(node);
+  }
+
+  private labeled(node: ts.LabeledStatement): ts.Node {
+    return this.fnDepth > 0 ? this.copy(node) : this.within({ kind: "label", label: node.label.text }, node);
+  }
+
+  private switchStatement(node: ts.SwitchStatement): ts.Node {
+    return this.fnDepth > 0 ? this.copy(node) : this.within({ kind: "switch" }, node);
+  }
+
+  private tryStatement(node: ts.TryStatement): ts.Node {
+    return this.fnDepth > 0 ? this.copy(node) : this.inTry(() => this.copy(node));
+  }
+
+  private loop(node: ts.IterationStatement): ts.Node {
+    if (this.fnDepth > 0) return this.copy(node);
     // Its body is a `try` once TypeScript lowers `using`: a return must not finish the result before the disposal.
     if (usingHead(node)) return this.inTry(() => this.within({ kind: "loop" }, node));
-    if (tsi.isIterationStatement(node, false)) return this.within({ kind: "loop" }, node);
-    return tsi.visitEachChild(node, this.visitor, this.s.context);
+    return this.within({ kind: "loop" }, node);
   }
 
   /** Copy inside a `try` of the copied code: a return or jump leaving it goes through the hooks' `inTry` form, so its `finally` runs first. */
@@ -404,7 +450,7 @@ export class Rewriter {
 
   private within(t: { kind: "loop" | "switch" | "label"; label?: string }, node: ts.Node): ts.Node {
     this.targets.push(t);
-    const r = tsi.visitEachChild(node, this.visitor, this.s.context);
+    const r = this.copy(node);
     this.targets.pop();
     return r;
   }
@@ -426,7 +472,8 @@ export class Rewriter {
    * per-iteration bindings: a function declared in it that uses them becomes a `let` at the top of
    * the block, where the declaration would be initialized.
    */
-  private block(node: ts.Block): ts.Block {
+  private block(node: ts.Block): ts.Node {
+    if (this.fnDepth > 0 || !(this.hasEnvs || node.statements.some(isUsing))) return this.copy(node);
     const first: ts.Statement[] = [];
     for (const st of this.hasEnvs ? node.statements : []) {
       if (!tsi.isFunctionDeclaration(st) || !st.name || !st.body || this.slotOf(st.name) || this.envsIn(st).length === 0) continue;
