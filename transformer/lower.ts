@@ -15,7 +15,7 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
-import { analyze, Unsupported } from "./analyze.js";
+import { analyze, Unsupported, unparen } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
@@ -79,15 +79,10 @@ class Templates {
   }
 }
 
-function isGeneratorCall(call: ts.CallExpression): boolean {
-  const arg = call.arguments[0];
-  return (
-    call.arguments.length === 1 &&
-    arg !== undefined &&
-    tsi.isFunctionExpression(arg) &&
-    !!arg.asteriskToken &&
-    !arg.modifiers?.some((m) => m.kind === SK.AsyncKeyword)
-  );
+/** The generator function expression a call passes, through parentheses and type assertions, or `undefined`. */
+function generatorOf(call: ts.CallExpression): ts.FunctionExpression | undefined {
+  const arg = call.arguments.length === 1 ? unparen(call.arguments[0]!) : undefined;
+  return arg && tsi.isFunctionExpression(arg) && arg.asteriskToken && !arg.modifiers?.some((m) => m.kind === SK.AsyncKeyword) ? arg : undefined;
 }
 
 /** A warning at `node` when it is a node of `file` as parsed (a file a transform rebuilt still names it), else at the file's start. */
@@ -108,14 +103,14 @@ function namesAsync(call: ts.CallExpression, names: ReadonlySet<string>): boolea
 }
 
 function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefined): ts.Expression | undefined {
-  const written = isGeneratorCall(call);
+  const written = generatorOf(call);
   if (!written && !namesAsync(call, l.asyncNames)) return undefined;
   const arg = call.arguments[0]!;
   try {
     const spec = l.recognize(call);
     if (spec === undefined) return undefined;
     if (!written) throw new Unsupported(arg, "a generator function not written in the async() call");
-    const fn = arg as ts.FunctionExpression;
+    const fn = written;
     // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
     if (!tsi.isParseTreeNode(fn))
       throw new Unsupported(tsi.getParseTreeNode(call) ?? call, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
