@@ -124,6 +124,8 @@ describe("odd input", () => {
     const where = diagnostics.map((d) => [text.slice(0, d.start).split("\n").length, text.slice(d.start, d.start! + d.length!)]);
     expect(where).toEqual([[4, "gen"], [5, "gen"], [6, "gen"]]);
     for (const d of diagnostics) expect(d.messageText).toBe("chronots: this async function is left to the run-time driver: a generator function not written in the async() call is not lowered");
+    const asyncGenerator = lowerText("agen.ts", `import { async } from "chronots";\nconst g = async(async function* () {});\n`, { typescript: ts }).diagnostics;
+    expect(asyncGenerator.map((d) => d.messageText)).toEqual([expect.stringMatching(/driver: an async generator function \(async\(\) takes a function\*\) is not lowered$/)]);
   });
 
   it("leaves JSX to the driver next to a local named as its factory (pragma, option or React), which the JSX transform refers to by name", () => {

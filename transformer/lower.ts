@@ -82,8 +82,10 @@ class Templates {
 /** The generator function expression a call passes, through parentheses and type assertions, or `undefined`. */
 function generatorOf(call: ts.CallExpression): ts.FunctionExpression | undefined {
   const arg = call.arguments.length === 1 ? unparen(call.arguments[0]!) : undefined;
-  return arg && tsi.isFunctionExpression(arg) && arg.asteriskToken && !arg.modifiers?.some((m) => m.kind === SK.AsyncKeyword) ? arg : undefined;
+  return arg && isGenerator(arg) && !arg.modifiers?.some((m) => m.kind === SK.AsyncKeyword) ? arg : undefined;
 }
+
+const isGenerator = (e: ts.Expression): e is ts.FunctionExpression => tsi.isFunctionExpression(e) && e.asteriskToken !== undefined;
 
 /** A warning at `node` when it is a node of `file` as parsed (a file a transform rebuilt still names it), else at the file's start. */
 function warning(file: ts.SourceFile, node: ts.Node, text: string): ts.Diagnostic {
@@ -109,7 +111,7 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
   try {
     const spec = l.recognize(call);
     if (spec === undefined) return undefined;
-    if (!written) throw new Unsupported(arg, "a generator function not written in the async() call");
+    if (!written) throw new Unsupported(arg, isGenerator(unparen(arg)) ? "an async generator function (async() takes a function*)" : "a generator function not written in the async() call");
     const fn = written;
     // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
     if (!tsi.isParseTreeNode(fn))
