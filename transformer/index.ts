@@ -5,8 +5,9 @@
  *
  * Every call of chronots' `async` (found through the type checker, so renamed and namespace imports
  * count and a local function named `async` does not) whose argument is a generator function
- * expression is replaced by the lowered state machine of lower.ts. A function the lowering does
- * not handle stays as written, with a warning, and runs on the run-time driver.
+ * expression (also inside parentheses or a type assertion) is replaced by the lowered state machine
+ * of lower.ts. A function the lowering does not handle stays as written, with a warning, and runs on
+ * the run-time driver; so does `async(gen)` of a generator not written in the call.
  */
 import type ts from "typescript";
 import { tsi, useCompiler } from "./compiler.js";

@@ -105,14 +105,13 @@ function namesAsync(call: ts.CallExpression, names: ReadonlySet<string>): boolea
 }
 
 function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefined): ts.Expression | undefined {
-  const written = generatorOf(call);
-  if (!written && !namesAsync(call, l.asyncNames)) return undefined;
+  const fn = generatorOf(call);
+  if (!fn && !namesAsync(call, l.asyncNames)) return undefined;
   const arg = call.arguments[0]!;
   try {
     const spec = l.recognize(call);
     if (spec === undefined) return undefined;
-    if (!written) throw new Unsupported(arg, isGenerator(unparen(arg)) ? "an async generator function (async() takes a function*)" : "a generator function not written in the async() call");
-    const fn = written;
+    if (!fn) throw new Unsupported(arg, isGenerator(unparen(arg)) ? "an async generator function (async() takes a function*)" : "a generator function not written in the async() call");
     // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
     if (!tsi.isParseTreeNode(fn))
       throw new Unsupported(tsi.getParseTreeNode(call) ?? call, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
