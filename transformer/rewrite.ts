@@ -369,7 +369,7 @@ export class Rewriter {
   private closure(node: ts.Node): ts.Node | undefined {
     const saved = this.targets;
     this.targets = [];
-    const fn = isFunctionLike(node);
+    const fn = !tsi.isClassLike(node); // the rule's other kinds are all function-like
     this.fnDepth += fn ? 1 : 0;
     const savedTry = this.tryDepth;
     if (fn) this.tryDepth = 0;
