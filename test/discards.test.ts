@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useCompiler } from "../transformer/compiler.js";
-import { DISCARDED_CODE, discardedFutures, reportDiscarded, severityOf, type Severity } from "../transformer/discards.js";
+import { DISCARDED_CODE, discardedFutures, reportDiscarded } from "../transformer/discards.js";
+import { type Severity, severityOption } from "../transformer/entry.js";
 import transformer from "../transformer/index.js";
 import init from "../transformer/service.js";
 
@@ -112,10 +113,10 @@ describe("the rule on the fixtures", () => {
   });
 
   it("reads the severity from a plugin entry and rejects a bad one by name", () => {
-    expect(severityOf(undefined)).toBe("error");
-    expect(severityOf({})).toBe("error");
-    expect(severityOf({ discarded: "warning" })).toBe("warning");
-    expect(() => severityOf({ discarded: "loud" })).toThrow(/"discarded" must be "error", "warning" or "off", got "loud"/);
+    expect(severityOption(undefined, "discarded", "error")).toBe("error");
+    expect(severityOption({}, "discarded", "error")).toBe("error");
+    expect(severityOption({ discarded: "warning" }, "discarded", "error")).toBe("warning");
+    expect(() => severityOption({ discarded: "loud" }, "discarded", "error")).toThrow(/"discarded" must be "error", "warning" or "off", got "loud"/);
   });
 });
 

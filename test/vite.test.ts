@@ -10,7 +10,10 @@ function transform(code: string, id = "/proj/src/a.ts", options?: ChronotsViteOp
   const plugin = chronots(options);
   plugin.configResolved({ root, ...config });
   const warnings: string[] = [];
-  const out = plugin.transform.call({ warn: (m: string) => warnings.push(m) }, code, id);
+  const error = (m: string): never => {
+    throw new Error(m);
+  };
+  const out = plugin.transform.call({ warn: (m: string) => void warnings.push(m), error }, code, id);
   return { out, warnings };
 }
 
@@ -78,6 +81,17 @@ describe("chronots/vite", () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^\/proj\/src\/a\.ts:3:10: .*eval/);
     expect(out?.code ?? code).toContain("function*");
+  });
+
+  it('follows "unlowered": an error fails the file with every place named, "off" says nothing; a bad value is named', () => {
+    const code = `import { async } from "chronots";\nfunction* gen() {}\nexport const f = async(gen);\nexport const g = async(function* () {\n  return eval("1");\n});\n`;
+    expect(transform(code).warnings).toEqual([expect.stringMatching(/a\.ts:3:24: .*not written in the async\(\) call/), expect.stringMatching(/a\.ts:5:10: .*eval/)]);
+    expect(() => transform(code, undefined, { unlowered: "error" })).toThrow(/a\.ts:3:24: .*not written in the async\(\) call.*\n.*a\.ts:5:10: .*eval/);
+    const off = transform(code, undefined, { unlowered: "off" });
+    expect(off.warnings).toEqual([]);
+    expect(off.out).toBeNull();
+    expect(transform(`import { async } from "chronots";\nexport const h = async(function* () {});\n`, undefined, { unlowered: "error" }).out!.code).not.toContain("function*");
+    expect(() => chronots({ unlowered: "loud" as never })).toThrow(`chronots: plugin option "unlowered" must be "error", "warning" or "off", got "loud"`);
   });
 
   it("takes the JSX factory Vite's own transform is set to, and keeps a file's pragmas leading it", () => {

@@ -1,17 +1,21 @@
 /**
- * `chronots check -p tsconfig.json`: the asyncCheck rule for CI, without emitting anything.
+ * `chronots check -p tsconfig.json`: what a `tspc` build would report, for CI, without emitting anything.
  *
  * Reads the tsconfig, builds a Program, and prints, like tsc, the program's own errors (so the command
  * can stand in for `tsc --noEmit`) followed by every discarded Future (TS90001) in the project's
- * source files (declaration files and node_modules are skipped). The severity comes from the chronots
- * entry in `compilerOptions.plugins` (`{ "name": "chronots/service" }` or `{ "transform":
- * "chronots/transformer" }`, option `"discarded"`); without one it is "error".
+ * source files (declaration files and node_modules are skipped) and, when the project's build lowers,
+ * every function the lowering leaves to the run-time driver (TS99301). The severities come from the
+ * chronots entry in `compilerOptions.plugins` (entry.ts): `"discarded"`, "error" without one, and
+ * `"unlowered"`.
  * Exit status: 0 clean (warnings allowed), 1 on any error, 2 on bad arguments.
  */
 import { join } from "node:path";
 import ts from "typescript";
 import { useCompiler } from "./compiler.js";
-import { discardedFutures, severityOf, type Severity } from "./discards.js";
+import { discardedFutures } from "./discards.js";
+import { chronotsEntry, type PluginEntry, type Severity, severityOption, unloweredWithoutEmit } from "./entry.js";
+import { driverWarnings } from "./lower.js";
+import { checkerRecognizer } from "./recognize.js";
 
 export const usage = `Usage: chronots check [-p <tsconfig.json or directory>] [--pretty | --no-pretty]
 Reports every discarded Future (and the program's type errors) like tsc; exits 1 on errors.`;
@@ -37,30 +41,26 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   const host: ts.ParseConfigFileHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => configErrors.push(d) };
   const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, host);
   if (!config) return report(out, configErrors, pretty);
-  let severity: Severity;
+  const plugins = config.options.plugins as PluginEntry[] | undefined;
+  let discarded: Severity;
+  let unlowered: Severity;
   try {
-    severity = severityOf(chronotsEntry(config.options.plugins as PluginEntry[] | undefined));
+    discarded = severityOption(chronotsEntry(plugins), "discarded", "error");
+    unlowered = unloweredWithoutEmit(chronotsEntry(plugins), plugins);
   } catch (e) {
     return fail(out, `${configFile}: ${(e as Error).message}`);
   }
   const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, configFileParsingDiagnostics: config.errors });
   const own = ts.getPreEmitDiagnostics(program);
   useCompiler(ts);
-  const discarded = program
-    .getSourceFiles()
-    .filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf))
-    .flatMap((sf) => discardedFutures(program, sf, severity));
-  return report(out, [...own, ...discarded], pretty);
-}
-
-interface PluginEntry {
-  name?: string;
-  transform?: string;
-  discarded?: unknown;
-}
-
-function chronotsEntry(plugins: readonly PluginEntry[] | undefined): PluginEntry | undefined {
-  return plugins?.find((p) => p.name === "chronots/service" || p.transform === "chronots/transformer");
+  const sources = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));
+  const found = sources.flatMap((sf) => discardedFutures(program, sf, discarded));
+  if (unlowered !== "off") {
+    const recognize = checkerRecognizer(program);
+    const category = unlowered === "error" ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning;
+    for (const sf of sources) for (const d of driverWarnings(sf, config.options, recognize)) found.push({ ...d, category });
+  }
+  return report(out, [...own, ...found], pretty);
 }
 
 function report(out: NodeJS.WritableStream, diags: readonly ts.Diagnostic[], pretty: boolean): number {

@@ -22,19 +22,10 @@
  */
 import type ts from "typescript";
 import { SK, tsi } from "./compiler.js";
-
-export type Severity = "error" | "warning" | "off";
+import type { Severity } from "./entry.js";
 
 /** The diagnostic code of a discarded Future: `error TS90001` in tsc's output. */
 export const DISCARDED_CODE = 90001;
-
-/** Read `"discarded"` from a plugin entry; absent means "error". */
-export function severityOf(entry: { discarded?: unknown } | undefined): Severity {
-  const v = entry?.discarded;
-  if (v === undefined) return "error";
-  if (v === "error" || v === "warning" || v === "off") return v;
-  throw new TypeError(`chronots: plugin option "discarded" must be "error", "warning" or "off", got ${JSON.stringify(v)}`);
-}
 
 /**
  * The ts-patch entry's part, called once per emitted file with the entry's severity and `extras.addDiagnostic`.

@@ -223,6 +223,17 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
 }
 
 /**
+ * The warnings a `tspc` build gives `file` for functions left to the run-time driver, for a host
+ * that does not emit (the editor, `chronots check`): the same lowering, its output dropped.
+ * Disposing of the transformation clears what it attached to the parse tree, which the host keeps.
+ */
+export function driverWarnings(file: ts.SourceFile, options: ts.CompilerOptions, recognize: Recognizer): ts.Diagnostic[] {
+  const found: ts.Diagnostic[] = [];
+  tsi.transform(file, [(context) => (sf) => lowerFile(sf, context, recognize, (d) => found.push(d))], options).dispose();
+  return found;
+}
+
+/**
  * The names TypeScript's JSX transform writes into `file`: the roots of its element and fragment
  * factories, from the file's `@jsx`/`@jsxFrag` pragmas, the compiler options or `extra`, and
  * `React`, the default. (The automatic runtime imports its functions under fresh names.)

@@ -1,23 +1,36 @@
 /**
- * chronots/service: a tsserver language-service plugin that shows discarded Futures in the editor.
+ * chronots/service: a tsserver language-service plugin that shows, as you type, what a `tspc` build
+ * would report: discarded Futures and functions left to the run-time driver.
  *
  * tsconfig: `"plugins": [{ "name": "chronots/service", "discarded": "error" }]`. It wraps the project's
- * language service and appends the asyncCheck rule's diagnostics (transformer/discards.ts: same rule,
- * same messages and code as tspc and `chronots check`) to `getSemanticDiagnostics`. The rule runs with
- * the TypeScript instance tsserver hands to `init` (compiler.ts), since the editor's compiler may not be ours.
+ * language service and appends to `getSemanticDiagnostics` the asyncCheck rule's diagnostics
+ * (transformer/discards.ts: same rule, same messages and code as tspc and `chronots check`) and,
+ * when the project's build lowers (entry.ts, `"unlowered"`), the lowering's TS99301 warnings, found by
+ * running the lowering on the file and dropping its output. Both run with the TypeScript instance
+ * tsserver hands to `init` (compiler.ts), since the editor's compiler may not be ours.
  *
  * tsserver loads plugins with `require` and ignores package `exports`, so the package carries a CommonJS
  * shim at `service/index.cjs` that hands this module's default export to tsserver.
  */
 import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
-import { discardedFutures, severityOf, type Severity } from "./discards.js";
+import { discardedFutures } from "./discards.js";
+import { type PluginEntry, type Severity, severityOption, unloweredWithoutEmit } from "./entry.js";
+import { driverWarnings } from "./lower.js";
+import { checkerRecognizer } from "./recognize.js";
 
 export default function init({ typescript }: { typescript: typeof ts }): ts.server.PluginModule {
-  let severity: Severity = "error";
+  let entry: PluginEntry | undefined;
+  let discarded: Severity;
+  /** Takes a new entry, or throws naming its bad option (tsserver then logs that the plugin failed). */
+  const configure = (config: PluginEntry | undefined) => {
+    discarded = severityOption(config, "discarded", "error");
+    severityOption(config, "unlowered", "off");
+    entry = config;
+  };
   return {
     create(info) {
-      severity = severityOf(info.config);
+      configure(info.config);
       const ls = info.languageService;
       const proxy: ts.LanguageService = Object.create(null);
       for (const k of Object.keys(ls) as (keyof ts.LanguageService)[]) {
@@ -30,12 +43,16 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
         const sf = program?.getSourceFile(fileName);
         if (!program || !sf) return own;
         useCompiler(typescript);
-        return [...own, ...discardedFutures(program, sf, severity)];
+        const options = program.getCompilerOptions();
+        const unlowered = unloweredWithoutEmit(entry, options.plugins as PluginEntry[] | undefined);
+        const found = [...own, ...discardedFutures(program, sf, discarded)];
+        if (unlowered === "off") return found;
+        const category = unlowered === "error" ? typescript.DiagnosticCategory.Error : typescript.DiagnosticCategory.Warning;
+        for (const d of driverWarnings(sf, options, checkerRecognizer(program))) found.push({ ...d, category });
+        return found;
       };
       return proxy;
     },
-    onConfigurationChanged(config) {
-      severity = severityOf(config);
-    },
+    onConfigurationChanged: configure,
   };
 }

@@ -21,6 +21,7 @@ import * as path from "node:path";
 import MagicString from "magic-string";
 import ts from "typescript";
 import { spliceAligned } from "./align.js";
+import { type Severity, severityOption } from "./entry.js";
 import { lowerText } from "./lower.js";
 
 export interface ChronotsViteOptions {
@@ -34,11 +35,14 @@ export interface ChronotsViteOptions {
   include?: RegExp | ((file: string) => boolean);
   /** Files to leave alone even when included; default: anything under node_modules. */
   exclude?: RegExp | ((file: string) => boolean);
+  /** A function left to the run-time driver: "warning" (the default), "error" (fails the build), "off". */
+  unlowered?: Severity;
 }
 
-/** The part of a Vite/Rollup plugin context this plugin uses. */
+/** The part of a Vite/Rollup plugin context this plugin uses (`error` throws). */
 interface WarnContext {
   warn(message: string): void;
+  error(message: string): never;
 }
 
 /** A source map as magic-string makes it. */
@@ -69,6 +73,7 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
     throw new TypeError(`chronots/vite: 'modules' must be an array of non-empty strings, got ${JSON.stringify(modules)}`);
   const include = matcher(options.include ?? SOURCE, "include");
   const exclude = matcher(options.exclude ?? NODE_MODULES, "exclude");
+  const unlowered = severityOption(options, "unlowered", "warning");
   const bare = modules.filter((m) => !isPath(m));
   let files = new Set<string>();
   const resolveFiles = (root: string) => {
@@ -89,20 +94,25 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
       if (file.startsWith("\0") || !include(file) || exclude(file) || !/\basync\b/.test(code)) return null;
       const used = importedModules(code, file, bare, files);
       if (used.length === 0) return null;
+      let lowered: ReturnType<typeof lower>;
       try {
-        return lower(this, code, file, used, jsxFactories);
+        lowered = lower(code, file, used, jsxFactories);
       } catch (e) {
         this.warn(`${file}: chronots could not lower this file and left it untransformed: ${e instanceof Error ? e.message : String(e)}`);
         return null;
       }
+      if (unlowered === "error" && lowered.diagnostics.length > 0) this.error(lowered.diagnostics.join("\n"));
+      if (unlowered === "warning") for (const d of lowered.diagnostics) this.warn(d);
+      return lowered.result;
     },
   };
 }
 
-function lower(ctx: WarnContext, code: string, file: string, modules: string[], jsxFactories: string[]): { code: string; map: SourceMap } | null {
-  const { splices, prelude, preludeAt, diagnostics } = lowerText(file, code, { typescript: ts, modules, jsxFactories });
-  for (const d of diagnostics) ctx.warn(formatDiagnostic(file, code, d));
-  if (splices.length === 0 && prelude === "") return null;
+/** The lowered file (null when nothing changed), and its diagnostics as `file:line:col: message` lines. */
+function lower(code: string, file: string, modules: string[], jsxFactories: string[]): { diagnostics: string[]; result: { code: string; map: SourceMap } | null } {
+  const { splices, prelude, preludeAt, diagnostics: found } = lowerText(file, code, { typescript: ts, modules, jsxFactories });
+  const diagnostics = found.map((d) => formatDiagnostic(file, code, d));
+  if (splices.length === 0 && prelude === "") return { diagnostics, result: null };
   const s = new MagicString(code);
   for (const { start, end, text } of splices) spliceAligned(s, code, start, end, text);
   if (prelude !== "") {
@@ -110,7 +120,7 @@ function lower(ctx: WarnContext, code: string, file: string, modules: string[], 
     if (preludeAt > 0) s.appendLeft(preludeAt, line);
     else s.prepend(line);
   }
-  return { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) };
+  return { diagnostics, result: { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) } };
 }
 
 /** The import specifiers of `code` that name a marking module, spelled as in the file. */

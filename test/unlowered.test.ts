@@ -1,0 +1,166 @@
+/**
+ * Functions left to the run-time driver (TS99301) as each entry point reports them: a real `tspc`
+ * build, the editor plugin (chronots/service) and `chronots check` must print the same lines for the
+ * same project, and the entry's `"unlowered"` severity must turn them into errors or silence them.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Writable } from "node:stream";
+import ts from "typescript";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main as check } from "../transformer/check.js";
+import init from "../transformer/service.js";
+
+const root = resolve(__dirname, "..");
+const tmp = mkdtempSync(join(tmpdir(), "chronots-unlowered-"));
+const cjs = join(tmp, "transformer");
+
+const source = `import { async, sleepAsync } from "./runtime/index.js";
+function* counted() {
+  return 7;
+}
+export const byName = async(counted);
+export const kept = async(function* () {
+  void eval("0");
+  yield* sleepAsync(0);
+});
+export const lowered = async(function* () {
+  yield* sleepAsync(0);
+  return 1;
+});
+`;
+const evalWarning = "main.ts(7,8): warning TS99301: chronots: this async function is left to the run-time driver: a direct eval is not lowered";
+const byNameWarning =
+  "main.ts(5,29): warning TS99301: chronots: this async function is left to the run-time driver: a generator function not written in the async() call is not lowered";
+
+beforeAll(() => {
+  execFileSync(process.execPath, [
+    join(root, "node_modules/typescript/bin/tsc"),
+    join(root, "transformer/index.ts"),
+    ...["--outDir", cjs, "--module", "commonjs", "--moduleResolution", "node10", "--target", "es2022", "--esModuleInterop", "--skipLibCheck", "--types", "node"],
+  ]);
+  writeFileSync(join(cjs, "package.json"), '{"type":"commonjs"}');
+  symlinkSync(join(root, "node_modules"), join(cjs, "node_modules"));
+}, 120_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/**
+ * A project holding main.ts, with two tsconfigs that differ in how the build entry names the
+ * transformer: by path for `tspc` (this test's build of it), by package name for the editor and
+ * `chronots check`, which read the entry and load nothing.
+ */
+function project(name: string, build: object | undefined, editor: object = {}): { dir: string; tspcConfig: string; editorConfig: string } {
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(join(dir, "main.ts"), source);
+  const base = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, outDir: "dist", skipLibCheck: true, types: ["node"] };
+  const config = (file: string, plugins: object[]) => {
+    writeFileSync(join(dir, file), JSON.stringify({ compilerOptions: { ...base, plugins }, files: ["main.ts"] }));
+    return join(dir, file);
+  };
+  const service = { name: "chronots/service", ...editor };
+  return {
+    dir,
+    tspcConfig: config("tsconfig.json", [{ transform: join(cjs, "index.js"), ...build }]),
+    editorConfig: config("editor.json", build ? [service, { transform: "chronots/transformer", ...build }] : [service]),
+  };
+}
+
+const ours = (lines: string[]) => lines.filter((l) => / TS993\d\d: /.test(l)).map((l) => l.replace(/^.*[\\/](?=main\.ts\()/, ""));
+
+function tspc(p: { dir: string; tspcConfig: string }) {
+  const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", p.tspcConfig, "--pretty", "false"], { cwd: p.dir, encoding: "utf8" });
+  return { status: r.status, lines: ours(r.stdout.split("\n")) };
+}
+
+function checked(p: { editorConfig: string }) {
+  let text = "";
+  const out = new Writable({ write: (chunk, _enc, done) => void ((text += String(chunk)), done()) });
+  const status = check(["-p", p.editorConfig, "--no-pretty"], out);
+  return { status, lines: ours(text.split("\n")), text };
+}
+
+function editor(p: { dir: string; editorConfig: string }) {
+  const cfg = ts.getParsedCommandLineOfConfigFile(p.editorConfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+  const host: ts.LanguageServiceHost = {
+    getCompilationSettings: () => cfg.options,
+    getScriptFileNames: () => cfg.fileNames,
+    getScriptVersion: () => "1",
+    getScriptSnapshot: (f) => (ts.sys.fileExists(f) ? ts.ScriptSnapshot.fromString(ts.sys.readFile(f)!) : undefined),
+    getCurrentDirectory: () => p.dir,
+    getDefaultLibFileName: ts.getDefaultLibFilePath,
+    fileExists: ts.sys.fileExists,
+    readFile: ts.sys.readFile,
+  };
+  const entry = (cfg.options.plugins as ts.PluginImport[]).find((e) => e.name === "chronots/service");
+  const info = { languageService: ts.createLanguageService(host), languageServiceHost: host, config: entry } as unknown as ts.server.PluginCreateInfo;
+  const ls = init({ typescript: ts }).create(info);
+  const formatHost = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => p.dir, getNewLine: () => "\n" };
+  const lines = () => ours(ts.formatDiagnostics(ls.getSemanticDiagnostics(cfg.fileNames[0]!), formatHost).split("\n"));
+  return { lines: lines(), again: lines, ls, file: cfg.fileNames[0]!, plain: ts.createLanguageService(host) };
+}
+
+describe("functions left to the run-time driver, at every entry point", { timeout: 120_000 }, () => {
+  it("tspc, the editor and chronots check report the same lines", () => {
+    const p = project("same", {});
+    const built = tspc(p);
+    expect(built.lines).toEqual([byNameWarning, evalWarning]);
+    // tsc exits 2 on any diagnostic it prints, warnings too; `chronots check` only on errors.
+    expect(built.status).toBe(2);
+    expect(editor(p).lines).toEqual(built.lines);
+    expect(checked(p)).toMatchObject({ status: 0, lines: built.lines });
+  });
+
+  it("leaves the editor's tree as it was: quick info inside a lowered body, and the same warnings when asked again", () => {
+    const p = project("quiet", {});
+    const { ls, plain, file, again } = editor(p);
+    for (const at of [source.indexOf("lowered"), source.lastIndexOf("sleepAsync"), source.indexOf("counted")])
+      expect(ls.getQuickInfoAtPosition(file, at)).toEqual(plain.getQuickInfoAtPosition(file, at));
+    expect(again()).toEqual([byNameWarning, evalWarning]);
+  });
+
+  it('"unlowered": "error" makes them errors of the build, of the check and in the editor', () => {
+    const p = project("error", { unlowered: "error" });
+    const asErrors = [byNameWarning, evalWarning].map((l) => l.replace(": warning TS99301:", ": error TS99301:"));
+    const built = tspc(p);
+    expect(built.lines).toEqual(asErrors);
+    expect(built.status).toBe(2);
+    expect(editor(p).lines).toEqual(asErrors);
+    expect(checked(p)).toMatchObject({ status: 1, lines: asErrors });
+  });
+
+  it('"unlowered": "off" silences them everywhere; the editor entry may decide for itself', () => {
+    const off = project("off", { unlowered: "off" });
+    expect(tspc(off)).toEqual({ status: 0, lines: [] });
+    expect(editor(off).lines).toEqual([]);
+    expect(checked(off)).toMatchObject({ status: 0, lines: [] });
+    const editorOnly = project("editor-off", {}, { unlowered: "off" });
+    expect(editor(editorOnly).lines).toEqual([]);
+    expect(checked(editorOnly).lines).toEqual([]);
+  });
+
+  it("a project whose build does not lower (no transform entry) hears nothing of the driver", () => {
+    const p = project("untransformed", undefined);
+    expect(editor(p).lines).toEqual([]);
+    expect(checked(p)).toMatchObject({ status: 0, lines: [] });
+    const asked = project("untransformed-asked", undefined, { unlowered: "warning" });
+    expect(editor(asked).lines).toEqual([byNameWarning, evalWarning]);
+  });
+
+  it("names a bad value: an error of the build, a usage error of the check, a failed plugin in the editor", () => {
+    const p = project("bad", { unlowered: "loud" });
+    const message = `chronots: plugin option "unlowered" must be "error", "warning" or "off", got "loud"`;
+    const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", p.tspcConfig, "--pretty", "false"], { cwd: p.dir, encoding: "utf8" });
+    expect(r.stdout).toContain(`error TS99302: ${message}`);
+    expect(r.status).not.toBe(0);
+    const c = checked(p);
+    expect(c.status).toBe(2);
+    expect(c.text).toContain(message);
+    expect(() => editor(p)).toThrow(message);
+  });
+});
