@@ -269,6 +269,39 @@ it("recognizes async through `import C = require(…)`", () => {
   expect(written.get("req.js")).not.toContain("function*");
 });
 
+it("recognizes async taken with require() in a JavaScript file, and warns where a TypeScript file types it any", () => {
+  const dir = join(tmp, "require");
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+  // The package as installed, for the TypeScript file's require("chronots").
+  symlinkSync(root, join(dir, "node_modules/chronots"));
+  writeFileSync(
+    join(dir, "req.js"),
+    `const { async: run, sleepAsync } = require("./runtime/index.js");\nconst C = require("./runtime/index.js");\nexports.f = run(function* () {\n  yield* sleepAsync(1);\n});\nexports.g = C.async(function* () {\n  yield* C.sleepAsync(1);\n});\n`,
+  );
+  writeFileSync(join(dir, "other.ts"), "export const async = (f: unknown) => f;\n");
+  writeFileSync(
+    join(dir, "typed.ts"),
+    `declare const require: (m: string) => any;\nconst { async } = require("chronots");\nconst C = require("chronots");\nconst other = require("./other.js");\nexport const f = async(function* () {});\nexport const g = C.async(function* () {});\nexport const h = other.async(function* () {});\n`,
+  );
+  const options = { allowJs: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
+  const program = ts.createProgram([join(dir, "req.js"), join(dir, "typed.ts")], options);
+  const written = new Map<string, string>();
+  const added: ts.Diagnostic[] = [];
+  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, {
+    before: [transformer(program, {}, { ts, addDiagnostic: (d) => void added.push(d) })],
+  });
+  expect(written.get("req.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
+  expect(written.get("req.js")!.match(/\.coroutine\(/g)).toHaveLength(2);
+  expect(written.get("req.js")).not.toContain("function*");
+  expect(written.get("typed.js")!.match(/function\*/g)).toHaveLength(3);
+  const why = `an async taken with require('chronots') in a TypeScript file, which types it any (write \`import { async } from "chronots"\` or \`import C = require("chronots")\`)`;
+  expect(added.map((d) => [d.file!.fileName.slice(dir.length + 1), ts.getLineAndCharacterOfPosition(d.file!, d.start!).line + 1, d.messageText])).toEqual([
+    ["typed.ts", 5, `chronots: this async function is left to the run-time driver: ${why}, is not lowered`],
+    ["typed.ts", 6, `chronots: this async function is left to the run-time driver: ${why}, is not lowered`],
+  ]);
+});
+
 it("leaves a directive prologue first, above the runtime object's import", () => {
   const dir = join(tmp, "directives");
   mkdirSync(dir);

@@ -1,7 +1,9 @@
 /**
  * Recognition: which calls are calls of chronots' `async`, asked of the type checker, so renamed and
- * namespace imports, `import C = require("chronots")` and a user's module that re-exports chronots
- * count, and a local function that happens to be named `async` does not. The ts-patch entry
+ * namespace imports, `import C = require("chronots")`, a JavaScript file's `require("chronots")`
+ * and a user's module that re-exports chronots count, and a local function that happens to be
+ * named `async` does not. A TypeScript file's `require()` is typed any, so the checker cannot
+ * follow it; a call through one that names chronots is left to the driver with a warning. The ts-patch entry
  * (index.ts), the editor plugin (service.ts) and `chronots check` share it; the Vite plugin, which
  * has no checker, matches import specifiers as written (lowerText in lower.ts).
  */
@@ -43,16 +45,30 @@ export function checkerRecognizer(program: ts.Program): Recognizer {
     if (gives === undefined) importGivesRuntime.set(from, (gives = exportsRuntime(checker.getSymbolAtLocation(from))));
     return gives;
   };
+  /** Whether `spec`, resolved from `file`, is chronots or, when the program holds it, a module that exports the runtime object. */
+  const resolvesToRuntime = (spec: ts.StringLiteral, file: ts.SourceFile): boolean => {
+    const found = tsi.resolveModuleName(spec.text, file.fileName, program.getCompilerOptions(), tsi.sys, undefined, undefined, file.impliedNodeFormat).resolvedModule;
+    if (!found) return false;
+    if (found.packageId?.name === "chronots") return true;
+    const entry = program.getSourceFile(found.resolvedFileName);
+    return entry !== undefined && exportsRuntime(checker.getSymbolAtLocation(entry));
+  };
   return (call) => {
     const callee = call.expression;
     const local = tsi.isPropertyAccessExpression(callee) ? callee.expression : callee;
     const at = tsi.isPropertyAccessExpression(callee) ? callee.name : callee;
     if (!tsi.isIdentifier(local)) return undefined;
     const sym = checker.getSymbolAtLocation(at);
-    if (!sym) return undefined;
-    const target = resolve(sym);
-    const decl = target.declarations?.[0];
-    if (target.name !== "async" || !decl || !RUNTIME_FILE.test(decl.getSourceFile().fileName)) return undefined;
+    const target = sym && resolve(sym);
+    const decl = target?.declarations?.[0];
+    if (!target || target.name !== "async" || !decl || !RUNTIME_FILE.test(decl.getSourceFile().fileName)) {
+      // A TypeScript file types `require("…")` as any, so the checker cannot say whose `async` this is.
+      const bound = checker.getSymbolAtLocation(local)?.declarations?.[0];
+      const spec = bound && !inJavaScript(bound) ? requiredAsync(bound, at === local) : undefined;
+      if (spec && resolvesToRuntime(spec, call.getSourceFile()))
+        throw new Unsupported(callee, `an async taken with require('${spec.text}') in a TypeScript file, which types it any (write \`import { async } from "${spec.text}"\` or \`import C = require("${spec.text}")\`),`);
+      return undefined;
+    }
     const imported = (at === local ? sym : checker.getSymbolAtLocation(local))?.declarations?.[0];
     if (!imported) return undefined;
     const from = moduleOf(imported);
@@ -64,7 +80,11 @@ export function checkerRecognizer(program: ts.Program): Recognizer {
   };
 }
 
-/** The module specifier of an import binding: `{ async }`, `* as C`, or `C = require("…")`. */
+/**
+ * The module specifier of an import binding: `{ async }`, `* as C`, `C = require("…")`, and in a
+ * JavaScript file, where the checker follows `require`, `const { async } = require("…")` and
+ * `const C = require("…")`.
+ */
 function moduleOf(imported: ts.Declaration): ts.StringLiteral | undefined {
   const specifier = tsi.isImportSpecifier(imported)
     ? imported.parent.parent.parent.moduleSpecifier
@@ -72,6 +92,29 @@ function moduleOf(imported: ts.Declaration): ts.StringLiteral | undefined {
       ? imported.parent.parent.moduleSpecifier
       : tsi.isImportEqualsDeclaration(imported) && tsi.isExternalModuleReference(imported.moduleReference)
         ? imported.moduleReference.expression
-        : undefined;
+        : inJavaScript(imported)
+          ? requiredAsync(imported, tsi.isBindingElement(imported))
+          : undefined;
   return specifier && tsi.isStringLiteral(specifier) ? specifier : undefined;
 }
+
+/**
+ * `"x"` when `bound` is bound by `require("x")`: with `destructured`, as the `async` property
+ * (`const { async } = require("x")`, also renamed), else as the whole module (`const C = require("x")`).
+ */
+function requiredAsync(bound: ts.Declaration, destructured: boolean): ts.StringLiteral | undefined {
+  let declaration: ts.Node = bound;
+  if (destructured) {
+    if (!tsi.isBindingElement(bound) || !tsi.isObjectBindingPattern(bound.parent) || bound.dotDotDotToken) return undefined;
+    const key = bound.propertyName ?? bound.name;
+    if (!tsi.isIdentifier(key) || key.text !== "async") return undefined;
+    declaration = bound.parent.parent;
+  }
+  if (!tsi.isVariableDeclaration(declaration) || !declaration.initializer) return undefined;
+  if (!destructured && !tsi.isIdentifier(declaration.name)) return undefined;
+  const init = declaration.initializer;
+  const required = tsi.isCallExpression(init) && tsi.isIdentifier(init.expression) && init.expression.text === "require" && init.arguments.length === 1 ? init.arguments[0]! : undefined;
+  return required && tsi.isStringLiteral(required) ? required : undefined;
+}
+
+const inJavaScript = (n: ts.Node) => (n.flags & tsi.NodeFlags.JavaScriptFile) !== 0;
