@@ -3,8 +3,9 @@
  * once with TypeScript 5.9 + ts-patch 3 and once with TypeScript 6 + ts-patch 4 (needs the npm
  * registry). Each project compiles the examples with `tspc` and the plugin, and with plain `tsc`;
  * both builds must print the same, and the plugin's build must hold no generator function. A
- * CommonJS project on the classic `node10` resolution then builds and runs with the plugin too, and
- * a project without @types/node type-checks chronots' declarations (no `skipLibCheck`).
+ * CommonJS project on the classic `node10` resolution then builds and runs with the plugin too,
+ * `chronots check` runs on that TypeScript, and a project without @types/node type-checks chronots'
+ * declarations (no `skipLibCheck`).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -79,6 +80,20 @@ describe.each([
       run(process.execPath, [join(dir, "node_modules/ts-patch/bin/tspc.js"), "-p", "."], cjs);
       expect(readFileSync(join(cjs, "out/main.js"), "utf8")).toMatch(/= require\("chronots"\)\.__chronots;/);
       expect(run(process.execPath, [join(cjs, "out/main.js")], cjs)).toBe("42 true\n");
+
+      // `chronots check` on this TypeScript: a discarded Future, and (the build lowers) a function left to the driver.
+      const checked = join(dir, "checked");
+      mkdirSync(checked);
+      writeFileSync(join(checked, "package.json"), JSON.stringify({ type: "module" }));
+      writeFileSync(join(checked, "main.ts"), `import { async, sleepAsync } from "chronots";\nfunction* gen() {}\nexport const f = async(gen);\nsleepAsync(1);\n`);
+      const checkOptions = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, types: ["node"], noEmit: true, plugins: [{ transform: "chronots/transformer" }] };
+      writeFileSync(join(checked, "tsconfig.json"), JSON.stringify({ compilerOptions: checkOptions, files: ["main.ts"] }));
+      const check = spawnSync(process.execPath, [join(dir, "node_modules/chronots/bin/chronots.js"), "check", "-p", "."], { cwd: checked, encoding: "utf8" });
+      expect(check.stdout.split("\n").filter(Boolean).sort()).toEqual([
+        expect.stringMatching(/^main\.ts\(3,24\): warning TS99301: chronots: this async function is left to the run-time driver: a generator function not written in the async\(\) call is not lowered$/),
+        expect.stringMatching(/^main\.ts\(4,1\): error TS90001: Future returned by 'sleepAsync\(1\)' is discarded;/),
+      ]);
+      expect(check.status).toBe(1);
 
       // chronots' declarations check on their own: no @types/node in scope, no skipLibCheck.
       const bare = join(dir, "bare");
