@@ -3,13 +3,14 @@
  * project built by `tspc` with it as plugin, and the output run by node with source maps on. An
  * error thrown inside a lowered body must point at the original file and line.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import transformer from "../transformer/index.js";
+import { buildTransformer } from "./helpers/transformer.js";
 
 const root = resolve(__dirname, "..");
 const tspc = join(root, "node_modules/ts-patch/bin/tspc.js");
@@ -87,20 +88,8 @@ function project(name: string, module: "NodeNext" | "CommonJS"): string {
 }
 
 beforeAll(() => {
-  execFileSync(process.execPath, [
-    join(root, "node_modules/typescript/bin/tsc"),
-    join(root, "transformer/index.ts"),
-    ...["--outDir", cjs, "--module", "commonjs", "--moduleResolution", "node10", "--target", "es2022", "--esModuleInterop", "--skipLibCheck", "--types", "node"],
-  ]);
-  writeFileSync(join(cjs, "package.json"), '{"type":"commonjs"}');
-  symlinkSync(join(root, "node_modules"), join(cjs, "node_modules"));
-  execFileSync(process.execPath, [
-    join(root, "node_modules/typescript/bin/tsc"),
-    join(root, "transformer/index.ts"),
-    ...["--outDir", esm, "--module", "es2022", "--moduleResolution", "bundler", "--target", "es2022", "--esModuleInterop", "--skipLibCheck", "--types", "node"],
-  ]);
-  writeFileSync(join(esm, "package.json"), '{"type":"module"}');
-  symlinkSync(join(root, "node_modules"), join(esm, "node_modules"));
+  buildTransformer(cjs, "commonjs");
+  buildTransformer(esm, "module");
 }, 120_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -3,7 +3,7 @@
  * build, the editor plugin (chronots/service) and `chronots check` must print the same lines for the
  * same project, and the entry's `"unlowered"` severity must turn them into errors or silence them.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,6 +12,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main as check } from "../transformer/check.js";
 import init from "../transformer/service.js";
+import { buildTransformer } from "./helpers/transformer.js";
 
 const root = resolve(__dirname, "..");
 const tmp = mkdtempSync(join(tmpdir(), "chronots-unlowered-"));
@@ -35,15 +36,7 @@ const evalWarning = "main.ts(7,8): warning TS99301: chronots: this async functio
 const byNameWarning =
   "main.ts(5,29): warning TS99301: chronots: this async function is left to the run-time driver: a generator function not written in the async() call is not lowered";
 
-beforeAll(() => {
-  execFileSync(process.execPath, [
-    join(root, "node_modules/typescript/bin/tsc"),
-    join(root, "transformer/index.ts"),
-    ...["--outDir", cjs, "--module", "commonjs", "--moduleResolution", "node10", "--target", "es2022", "--esModuleInterop", "--skipLibCheck", "--types", "node"],
-  ]);
-  writeFileSync(join(cjs, "package.json"), '{"type":"commonjs"}');
-  symlinkSync(join(root, "node_modules"), join(cjs, "node_modules"));
-}, 120_000);
+beforeAll(() => buildTransformer(cjs, "commonjs"), 120_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /**
