@@ -18,7 +18,8 @@ import { driverWarnings } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 
 export const usage = `Usage: chronots check [-p <tsconfig.json or directory>] [--pretty | --no-pretty]
-Reports every discarded Future (and the program's type errors) like tsc; exits 1 on errors.`;
+Reports the program's type errors, every discarded Future and, when the build lowers, every function
+left to the run-time driver, like tsc; exits 1 on errors.`;
 
 export function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): number {
   let project = "tsconfig.json";
@@ -45,8 +46,9 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   let discarded: Severity;
   let unlowered: Severity;
   try {
-    discarded = severityOption(chronotsEntry(plugins), "discarded", "error");
-    unlowered = unloweredWithoutEmit(chronotsEntry(plugins), plugins);
+    const entry = chronotsEntry(plugins);
+    discarded = severityOption(entry, "discarded", "error");
+    unlowered = unloweredWithoutEmit(entry, plugins);
   } catch (e) {
     return fail(out, `${configFile}: ${(e as Error).message}`);
   }
@@ -54,12 +56,8 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   const own = ts.getPreEmitDiagnostics(program);
   useCompiler(ts);
   const sources = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));
-  const found = sources.flatMap((sf) => discardedFutures(program, sf, discarded));
-  if (unlowered !== "off") {
-    const recognize = checkerRecognizer(program);
-    const category = unlowered === "error" ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning;
-    for (const sf of sources) for (const d of driverWarnings(sf, config.options, recognize)) found.push({ ...d, category });
-  }
+  const recognize = checkerRecognizer(program);
+  const found = sources.flatMap((sf) => [...discardedFutures(program, sf, discarded), ...driverWarnings(sf, config.options, recognize, unlowered)]);
   return report(out, [...own, ...found], pretty);
 }
 

@@ -17,6 +17,7 @@ import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
 import { analyze, Unsupported, unparen } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
+import type { Severity } from "./entry.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
 import { constStatement, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
@@ -223,13 +224,16 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
 }
 
 /**
- * The warnings a `tspc` build gives `file` for functions left to the run-time driver, for a host
- * that does not emit (the editor, `chronots check`): the same lowering, its output dropped.
- * Disposing of the transformation clears what it attached to the parse tree, which the host keeps.
+ * The warnings a `tspc` build gives `file` for functions left to the run-time driver, in the category
+ * `severity` names, for a host that does not emit (the editor, `chronots check`): the same lowering,
+ * its output dropped. Disposing of the transformation clears what it attached to the parse tree,
+ * which the host keeps.
  */
-export function driverWarnings(file: ts.SourceFile, options: ts.CompilerOptions, recognize: Recognizer): ts.Diagnostic[] {
+export function driverWarnings(file: ts.SourceFile, options: ts.CompilerOptions, recognize: Recognizer, severity: Severity): ts.Diagnostic[] {
   const found: ts.Diagnostic[] = [];
-  tsi.transform(file, [(context) => (sf) => lowerFile(sf, context, recognize, (d) => found.push(d))], options).dispose();
+  if (severity === "off") return found;
+  const category = severity === "error" ? tsi.DiagnosticCategory.Error : tsi.DiagnosticCategory.Warning;
+  tsi.transform(file, [(context) => (sf) => lowerFile(sf, context, recognize, (d) => found.push({ ...d, category }))], options).dispose();
   return found;
 }
 

@@ -45,11 +45,7 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
         useCompiler(typescript);
         const options = program.getCompilerOptions();
         const unlowered = unloweredWithoutEmit(entry, options.plugins as PluginEntry[] | undefined);
-        const found = [...own, ...discardedFutures(program, sf, discarded)];
-        if (unlowered === "off") return found;
-        const category = unlowered === "error" ? typescript.DiagnosticCategory.Error : typescript.DiagnosticCategory.Warning;
-        for (const d of driverWarnings(sf, options, checkerRecognizer(program))) found.push({ ...d, category });
-        return found;
+        return [...own, ...discardedFutures(program, sf, discarded), ...driverWarnings(sf, options, checkerRecognizer(program), unlowered)];
       };
       return proxy;
     },
