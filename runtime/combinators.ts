@@ -52,7 +52,9 @@ export function one<F extends Future<any>>(fs: readonly F[]): Future<F> {
     r._finish(COMPLETED, first);
     return r;
   }
+  // Inputs that finished in the same step as the first have their call queued already: they find `r` finished.
   const done = (f: Future<any>) => {
+    if (r._state !== PENDING) return;
     stop();
     r._finish(COMPLETED, f);
   };

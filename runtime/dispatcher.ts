@@ -184,14 +184,16 @@ export class Dispatcher {
   }
 
   addTimer(at: number, cb: () => void): TimerHandle {
-    if (typeof at !== "number" || Number.isNaN(at)) throw new TypeError(`addTimer: deadline must be a number of milliseconds, got ${String(at)}`);
+    if (typeof at !== "number") throw new TypeError(`addTimer: deadline must be a number of milliseconds, got ${typeof at}`);
+    // A timer that can never fire would keep waitFor from ever seeing a deadlock.
+    if (!Number.isFinite(at)) throw new RangeError(`addTimer: deadline must be a finite number of milliseconds, got ${String(at)}`);
     if (typeof cb !== "function") throw new TypeError(`addTimer: expected a callback function, got ${typeof cb}`);
     return this.timers.add(at, cb, undefined);
   }
 
   removeTimer(h: TimerHandle): boolean {
     if (!(h instanceof TimerHandle)) throw new TypeError("removeTimer: expected a TimerHandle from addTimer");
-    return this.timers.remove(h);
+    return h.heap.remove(h);
   }
 
   register(fd: number): void {

@@ -108,8 +108,12 @@ export class Future<T = void> {
     }
     const cb = this.cancelCallback;
     this.cancelCallback = null;
-    if (cb !== null) cb(this);
-    if (!this._ownCancel && this._state === S.Pending) this._finish(S.Cancelled, new CancelledError(`${describe(this)} was cancelled`));
+    try {
+      if (cb !== null) cb(this);
+    } finally {
+      // Also when `cb` throws: its error goes to the caller, and the future does not stay pending for ever.
+      if (!this._ownCancel && this._state === S.Pending) this._finish(S.Cancelled, new CancelledError(`${describe(this)} was cancelled`));
+    }
     return true;
   }
 
@@ -131,6 +135,7 @@ export class Future<T = void> {
   }
 
   removeCallback(cb: (fut: Future<T>) => void): void {
+    if (typeof cb !== "function") throw new TypeError(`removeCallback on ${describe(this)}: callback must be a function, got ${cb === null ? "null" : typeof cb}`);
     if (this._cb === cb) {
       const rest = this._cbs;
       this._cb = rest !== null && rest.length > 0 ? rest.shift()! : null;

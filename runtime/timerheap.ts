@@ -13,6 +13,7 @@ export class TimerHandle {
     /** @internal */ readonly seq: number,
     /** @internal */ readonly fn: Callback,
     /** @internal */ readonly arg: unknown,
+    /** @internal the heap it was added to, which is the one to remove it from whatever dispatcher is global by then */ readonly heap: TimerHeap,
   ) {}
   /** Still waiting to fire. */
   get active(): boolean {
@@ -32,7 +33,7 @@ export class TimerHeap {
   onEarlier: (() => void) | null = null;
 
   add(at: number, fn: Callback, arg: unknown): TimerHandle {
-    const t = new TimerHandle(at, this.seq++, fn, arg);
+    const t = new TimerHandle(at, this.seq++, fn, arg, this);
     t.index = this.heap.length;
     this.heap.push(t);
     this.up(t.index);

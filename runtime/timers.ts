@@ -21,7 +21,8 @@ function wake(f: Future<void>): void {
 
 /** A pending sleep keeps its timer in `_result` (overwritten when it finishes), so it needs no field of its own. */
 function unsleep(f: Future<void>): void {
-  getGlobalDispatcher().timers.remove(f._result as TimerHandle);
+  const t = f._result as TimerHandle;
+  t.heap.remove(t);
 }
 
 /** A future that completes `ms` milliseconds from now; cancelling it removes its timer. */
@@ -46,8 +47,8 @@ function race<T, R>(f: Future<T>, ms: number, name: string, onTime: (f: Future<T
   const timer = d.timers.add(
     performance.now() + ms,
     () => {
-      timedOut = true;
-      f.cancel();
+      // `f` may have finished in this very step, its callback to `done` still queued: then it was on time.
+      timedOut = f.cancel();
     },
     undefined,
   );

@@ -66,6 +66,21 @@ describe("one", () => {
     waitFor(sleepAsync(2));
   });
 
+  it("gives the first of inputs that finish in the same step, and ignores the rest", () => {
+    const [a, b] = [new Future<number>("a"), new Future<number>("b")];
+    const r = one([a, b]);
+    a.complete(1);
+    b.complete(2);
+    expect(waitFor(r)).toBe(a);
+    const twice = new Future<number>("twice");
+    const same = one([twice, twice]);
+    twice.complete(3);
+    expect(waitFor(same)).toBe(twice);
+    const sleeps = [sleepAsync(5), sleepAsync(5)];
+    expect(waitFor(one(sleeps))).toBe(sleeps[0]);
+    waitFor(allFutures(sleeps));
+  });
+
   it("cancelling its result leaves the inputs running", () => {
     const s = sleepAsync(1);
     const r = one([s]);

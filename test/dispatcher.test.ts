@@ -138,8 +138,10 @@ describe("timers (chronos testtime)", () => {
     );
   });
 
-  it("rejects a NaN deadline and a non-function callback", () => {
-    expect(() => addTimer(NaN, () => {})).toThrow(/deadline must be a number/);
+  it("rejects a deadline that is not a finite number, and a non-function callback", () => {
+    expect(() => addTimer("1" as never, () => {})).toThrow(/addTimer: deadline must be a number of milliseconds, got string/);
+    // A timer that could never fire would hide a deadlock from waitFor.
+    for (const at of [NaN, Infinity, -Infinity]) expect(() => addTimer(at, () => {})).toThrow(/addTimer: deadline must be a finite number/);
     expect(() => addTimer(now(), null as never)).toThrow(/expected a callback function/);
     expect(() => removeTimer({} as never)).toThrow(/expected a TimerHandle/);
   });

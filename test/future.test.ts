@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, Future, FutureDefect, FuturePendingError, newFuture, poll, setDebug, waitFor } from "../runtime/index.js";
+import { CancelledError, Future, FutureDefect, FuturePendingError, newFuture, poll, setDebug, trackers, waitFor } from "../runtime/index.js";
 
 describe("Future states", () => {
   it("starts pending and reports each state once finished", () => {
@@ -126,6 +126,25 @@ describe("Future cancellation of a leaf", () => {
     poll();
     expect(seen).toEqual(["cancelled"]);
     expect(String((f.error as Error).message)).toMatch(/leaf/);
+  });
+});
+
+describe("Future bad callbacks", () => {
+  it("removeCallback rejects a non-function and leaves the future's bookkeeping alone", () => {
+    const f = new Future("named");
+    const before = trackers().futures;
+    expect(() => f.removeCallback(null as never)).toThrow(/removeCallback on Future 'named': callback must be a function, got null/);
+    expect(trackers().futures).toBe(before);
+  });
+
+  it("a cancelCallback that throws: its error reaches the caller, and the future is cancelled all the same", () => {
+    const f = new Future<number>("leaf");
+    f.cancelCallback = () => {
+      throw new Error("close failed");
+    };
+    expect(() => f.cancel()).toThrow("close failed");
+    expect(f.cancelled).toBe(true);
+    expect(f.cancel()).toBe(false);
   });
 });
 

@@ -109,12 +109,16 @@ describe.each(backends)("datagram transports over %s", (kind) => {
   it("fails bad sends with typed errors, and every send once closed", () => {
     const t = newDatagramTransport("127.0.0.1:0", () => {});
     expect(() => waitFor(t.sendTo("nowhere", "x"))).toThrow(TransportAddressError);
+    // A failure the library detects names its code as a failed system call names its errno.
+    expect(() => waitFor(t.sendTo("nowhere", "x"))).toThrow(/ \(EADDRESS\)$/);
     expect(() => waitFor(t.sendTo("[::1]:9", "x")), "an IPv6 destination from an IPv4 socket").toThrow(/ipv6 address but/);
     expect(() => waitFor(t.sendTo(t.localAddress, new Uint8Array(70000)))).toThrow(TransportLimitError);
+    expect(() => waitFor(t.sendTo(t.localAddress, new Uint8Array(70000)))).toThrow(/ \(ELIMIT\)$/);
     expect(() => waitFor(t.sendTo(t.localAddress, 5 as unknown as string))).toThrow(TypeError);
     waitFor(t.closeWait());
     expect(t.closed).toBe(true);
     expect(() => waitFor(t.sendTo("127.0.0.1:9", "x"))).toThrow(TransportClosedError);
+    expect(() => waitFor(t.sendTo("127.0.0.1:9", "x"))).toThrow(/: the transport is closed \(ECLOSED\)$/);
     expect(() => newDatagramTransport("127.0.0.1", () => {})).toThrow(TransportAddressError);
     expect(() => newDatagramTransport("127.0.0.1:0", null as never)).toThrow(TypeError);
   });

@@ -115,6 +115,7 @@ describe.each(backends)("stream transports over %s", (kind) => {
       const e = catchError(() => waitFor(client.readExactly(5)));
       expect(e).toBeInstanceOf(TransportIncompleteError);
       expect((e as TransportIncompleteError).code).toBe("EOF");
+      expect((e as Error).message).toMatch(/^readExactly\(5\) from [\d.:]+: the stream ended after 3 bytes \(EOF\)$/);
       expect(text(waitFor(client.read()))).toBe("abc");
       expect(waitFor(client.read()).length).toBe(0);
       expect(client.atEof).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { async, AsyncTimeoutError, CancelledError, Future, getGlobalDispatcher, now, poll, sleepAsync, wait, waitFor, withTimeout } from "../runtime/index.js";
+import { addTimer, async, AsyncTimeoutError, callSoon, CancelledError, Dispatcher, Future, getGlobalDispatcher, now, poll, removeTimer, setGlobalDispatcher, sleepAsync, wait, waitFor, withTimeout } from "../runtime/index.js";
 
 describe("sleepAsync", () => {
   it("finishes no earlier than its delay", () => {
@@ -27,6 +27,21 @@ describe("sleepAsync", () => {
     expect(getGlobalDispatcher().timers.size).toBe(0);
     expect(s.cancelled).toBe(true);
     expect(() => s.read()).toThrow(CancelledError);
+  });
+
+  it("cancelling it removes its timer from the dispatcher it was started on, whichever is global by then", () => {
+    const first = getGlobalDispatcher();
+    const s = sleepAsync(10_000);
+    const h = addTimer(now() + 10_000, () => {});
+    setGlobalDispatcher(new Dispatcher());
+    try {
+      expect(s.cancel()).toBe(true);
+      expect(removeTimer(h)).toBe(true);
+      expect(first.timers.size).toBe(0);
+    } finally {
+      setGlobalDispatcher(first);
+    }
+    expect(s.cancelled).toBe(true);
   });
 
   it.each([-1, NaN, Infinity, "5", undefined])("rejects %s as a delay with a RangeError", (ms) => {
@@ -68,6 +83,25 @@ describe("withTimeout", () => {
   it("rejects a non-Future and a bad delay", () => {
     expect(() => withTimeout(5 as never, 1)).toThrow(/withTimeout: expected a Future, got number 5/);
     expect(() => withTimeout(new Future(), -3)).toThrow(/withTimeout: ms must be/);
+  });
+});
+
+describe("a future that finishes in the step its deadline passes", () => {
+  // The input's callback is queued, not yet run, when the deadline's timer fires: it finished in time.
+  it("is on time for withTimeout and wait", () => {
+    const f = new Future<number>("f");
+    callSoon(() => f.complete(42));
+    expect(waitFor(withTimeout(f, 0))).toBe(true);
+    const g = new Future<number>("g");
+    callSoon(() => g.complete(7));
+    expect(waitFor(wait(g, 0))).toBe(7);
+  });
+
+  it("is on time for a sleep racing an equal deadline", () => {
+    for (let i = 0; i < 20; i++) {
+      expect(waitFor(withTimeout(sleepAsync(2), 2))).toBe(true);
+      expect(waitFor(wait(sleepAsync(2), 2))).toBeUndefined();
+    }
   });
 });
 

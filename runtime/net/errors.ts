@@ -29,6 +29,13 @@ export class TransportError extends Error {
   }
 }
 
+/** A failure the library detects itself: its code ends the message, as a failed call's errno name does. */
+class DetectedError extends TransportError {
+  constructor(code: string, message: string) {
+    super(code, `${message} (${code})`);
+  }
+}
+
 /** A failed system call; `code` is its errno name and the message names the call and the address. */
 export class TransportOsError extends TransportError {
   override name = "TransportOsError";
@@ -53,7 +60,7 @@ export class TransportPipeError extends TransportOsError {
   override name = "TransportPipeError";
 }
 
-export class TransportAddressError extends TransportError {
+export class TransportAddressError extends DetectedError {
   override name = "TransportAddressError";
   constructor(message: string) {
     super("EADDRESS", message);
@@ -65,28 +72,28 @@ export class TransportResolveError extends TransportError {
   override name = "TransportResolveError";
 }
 
-export class TransportClosedError extends TransportError {
+export class TransportClosedError extends DetectedError {
   override name = "TransportClosedError";
   constructor(message: string) {
     super("ECLOSED", message);
   }
 }
 
-export class TransportBusyError extends TransportError {
+export class TransportBusyError extends DetectedError {
   override name = "TransportBusyError";
   constructor(message: string) {
     super("EBUSY", message);
   }
 }
 
-export class TransportIncompleteError extends TransportError {
+export class TransportIncompleteError extends DetectedError {
   override name = "TransportIncompleteError";
   constructor(message: string) {
     super("EOF", message);
   }
 }
 
-export class TransportLimitError extends TransportError {
+export class TransportLimitError extends DetectedError {
   override name = "TransportLimitError";
   constructor(message: string) {
     super("ELIMIT", message);
