@@ -351,11 +351,23 @@ describe("chronots check", { timeout: 120_000 }, () => {
     expect(r.out.join("\n")).toMatch(/broken\.ts\(1,7\): error TS2322/);
   });
 
-  it("rejects a bad severity and bad arguments by name", () => {
-    const bad = config("bad.json", { compilerOptions: { plugins: [{ name: "chronots/service", discarded: "loud" }] } });
+  it("reports a bad entry at its option, as an error, and goes on; rejects bad arguments by name", () => {
+    const bad = join(tmp, "bad.json");
+    // Written by hand, one option a line, so the errors have places to point at.
+    writeFileSync(
+      bad,
+      `{\n  "extends": ${JSON.stringify(fixtureConfig)},\n  "compilerOptions": {\n    "typeRoots": [${JSON.stringify(join(root, "node_modules/@types"))}],\n    "plugins": [\n      {\n        "name": "chronots/service",\n        "discarded": "loud",\n        "discard": "warning"\n      }\n    ]\n  }\n}\n`,
+    );
     const r = chronots("check", "-p", bad);
-    expect(r.status).toBe(2);
-    expect(r.out.join("\n")).toMatch(/"discarded" must be "error", "warning" or "off", got "loud"/);
+    expect(r.status).toBe(1);
+    const name = relative(root, bad);
+    expect(r.out).toEqual(
+      [
+        `${name}(8,9): error TS99302: chronots: plugin option "discarded" must be "error", "warning" or "off", got "loud"`,
+        `${name}(9,9): error TS99302: chronots: unknown plugin option "discard"; did you mean "discarded"?`,
+        ...expected(),
+      ].sort(),
+    );
     expect(chronots("check", "--fast")).toMatchObject({ status: 2, out: expect.arrayContaining(["chronots check: unknown argument '--fast'"]) });
     expect(chronots("verify").status).toBe(2);
   });

@@ -4,7 +4,7 @@
  * same project, and the entry's `"unlowered"` severity must turn them into errors or silence them.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
@@ -145,15 +145,25 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     expect(editor(asked).lines).toEqual([byNameWarning, evalWarning]);
   });
 
-  it("names a bad value: an error of the build, a usage error of the check, a failed plugin in the editor", () => {
-    const p = project("bad", { unlowered: "loud" });
-    const message = `chronots: plugin option "unlowered" must be "error", "warning" or "off", got "loud"`;
-    const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", p.tspcConfig, "--pretty", "false"], { cwd: p.dir, encoding: "utf8" });
-    expect(r.stdout).toContain(`error TS99302: ${message}`);
-    expect(r.status).not.toBe(0);
+  it("places a bad entry's errors at their option: in the build and the check; the editor shows its own entry's on every file", () => {
+    const p = project("bad", { unlowered: "loud", unlowerd: "off" }, { discard: "warning" });
+    const bad = `tsconfig.json(1,`;
+    const built = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", p.tspcConfig, "--pretty", "false"], { cwd: p.dir, encoding: "utf8" });
+    const lines = built.stdout.split("\n").filter((l) => l.includes("TS99302"));
+    expect(lines).toEqual([
+      expect.stringMatching(/^tsconfig\.json\(1,\d+\): error TS99302: chronots: plugin option "unlowered" must be "error", "warning" or "off", got "loud"$/),
+      expect.stringMatching(/^tsconfig\.json\(1,\d+\): error TS99302: chronots: unknown plugin option "unlowerd"; did you mean "unlowered"\?$/),
+    ]);
+    // Each at its own option: the column is where that option's key starts.
+    const text = readFileSync(p.tspcConfig, "utf8");
+    expect(lines.map((l) => Number(l.slice(bad.length).split(")")[0]) - 1)).toEqual([text.indexOf('"unlowered"'), text.indexOf('"unlowerd"')]);
     const c = checked(p);
-    expect(c.status).toBe(2);
-    expect(c.text).toContain(message);
-    expect(() => editor(p)).toThrow(message);
+    expect(c.status).toBe(1);
+    expect(c.text).toMatch(/editor\.json\(1,\d+\): error TS99302: chronots: unknown plugin option "discard"; did you mean "discarded"\?/);
+    expect(c.text).toMatch(/editor\.json\(1,\d+\): error TS99302: chronots: plugin option "unlowered" must be/);
+    const shown = editor(p).ls.getSemanticDiagnostics(join(p.dir, "main.ts")).filter((d) => d.code === 99302);
+    expect(shown.map((d) => [d.start, d.category, d.messageText])).toEqual([
+      [0, ts.DiagnosticCategory.Error, `chronots: unknown plugin option "discard"; did you mean "discarded"? (the "chronots/service" entry of ${p.editorConfig})`],
+    ]);
   });
 });

@@ -6,14 +6,14 @@
  * source files (declaration files and node_modules are skipped) and, when the project's build lowers,
  * every function the lowering leaves to the run-time driver (TS99301). The severities come from the
  * chronots entry in `compilerOptions.plugins` (entry.ts): `"discarded"`, "error" without one, and
- * `"unlowered"`.
+ * `"unlowered"`; a bad entry is an error TS99302 at its option, as in a `tspc` build.
  * Exit status: 0 clean (warnings allowed), 1 on any error, 2 on bad arguments.
  */
 import { join } from "node:path";
 import ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { chronotsEntry, type PluginEntry, type Severity, severityOption, unloweredWithoutEmit } from "./entry.js";
+import { chronotsEntry, entryDiagnostics, isBuild, isEditor, type PluginEntry, problemsOf, readSeverity, unloweredWithoutEmit } from "./entry.js";
 import { driverWarnings } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 
@@ -42,23 +42,21 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   const host: ts.ParseConfigFileHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => configErrors.push(d) };
   const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, host);
   if (!config) return report(out, configErrors, pretty);
-  const plugins = config.options.plugins as PluginEntry[] | undefined;
-  let discarded: Severity;
-  let unlowered: Severity;
-  try {
-    const entry = chronotsEntry(plugins);
-    discarded = severityOption(entry, "discarded", "error");
-    unlowered = unloweredWithoutEmit(entry, plugins);
-  } catch (e) {
-    return fail(out, `${configFile}: ${(e as Error).message}`);
-  }
+  const plugins = (config.options.plugins ?? []) as PluginEntry[];
+  useCompiler(ts);
+  // A bad entry is an error of the check, placed at its option, as tspc reports it; the check goes on.
+  const entryErrors = plugins.flatMap((e) =>
+    isEditor(e) ? entryDiagnostics(problemsOf(e, "editor"), configFile, isEditor) : isBuild(e) ? entryDiagnostics(problemsOf(e, "build"), configFile, isBuild) : [],
+  );
+  const entry = chronotsEntry(plugins);
+  const discarded = readSeverity(entry, "discarded", "error");
+  const unlowered = unloweredWithoutEmit(entry, plugins);
   const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, configFileParsingDiagnostics: config.errors });
   const own = ts.getPreEmitDiagnostics(program);
-  useCompiler(ts);
   const sources = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));
   const recognize = checkerRecognizer(program);
   const found = sources.flatMap((sf) => [...discardedFutures(program, sf, discarded), ...driverWarnings(sf, config.options, recognize, unlowered)]);
-  return report(out, [...own, ...found], pretty);
+  return report(out, [...entryErrors, ...own, ...found], pretty);
 }
 
 function report(out: NodeJS.WritableStream, diags: readonly ts.Diagnostic[], pretty: boolean): number {

@@ -9,8 +9,18 @@
  * a project that wants every function lowered, "off". The editor and `chronots check` emit nothing,
  * so for them a function left to the driver matters only when the build lowers: there it defaults
  * to the build entry's setting, and to "off" in a project without one (one that runs untransformed).
+ *
+ * A bad entry never stops a build: each bad value and each option chronots does not know (a typo,
+ * most likely) is an error TS99302 placed at that option in the tsconfig, and a bad value reads as
+ * "error" until it is fixed.
  */
+import type ts from "typescript";
+import { tsi } from "./compiler.js";
+
 export type Severity = "error" | "warning" | "off";
+
+/** The diagnostic code of a bad plugin entry: `error TS99302` in tsc's output. */
+export const ENTRY_CODE = 99302;
 
 export interface PluginEntry {
   name?: string;
@@ -20,15 +30,127 @@ export interface PluginEntry {
   [option: string]: unknown;
 }
 
-const isBuild = (p: PluginEntry) => p.transform === "chronots/transformer";
-const isEditor = (p: PluginEntry) => p.name === "chronots/service";
+export const isBuild = (p: PluginEntry) => p.transform === "chronots/transformer";
+export const isEditor = (p: PluginEntry) => p.name === "chronots/service";
 
-/** Read one of the severities from an entry; absent means `fallback`. */
-export function severityOption(entry: Pick<PluginEntry, "discarded" | "unlowered"> | undefined, option: "discarded" | "unlowered", fallback: Severity): Severity {
+type Option = "discarded" | "unlowered";
+const OPTIONS: readonly Option[] = ["discarded", "unlowered"];
+/** What the host reads from an entry (ts-patch's keys for a transform, tsserver's for a plugin): not ours to judge. */
+const HOST_KEYS = {
+  build: ["transform", "type", "import", "isEsm", "after", "afterDeclarations", "transformProgram", "resolvePathAliases"],
+  editor: ["name"],
+};
+
+/** Read one of the severities from an entry; absent means `fallback`; a bad value throws a TypeError naming it. */
+export function severityOption(entry: Pick<PluginEntry, Option> | undefined, option: Option, fallback: Severity): Severity {
   const v = entry?.[option];
   if (v === undefined) return fallback;
   if (v === "error" || v === "warning" || v === "off") return v;
   throw new TypeError(`chronots: plugin option "${option}" must be "error", "warning" or "off", got ${JSON.stringify(v)}`);
+}
+
+/** As severityOption, but a bad value reads as "error" (problemsOf reports it). */
+export function readSeverity(entry: Pick<PluginEntry, Option> | undefined, option: Option, fallback: Severity): Severity {
+  try {
+    return severityOption(entry, option, fallback);
+  } catch {
+    return "error";
+  }
+}
+
+export interface Problem {
+  option: string;
+  message: string;
+}
+
+/** What is wrong with an entry: each bad value, and each option neither chronots nor its host knows. */
+export function problemsOf(entry: PluginEntry, host: keyof typeof HOST_KEYS): Problem[] {
+  const problems: Problem[] = [];
+  for (const option of Object.keys(entry)) {
+    if ((OPTIONS as readonly string[]).includes(option)) {
+      try {
+        severityOption(entry, option as Option, "error");
+      } catch (e) {
+        problems.push({ option, message: (e as Error).message });
+      }
+    } else if (!HOST_KEYS[host].includes(option)) {
+      const meant = OPTIONS.find((o) => o.startsWith(option.slice(0, 4)) || option.startsWith(o.slice(0, 4)));
+      problems.push({ option, message: `chronots: unknown plugin option "${option}"${meant ? `; did you mean "${meant}"?` : ` (chronots reads ${OPTIONS.map((o) => `"${o}"`).join(" and ")})`}` });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The problems of the entry `pick` finds, as TS99302 errors placed at their option in `configPath`
+ * (a tsconfig holding the entry itself; one that inherits it through `extends` gives no place).
+ */
+export function entryDiagnostics(problems: readonly Problem[], configPath: string | undefined, pick: (p: PluginEntry) => boolean): ts.Diagnostic[] {
+  if (problems.length === 0) return [];
+  const text = configPath === undefined ? undefined : tsi.sys.readFile(configPath);
+  const json = text === undefined ? undefined : tsi.parseJsonText(configPath!, text);
+  const entry = json && pluginsOf(json)?.find((e) => pick(valueOf(e)));
+  return problems.map(({ option, message }) => {
+    const at = entry && propertyOf(entry, option);
+    const start = at ? at.getStart(json) : undefined;
+    return {
+      file: at ? json : undefined,
+      start,
+      length: at ? at.end - start! : undefined,
+      category: tsi.DiagnosticCategory.Error,
+      code: ENTRY_CODE,
+      source: "chronots",
+      messageText: message,
+    };
+  });
+}
+
+/** The tsconfig a program was read from, which TypeScript records in its options. */
+export function configFileOf(program: ts.Program): string | undefined {
+  const path = (program.getCompilerOptions() as { configFilePath?: unknown }).configFilePath;
+  return typeof path === "string" ? path : undefined;
+}
+
+function propertyOf(o: ts.ObjectLiteralExpression, key: string): ts.PropertyAssignment | undefined {
+  return o.properties.find((p): p is ts.PropertyAssignment => tsi.isPropertyAssignment(p) && tsi.isStringLiteral(p.name) && p.name.text === key);
+}
+
+/** The entries of `compilerOptions.plugins` in a tsconfig, as written. */
+function pluginsOf(json: ts.JsonSourceFile): ts.ObjectLiteralExpression[] | undefined {
+  const root = json.statements[0]?.expression;
+  const options = root && tsi.isObjectLiteralExpression(root) ? propertyOf(root, "compilerOptions")?.initializer : undefined;
+  const plugins = options && tsi.isObjectLiteralExpression(options) ? propertyOf(options, "plugins")?.initializer : undefined;
+  return plugins && tsi.isArrayLiteralExpression(plugins) ? plugins.elements.filter(tsi.isObjectLiteralExpression) : undefined;
+}
+
+/** An entry's options with the values written as JSON literals (others stand as `undefined`). */
+function valueOf(o: ts.ObjectLiteralExpression): PluginEntry {
+  const entry: PluginEntry = {};
+  for (const p of o.properties) {
+    if (!tsi.isPropertyAssignment(p) || !tsi.isStringLiteral(p.name)) continue;
+    const v = p.initializer;
+    entry[p.name.text] = tsi.isStringLiteral(v)
+      ? v.text
+      : tsi.isNumericLiteral(v)
+        ? Number(v.text)
+        : v.kind === tsi.SyntaxKind.TrueKeyword
+          ? true
+          : v.kind === tsi.SyntaxKind.FalseKeyword
+            ? false
+            : v.kind === tsi.SyntaxKind.NullKeyword
+              ? null
+              : undefined;
+  }
+  return entry;
+}
+
+/**
+ * Picks, among a tsconfig's entries, the transform entry ts-patch handed over as `given`: ts-patch
+ * passes an entry's own options only, without `transform`, so it is the one with the same options.
+ */
+export function sameBuildEntry(given: PluginEntry): (p: PluginEntry) => boolean {
+  const own = (e: PluginEntry) => JSON.stringify(Object.keys(e).filter((k) => !HOST_KEYS.build.includes(k)).sort().map((k) => [k, e[k]]));
+  return (p) => typeof p.transform === "string" && own(p) === own(given);
 }
 
 /** The entry `chronots check` reads its options from: the editor's, else the build's. */
@@ -42,5 +164,5 @@ export function chronotsEntry(plugins: readonly PluginEntry[] | undefined): Plug
  */
 export function unloweredWithoutEmit(entry: PluginEntry | undefined, plugins: readonly PluginEntry[] | undefined): Severity {
   const build = plugins?.find(isBuild);
-  return severityOption(entry, "unlowered", build ? severityOption(build, "unlowered", "warning") : "off");
+  return readSeverity(entry, "unlowered", build ? readSeverity(build, "unlowered", "warning") : "off");
 }

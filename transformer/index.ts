@@ -15,7 +15,7 @@ import { tsi, useCompiler } from "./compiler.js";
 import { lowerFile, UNSUPPORTED_CODE } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 import { reportDiscarded } from "./discards.js";
-import { type Severity, severityOption } from "./entry.js";
+import { configFileOf, entryDiagnostics, problemsOf, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
 
 /** The plugin entry's options (entry.ts). */
 export interface TransformerConfig {
@@ -44,25 +44,18 @@ function packageCompiler(): typeof ts {
   throw new TypeError("chronots/transformer: no TypeScript compiler was given; pass it as `ts` in the third argument, as ts-patch does: transformer(program, config, { ts })");
 }
 
-/** The diagnostic code of a bad plugin entry: `error TS99302` in tsc's output. */
-export const ENTRY_CODE = 99302;
-
-/** One of the entry's severities; a bad value is an error of the build (not a crash of tsc), and the rule then reports errors. */
-function entrySeverity(config: TransformerConfig, option: "discarded" | "unlowered", fallback: Severity, report: (d: ts.Diagnostic) => void, compiler: typeof ts): Severity {
-  try {
-    return severityOption(config, option, fallback);
-  } catch (e) {
-    const messageText = (e as Error).message;
-    report({ file: undefined, start: undefined, length: undefined, category: compiler.DiagnosticCategory.Error, code: ENTRY_CODE, source: "chronots", messageText });
-    return "error";
-  }
-}
+export { ENTRY_CODE } from "./entry.js";
 
 export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
   const compiler = extras.ts ?? packageCompiler();
   const report = extras.addDiagnostic ?? (() => {});
-  const discarded = entrySeverity(config, "discarded", "error", report, compiler);
-  const unlowered = entrySeverity(config, "unlowered", "warning", report, compiler);
+  const problems = problemsOf(config, "build");
+  if (problems.length > 0) {
+    useCompiler(compiler);
+    for (const d of entryDiagnostics(problems, configFileOf(program), sameBuildEntry(config))) report(d);
+  }
+  const discarded = readSeverity(config, "discarded", "error");
+  const unlowered = readSeverity(config, "unlowered", "warning");
   const reportUnlowered = (d: ts.Diagnostic) => {
     if (unlowered !== "off") report(unlowered === "error" ? { ...d, category: compiler.DiagnosticCategory.Error } : d);
   };
