@@ -124,6 +124,9 @@ describe("odd input", () => {
     const where = diagnostics.map((d) => [text.slice(0, d.start).split("\n").length, text.slice(d.start, d.start! + d.length!)]);
     expect(where).toEqual([[4, "gen"], [5, "gen"], [6, "gen"]]);
     for (const d of diagnostics) expect(d.messageText).toBe("chronots: this async function is left to the run-time driver: a generator function not written in the async() call is not lowered");
+    const superUse = lowerText("super.ts", `import { async } from "chronots";\nconst s = async(function* () {\n  return super.toString();\n});\nconst ok = async(function* () {\n  return { m() { return super.toString(); } }.m();\n});\n`, { typescript: ts });
+    expect(superUse.diagnostics.map((d) => d.messageText)).toEqual(["chronots: this async function is left to the run-time driver: super, which no function expression can use (a syntax error TypeScript reports too), is not lowered"]);
+    expect(superUse.splices).toHaveLength(1);
     const asyncGenerator = lowerText("agen.ts", `import { async } from "chronots";\nconst g = async(async function* () {});\n`, { typescript: ts }).diagnostics;
     expect(asyncGenerator.map((d) => d.messageText)).toEqual([expect.stringMatching(/driver: an async generator function \(async\(\) takes a function\*\) is not lowered$/)]);
   });

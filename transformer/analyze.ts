@@ -408,7 +408,8 @@ export function analyze(fn: ts.FunctionExpression): Analysis {
         break;
       }
       case SK.SuperKeyword:
-        if (scope.fn === fn) unsupported.push(new Unsupported(node, "super"));
+        // No function expression has a `super`: the program does not run in either mode.
+        if (scope.fn === fn) unsupported.push(new Unsupported(node, "super, which no function expression can use (a syntax error TypeScript reports too),"));
         return;
       case SK.YieldExpression:
         yields.push(node as ts.YieldExpression);
