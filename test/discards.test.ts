@@ -56,7 +56,7 @@ function expectedMarks(): string[] {
 function actualMarks(diags: readonly ts.Diagnostic[]): string[] {
   return diags
     .map((d) => {
-      const named = ts.flattenDiagnosticMessageText(d.messageText, "\n").match(/^Future returned by '(.*)' is discarded;/)![1]!;
+      const named = ts.flattenDiagnosticMessageText(d.messageText, "\n").match(/^Future (?:returned by )?'(.*)' is discarded;/)![1]!;
       const line = d.file!.getLineAndCharacterOfPosition(d.start!).line + 1;
       return `${basename(d.file!.fileName)}:${line} '${named}'`;
     })
@@ -91,6 +91,15 @@ describe("the rule on the fixtures", () => {
       const named = (d.messageText as string).match(/'(.*)' is discarded/)![1]!;
       expect(named.endsWith("…") ? span.startsWith(named.slice(0, -1)) : span === named).toBe(true);
     }
+  });
+
+  it("names a dropped Future as itself, and a call's or a callback's as what it returns", () => {
+    const text = (name: string) => found.map((d) => d.messageText as string).find((m) => m.includes(`'${name}' is discarded`));
+    expect(text("job()")).toMatch(/^Future returned by 'job\(\)'/);
+    expect(text("job")).toMatch(/^Future returned by 'job'/);
+    const values = found.map((d) => d.messageText as string).filter((m) => !m.startsWith("Future returned by "));
+    expect(values.length).toBeGreaterThan(0);
+    for (const m of values) expect(m).toMatch(/^Future '[^(']*' is discarded;/);
   });
 
   it("says what to do, with a stable code", () => {

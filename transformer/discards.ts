@@ -71,7 +71,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     return t.isUnion() ? t.types.every(isFuture) : includesFuture(t);
   }
 
-  function report(e: ts.Expression): void {
+  /** Report `e`: a Future dropped as it is, or (a call, or a callback whose result is ignored) the Future it returns. */
+  function report(e: ts.Expression, returns = tsi.isCallExpression(e) || tsi.isNewExpression(e) || tsi.isTaggedTemplateExpression(e)): void {
     const start = e.getStart(sf);
     out.push({
       file: sf,
@@ -81,7 +82,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       code: DISCARDED_CODE,
       source: "chronots",
       messageText:
-        `Future returned by '${shorten(tokens(e, sf))}' is discarded; wait for it with 'yield* …', ` +
+        `Future ${returns ? "returned by " : ""}'${shorten(tokens(e, sf))}' is discarded; wait for it with 'yield* …', ` +
         `hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'`,
     });
   }
@@ -132,7 +133,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       return;
     }
     const returned = checker.getTypeAtLocation(fn).getCallSignatures().map((s) => s.getReturnType());
-    if (returned.some(includesFuture)) report(fn);
+    if (returned.some(includesFuture)) report(fn, true);
   }
 
   function returnsOnlyVoid(t: ts.Type): boolean {
