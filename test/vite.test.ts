@@ -123,5 +123,6 @@ describe("chronots/vite", () => {
   it("rejects bad options with a TypeError naming the option", () => {
     expect(() => chronots({ modules: "chronots" as never })).toThrow(/'modules'/);
     expect(() => chronots({ include: "*.ts" as never })).toThrow(/'include'/);
+    expect(() => chronots({ module: ["chronots"] } as never)).toThrow("chronots/vite: unknown option 'module'; the options are 'modules', 'include', 'exclude', 'unlowered'");
   });
 });

@@ -67,7 +67,12 @@ const SOURCE = /\.(ts|tsx|mts|js|jsx|mjs)$/;
 const NODE_MODULES = /[\\/]node_modules[\\/]/;
 const CODE_SUFFIX = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 
+const OPTIONS = ["modules", "include", "exclude", "unlowered"];
+
 export default function chronots(options: ChronotsViteOptions = {}): ChronotsVitePlugin {
+  // A vite.config.js has no type check to catch a misspelt option.
+  const unknown = Object.keys(options).find((k) => !OPTIONS.includes(k));
+  if (unknown !== undefined) throw new TypeError(`chronots/vite: unknown option '${unknown}'; the options are ${OPTIONS.map((o) => `'${o}'`).join(", ")}`);
   const modules = options.modules ?? ["chronots"];
   if (!Array.isArray(modules) || modules.some((m) => typeof m !== "string" || m === ""))
     throw new TypeError(`chronots/vite: 'modules' must be an array of non-empty strings, got ${JSON.stringify(modules)}`);
