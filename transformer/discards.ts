@@ -22,7 +22,7 @@
  */
 import type ts from "typescript";
 import { SK, tsi } from "./compiler.js";
-import type { Severity } from "./entry.js";
+import { categoryOf, type Severity } from "./entry.js";
 
 /** The diagnostic code of a discarded Future: `error TS90001` in tsc's output. */
 export const DISCARDED_CODE = 90001;
@@ -40,7 +40,7 @@ export function reportDiscarded(program: ts.Program, sf: ts.SourceFile, severity
 export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severity: Severity): ts.Diagnostic[] {
   if (severity === "off") return [];
   const checker = program.getTypeChecker();
-  const category = severity === "error" ? tsi.DiagnosticCategory.Error : tsi.DiagnosticCategory.Warning;
+  const category = categoryOf(severity);
   const out: ts.Diagnostic[] = [];
   const futureTypes = new Map<ts.Type, boolean>();
 

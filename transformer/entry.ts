@@ -41,6 +41,9 @@ const HOST_KEYS = {
   editor: ["name"],
 };
 
+/** The category a diagnostic of `severity` is reported in (an "off" one is not reported at all). */
+export const categoryOf = (severity: Severity): ts.DiagnosticCategory => (severity === "error" ? tsi.DiagnosticCategory.Error : tsi.DiagnosticCategory.Warning);
+
 /** Read one of the severities from an entry; absent means `fallback`; a bad value throws a TypeError naming it. */
 export function severityOption(entry: Pick<PluginEntry, Option> | undefined, option: Option, fallback: Severity): Severity {
   const v = entry?.[option];

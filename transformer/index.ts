@@ -15,7 +15,7 @@ import { tsi, useCompiler } from "./compiler.js";
 import { lowerFile, UNSUPPORTED_CODE } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 import { reportDiscarded } from "./discards.js";
-import { configFileOf, entryDiagnostics, problemsOf, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
+import { categoryOf, configFileOf, entryDiagnostics, problemsOf, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
 
 /** The plugin entry's options (entry.ts). */
 export interface TransformerConfig {
@@ -57,7 +57,7 @@ export default function transformer(program: ts.Program, config: TransformerConf
   const discarded = readSeverity(config, "discarded", "error");
   const unlowered = readSeverity(config, "unlowered", "warning");
   const reportUnlowered = (d: ts.Diagnostic) => {
-    if (unlowered !== "off") report(unlowered === "error" ? { ...d, category: compiler.DiagnosticCategory.Error } : d);
+    if (unlowered !== "off") report({ ...d, category: categoryOf(unlowered) });
   };
   const recognize = checkerRecognizer(program);
   // Neither part may take tsc down: an internal error is a warning whatever the entry says, and the file goes on as it was.

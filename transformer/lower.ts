@@ -17,7 +17,7 @@ import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
 import { analyze, Unsupported, unparen } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
-import type { Severity } from "./entry.js";
+import { categoryOf, type Severity } from "./entry.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
 import { constStatement, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
@@ -232,7 +232,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
 export function driverWarnings(file: ts.SourceFile, options: ts.CompilerOptions, recognize: Recognizer, severity: Severity): ts.Diagnostic[] {
   const found: ts.Diagnostic[] = [];
   if (severity === "off") return found;
-  const category = severity === "error" ? tsi.DiagnosticCategory.Error : tsi.DiagnosticCategory.Warning;
+  const category = categoryOf(severity);
   tsi.transform(file, [(context) => (sf) => lowerFile(sf, context, recognize, (d) => found.push({ ...d, category }))], options).dispose();
   return found;
 }

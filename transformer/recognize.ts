@@ -26,13 +26,17 @@ export function checkerRecognizer(program: ts.Program): Recognizer {
   const checker = program.getTypeChecker();
   const resolve = (s: ts.Symbol) => (s.flags & tsi.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
   const exportsRuntime = (module: ts.Symbol | undefined) => module !== undefined && checker.tryGetMemberInModuleExports("__chronots", module) !== undefined;
+  /** What `spec` names from `file`: its resolution and, when the program holds that file, its module symbol. */
+  const resolveFrom = (spec: string, file: ts.SourceFile) => {
+    const found = tsi.resolveModuleName(spec, file.fileName, program.getCompilerOptions(), tsi.sys, undefined, undefined, file.impliedNodeFormat).resolvedModule;
+    const entry = found && program.getSourceFile(found.resolvedFileName);
+    return { found, module: entry && checker.getSymbolAtLocation(entry) };
+  };
   /** The `async` that `"chronots"` gives `file`, when that module gives the runtime object too. */
   const packageAsync = new Map<ts.SourceFile, ts.Symbol | undefined>();
   const fromPackage = (file: ts.SourceFile): ts.Symbol | undefined => {
     if (packageAsync.has(file)) return packageAsync.get(file);
-    const found = tsi.resolveModuleName("chronots", file.fileName, program.getCompilerOptions(), tsi.sys, undefined, undefined, file.impliedNodeFormat).resolvedModule;
-    const entry = found && program.getSourceFile(found.resolvedFileName);
-    const module = entry && checker.getSymbolAtLocation(entry);
+    const { module } = resolveFrom("chronots", file);
     const exported = module && exportsRuntime(module) ? checker.tryGetMemberInModuleExports("async", module) : undefined;
     const target = exported && resolve(exported);
     packageAsync.set(file, target);
@@ -47,11 +51,8 @@ export function checkerRecognizer(program: ts.Program): Recognizer {
   };
   /** Whether `spec`, resolved from `file`, is chronots or, when the program holds it, a module that exports the runtime object. */
   const resolvesToRuntime = (spec: ts.StringLiteral, file: ts.SourceFile): boolean => {
-    const found = tsi.resolveModuleName(spec.text, file.fileName, program.getCompilerOptions(), tsi.sys, undefined, undefined, file.impliedNodeFormat).resolvedModule;
-    if (!found) return false;
-    if (found.packageId?.name === "chronots") return true;
-    const entry = program.getSourceFile(found.resolvedFileName);
-    return entry !== undefined && exportsRuntime(checker.getSymbolAtLocation(entry));
+    const { found, module } = resolveFrom(spec.text, file);
+    return found?.packageId?.name === "chronots" || exportsRuntime(module);
   };
   return (call) => {
     const callee = call.expression;
