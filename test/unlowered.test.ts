@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { Writable } from "node:stream";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -143,6 +143,20 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     expect(checked(p)).toMatchObject({ status: 0, lines: [] });
     const asked = project("untransformed-asked", undefined, { unlowered: "warning" });
     expect(editor(asked).lines).toEqual([byNameWarning, evalWarning]);
+  });
+
+  it("knows a build entry written as a path to chronots' transformer, as ts-patch resolves it from the tsconfig's folder", () => {
+    const byPath = project("by-path", undefined);
+    const sourceEntry = relative(byPath.dir, join(root, "transformer/index.ts"));
+    writeFileSync(byPath.editorConfig, readFileSync(byPath.editorConfig, "utf8").replace('"plugins":[', `"plugins":[{"transform":${JSON.stringify(sourceEntry)},"unlowered":"error"},`));
+    const asErrors = [byNameWarning, evalWarning].map((l) => l.replace(": warning TS99301:", ": error TS99301:"));
+    expect(editor(byPath).lines).toEqual(asErrors);
+    expect(checked(byPath)).toMatchObject({ status: 1, lines: asErrors });
+    // Another package's module is not the build entry, nor a path that resolves to nothing.
+    const foreign = project("foreign", undefined);
+    writeFileSync(foreign.editorConfig, readFileSync(foreign.editorConfig, "utf8").replace('"plugins":[', '"plugins":[{"transform":"typescript"},{"transform":"./missing.js"},'));
+    expect(editor(foreign).lines).toEqual([]);
+    expect(checked(foreign)).toMatchObject({ status: 0, lines: [] });
   });
 
   it("places a bad entry's errors at their option: in the build and the check; the editor shows its own entry's on every file", () => {

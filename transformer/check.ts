@@ -13,7 +13,7 @@ import { join } from "node:path";
 import ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { chronotsEntry, entryDiagnostics, isBuild, isEditor, type PluginEntry, problemsOf, readSeverity, unloweredWithoutEmit } from "./entry.js";
+import { chronotsEntry, entryDiagnostics, isBuildIn, isEditor, type PluginEntry, problemsOf, readSeverity, unloweredWithoutEmit } from "./entry.js";
 import { driverWarnings } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 
@@ -45,12 +45,13 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   const plugins = (config.options.plugins ?? []) as PluginEntry[];
   useCompiler(ts);
   // A bad entry is an error of the check, placed at its option, as tspc reports it; the check goes on.
+  const isBuild = isBuildIn(configFile);
   const entryErrors = plugins.flatMap((e) =>
     isEditor(e) ? entryDiagnostics(problemsOf(e, "editor"), configFile, isEditor) : isBuild(e) ? entryDiagnostics(problemsOf(e, "build"), configFile, isBuild) : [],
   );
-  const entry = chronotsEntry(plugins);
+  const entry = chronotsEntry(plugins, configFile);
   const discarded = readSeverity(entry, "discarded", "error");
-  const unlowered = unloweredWithoutEmit(entry, plugins);
+  const unlowered = unloweredWithoutEmit(entry, plugins, configFile);
   const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, configFileParsingDiagnostics: config.errors });
   const own = ts.getPreEmitDiagnostics(program);
   const sources = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));

@@ -23,6 +23,7 @@
 import type ts from "typescript";
 import { SK, tsi } from "./compiler.js";
 import { categoryOf, type Severity } from "./entry.js";
+import { pathInChronots } from "./package.js";
 
 /** The diagnostic code of a discarded Future: `error TS90001` in tsc's output. */
 export const DISCARDED_CODE = 90001;
@@ -251,31 +252,8 @@ function shorten(text: string): string {
   return text.length <= 40 ? text : `${text.slice(0, 39)}…`;
 }
 
-/** Package roots by directory: whether the nearest package.json above it is chronots'. */
-const roots = new Map<string, string | null>();
-
-function chronotsRoot(dir: string): string | null {
-  let root = roots.get(dir);
-  if (root !== undefined) return root;
-  const pkg = `${dir}/package.json`;
-  const parent = dir.slice(0, dir.lastIndexOf("/"));
-  if (tsi.sys.fileExists(pkg)) {
-    let name: unknown;
-    try {
-      name = JSON.parse(tsi.sys.readFile(pkg) ?? "{}").name;
-    } catch {
-      name = undefined; // an unreadable package.json is not chronots'
-    }
-    root = name === "chronots" ? dir : null;
-  } else root = parent && parent !== dir ? chronotsRoot(parent) : null;
-  roots.set(dir, root);
-  return root;
-}
-
 function isChronotsFutureFile(fileName: string): boolean {
-  const file = fileName.replace(/\\/g, "/");
-  if (!/\/future\.(ts|d\.[cm]?ts)$/.test(file)) return false;
-  const root = chronotsRoot(file.slice(0, file.lastIndexOf("/")));
-  if (root === null) return false;
-  return /^(runtime\/future\.ts|dist\/(.+\/)?future\.d\.[cm]?ts)$/.test(file.slice(root.length + 1));
+  if (!/[\\/]future\.(ts|d\.[cm]?ts)$/.test(fileName)) return false;
+  const inner = pathInChronots(fileName);
+  return inner !== undefined && /^(runtime\/future\.ts|dist\/(.+\/)?future\.d\.[cm]?ts)$/.test(inner);
 }

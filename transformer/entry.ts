@@ -14,8 +14,11 @@
  * most likely) is an error TS99302 placed at that option in the tsconfig, and a bad value reads as
  * "error" until it is fixed.
  */
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
 import type ts from "typescript";
 import { tsi } from "./compiler.js";
+import { pathInChronots } from "./package.js";
 
 export type Severity = "error" | "warning" | "off";
 
@@ -30,7 +33,25 @@ export interface PluginEntry {
   [option: string]: unknown;
 }
 
-export const isBuild = (p: PluginEntry) => p.transform === "chronots/transformer";
+/**
+ * The build entry's test for a tsconfig: `"transform": "chronots/transformer"`, or a path that
+ * resolves from the tsconfig's folder, as ts-patch resolves it, to the transformer inside the
+ * chronots package (this repository's examples name it by path).
+ */
+export function isBuildIn(configFile: string | undefined): (p: PluginEntry) => boolean {
+  return (p) => p.transform === "chronots/transformer" || (typeof p.transform === "string" && configFile !== undefined && isTransformerPath(p.transform, configFile));
+}
+
+function isTransformerPath(spec: string, configFile: string): boolean {
+  let file: string;
+  try {
+    file = createRequire(resolve(configFile)).resolve(spec);
+  } catch {
+    return false; // ts-patch itself reports an entry it cannot load
+  }
+  const inner = pathInChronots(file);
+  return inner !== undefined && /^(dist\/(cjs\/)?)?transformer\/index\.[cm]?[jt]s$/.test(inner);
+}
 export const isEditor = (p: PluginEntry) => p.name === "chronots/service";
 
 type Option = "discarded" | "unlowered";
@@ -157,15 +178,16 @@ export function sameBuildEntry(given: PluginEntry): (p: PluginEntry) => boolean 
 }
 
 /** The entry `chronots check` reads its options from: the editor's, else the build's. */
-export function chronotsEntry(plugins: readonly PluginEntry[] | undefined): PluginEntry | undefined {
-  return plugins?.find(isEditor) ?? plugins?.find(isBuild);
+export function chronotsEntry(plugins: readonly PluginEntry[] | undefined, configFile: string | undefined): PluginEntry | undefined {
+  return plugins?.find(isEditor) ?? plugins?.find(isBuildIn(configFile));
 }
 
 /**
  * The severity of a function left to the driver where nothing is emitted: `entry`'s own setting,
- * else the build entry's among `plugins`, else "off" when the project has no build entry.
+ * else the build entry's among `plugins` (of the tsconfig `configFile`), else "off" when the project
+ * has no build entry.
  */
-export function unloweredWithoutEmit(entry: PluginEntry | undefined, plugins: readonly PluginEntry[] | undefined): Severity {
-  const build = plugins?.find(isBuild);
+export function unloweredWithoutEmit(entry: PluginEntry | undefined, plugins: readonly PluginEntry[] | undefined, configFile: string | undefined): Severity {
+  const build = plugins?.find(isBuildIn(configFile));
   return readSeverity(entry, "unlowered", build ? readSeverity(build, "unlowered", "warning") : "off");
 }

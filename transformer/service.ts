@@ -46,7 +46,7 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
         if (!program || !sf) return own;
         useCompiler(typescript);
         const options = program.getCompilerOptions();
-        const unlowered = unloweredWithoutEmit(entry, options.plugins as PluginEntry[] | undefined);
+        const unlowered = unloweredWithoutEmit(entry, options.plugins as PluginEntry[] | undefined, configFileOf(program));
         const bad = problems.map(({ message }): ts.Diagnostic => ({
           file: sf,
           start: 0,

@@ -1,0 +1,35 @@
+/**
+ * Which files are chronots' own: the nearest package.json above a file names the package it belongs
+ * to. The asyncCheck rule asks it of a class named `Future` (discards.ts), the editor and the check
+ * of a transform entry written as a path (entry.ts).
+ */
+import { tsi } from "./compiler.js";
+
+/** Package roots by directory: the root of the chronots package holding it, or null. */
+const roots = new Map<string, string | null>();
+
+/** The root directory of the chronots package holding `dir` (forward slashes), or null. */
+export function chronotsRoot(dir: string): string | null {
+  let root = roots.get(dir);
+  if (root !== undefined) return root;
+  const pkg = `${dir}/package.json`;
+  const parent = dir.slice(0, dir.lastIndexOf("/"));
+  if (tsi.sys.fileExists(pkg)) {
+    let name: unknown;
+    try {
+      name = JSON.parse(tsi.sys.readFile(pkg) ?? "{}").name;
+    } catch {
+      name = undefined; // an unreadable package.json is not chronots'
+    }
+    root = name === "chronots" ? dir : null;
+  } else root = parent && parent !== dir ? chronotsRoot(parent) : null;
+  roots.set(dir, root);
+  return root;
+}
+
+/** `file`'s path inside the chronots package, or undefined when it is not in it. */
+export function pathInChronots(file: string): string | undefined {
+  const normal = file.replace(/\\/g, "/");
+  const root = chronotsRoot(normal.slice(0, normal.lastIndexOf("/")));
+  return root === null ? undefined : normal.slice(root.length + 1);
+}
