@@ -145,6 +145,47 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     expect(editor(asked).lines).toEqual([byNameWarning, evalWarning]);
   });
 
+  it("the editor lowers a file again only when it, or what its calls' callees are, changed", () => {
+    const p = project("cached", {});
+    const main = source.replace('"./runtime/index.js"', '"./lib.js"');
+    const reexport = 'export * from "./runtime/index.js";\n';
+    const files = new Map<string, { text: string; version: number }>([
+      [join(p.dir, "main.ts"), { text: main, version: 1 }],
+      [join(p.dir, "lib.ts"), { text: reexport, version: 1 }],
+      [join(p.dir, "other.ts"), { text: "export const n = 1;\n", version: 1 }],
+    ]);
+    const edit = (name: string, text: string) => files.set(join(p.dir, name), { text, version: files.get(join(p.dir, name))!.version + 1 });
+    const cfg = ts.getParsedCommandLineOfConfigFile(p.editorConfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+    const host: ts.LanguageServiceHost = {
+      getCompilationSettings: () => cfg.options,
+      getScriptFileNames: () => [...files.keys()],
+      getScriptVersion: (f) => String(files.get(f)?.version ?? 1),
+      getScriptSnapshot: (f) => {
+        const text = files.get(f)?.text ?? ts.sys.readFile(f);
+        return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+      },
+      getCurrentDirectory: () => p.dir,
+      getDefaultLibFileName: ts.getDefaultLibFilePath,
+      fileExists: (f) => files.has(f) || ts.sys.fileExists(f),
+      readFile: (f) => files.get(f)?.text ?? ts.sys.readFile(f),
+    };
+    const entry = (cfg.options.plugins as ts.PluginImport[]).find((e) => e.name === "chronots/service");
+    const ls = init({ typescript: ts }).create({ languageService: ts.createLanguageService(host), languageServiceHost: host, config: entry } as unknown as ts.server.PluginCreateInfo);
+    const warnings = () => ls.getSemanticDiagnostics(join(p.dir, "main.ts")).filter((d) => d.code === 99301);
+    const first = warnings();
+    expect(first.map((d) => d.start)).toEqual([main.indexOf("counted)"), main.indexOf("eval")]);
+    // Another file changed, main.ts did not: the same list, not a second lowering.
+    edit("other.ts", "export const n = 2;\n");
+    const again = warnings();
+    expect(again).toHaveLength(2);
+    again.forEach((d, i) => expect(d).toBe(first[i]));
+    // lib.ts now gives a local `async`: main.ts is unchanged, but its calls are no longer chronots'.
+    edit("lib.ts", `export function async<T>(g: T): T {\n  return g;\n}\n${reexport}`);
+    expect(warnings()).toEqual([]);
+    edit("lib.ts", reexport);
+    expect(warnings().map((d) => d.start)).toEqual([main.indexOf("counted)"), main.indexOf("eval")]);
+  });
+
   it("knows a build entry written as a path to chronots' transformer, as ts-patch resolves it from the tsconfig's folder", () => {
     const byPath = project("by-path", undefined);
     const sourceEntry = relative(byPath.dir, join(root, "transformer/index.ts"));

@@ -6,7 +6,8 @@
  * language service and appends to `getSemanticDiagnostics` the asyncCheck rule's diagnostics
  * (transformer/discards.ts: same rule, same messages and code as tspc and `chronots check`) and,
  * when the project's build lowers (entry.ts, `"unlowered"`), the lowering's TS99301 warnings, found by
- * running the lowering on the file and dropping its output. Both run with the TypeScript instance
+ * running the lowering on the file and dropping its output; kept per file until it, the options or
+ * what its calls' callees are changes (`cachedWarnings`). Both run with the TypeScript instance
  * tsserver hands to `init` (compiler.ts), since the editor's compiler may not be ours. A bad entry
  * (entry.ts) does not stop the plugin: its errors head every file's list, the only place an editor has.
  *
@@ -17,8 +18,60 @@ import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
 import { configFileOf, ENTRY_CODE, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
-import { driverWarnings } from "./lower.js";
+import { driverWarnings, type Recognizer } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
+
+/** A file's TS99301 list and what it was computed from: the compiler options, the severity, and what recognition said of each call. */
+interface Warned {
+  options: ts.CompilerOptions;
+  severity: Severity;
+  recognized: [ts.CallExpression, string][];
+  found: ts.Diagnostic[];
+}
+
+/**
+ * `recognize`, telling `record` what it says of each call: "=" and the runtime's module specifier
+ * (none: not chronots' `async`), or "!" and why the call cannot be lowered (then rethrown).
+ */
+function recording(recognize: Recognizer, record: (call: ts.CallExpression, said: string) => void): Recognizer {
+  return (call) => {
+    try {
+      const spec = recognize(call);
+      record(call, `=${spec ?? ""}`);
+      return spec;
+    } catch (e) {
+      record(call, `!${e instanceof Error ? e.message : String(e)}`);
+      throw e;
+    }
+  };
+}
+
+/** What `recognize` says of `call` now, as `recording` records it. */
+function saysNow(recognize: Recognizer, call: ts.CallExpression): string {
+  let now = "";
+  try {
+    recording(recognize, (_, said) => (now = said))(call);
+  } catch {
+    // recorded
+  }
+  return now;
+}
+
+/**
+ * TS99301 for a file, lowering it again only when something it depends on changed. tsserver asks for
+ * every open file's diagnostics after each edit, with a new program whose unchanged files are the same
+ * SourceFile objects. The lowering reads the file's syntax, the compiler options and, through the
+ * checker, what each call's callee is; the last may change with another file (a re-export of
+ * `async`), so it is asked again of the calls it was asked of, which costs lookups only.
+ */
+function cachedWarnings(cache: WeakMap<ts.SourceFile, Warned>, sf: ts.SourceFile, options: ts.CompilerOptions, recognize: Recognizer, severity: Severity): ts.Diagnostic[] {
+  const last = cache.get(sf);
+  if (last && last.options === options && last.severity === severity && last.recognized.every(([call, said]) => saysNow(recognize, call) === said)) return last.found;
+  const recognized: [ts.CallExpression, string][] = [];
+  const found = driverWarnings(sf, options, recording(recognize, (call, said) => recognized.push([call, said])), severity);
+  cache.set(sf, { options, severity, recognized, found });
+  return found;
+}
 
 export default function init({ typescript }: { typescript: typeof ts }): ts.server.PluginModule {
   let entry: PluginEntry | undefined;
@@ -33,6 +86,7 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
   return {
     create(info) {
       configure(info.config);
+      const warned = new WeakMap<ts.SourceFile, Warned>();
       const ls = info.languageService;
       const proxy: ts.LanguageService = Object.create(null);
       for (const k of Object.keys(ls) as (keyof ts.LanguageService)[]) {
@@ -56,7 +110,7 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
           source: "chronots",
           messageText: `${message} (the "chronots/service" entry of ${configFileOf(program) ?? "the tsconfig"})`,
         }));
-        return [...bad, ...own, ...discardedFutures(program, sf, discarded), ...driverWarnings(sf, options, checkerRecognizer(program), unlowered)];
+        return [...bad, ...own, ...discardedFutures(program, sf, discarded), ...cachedWarnings(warned, sf, options, checkerRecognizer(program), unlowered)];
       };
       return proxy;
     },
