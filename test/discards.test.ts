@@ -17,6 +17,7 @@ import { type Severity, severityOption } from "../transformer/entry.js";
 import transformer from "../transformer/index.js";
 import { UNSUPPORTED_CODE } from "../transformer/lower.js";
 import init from "../transformer/service.js";
+import { badYields } from "../transformer/yields.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const fixtures = join(root, "test/fixtures/diagnostics");
@@ -205,7 +206,11 @@ function unloweredLines(): string[] {
 
 describe("every entry point reports the same diagnostics", { timeout: 120_000 }, () => {
   // The fixtures' tsconfig has a build entry, so the editor and the check report functions left to the driver too.
-  const expected = [...lines(ruleOver(fixtureProgram(), "error")), ...unloweredLines()].sort();
+  const expected = [...lines(ruleOver(fixtureProgram(), "error")), ...yieldLines(), ...unloweredLines()].sort();
+
+  it("the fixtures hold yields of non-Futures (TS90002) for every entry point to report", () => {
+    expect(yieldLines()).toEqual([expect.stringMatching(/yields\.ts\(14,3\): error TS90002: /), expect.stringMatching(/yields\.ts\(15,3\): error TS90002: /)]);
+  });
 
   it("the build reports the function unlowered.ts leaves to the driver, and only that", () => {
     expect(unloweredLines()).toEqual([expect.stringMatching(/unlowered\.ts\(9,29\): warning TS99301: .*a generator function not written in the async\(\) call is not lowered$/)]);
@@ -289,6 +294,7 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     const project = config("tspc.json", { compilerOptions: { noEmit: false, outDir: join(tmp, "tspc-out"), plugins } });
     const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", project, "--pretty", "false"], { cwd: root, encoding: "utf8" });
     expect(discardLines(r.stdout.split("\n")).sort()).toEqual(expected());
+    expect(r.stdout.split("\n").filter((l) => l.includes(" TS90002: ")).sort()).toEqual(yieldLines());
     expect(r.status).not.toBe(0);
   });
 
@@ -331,7 +337,7 @@ describe("chronots check", { timeout: 120_000 }, () => {
   it("--pretty prints tsc's colored form with the source line and a count", () => {
     const r = chronots("check", "-p", fixtureConfig, "--pretty");
     const text = r.out.join("\n");
-    expect(text).toContain(`Found ${expected().length} errors.`);
+    expect(text).toContain(`Found ${expected().length + yieldLines().length} errors.`);
     expect(text).toContain("\u001b[");
     expect(text).toContain("items.forEach(job);");
     expect(r.status).toBe(1);
@@ -343,14 +349,14 @@ describe("chronots check", { timeout: 120_000 }, () => {
   });
 
   it("prints warnings and exits 0 when the severity is warning", () => {
-    const warn = config("warn.json", { compilerOptions: { plugins: [{ name: "chronots/service", discarded: "warning" }] } });
+    const warn = config("warn.json", { files: withoutYields(), compilerOptions: { plugins: [{ name: "chronots/service", discarded: "warning" }] } });
     const r = chronots("check", "-p", warn);
     expect(r.status).toBe(0);
     expect(r.out).toEqual(expected().map((l) => l.replace(": error TS90001:", ": warning TS90001:")));
   });
 
   it("reports nothing when the rule is off, but still the program's own errors", () => {
-    const off = config("off.json", { compilerOptions: { plugins: [{ transform: "chronots/transformer", discarded: "off" }] } });
+    const off = config("off.json", { files: withoutYields(), compilerOptions: { plugins: [{ transform: "chronots/transformer", discarded: "off" }] } });
     // The build entry still lowers: its functions left to the driver are still reported.
     expect(chronots("check", "-p", off)).toMatchObject({ status: 0, out: unloweredLines() });
     const broken = join(tmp, "broken.ts");
@@ -375,6 +381,7 @@ describe("chronots check", { timeout: 120_000 }, () => {
         `${name}(8,9): error TS99302: chronots: plugin option "discarded" must be "error", "warning" or "off", got "loud"`,
         `${name}(9,9): error TS99302: chronots: unknown plugin option "discard"; did you mean "discarded"?`,
         ...expected(),
+        ...yieldLines(),
       ].sort(),
     );
     expect(chronots("check", "--fast")).toMatchObject({ status: 2, out: expect.arrayContaining(["chronots check: unknown argument '--fast'"]) });
@@ -385,6 +392,15 @@ describe("chronots check", { timeout: 120_000 }, () => {
 function expected(): string[] {
   return lines(ruleOver(fixtureProgram(), "error"));
 }
+
+/** The yields of non-Futures (TS90002, always errors) in the fixtures: reported beside the rule's lines by every entry point. */
+function yieldLines(): string[] {
+  const program = fixtureProgram();
+  return lines(program.getSourceFiles().filter((sf) => sf.fileName.startsWith(fixtures)).flatMap((sf) => badYields(program, sf)));
+}
+
+/** The fixtures without yields.ts, for a check whose exit status only the rule's severity decides. */
+const withoutYields = () => parseConfig(fixtureConfig).fileNames.filter((f) => !f.endsWith("yields.ts"));
 
 interface ProtocolDiagnostic {
   start: { line: number; offset: number };

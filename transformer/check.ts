@@ -3,7 +3,8 @@
  *
  * Reads the tsconfig, builds a Program, and prints, like tsc, the program's own errors (so the command
  * can stand in for `tsc --noEmit`) followed by every discarded Future (TS90001) in the project's
- * source files (declaration files and node_modules are skipped) and, when the project's build lowers,
+ * source files (declaration files and node_modules are skipped), every yield of a non-Future (TS90002)
+ * and, when the project's build lowers,
  * every function the lowering leaves to the run-time driver (TS99301). The severities come from the
  * chronots entry in `compilerOptions.plugins` (entry.ts): `"discarded"`, "error" without one, and
  * `"unlowered"`; a bad entry is an error TS99302 at its option, as in a `tspc` build.
@@ -16,6 +17,7 @@ import { discardedFutures } from "./discards.js";
 import { chronotsEntry, entryDiagnostics, isBuildIn, isEditor, type PluginEntry, problemsOf, readSeverity, unloweredWithoutEmit } from "./entry.js";
 import { driverWarnings } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
+import { badYields } from "./yields.js";
 
 export const usage = `Usage: chronots check [-p <tsconfig.json or directory>] [--pretty | --no-pretty]
 Reports the program's type errors, every discarded Future and, when the build lowers, every function
@@ -56,7 +58,7 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   const own = ts.getPreEmitDiagnostics(program);
   const sources = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));
   const recognize = checkerRecognizer(program);
-  const found = sources.flatMap((sf) => [...discardedFutures(program, sf, discarded), ...driverWarnings(sf, config.options, recognize, unlowered)]);
+  const found = sources.flatMap((sf) => [...discardedFutures(program, sf, discarded), ...badYields(program, sf), ...driverWarnings(sf, config.options, recognize, unlowered)]);
   return report(out, [...entryErrors, ...own, ...found], pretty);
 }
 

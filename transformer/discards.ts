@@ -15,15 +15,14 @@
  * drops whatever Future it returns. An inline function is checked at its returned expressions,
  * anything else at the value itself.
  *
- * "chronots' Future" is a class named `Future` declared in `runtime/future.ts` or `dist/**\/future.d.ts`
- * of the package whose package.json says `"name": "chronots"`: a user's own class named Future is not it.
+ * "chronots' Future" is as futures.ts says: a user's own class named Future is not it.
  *
  * It runs on the compiler the entry point was given (compiler.ts): a tsserver plugin must use the editor's.
  */
 import type ts from "typescript";
 import { SK, tsi } from "./compiler.js";
 import { categoryOf, type Severity } from "./entry.js";
-import { pathInChronots } from "./package.js";
+import { futureTypes } from "./futures.js";
 
 /** The diagnostic code of a discarded Future: `error TS90001` in tsc's output. */
 export const DISCARDED_CODE = 90001;
@@ -43,30 +42,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   const checker = program.getTypeChecker();
   const category = categoryOf(severity);
   const out: ts.Diagnostic[] = [];
-  const futureTypes = new Map<ts.Type, boolean>();
-
-  function isFuture(t: ts.Type): boolean {
-    if (t.flags & tsi.TypeFlags.TypeParameter) {
-      const c = checker.getBaseConstraintOfType(t);
-      return c !== undefined && c !== t && includesFuture(c);
-    }
-    const target = t.flags & tsi.TypeFlags.Object && (t as ts.ObjectType).objectFlags & tsi.ObjectFlags.Reference ? (t as ts.TypeReference).target : t;
-    let known = futureTypes.get(target);
-    if (known === undefined) {
-      futureTypes.set(target, false); // a class hierarchy cannot loop, but a broken program might
-      const sym = target.getSymbol();
-      known =
-        (sym?.name === "Future" && sym.declarations?.some((d) => tsi.isClassDeclaration(d) && isChronotsFutureFile(d.getSourceFile().fileName))) ||
-        (!!((target as ts.ObjectType).objectFlags & tsi.ObjectFlags.ClassOrInterface) &&
-          checker.getBaseTypes(target as ts.InterfaceType).some(isFuture));
-      futureTypes.set(target, known);
-    }
-    return known;
-  }
-
-  function includesFuture(t: ts.Type): boolean {
-    return t.isUnionOrIntersection() ? t.types.some(includesFuture) : isFuture(t);
-  }
+  const { isFuture, includesFuture } = futureTypes(checker);
 
   function alwaysFuture(t: ts.Type): boolean {
     return t.isUnion() ? t.types.every(isFuture) : includesFuture(t);
@@ -250,10 +226,4 @@ function tokens(e: ts.Node, sf: ts.SourceFile): string {
 
 function shorten(text: string): string {
   return text.length <= 40 ? text : `${text.slice(0, 39)}…`;
-}
-
-function isChronotsFutureFile(fileName: string): boolean {
-  if (!/[\\/]future\.(ts|d\.[cm]?ts)$/.test(fileName)) return false;
-  const inner = pathInChronots(fileName);
-  return inner !== undefined && /^(runtime\/future\.ts|dist\/(.+\/)?future\.d\.[cm]?ts)$/.test(inner);
 }

@@ -6,7 +6,8 @@
  * Every call of chronots' `async` (found through the type checker, so renamed and namespace imports
  * count and a local function named `async` does not) whose argument is a generator function
  * expression (also inside parentheses or a type assertion) is replaced by the lowered state machine
- * of lower.ts. A function the lowering does not handle stays as written, with a warning (the entry's
+ * of lower.ts. Each file is checked first for dropped Futures (discards.ts) and for yields of
+ * non-Futures (yields.ts). A function the lowering does not handle stays as written, with a warning (the entry's
  * `"unlowered"`, entry.ts), and runs on the run-time driver; so does `async(gen)` of a generator not
  * written in the call.
  */
@@ -15,6 +16,7 @@ import { tsi, useCompiler } from "./compiler.js";
 import { lowerFile, UNSUPPORTED_CODE } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 import { reportDiscarded } from "./discards.js";
+import { badYields } from "./yields.js";
 import { categoryOf, configFileOf, entryDiagnostics, problemsOf, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
 
 /** The plugin entry's options (entry.ts). */
@@ -69,6 +71,12 @@ export default function transformer(program: ts.Program, config: TransformerConf
       reportDiscarded(program, file, discarded, report);
     } catch (e) {
       internal(file, "was not checked for discarded futures", e);
+    }
+    try {
+      // The checker knows the file as parsed, not as an earlier transformer may have rewritten it.
+      for (const d of badYields(program, program.getSourceFile(file.fileName) ?? file)) report(d);
+    } catch (e) {
+      internal(file, "was not checked for yields of non-Futures", e);
     }
     try {
       return lowerFile(file, context, recognize, reportUnlowered);

@@ -4,7 +4,8 @@
  *
  * tsconfig: `"plugins": [{ "name": "chronots/service", "discarded": "error" }]`. It wraps the project's
  * language service and appends to `getSemanticDiagnostics` the asyncCheck rule's diagnostics
- * (transformer/discards.ts: same rule, same messages and code as tspc and `chronots check`) and,
+ * (transformer/discards.ts: same rule, same messages and code as tspc and `chronots check`), yields of
+ * non-Futures (yields.ts) and,
  * when the project's build lowers (entry.ts, `"unlowered"`), the lowering's TS99301 warnings, found by
  * running the lowering on the file and dropping its output; kept per file until it, the options or
  * what its calls' callees are changes (`cachedWarnings`). Both run with the TypeScript instance
@@ -20,6 +21,7 @@ import { discardedFutures } from "./discards.js";
 import { configFileOf, ENTRY_CODE, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
+import { badYields } from "./yields.js";
 
 /** A file's TS99301 list and what it was computed from: the compiler options, the severity, and what recognition said of each call. */
 interface Warned {
@@ -110,7 +112,7 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
           source: "chronots",
           messageText: `${message} (the "chronots/service" entry of ${configFileOf(program) ?? "the tsconfig"})`,
         }));
-        return [...bad, ...own, ...discardedFutures(program, sf, discarded), ...cachedWarnings(warned, sf, options, checkerRecognizer(program), unlowered)];
+        return [...bad, ...own, ...discardedFutures(program, sf, discarded), ...badYields(program, sf), ...cachedWarnings(warned, sf, options, checkerRecognizer(program), unlowered)];
       };
       return proxy;
     },

@@ -1,0 +1,85 @@
+/**
+ * The yield rule (transformer/yields.ts): a yield of something that is not a Future, in a generator
+ * that TypeScript's contextual type says yields chronots' Futures, is an error TS90002 at the yield
+ * itself, naming the type. The fixtures (test/fixtures/diagnostics/yields.ts) hold the cases that
+ * TypeScript misses, and discards.test.ts holds every entry point to them; here, the rule's edges.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import ts from "typescript";
+import { afterAll, describe, expect, it } from "vitest";
+import { useCompiler } from "../transformer/compiler.js";
+import { badYields, YIELD_CODE } from "../transformer/yields.js";
+
+useCompiler(ts);
+const runtime = JSON.stringify(resolve(__dirname, "../runtime/index.js"));
+const tmp = mkdtempSync(join(tmpdir(), "chronots-yields-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** `source` as main.ts of a strict project: TypeScript's own errors and the rule's, each as `line:col code text`. */
+function check(source: string) {
+  const file = join(tmp, `main${Math.random().toString(36).slice(2)}.ts`);
+  writeFileSync(file, source);
+  const program = ts.createProgram([file], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, strict: true, noEmit: true, skipLibCheck: true, types: [] });
+  const sf = program.getSourceFile(file)!;
+  const at = (d: ts.Diagnostic) => {
+    const { line, character } = sf.getLineAndCharacterOfPosition(d.start!);
+    return `${line + 1}:${character + 1}`;
+  };
+  return {
+    ts: program.getSemanticDiagnostics(sf).map((d) => `${at(d)} TS${d.code}`),
+    ours: badYields(program, sf).map((d) => {
+      expect(d.code).toBe(YIELD_CODE);
+      expect(d.category).toBe(ts.DiagnosticCategory.Error);
+      return `${at(d)} ${sf.text.slice(d.start!, d.start! + d.length!)} | ${d.messageText}`;
+    }),
+  };
+}
+
+describe("yields of non-Futures (TS90002)", () => {
+  it("puts the error on the yield, where TypeScript puts its own on the whole function*", () => {
+    const r = check(`import { async, sleepAsync } from ${runtime};
+export const f = async(function* (n: number) {
+  yield* sleepAsync(1);
+  if (n > 1) yield n;
+  return n;
+});
+`);
+    expect(r.ts).toEqual(["2:24 TS2345"]);
+    expect(r.ours).toEqual([
+      "4:14 yield n | chronots: yield of a non-Future value of type 'number'; an async function yields only Futures ('yield f' waits for the Future f, 'yield* f' also takes its value)",
+    ]);
+  });
+
+  it("judges only generators expected to yield chronots' Futures", () => {
+    const r = check(`import { async, Future } from ${runtime};
+class Future2<T> { value?: T }
+const own = <R>(g: () => Generator<Future2<any>, R, unknown>) => g;
+export const mine = own(function* () {
+  yield new Future2<number>();
+});
+export function* plain() {
+  yield 1;
+}
+export const typed = async(function* <F extends Future<number>>(f: F, u: unknown) {
+  yield f;
+  yield u as Future<void>;
+});
+`);
+    expect(r.ts).toEqual([]);
+    expect(r.ours).toEqual([]);
+  });
+
+  it("a user's class named Future is not chronots': yielding one is reported", () => {
+    const r = check(`import { async } from ${runtime};
+class Future { done = true }
+const looks: any = new Future();
+export const f = async(function* () {
+  yield looks;
+  yield new Future();
+});
+`);
+    expect(r.ours).toEqual([expect.stringMatching(/^6:3 yield new Future\(\) \| chronots: yield of a non-Future value of type 'Future';/)]);
+  });
+});
