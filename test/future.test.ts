@@ -146,6 +146,19 @@ describe("Future bad callbacks", () => {
     expect(f.cancelled).toBe(true);
     expect(f.cancel()).toBe(false);
   });
+
+  it("a cancelCallback that finishes its future itself: the future keeps that outcome, as it finishes once", () => {
+    const f = new Future<number>("leaf");
+    f.cancelCallback = (g) => g.complete(7);
+    expect(f.cancel()).toBe(true);
+    expect(f.completed).toBe(true);
+    expect(f.read()).toBe(7);
+    const failed = new Future<number>("leaf");
+    failed.cancelCallback = (g) => g.fail(new Error("closed while reading"));
+    expect(failed.cancel()).toBe(true);
+    expect(failed.failed).toBe(true);
+    expect((failed.error as Error).message).toBe("closed while reading");
+  });
 });
 
 describe("Future debug output", () => {
