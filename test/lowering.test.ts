@@ -162,6 +162,24 @@ describe("odd input", () => {
     expect(at(`("not a directive");\n${call}`)).toBe(prelude);
   });
 
+  it("keeps a statement's comments with the statement, not with an operand taken out of it into a temp", () => {
+    const text = `import { async, sleepAsync } from "chronots";
+export const f = async(function* (n: number) {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    // add the next one
+    s += yield* sleepAsync(i);
+  }
+  return s;
+});
+`;
+    const out = lower(text).splices[0]!.text;
+    // Once in the structured copy, once in the states; each time on its own line before the assignment.
+    expect(out.match(/\/\/ add the next one/g)).toHaveLength(2);
+    expect(out).not.toMatch(/=\s*\/\/ add the next one/);
+    expect(out).toMatch(/\/\/ add the next one\n\s*s = \$t0 \+/);
+  });
+
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {
     // Vite's transform does not name it, so the fixtures cannot compare this across modes.
     const holder = "using named = class { static [Symbol.dispose]() {} };";

@@ -450,10 +450,13 @@ export class Machine implements Hooks {
     return id(this.hold(v));
   }
 
-  /** A new temp holding `v`: its name. */
+  /**
+   * A new temp holding `v`: its name. `v` leaves its statement, so it leaves that statement's leading
+   * comments behind (the first operand of a statement starts where its comments do).
+   */
   private hold(v: ts.Expression): string {
     const t = this.temp();
-    this.emit(set(t, v));
+    this.emit(set(t, tsi.setCommentRange(v, { pos: -1, end: -1 })));
     return t;
   }
 
