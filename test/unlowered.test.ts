@@ -193,6 +193,16 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     const asErrors = [byNameWarning, evalWarning].map((l) => l.replace(": warning TS99301:", ": error TS99301:"));
     expect(editor(byPath).lines).toEqual(asErrors);
     expect(checked(byPath)).toMatchObject({ status: 1, lines: asErrors });
+    // The CommonJS build, under the nameless package.json that marks dist/cjs as CommonJS: still chronots'.
+    const pkg = join(tmp, "installed/chronots");
+    mkdirSync(join(pkg, "dist/cjs/transformer"), { recursive: true });
+    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "chronots" }));
+    writeFileSync(join(pkg, "dist/cjs/package.json"), JSON.stringify({ type: "commonjs" }));
+    writeFileSync(join(pkg, "dist/cjs/transformer/index.js"), "");
+    const byCjsPath = project("by-cjs-path", undefined);
+    const cjsEntry = relative(byCjsPath.dir, join(pkg, "dist/cjs/transformer/index.js"));
+    writeFileSync(byCjsPath.editorConfig, readFileSync(byCjsPath.editorConfig, "utf8").replace('"plugins":[', `"plugins":[{"transform":${JSON.stringify(cjsEntry)},"unlowered":"error"},`));
+    expect(checked(byCjsPath)).toMatchObject({ status: 1, lines: asErrors });
     // Another package's module is not the build entry, nor a path that resolves to nothing.
     const foreign = project("foreign", undefined);
     writeFileSync(foreign.editorConfig, readFileSync(foreign.editorConfig, "utf8").replace('"plugins":[', '"plugins":[{"transform":"typescript"},{"transform":"./missing.js"},'));

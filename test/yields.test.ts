@@ -71,6 +71,38 @@ export const typed = async(function* <F extends Future<number>>(f: F, u: unknown
     expect(r.ours).toEqual([]);
   });
 
+  it("leaves what may be a Future alone: generic operands by their constraints, and generators allowed to yield more", () => {
+    const r = check(`import { async, Future } from ${runtime};
+export const pick = async(function* <M extends Record<string, Future<unknown>>, K extends keyof M>(m: M, k: K) {
+  yield m[k];
+});
+declare function start<T>(x: T): T extends string ? Future<string> : Future<number>;
+export const go = async(function* <T>(x: T) {
+  yield start(x);
+});
+declare function drive(g: () => Generator<Future<unknown> | number | undefined, void, unknown>): void;
+drive(function* () {
+  yield 1;
+  yield;
+});
+`);
+    expect(r.ts).toEqual([]);
+    expect(r.ours).toEqual([]);
+  });
+
+  it("an annotation yielding any does not hide a bad yield; one yielding a type TypeScript checks is left to it", () => {
+    const r = check(`import { async, Future } from ${runtime};
+export const loose = async(function* (): Generator<any, void, any> {
+  yield 1;
+});
+export const exact = async(function* (): Generator<Future<any>, void, any> {
+  yield 1;
+});
+`);
+    expect(r.ts).toEqual(["6:9 TS2322"]);
+    expect(r.ours).toEqual([expect.stringMatching(/^3:3 yield 1 \| chronots: yield of a non-Future value of type 'number';/)]);
+  });
+
   it("a user's class named Future is not chronots': yielding one is reported", () => {
     const r = check(`import { async } from ${runtime};
 class Future { done = true }

@@ -42,11 +42,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   const checker = program.getTypeChecker();
   const category = categoryOf(severity);
   const out: ts.Diagnostic[] = [];
-  const { isFuture, includesFuture } = futureTypes(checker);
-
-  function alwaysFuture(t: ts.Type): boolean {
-    return t.isUnion() ? t.types.every(isFuture) : includesFuture(t);
-  }
+  const { includesFuture, alwaysFuture } = futureTypes(checker);
 
   /** Report `e`: a Future dropped as it is, or (a call, or a callback whose result is ignored) the Future it returns. */
   function report(e: ts.Expression, returns = tsi.isCallExpression(e) || tsi.isNewExpression(e) || tsi.isTaggedTemplateExpression(e)): void {

@@ -11,7 +11,10 @@ import { pathInChronots } from "./package.js";
 
 export interface FutureTypes {
   isFuture(t: ts.Type): boolean;
+  /** A Future, or a union or intersection with one among its members. */
   includesFuture(t: ts.Type): boolean;
+  /** A Future whatever it is at run time: each member of a union is one. */
+  alwaysFuture(t: ts.Type): boolean;
 }
 
 /** The test for one checker, remembering each class it has judged. */
@@ -41,7 +44,11 @@ export function futureTypes(checker: ts.TypeChecker): FutureTypes {
     return t.isUnionOrIntersection() ? t.types.some(includesFuture) : isFuture(t);
   }
 
-  return { isFuture, includesFuture };
+  function alwaysFuture(t: ts.Type): boolean {
+    return t.isUnion() ? t.types.every(isFuture) : includesFuture(t);
+  }
+
+  return { isFuture, includesFuture, alwaysFuture };
 }
 
 function isChronotsFutureFile(fileName: string): boolean {

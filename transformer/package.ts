@@ -1,6 +1,6 @@
 /**
- * Which files are chronots' own: the nearest package.json above a file names the package it belongs
- * to. The asyncCheck rule asks it of a class named `Future` (discards.ts), the editor and the check
+ * Which files are chronots' own: the nearest package.json above a file that has a name names the
+ * package it belongs to. The asyncCheck rule asks it of a class named `Future` (discards.ts), the editor and the check
  * of a transform entry written as a path (entry.ts).
  */
 import { tsi } from "./compiler.js";
@@ -8,21 +8,27 @@ import { tsi } from "./compiler.js";
 /** Package roots by directory: the root of the chronots package holding it, or null. */
 const roots = new Map<string, string | null>();
 
-/** The root directory of the chronots package holding `dir` (forward slashes), or null. */
+/**
+ * The root directory of the chronots package holding `dir` (forward slashes), or null. A package.json
+ * without a name only marks its folder's module type (chronots' own dist/cjs/package.json), so the
+ * walk goes on past it to the package's.
+ */
 export function chronotsRoot(dir: string): string | null {
   let root = roots.get(dir);
   if (root !== undefined) return root;
+  const cut = dir.lastIndexOf("/");
+  const parent = cut > 0 ? dir.slice(0, cut) : "";
+  const up = () => (parent ? chronotsRoot(parent) : null);
   const pkg = `${dir}/package.json`;
-  const parent = dir.slice(0, dir.lastIndexOf("/"));
   if (tsi.sys.fileExists(pkg)) {
     let name: unknown;
     try {
       name = JSON.parse(tsi.sys.readFile(pkg) ?? "{}").name;
     } catch {
-      name = undefined; // an unreadable package.json is not chronots'
+      name = null; // an unreadable package.json is not chronots'
     }
-    root = name === "chronots" ? dir : null;
-  } else root = parent && parent !== dir ? chronotsRoot(parent) : null;
+    root = name === "chronots" ? dir : name === undefined ? up() : null;
+  } else root = up();
   roots.set(dir, root);
   return root;
 }
