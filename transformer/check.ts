@@ -15,6 +15,7 @@ import ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
 import { chronotsEntry, entryDiagnostics, isBuildIn, isEditor, type PluginEntry, problemsOf, readSeverity, unloweredWithoutEmit } from "./entry.js";
+import { guarded } from "./guard.js";
 import { driverWarnings } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 import { badYields } from "./yields.js";
@@ -58,7 +59,11 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   const own = ts.getPreEmitDiagnostics(program);
   const sources = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));
   const recognize = checkerRecognizer(program);
-  const found = sources.flatMap((sf) => [...discardedFutures(program, sf, discarded), ...badYields(program, sf), ...driverWarnings(sf, config.options, recognize, unlowered)]);
+  const found = sources.flatMap((sf) => [
+    ...guarded(sf, "was not checked for discarded futures", () => discardedFutures(program, sf, discarded)),
+    ...guarded(sf, "was not checked for yields of non-Futures", () => badYields(program, sf)),
+    ...guarded(sf, "was not checked for functions left to the driver", () => driverWarnings(sf, config.options, recognize, unlowered)),
+  ]);
   return report(out, [...entryErrors, ...own, ...found], pretty);
 }
 

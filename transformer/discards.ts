@@ -27,16 +27,6 @@ import { futureTypes } from "./futures.js";
 /** The diagnostic code of a discarded Future: `error TS90001` in tsc's output. */
 export const DISCARDED_CODE = 90001;
 
-/**
- * The ts-patch entry's part, called once per emitted file with the entry's severity and `extras.addDiagnostic`.
- * The rule reads the file as parsed: the file a transformer receives may already be rewritten by an
- * earlier one, and the checker knows nothing of synthesized nodes.
- */
-export function reportDiscarded(program: ts.Program, sf: ts.SourceFile, severity: Severity, addDiagnostic: (d: ts.Diagnostic) => unknown): void {
-  const parsed = program.getSourceFile(sf.fileName) ?? sf;
-  for (const d of discardedFutures(program, parsed, severity)) addDiagnostic(d);
-}
-
 export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severity: Severity): ts.Diagnostic[] {
   if (severity === "off") return [];
   const checker = program.getTypeChecker();

@@ -15,7 +15,8 @@ import type ts from "typescript";
 import { tsi, useCompiler } from "./compiler.js";
 import { lowerFile, UNSUPPORTED_CODE } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
-import { reportDiscarded } from "./discards.js";
+import { discardedFutures } from "./discards.js";
+import { guarded, internalError } from "./guard.js";
 import { badYields } from "./yields.js";
 import { categoryOf, configFileOf, entryDiagnostics, problemsOf, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
 
@@ -62,26 +63,16 @@ export default function transformer(program: ts.Program, config: TransformerConf
     if (unlowered !== "off") report({ ...d, category: categoryOf(unlowered) });
   };
   const recognize = checkerRecognizer(program);
-  // Neither part may take tsc down: an internal error is a warning whatever the entry says, and the file goes on as it was.
-  const internal = (file: ts.SourceFile, what: string, e: unknown) =>
-    report({ file, start: 0, length: 0, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots: ${file.fileName} ${what}: internal error (${e instanceof Error ? e.message : String(e)})` });
   return (context) => (file) => {
     useCompiler(compiler);
-    try {
-      reportDiscarded(program, file, discarded, report);
-    } catch (e) {
-      internal(file, "was not checked for discarded futures", e);
-    }
-    try {
-      // The checker knows the file as parsed, not as an earlier transformer may have rewritten it.
-      for (const d of badYields(program, program.getSourceFile(file.fileName) ?? file)) report(d);
-    } catch (e) {
-      internal(file, "was not checked for yields of non-Futures", e);
-    }
+    // The rules read the file as parsed: an earlier transformer may have rewritten it, and the checker knows nothing of synthesized nodes.
+    const parsed = program.getSourceFile(file.fileName) ?? file;
+    for (const d of guarded(parsed, "was not checked for discarded futures", () => discardedFutures(program, parsed, discarded))) report(d);
+    for (const d of guarded(parsed, "was not checked for yields of non-Futures", () => badYields(program, parsed))) report(d);
     try {
       return lowerFile(file, context, recognize, reportUnlowered);
     } catch (e) {
-      internal(file, "was not lowered", e);
+      report(internalError(file, "was not lowered", e));
       return file;
     }
   };

@@ -19,6 +19,7 @@ import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
 import { configFileOf, ENTRY_CODE, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
+import { guarded } from "./guard.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 import { badYields } from "./yields.js";
@@ -112,7 +113,13 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
           source: "chronots",
           messageText: `${message} (the "chronots/service" entry of ${configFileOf(program) ?? "the tsconfig"})`,
         }));
-        return [...bad, ...own, ...discardedFutures(program, sf, discarded), ...badYields(program, sf), ...cachedWarnings(warned, sf, options, checkerRecognizer(program), unlowered)];
+        return [
+          ...bad,
+          ...own,
+          ...guarded(sf, "was not checked for discarded futures", () => discardedFutures(program, sf, discarded)),
+          ...guarded(sf, "was not checked for yields of non-Futures", () => badYields(program, sf)),
+          ...guarded(sf, "was not checked for functions left to the driver", () => cachedWarnings(warned, sf, options, checkerRecognizer(program), unlowered)),
+        ];
       };
       return proxy;
     },

@@ -1,0 +1,30 @@
+/**
+ * No part of chronots may take its host down (tspc, tsserver, `chronots check`): a part that fails
+ * on a file gives one warning on that file naming the part and the error, whatever the entry's
+ * severities say, and the host goes on with what the other parts found.
+ */
+import type ts from "typescript";
+import { tsi } from "./compiler.js";
+import { UNSUPPORTED_CODE } from "./lower.js";
+
+/** The warning for a part of chronots that failed on `file`; `what` says what was not done. */
+export function internalError(file: ts.SourceFile, what: string, e: unknown): ts.Diagnostic {
+  return {
+    file,
+    start: 0,
+    length: 0,
+    category: tsi.DiagnosticCategory.Warning,
+    code: UNSUPPORTED_CODE,
+    source: "chronots",
+    messageText: `chronots: ${file.fileName} ${what}: internal error (${e instanceof Error ? e.message : String(e)})`,
+  };
+}
+
+/** What `part` finds in `file`, or the warning that it failed. */
+export function guarded(file: ts.SourceFile, what: string, part: () => ts.Diagnostic[]): ts.Diagnostic[] {
+  try {
+    return part();
+  } catch (e) {
+    return [internalError(file, what, e)];
+  }
+}
