@@ -157,8 +157,13 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
     return f.updateFunctionExpression(low, low.modifiers, low.asteriskToken, f.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
   } catch (e) {
     const where = e instanceof Unsupported ? e.node : arg;
-    const why = e instanceof Unsupported ? e.message : e instanceof RangeError ? `code nested this deeply (${e.message})` : `internal error (${e instanceof Error ? e.message : String(e)})`;
-    l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why} is not lowered`));
+    const why =
+      e instanceof Unsupported
+        ? `${e.message} is not lowered`
+        : e instanceof RangeError
+          ? `code nested this deeply (${e.message}) is not lowered`
+          : `the lowering failed with an internal error (${e instanceof Error ? e.message : String(e)})`;
+    l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why}`));
     return undefined;
   }
 }
