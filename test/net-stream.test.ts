@@ -28,7 +28,6 @@ import { backends, useDispatcher } from "./helpers/backends.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "chronots-net-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let unique = 0;
 const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
 
 const echo = async(function* (t: StreamTransport) {

@@ -12,8 +12,8 @@
  * written in the call.
  */
 import type ts from "typescript";
-import { tsi, useCompiler } from "./compiler.js";
-import { lowerFile, UNSUPPORTED_CODE } from "./lower.js";
+import { useCompiler } from "./compiler.js";
+import { lowerFile } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 import { discardedFutures } from "./discards.js";
 import { guarded, internalError } from "./guard.js";
