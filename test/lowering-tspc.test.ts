@@ -322,3 +322,28 @@ it("leaves a function another transform already rebuilt (an \"after\" entry) to 
     [2, `chronots: this async function is left to the run-time driver: a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots) is not lowered`],
   ]);
 });
+
+it("keeps the comments of a function the lowering gave up on after taking part of it apart", () => {
+  const dir = join(tmp, "comments");
+  mkdirSync(dir);
+  const file = join(dir, "main.ts");
+  // The first statement is taken apart (its first operand goes to a temp) before the second makes the lowering give up.
+  writeFileSync(
+    file,
+    `import { async, sleepAsync } from ${JSON.stringify(join(root, "runtime/index.js"))};
+declare function foo(...a: unknown[]): number;
+declare let bar: number;
+declare let o: { p?: Record<string, number> } | undefined;
+export const kept = async(function* () {
+  foo(/* keep me */ bar, yield* sleepAsync(1));
+  delete o?.p?.[(yield* sleepAsync(2), "q")];
+});
+`,
+  );
+  const program = ts.createProgram([file], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") });
+  const warnings: ts.Diagnostic[] = [];
+  let out = "";
+  program.emit(undefined, (name, text) => void (name.endsWith("main.js") && (out = text)), undefined, false, { before: [transformer(program, {}, { ts, addDiagnostic: (d) => void warnings.push(d) })] });
+  expect(warnings.map((d) => d.code)).toEqual([99301]);
+  expect(out).toContain("foo(/* keep me */ bar, yield* sleepAsync(1));");
+});

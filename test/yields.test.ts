@@ -103,6 +103,52 @@ export const exact = async(function* (): Generator<Future<any>, void, any> {
     expect(r.ours).toEqual([expect.stringMatching(/^3:3 yield 1 \| chronots: yield of a non-Future value of type 'number';/)]);
   });
 
+  it("judges a generator by what it is passed as, whatever its own annotation or where the yield sits", () => {
+    const r = check(`import { async, Future } from ${runtime};
+interface Steps extends Generator<any, void, any> {}
+declare function run(g?: () => Generator<Future<any>, void, any>): void;
+export const untyped = async(function* (): any {
+  yield 1;
+});
+export const stepped = async(function* (): Steps {
+  yield "two";
+});
+run(function* () {
+  yield 3n;
+});
+export const keyed = async(function* (later: Future<string>) {
+  const named = { [(yield later) as any]() {}, [(yield 4) as any]: 0 };
+  return class { [(yield 5) as any]() {} };
+});
+`);
+    expect(r.ours.map((l) => l.split(" | ")[0])).toEqual(["5:3 yield 1", "8:3 yield \"two\"", "11:3 yield 3n", "14:50 yield 4", "15:20 yield 5"]);
+  });
+
+  it("reports only a type no Future could be: not object, {}, a type a Future has the shape of, or a generic bound to one", () => {
+    const r = check(`import { async, type Future } from ${runtime};
+export const shapes = async(function* <T extends object>(a: object, b: {}, c: { readonly completed: boolean }, t: T, loose: any) {
+  yield a;
+  yield b;
+  yield c;
+  yield t;
+  yield loose;
+  yield { completed: true };
+});
+`);
+    expect(r.ts).toEqual([]);
+    expect(r.ours.map((l) => l.split(" | ")[0])).toEqual(["8:3 yield { completed: true }"]);
+  });
+
+  it("leaves a file TypeScript does not check alone", () => {
+    const r = check(`// @ts-nocheck
+import { async } from ${runtime};
+export const f = async(function* () {
+  yield 1;
+});
+`);
+    expect(r.ours).toEqual([]);
+  });
+
   it("a user's class named Future is not chronots': yielding one is reported", () => {
     const r = check(`import { async } from ${runtime};
 class Future { done = true }

@@ -451,12 +451,17 @@ export class Machine implements Hooks {
   }
 
   /**
-   * A new temp holding `v`: its name. `v` leaves its statement, so it leaves that statement's leading
-   * comments behind (the first operand of a statement starts where its comments do).
+   * A new temp holding `v`: its name. `v` leaves its statement, so it leaves that statement's comments
+   * behind (the first operand of a statement starts where its comments do). `v` may be the parse
+   * tree's own node, printed as it is if the lowering gives up later, so it is not touched: the
+   * printer skips a node's comments where its container's comment range starts and ends, and the
+   * assignment takes `v`'s range and prints no comments of its own.
    */
   private hold(v: ts.Expression): string {
     const t = this.temp();
-    this.emit(set(t, tsi.setCommentRange(v, { pos: -1, end: -1 })));
+    const assign = set(t, v);
+    if (v.pos >= 0) tsi.setEmitFlags(tsi.setCommentRange(assign, v), tsi.EmitFlags.NoComments);
+    this.emit(assign);
     return t;
   }
 

@@ -7,12 +7,13 @@
  * yield itself, naming the type.
  *
  * A generator function expression is judged when TypeScript's contextual type for it (an argument
- * of `async`, or of anything typed like it) says it yields chronots' Futures and nothing else. One
- * whose own return type annotation yields something other than any or unknown is left to
- * TypeScript, which checks each yield against that annotation. Reported: `yield x` whose type holds
- * no Future, and a bare `yield`, which yields undefined. An operand typed any or unknown, or generic
- * with no constraint saying otherwise, may be a Future at run time and is left alone, as is a union
- * holding a Future; `yield*` delegates, to a Future or to any iterable.
+ * of `async`, or of anything typed like it) says it yields chronots' Futures and nothing else.
+ * Reported: a bare `yield`, which yields undefined, and `yield x` where no Future could be an `x`:
+ * one is not assignable to `x`'s type (a generic type by its constraint). So `any`, `unknown`,
+ * `object`, a union holding a Future and an unconstrained type parameter are left alone; `yield*`
+ * delegates, to a Future or to any iterable. A yield TypeScript already reports an error at (one
+ * checked against the generator's own annotation) is left to it, and so is a file TypeScript does
+ * not check (`// @ts-nocheck`, JavaScript without `checkJs`).
  */
 import type ts from "typescript";
 import { SK, tsi } from "./compiler.js";
@@ -26,10 +27,18 @@ const GENERATOR_TYPES = new Set(["Generator", "Iterator", "IterableIterator", "I
 
 export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic[] {
   const out: ts.Diagnostic[] = [];
-  if (!sf.text.includes("yield")) return out;
+  if (!sf.text.includes("yield") || !typeChecked(sf, program.getCompilerOptions())) return out;
   const checker = program.getTypeChecker();
-  const { includesFuture, alwaysFuture } = futureTypes(checker);
-  const judged = new Map<ts.Node, boolean>();
+  const { alwaysFuture } = futureTypes(checker);
+  /** Per generator function expression: the Future type it must yield, or undefined when it is not judged. */
+  const expectedOf = new Map<ts.Node, ts.Type | undefined>();
+  /** Where TypeScript's own errors in this file start (computed already by the host, which reports them). */
+  let reported: Set<number> | undefined;
+  const typescriptReports = (y: ts.YieldExpression) => {
+    reported ??= new Set(program.getSemanticDiagnostics(sf).map((d) => d.start ?? -1));
+    for (const at of reported) if (at >= y.getStart(sf) && at < y.end) return true;
+    return false;
+  };
 
   /** What a generator type yields (its first type argument), when it is one of the library's generator types. */
   const yieldTypeOf = (t: ts.Type | undefined): ts.Type | undefined =>
@@ -37,49 +46,67 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
       ? checker.getTypeArguments(t as ts.TypeReference)[0]
       : undefined;
 
-  const mustYieldFutures = (fn: ts.FunctionExpression): boolean => {
-    if (fn.type) {
-      const own = yieldTypeOf(checker.getTypeFromTypeNode(fn.type));
-      if (!own || !(own.flags & (tsi.TypeFlags.Any | tsi.TypeFlags.Unknown))) return false;
-    }
-    const expected = yieldTypeOf(checker.getContextualType(fn)?.getCallSignatures()[0]?.getReturnType());
-    return expected !== undefined && alwaysFuture(expected);
+  const expectedYield = (fn: ts.FunctionExpression): ts.Type | undefined => {
+    const context = checker.getContextualType(fn);
+    const sig = context && checker.getNonNullableType(context).getCallSignatures()[0];
+    const expected = yieldTypeOf(sig?.getReturnType());
+    return expected && alwaysFuture(expected) ? expected : undefined;
   };
 
-  /** Whether the yields of the generator holding `y` are this rule's to judge (asked once per generator). */
-  const judges = (y: ts.YieldExpression): boolean => {
-    const fn = tsi.findAncestor(y.parent, tsi.isFunctionLike);
-    if (!fn || !tsi.isFunctionExpression(fn) || !fn.asteriskToken) return false;
-    let must = judged.get(fn);
-    if (must === undefined) judged.set(fn, (must = mustYieldFutures(fn)));
-    return must;
+  /** The Future type the generator holding `y` must yield, when this rule judges it (asked once per generator). */
+  const expected = (y: ts.YieldExpression): ts.Type | undefined => {
+    const fn = generatorOf(y);
+    if (!fn) return undefined;
+    if (!expectedOf.has(fn)) expectedOf.set(fn, expectedYield(fn));
+    return expectedOf.get(fn);
   };
 
-  /** Whether the operand's type rules a Future out: not any or unknown, and a generic one only by its constraint. */
-  const neverFuture = (t: ts.Type): boolean => {
+  /** Whether no Future could be a value of type `t`: it is not assignable to `t` (a generic type's constraint). */
+  const neverFuture = (t: ts.Type, future: ts.Type): boolean => {
     let known: ts.Type | undefined = t;
     if (t.flags & tsi.TypeFlags.Instantiable) {
       known = checker.getBaseConstraintOfType(t);
       if (known === t) known = undefined;
     }
-    return known !== undefined && !(known.flags & (tsi.TypeFlags.Any | tsi.TypeFlags.Unknown | tsi.TypeFlags.Never)) && !includesFuture(known);
+    return known !== undefined && !(known.flags & (tsi.TypeFlags.Any | tsi.TypeFlags.Unknown | tsi.TypeFlags.Never)) && !checker.isTypeAssignableTo(future, known);
   };
 
   const report = (y: ts.YieldExpression, what: string) => {
+    if (typescriptReports(y)) return;
     const start = y.getStart(sf);
     out.push({ file: sf, start, length: y.getEnd() - start, category: tsi.DiagnosticCategory.Error, code: YIELD_CODE, source: "chronots", messageText: `chronots: ${what}; ${ONLY_FUTURES}` });
   };
 
   tsi.forEachChild(sf, function visit(n): void {
     if (n.kind >= SK.FirstTypeNode && n.kind <= SK.LastTypeNode) return;
-    if (tsi.isYieldExpression(n) && !n.asteriskToken && judges(n)) {
-      if (!n.expression) report(n, "a bare 'yield' yields undefined");
-      else {
+    if (tsi.isYieldExpression(n) && !n.asteriskToken) {
+      const future = expected(n);
+      if (future && !n.expression) report(n, "a bare 'yield' yields undefined");
+      else if (future && n.expression) {
         const t = checker.getTypeAtLocation(n.expression);
-        if (neverFuture(t)) report(n, `yield of a non-Future value of type '${checker.typeToString(checker.getBaseTypeOfLiteralType(t))}'`);
+        if (neverFuture(t, future)) report(n, `yield of a non-Future value of type '${checker.typeToString(checker.getBaseTypeOfLiteralType(t))}'`);
       }
     }
     tsi.forEachChild(n, visit);
   });
   return out;
+}
+
+/** The generator function expression a yield belongs to: the nearest function, past a method whose computed name holds the yield. */
+function generatorOf(y: ts.YieldExpression): ts.FunctionExpression | undefined {
+  let n: ts.Node | undefined = y.parent;
+  while (n && !tsi.isFunctionLike(n)) {
+    // `{ [(yield f)]() {} }`: the name is evaluated in the enclosing function, not the method it names.
+    if (tsi.isComputedPropertyName(n) && tsi.isFunctionLike(n.parent)) n = n.parent;
+    n = n.parent;
+  }
+  return n && tsi.isFunctionExpression(n) && n.asteriskToken ? n : undefined;
+}
+
+/** Whether TypeScript reports type errors in `sf`: not under `// @ts-nocheck`, and a JavaScript file only with `checkJs` or `// @ts-check`. */
+function typeChecked(sf: ts.SourceFile, options: ts.CompilerOptions): boolean {
+  // `checkJsDirective` is internal to TypeScript: the parser sets it from a file's @ts-check / @ts-nocheck.
+  const directive = (sf as { checkJsDirective?: { enabled: boolean } }).checkJsDirective;
+  if (directive) return directive.enabled;
+  return !/\.[cm]?jsx?$/.test(sf.fileName) || !!options.checkJs;
 }
