@@ -78,7 +78,8 @@ function checked(p: { editorConfig: string }) {
   return { status, lines: ours(text.split("\n")), text };
 }
 
-function editor(p: { dir: string; editorConfig: string }) {
+/** The editor plugin over a language service of `p`'s editor config; `wrap` may stand between them. */
+function editor(p: { dir: string; editorConfig: string }, wrap = (ls: ts.LanguageService) => ls) {
   const cfg = ts.getParsedCommandLineOfConfigFile(p.editorConfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
   const host: ts.LanguageServiceHost = {
     getCompilationSettings: () => cfg.options,
@@ -91,7 +92,7 @@ function editor(p: { dir: string; editorConfig: string }) {
     readFile: ts.sys.readFile,
   };
   const entry = (cfg.options.plugins as ts.PluginImport[]).find((e) => e.name === "chronots/service");
-  const info = { languageService: ts.createLanguageService(host), languageServiceHost: host, config: entry } as unknown as ts.server.PluginCreateInfo;
+  const info = { languageService: wrap(ts.createLanguageService(host)), languageServiceHost: host, config: entry } as unknown as ts.server.PluginCreateInfo;
   const ls = init({ typescript: ts }).create(info);
   const formatHost = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => p.dir, getNewLine: () => "\n" };
   const lines = () => ours(ts.formatDiagnostics(ls.getSemanticDiagnostics(cfg.fileNames[0]!), formatHost).split("\n"));
@@ -189,18 +190,6 @@ describe("functions left to the run-time driver, at every entry point", { timeou
   it("a part that fails on a file gives the editor a warning naming it, not an exception", () => {
     const p = project("broken-checker", {});
     writeFileSync(join(p.dir, "main.ts"), `${source}export const waits = async(function* () {\n  yield sleepAsync(0);\n});\n`);
-    const cfg = ts.getParsedCommandLineOfConfigFile(p.editorConfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
-    const host: ts.LanguageServiceHost = {
-      getCompilationSettings: () => cfg.options,
-      getScriptFileNames: () => cfg.fileNames,
-      getScriptVersion: () => "1",
-      getScriptSnapshot: (f) => (ts.sys.fileExists(f) ? ts.ScriptSnapshot.fromString(ts.sys.readFile(f)!) : undefined),
-      getCurrentDirectory: () => p.dir,
-      getDefaultLibFileName: ts.getDefaultLibFilePath,
-      fileExists: ts.sys.fileExists,
-      readFile: ts.sys.readFile,
-    };
-    const ls = ts.createLanguageService(host);
     // A program whose checker fails chronots' type questions, as a compiler bug or an unknown TypeScript might.
     const broken = (program: ts.Program): ts.Program =>
       new Proxy(program, {
@@ -209,12 +198,10 @@ describe("functions left to the run-time driver, at every entry point", { timeou
             ? () => new Proxy(target.getTypeChecker(), { get: (c, k) => (k === "getSymbolAtLocation" || k === "getTypeAtLocation" || k === "getContextualType" ? () => { throw new Error("checker broke"); } : Reflect.get(c, k)) })
             : Reflect.get(target, key),
       });
-    const wrapped = new Proxy(ls, { get: (target, key) => (key === "getProgram" ? () => broken(target.getProgram()!) : Reflect.get(target, key)) });
-    const entry = (cfg.options.plugins as ts.PluginImport[]).find((e) => e.name === "chronots/service");
-    const plugin = init({ typescript: ts }).create({ languageService: wrapped, languageServiceHost: host, config: entry } as unknown as ts.server.PluginCreateInfo);
-    const found = plugin.getSemanticDiagnostics(cfg.fileNames[0]!).filter((d) => d.source === "chronots");
+    const { ls, file } = editor(p, (ls) => new Proxy(ls, { get: (target, key) => (key === "getProgram" ? () => broken(target.getProgram()!) : Reflect.get(target, key)) }));
+    const found = ls.getSemanticDiagnostics(file).filter((d) => d.source === "chronots");
     expect(found.slice(0, 2).map((d) => [d.category, d.messageText])).toEqual(
-      ["discarded futures", "yields of non-Futures"].map((part) => [ts.DiagnosticCategory.Warning, `chronots: ${cfg.fileNames[0]} was not checked for ${part}: internal error (checker broke)`]),
+      ["discarded futures", "yields of non-Futures"].map((part) => [ts.DiagnosticCategory.Warning, `chronots: ${file} was not checked for ${part}: internal error (checker broke)`]),
     );
     // The lowering asks the checker at each call, and leaves each of the four to the driver.
     expect(found.slice(2).map((d) => d.messageText)).toEqual(Array(4).fill("chronots: this async function is left to the run-time driver: the lowering failed with an internal error (checker broke)"));
