@@ -209,7 +209,7 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
   const expected = [...lines(ruleOver(fixtureProgram(), "error")), ...yieldLines(), ...unloweredLines()].sort();
 
   it("the fixtures hold yields of non-Futures (TS90002) for every entry point to report", () => {
-    expect(yieldLines()).toEqual([expect.stringMatching(/yields\.ts\(14,3\): error TS90002: /), expect.stringMatching(/yields\.ts\(15,3\): error TS90002: /)]);
+    expect(yieldLines()).toEqual([12, 14, 15].map((line) => expect.stringMatching(new RegExp(`yields\\.ts\\(${line},3\\): error TS90002: `))));
   });
 
   it("the build reports the function unlowered.ts leaves to the driver, and only that", () => {

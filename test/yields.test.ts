@@ -125,7 +125,7 @@ export const keyed = async(function* (later: Future<string>) {
   });
 
   it("reports only a type no Future could be: not object, {}, a type a Future has the shape of, or a generic bound to one", () => {
-    const r = check(`import { async, type Future } from ${runtime};
+    const r = check(`import { async, Future } from ${runtime};
 export const shapes = async(function* <T extends object>(a: object, b: {}, c: { readonly completed: boolean }, t: T, loose: any) {
   yield a;
   yield b;
@@ -133,10 +133,33 @@ export const shapes = async(function* <T extends object>(a: object, b: {}, c: { 
   yield t;
   yield loose;
   yield { completed: true };
+  yield new Future<never>();
 });
 `);
     expect(r.ts).toEqual([]);
     expect(r.ours.map((l) => l.split(" | ")[0])).toEqual(["8:3 yield { completed: true }"]);
+  });
+
+  it("'yield*' of an iterable an element of which cannot be a Future: a tuple, a string, a generator; not an array that may hold Futures", () => {
+    const r = check(`import { async, type Future, sleepAsync } from ${runtime};
+declare function numbers(): Generator<number, void, unknown>;
+declare function futures(): Generator<Future<void>, void, unknown>;
+export const f = async(function* (loose: any, pending: Future<void>[]) {
+  yield* sleepAsync(1);
+  yield* futures();
+  yield* pending;
+  yield loose;
+  yield* numbers();
+  yield* [pending[0]!, 2] as const;
+  yield* [pending[0]!, 2];
+  yield* "ab";
+});
+`);
+    expect(r.ours.map((l) => l.replace(/; an async function yields only Futures.*$/, ""))).toEqual([
+      "9:3 yield* numbers() | chronots: 'yield*' of a 'Generator<number, void, unknown>' yields its elements, of type 'number', not Futures",
+      "10:3 yield* [pending[0]!, 2] as const | chronots: 'yield*' of a 'readonly [Future<void>, 2]' yields its elements, of type 'number', not Futures",
+      "12:3 yield* \"ab\" | chronots: 'yield*' of a 'string' yields its elements, of type 'string', not Futures",
+    ]);
   });
 
   it("leaves a file TypeScript does not check alone", () => {

@@ -10,8 +10,10 @@
  * of `async`, or of anything typed like it) says it yields chronots' Futures and nothing else.
  * Reported: a bare `yield`, which yields undefined, and `yield x` where no Future could be an `x`:
  * one is not assignable to `x`'s type (a generic type by its constraint). So `any`, `unknown`,
- * `object`, a union holding a Future and an unconstrained type parameter are left alone; `yield*`
- * delegates, to a Future or to any iterable. A yield TypeScript already reports an error at (one
+ * `object`, a union holding a Future and an unconstrained type parameter are left alone. `yield* x`
+ * of something no Future could be yields x's elements: reported when the type says what they are
+ * (an array, a tuple, a string, a generator) and one of them cannot be a Future, so delegating to a
+ * plain generator of Futures stays allowed. A yield TypeScript already reports an error at (one
  * checked against the generator's own annotation) is left to it, and so is a file TypeScript does
  * not check (`// @ts-nocheck`, JavaScript without `checkJs`).
  */
@@ -29,7 +31,7 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
   const out: ts.Diagnostic[] = [];
   if (!sf.text.includes("yield") || !typeChecked(sf, program.getCompilerOptions())) return out;
   const checker = program.getTypeChecker();
-  const { alwaysFuture } = futureTypes(checker);
+  const { includesFuture, alwaysFuture } = futureTypes(checker);
   /** Per generator function expression: the Future type it must yield, or undefined when it is not judged. */
   const expectedOf = new Map<ts.Node, ts.Type | undefined>();
   /** Where TypeScript's own errors in this file start (computed already by the host, which reports them). */
@@ -61,14 +63,16 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
     return expectedOf.get(fn);
   };
 
-  /** Whether no Future could be a value of type `t`: it is not assignable to `t` (a generic type's constraint). */
+  /** Whether no Future could be a value of type `t` (a generic type: of its constraint). */
   const neverFuture = (t: ts.Type, future: ts.Type): boolean => {
     let known: ts.Type | undefined = t;
     if (t.flags & tsi.TypeFlags.Instantiable) {
       known = checker.getBaseConstraintOfType(t);
       if (known === t) known = undefined;
     }
-    return known !== undefined && !(known.flags & (tsi.TypeFlags.Any | tsi.TypeFlags.Unknown | tsi.TypeFlags.Never)) && !checker.isTypeAssignableTo(future, known);
+    if (known === undefined || known.flags & (tsi.TypeFlags.Any | tsi.TypeFlags.Unknown | tsi.TypeFlags.Never)) return false;
+    // A Future of any value type is one (assignability alone would refuse `Future<never>`), and so may be what a Future is assignable to (`object`, `{}`).
+    return !includesFuture(known) && !checker.isTypeAssignableTo(future, known);
   };
 
   const report = (y: ts.YieldExpression, what: string) => {
@@ -77,16 +81,31 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
     out.push({ file: sf, start, length: y.getEnd() - start, category: tsi.DiagnosticCategory.Error, code: YIELD_CODE, source: "chronots", messageText: `chronots: ${what}; ${ONLY_FUTURES}` });
   };
 
+  /** What iterating a value of type `t` gives, where the type says it: an array's, a tuple's or a generator's elements, a string's characters. */
+  const elementsOf = (t: ts.Type): readonly ts.Type[] | undefined => {
+    if (t.flags & tsi.TypeFlags.StringLike) return [checker.getStringType()];
+    if (checker.isArrayType(t) || checker.isTupleType(t)) return checker.getTypeArguments(t as ts.TypeReference);
+    const y = yieldTypeOf(t);
+    return y && [y];
+  };
+
+  const typeName = (t: ts.Type) => checker.typeToString(checker.getBaseTypeOfLiteralType(t));
+
+  const judge = (y: ts.YieldExpression) => {
+    const future = expected(y);
+    if (!future) return;
+    if (!y.expression) return report(y, "a bare 'yield' yields undefined");
+    const t = checker.getTypeAtLocation(y.expression);
+    if (!neverFuture(t, future)) return;
+    if (!y.asteriskToken) return report(y, `yield of a non-Future value of type '${typeName(t)}'`);
+    // `yield*` of an iterable other than a Future yields each of its elements in turn.
+    const bad = elementsOf(t)?.find((e) => neverFuture(e, future));
+    if (bad) report(y, `'yield*' of a '${typeName(t)}' yields its elements, of type '${typeName(bad)}', not Futures`);
+  };
+
   tsi.forEachChild(sf, function visit(n): void {
     if (n.kind >= SK.FirstTypeNode && n.kind <= SK.LastTypeNode) return;
-    if (tsi.isYieldExpression(n) && !n.asteriskToken) {
-      const future = expected(n);
-      if (future && !n.expression) report(n, "a bare 'yield' yields undefined");
-      else if (future && n.expression) {
-        const t = checker.getTypeAtLocation(n.expression);
-        if (neverFuture(t, future)) report(n, `yield of a non-Future value of type '${checker.typeToString(checker.getBaseTypeOfLiteralType(t))}'`);
-      }
-    }
+    if (tsi.isYieldExpression(n)) judge(n);
     tsi.forEachChild(n, visit);
   });
   return out;
