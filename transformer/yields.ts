@@ -9,7 +9,7 @@
  * A generator function expression is judged when TypeScript's contextual type for it (an argument
  * of `async`, or of anything typed like it) says it yields chronots' Futures and nothing else.
  * Reported: a bare `yield`, which yields undefined, and `yield x` where no Future could be an `x`:
- * one is not assignable to `x`'s type (a generic type by its constraint). So `any`, `unknown`,
+ * `x`'s type (a generic one's constraint) holds no Future, and a Future is not assignable to it. So `any`, `unknown`,
  * `object`, a union holding a Future and an unconstrained type parameter are left alone. `yield* x`
  * of something no Future could be yields x's elements: reported when the type says what they are
  * (an array, a tuple, a string, a generator) and one of them cannot be a Future, so delegating to a
