@@ -21,8 +21,8 @@ import { checkerRecognizer } from "./recognize.js";
 import { badYields } from "./yields.js";
 
 export const usage = `Usage: chronots check [-p <tsconfig.json or directory>] [--pretty | --no-pretty]
-Reports the program's type errors, every discarded Future and, when the build lowers, every function
-left to the run-time driver, like tsc; exits 1 on errors.`;
+Reports the program's type errors, every discarded Future, every yield of a non-Future and, when the
+build lowers, every function left to the run-time driver, like tsc; exits 1 on errors.`;
 
 export function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): number {
   let project = "tsconfig.json";
