@@ -301,6 +301,23 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     expect(r.status).not.toBe(0);
   });
 
+  it("an incremental tspc build reports them again for files it does not emit again", () => {
+    const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js") }];
+    const out = join(tmp, "tspc-incremental");
+    const project = config("tspc-incremental.json", { compilerOptions: { noEmit: false, incremental: true, outDir: out, plugins } });
+    const build = () =>
+      spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", project, "--pretty", "false", "--listEmittedFiles"], { cwd: root, encoding: "utf8" });
+    const emitted = (stdout: string) => stdout.split("\n").filter((l) => l.startsWith("TSFILE: ") && l.endsWith(".js"));
+    const first = build();
+    expect(emitted(first.stdout)).not.toEqual([]);
+    const second = build();
+    // The diagnostics come from the .tsbuildinfo, which keeps each file's emit diagnostics.
+    expect(emitted(second.stdout)).toEqual([]);
+    expect(discardLines(second.stdout.split("\n")).sort()).toEqual(expected());
+    expect(second.stdout.split("\n").filter((l) => l.includes(" TS90002: ")).sort()).toEqual(yieldLines());
+    expect(second.status).not.toBe(0);
+  });
+
 
   it("reports through addDiagnostic while emitting, once per file, even after an earlier transformer rewrote it", () => {
     const program = fixtureProgram({ noEmit: false, outDir: join(tmp, "emit") });
