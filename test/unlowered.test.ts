@@ -11,6 +11,7 @@ import { Writable } from "node:stream";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main as check } from "../transformer/check.js";
+import { INTERNAL_CODE } from "../transformer/guard.js";
 import init from "../transformer/service.js";
 import { buildTransformer } from "./helpers/transformer.js";
 
@@ -200,8 +201,8 @@ describe("functions left to the run-time driver, at every entry point", { timeou
       });
     const { ls, file } = editor(p, (ls) => new Proxy(ls, { get: (target, key) => (key === "getProgram" ? () => broken(target.getProgram()!) : Reflect.get(target, key)) }));
     const found = ls.getSemanticDiagnostics(file).filter((d) => d.source === "chronots");
-    expect(found.slice(0, 2).map((d) => [d.category, d.messageText])).toEqual(
-      ["discarded futures", "yields of non-Futures"].map((part) => [ts.DiagnosticCategory.Warning, `chronots: ${file} was not checked for ${part}: internal error (checker broke)`]),
+    expect(found.slice(0, 2).map((d) => [d.category, d.code, d.messageText])).toEqual(
+      ["discarded futures", "yields of non-Futures"].map((part) => [ts.DiagnosticCategory.Warning, INTERNAL_CODE, `chronots: ${file} was not checked for ${part}: internal error (checker broke)`]),
     );
     // The lowering asks the checker at each call, and leaves each of the four to the driver.
     expect(found.slice(2).map((d) => d.messageText)).toEqual(Array(4).fill("chronots: this async function is left to the run-time driver: the lowering failed with an internal error (checker broke)"));

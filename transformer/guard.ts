@@ -1,11 +1,14 @@
 /**
  * No part of chronots may take its host down (tspc, tsserver, `chronots check`): a part that fails
  * on a file gives one warning on that file naming the part and the error, whatever the entry's
- * severities say, and the host goes on with what the other parts found.
+ * severities say, and the host goes on with what the other parts found. The warning has a code of
+ * its own, so that turning the driver warnings off (`"unlowered": "off"`) cannot hide it.
  */
 import type ts from "typescript";
 import { tsi } from "./compiler.js";
-import { UNSUPPORTED_CODE } from "./lower.js";
+
+/** Diagnostic code of a part of chronots that failed on a file: `warning TS99303` in tsc's output. */
+export const INTERNAL_CODE = 99303;
 
 /** The warning for a part of chronots that failed on `file`; `what` says what was not done. */
 export function internalError(file: ts.SourceFile, what: string, e: unknown): ts.Diagnostic {
@@ -14,7 +17,7 @@ export function internalError(file: ts.SourceFile, what: string, e: unknown): ts
     start: 0,
     length: 0,
     category: tsi.DiagnosticCategory.Warning,
-    code: UNSUPPORTED_CODE,
+    code: INTERNAL_CODE,
     source: "chronots",
     messageText: `chronots: ${file.fileName} ${what}: internal error (${e instanceof Error ? e.message : String(e)})`,
   };

@@ -18,6 +18,7 @@ import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
 import { analyze, Unsupported, unparen } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
+import { INTERNAL_CODE } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
 import { constStatement, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
@@ -415,7 +416,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
     result.dispose();
     consts = templates.statements().map((st) => printer.printNode(tsi.EmitHint.Unspecified, st, file) + "\n").join("");
   } catch (e) {
-    diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})` });
+    diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: INTERNAL_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})` });
     return { splices: [], prelude: "", preludeAt: 0, diagnostics };
   }
   // One line per module, as importOf's two statements (a module constant, not an imported binding).
