@@ -80,12 +80,12 @@ function checked(p: { editorConfig: string }) {
 }
 
 /** The editor plugin over a language service of `p`'s editor config; `wrap` may stand between them. */
-function editor(p: { dir: string; editorConfig: string }, wrap = (ls: ts.LanguageService) => ls) {
+function editor(p: { dir: string; editorConfig: string }, wrap = (ls: ts.LanguageService) => ls, version = () => "1") {
   const cfg = ts.getParsedCommandLineOfConfigFile(p.editorConfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
   const host: ts.LanguageServiceHost = {
     getCompilationSettings: () => cfg.options,
     getScriptFileNames: () => cfg.fileNames,
-    getScriptVersion: () => "1",
+    getScriptVersion: version,
     getScriptSnapshot: (f) => (ts.sys.fileExists(f) ? ts.ScriptSnapshot.fromString(ts.sys.readFile(f)!) : undefined),
     getCurrentDirectory: () => p.dir,
     getDefaultLibFileName: ts.getDefaultLibFilePath,
@@ -225,6 +225,20 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     const cjsEntry = relative(byCjsPath.dir, join(pkg, "dist/cjs/transformer/index.js"));
     writeFileSync(byCjsPath.editorConfig, readFileSync(byCjsPath.editorConfig, "utf8").replace('"plugins":[', `"plugins":[{"transform":${JSON.stringify(cjsEntry)},"unlowered":"error"},`));
     expect(checked(byCjsPath)).toMatchObject({ status: 1, lines: asErrors });
+    // A package that becomes chronots while the editor runs (renamed, installed over) is seen at its next program.
+    const renamed = join(tmp, "renamed/chronots");
+    mkdirSync(join(renamed, "dist/cjs/transformer"), { recursive: true });
+    writeFileSync(join(renamed, "package.json"), JSON.stringify({ name: "other" }));
+    writeFileSync(join(renamed, "dist/cjs/transformer/index.js"), "");
+    const byRenamed = project("by-renamed-path", undefined);
+    const renamedEntry = relative(byRenamed.dir, join(renamed, "dist/cjs/transformer/index.js"));
+    writeFileSync(byRenamed.editorConfig, readFileSync(byRenamed.editorConfig, "utf8").replace('"plugins":[', `"plugins":[{"transform":${JSON.stringify(renamedEntry)},"unlowered":"error"},`));
+    let version = 1;
+    const { lines: before, again } = editor(byRenamed, (ls) => ls, () => String(version));
+    expect(before).toEqual([]);
+    writeFileSync(join(renamed, "package.json"), JSON.stringify({ name: "chronots" }));
+    version++;
+    expect(again()).toEqual(asErrors);
     // Another package's module is not the build entry, nor a path that resolves to nothing.
     const foreign = project("foreign", undefined);
     writeFileSync(foreign.editorConfig, readFileSync(foreign.editorConfig, "utf8").replace('"plugins":[', '"plugins":[{"transform":"typescript"},{"transform":"./missing.js"},'));

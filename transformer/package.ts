@@ -9,6 +9,14 @@ import { tsi } from "./compiler.js";
 const roots = new Map<string, string | null>();
 
 /**
+ * Drop what the lookups read. A one-shot host (tspc, `chronots check`) never needs to; the editor
+ * does at each new program, since a package.json may appear, go or be renamed while it runs.
+ */
+export function forgetPackages(): void {
+  roots.clear();
+}
+
+/**
  * The root directory of the chronots package holding `dir` (forward slashes), or null. A package.json
  * without a name only marks its folder's module type (chronots' own dist/cjs/package.json), so the
  * walk goes on past it to the package's.

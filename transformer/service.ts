@@ -21,6 +21,7 @@ import { discardedFutures } from "./discards.js";
 import { configFileOf, ENTRY_CODE, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
 import { guarded } from "./guard.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
+import { forgetPackages } from "./package.js";
 import { checkerRecognizer } from "./recognize.js";
 import { badYields } from "./yields.js";
 
@@ -90,6 +91,7 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
     create(info) {
       configure(info.config);
       const warned = new WeakMap<ts.SourceFile, Warned>();
+      let seen: ts.Program | undefined;
       const ls = info.languageService;
       const proxy: ts.LanguageService = Object.create(null);
       for (const k of Object.keys(ls) as (keyof ts.LanguageService)[]) {
@@ -102,6 +104,10 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
         const sf = program?.getSourceFile(fileName);
         if (!program || !sf) return own;
         useCompiler(typescript);
+        if (program !== seen) {
+          seen = program;
+          forgetPackages();
+        }
         const options = program.getCompilerOptions();
         const unlowered = unloweredWithoutEmit(entry, options.plugins as PluginEntry[] | undefined, configFileOf(program));
         const bad = problems.map(({ message }): ts.Diagnostic => ({
