@@ -124,6 +124,32 @@ export const keyed = async(function* (later: Future<string>) {
     expect(r.ours.map((l) => l.split(" | ")[0])).toEqual(["5:3 yield 1", "8:3 yield \"two\"", "11:3 yield 3n", "14:50 yield 4", "15:20 yield 5"]);
   });
 
+  it("judges a generator whose type a cast hides when it is passed to chronots' async, and no other", () => {
+    const r = check(`import { async as run } from ${runtime};
+import * as C from ${runtime};
+export const hidden = run((function* () {
+  yield 1;
+}) as any);
+export const satisfied = C.async(function* () {
+  yield "s";
+} satisfies (...a: any[]) => Generator<unknown, void, unknown>);
+export const asserted = run(<any>(function* () {
+  yield;
+})!);
+declare function other(g: unknown): void;
+other((function* () {
+  yield 2;
+}) as any);
+const async = (g: unknown) => g;
+async((function* () {
+  yield 3;
+}) as any);
+`);
+    // \`satisfies\` keeps the type TypeScript checks against async's parameter, at the function*.
+    expect(r.ts).toEqual(["6:34 TS2345"]);
+    expect(r.ours.map((l) => l.split(" | ")[0])).toEqual(["4:3 yield 1", "7:3 yield \"s\"", "10:3 yield"]);
+  });
+
   it("reports only a type no Future could be: not object, {}, a type a Future has the shape of, or a generic bound to one", () => {
     const r = check(`import { async, Future } from ${runtime};
 export const shapes = async(function* <T extends object>(a: object, b: {}, c: { readonly completed: boolean }, t: T, loose: any) {

@@ -7,7 +7,9 @@
  * yield itself, naming the type.
  *
  * A generator function expression is judged when TypeScript's contextual type for it (an argument
- * of `async`, or of anything typed like it) says it yields chronots' Futures and nothing else.
+ * of `async`, or of anything typed like it) says it yields chronots' Futures and nothing else, or,
+ * when a cast hides that type (`async((function* () {…}) as any)`, `satisfies`), when it is the argument of a
+ * call of chronots' `async` (recognize.ts).
  * Reported: a bare `yield`, which yields undefined, and `yield x` where no Future could be an `x`:
  * `x`'s type (a generic one's constraint) holds no Future, and a Future is not assignable to it. So `any`, `unknown`,
  * `object`, a union holding a Future and an unconstrained type parameter are left alone. `yield* x`
@@ -19,7 +21,10 @@
  */
 import type ts from "typescript";
 import { SK, tsi } from "./compiler.js";
+import { Unsupported } from "./analyze.js";
 import { futureTypes } from "./futures.js";
+import type { Recognizer } from "./lower.js";
+import { checkerRecognizer } from "./recognize.js";
 
 /** The diagnostic code of a yield of a non-Future: `error TS90002` in tsc's output. */
 export const YIELD_CODE = 90002;
@@ -48,11 +53,35 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
       ? checker.getTypeArguments(t as ts.TypeReference)[0]
       : undefined;
 
+  let recognize: Recognizer | undefined;
+  /** Whether `call` is a call of chronots' `async`, one the lowering may refuse included. */
+  const callsAsync = (call: ts.CallExpression): boolean => {
+    recognize ??= checkerRecognizer(program);
+    try {
+      return recognize(call) !== undefined;
+    } catch (e) {
+      if (e instanceof Unsupported) return true;
+      throw e;
+    }
+  };
+
+  /** What the generator an `async()` call takes must yield, when `fn` is that call's argument under a cast that hides its type (`as any`, `satisfies`). */
+  const castIntoAsync = (fn: ts.FunctionExpression): ts.Type | undefined => {
+    let arg: ts.Node = fn;
+    while (tsi.isParenthesizedExpression(arg.parent) || tsi.isAssertionExpression(arg.parent) || tsi.isSatisfiesExpression(arg.parent) || tsi.isNonNullExpression(arg.parent)) arg = arg.parent;
+    const call = arg.parent;
+    if (!tsi.isCallExpression(call) || call.arguments.length !== 1 || call.arguments[0] !== arg || !callsAsync(call)) return undefined;
+    const param = checker.getResolvedSignature(call)?.parameters[0];
+    return yieldTypeOf(param && checker.getTypeOfSymbol(param).getCallSignatures()[0]?.getReturnType());
+  };
+
   const expectedYield = (fn: ts.FunctionExpression): ts.Type | undefined => {
     const context = checker.getContextualType(fn);
     const sig = context && checker.getNonNullableType(context).getCallSignatures()[0];
     const expected = yieldTypeOf(sig?.getReturnType());
-    return expected && alwaysFuture(expected) ? expected : undefined;
+    if (expected && alwaysFuture(expected)) return expected;
+    const cast = castIntoAsync(fn);
+    return cast && alwaysFuture(cast) ? cast : undefined;
   };
 
   /** The Future type the generator holding `y` must yield, when this rule judges it (asked once per generator). */
