@@ -5,7 +5,8 @@
  * both builds must print the same, and the plugin's build must hold no generator function. A
  * CommonJS project on the classic `node10` resolution then builds and runs with the plugin too,
  * `chronots check` runs on that TypeScript, and a project without @types/node type-checks chronots'
- * declarations (no `skipLibCheck`).
+ * declarations (no `skipLibCheck`). Beside TypeScript 7 npm refuses to install it, and forced, each
+ * entry point names the problem instead of failing somewhere inside.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -107,6 +108,35 @@ describe.each([
       const bareOptions = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: false, types: [], noEmit: true };
       writeFileSync(join(bare, "tsconfig.json"), JSON.stringify({ compilerOptions: bareOptions, files: ["main.ts"] }));
       run(process.execPath, [join(dir, "node_modules/typescript/bin/tsc"), "-p", "."], bare);
+    },
+    600_000,
+  );
+});
+
+describe("installed beside TypeScript 7, which has no JavaScript compiler API", () => {
+  it(
+    "npm refuses the pair; forced, chronots check, the Vite plugin and the transformer say what is wrong",
+    () => {
+      const dir = join(tmp, "ts7");
+      mkdirSync(dir);
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+      const install = (...flags: string[]) =>
+        spawnSync("npm", ["install", "--no-audit", "--no-fund", "--omit=optional", ...flags, tarball, "typescript@7"], { cwd: dir, encoding: "utf8", timeout: 300_000 });
+      const refused = install();
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toMatch(/ERESOLVE[\s\S]*peer typescript@">=5\.9 <7" from chronots/);
+      expect(install("--legacy-peer-deps").status).toBe(0);
+      const version = JSON.parse(readFileSync(join(dir, "node_modules/typescript/package.json"), "utf8")).version as string;
+      expect(version).toMatch(/^7\./);
+      const says = `chronots needs TypeScript's JavaScript compiler API, which TypeScript ${version} does not have`;
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { plugins: [{ transform: "chronots/transformer" }] } }));
+      const check = spawnSync(process.execPath, [join(dir, "node_modules/chronots/bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
+      expect(check.stdout).toContain(`chronots check: ${says}`);
+      expect(check.status).toBe(2);
+      const vite = spawnSync(process.execPath, ["--input-type=module", "-e", 'import chronots from "chronots/vite";\ntry { chronots(); } catch (e) { console.log(e.constructor.name, e.message); }'], { cwd: dir, encoding: "utf8" });
+      expect(vite.stdout).toContain(`TypeError chronots/vite: ${says}`);
+      const transformer = spawnSync(process.execPath, ["-e", 'try { require("chronots/transformer").default({}); } catch (e) { console.log(e.constructor.name, e.message); }'], { cwd: dir, encoding: "utf8" });
+      expect(transformer.stdout).toContain(`TypeError chronots/transformer: ${says}`);
     },
     600_000,
   );

@@ -123,6 +123,7 @@ describe("chronots/vite", () => {
   it("rejects bad options with a TypeError naming the option", () => {
     expect(() => chronots({ modules: "chronots" as never })).toThrow(/'modules'/);
     expect(() => chronots({ include: "*.ts" as never })).toThrow(/'include'/);
-    expect(() => chronots({ module: ["chronots"] } as never)).toThrow("chronots/vite: unknown option 'module'; the options are 'modules', 'include', 'exclude', 'unlowered'");
+    expect(() => chronots({ module: ["chronots"] } as never)).toThrow("chronots/vite: unknown option 'module'; did you mean 'modules'? (the options are 'modules', 'include', 'exclude', 'unlowered')");
+    expect(() => chronots({ target: "es5" } as never)).toThrow("chronots/vite: unknown option 'target' (the options are 'modules', 'include', 'exclude', 'unlowered')");
   });
 });

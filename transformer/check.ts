@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import ts from "typescript";
-import { useCompiler } from "./compiler.js";
+import { compilerProblem, useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
 import { chronotsEntry, entryDiagnostics, isBuildIn, isEditor, type PluginEntry, problemsOf, readSeverity, unloweredWithoutEmit } from "./entry.js";
 import { guarded } from "./guard.js";
@@ -39,6 +39,11 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
       out.write(`${usage}\n`);
       return 0;
     } else return fail(out, `unknown argument '${a}'`);
+  }
+  const problem = compilerProblem(ts);
+  if (problem) {
+    out.write(`chronots check: ${problem}\n`);
+    return 2;
   }
   const configFile = ts.sys.directoryExists(project) ? join(project, "tsconfig.json") : project;
   const configErrors: ts.Diagnostic[] = [];

@@ -22,6 +22,18 @@ export let factory: typescript.NodeFactory;
  */
 export let SK: typeof typescript.SyntaxKind;
 
+/**
+ * Why `instance` cannot be the compiler chronots works with, or `undefined` when it can. TypeScript 7
+ * is a native compiler: its `typescript` module exports a version and no compiler API, so neither a
+ * transformer nor ts-patch can run on it.
+ */
+export function compilerProblem(instance: unknown): string | undefined {
+  const c = instance as Partial<typeof typescript> | null | undefined;
+  if (typeof c?.createSourceFile === "function" && typeof c.transform === "function" && c.factory) return undefined;
+  const which = typeof c?.version === "string" ? `TypeScript ${c.version}` : "the 'typescript' module it was given";
+  return `chronots needs TypeScript's JavaScript compiler API, which ${which} does not have (TypeScript 7 compiles natively, without one); chronots works with TypeScript 5.9 or 6: npm install -D typescript@~5.9 ts-patch@3`;
+}
+
 /** Work with `instance` from now on. */
 export function useCompiler(instance: typeof typescript): void {
   tsi = instance;

@@ -88,6 +88,11 @@ export interface Problem {
 }
 
 /** What is wrong with an entry: each bad value, and each option neither chronots nor its host knows. */
+/** The option of `known` that `given` was probably meant as: one sharing its first four letters. */
+export function closestOption(given: string, known: readonly string[]): string | undefined {
+  return known.find((o) => o.startsWith(given.slice(0, 4)) || given.startsWith(o.slice(0, 4)));
+}
+
 export function problemsOf(entry: PluginEntry, host: keyof typeof HOST_KEYS): Problem[] {
   const problems: Problem[] = [];
   for (const option of Object.keys(entry)) {
@@ -98,7 +103,7 @@ export function problemsOf(entry: PluginEntry, host: keyof typeof HOST_KEYS): Pr
         problems.push({ option, message: (e as Error).message });
       }
     } else if (!HOST_KEYS[host].includes(option)) {
-      const meant = OPTIONS.find((o) => o.startsWith(option.slice(0, 4)) || option.startsWith(o.slice(0, 4)));
+      const meant = closestOption(option, OPTIONS);
       problems.push({ option, message: `chronots: unknown plugin option "${option}"${meant ? `; did you mean "${meant}"?` : ` (chronots reads ${OPTIONS.map((o) => `"${o}"`).join(" and ")})`}` });
     }
   }

@@ -12,7 +12,7 @@
  * written in the call.
  */
 import type ts from "typescript";
-import { useCompiler } from "./compiler.js";
+import { compilerProblem, useCompiler } from "./compiler.js";
 import { lowerFile } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 import { discardedFutures } from "./discards.js";
@@ -51,6 +51,8 @@ export { ENTRY_CODE } from "./entry.js";
 
 export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
   const compiler = extras.ts ?? packageCompiler();
+  const problem = compilerProblem(compiler);
+  if (problem) throw new TypeError(`chronots/transformer: ${problem}`);
   const report = extras.addDiagnostic ?? (() => {});
   const problems = problemsOf(config, "build");
   if (problems.length > 0) {

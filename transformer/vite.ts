@@ -21,7 +21,8 @@ import * as path from "node:path";
 import MagicString from "magic-string";
 import ts from "typescript";
 import { spliceAligned } from "./align.js";
-import { type Severity, severityOption } from "./entry.js";
+import { compilerProblem } from "./compiler.js";
+import { closestOption, type Severity, severityOption } from "./entry.js";
 import { lowerText } from "./lower.js";
 
 export interface ChronotsViteOptions {
@@ -70,9 +71,14 @@ const CODE_SUFFIX = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 const OPTIONS = ["modules", "include", "exclude", "unlowered"];
 
 export default function chronots(options: ChronotsViteOptions = {}): ChronotsVitePlugin {
+  const problem = compilerProblem(ts);
+  if (problem) throw new TypeError(`chronots/vite: ${problem}`);
   // A vite.config.js has no type check to catch a misspelt option.
   const unknown = Object.keys(options).find((k) => !OPTIONS.includes(k));
-  if (unknown !== undefined) throw new TypeError(`chronots/vite: unknown option '${unknown}'; the options are ${OPTIONS.map((o) => `'${o}'`).join(", ")}`);
+  if (unknown !== undefined) {
+    const meant = closestOption(unknown, OPTIONS);
+    throw new TypeError(`chronots/vite: unknown option '${unknown}'${meant ? `; did you mean '${meant}'?` : ""} (the options are ${OPTIONS.map((o) => `'${o}'`).join(", ")})`);
+  }
   const modules = options.modules ?? ["chronots"];
   if (!Array.isArray(modules) || modules.some((m) => typeof m !== "string" || m === ""))
     throw new TypeError(`chronots/vite: 'modules' must be an array of non-empty strings, got ${JSON.stringify(modules)}`);
