@@ -246,6 +246,36 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     expect(checked(foreign)).toMatchObject({ status: 0, lines: [] });
   });
 
+  it("an entry naming a chronots plugin under the other host's key, or as a program transformer, is an error, not a build that silently lowers nothing", () => {
+    const p = project("misplaced", undefined);
+    const misplaced = [{ name: "chronots/transformer" }, { transform: "chronots/service" }, { transform: "chronots/transformer", transformProgram: true }];
+    const config = JSON.parse(readFileSync(p.editorConfig, "utf8"));
+    config.compilerOptions.plugins.push(...misplaced);
+    writeFileSync(p.editorConfig, JSON.stringify(config));
+    const forms = `{ "transform": "chronots/transformer" } for the build, { "name": "chronots/service" } for the editor`;
+    const messages = [
+      `chronots: "name" loads an editor plugin, and chronots/transformer is the build's, which ts-patch loads through "transform": ${forms}`,
+      `chronots: chronots/service is the editor's plugin, which tsserver loads through "name": ${forms}`,
+      `chronots: chronots/transformer is a source transformer; "transformProgram": true has ts-patch run it as a program transformer, which lowers nothing: remove the option`,
+    ];
+    const c = checked(p);
+    expect(c.status).toBe(1);
+    const text = readFileSync(p.editorConfig, "utf8");
+    const at = (key: string, from: string) => text.indexOf(key, text.indexOf(from)) + 1;
+    expect(c.text.split("\n").filter((l) => l.includes("TS99302")).map((l) => l.replace(/^.*[\\/](?=editor\.json\()/, ""))).toEqual([
+      `editor.json(1,${at('"name"', '"name":"chronots/transformer"')}): error TS99302: ${messages[0]}`,
+      `editor.json(1,${at('"transform"', '"transform":"chronots/service"')}): error TS99302: ${messages[1]}`,
+      `editor.json(1,${at('"transformProgram"', '"transformProgram"')}): error TS99302: ${messages[2]}`,
+    ]);
+    const shown = editor(p).ls.getSemanticDiagnostics(join(p.dir, "main.ts")).filter((d) => d.code === 99302);
+    expect(shown.map((d) => [d.start, d.messageText])).toEqual(messages.map((m) => [0, `${m} (in ${p.editorConfig})`]));
+    // tspc runs the entry as a program transformer: the build stops with the same words.
+    writeFileSync(p.tspcConfig, readFileSync(p.tspcConfig, "utf8").replace('"plugins":[{', '"plugins":[{"transformProgram":true,'));
+    const built = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", p.tspcConfig], { cwd: p.dir, encoding: "utf8" });
+    expect(built.status).not.toBe(0);
+    expect(built.stderr).toContain(`TypeError: ${messages[2]}`);
+  });
+
   it("places a bad entry's errors at their option: in the build and the check; the editor shows its own entry's on every file", () => {
     const p = project("bad", { unlowered: "loud", unlowerd: "off" }, { discard: "warning" });
     const bad = `tsconfig.json(1,`;

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import ts from "typescript";
 import { compilerProblem, useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { chronotsEntry, entryDiagnostics, isBuildIn, isEditor, type PluginEntry, problemsOf, readSeverity, unloweredWithoutEmit } from "./entry.js";
+import { chronotsEntry, type PluginEntry, pluginDiagnostics, readSeverity, unloweredWithoutEmit } from "./entry.js";
 import { guarded } from "./guard.js";
 import { driverWarnings } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
@@ -53,10 +53,7 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   const plugins = (config.options.plugins ?? []) as PluginEntry[];
   useCompiler(ts);
   // A bad entry is an error of the check, placed at its option, as tspc reports it; the check goes on.
-  const isBuild = isBuildIn(configFile);
-  const entryErrors = plugins.flatMap((e) =>
-    isEditor(e) ? entryDiagnostics(problemsOf(e, "editor"), configFile, isEditor) : isBuild(e) ? entryDiagnostics(problemsOf(e, "build"), configFile, isBuild) : [],
-  );
+  const entryErrors = pluginDiagnostics(plugins, configFile);
   const entry = chronotsEntry(plugins, configFile);
   const discarded = readSeverity(entry, "discarded", "error");
   const unlowered = unloweredWithoutEmit(entry, plugins, configFile);

@@ -87,12 +87,31 @@ export interface Problem {
   message: string;
 }
 
-/** What is wrong with an entry: each bad value, and each option neither chronots nor its host knows. */
 /** The option of `known` that `given` was probably meant as: one sharing its first four letters. */
 export function closestOption(given: string, known: readonly string[]): string | undefined {
   return known.find((o) => o.startsWith(given.slice(0, 4)) || given.startsWith(o.slice(0, 4)));
 }
 
+const FORMS = `{ "transform": "chronots/transformer" } for the build, { "name": "chronots/service" } for the editor`;
+
+/**
+ * What is wrong with an entry that names one of chronots' plugins under a key that loads it as
+ * something else, so that no host runs it as meant and nothing says so: ts-patch skips an entry
+ * without "transform", and one with `"transformProgram": true` runs the transformer as a program
+ * transformer. `isBuild` is the build entry's test (isBuildIn).
+ */
+export function misplacedProblem(entry: PluginEntry, isBuild: (p: PluginEntry) => boolean): Problem | undefined {
+  if (entry.transform === undefined && typeof entry.name === "string" && isBuild({ transform: entry.name }))
+    return { option: "name", message: `chronots: "name" loads an editor plugin, and chronots/transformer is the build's, which ts-patch loads through "transform": ${FORMS}` };
+  if (entry.transform === "chronots/service") return { option: "transform", message: `chronots: chronots/service is the editor's plugin, which tsserver loads through "name": ${FORMS}` };
+  if (isBuild(entry) && entry.transformProgram === true) return { option: "transformProgram", message: PROGRAM_TRANSFORMER };
+  return undefined;
+}
+
+/** Why an entry with `"transformProgram": true` lowers nothing. */
+export const PROGRAM_TRANSFORMER = `chronots: chronots/transformer is a source transformer; "transformProgram": true has ts-patch run it as a program transformer, which lowers nothing: remove the option`;
+
+/** What is wrong with an entry: each bad value, and each option neither chronots nor its host knows. */
 export function problemsOf(entry: PluginEntry, host: keyof typeof HOST_KEYS): Problem[] {
   const problems: Problem[] = [];
   for (const option of Object.keys(entry)) {
@@ -171,6 +190,17 @@ function valueOf(o: ts.ObjectLiteralExpression): PluginEntry {
               : undefined;
   }
   return entry;
+}
+
+/** The problems of chronots' entries among `plugins` (misplaced ones included), as TS99302 errors placed at their options in `configFile`. */
+export function pluginDiagnostics(plugins: readonly PluginEntry[], configFile: string | undefined): ts.Diagnostic[] {
+  const isBuild = isBuildIn(configFile);
+  return plugins.flatMap((e) => {
+    const misplaced = misplacedProblem(e, isBuild);
+    const own = isEditor(e) ? problemsOf(e, "editor") : isBuild(e) ? problemsOf(e, "build") : [];
+    const pick = misplaced ? (p: PluginEntry) => misplacedProblem(p, isBuild)?.message === misplaced.message : isEditor(e) ? isEditor : isBuild;
+    return entryDiagnostics(misplaced ? [misplaced, ...own] : own, configFile, pick);
+  });
 }
 
 /**

@@ -18,7 +18,7 @@ import { checkerRecognizer } from "./recognize.js";
 import { discardedFutures } from "./discards.js";
 import { guarded, internalError } from "./guard.js";
 import { badYields } from "./yields.js";
-import { categoryOf, configFileOf, entryDiagnostics, problemsOf, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
+import { categoryOf, configFileOf, entryDiagnostics, problemsOf, PROGRAM_TRANSFORMER, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
 
 /** The plugin entry's options (entry.ts). */
 export interface TransformerConfig {
@@ -50,6 +50,8 @@ function packageCompiler(): typeof ts {
 export { ENTRY_CODE } from "./entry.js";
 
 export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
+  // ts-patch calls a program transformer (an entry with "transformProgram": true) with the compiler host second.
+  if (typeof (config as { getSourceFile?: unknown }).getSourceFile === "function") throw new TypeError(PROGRAM_TRANSFORMER);
   const compiler = extras.ts ?? packageCompiler();
   const problem = compilerProblem(compiler);
   if (problem) throw new TypeError(`chronots/transformer: ${problem}`);

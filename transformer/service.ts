@@ -18,7 +18,7 @@
 import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { configFileOf, ENTRY_CODE, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
+import { configFileOf, ENTRY_CODE, isBuildIn, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
 import { guarded } from "./guard.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
 import { forgetPackages } from "./package.js";
@@ -109,16 +109,14 @@ export default function init({ typescript }: { typescript: typeof ts }): ts.serv
           forgetPackages();
         }
         const options = program.getCompilerOptions();
-        const unlowered = unloweredWithoutEmit(entry, options.plugins as PluginEntry[] | undefined, configFileOf(program));
-        const bad = problems.map(({ message }): ts.Diagnostic => ({
-          file: sf,
-          start: 0,
-          length: 0,
-          category: typescript.DiagnosticCategory.Error,
-          code: ENTRY_CODE,
-          source: "chronots",
-          messageText: `${message} (the "chronots/service" entry of ${configFileOf(program) ?? "the tsconfig"})`,
-        }));
+        const plugins = (options.plugins ?? []) as PluginEntry[];
+        const configFile = configFileOf(program);
+        const unlowered = unloweredWithoutEmit(entry, plugins, configFile);
+        const isBuild = isBuildIn(configFile);
+        const bad = [
+          ...problems.map(({ message }) => `${message} (the "chronots/service" entry of ${configFile ?? "the tsconfig"})`),
+          ...plugins.flatMap((e) => misplacedProblem(e, isBuild) ?? []).map(({ message }) => `${message} (in ${configFile ?? "the tsconfig"})`),
+        ].map((messageText): ts.Diagnostic => ({ file: sf, start: 0, length: 0, category: typescript.DiagnosticCategory.Error, code: ENTRY_CODE, source: "chronots", messageText }));
         return [
           ...bad,
           ...own,
