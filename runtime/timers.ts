@@ -48,7 +48,9 @@ function race<T, R>(f: Future<T>, ms: number, name: string, onTime: (f: Future<T
     performance.now() + ms,
     () => {
       // `f` may have finished in this very step, its callback to `done` still queued: then it was on time.
-      timedOut = f.cancel();
+      // Decided before cancelling: a cancelCallback that throws still leaves `f` cancelled, and late.
+      timedOut = f._state === PENDING;
+      if (timedOut) f.cancel();
     },
     undefined,
   );

@@ -105,6 +105,29 @@ describe("a future that finishes in the step its deadline passes", () => {
   });
 });
 
+describe("a deadline whose cancellation of the input throws", () => {
+  // The cancelCallback's error leaves the dispatcher as any callback's does; the input still ends cancelled, and late.
+  const leaf = (name: string) => {
+    const f = new Future<number>(name);
+    f.cancelCallback = () => {
+      throw new Error(`${name}: cancel broke`);
+    };
+    return f;
+  };
+
+  it("still makes withTimeout false", () => {
+    const r = withTimeout(leaf("f"), 1);
+    expect(() => waitFor(r)).toThrow("f: cancel broke");
+    expect(waitFor(r)).toBe(false);
+  });
+
+  it("still makes wait fail with AsyncTimeoutError", () => {
+    const r = wait(leaf("g"), 1);
+    expect(() => waitFor(r)).toThrow("g: cancel broke");
+    expect(() => waitFor(r)).toThrow(AsyncTimeoutError);
+  });
+});
+
 describe("wait", () => {
   it("finishes like its input when in time", () => {
     const job = async(function* () {
