@@ -6,10 +6,27 @@
 import { lookup } from "node:dns/promises";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../runtime/index.js";
-import { connect, resolveAddress, TransportAddressError, TransportResolveError } from "../runtime/net/index.js";
+import { connect, createStreamServer, resolveAddress, TransportAddressError, TransportError, TransportResolveError } from "../runtime/net/index.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 import { startPeer } from "./helpers/peer.js";
 import { thrown } from "./helpers/thrown.js";
+
+describe("on a system other than Linux", () => {
+  // The socket structures are Linux's: elsewhere each entry stops before its first system call.
+  it("connect, createStreamServer and resolveAddress fail with TransportError ENOTSUP", () => {
+    const real = Object.getOwnPropertyDescriptor(process, "platform")!;
+    Object.defineProperty(process, "platform", { ...real, value: "freebsd" });
+    try {
+      for (const run of [() => waitFor(connect("127.0.0.1:9")), () => createStreamServer("127.0.0.1:0", (t) => t.closeWait()), () => resolveAddress("localhost:80")]) {
+        const e = thrown(run);
+        expect(e).toBeInstanceOf(TransportError);
+        expect(e).toMatchObject({ code: "ENOTSUP", message: "chronots/net supports Linux only for now, not freebsd (ENOTSUP)" });
+      }
+    } finally {
+      Object.defineProperty(process, "platform", real);
+    }
+  });
+});
 
 describe("resolveAddress", () => {
   it("gives the addresses Node's resolver gives for localhost, with the port", async () => {

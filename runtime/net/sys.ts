@@ -150,10 +150,14 @@ export function familyOf(a: Address): number {
   return a.family === "ipv4" ? AF_INET : a.family === "ipv6" ? AF_INET6 : AF_UNIX;
 }
 
+/** The constants, the sockaddr layouts and getaddrinfo's struct here are Linux's: BSD layouts differ (sin_len), and a call would read and write garbage. */
+function linuxOnly(): void {
+  if (process.platform !== "linux") throw new TransportError("ENOTSUP", `chronots/net supports Linux only for now, not ${process.platform} (ENOTSUP)`);
+}
+
 /** A new non-blocking, close-on-exec socket; throws a TransportOsError. */
 export function openSocket(a: Address, type: number): number {
-  // The constants and the sockaddr layout above are Linux's; BSD layouts differ (sin_len) and would bind garbage.
-  if (process.platform !== "linux") throw new TransportError("ENOTSUP", `chronots/net supports Linux only for now, not ${process.platform}`);
+  linuxOnly();
   const fd = c.socket(familyOf(a), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw osError("socket", errno(), `for ${a.text}`);
   return fd;
@@ -298,7 +302,7 @@ export function unlinkPath(path: string): void {
  * address strings in the resolver's order, each once. Blocks until the resolver answers.
  */
 export function lookupHost(host: string, port: number, what: string): string[] {
-  if (process.platform !== "linux") throw new TransportError("ENOTSUP", `chronots/net supports Linux only for now, not ${process.platform}`);
+  linuxOnly();
   // Stream sockets only: each address once, not once per socket type.
   const hints = { ai_flags: 0, ai_family: 0, ai_socktype: SOCK_STREAM, ai_protocol: 0, ai_addrlen: 0, ai_addr: null, ai_canonname: null, ai_next: null };
   const res: unknown[] = [null];
