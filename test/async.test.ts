@@ -56,18 +56,26 @@ describe("async(): execution rules", () => {
     expect(f.read()).toBe(1_000_000);
   });
 
-  it("resumes from the callback queue, never inside complete()", () => {
+  it.each([
+    ["complete", (g: Future<number>) => g.complete(5), "resumed 5"],
+    ["fail", (g: Future<number>) => g.fail(new Error("no")), "caught no"],
+    ["cancel", (g: Future<number>) => void g.cancel(), "caught Future 'gate' was cancelled"],
+  ])("resumes from the callback queue, never inside %s()", (name, finish, resumed) => {
     const gate = new Future<number>("gate");
     const trace: string[] = [];
     const f = async(function* () {
-      const v = yield* gate;
-      trace.push(`resumed ${v}`);
+      try {
+        const v = yield* gate;
+        trace.push(`resumed ${v}`);
+      } catch (e) {
+        trace.push(`caught ${(e as Error).message}`);
+      }
     })();
-    gate.complete(5);
-    trace.push("complete returned");
-    expect(trace).toEqual(["complete returned"]);
+    finish(gate);
+    trace.push(`${name} returned`);
+    expect(trace).toEqual([`${name} returned`]);
     poll();
-    expect(trace).toEqual(["complete returned", "resumed 5"]);
+    expect(trace).toEqual([`${name} returned`, resumed]);
     expect(f.completed).toBe(true);
   });
 

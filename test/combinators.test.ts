@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allFinished, allFutures, async, asyncCheck, asyncDiscard, CancelledError, Future, one, poll, sleepAsync, waitFor } from "../runtime/index.js";
+import { allFinished, allFutures, async, asyncCheck, asyncDiscard, CancelledError, Future, one, poll, runForever, sleepAsync, waitFor } from "../runtime/index.js";
 
 const job = async(function* (ms: number, v: number, fail = false) {
   yield* sleepAsync(ms);
@@ -97,12 +97,18 @@ describe("one", () => {
 });
 
 describe("asyncCheck and asyncDiscard", () => {
-  it("asyncCheck throws a failed future's error out of the dispatcher", () => {
+  it("asyncCheck throws a failed future's error out of the dispatcher: waitFor, poll and runForever", () => {
     asyncCheck(job(1, 5, true));
     const later = sleepAsync(20);
     expect(() => waitFor(later)).toThrow("job 5 failed");
     expect(later.pending).toBe(true);
     waitFor(later);
+    const failing = new Future<void>("failing");
+    asyncCheck(failing);
+    failing.fail(new Error("out of poll"));
+    expect(() => poll()).toThrow("out of poll");
+    asyncCheck(job(1, 6, true));
+    expect(() => runForever()).toThrow("job 6 failed");
   });
 
   it("asyncCheck is silent for completed and cancelled futures", () => {

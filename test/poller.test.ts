@@ -5,10 +5,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   addReader,
+  addTimer,
   addWriter,
+  callSoon,
   DeadlockError,
   Dispatcher,
   Future,
+  now,
   OSError,
   poll,
   register,
@@ -51,6 +54,29 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
     addReader(r, () => got.complete(text(read(r))));
     expect(write(w, bytes("hello"))).toBe(5);
     expect(waitFor(got)).toBe("hello");
+    removeReader(r);
+    unregister(r);
+  });
+
+  it("one step runs what was queued, then the due timers, then the ready readers; what they queue waits for the next step", () => {
+    const [r, w] = track(...pipe());
+    register(r);
+    const order: string[] = [];
+    write(w, bytes("x"));
+    addReader(r, () => {
+      order.push("reader");
+      read(r);
+      callSoon(() => order.push("queued by the reader"));
+    });
+    addTimer(now(), () => {
+      order.push("timer");
+      callSoon(() => order.push("queued by the timer"));
+    });
+    callSoon(() => order.push("queued before"));
+    poll();
+    expect(order).toEqual(["queued before", "timer", "reader"]);
+    poll();
+    expect(order).toEqual(["queued before", "timer", "reader", "queued by the timer", "queued by the reader"]);
     removeReader(r);
     unregister(r);
   });
