@@ -8,8 +8,8 @@ const [command, ...args] = process.argv.slice(2);
 const check = require("../dist/cjs/transformer/check.js");
 
 if (command === "check") process.exitCode = check.main(args);
-else if (command === undefined || command === "-h" || command === "--help") console.log(check.usage);
+else if (command === "-h" || command === "--help") console.log(check.usage);
 else {
-  console.error(`chronots: unknown command '${command}'\n${check.usage}`);
+  console.error(`${command === undefined ? "chronots: no command given" : `chronots: unknown command '${command}'`}\n${check.usage}`);
   process.exitCode = 2;
 }

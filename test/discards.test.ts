@@ -334,6 +334,15 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
 });
 
 describe("chronots check", { timeout: 120_000 }, () => {
+  it("the command line: no command or an unknown one is a usage error (2), --help is not", () => {
+    for (const [args, status, err] of [[[], 2, "chronots: no command given"], [["chek"], 2, "chronots: unknown command 'chek'"], [["--help"], 0, ""]] as const) {
+      const r = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), ...args], { encoding: "utf8" });
+      expect(r.status).toBe(status);
+      expect(r.stderr.split("\n")[0]).toBe(err);
+      expect(r.stdout + r.stderr).toContain("Usage: chronots check");
+    }
+  });
+
   it("knows chronots' Future from the installed package's declarations, and not a project's own runtime/future.ts", () => {
     const app = join(tmp, "app");
     mkdirSync(join(app, "runtime"), { recursive: true });

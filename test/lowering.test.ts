@@ -129,6 +129,8 @@ describe("odd input", () => {
     expect(superUse.splices).toHaveLength(1);
     const asyncGenerator = lowerText("agen.ts", `import { async } from "chronots";\nconst g = async(async function* () {});\n`, { typescript: ts }).diagnostics;
     expect(asyncGenerator.map((d) => d.messageText)).toEqual([expect.stringMatching(/driver: an async generator function \(async\(\) takes a function\*\) is not lowered$/)]);
+    const notGenerators = lowerText("plain.ts", `import { async } from "chronots";\nconst a = async((x: number) => x + 1);\nconst b = async(function () {});\n`, { typescript: ts }).diagnostics;
+    expect(notGenerators.map((d) => d.messageText)).toEqual(Array(2).fill("chronots: this async function is left to the run-time driver: a function that is not a generator (async() takes a function*) is not lowered"));
   });
 
   it("leaves JSX to the driver next to a local named as its factory (pragma, option or React), which the JSX transform refers to by name", () => {

@@ -341,6 +341,7 @@ describe.each(backends)("stream transports over %s", (kind) => {
       const client = waitFor(connect(server.localAddress));
       for (const n of [0, -1, 1.5, NaN, 2 ** 31, "3" as unknown as number]) expect(() => waitFor(client.read(n)), String(n)).toThrow(RangeError);
       expect(() => waitFor(client.readExactly(-1))).toThrow(/readExactly: byte count/);
+      expect(() => waitFor(client.readLine(0))).toThrow(/^readLine: the line limit \(bytes\) must be an integer from 1 to \d+, got 0$/);
       expect(() => waitFor(client.write(42 as unknown as string))).toThrow(TypeError);
       waitFor(client.closeWait());
     });

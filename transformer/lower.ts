@@ -113,7 +113,17 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
   try {
     const spec = l.recognize(call);
     if (spec === undefined) return undefined;
-    if (!fn) throw new Unsupported(arg, isGenerator(unparen(arg)) ? "an async generator function (async() takes a function*)" : "a generator function not written in the async() call");
+    if (!fn) {
+      const given = unparen(arg);
+      throw new Unsupported(
+        arg,
+        isGenerator(given)
+          ? "an async generator function (async() takes a function*)"
+          : tsi.isArrowFunction(given) || tsi.isFunctionExpression(given)
+            ? "a function that is not a generator (async() takes a function*)"
+            : "a generator function not written in the async() call",
+      );
+    }
     // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
     if (!tsi.isParseTreeNode(fn))
       throw new Unsupported(tsi.getParseTreeNode(call) ?? call, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);

@@ -103,9 +103,9 @@ interface WriteRequest {
   readonly fut: Future<number>;
 }
 
-function checkCount(n: unknown, what: string, min: number): asserts n is number {
+function checkCount(n: unknown, what: string, min: number, name = "byte count"): asserts n is number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > MAX_COUNT)
-    throw new RangeError(`${what}: byte count must be an integer from ${min} to ${MAX_COUNT}, got ${String(n)}`);
+    throw new RangeError(`${what}: ${name} must be an integer from ${min} to ${MAX_COUNT}, got ${String(n)}`);
 }
 
 export class StreamTransport {
@@ -188,7 +188,7 @@ export class StreamTransport {
    * rest, then `""`. A line longer than `limit` bytes fails with TransportLimitError and stays buffered.
    */
   readLine = async(function* (this: StreamTransport, limit: number = LINE_LIMIT) {
-    checkCount(limit, "readLine", 1);
+    checkCount(limit, "readLine", 1, "the line limit (bytes)");
     const refused = this.readRefusal("readLine");
     if (refused !== null) throw refused;
     this.reading = true;
