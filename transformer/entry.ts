@@ -101,7 +101,7 @@ const FORMS = `{ "transform": "chronots/transformer" } for the build, { "name": 
  * transformer. `isBuild` is the build entry's test (isBuildIn).
  */
 export function misplacedProblem(entry: PluginEntry, isBuild: (p: PluginEntry) => boolean): Problem | undefined {
-  if (entry.transform === undefined && typeof entry.name === "string" && isBuild({ transform: entry.name }))
+  if (entry.transform === undefined && entry.name === "chronots/transformer")
     return { option: "name", message: `chronots: "name" loads an editor plugin, and chronots/transformer is the build's, which ts-patch loads through "transform": ${FORMS}` };
   if (entry.transform === "chronots/service") return { option: "transform", message: `chronots: chronots/service is the editor's plugin, which tsserver loads through "name": ${FORMS}` };
   if (isBuild(entry) && entry.transformProgram === true) return { option: "transformProgram", message: PROGRAM_TRANSFORMER };
