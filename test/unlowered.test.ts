@@ -12,6 +12,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main as check } from "../transformer/check.js";
 import { INTERNAL_CODE } from "../transformer/guard.js";
+import transformer from "../transformer/index.js";
 import init from "../transformer/service.js";
 import { buildTransformer } from "./helpers/transformer.js";
 
@@ -205,7 +206,17 @@ describe("functions left to the run-time driver, at every entry point", { timeou
       ["discarded futures", "yields of non-Futures"].map((part) => [ts.DiagnosticCategory.Warning, INTERNAL_CODE, `chronots: ${file} was not checked for ${part}: internal error (checker broke)`]),
     );
     // The lowering asks the checker at each call, and leaves each of the four to the driver.
-    expect(found.slice(2).map((d) => d.messageText)).toEqual(Array(4).fill("chronots: this async function is left to the run-time driver: the lowering failed with an internal error (checker broke)"));
+    const leftByError = "chronots: this async function is left to the run-time driver: the lowering failed with an internal error (checker broke)";
+    expect(found.slice(2).map((d) => [d.category, d.code, d.messageText])).toEqual(Array(4).fill([ts.DiagnosticCategory.Warning, INTERNAL_CODE, leftByError]));
+    // In the build too: an internal error is a warning, whatever "unlowered" says.
+    for (const unlowered of ["off", "error"] as const) {
+      const cfg = ts.getParsedCommandLineOfConfigFile(p.tspcConfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+      const program = broken(ts.createProgram(cfg.fileNames, { ...cfg.options, noEmit: false, outDir: join(p.dir, "out") }));
+      const added: ts.Diagnostic[] = [];
+      program.emit(undefined, () => {}, undefined, false, { before: [transformer(program, { unlowered }, { ts, addDiagnostic: (d) => void added.push(d) })] });
+      const lowering = added.filter((d) => d.messageText === leftByError);
+      expect(lowering.map((d) => [d.category, d.code]), unlowered).toEqual(Array(4).fill([ts.DiagnosticCategory.Warning, INTERNAL_CODE]));
+    }
   });
 
   it("knows a build entry written as a path to chronots' transformer, as ts-patch resolves it from the tsconfig's folder", () => {
@@ -269,11 +280,12 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     ]);
     const shown = editor(p).ls.getSemanticDiagnostics(join(p.dir, "main.ts")).filter((d) => d.code === 99302);
     expect(shown.map((d) => [d.start, d.messageText])).toEqual(messages.map((m) => [0, `${m} (in ${p.editorConfig})`]));
-    // tspc runs the entry as a program transformer: the build stops with the same words.
+    // tspc runs the entry as a program transformer: its emit gives the same words as an error, and nothing is lowered.
     writeFileSync(p.tspcConfig, readFileSync(p.tspcConfig, "utf8").replace('"plugins":[{', '"plugins":[{"transformProgram":true,'));
-    const built = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", p.tspcConfig], { cwd: p.dir, encoding: "utf8" });
+    const built = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", p.tspcConfig, "--pretty", "false"], { cwd: p.dir, encoding: "utf8" });
     expect(built.status).not.toBe(0);
-    expect(built.stderr).toContain(`TypeError: ${messages[2]}`);
+    expect(built.stdout.split("\n")).toContain(`error TS99302: ${messages[2]}`);
+    expect(readFileSync(join(p.dir, "dist/main.js"), "utf8")).toMatch(/function\s*\*/);
   });
 
   it("places a bad entry's errors at their option: in the build and the check; the editor shows its own entry's on every file", () => {

@@ -13,12 +13,12 @@
  */
 import type ts from "typescript";
 import { compilerProblem, useCompiler } from "./compiler.js";
-import { lowerFile } from "./lower.js";
+import { asUnlowered, lowerFile } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 import { discardedFutures } from "./discards.js";
 import { guarded, internalError } from "./guard.js";
 import { badYields } from "./yields.js";
-import { categoryOf, configFileOf, entryDiagnostics, problemsOf, PROGRAM_TRANSFORMER, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
+import { configFileOf, ENTRY_CODE, entryDiagnostics, problemsOf, PROGRAM_TRANSFORMER, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
 
 /** The plugin entry's options (entry.ts). */
 export interface TransformerConfig {
@@ -49,9 +49,26 @@ function packageCompiler(): typeof ts {
 
 export { ENTRY_CODE } from "./entry.js";
 
+/**
+ * What ts-patch gets back when it runs the transformer as a program transformer: the same program,
+ * whose emit (tspc's, or an editor's under a `ts-patch install`ed TypeScript) lowers nothing and
+ * says so, rather than a throw that would take an editor down with it.
+ */
+function reportingMisuse(program: ts.Program): ts.Program {
+  // DiagnosticCategory.Error is 1 in every TypeScript; no compiler was handed over to read it from.
+  const error: ts.Diagnostic = { file: undefined, start: undefined, length: undefined, category: 1, code: ENTRY_CODE, source: "chronots", messageText: PROGRAM_TRANSFORMER };
+  return {
+    ...program,
+    emit(...args) {
+      const result = program.emit(...args);
+      return { ...result, diagnostics: [...result.diagnostics, error] };
+    },
+  };
+}
+
 export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
   // ts-patch calls a program transformer (an entry with "transformProgram": true) with the compiler host second.
-  if (typeof (config as { getSourceFile?: unknown }).getSourceFile === "function") throw new TypeError(PROGRAM_TRANSFORMER);
+  if (typeof (config as { getSourceFile?: unknown }).getSourceFile === "function") return reportingMisuse(program) as never;
   const compiler = extras.ts ?? packageCompiler();
   const problem = compilerProblem(compiler);
   if (problem) throw new TypeError(`chronots/transformer: ${problem}`);
@@ -64,7 +81,8 @@ export default function transformer(program: ts.Program, config: TransformerConf
   const discarded = readSeverity(config, "discarded", "error");
   const unlowered = readSeverity(config, "unlowered", "warning");
   const reportUnlowered = (d: ts.Diagnostic) => {
-    if (unlowered !== "off") report({ ...d, category: categoryOf(unlowered) });
+    const shown = asUnlowered(d, unlowered);
+    if (shown) report(shown);
   };
   const recognize = checkerRecognizer(program);
   return (context) => (file) => {

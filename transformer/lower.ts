@@ -90,11 +90,20 @@ function generatorOf(call: ts.CallExpression): ts.FunctionExpression | undefined
 const isGenerator = (e: ts.Expression): e is ts.FunctionExpression => tsi.isFunctionExpression(e) && e.asteriskToken !== undefined;
 
 /** A warning at `node` when it is a node of `file` as parsed (a file a transform rebuilt still names it), else at the file's start. */
-function warning(file: ts.SourceFile, node: ts.Node, text: string): ts.Diagnostic {
+function warning(file: ts.SourceFile, node: ts.Node, text: string, code = UNSUPPORTED_CODE): ts.Diagnostic {
   const parsed = node.pos >= 0 ? node.getSourceFile?.() : undefined;
   const at = parsed?.fileName === file.fileName ? parsed : undefined;
   const start = at ? node.getStart(at) : 0;
-  return { file: at ?? file, start, length: at ? node.end - start : 0, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: text };
+  return { file: at ?? file, start, length: at ? node.end - start : 0, category: tsi.DiagnosticCategory.Warning, code, source: "chronots", messageText: text };
+}
+
+/**
+ * `d` as reported under the entry's `"unlowered"` severity: a function left to the driver (TS99301)
+ * takes it, and is dropped under "off"; an internal error (TS99303) stays a warning whatever it says.
+ */
+export function asUnlowered(d: ts.Diagnostic, severity: Severity): ts.Diagnostic | undefined {
+  if (d.code === INTERNAL_CODE) return d;
+  return severity === "off" ? undefined : { ...d, category: categoryOf(severity) };
 }
 
 /**
@@ -168,13 +177,14 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
     return f.updateFunctionExpression(low, low.modifiers, low.asteriskToken, f.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
   } catch (e) {
     const where = e instanceof Unsupported ? e.node : arg;
+    const internal = !(e instanceof Unsupported || e instanceof RangeError);
     const why =
       e instanceof Unsupported
         ? `${e.message} is not lowered`
         : e instanceof RangeError
           ? `code nested this deeply (${e.message}) is not lowered`
           : `the lowering failed with an internal error (${e instanceof Error ? e.message : String(e)})`;
-    l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why}`));
+    l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why}`, internal ? INTERNAL_CODE : UNSUPPORTED_CODE));
     return undefined;
   }
 }
@@ -248,8 +258,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
 export function driverWarnings(file: ts.SourceFile, options: ts.CompilerOptions, recognize: Recognizer, severity: Severity): ts.Diagnostic[] {
   const found: ts.Diagnostic[] = [];
   if (severity === "off") return found;
-  const category = categoryOf(severity);
-  tsi.transform(file, [(context) => (sf) => lowerFile(sf, context, recognize, (d) => found.push({ ...d, category }))], options).dispose();
+  tsi.transform(file, [(context) => (sf) => lowerFile(sf, context, recognize, (d) => found.push(asUnlowered(d, severity)!))], options).dispose();
   return found;
 }
 

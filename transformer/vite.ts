@@ -22,6 +22,7 @@ import MagicString from "magic-string";
 import ts from "typescript";
 import { spliceAligned } from "./align.js";
 import { compilerProblem } from "./compiler.js";
+import { INTERNAL_CODE } from "./guard.js";
 import { closestOption, type Severity, severityOption } from "./entry.js";
 import { lowerText } from "./lower.js";
 
@@ -105,25 +106,36 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
       if (file.startsWith("\0") || !include(file) || exclude(file) || !/\basync\b/.test(code)) return null;
       const used = importedModules(code, file, bare, files);
       if (used.length === 0) return null;
-      let lowered: ReturnType<typeof lower>;
+      let lowered: Lowered;
       try {
         lowered = lower(code, file, used, jsxFactories);
       } catch (e) {
         this.warn(`${file}: chronots could not lower this file and left it untransformed: ${e instanceof Error ? e.message : String(e)}`);
         return null;
       }
-      if (unlowered === "error" && lowered.diagnostics.length > 0) this.error(lowered.diagnostics.join("\n"));
-      if (unlowered === "warning") for (const d of lowered.diagnostics) this.warn(d);
+      // An internal error (TS99303) is a warning whatever `unlowered` says.
+      for (const d of lowered.internal) this.warn(d);
+      if (unlowered === "error" && lowered.driver.length > 0) this.error(lowered.driver.join("\n"));
+      if (unlowered === "warning") for (const d of lowered.driver) this.warn(d);
       return lowered.result;
     },
   };
 }
 
-/** The lowered file (null when nothing changed), and its diagnostics as `file:line:col: message` lines. */
-function lower(code: string, file: string, modules: string[], jsxFactories: string[]): { diagnostics: string[]; result: { code: string; map: SourceMap } | null } {
+interface Lowered {
+  /** Functions left to the driver (TS99301), as `file:line:col: message` lines. */
+  driver: string[];
+  /** Internal errors (TS99303), as such lines. */
+  internal: string[];
+  /** The lowered file, null when nothing changed. */
+  result: { code: string; map: SourceMap } | null;
+}
+
+function lower(code: string, file: string, modules: string[], jsxFactories: string[]): Lowered {
   const { splices, prelude, preludeAt, diagnostics: found } = lowerText(file, code, { typescript: ts, modules, jsxFactories });
-  const diagnostics = found.map((d) => formatDiagnostic(file, code, d));
-  if (splices.length === 0 && prelude === "") return { diagnostics, result: null };
+  const lines = (internal: boolean) => found.filter((d) => (d.code === INTERNAL_CODE) === internal).map((d) => formatDiagnostic(file, code, d));
+  const diagnostics = { driver: lines(false), internal: lines(true) };
+  if (splices.length === 0 && prelude === "") return { ...diagnostics, result: null };
   const s = new MagicString(code);
   for (const { start, end, text } of splices) spliceAligned(s, code, start, end, text);
   if (prelude !== "") {
@@ -131,7 +143,7 @@ function lower(code: string, file: string, modules: string[], jsxFactories: stri
     if (preludeAt > 0) s.appendLeft(preludeAt, line);
     else s.prepend(line);
   }
-  return { diagnostics, result: { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) } };
+  return { ...diagnostics, result: { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) } };
 }
 
 /** The import specifiers of `code` that name a marking module, spelled as in the file. */

@@ -39,7 +39,8 @@ const c = {
   socket: libc.func("int socket(int domain, int type, int protocol)") as (d: number, t: number, p: number) => number,
   bind: libc.func("int bind(int fd, const void *addr, uint32_t len)") as (fd: number, a: Uint8Array, l: number) => number,
   listen: libc.func("int listen(int fd, int backlog)") as (fd: number, b: number) => number,
-  accept4: libc.func("int accept4(int fd, void *addr, void *len, int flags)") as (fd: number, a: Uint8Array, l: Uint32Array, f: number) => number,
+  // Linux's own call: binding it elsewhere would fail the import. Off Linux no socket exists to accept on (linuxOnly).
+  accept4: (process.platform === "linux" ? libc.func("int accept4(int fd, void *addr, void *len, int flags)") : linuxOnly) as (fd: number, a: Uint8Array, l: Uint32Array, f: number) => number,
   connect: libc.func("int connect(int fd, const void *addr, uint32_t len)") as (fd: number, a: Uint8Array, l: number) => number,
   recv: libc.func("intptr_t recv(int fd, void *buf, uintptr_t n, int flags)") as (fd: number, b: Uint8Array, n: number, f: number) => number,
   send: libc.func("intptr_t send(int fd, const void *buf, uintptr_t n, int flags)") as (fd: number, b: Uint8Array, n: number, f: number) => number,
