@@ -57,7 +57,7 @@ function expectedMarks(): string[] {
 function actualMarks(diags: readonly ts.Diagnostic[]): string[] {
   return diags
     .map((d) => {
-      const named = ts.flattenDiagnosticMessageText(d.messageText, "\n").match(/^Future (?:returned by )?'(.*)' is discarded;/)![1]!;
+      const named = ts.flattenDiagnosticMessageText(d.messageText, "\n").match(/^chronots: Future (?:returned by )?'(.*)' is discarded;/)![1]!;
       const line = d.file!.getLineAndCharacterOfPosition(d.start!).line + 1;
       return `${basename(d.file!.fileName)}:${line} '${named}'`;
     })
@@ -96,19 +96,19 @@ describe("the rule on the fixtures", () => {
 
   it("names a dropped Future as itself, and a call's or a callback's as what it returns", () => {
     const text = (name: string) => found.map((d) => d.messageText as string).find((m) => m.includes(`'${name}' is discarded`));
-    expect(text("job()")).toMatch(/^Future returned by 'job\(\)'/);
-    expect(text("job")).toMatch(/^Future returned by 'job'/);
-    const values = found.map((d) => d.messageText as string).filter((m) => !m.startsWith("Future returned by "));
+    expect(text("job()")).toMatch(/^chronots: Future returned by 'job\(\)'/);
+    expect(text("job")).toMatch(/^chronots: Future returned by 'job'/);
+    const values = found.map((d) => d.messageText as string).filter((m) => !m.startsWith("chronots: Future returned by "));
     expect(values.length).toBeGreaterThan(0);
-    for (const m of values) expect(m).toMatch(/^Future '[^(']*' is discarded;/);
+    for (const m of values) expect(m).toMatch(/^chronots: Future '[^(']*' is discarded;/);
   });
 
   it("says what to do, with a stable code", () => {
-    const d = found.find((x) => (x.messageText as string).startsWith("Future returned by 'job()'"))!;
+    const d = found.find((x) => (x.messageText as string).startsWith("chronots: Future returned by 'job()'"))!;
     expect(d.code).toBe(DISCARDED_CODE);
     expect(d.category).toBe(ts.DiagnosticCategory.Error);
     expect(d.messageText).toBe(
-      "Future returned by 'job()' is discarded; wait for it with 'yield* …', hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'",
+      "chronots: Future returned by 'job()' is discarded; wait for it with 'yield* …', hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'",
     );
   });
 
@@ -355,7 +355,7 @@ describe("chronots check", { timeout: 120_000 }, () => {
     const compilerOptions = { module: "nodenext", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(root, "node_modules/@types")] };
     writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
     const r = chronots("check", "-p", app);
-    expect(r.out).toEqual([expect.stringMatching(/main\.ts\(3,1\): error TS90001: Future returned by 'sleepAsync\(1\)' is discarded;/)]);
+    expect(r.out).toEqual([expect.stringMatching(/main\.ts\(3,1\): error TS90001: chronots: Future returned by 'sleepAsync\(1\)' is discarded;/)]);
     expect(r.status).toBe(1);
   });
 

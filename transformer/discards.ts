@@ -45,7 +45,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       code: DISCARDED_CODE,
       source: "chronots",
       messageText:
-        `Future ${returns ? "returned by " : ""}'${shorten(tokens(e, sf))}' is discarded; wait for it with 'yield* …', ` +
+        `chronots: Future ${returns ? "returned by " : ""}'${shorten(tokens(e, sf))}' is discarded; wait for it with 'yield* …', ` +
         `hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'`,
     });
   }
