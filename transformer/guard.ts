@@ -10,6 +10,11 @@ import { tsi } from "./compiler.js";
 /** Diagnostic code of a part of chronots that failed on a file: `warning TS99303` in tsc's output. */
 export const INTERNAL_CODE = 99303;
 
+/** What a caught error says: its message, or the thrown value itself. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** The warning for a part of chronots that failed on `file`; `what` says what was not done. */
 export function internalError(file: ts.SourceFile, what: string, e: unknown): ts.Diagnostic {
   return {
@@ -19,7 +24,7 @@ export function internalError(file: ts.SourceFile, what: string, e: unknown): ts
     category: tsi.DiagnosticCategory.Warning,
     code: INTERNAL_CODE,
     source: "chronots",
-    messageText: `chronots: ${file.fileName} ${what}: internal error (${e instanceof Error ? e.message : String(e)})`,
+    messageText: `chronots: ${file.fileName} ${what}: internal error (${messageOf(e)})`,
   };
 }
 

@@ -18,7 +18,7 @@ import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
 import { analyze, Unsupported, unparen } from "./analyze.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
-import { INTERNAL_CODE } from "./guard.js";
+import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
 import { constStatement, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
@@ -177,14 +177,13 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
     return f.updateFunctionExpression(low, low.modifiers, low.asteriskToken, f.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
   } catch (e) {
     const where = e instanceof Unsupported ? e.node : arg;
-    const internal = !(e instanceof Unsupported || e instanceof RangeError);
-    const why =
+    const [why, code] =
       e instanceof Unsupported
-        ? `${e.message} is not lowered`
+        ? [`${e.message} is not lowered`, UNSUPPORTED_CODE]
         : e instanceof RangeError
-          ? `code nested this deeply (${e.message}) is not lowered`
-          : `the lowering failed with an internal error (${e instanceof Error ? e.message : String(e)})`;
-    l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why}`, internal ? INTERNAL_CODE : UNSUPPORTED_CODE));
+          ? [`code nested this deeply (${e.message}) is not lowered`, UNSUPPORTED_CODE]
+          : [`the lowering failed with an internal error (${messageOf(e)})`, INTERNAL_CODE];
+    l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why}`, code));
     return undefined;
   }
 }
@@ -435,7 +434,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
     result.dispose();
     consts = templates.statements().map((st) => printer.printNode(tsi.EmitHint.Unspecified, st, file) + "\n").join("");
   } catch (e) {
-    diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: INTERNAL_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${e instanceof Error ? e.message : String(e)})` });
+    diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: INTERNAL_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${messageOf(e)})` });
     return { splices: [], prelude: "", preludeAt: 0, diagnostics };
   }
   // One line per module, as importOf's two statements (a module constant, not an imported binding).

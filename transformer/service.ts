@@ -19,7 +19,7 @@ import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
 import { configFileOf, ENTRY_CODE, isBuildIn, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
-import { guarded } from "./guard.js";
+import { guarded, messageOf } from "./guard.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
 import { forgetPackages } from "./package.js";
 import { checkerRecognizer } from "./recognize.js";
@@ -44,7 +44,7 @@ function recording(recognize: Recognizer, record: (call: ts.CallExpression, said
       record(call, `=${spec ?? ""}`);
       return spec;
     } catch (e) {
-      record(call, `!${e instanceof Error ? e.message : String(e)}`);
+      record(call, `!${messageOf(e)}`);
       throw e;
     }
   };

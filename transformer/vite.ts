@@ -22,7 +22,7 @@ import MagicString from "magic-string";
 import ts from "typescript";
 import { spliceAligned } from "./align.js";
 import { compilerProblem } from "./compiler.js";
-import { INTERNAL_CODE } from "./guard.js";
+import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { closestOption, type Severity, severityOption } from "./entry.js";
 import { lowerText } from "./lower.js";
 
@@ -110,7 +110,7 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
       try {
         lowered = lower(code, file, used, jsxFactories);
       } catch (e) {
-        this.warn(`${file}: chronots could not lower this file and left it untransformed: ${e instanceof Error ? e.message : String(e)}`);
+        this.warn(`${file}: chronots could not lower this file and left it untransformed: ${messageOf(e)}`);
         return null;
       }
       // An internal error (TS99303) is a warning whatever `unlowered` says.
