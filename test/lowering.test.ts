@@ -33,7 +33,7 @@ async function run(file: string, lowered: boolean): Promise<{ trace: unknown[]; 
   }
 }
 
-const families = ["basics.ts", "expressions.ts", "control.ts", "exceptions.ts", "delegation.ts", "bindings.ts", "patterns.ts", "chains.ts", "liveness.ts", "resources.ts", "jsx.tsx"];
+const families = ["basics.ts", "declared.ts", "expressions.ts", "control.ts", "exceptions.ts", "delegation.ts", "bindings.ts", "patterns.ts", "chains.ts", "liveness.ts", "resources.ts", "jsx.tsx"];
 
 describe("lowered fixtures behave as the driver does", () => {
   for (const file of families) {
@@ -109,6 +109,59 @@ describe("odd input", () => {
     expect(lowerText("shadow.ts", shadowed, { typescript: ts }).splices).toEqual([]);
   });
 
+  it("lowers a generator declared beside its one async() call in place, and warns at every other async(gen)", () => {
+    const lowered = [
+      `function* a() { return 1; }\nexport const A = async(a);`,
+      `export const B = async(b);\nfunction* b() { return 2; }`,
+      `export function mk() {\n  function* c() { return 3; }\n  if (mk.length === 0) return async(c);\n}`,
+      `{\n  function* d() { return 4; }\n  var D = run(d);\n}`,
+      `export const E = C.async((e as any));\nfunction* e(this: unknown, x: number) { return x; }`,
+    ];
+    const warned = [
+      `function* twice() {}\nexport const T1 = async(twice), T2 = async(twice);`,
+      `export function* exported() {}\nexport const X = async(exported);`,
+      `function* listed() {}\nexport const L = async(listed);\nexport { listed };`,
+      `function* self(n: number): Generator<any, void, any> { if (n > 0) yield* self(n - 1); }\nexport const S = async(self);`,
+      `function* outside() {}\nexport function fresh() { return async(outside); }`,
+      `function* looped() {}\nfor (let i = 0; i < 2; i++) async(looped);`,
+      `function* field() {}\nexport class K { m = async(field); }`,
+      `export async function* agen() {}\nexport const G = async(agen);`,
+      `function* over(a: number): Generator<never, number>;\nfunction* over(a: any) { return a; }\nexport const O = async(over);`,
+      `switch (0) {\n  case 0:\n    function* inCase() {}\n    async(inCase);\n}`,
+      `export const N = async(function* () {\n  function* inner() {}\n  return yield* async(inner)();\n});`,
+    ];
+    const imports = `import { async as run } from "chronots";\nimport * as C from "chronots";\nimport { async } from "chronots";\n`;
+    for (const body of lowered) {
+      const text = imports + body;
+      const result = lowerText("declared.ts", text, { typescript: ts });
+      expect(result.diagnostics, body).toEqual([]);
+      const out = applySplices(text, result);
+      expect(out, body).not.toContain("function*");
+      expect(out, body).not.toMatch(/async\(|run\(/);
+      expect(out, body).toContain(".coroutine(");
+    }
+    for (const body of warned) {
+      const text = imports + body;
+      const { diagnostics } = lowerText("declared.ts", text, { typescript: ts });
+      expect(diagnostics.length, body).toBeGreaterThan(0);
+      for (const d of diagnostics) expect(d.messageText, body).toMatch(/left to the run-time driver: a generator function neither written in the async\(\) call nor declared beside it and named nowhere else is not lowered$/);
+      expect(diagnostics.map((d) => text.slice(d.start, d.start! + d.length!))).toEqual(diagnostics.map(() => expect.stringMatching(/^[a-zA-Z]+$/)));
+    }
+    // One it cannot lower is warned about once, at the reason.
+    const enumText = `${imports}function* withEnum() {\n  enum E { A }\n  return E.A;\n}\nexport const W = async(withEnum);\n`;
+    const gaveUp = lowerText("enum.ts", enumText, { typescript: ts });
+    expect(gaveUp.diagnostics.map((d) => [d.messageText, enumText.slice(d.start, d.start! + 4)])).toEqual([[expect.stringMatching(/driver: an? .*enum.* is not lowered$/), "enum"]]);
+    expect(gaveUp.splices).toEqual([]);
+    // A direct eval anywhere in the file could read the generator by its name.
+    const withEval = lowerText("eval.ts", `${imports}function* e1() {}\nexport const E1 = async(e1);\nexport function peek(s: string) { return eval(s); }\n`, { typescript: ts });
+    expect(withEval.diagnostics.map((d) => d.messageText)).toEqual([expect.stringMatching(/neither written in the async\(\) call/)]);
+    // A call of someone else's async leaves the declaration alone, and says nothing.
+    const mine = `import { async as run } from "chronots";\nfunction async(g: unknown) { return g; }\nfunction* gen() { return 1; }\nexport const m = async(gen);\nexport const r = run(function* () {});\n`;
+    const other = lowerText("mine.ts", mine, { typescript: ts });
+    expect(other.diagnostics).toEqual([]);
+    expect(applySplices(mine, other)).toContain("function* gen() { return 1; }\nexport const m = async(gen);");
+  });
+
   it("warns at the argument of async(gen), a generator it cannot see, through any import, and not about other calls of that name", () => {
     const text = [
       `import { async as run } from "chronots";`,
@@ -123,7 +176,7 @@ describe("odd input", () => {
     expect(splices.map((s) => text.slice(s.start, s.end).slice(0, 8))).toEqual(["run(func"]);
     const where = diagnostics.map((d) => [text.slice(0, d.start).split("\n").length, text.slice(d.start, d.start! + d.length!)]);
     expect(where).toEqual([[4, "gen"], [5, "gen"], [6, "gen"]]);
-    for (const d of diagnostics) expect(d.messageText).toBe("chronots: this async function is left to the run-time driver: a generator function not written in the async() call is not lowered");
+    for (const d of diagnostics) expect(d.messageText).toBe("chronots: this async function is left to the run-time driver: a generator function neither written in the async() call nor declared beside it and named nowhere else is not lowered");
     const superUse = lowerText("super.ts", `import { async } from "chronots";\nconst s = async(function* () {\n  return super.toString();\n});\nconst ok = async(function* () {\n  return { m() { return super.toString(); } }.m();\n});\n`, { typescript: ts });
     expect(superUse.diagnostics.map((d) => d.messageText)).toEqual(["chronots: this async function is left to the run-time driver: super, which no function expression can use (a syntax error TypeScript reports too), is not lowered"]);
     expect(superUse.splices).toHaveLength(1);

@@ -33,6 +33,10 @@ export function usingHead(n: ts.Node): ts.VariableDeclarationList | undefined {
   return head && tsi.isVariableDeclarationList(head) && head.flags & tsi.NodeFlags.Using ? head : undefined;
 }
 
+/** A generator the lowering takes: written in the `async()` call, or declared by name (declared.ts). */
+export type GeneratorFunction = ts.FunctionExpression | GeneratorDeclaration;
+export type GeneratorDeclaration = ts.FunctionDeclaration & { readonly body: ts.Block };
+
 export type BindingKind = "var" | "let" | "const" | "function" | "class" | "param" | "catch" | "self";
 
 export interface Binding {
@@ -65,7 +69,7 @@ export class Unsupported extends Error {
 }
 
 export interface Analysis {
-  fn: ts.FunctionExpression;
+  fn: GeneratorFunction;
   /** Identifier node (reference or declaration name) → its binding. */
   bindingOf: Map<ts.Identifier, Binding>;
   /** Identifiers assigned to: targets of `=`, compound assignments, `++`/`--`, destructuring and for-in/of heads. */
@@ -140,7 +144,7 @@ const repeats = (p: ts.Node, child: ts.Node): boolean => {
   return false;
 };
 
-export function analyze(fn: ts.FunctionExpression): Analysis {
+export function analyze(fn: GeneratorFunction): Analysis {
   const bindingOf = new Map<ts.Identifier, Binding>();
   const writes = new Set<ts.Identifier>();
   const scopeOf = new Map<ts.Node, Scope>();

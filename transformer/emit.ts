@@ -27,6 +27,7 @@
  */
 import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
+import type { GeneratorFunction } from "./analyze.js";
 import { type Case, ends, type Internals, type Machine } from "./explode.js";
 import { constStatement, type Hooks, Rewriter, type Scope } from "./rewrite.js";
 
@@ -39,7 +40,7 @@ const letList = (decls: ts.VariableDeclaration[]) => f.createVariableStatement(u
  * Bound that way, the emitted function still declares one unused parameter for each one the
  * generator's `length` counts, so that both have the same `length`.
  */
-function parameters(fn: ts.FunctionExpression, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
+function parameters(fn: GeneratorFunction, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
   const real = fn.parameters.filter((p) => !(tsi.isIdentifier(p.name) && p.name.text === "this"));
   const throws = real.some((p) => p.initializer || !tsi.isIdentifier(p.name));
   if (!throws) return { params: fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration), bind: [] };
@@ -66,7 +67,7 @@ function parameters(fn: ts.FunctionExpression, rw: Rewriter, mark: string): { pa
   return { params, bind };
 }
 
-function functionName(fn: ts.FunctionExpression): ts.Expression {
+function functionName(fn: GeneratorFunction): ts.Expression {
   return f.createStringLiteral(fn.name?.text ?? "");
 }
 

@@ -15,7 +15,8 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
-import { analyze, Unsupported, unparen } from "./analyze.js";
+import { type Analysis, analyze, type GeneratorDeclaration, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
+import { declaredGenerators } from "./declared.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
@@ -52,6 +53,10 @@ interface Lowering {
   recognize: Recognizer;
   /** `async` and the names the file imports it under: their calls are recognised whatever their argument, to warn about `async(gen)`. */
   asyncNames: ReadonlySet<string>;
+  /** Nodes the lowering replaces outside the calls it lowers: declared generators and their calls (declared.ts). */
+  replaced: Map<ts.Node, ts.Node>;
+  /** Calls of declared generators the lowering gave up on, already warned about at the reason. */
+  warned: Set<ts.CallExpression>;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
   jsxNames: Set<string>;
   /** The identifier of the runtime object for a module specifier (recorded as used). */
@@ -117,9 +122,9 @@ function namesAsync(call: ts.CallExpression, names: ReadonlySet<string>): boolea
 
 function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefined): ts.Expression | undefined {
   const fn = generatorOf(call);
-  if (!fn && !namesAsync(call, l.asyncNames)) return undefined;
+  if ((!fn && !namesAsync(call, l.asyncNames)) || l.warned.has(call)) return undefined;
   const arg = call.arguments[0]!;
-  try {
+  return reporting(l, arg, () => {
     const spec = l.recognize(call);
     if (spec === undefined) return undefined;
     if (!fn) {
@@ -130,53 +135,48 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
           ? "an async generator function (async() takes a function*)"
           : tsi.isArrowFunction(given) || tsi.isFunctionExpression(given)
             ? "a function that is not a generator (async() takes a function*)"
-            : "a generator function not written in the async() call",
+            : "a generator function neither written in the async() call nor declared beside it and named nowhere else",
       );
     }
-    // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
-    if (!tsi.isParseTreeNode(fn))
-      throw new Unsupported(tsi.getParseTreeNode(call) ?? call, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
-    const an = analyze(fn);
-    if (an.unsupported.length > 0) throw an.unsupported[0];
-    // The factory JSX compiles to is found by name where the JSX stands, and a local of the
-    // generator may live elsewhere once lowered (a per-iteration environment, say).
-    const shadow = an.jsx ? an.own.find((b) => l.jsxNames.has(b.name)) : undefined;
-    if (shadow) {
-      const declared = [...an.bindingOf].find(([, b]) => b === shadow)![0];
-      throw new Unsupported(declared, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
-    }
-    const m = l.names.mark;
-    const n: Internals = {
-      r: m + "r",
-      s: m + "s",
-      step: m + "step",
-      a: m + "a",
-      h: m + "h",
-      err: m + "err",
-      e: m + "e",
-      rv: m + "rv",
-      loop: m + "loop",
-      constant: m + "const",
-      u: m + "u",
-      c: l.runtime(spec),
-      mark: m,
-    };
-    const nested = (c: ts.CallExpression, rename: Rename) => lowerCall(c, l, rename);
-    const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, template: l.template, n };
-    let low: ts.FunctionExpression;
-    if (!an.suspends(fn.body)) low = emitPlain(plain, n, call);
-    else {
-      const scope: Scope = { ...plain, slots: planHoisting(an, l.names) };
-      const machine = new Machine(scope, n);
-      const cases = machine.body(fn.body);
-      low = emitMachine(scope, machine, cases, n, call);
-    }
+    const { low, an, plain } = lowerGenerator(fn, spec, l, outer, call);
     // Named as the generator is, and by nothing else: `const f = (0, function …)` leaves an anonymous one "".
     if (!fn.name) return f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), low));
     if (an.bindingOf.get(fn.name)?.referenced) return withSelf(fn, fn.name.text, nameOf(low, fn.name.text), plain);
     return f.updateFunctionExpression(low, low.modifiers, low.asteriskToken, f.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
+  });
+}
+
+/**
+ * The declaration `function* worker` of a call `async(worker)` (declared.ts) lowered in place: a
+ * plain function declaration of the same name, which the call is then replaced by.
+ */
+function lowerDeclaration(call: ts.CallExpression, decl: GeneratorDeclaration, l: Lowering): void {
+  let foreign = false;
+  const low = reporting(l, decl.name!, () => {
+    const spec = l.recognize(call);
+    foreign = spec === undefined;
+    return foreign ? undefined : lowerGenerator(decl, spec!, l, undefined, decl).low;
+  });
+  if (!low) {
+    if (!foreign) l.warned.add(call);
+    return;
+  }
+  l.replaced.set(decl, tsi.setTextRange(f.createFunctionDeclaration(undefined, undefined, decl.name!.text, low.typeParameters, low.parameters, undefined, low.body), decl));
+  l.replaced.set(call, unparen(call.arguments[0]!));
+}
+
+/** Lowers the generators of the file that `async(name)` calls name and may lower in place, before the visit meets either. */
+function lowerDeclared(l: Lowering): void {
+  const byName = new RegExp(`${callee(l.asyncNames)}(?:<[^()]*>\\s*)?\\(\\s*(?!function\\b)[A-Za-z_$(]`);
+  for (const [call, decl] of declaredGenerators(l.file, byName, (c) => namesAsync(c, l.asyncNames))) lowerDeclaration(call, decl, l);
+}
+
+/** `lower()`, or `undefined` after a warning at `at` (or at what it names) when it throws: the function is then left to the driver. */
+function reporting<T>(l: Lowering, at: ts.Node, lower: () => T | undefined): T | undefined {
+  try {
+    return lower();
   } catch (e) {
-    const where = e instanceof Unsupported ? e.node : arg;
+    const where = e instanceof Unsupported ? e.node : at;
     const [why, code] =
       e instanceof Unsupported
         ? [`${e.message} is not lowered`, UNSUPPORTED_CODE]
@@ -186,6 +186,45 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
     l.report(warning(l.file, where, `chronots: this async function is left to the run-time driver: ${why}`, code));
     return undefined;
   }
+}
+
+/** `fn` as the lowered function expression (analyze → hoist → explode → emit), nested async calls lowered on the way; throws `Unsupported`. */
+function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
+  // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
+  if (!tsi.isParseTreeNode(fn))
+    throw new Unsupported(tsi.getParseTreeNode(origin) ?? origin, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
+  const an = analyze(fn);
+  if (an.unsupported.length > 0) throw an.unsupported[0];
+  // The factory JSX compiles to is found by name where the JSX stands, and a local of the
+  // generator may live elsewhere once lowered (a per-iteration environment, say).
+  const shadow = an.jsx ? an.own.find((b) => l.jsxNames.has(b.name)) : undefined;
+  if (shadow) {
+    const declared = [...an.bindingOf].find(([, b]) => b === shadow)![0];
+    throw new Unsupported(declared, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
+  }
+  const m = l.names.mark;
+  const n: Internals = {
+    r: m + "r",
+    s: m + "s",
+    step: m + "step",
+    a: m + "a",
+    h: m + "h",
+    err: m + "err",
+    e: m + "e",
+    rv: m + "rv",
+    loop: m + "loop",
+    constant: m + "const",
+    u: m + "u",
+    c: l.runtime(spec),
+    mark: m,
+  };
+  const nested = (c: ts.CallExpression, rename: Rename) => lowerCall(c, l, rename);
+  const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, template: l.template, n };
+  if (!an.suspends(fn.body)) return { low: emitPlain(plain, n, origin), an, plain };
+  const scope: Scope = { ...plain, slots: planHoisting(an, l.names) };
+  const machine = new Machine(scope, n);
+  const cases = machine.body(fn.body);
+  return { low: emitMachine(scope, machine, cases, n, origin), an, plain };
 }
 
 const nothingToLeave: Hooks = {
@@ -223,6 +262,8 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     recognize,
     asyncNames,
     report,
+    replaced: new Map(),
+    warned: new Set(),
     jsxNames: jsxNames(file, context.getCompilerOptions()),
     template: templates.name,
     runtime(spec) {
@@ -231,8 +272,11 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
       return name;
     },
   };
+  lowerDeclared(l);
   const visit = (node: ts.Node): ts.Node => {
     if (!holds(node)) return node;
+    const replacement = l.replaced.get(node);
+    if (replacement) return replacement;
     if (tsi.isCallExpression(node)) {
       const low = lowerCall(node, l, undefined);
       if (low) return tsi.isParenthesizedExpression(low) ? low : f.createParenthesizedExpression(low);
@@ -287,6 +331,9 @@ function asyncNamesOf(file: ts.SourceFile): Set<string> {
   return names;
 }
 
+/** A pattern of a call's start through one of `asyncNames`, up to its `(` or `<`. */
+const callee = (asyncNames: ReadonlySet<string>) => `(?<![\\w$])(?:${[...asyncNames].map((n) => n.replace(/\$/g, "\\$")).join("|")})\\s*`;
+
 /** `function*`, also with comments before the star. */
 const GENERATOR = /\bfunction(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/g;
 
@@ -297,7 +344,7 @@ const GENERATOR = /\bfunction(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/g;
  * the test holds.
  */
 function candidatesIn(text: string, asyncNames: ReadonlySet<string>): ((node: ts.Node) => boolean) | undefined {
-  const calls = new RegExp(`(?<![\\w$])(?:${[...asyncNames].map((n) => n.replace(/\$/g, "\\$")).join("|")})\\s*[(<]`, "g");
+  const calls = new RegExp(`${callee(asyncNames)}[(<]`, "g");
   const at = [...text.matchAll(GENERATOR), ...text.matchAll(calls)].map((m) => m.index).sort((a, b) => a - b);
   if (at.length === 0) return undefined;
   return (node) => {
@@ -407,6 +454,8 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           context,
           recognize,
           asyncNames: asyncNamesOf(file),
+          replaced: new Map(),
+          warned: new Set(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
           report: (d) => diagnostics.push(d),
           template: templates.name,
@@ -416,7 +465,15 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
             return name;
           },
         };
+        lowerDeclared(l);
         const visit = (node: ts.Node): void => {
+          const replacement = l.replaced.get(node);
+          if (replacement) {
+            // The comments around it stay outside the splice.
+            tsi.setEmitFlags(replacement, tsi.EmitFlags.NoComments);
+            splices.push({ start: node.getStart(file), end: node.end, text: printer.printNode(tsi.EmitHint.Unspecified, replacement, file) });
+            return;
+          }
           if (tsi.isCallExpression(node)) {
             const low = lowerCall(node, l, undefined);
             if (low) {
