@@ -4,11 +4,35 @@
  * Every wrapper that takes a buffer passes an explicit length; callers check lengths and fds in
  * TypeScript before calling, because a wrong length here writes over memory instead of throwing.
  */
-import koffi from "koffi";
+import koffi, { type LibraryHandle } from "koffi";
 import { constants } from "node:os";
 import { OSError } from "./errors.js";
 
-export const libc = koffi.load(process.platform === "darwin" ? "libc.dylib" : process.platform === "linux" ? "libc.so.6" : "libc.so");
+/**
+ * The names the C library goes by, most likely first: glibc's soname, then musl's (Alpine's Node
+ * images have no libc.so.6), FreeBSD's (its plain libc.so is a linker script, not a library), and
+ * the development symlink other systems have.
+ */
+export function libcNames(platform: NodeJS.Platform, arch: string): string[] {
+  if (platform === "darwin") return ["libc.dylib"];
+  if (platform === "linux") return ["libc.so.6", `libc.musl-${arch === "x64" ? "x86_64" : arch === "arm64" ? "aarch64" : arch}.so.1`, "libc.so"];
+  if (platform === "freebsd") return ["libc.so.7", "libc.so"];
+  return ["libc.so"];
+}
+
+function loadLibc(): LibraryHandle {
+  const tried: string[] = [];
+  for (const name of libcNames(process.platform, process.arch)) {
+    try {
+      return koffi.load(name);
+    } catch (e) {
+      tried.push(`${name} (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+  throw new Error(`chronots: cannot load the C library; tried ${tried.join(", ")}`);
+}
+
+export const libc = loadLibc();
 
 const names = new Map<number, string>();
 for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);

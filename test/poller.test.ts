@@ -398,3 +398,15 @@ describe("choosing a poller", () => {
     expect(() => new Dispatcher({ poller: "select" as PollerKind })).toThrow(TypeError);
   });
 });
+
+describe("the C library", () => {
+  it("is looked for by each system's own name: glibc's first here, then musl's, FreeBSD's real library rather than its linker script", async () => {
+    const { libcNames } = await import("../runtime/libc.js");
+    const koffi = (await import("koffi")).default;
+    if (process.platform === "linux") expect(() => koffi.load(libcNames("linux", process.arch)[0]!)).not.toThrow();
+    expect(libcNames("linux", "x64")).toEqual(["libc.so.6", "libc.musl-x86_64.so.1", "libc.so"]);
+    expect(libcNames("linux", "arm64")[1]).toBe("libc.musl-aarch64.so.1");
+    expect(libcNames("freebsd", "x64")[0]).toBe("libc.so.7");
+    expect(libcNames("darwin", "arm64")).toEqual(["libc.dylib"]);
+  });
+});
