@@ -144,6 +144,20 @@ const repeats = (p: ts.Node, child: ts.Node): boolean => {
   return false;
 };
 
+/**
+ * JavaScript gives parameters with defaults a scope of their own, which the body's declarations do
+ * not enter; the lowered function binds the parameters inside its body (emit.ts), where a default
+ * naming one of the body's locals would see that local instead of the outer binding.
+ */
+function paramsSeeBody(fn: GeneratorFunction, bindingOf: Map<ts.Identifier, Binding>, unsupported: Unsupported[]): void {
+  const visit = (n: ts.Node): void => {
+    const b = n.kind === SK.Identifier ? bindingOf.get(n as ts.Identifier) : undefined;
+    if (b && b.scope.node === fn && b.kind !== "param") unsupported.push(new Unsupported(n, `a parameter's default naming '${b.name}', which the body declares,`));
+    else tsi.forEachChild(n, visit);
+  };
+  for (const p of fn.parameters) if (p.initializer || !tsi.isIdentifier(p.name)) visit(p);
+}
+
 export function analyze(fn: GeneratorFunction): Analysis {
   const bindingOf = new Map<ts.Identifier, Binding>();
   const writes = new Set<ts.Identifier>();
@@ -446,6 +460,7 @@ export function analyze(fn: GeneratorFunction): Analysis {
   // The scope around the generator: its bindings are neither own nor resolved (all free).
   const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? f.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
+  paramsSeeBody(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
   return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx };
 }

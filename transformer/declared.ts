@@ -10,29 +10,36 @@
  *   loop or namespace between them: the call then runs at most once for each function object the
  *   declaration makes, so no two of its results could be compared;
  * - no other identifier of the file has the name (the call's argument and the declaration's name are
- *   the only two), so nothing else calls, exports, assigns or shadows it, the body included;
+ *   the only two), nor does the JSX transform write it later (the JSX factory), so nothing else calls,
+ *   exports, assigns or shadows it, the body included;
  * - nothing reads bindings by name (no `eval` in the file, no `with` around the declaration), and a
  *   declaration at the top of the file is in a module, not in a script whose functions are globals;
  * - it is a plain generator with a body and no modifiers (`async`, `export`, `declare`), and no
  *   generator encloses it (a body the lowering rewrites as a whole).
  *
  * These are syntactic, so the ts-patch entry and the Vite plugin lower the same declarations; the
- * recogniser still decides, per call, whether its `async` is chronots'.
+ * recogniser still decides, per call, whether its `async` is chronots'. A call whose generator fails
+ * them gets the reason, which the warning that leaves it to the driver gives.
  */
 import type ts from "typescript";
 import { SK, tsi } from "./compiler.js";
 import { type GeneratorDeclaration, unparen } from "./analyze.js";
 
-/** A call `async(worker)` and the generator declaration it may lower. */
-export type Declared = Map<ts.CallExpression, GeneratorDeclaration>;
+/** For each call `async(name)` naming a generator declaration: that declaration, or why the lowering may not rewrite it. */
+export type Declared = Map<ts.CallExpression, GeneratorDeclaration | string>;
+
+/** A `function*` where a declaration may stand (first in the file or a line, or after `;`, `{`, `}` or a `case …:`), with any modifiers. */
+const DECLARATION = /(?:^|[\n;{}:])[ \t]*(?:\/\*[\s\S]*?\*\/\s*)*(?:(?:export|default|declare|async)\s+)*function(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/;
 
 /**
- * The calls `isAsync` accepts whose argument names a generator declaration the lowering may
- * rewrite. One walk of the file, made only when its text holds such a call (`mayHold`).
+ * The calls `isAsync` accepts whose argument names a generator declaration, each with that
+ * declaration or the reason it stays a generator; `reserved` are names the file's later transforms
+ * write (the JSX factory). One walk of the file, made only when its text may declare a generator.
  */
-export function declaredGenerators(file: ts.SourceFile, mayHold: RegExp, isAsync: (call: ts.CallExpression) => boolean): Declared {
+export function declaredGenerators(file: ts.SourceFile, isAsync: (call: ts.CallExpression) => boolean, reserved: ReadonlySet<string>): Declared {
   const found: Declared = new Map();
-  if (!mayHold.test(file.text)) return found;
+  // A tree another transform rebuilt has lost the parents and positions this relies on.
+  if (!tsi.isParseTreeNode(file) || !DECLARATION.test(file.text)) return found;
   const uses = new Map<string, number>();
   const calls: ts.CallExpression[] = [];
   const walk = (n: ts.Node): void => {
@@ -45,34 +52,55 @@ export function declaredGenerators(file: ts.SourceFile, mayHold: RegExp, isAsync
     tsi.forEachChild(n, walk);
   };
   walk(file);
-  if (uses.has("eval")) return found;
   for (const call of calls) {
     const arg = unparen(call.arguments[0]!);
-    if (!tsi.isIdentifier(arg) || uses.get(arg.text) !== 2) continue;
-    const decl = declarationAround(call, arg.text);
-    if (decl && isPlainGenerator(decl) && inPlainScope(decl, file)) found.set(call, decl);
+    if (!tsi.isIdentifier(arg)) continue;
+    const around = declarationAround(call, arg.text);
+    if (!around) continue;
+    const why = whyNot(around, file, uses, reserved);
+    found.set(call, why === undefined ? (around.decl as GeneratorDeclaration) : `'${arg.text}', ${why},`);
   }
   return found;
 }
 
-/** The function declaration named `name` among the statements of a block or module around `call`, before a function, class, loop or namespace. */
-function declarationAround(call: ts.CallExpression, name: string): ts.FunctionDeclaration | undefined {
-  for (let n: ts.Node = call.parent; n; n = n.parent) {
+interface Around {
+  decl: ts.FunctionDeclaration;
+  /** A function, class, loop, namespace or `with` between the call and the declaration. */
+  between: ts.Node | undefined;
+}
+
+/** The function declaration named `name` among the statements of a block or module around `call`, and what stands between them. */
+function declarationAround(call: ts.CallExpression, name: string): Around | undefined {
+  let between: ts.Node | undefined;
+  for (let n: ts.Node | undefined = call.parent; n; n = n.parent) {
     if (n.kind === SK.Block || n.kind === SK.SourceFile) {
-      for (const st of (n as ts.Block | ts.SourceFile).statements) if (tsi.isFunctionDeclaration(st) && st.name?.text === name) return st;
-    } else if (tsi.isFunctionLike(n) || tsi.isClassLike(n) || tsi.isIterationStatement(n, false) || n.kind === SK.ModuleDeclaration || n.kind === SK.WithStatement) return undefined;
+      for (const st of (n as ts.Block | ts.SourceFile).statements) if (tsi.isFunctionDeclaration(st) && st.name?.text === name) return { decl: st, between };
+    } else if (!between && (tsi.isFunctionLike(n) || tsi.isClassLike(n) || tsi.isIterationStatement(n, false) || n.kind === SK.ModuleDeclaration || n.kind === SK.WithStatement)) between = n;
   }
   return undefined;
 }
 
-const isPlainGenerator = (decl: ts.FunctionDeclaration): decl is GeneratorDeclaration => decl.asteriskToken !== undefined && decl.body !== undefined && !decl.modifiers?.length;
-
-/** No generator and no `with` encloses `decl`, and at the top of the file, the file is a module. */
-function inPlainScope(decl: ts.FunctionDeclaration, file: ts.SourceFile): boolean {
-  if (decl.parent === file && !tsi.isExternalModule(file) && !(file.flags & tsi.NodeFlags.JavaScriptFile)) return false;
-  for (let n = decl.parent; n !== file; n = n.parent) {
-    if (n.kind === SK.WithStatement) return false;
-    if (tsi.isFunctionLike(n) && (n as ts.FunctionLikeDeclaration).asteriskToken) return false;
+/** Why the declaration of `around` must stay a generator, or `undefined` when the lowering may rewrite it. */
+function whyNot({ decl, between }: Around, file: ts.SourceFile, uses: Map<string, number>, reserved: ReadonlySet<string>): string | undefined {
+  const name = decl.name!.text;
+  if (!decl.asteriskToken) return "a function that is not a generator (async() takes a function*)";
+  if (decl.modifiers?.length) return `a generator declared \`${decl.modifiers.map((m) => m.getText()).join(" ")}\``;
+  if (uses.get(name) !== 2 || !decl.body) return "a generator named elsewhere in the file too (one lowered in place is named only by its declaration and the call)";
+  if (reserved.has(name)) return "a generator named as the JSX factory is";
+  if (uses.has("eval")) return "a generator in a file with a direct eval, which could read it by name";
+  if (between) return `a generator declared outside the ${describe(between)} the call is in, which may run the call more than once for it`;
+  if (decl.parent === file && !tsi.isExternalModule(file) && !(file.flags & tsi.NodeFlags.JavaScriptFile)) return "a generator declared at the top of a script, where it is a global";
+  for (let n = decl.parent; n.kind !== SK.SourceFile; n = n.parent) {
+    if (n.kind === SK.WithStatement) return "a generator declared inside `with`";
+    if (tsi.isFunctionLike(n) && (n as ts.FunctionLikeDeclaration).asteriskToken) return "a generator declared inside another generator";
   }
-  return true;
+  return undefined;
+}
+
+function describe(n: ts.Node): string {
+  if (tsi.isClassLike(n)) return "class";
+  if (tsi.isIterationStatement(n, false)) return "loop";
+  if (n.kind === SK.ModuleDeclaration) return "namespace";
+  if (n.kind === SK.WithStatement) return "`with`";
+  return "function";
 }

@@ -67,6 +67,20 @@ function parameters(fn: GeneratorFunction, rw: Rewriter, mark: string): { params
   return { params, bind };
 }
 
+/**
+ * The body's directive prologue (`"use strict"`), which must stay first to count: in a sloppy file it
+ * makes the generator strict. (Where it stood, the copy the rewriter keeps is a string that does nothing.)
+ */
+function directivesOf(fn: GeneratorFunction): ts.Statement[] {
+  const out: ts.Statement[] = [];
+  for (const st of fn.body.statements) {
+    if (!tsi.isExpressionStatement(st) || !tsi.isStringLiteral(st.expression)) break;
+    // Only a directive written without escapes can be "use strict"; its text is then its source.
+    if (st.expression.getText().slice(1, -1) === st.expression.text) out.push(f.createExpressionStatement(f.createStringLiteral(st.expression.text)));
+  }
+  return out;
+}
+
 function functionName(fn: GeneratorFunction): ts.Expression {
   return f.createStringLiteral(fn.name?.text ?? "");
 }
@@ -115,6 +129,7 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
   const stepBody = f.createBlock([letList(restore), f.createExpressionStatement(f.createAssignment(prop(n.r, "_child"), f.createNull())), guarded], true);
   const step = f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, n.a)], undefined, undefined, stepBody);
   const body = [
+    ...directivesOf(fn),
     ...prelude,
     constStatement(n.step, step),
     f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])),
@@ -156,6 +171,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
     inner.push(f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), leaves ? id(n.rv) : f.createVoidZero()])));
   const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
   const body = [
+    ...directivesOf(fn),
     constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)])),
     ...bind.slice(0, 1),
     f.createTryStatement(f.createBlock(inner, true), f.createCatchClause(n.e, f.createBlock([settle], true)), undefined),

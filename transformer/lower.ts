@@ -16,7 +16,7 @@
 import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
 import { type Analysis, analyze, type GeneratorDeclaration, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
-import { declaredGenerators } from "./declared.js";
+import { type Declared, declaredGenerators } from "./declared.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
@@ -57,6 +57,8 @@ interface Lowering {
   replaced: Map<ts.Node, ts.Node>;
   /** Calls of declared generators the lowering gave up on, already warned about at the reason. */
   warned: Set<ts.CallExpression>;
+  /** Calls `async(name)` of a generator declaration, with the declaration or why it stays a generator (declared.ts). */
+  declared: Declared;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
   jsxNames: Set<string>;
   /** The identifier of the runtime object for a module specifier (recorded as used). */
@@ -129,13 +131,15 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
     if (spec === undefined) return undefined;
     if (!fn) {
       const given = unparen(arg);
+      const why = l.declared.get(call);
+      const whyNot = typeof why === "string" ? why : undefined;
       throw new Unsupported(
         arg,
         isGenerator(given)
           ? "an async generator function (async() takes a function*)"
           : tsi.isArrowFunction(given) || tsi.isFunctionExpression(given)
             ? "a function that is not a generator (async() takes a function*)"
-            : "a generator function neither written in the async() call nor declared beside it and named nowhere else",
+            : (whyNot ?? "a generator function neither written in the async() call nor declared in a block around it"),
       );
     }
     const { low, an, plain } = lowerGenerator(fn, spec, l, outer, call);
@@ -167,15 +171,24 @@ function lowerDeclaration(call: ts.CallExpression, decl: GeneratorDeclaration, l
 
 /** Lowers the generators of the file that `async(name)` calls name and may lower in place, before the visit meets either. */
 function lowerDeclared(l: Lowering): void {
-  const byName = new RegExp(`${callee(l.asyncNames)}(?:<[^()]*>\\s*)?\\(\\s*(?!function\\b)[A-Za-z_$(]`);
-  for (const [call, decl] of declaredGenerators(l.file, byName, (c) => namesAsync(c, l.asyncNames))) lowerDeclaration(call, decl, l);
+  l.declared = declaredGenerators(l.file, (c) => namesAsync(c, l.asyncNames), l.jsxNames);
+  for (const [call, decl] of l.declared) if (typeof decl !== "string") lowerDeclaration(call, decl, l);
 }
 
 /** `lower()`, or `undefined` after a warning at `at` (or at what it names) when it throws: the function is then left to the driver. */
 function reporting<T>(l: Lowering, at: ts.Node, lower: () => T | undefined): T | undefined {
+  // What nested calls report is kept only if this function is lowered: if not, the visit goes on
+  // into it and meets them again.
+  const report = l.report;
+  const nested: ts.Diagnostic[] = [];
+  l.report = (d) => void nested.push(d);
   try {
-    return lower();
+    const low = lower();
+    l.report = report;
+    if (low !== undefined) nested.forEach(report);
+    return low;
   } catch (e) {
+    l.report = report;
     const where = e instanceof Unsupported ? e.node : at;
     const [why, code] =
       e instanceof Unsupported
@@ -264,6 +277,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     report,
     replaced: new Map(),
     warned: new Set(),
+    declared: new Map(),
     jsxNames: jsxNames(file, context.getCompilerOptions()),
     template: templates.name,
     runtime(spec) {
@@ -273,8 +287,10 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     },
   };
   lowerDeclared(l);
+  // The visit must reach every replaced node, also a call the text test missed (`async /* c */ (w)`).
+  const replaced = [...l.replaced.keys()];
   const visit = (node: ts.Node): ts.Node => {
-    if (!holds(node)) return node;
+    if (!holds(node) && !replaced.some((r) => r.pos >= node.pos && r.end <= node.end)) return node;
     const replacement = l.replaced.get(node);
     if (replacement) return replacement;
     if (tsi.isCallExpression(node)) {
@@ -331,9 +347,6 @@ function asyncNamesOf(file: ts.SourceFile): Set<string> {
   return names;
 }
 
-/** A pattern of a call's start through one of `asyncNames`, up to its `(` or `<`. */
-const callee = (asyncNames: ReadonlySet<string>) => `(?<![\\w$])(?:${[...asyncNames].map((n) => n.replace(/\$/g, "\\$")).join("|")})\\s*`;
-
 /** `function*`, also with comments before the star. */
 const GENERATOR = /\bfunction(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/g;
 
@@ -344,7 +357,7 @@ const GENERATOR = /\bfunction(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/g;
  * the test holds.
  */
 function candidatesIn(text: string, asyncNames: ReadonlySet<string>): ((node: ts.Node) => boolean) | undefined {
-  const calls = new RegExp(`${callee(asyncNames)}[(<]`, "g");
+  const calls = new RegExp(`(?<![\\w$])(?:${[...asyncNames].map((n) => n.replace(/\$/g, "\\$")).join("|")})\\s*[(<]`, "g");
   const at = [...text.matchAll(GENERATOR), ...text.matchAll(calls)].map((m) => m.index).sort((a, b) => a - b);
   if (at.length === 0) return undefined;
   return (node) => {
@@ -456,6 +469,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           asyncNames: asyncNamesOf(file),
           replaced: new Map(),
           warned: new Set(),
+          declared: new Map(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
           report: (d) => diagnostics.push(d),
           template: templates.name,
