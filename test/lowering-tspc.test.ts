@@ -251,17 +251,31 @@ it("program.emit with the factory as a before transformer reports through addDia
   ]);
 });
 
-it("reads the runtime object with require() only in files emitted as CommonJS (.mts under module commonjs stays an ES module)", () => {
-  const dir = join(tmp, "formats");
+/** Compiler options of the in-process emits below: an ES module for a bundler, or CommonJS. */
+const bundler = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, skipLibCheck: true, types: [] };
+const commonjs = { ...bundler, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 };
+
+/**
+ * `files`, written into a folder of their own beside a link to the runtime, emitted by `program.emit`
+ * with the transformer as a `before` (or `after`) transformer: the output by file name, and what it reported.
+ */
+function emitWith(name: string, files: Record<string, string>, options: ts.CompilerOptions, where: "before" | "after" = "before") {
+  const dir = join(tmp, name);
   mkdirSync(dir);
   symlinkSync(join(root, "runtime"), join(dir, "runtime"));
-  const body = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
-  writeFileSync(join(dir, "esm.mts"), body);
-  writeFileSync(join(dir, "cjs.ts"), body);
-  const options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
-  const program = ts.createProgram([join(dir, "esm.mts"), join(dir, "cjs.ts")], options);
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  const program = ts.createProgram(Object.keys(files).map((file) => join(dir, file)), { ...options, outDir: join(dir, "out") });
   const written = new Map<string, string>();
-  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, { before: [transformer(program, {}, { ts })] });
+  const added: ts.Diagnostic[] = [];
+  program.emit(undefined, (file, text) => written.set(file.slice(file.lastIndexOf("/") + 1), text), undefined, false, {
+    [where]: [transformer(program, {}, { ts, addDiagnostic: (d) => void added.push(d) })],
+  });
+  return { written, added };
+}
+
+it("reads the runtime object with require() only in files emitted as CommonJS (.mts under module commonjs stays an ES module)", () => {
+  const body = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
+  const { written } = emitWith("formats", { "esm.mts": body, "cjs.ts": body }, commonjs);
   expect(written.get("esm.mjs")).toMatch(/^import \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/m);
   expect(written.get("esm.mjs")).not.toContain("require(");
   expect(written.get("cjs.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
@@ -269,14 +283,7 @@ it("reads the runtime object with require() only in files emitted as CommonJS (.
 });
 
 it("recognizes async through `import C = require(…)`", () => {
-  const dir = join(tmp, "import-equals");
-  mkdirSync(dir);
-  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
-  writeFileSync(join(dir, "req.ts"), `import C = require("./runtime/index.js");\nexport const f = C.async(function* () {\n  yield* C.sleepAsync(1);\n});\n`);
-  const options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
-  const program = ts.createProgram([join(dir, "req.ts")], options);
-  const written = new Map<string, string>();
-  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, { before: [transformer(program, {}, { ts })] });
+  const { written } = emitWith("import-equals", { "req.ts": `import C = require("./runtime/index.js");\nexport const f = C.async(function* () {\n  yield* C.sleepAsync(1);\n});\n` }, commonjs);
   expect(written.get("req.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
   expect(written.get("req.js")).toContain(".coroutine(");
   expect(written.get("req.js")).not.toContain("function*");
@@ -316,34 +323,15 @@ it("recognizes async taken with require() in a JavaScript file, and warns where 
 });
 
 it("leaves a directive prologue first, above the runtime object's import", () => {
-  const dir = join(tmp, "directives");
-  mkdirSync(dir);
-  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
-  writeFileSync(join(dir, "client.ts"), `"use client";\nimport { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`);
-  const options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
-  const program = ts.createProgram([join(dir, "client.ts")], options);
-  const written = new Map<string, string>();
-  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, { before: [transformer(program, {}, { ts })] });
+  const { written } = emitWith("directives", { "client.ts": `"use client";\nimport { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n` }, bundler);
   expect(written.get("client.js")).toMatch(/^"use client";\nimport \{ async, sleepAsync \} from "\.\/runtime\/index\.js";\nimport \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/);
 });
 
 it("leaves a function another transform already rebuilt (an \"after\" entry) to the driver, warned at the call", () => {
-  const dir = join(tmp, "after");
-  mkdirSync(dir);
-  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
-  writeFileSync(
-    join(dir, "typed.ts"),
-    `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* (ms: number) {\n  yield* sleepAsync(ms);\n});\nfunction* worker(ms: number) {\n  yield* sleepAsync(ms);\n}\nexport const g = async(worker);\n`,
-  );
-  const options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
-  const program = ts.createProgram([join(dir, "typed.ts")], options);
-  const written = new Map<string, string>();
-  const added: ts.Diagnostic[] = [];
   // TypeScript's own transform has stripped `ms: number` by the time an "after" transformer runs,
   // and the file it hands on is a rebuilt tree, in which no declaration is rewritten in place.
-  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, {
-    after: [transformer(program, {}, { ts, addDiagnostic: (d) => void added.push(d) })],
-  });
+  const typed = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* (ms: number) {\n  yield* sleepAsync(ms);\n});\nfunction* worker(ms: number) {\n  yield* sleepAsync(ms);\n}\nexport const g = async(worker);\n`;
+  const { written, added } = emitWith("after", { "typed.ts": typed }, bundler, "after");
   expect(written.get("typed.js")).toContain("export const f = async(function* (ms) {");
   expect(written.get("typed.js")).not.toContain("__chronots");
   expect(added.map((d) => [ts.getLineAndCharacterOfPosition(d.file!, d.start!).line + 1, d.messageText])).toEqual([
@@ -354,21 +342,9 @@ it("leaves a function another transform already rebuilt (an \"after\" entry) to 
 });
 
 it("rewrites a generator declared beside its call in place, however the call is written", () => {
-  const dir = join(tmp, "declared-calls");
-  mkdirSync(dir);
-  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
   // The text test that finds calls to lower (`async(`) misses the first two; the declarations are rewritten all the same.
-  writeFileSync(
-    join(dir, "calls.ts"),
-    `import { async, waitFor } from "./runtime/index.js";\nfunction* a() { return 1; }\nfunction* b() { return 2; }\nfunction* c() { return 3; }\nexport const A = async /* the worker */ (a);\nexport const B = async?.(b);\nexport const C = async(c);\nexport const sum = waitFor(A()) + waitFor(B!()) + waitFor(C());\n`,
-  );
-  const options = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, strict: true, skipLibCheck: true, types: [], outDir: join(dir, "out") };
-  const program = ts.createProgram([join(dir, "calls.ts")], options);
-  const written = new Map<string, string>();
-  const added: ts.Diagnostic[] = [];
-  program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, {
-    before: [transformer(program, {}, { ts, addDiagnostic: (d) => void added.push(d) })],
-  });
+  const calls = `import { async, waitFor } from "./runtime/index.js";\nfunction* a() { return 1; }\nfunction* b() { return 2; }\nfunction* c() { return 3; }\nexport const A = async /* the worker */ (a);\nexport const B = async?.(b);\nexport const C = async(c);\nexport const sum = waitFor(A()) + waitFor(B!()) + waitFor(C());\n`;
+  const { written, added } = emitWith("declared-calls", { "calls.ts": calls }, bundler);
   expect(added).toEqual([]);
   const out = written.get("calls.js")!;
   expect(out).not.toContain("function*");
