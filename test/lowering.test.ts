@@ -117,7 +117,7 @@ describe("odd input", () => {
       `{\n  function* d() { return 4; }\n  var D = run(d);\n}`,
       `export const E = C.async((e as any));\nfunction* e(this: unknown, x: number) { return x; }`,
     ];
-    const named = "a generator named elsewhere in the file too (one lowered in place is named only by its declaration and the call)";
+    const named = "a name the file uses elsewhere too (a generator lowered in place is named only by its declaration and the call)";
     const warned: [string, string][] = [
       [`function* twice() {}\nexport const T1 = async(twice), T2 = async(twice);`, `'twice', ${named}`],
       [`export function* exported() {}\nexport const X = async(exported);`, "'exported', a generator declared `export`"],
@@ -188,6 +188,29 @@ describe("odd input", () => {
       ["chronots: this async function is left to the run-time driver: a parameter's default naming 'x', which the body declares, is not lowered", 3],
     ]);
     expect(seen.splices).toEqual([]);
+    // Nor can it bind a parameter another one's default reads first, or one the body declares again.
+    const left = (params: string, body = "return 0;") => {
+      const text = `import { async } from "chronots";\nexport const w = async(function* (${params}) {\n  ${body}\n});\n`;
+      return lowerText("params.ts", text, { typescript: ts }).diagnostics.map((d) => `${d.messageText}`.replace(/^.*driver: /, ""));
+    };
+    expect(left("a = b, b = 1")).toEqual(["a parameter's default reading 'b' before it is bound is not lowered"]);
+    expect(left("{ [k]: v }: any, k = 'x'")).toEqual(["a parameter's default reading 'k' before it is bound is not lowered"]);
+    expect(left("opts: any", "var opts = opts || {}; return opts;")).toEqual(["a `var` redeclaring the parameter 'opts' is not lowered"]);
+    expect(left("x = 1", '"use strict"; return x;')).toEqual(['"use strict" in a function with defaults, rest or patterns in its parameters (a syntax error) is not lowered']);
+    // What JavaScript allows is lowered: a default reading one bound before it, or any, later, from a function.
+    for (const ok of ["x = 1, y = x", "{ a, b = a }: any = {}, c = () => d, d = 1", "c = class { m() { return d; } }, d = 1", "x = 1, f = (x: number) => x"]) expect(left(ok), ok).toEqual([]);
+  });
+
+  it("reports a function left to the driver once, also from a loop's body, which its structured copy rewrites twice", () => {
+    const text = `import { async, sleepAsync } from "chronots";\nconst o: any = {};\nexport const outer = async(function* () {\n  for (let i = 0; i < 2; i++) {\n    const fs = [async(function* () { return 1; }), async(function* () { delete o?.[yield* sleepAsync(0)]; })];\n    yield* sleepAsync(0);\n  }\n});\n`;
+    const result = lowerText("loop.ts", text, { typescript: ts });
+    expect(result.diagnostics).toHaveLength(1);
+    expect(result.splices).toHaveLength(1);
+  });
+
+  it("reads a file of many comments in one pass (no pattern that finds calls or declarations backtracks)", () => {
+    const text = Array.from({ length: 400 }, (_, i) => `/** Doc. */\n/* eslint-disable-next-line */\nexport const v${i} = ${i};\n`).join("") + `import { async } from "chronots";\nexport const f = async(function* () {});\n`;
+    expect(lowerText("comments.ts", text, { typescript: ts }).splices).toHaveLength(1);
   });
 
   it("keeps a generator's directives first, so that \"use strict\" still makes the lowered function strict in a sloppy file", () => {
@@ -217,7 +240,7 @@ describe("odd input", () => {
     expect(splices.map((s) => text.slice(s.start, s.end).slice(0, 8))).toEqual(["run(func"]);
     const where = diagnostics.map((d) => [text.slice(0, d.start).split("\n").length, text.slice(d.start, d.start! + d.length!)]);
     expect(where).toEqual([[4, "gen"], [5, "gen"], [6, "gen"]]);
-    for (const d of diagnostics) expect(d.messageText).toBe("chronots: this async function is left to the run-time driver: 'gen', a generator named elsewhere in the file too (one lowered in place is named only by its declaration and the call), is not lowered");
+    for (const d of diagnostics) expect(d.messageText).toBe("chronots: this async function is left to the run-time driver: 'gen', a name the file uses elsewhere too (a generator lowered in place is named only by its declaration and the call), is not lowered");
     const superUse = lowerText("super.ts", `import { async } from "chronots";\nconst s = async(function* () {\n  return super.toString();\n});\nconst ok = async(function* () {\n  return { m() { return super.toString(); } }.m();\n});\n`, { typescript: ts });
     expect(superUse.diagnostics.map((d) => d.messageText)).toEqual(["chronots: this async function is left to the run-time driver: super, which no function expression can use (a syntax error TypeScript reports too), is not lowered"]);
     expect(superUse.splices).toHaveLength(1);

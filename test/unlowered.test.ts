@@ -36,7 +36,7 @@ export const lowered = async(function* () {
 `;
 const evalWarning = "main.ts(7,8): warning TS99301: chronots: this async function is left to the run-time driver: a direct eval is not lowered";
 const byNameWarning =
-  "main.ts(5,29): warning TS99301: chronots: this async function is left to the run-time driver: 'counted', a generator named elsewhere in the file too (one lowered in place is named only by its declaration and the call), is not lowered";
+  "main.ts(5,29): warning TS99301: chronots: this async function is left to the run-time driver: 'counted', a name the file uses elsewhere too (a generator lowered in place is named only by its declaration and the call), is not lowered";
 
 beforeAll(() => buildTransformer(cjs, "commonjs"), 120_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -145,17 +145,50 @@ const repeats = (p: ts.Node, child: ts.Node): boolean => {
 };
 
 /**
- * JavaScript gives parameters with defaults a scope of their own, which the body's declarations do
- * not enter; the lowered function binds the parameters inside its body (emit.ts), where a default
- * naming one of the body's locals would see that local instead of the outer binding.
+ * Parameters the lowered function cannot bind as JavaScript does. It binds parameters with defaults,
+ * rest or patterns inside its body, all at once from `arguments` (emit.ts), where JavaScript gives them
+ * a scope of their own, which the body's declarations do not enter, and binds them one by one: so a
+ * default naming a local of the body, or reading a parameter not bound yet, is left to the driver.
+ * (A body `var` redeclaring a parameter is refused where it is declared.)
  */
-function paramsSeeBody(fn: GeneratorFunction, bindingOf: Map<ts.Identifier, Binding>, unsupported: Unsupported[]): void {
-  const visit = (n: ts.Node): void => {
+function unboundParameters(fn: GeneratorFunction, bindingOf: Map<ts.Identifier, Binding>, unsupported: Unsupported[]): void {
+  if (!fn.parameters.some((p) => p.initializer || p.dotDotDotToken || !tsi.isIdentifier(p.name))) return;
+  for (const st of fn.body.statements) {
+    if (!tsi.isExpressionStatement(st) || !tsi.isStringLiteral(st.expression)) break;
+    // A syntax error as written (the driver's module fails to load), which the lowered parameters would hide.
+    if (st.expression.getText().slice(1, -1) === "use strict") unsupported.push(new Unsupported(st, `"use strict" in a function with defaults, rest or patterns in its parameters (a syntax error)`));
+  }
+  // Parameters not bound yet: read before, one throws a ReferenceError, and the lowered function binds them all first.
+  const unbound = new Set<Binding>();
+  const each = (name: ts.BindingName, f: (id: ts.Identifier) => void): void => {
+    if (tsi.isIdentifier(name)) f(name);
+    else for (const e of name.elements) if (!tsi.isOmittedExpression(e)) each(e.name, f);
+  };
+  for (const p of fn.parameters) each(p.name, (id) => unbound.add(bindingOf.get(id)!));
+  const visit = (n: ts.Node, nested: boolean): void => {
     const b = n.kind === SK.Identifier ? bindingOf.get(n as ts.Identifier) : undefined;
     if (b && b.scope.node === fn && b.kind !== "param") unsupported.push(new Unsupported(n, `a parameter's default naming '${b.name}', which the body declares,`));
-    else tsi.forEachChild(n, visit);
+    else if (b && !nested && unbound.has(b)) unsupported.push(new Unsupported(n, `a parameter's default reading '${b.name}' before it is bound`));
+    else {
+      const inner = nested || isFunctionLike(n) || tsi.isClassLike(n);
+      tsi.forEachChild(n, (c) => visit(c, inner));
+    }
   };
-  for (const p of fn.parameters) if (p.initializer || !tsi.isIdentifier(p.name)) visit(p);
+  /** Binds `name` in JavaScript's order: each element's computed key and default, then its names. */
+  const bind = (name: ts.BindingName): void => {
+    if (tsi.isIdentifier(name)) unbound.delete(bindingOf.get(name)!);
+    else
+      for (const e of name.elements) {
+        if (tsi.isOmittedExpression(e)) continue;
+        if (e.propertyName && tsi.isComputedPropertyName(e.propertyName)) visit(e.propertyName, false);
+        if (e.initializer) visit(e.initializer, false);
+        bind(e.name);
+      }
+  };
+  for (const p of fn.parameters) {
+    if (p.initializer) visit(p.initializer, false);
+    bind(p.name);
+  }
 }
 
 export function analyze(fn: GeneratorFunction): Analysis {
@@ -206,6 +239,10 @@ export function analyze(fn: GeneratorFunction): Analysis {
     const name = id.text;
     names.add(name);
     let b = scope.names.get(name);
+    // A `var` or function of the body naming a parameter is that parameter (or, with defaults, a copy of
+    // it); the lowered body would declare a local of its own instead.
+    if (b?.kind === "param" && scope.node === fn && (kind === "var" || kind === "function"))
+      unsupported.push(new Unsupported(id, `a ${kind === "var" ? "`var`" : "function"} redeclaring the parameter '${name}'`));
     if (b === undefined) {
       b = { name, kind, scope, captured: false, written: false, referenced: false };
       scope.names.set(name, b);
@@ -460,7 +497,7 @@ export function analyze(fn: GeneratorFunction): Analysis {
   // The scope around the generator: its bindings are neither own nor resolved (all free).
   const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? f.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
-  paramsSeeBody(fn, bindingOf, unsupported);
+  unboundParameters(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
   return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx };
 }

@@ -28,8 +28,11 @@ import { type GeneratorDeclaration, unparen } from "./analyze.js";
 /** For each call `async(name)` naming a generator declaration: that declaration, or why the lowering may not rewrite it. */
 export type Declared = Map<ts.CallExpression, GeneratorDeclaration | string>;
 
-/** A `function*` where a declaration may stand (first in the file or a line, or after `;`, `{`, `}` or a `case …:`), with any modifiers. */
-const DECLARATION = /(?:^|[\n;{}:])[ \t]*(?:\/\*[\s\S]*?\*\/\s*)*(?:(?:export|default|declare|async)\s+)*function(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/;
+/**
+ * A `function*` where a declaration may stand (first in the file or a line, or after `;`, `{`, `}` or a
+ * `case …:`), with any modifiers. One written with comments inside gets the general warning instead.
+ */
+const DECLARATION = /(?:^|[\n;{}:])[ \t]*(?:(?:export|default|declare|async)\s+)*function\s*\*/;
 
 /**
  * The calls `isAsync` accepts whose argument names a generator declaration, each with that
@@ -83,9 +86,11 @@ function declarationAround(call: ts.CallExpression, name: string): Around | unde
 /** Why the declaration of `around` must stay a generator, or `undefined` when the lowering may rewrite it. */
 function whyNot({ decl, between }: Around, file: ts.SourceFile, uses: Map<string, number>, reserved: ReadonlySet<string>): string | undefined {
   const name = decl.name!.text;
+  // Named more than twice, the argument may not even be this declaration (a parameter of that name).
+  if (uses.get(name) !== 2) return "a name the file uses elsewhere too (a generator lowered in place is named only by its declaration and the call)";
   if (!decl.asteriskToken) return "a function that is not a generator (async() takes a function*)";
   if (decl.modifiers?.length) return `a generator declared \`${decl.modifiers.map((m) => m.getText()).join(" ")}\``;
-  if (uses.get(name) !== 2 || !decl.body) return "a generator named elsewhere in the file too (one lowered in place is named only by its declaration and the call)";
+  if (!decl.body) return "a generator without a body";
   if (reserved.has(name)) return "a generator named as the JSX factory is";
   if (uses.has("eval")) return "a generator in a file with a direct eval, which could read it by name";
   if (between) return `a generator declared outside the ${describe(between)} the call is in, which may run the call more than once for it`;

@@ -68,6 +68,20 @@ interface Lowering {
   report(d: ts.Diagnostic): void;
 }
 
+/**
+ * `report`, passing each diagnostic once: the structured copy of a loop rewrites its body twice, so a
+ * nested function left to the driver there is tried, and reported, twice.
+ */
+function once(report: (d: ts.Diagnostic) => void): (d: ts.Diagnostic) => void {
+  const seen = new Set<string>();
+  return (d) => {
+    const key = `${d.start}:${d.code}:${String(d.messageText)}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    report(d);
+  };
+}
+
 /** Tagged templates' strings objects, one module-level constant per site, so a site copied twice keeps one object. */
 class Templates {
   readonly sites = new Map<ts.TemplateLiteral, string>();
@@ -274,7 +288,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     context,
     recognize,
     asyncNames,
-    report,
+    report: once(report),
     replaced: new Map(),
     warned: new Set(),
     declared: new Map(),
@@ -347,8 +361,8 @@ function asyncNamesOf(file: ts.SourceFile): Set<string> {
   return names;
 }
 
-/** `function*`, also with comments before the star. */
-const GENERATOR = /\bfunction(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/g;
+/** `function*`, also with comments before the star (each comment matched one way only, so that no text makes it backtrack). */
+const GENERATOR = /\bfunction(?:\s|\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\/|\/\/[^\n]*\n)*\*/g;
 
 /**
  * Where a call to lower or to warn about may be: a test of whether a node's text holds a generator
@@ -357,7 +371,8 @@ const GENERATOR = /\bfunction(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*\*/g;
  * the test holds.
  */
 function candidatesIn(text: string, asyncNames: ReadonlySet<string>): ((node: ts.Node) => boolean) | undefined {
-  const calls = new RegExp(`(?<![\\w$])(?:${[...asyncNames].map((n) => n.replace(/\$/g, "\\$")).join("|")})\\s*[(<]`, "g");
+  // Up to what may follow the name in a call: `(`, `<`, `?.(` or a comment.
+  const calls = new RegExp(`(?<![\\w$])(?:${[...asyncNames].map((n) => n.replace(/\$/g, "\\$")).join("|")})\\s*[(<?/]`, "g");
   const at = [...text.matchAll(GENERATOR), ...text.matchAll(calls)].map((m) => m.index).sort((a, b) => a - b);
   if (at.length === 0) return undefined;
   return (node) => {
@@ -471,7 +486,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           warned: new Set(),
           declared: new Map(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
-          report: (d) => diagnostics.push(d),
+          report: once((d) => diagnostics.push(d)),
           template: templates.name,
           runtime(spec) {
             let name = used.get(spec);
