@@ -151,8 +151,11 @@ const repeats = (p: ts.Node, child: ts.Node): boolean => {
  * default naming a local of the body, or reading a parameter not bound yet, is left to the driver.
  * (A body `var` redeclaring a parameter is refused where it is declared.)
  */
+/** Parameters without defaults, rest or patterns: JavaScript binds them in the body's own scope. */
+const simpleParameters = (fn: GeneratorFunction): boolean => !fn.parameters.some((p) => p.initializer || p.dotDotDotToken || !tsi.isIdentifier(p.name));
+
 function unboundParameters(fn: GeneratorFunction, bindingOf: Map<ts.Identifier, Binding>, unsupported: Unsupported[]): void {
-  if (!fn.parameters.some((p) => p.initializer || p.dotDotDotToken || !tsi.isIdentifier(p.name))) return;
+  if (simpleParameters(fn)) return;
   for (const st of fn.body.statements) {
     if (!tsi.isExpressionStatement(st) || !tsi.isStringLiteral(st.expression)) break;
     // A syntax error as written (the driver's module fails to load), which the lowered parameters would hide.
@@ -239,10 +242,10 @@ export function analyze(fn: GeneratorFunction): Analysis {
     const name = id.text;
     names.add(name);
     let b = scope.names.get(name);
-    // A `var` or function of the body naming a parameter is that parameter (or, with defaults, a copy of
-    // it); the lowered body would declare a local of its own instead.
-    if (b?.kind === "param" && scope.node === fn && (kind === "var" || kind === "function"))
-      unsupported.push(new Unsupported(id, `a ${kind === "var" ? "`var`" : "function"} redeclaring the parameter '${name}'`));
+    // A `var` of the body naming a parameter is that parameter, which the rewriter assigns (rewrite.ts);
+    // with defaults, rest or patterns it is a copy, and a function declaration replaces it before the body runs.
+    if (b?.kind === "param" && scope.node === fn && (kind === "function" || (kind === "var" && !simpleParameters(fn))))
+      unsupported.push(new Unsupported(id, `a ${kind === "var" ? "`var`" : "function"} redeclaring the parameter '${name}'${kind === "var" ? " of a function with defaults, rest or patterns in its parameters" : ""}`));
     if (b === undefined) {
       b = { name, kind, scope, captured: false, written: false, referenced: false };
       scope.names.set(name, b);

@@ -268,7 +268,21 @@ export class Rewriter {
       if (!e) return false;
       id = e.name;
     }
-    return this.slotOf(id) !== undefined;
+    if (this.slotOf(id) !== undefined) return true;
+    // A `var` naming a parameter (of simple parameters: analyze.ts) is that parameter: assigned where it
+    // stands, unless the list declares a name that stays declared (a body without suspension keeps its `var`s).
+    const names: ts.Identifier[] = [];
+    const collect = (n: ts.BindingName): void => {
+      if (tsi.isIdentifier(n)) names.push(n);
+      else for (const e of n.elements) if (!tsi.isOmittedExpression(e)) collect(e.name);
+    };
+    list.declarations.forEach((d) => collect(d.name));
+    return this.isParameter(id) && names.every((n) => this.slotOf(n) !== undefined || this.isParameter(n));
+  }
+
+  private isParameter(id: ts.Identifier): boolean {
+    const b = this.s.an.bindingOf.get(id);
+    return b?.kind === "param" && b.scope.node === this.s.an.fn;
   }
 
   private readonly visitor = (node: ts.Node): ts.VisitResult<ts.Node | undefined> => this.visit(node);
