@@ -69,8 +69,9 @@ interface Lowering {
 }
 
 /**
- * `report`, passing each diagnostic once: the structured copy of a loop rewrites its body twice, so a
- * nested function left to the driver there is tried, and reported, twice.
+ * `report`, passing each diagnostic once. A nested function may be tried more than once: the
+ * structured copy of a loop rewrites its body twice, and the visit goes on into a function the
+ * lowering gave up on after trying what it nests.
  */
 function once(report: (d: ts.Diagnostic) => void): (d: ts.Diagnostic) => void {
   const seen = new Set<string>();
@@ -191,18 +192,9 @@ function lowerDeclared(l: Lowering): void {
 
 /** `lower()`, or `undefined` after a warning at `at` (or at what it names) when it throws: the function is then left to the driver. */
 function reporting<T>(l: Lowering, at: ts.Node, lower: () => T | undefined): T | undefined {
-  // What nested calls report is kept only if this function is lowered: if not, the visit goes on
-  // into it and meets them again.
-  const report = l.report;
-  const nested: ts.Diagnostic[] = [];
-  l.report = (d) => void nested.push(d);
   try {
-    const low = lower();
-    l.report = report;
-    if (low !== undefined) nested.forEach(report);
-    return low;
+    return lower();
   } catch (e) {
-    l.report = report;
     const where = e instanceof Unsupported ? e.node : at;
     const [why, code] =
       e instanceof Unsupported
