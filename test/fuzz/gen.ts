@@ -9,7 +9,8 @@
  * still prints a valid program.
  *
  * A program is `export function pN(h) { … return f0; }`: async functions f0 (main) … fK built with
- * `async(function* (a, b) { … })` (and nested ones called in place, which share their variables),
+ * `async(function* (a, b) { … })`, or from a declared `function* pNgK(a, b) { … }` with `async(pNgK)`
+ * (and nested ones called in place, which share their variables),
  * talking to the world only through the harness `h` (see diff.ts):
  * `h.t(id, v)` records an event, `h.ok(v)`/`h.later(v)`/`h.sleep(v)`/`h.bad(n)`/`h.cancelLater()`…
  * make futures that finish at once, from the callback queue, from a timer, fail or get cancelled;
@@ -75,12 +76,15 @@ export type Stmt =
   | { k: "hold"; f: Fut }
   | { k: "fn"; i: number }
   | { k: "var"; e: Expr }
+  | { k: "redeclare"; i: number; e: Expr }
   | { k: "pattern"; form: number; a: Expr; b: Expr; key: Expr; mask: number; i: number }
   | { k: "closure"; i: number; form: number }
   | { k: "using"; n: number; e: Expr };
 
 export interface Fn {
   named: boolean;
+  /** Written as a declaration `function* gK` and passed to async() by name (when not named: a named one refers to itself). */
+  declared: boolean;
   body: Stmt[];
 }
 
@@ -179,6 +183,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("hold", { f: fut })),
       w(1, node("fn", { i: pick })),
       w(1, node("var", { e: expr })),
+      w(1, node("redeclare", { i: pick, e: expr })),
       w(1, node("pattern", { form: fc.nat(3), a: expr, b: expr, key: expr, mask: fc.nat(3), i: pick })),
       w(1, node("closure", { i: pick, form: fc.nat(2) })),
       w(1, node("using", { n: digit, e: expr })),
@@ -188,7 +193,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
 });
 
 export const programArb: fc.Arbitrary<Program> = fc.record({
-  fns: fc.array(fc.record({ named: fc.boolean(), body: fc.array(ast.stmt, { minLength: 1, maxLength: 6, depthIdentifier: D }) }), {
+  fns: fc.array(fc.record({ named: fc.boolean(), declared: fc.boolean(), body: fc.array(ast.stmt, { minLength: 1, maxLength: 6, depthIdentifier: D }) }), {
     minLength: 1,
     maxLength: 3,
   }),
@@ -214,19 +219,25 @@ class Printer {
   program(name: string): string {
     const lines = [`export function ${name}(h) {`];
     if (this.p.cancelAt !== null) lines.push(`  h.cancelAt(${this.p.cancelAt});`);
-    for (let i = this.p.fns.length - 1; i >= 0; i--) lines.push(`  const f${i} = ${this.function(i)};`);
+    for (let i = this.p.fns.length - 1; i >= 0; i--) {
+      const { named, declared } = this.p.fns[i]!;
+      // Named after the program too: a module holds many, and a declaration is lowered only if its name is used once.
+      if (declared && !named) lines.push(`  ${this.function(i, `${name}g${i}`)}`, `  const f${i} = async(${name}g${i});`);
+      else lines.push(`  const f${i} = async(${this.function(i, named ? `f${i}` : "")});`);
+    }
     lines.push("  return f0;", "}");
     return lines.join("\n");
   }
 
-  private function(i: number): string {
-    const { named, body } = this.p.fns[i]!;
+  /** The generator of async function `i`, named `name`. */
+  private function(i: number, name: string): string {
+    const { body } = this.p.fns[i]!;
     this.fn = i;
     this.vars = ["a", "b", "v0", "v1", "v2", "v3"];
     this.futs = [];
     this.targets = [];
     const text = this.block(body, "    ");
-    return `async(function* ${named ? `f${i}` : ""}(a, b) {\n    let v0 = 0, v1 = 1, v2 = "s", v3, o = h.box(${i});\n${text}  })`;
+    return `function* ${name}(a, b) {\n    let v0 = 0, v1 = 1, v2 = "s", v3, o = h.box(${i});\n${text}  }`;
   }
 
   private fresh(prefix: string): string {
@@ -355,6 +366,9 @@ class Printer {
         this.vars.push(w);
         return `var ${w} = ${init};`;
       }
+      case "redeclare":
+        // A `var` of a parameter's name is that parameter (in an inline function, a local of its own).
+        return `var ${s.i % 2 === 0 ? "a" : "b"} = ${this.expr(s.e)};`;
       case "using": {
         // Disposed where its block is left (Node 20 has no `using`: the harness transpiles the driver's copy).
         const u = this.fresh("u");
