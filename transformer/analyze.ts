@@ -144,6 +144,31 @@ const repeats = (p: ts.Node, child: ts.Node): boolean => {
   return false;
 };
 
+/** The identifiers a binding name declares, in order. */
+export function bindingNames(name: ts.BindingName): ts.Identifier[] {
+  if (tsi.isIdentifier(name)) return [name];
+  return name.elements.flatMap((e) => (tsi.isOmittedExpression(e) ? [] : bindingNames(e.name)));
+}
+
+/**
+ * The directive prologue `statements` start with (`"use strict"`, `"use client"`): nothing may go
+ * before it, or its statements stop being directives.
+ */
+export function directivePrologue(statements: readonly ts.Statement[]): ts.ExpressionStatement[] {
+  const out: ts.ExpressionStatement[] = [];
+  for (const st of statements) {
+    if (!tsi.isExpressionStatement(st) || !tsi.isStringLiteral(st.expression)) break;
+    out.push(st);
+  }
+  return out;
+}
+
+/** A directive that can mean something: one written without escapes (its text is then its source). */
+export const isPlainDirective = (st: ts.ExpressionStatement): boolean => st.expression.getText().slice(1, -1) === (st.expression as ts.StringLiteral).text;
+
+/** Parameters without defaults, rest or patterns: JavaScript binds them in the body's own scope. */
+const simpleParameters = (fn: GeneratorFunction): boolean => !fn.parameters.some((p) => p.initializer || p.dotDotDotToken || !tsi.isIdentifier(p.name));
+
 /**
  * Parameters the lowered function cannot bind as JavaScript does. It binds parameters with defaults,
  * rest or patterns inside its body, all at once from `arguments` (emit.ts), where JavaScript gives them
@@ -151,23 +176,14 @@ const repeats = (p: ts.Node, child: ts.Node): boolean => {
  * default naming a local of the body, or reading a parameter not bound yet, is left to the driver.
  * (A body `var` redeclaring a parameter is refused where it is declared.)
  */
-/** Parameters without defaults, rest or patterns: JavaScript binds them in the body's own scope. */
-const simpleParameters = (fn: GeneratorFunction): boolean => !fn.parameters.some((p) => p.initializer || p.dotDotDotToken || !tsi.isIdentifier(p.name));
-
 function unboundParameters(fn: GeneratorFunction, bindingOf: Map<ts.Identifier, Binding>, unsupported: Unsupported[]): void {
   if (simpleParameters(fn)) return;
-  for (const st of fn.body.statements) {
-    if (!tsi.isExpressionStatement(st) || !tsi.isStringLiteral(st.expression)) break;
+  for (const st of directivePrologue(fn.body.statements)) {
     // A syntax error as written (the driver's module fails to load), which the lowered parameters would hide.
-    if (st.expression.getText().slice(1, -1) === "use strict") unsupported.push(new Unsupported(st, `"use strict" in a function with defaults, rest or patterns in its parameters (a syntax error)`));
+    if (isPlainDirective(st) && (st.expression as ts.StringLiteral).text === "use strict") unsupported.push(new Unsupported(st, `"use strict" in a function with defaults, rest or patterns in its parameters (a syntax error)`));
   }
   // Parameters not bound yet: read before, one throws a ReferenceError, and the lowered function binds them all first.
-  const unbound = new Set<Binding>();
-  const each = (name: ts.BindingName, f: (id: ts.Identifier) => void): void => {
-    if (tsi.isIdentifier(name)) f(name);
-    else for (const e of name.elements) if (!tsi.isOmittedExpression(e)) each(e.name, f);
-  };
-  for (const p of fn.parameters) each(p.name, (id) => unbound.add(bindingOf.get(id)!));
+  const unbound = new Set(fn.parameters.flatMap((p) => bindingNames(p.name)).map((id) => bindingOf.get(id)!));
   const visit = (n: ts.Node, nested: boolean): void => {
     const b = n.kind === SK.Identifier ? bindingOf.get(n as ts.Identifier) : undefined;
     if (b && b.scope.node === fn && b.kind !== "param") unsupported.push(new Unsupported(n, `a parameter's default naming '${b.name}', which the body declares,`));

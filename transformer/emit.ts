@@ -27,7 +27,7 @@
  */
 import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
-import type { GeneratorFunction } from "./analyze.js";
+import { bindingNames, directivePrologue, type GeneratorFunction, isPlainDirective } from "./analyze.js";
 import { type Case, ends, type Internals, type Machine } from "./explode.js";
 import { constStatement, type Hooks, Rewriter, type Scope } from "./rewrite.js";
 
@@ -44,12 +44,7 @@ function parameters(fn: GeneratorFunction, rw: Rewriter, mark: string): { params
   const real = fn.parameters.filter((p) => !(tsi.isIdentifier(p.name) && p.name.text === "this"));
   const throws = real.some((p) => p.initializer || !tsi.isIdentifier(p.name));
   if (!throws) return { params: fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration), bind: [] };
-  const names: ts.Identifier[] = [];
-  const collect = (b: ts.BindingName) => {
-    if (tsi.isIdentifier(b)) names.push(b);
-    else b.elements.forEach((e) => !tsi.isOmittedExpression(e) && collect(e.name));
-  };
-  real.forEach((p) => collect(p.name));
+  const names = real.flatMap((p) => bindingNames(p.name));
   const pattern = f.createArrayLiteralExpression(
     real.map((p) => {
       const t = rw.target(p.name);
@@ -72,13 +67,9 @@ function parameters(fn: GeneratorFunction, rw: Rewriter, mark: string): { params
  * makes the generator strict. (Where it stood, the copy the rewriter keeps is a string that does nothing.)
  */
 function directivesOf(fn: GeneratorFunction): ts.Statement[] {
-  const out: ts.Statement[] = [];
-  for (const st of fn.body.statements) {
-    if (!tsi.isExpressionStatement(st) || !tsi.isStringLiteral(st.expression)) break;
-    // Only a directive written without escapes can be "use strict"; its text is then its source.
-    if (st.expression.getText().slice(1, -1) === st.expression.text) out.push(f.createExpressionStatement(f.createStringLiteral(st.expression.text)));
-  }
-  return out;
+  return directivePrologue(fn.body.statements)
+    .filter(isPlainDirective)
+    .map((st) => f.createExpressionStatement(f.createStringLiteral((st.expression as ts.StringLiteral).text)));
 }
 
 function functionName(fn: GeneratorFunction): ts.Expression {

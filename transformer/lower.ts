@@ -15,7 +15,7 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
-import { type Analysis, analyze, type GeneratorDeclaration, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
+import { type Analysis, analyze, directivePrologue, type GeneratorDeclaration, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
 import { type Declared, declaredGenerators } from "./declared.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
@@ -309,7 +309,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   if (used.size === 0) return out;
   const cjs = emitsCommonJS(file, context.getCompilerOptions());
   const imports = [...used].flatMap(([spec, name]) => (cjs ? [requireOf(spec, name)] : importOf(spec, name)));
-  let split = directives(out.statements);
+  let split = directivePrologue(out.statements).length;
   while (split < out.statements.length && tsi.isImportDeclaration(out.statements[split]!)) split++;
   return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
 }
@@ -460,7 +460,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   useCompiler(options.typescript);
   try {
     const file = tsi.createSourceFile(fileName, text, tsi.ScriptTarget.Latest, true, scriptKind(fileName));
-    const prologue = directives(file.statements);
+    const prologue = directivePrologue(file.statements).length;
     at = prologue > 0 ? file.statements[prologue - 1]!.end : preludeOffset(text);
     const names = new Names(text);
     const templates = new Templates(names);
@@ -520,15 +520,6 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
 }
 
-/**
- * How many statements of the directive prologue (`"use strict"`, `"use client"`) `statements` start
- * with: nothing may go before them, or they stop being directives.
- */
-function directives(statements: readonly ts.Statement[]): number {
-  let n = 0;
-  while (n < statements.length && tsi.isExpressionStatement(statements[n]!) && tsi.isStringLiteral((statements[n] as ts.ExpressionStatement).expression)) n++;
-  return n;
-}
 
 /**
  * Where the prelude goes: after a hashbang and the comments the file starts with, since pragmas

@@ -18,7 +18,7 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
-import { type Analysis, type Binding, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
+import { type Analysis, type Binding, bindingNames, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import type { Internals } from "./explode.js";
 import type { Slot } from "./hoist.js";
 
@@ -271,13 +271,7 @@ export class Rewriter {
     if (this.slotOf(id) !== undefined) return true;
     // A `var` naming a parameter (of simple parameters: analyze.ts) is that parameter: assigned where it
     // stands, unless the list declares a name that stays declared (a body without suspension keeps its `var`s).
-    const names: ts.Identifier[] = [];
-    const collect = (n: ts.BindingName): void => {
-      if (tsi.isIdentifier(n)) names.push(n);
-      else for (const e of n.elements) if (!tsi.isOmittedExpression(e)) collect(e.name);
-    };
-    list.declarations.forEach((d) => collect(d.name));
-    return this.isParameter(id) && names.every((n) => this.slotOf(n) !== undefined || this.isParameter(n));
+    return this.isParameter(id) && list.declarations.flatMap((d) => bindingNames(d.name)).every((n) => this.slotOf(n) !== undefined || this.isParameter(n));
   }
 
   private isParameter(id: ts.Identifier): boolean {
