@@ -302,6 +302,22 @@ export const f = async(function* (n: number) {
     expect(out).toMatch(/\/\/ add the next one\n\s*s = \$t0 \+/);
   });
 
+  it("prints the comments before a statement split at a suspension once, before its first piece", () => {
+    const text = `import { async, sleepAsync } from "chronots";
+export const f = async(function* (n: number) {
+  // wait first
+  yield* sleepAsync(n); // then
+  /* and return */
+  return n;
+});
+`;
+    const out = lower(text).splices[0]!.text;
+    expect(out.match(/\/\/ wait first/g)).toHaveLength(1);
+    expect(out).toMatch(/\/\/ wait first\n\s*\$f = sleepAsync\(n\);/);
+    expect(out.match(/\/\/ then/g)).toHaveLength(1);
+    expect(out.match(/\/\* and return \*\//g)).toHaveLength(1);
+  });
+
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {
     // Vite's transform does not name it, so the fixtures cannot compare this across modes.
     const holder = "using named = class { static [Symbol.dispose]() {} };";

@@ -111,6 +111,8 @@ export class Machine implements Hooks {
   private tempCount = 0;
   private liveTemps: string[] = [];
   private readonly temps = new Set<string>();
+  /** Where the source comments printed so far start: a statement split in several prints its leading comments once. */
+  private readonly commented = new Set<number>();
   private liveFinally: Region[] = [];
   private regionCount = 0;
   /** The resource stacks of the `using` blocks being run (see `disposing`). */
@@ -331,8 +333,19 @@ export class Machine implements Hooks {
 
   /** Append to the current case, dropping what follows a jump, return or throw (unreachable until the next case). */
   private push(...sts: ts.Statement[]): void {
+    for (const st of sts) this.commentOnce(st);
     append(this.cur, ...sts);
     if (this.fast) append(this.fast, ...sts);
+  }
+
+  /**
+   * The pieces of a split statement all map to it, and each would print the comments before it.
+   * Only the first keeps them; a node of the parse tree is printed as written, flags untouched.
+   */
+  private commentOnce(st: ts.Statement): void {
+    if (st.pos < 0) return;
+    if (!this.commented.has(st.pos)) this.commented.add(st.pos);
+    else if (!tsi.isParseTreeNode(st)) tsi.setEmitFlags(st, tsi.EmitFlags.NoLeadingComments);
   }
 
   private goto(label: number): ts.Statement[] {
