@@ -69,9 +69,8 @@ interface Lowering {
 }
 
 /**
- * `report`, passing each diagnostic once. A nested function may be tried more than once: the
- * structured copy of a loop rewrites its body twice, and the visit goes on into a function the
- * lowering gave up on after trying what it nests.
+ * `report`, passing each diagnostic once: the visit goes on into a function the lowering gave up
+ * on after trying what it nests, and tries those again.
  */
 function once(report: (d: ts.Diagnostic) => void): (d: ts.Diagnostic) => void {
   const seen = new Set<string>();
@@ -237,7 +236,12 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
     c: l.runtime(spec),
     mark: m,
   };
-  const nested = (c: ts.CallExpression, rename: Rename) => lowerCall(c, l, rename);
+  // The structured copy of a loop rewrites its body a second time: a nested function is lowered once, and both copies hold it.
+  const lowered = new Map<ts.CallExpression, ts.Expression | undefined>();
+  const nested = (c: ts.CallExpression, rename: Rename) => {
+    if (!lowered.has(c)) lowered.set(c, lowerCall(c, l, rename));
+    return lowered.get(c);
+  };
   const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, template: l.template, n };
   if (!an.suspends(fn.body)) return { low: emitPlain(plain, n, origin), an, plain };
   const scope: Scope = { ...plain, slots: planHoisting(an, l.names) };
