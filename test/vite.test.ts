@@ -3,7 +3,8 @@
  * the "transformed" project of this suite, see test/modes.test.ts.)
  */
 import { SourceMap } from "node:module";
-import { describe, expect, it } from "vitest";
+import ts from "typescript";
+import { describe, expect, it, vi } from "vitest";
 import chronots, { type ChronotsViteOptions } from "../transformer/vite.js";
 
 function transform(code: string, id = "/proj/src/a.ts", options?: ChronotsViteOptions, root = "/proj", config: object = {}) {
@@ -96,6 +97,24 @@ describe("chronots/vite", () => {
     expect(off.out).toBeNull();
     expect(transform(`import { async } from "chronots";\nexport const h = async(function* () {});\n`, undefined, { unlowered: "error" }).out!.code).not.toContain("function*");
     expect(() => chronots({ unlowered: "loud" as never })).toThrow(`chronots: plugin option "unlowered" must be "error", "warning" or "off", got "loud"`);
+  });
+
+  it("warns about an internal error (TS99303) whatever 'unlowered' says, and leaves that function to the run-time driver", () => {
+    const code = `import { async, type Future } from "chronots";\nexport const g = async(function* (f: Future<number>) {\n  return yield* f;\n});\n`;
+    // A lowering bug, staged: the node factory fails while building the state machine's switch.
+    const broken = vi.spyOn(ts.factory, "createCaseBlock").mockImplementation(() => {
+      throw new Error("factory broke");
+    });
+    try {
+      for (const unlowered of ["warning", "error", "off"] as const) {
+        const { out, warnings } = transform(code, undefined, { unlowered });
+        expect(warnings, unlowered).toEqual([expect.stringMatching(/^\/proj\/src\/a\.ts:2:24: .*left to the run-time driver: the lowering failed with an internal error \(factory broke\)/)]);
+        expect(out?.code ?? code).toContain("function*");
+      }
+    } finally {
+      broken.mockRestore();
+    }
+    expect(transform(code).warnings).toEqual([]);
   });
 
   it("takes the JSX factory Vite's own transform is set to, and keeps a file's pragmas leading it", () => {
