@@ -2,20 +2,24 @@
  * `async(worker)` of a generator declared by name: when the lowering may rewrite the declaration.
  *
  * Under the driver, each run of `async(worker)` makes a new function around the generator `worker`
- * names, with its name and `length`. The lowering can instead turn `function* worker` itself into that
- * function (a plain declaration of the same name, parameters and place, so it hoists as before) and
- * the call into a read of `worker`. Nothing can tell the two apart when:
+ * names, with its name and `length`. The lowering can instead turn the generator itself into that
+ * function and the call into a read of `worker`: `function* worker` becomes a plain declaration of
+ * the same name, parameters and place (so it hoists as before), and the anonymous generator of
+ * `const worker = function* …` (or `let`, `var`) a plain function expression in its place, named by
+ * the binding as the generator was. Nothing can tell the two apart when:
  *
  * - the declaration is a statement of a block or module around the call, with no function, class,
  *   loop or namespace between them: the call then runs at most once for each function object the
- *   declaration makes, so no two of its results could be compared;
+ *   declaration makes, so no two of its results could be compared; a variable's declaration comes
+ *   before the call, which then never reads it uninitialized (`undefined` for a `var`, which
+ *   `async()` would reject);
  * - no other identifier of the file has the name (the call's argument and the declaration's name are
  *   the only two), nor does the JSX transform write it later (the JSX factory), so nothing else calls,
  *   exports, assigns or shadows it, the body included;
  * - nothing reads bindings by name (no `eval` in the file, no `with` around the declaration), and a
  *   declaration at the top of the file is in a module, not in a script whose functions are globals;
- * - it is a plain generator with a body and no modifiers (`async`, `export`, `declare`), and no
- *   generator encloses it (a body the lowering rewrites as a whole).
+ * - it is a plain generator with a body and no modifiers (`async`, `export`, `declare`; a variable's
+ *   generator is anonymous), and no generator encloses it (a body the lowering rewrites as a whole).
  *
  * These are syntactic, so the ts-patch entry and the Vite plugin lower the same declarations; the
  * recogniser still decides, per call, whether its `async` is chronots'. A call whose generator fails
@@ -25,14 +29,22 @@ import type ts from "typescript";
 import { SK, tsi } from "./compiler.js";
 import { type GeneratorDeclaration, unparen } from "./analyze.js";
 
-/** For each call `async(name)` naming a generator declaration: that declaration, or why the lowering may not rewrite it. */
-export type Declared = Map<ts.CallExpression, GeneratorDeclaration | string>;
+/** A generator the lowering may rewrite in place: a declaration, or the anonymous generator a variable is declared with. */
+export type DeclaredGenerator = GeneratorDeclaration | ts.FunctionExpression;
 
-/**
- * A `function*` where a declaration may stand (first in the file or a line, or after `;`, `{`, `}` or a
- * `case …:`), with any modifiers. One written with comments inside gets the general warning instead.
- */
-const DECLARATION = /(?:^|[\n;{}:])[ \t]*(?:(?:export|default|declare|async)\s+)*function\s*\*/;
+/** For each call `async(name)` naming a declared generator: that generator, or why the lowering may not rewrite it. */
+export type Declared = Map<ts.CallExpression, DeclaredGenerator | string>;
+
+/** Every generator function written plainly, and those written as the argument of an `async(` call. */
+const GENERATORS = /function\s*\*/g;
+const INLINE = /\basync\s*\(\s*function\s*\*/g;
+/** A generator the file's text shows as such where it starts, as GENERATORS counts it; one with comments inside is left to the driver. */
+const GENERATOR_AT = /(?:(?:export|default|declare|async)\s+)*function\s*\*/y;
+
+/** Whether the text may hold a generator not written in an `async(` call, the only ones a walk could find. */
+function mayDeclare(text: string): boolean {
+  return (text.match(GENERATORS)?.length ?? 0) > (text.match(INLINE)?.length ?? 0);
+}
 
 /**
  * The calls `isAsync` accepts whose argument names a generator declaration, each with that
@@ -42,7 +54,7 @@ const DECLARATION = /(?:^|[\n;{}:])[ \t]*(?:(?:export|default|declare|async)\s+)
 export function declaredGenerators(file: ts.SourceFile, isAsync: (call: ts.CallExpression) => boolean, reserved: ReadonlySet<string>): Declared {
   const found: Declared = new Map();
   // A tree another transform rebuilt has lost the parents and positions this relies on.
-  if (!tsi.isParseTreeNode(file) || !DECLARATION.test(file.text)) return found;
+  if (!tsi.isParseTreeNode(file) || !mayDeclare(file.text)) return found;
   const uses = new Map<string, number>();
   const calls: ts.CallExpression[] = [];
   const walk = (n: ts.Node): void => {
@@ -58,44 +70,71 @@ export function declaredGenerators(file: ts.SourceFile, isAsync: (call: ts.CallE
   for (const call of calls) {
     const arg = unparen(call.arguments[0]!);
     if (!tsi.isIdentifier(arg)) continue;
-    const around = declarationAround(call, arg.text);
+    const around = declarationAround(call, arg.text, file);
     if (!around) continue;
-    const why = whyNot(around, file, uses, reserved);
-    found.set(call, why === undefined ? (around.decl as GeneratorDeclaration) : `'${arg.text}', ${why},`);
+    const why = whyNot(around, call, file, uses, reserved);
+    found.set(call, why === undefined ? (around.generator as DeclaredGenerator) : `'${arg.text}', ${why},`);
   }
   return found;
 }
 
 interface Around {
-  decl: ts.FunctionDeclaration;
+  /** The function declaration, or the variable declaration, of the name. */
+  decl: ts.FunctionDeclaration | ts.VariableDeclaration;
+  /** The statement holding it. */
+  statement: ts.FunctionDeclaration | ts.VariableStatement;
+  /** What the lowering would rewrite: the declaration, or the variable's initializer. */
+  generator: ts.FunctionDeclaration | ts.FunctionExpression;
   /** A function, class, loop, namespace or `with` between the call and the declaration. */
   between: ts.Node | undefined;
 }
 
-/** The function declaration named `name` among the statements of a block or module around `call`, and what stands between them. */
-function declarationAround(call: ts.CallExpression, name: string): Around | undefined {
+/**
+ * The generator declared as `name` among the statements of a block or module around `call`, and what
+ * stands between them; `undefined` when the nearest declaration of that name is something else.
+ */
+function declarationAround(call: ts.CallExpression, name: string, file: ts.SourceFile): Around | undefined {
   let between: ts.Node | undefined;
   for (let n: ts.Node | undefined = call.parent; n; n = n.parent) {
     if (n.kind === SK.Block || n.kind === SK.SourceFile) {
-      for (const st of (n as ts.Block | ts.SourceFile).statements) if (tsi.isFunctionDeclaration(st) && st.name?.text === name) return { decl: st, between };
+      for (const st of (n as ts.Block | ts.SourceFile).statements) {
+        if (tsi.isFunctionDeclaration(st) && st.name?.text === name) return shownAt(st, file) ? { decl: st, statement: st, generator: st, between } : undefined;
+        if (!tsi.isVariableStatement(st)) continue;
+        for (const d of st.declarationList.declarations) {
+          if (!tsi.isIdentifier(d.name) || d.name.text !== name) continue;
+          const init = d.initializer && unparen(d.initializer);
+          return init && tsi.isFunctionExpression(init) && shownAt(init, file) ? { decl: d, statement: st, generator: init, between } : undefined;
+        }
+      }
     } else if (!between && (tsi.isFunctionLike(n) || tsi.isClassLike(n) || tsi.isIterationStatement(n, false) || n.kind === SK.ModuleDeclaration || n.kind === SK.WithStatement)) between = n;
   }
   return undefined;
 }
 
-/** Why the declaration of `around` must stay a generator, or `undefined` when the lowering may rewrite it. */
-function whyNot({ decl, between }: Around, file: ts.SourceFile, uses: Map<string, number>, reserved: ReadonlySet<string>): string | undefined {
-  const name = decl.name!.text;
+/** Whether `fn` starts as GENERATOR_AT reads a generator, so that `mayDeclare` saw it. */
+function shownAt(fn: ts.FunctionDeclaration | ts.FunctionExpression, file: ts.SourceFile): boolean {
+  GENERATOR_AT.lastIndex = fn.getStart(file);
+  return GENERATOR_AT.test(file.text);
+}
+
+/** Why the generator of `around` must stay one, or `undefined` when the lowering may rewrite it. */
+function whyNot({ decl, statement, generator, between }: Around, call: ts.CallExpression, file: ts.SourceFile, uses: Map<string, number>, reserved: ReadonlySet<string>): string | undefined {
+  const name = (decl.name as ts.Identifier).text;
   // Named more than twice, the argument may not even be this declaration (a parameter of that name).
   if (uses.get(name) !== 2) return "a name the file uses elsewhere too (a generator lowered in place is named only by its declaration and the call)";
-  if (!decl.asteriskToken) return "a function that is not a generator (async() takes a function*)";
-  if (decl.modifiers?.length) return `a generator declared \`${decl.modifiers.map((m) => m.getText()).join(" ")}\``;
-  if (!decl.body) return "a generator without a body";
+  if (tsi.isVariableStatement(statement)) {
+    if (generator.name) return "a variable holding a generator function of another name";
+    if (statement.modifiers?.length) return `a variable declared \`${statement.modifiers.map((m) => m.getText()).join(" ")}\``;
+    if (statement.declarationList.flags & tsi.NodeFlags.Using) return "a variable declared with `using`";
+    if (call.pos < decl.end) return "a variable the call reads before its declaration";
+  }
+  if (generator.modifiers?.length) return `a generator declared \`${generator.modifiers.map((m) => m.getText()).join(" ")}\``;
+  if (!generator.body) return "a generator without a body";
   if (reserved.has(name)) return "a generator named as the JSX factory is";
   if (uses.has("eval")) return "a generator in a file with a direct eval, which could read it by name";
   if (between) return `a generator declared outside the ${describe(between)} the call is in, which may run the call more than once for it`;
-  if (decl.parent === file && !tsi.isExternalModule(file) && !(file.flags & tsi.NodeFlags.JavaScriptFile)) return "a generator declared at the top of a script, where it is a global";
-  for (let n = decl.parent; n.kind !== SK.SourceFile; n = n.parent) {
+  if (statement.parent === file && !tsi.isExternalModule(file) && !(file.flags & tsi.NodeFlags.JavaScriptFile)) return "a generator declared at the top of a script, where it is a global";
+  for (let n = statement.parent; n.kind !== SK.SourceFile; n = n.parent) {
     if (n.kind === SK.WithStatement) return "a generator declared inside `with`";
     if (tsi.isFunctionLike(n) && (n as ts.FunctionLikeDeclaration).asteriskToken) return "a generator declared inside another generator";
   }

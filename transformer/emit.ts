@@ -72,15 +72,11 @@ function directivesOf(fn: GeneratorFunction): ts.Statement[] {
     .map((st) => f.createExpressionStatement(f.createStringLiteral((st.expression as ts.StringLiteral).text)));
 }
 
-function functionName(fn: GeneratorFunction): ts.Expression {
-  return f.createStringLiteral(fn.name?.text ?? "");
-}
-
 export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, origin: ts.Node): ts.FunctionExpression {
   const fn = s.an.fn;
   const paramRw = new Rewriter(s, m);
   const { params, bind } = parameters(fn, paramRw, n.mark);
-  const r = constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)]));
+  const r = constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [f.createStringLiteral(s.name)]));
   const prelude: ts.Statement[] = [r];
   if (bind.length) {
     const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
@@ -163,7 +159,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
   const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
   const body = [
     ...directivesOf(fn),
-    constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [functionName(fn)])),
+    constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [f.createStringLiteral(s.name)])),
     ...bind.slice(0, 1),
     f.createTryStatement(f.createBlock(inner, true), f.createCatchClause(n.e, f.createBlock([settle], true)), undefined),
     f.createReturnStatement(id(n.r)),

@@ -15,8 +15,8 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
-import { type Analysis, analyze, directivePrologue, type GeneratorDeclaration, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
-import { type Declared, declaredGenerators } from "./declared.js";
+import { type Analysis, analyze, directivePrologue, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
+import { type Declared, type DeclaredGenerator, declaredGenerators } from "./declared.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
@@ -165,21 +165,24 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
 }
 
 /**
- * The declaration `function* worker` of a call `async(worker)` (declared.ts) lowered in place: a
- * plain function declaration of the same name, which the call is then replaced by.
+ * The generator of a call `async(worker)` (declared.ts) lowered in place, and the call replaced by
+ * `worker`: `function* worker` becomes a plain function declaration of the same name, the anonymous
+ * generator of `const worker = function* …` a plain function expression, named by the binding.
  */
-function lowerDeclaration(call: ts.CallExpression, decl: GeneratorDeclaration, l: Lowering): void {
+function lowerDeclaration(call: ts.CallExpression, generator: DeclaredGenerator, l: Lowering): void {
   let foreign = false;
-  const low = reporting(l, decl.name!, () => {
+  const at = tsi.isFunctionDeclaration(generator) ? generator.name! : generator;
+  const low = reporting(l, at, () => {
     const spec = l.recognize(call);
     foreign = spec === undefined;
-    return foreign ? undefined : lowerGenerator(decl, spec!, l, undefined, decl).low;
+    return foreign ? undefined : lowerGenerator(generator, spec!, l, undefined, generator, (unparen(call.arguments[0]!) as ts.Identifier).text).low;
   });
   if (!low) {
     if (!foreign) l.warned.add(call);
     return;
   }
-  l.replaced.set(decl, tsi.setTextRange(f.createFunctionDeclaration(undefined, undefined, decl.name!.text, low.typeParameters, low.parameters, undefined, low.body), decl));
+  const replacement = tsi.isFunctionDeclaration(generator) ? f.createFunctionDeclaration(undefined, undefined, generator.name!.text, low.typeParameters, low.parameters, undefined, low.body) : low;
+  l.replaced.set(generator, tsi.setTextRange(replacement, generator));
   l.replaced.set(call, unparen(call.arguments[0]!));
 }
 
@@ -207,7 +210,7 @@ function reporting<T>(l: Lowering, at: ts.Node, lower: () => T | undefined): T |
 }
 
 /** `fn` as the lowered function expression (analyze → hoist → explode → emit), nested async calls lowered on the way; throws `Unsupported`. */
-function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
+function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node, name = fn.name?.text ?? ""): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
   // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
   if (!tsi.isParseTreeNode(fn))
     throw new Unsupported(tsi.getParseTreeNode(origin) ?? origin, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
@@ -242,7 +245,7 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
     if (!lowered.has(c)) lowered.set(c, lowerCall(c, l, rename));
     return lowered.get(c);
   };
-  const plain: Scope = { an, slots: new Map(), outer, nested, context: l.context, template: l.template, n };
+  const plain: Scope = { an, name, slots: new Map(), outer, nested, context: l.context, template: l.template, n };
   if (!an.suspends(fn.body)) return { low: emitPlain(plain, n, origin), an, plain };
   const scope: Scope = { ...plain, slots: planHoisting(an, l.names) };
   const machine = new Machine(scope, n);

@@ -35,6 +35,8 @@ export type Rename = (id: ts.Identifier, read?: boolean) => ts.Expression | unde
 
 export interface Scope {
   an: Analysis;
+  /** The generator's name at run time, which its future takes: its own, or the variable's that names an anonymous one. */
+  name: string;
   slots: Map<Binding, Slot>;
   /** Renaming of the enclosing lowered function, for identifiers free in this one. */
   outer: Rename | undefined;
