@@ -7,6 +7,8 @@
  *   2. wait for I/O, and queue the callbacks of ready readers, writers and signals;
  *   3. move timers that fell due meanwhile;
  *   4. run exactly the callbacks queued so far; the ones they queue run in the next step.
+ *      A callback may call `waitFor`, as in chronos: the steps it takes run the callbacks queued
+ *      beside it, and this step then runs only as many of the ones left as it had still to run.
  * With no reader, writer or signal watched, step 2 makes no kernel call unless it must sleep until
  * a timer, so a queue-only step is pure JavaScript. A callback that throws ends the step with that error; the
  * callbacks still queued stay queued for the next step.
@@ -85,7 +87,8 @@ export class Dispatcher {
     else if (timeout > 0) Atomics.wait(sleeper, 0, 0, timeout);
     else if (timeout < 0) throw new DeadlockError("poll: nothing is queued, no timer is set and no reader, writer or signal is watched; this step would block forever");
     if (timers.size > 0) timers.moveDue(performance.now(), q);
-    for (let n = q.length; n > 0; n--) q.runOne();
+    // A callback that calls waitFor runs steps of its own, which may empty the queue under this one.
+    for (let n = q.length; n > 0 && q.length > 0; n--) q.runOne();
   }
 
   /** Whether anything (a queued callback, a timer, a watched fd or signal) can still make progress. */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addTimer, callSoon, DeadlockError, Dispatcher, Future, getGlobalDispatcher, now, poll, removeTimer, runForever, setGlobalDispatcher, waitFor } from "../runtime/index.js";
+import { addTimer, async, callSoon, DeadlockError, Dispatcher, Future, getGlobalDispatcher, now, poll, removeTimer, runForever, setGlobalDispatcher, sleepAsync, trackers, waitFor } from "../runtime/index.js";
 import { CallbackQueue } from "../runtime/queue.js";
 import { TimerHeap } from "../runtime/timerheap.js";
 
@@ -156,6 +156,42 @@ describe("waitFor and runForever", () => {
 
   it("rejects a non-Future", () => {
     expect(() => waitFor(Promise.resolve(1) as never)).toThrow(/waitFor: expected a Future, got Promise/);
+  });
+
+  it("waitFor nested in a callback the dispatcher runs finishes, and the step around it runs only what is still queued", () => {
+    const log: string[] = [];
+    const later = async(function* () {
+      yield* sleepAsync(5);
+      return "inner";
+    });
+    const inner = async(function* () {
+      yield* sleepAsync(1);
+      // Blocks this coroutine's step: the callbacks queued beside it run inside the nested waitFor.
+      const v = waitFor(later());
+      log.push(v);
+      return v;
+    });
+    const beside = async(function* (tag: string) {
+      yield* sleepAsync(1);
+      log.push(tag);
+      return tag;
+    });
+    const fs = [inner(), beside("b"), beside("c")];
+    expect(waitFor(fs[0]!)).toBe("inner");
+    expect(fs.map((f) => f.read())).toEqual(["inner", "b", "c"]);
+    expect(log).toEqual(["b", "c", "inner"]);
+    expect(trackers().callbacks).toBe(0);
+    let ran = 0;
+    callSoon(() => {
+      ran++;
+      waitFor(sleepAsync(1));
+    });
+    callSoon(() => ran++);
+    callSoon(() => ran++);
+    poll();
+    expect(ran).toBe(3);
+    expect(trackers().callbacks).toBe(0);
+    expect(waitFor(sleepAsync(2))).toBeUndefined();
   });
 
   it("runForever polls until a callback throws out of it", () => {
