@@ -329,6 +329,22 @@ export const f = async(function* (n: number) {
     expect(out.match(/\/\* and return \*\//g)).toHaveLength(1);
   });
 
+  it("leaves a function holding a decorated class to the driver: a lowered class declaration is a class expression, where legacy decorators are dropped", () => {
+    const bodies = [
+      `@deco("cls") class K {}`,
+      `class K { @deco("m") m() {} }`,
+      `class K { @deco("p") p = 1; }`,
+      `class K { constructor(@deco("arg") a: number) {} }`,
+      `const K = class { @deco(yield* sleepAsync(1)) static s = 1; };`,
+    ];
+    for (const body of bodies) {
+      const text = `import { async, sleepAsync } from "chronots";\nconst deco = (tag: unknown) => (..._: unknown[]) => {};\nexport const f = async(function* () {\n  yield* sleepAsync(0);\n  ${body}\n  return K;\n});\n`;
+      const { splices, diagnostics } = lowerText("deco.ts", text, { typescript: ts });
+      expect(splices, body).toEqual([]);
+      expect(diagnostics.map((d) => [d.messageText, text.slice(d.start, d.start! + 5)]), body).toEqual([[expect.stringMatching(/driver: a decorator is not lowered$/), "@deco"]]);
+    }
+  });
+
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {
     // Vite's transform does not name it, so the fixtures cannot compare this across modes.
     const holder = "using named = class { static [Symbol.dispose]() {} };";

@@ -210,6 +210,13 @@ function unboundParameters(fn: GeneratorFunction, bindingOf: Map<ts.Identifier, 
   }
 }
 
+/** The first decorator of a class, its members or their parameters. */
+function decoratorOf(c: ts.ClassLikeDeclaration): ts.Decorator | undefined {
+  const first = (n: ts.Node) => (tsi.canHaveDecorators(n) ? tsi.getDecorators(n)?.[0] : undefined);
+  const ofMember = (m: ts.ClassElement) => first(m) ?? (tsi.isFunctionLike(m) ? m.parameters.map(first).find((d) => d) : undefined);
+  return first(c) ?? c.members.map(ofMember).find((d) => d);
+}
+
 export function analyze(fn: GeneratorFunction): Analysis {
   const bindingOf = new Map<ts.Identifier, Binding>();
   const writes = new Set<ts.Identifier>();
@@ -406,6 +413,9 @@ export function analyze(fn: GeneratorFunction): Analysis {
       case SK.ClassDeclaration:
       case SK.ClassExpression: {
         const c = node as ts.ClassLikeDeclaration;
+        // A lowered class declaration becomes a class expression, where TypeScript drops legacy decorators.
+        const decorator = decoratorOf(c);
+        if (decorator) unsupported.push(new Unsupported(decorator, "a decorator"));
         let inner = scope;
         if (c.name && tsi.isClassExpression(c)) {
           // The name a class expression binds inside itself belongs to the class, not to the body.
