@@ -31,7 +31,7 @@ import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 import { isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
-import { compoundOperator, constStatement, type Hooks, logicalOperator, Rewriter, type Scope } from "./rewrite.js";
+import { compoundOperator, constStatement, type Hooks, logicalOperator, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
 const THROW = -1;
@@ -189,13 +189,13 @@ export class Machine implements Hooks {
   /** Entering `scope` (again): a fresh environment object for its per-iteration bindings. */
   private enter(scope: ts.Node): void {
     const env = this.envs.get(scope);
-    if (env) this.emit(set(env.name, f.createObjectLiteralExpression(env.props.map((p) => f.createPropertyAssignment(p, f.createVoidZero())))));
+    if (env) this.emit(set(env.name, f.createObjectLiteralExpression(env.props.map((p) => f.createPropertyAssignment(ownKey(p), f.createVoidZero())))));
   }
 
   /** The next iteration of a `for (let …;;)`: a new environment holding the current values, as JavaScript copies them. */
   private copyEnv(loop: ts.Node): void {
     const env = this.envs.get(loop);
-    if (env) this.emit(set(env.name, f.createObjectLiteralExpression(env.props.map((p) => f.createPropertyAssignment(p, prop(env.name, p))))));
+    if (env) this.emit(set(env.name, f.createObjectLiteralExpression(env.props.map((p) => f.createPropertyAssignment(ownKey(p), prop(env.name, p))))));
   }
 
   /**
@@ -567,7 +567,8 @@ export class Machine implements Hooks {
   }
 
   private discard(v: ts.Expression, origin: ts.Node): void {
-    if (this.simple(v) || tsi.isIdentifier(v)) return;
+    // Reading a name may still throw or run a getter (a global's, one not declared yet).
+    if (this.simple(v)) return;
     this.emit(f.createExpressionStatement(v), origin);
   }
 
@@ -946,7 +947,7 @@ export class Machine implements Hooks {
     const props = node.properties.map((p): ts.ObjectLiteralElementLike => {
       const name = p.name && tsi.isComputedPropertyName(p.name) ? f.createComputedPropertyName(value(p.name.expression, "key")) : p.name;
       if (tsi.isPropertyAssignment(p)) return f.createPropertyAssignment(name!, value(p.initializer, "value"));
-      if (tsi.isShorthandPropertyAssignment(p)) return f.createPropertyAssignment(p.name.text, value(p.name, "value"));
+      if (tsi.isShorthandPropertyAssignment(p)) return f.createPropertyAssignment(ownKey(p.name.text), value(p.name, "value"));
       if (tsi.isSpreadAssignment(p)) return f.createSpreadAssignment(value(p.expression, "spread"));
       const copy = this.rw.visit(p) as ts.MethodDeclaration | ts.AccessorDeclaration;
       if (tsi.isMethodDeclaration(copy)) return f.updateMethodDeclaration(copy, copy.modifiers, copy.asteriskToken, name as ts.PropertyName, copy.questionToken, copy.typeParameters, copy.parameters, copy.type, copy.body);

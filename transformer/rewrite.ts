@@ -49,6 +49,11 @@ export interface Scope {
   template: (t: ts.TemplateLiteral) => string;
 }
 
+/** The key of an own property `name` in an object literal: `__proto__` written plainly would set the prototype instead. */
+export function ownKey(name: string): string | ts.PropertyName {
+  return name === "__proto__" ? f.createComputedPropertyName(f.createStringLiteral(name)) : name;
+}
+
 /** The operator of a compound assignment (`+=` → `+`, …), or undefined. */
 export function compoundOperator(op: ts.SyntaxKind): ts.BinaryOperator | undefined {
   switch (op) {
@@ -365,7 +370,7 @@ export class Rewriter {
     const r = this.rename(node.name);
     if (r === undefined) return this.copy(node);
     const init = node.objectAssignmentInitializer;
-    return tsi.setTextRange(f.createPropertyAssignment(node.name.text, init ? f.createAssignment(r, this.named(this.expr(init), init, node.name.text, r)) : r), node);
+    return tsi.setTextRange(f.createPropertyAssignment(ownKey(node.name.text), init ? f.createAssignment(r, this.named(this.expr(init), init, node.name.text, r)) : r), node);
   }
 
   private call(node: ts.CallExpression): ts.Node {
