@@ -567,8 +567,8 @@ export class Machine implements Hooks {
   }
 
   private discard(v: ts.Expression, origin: ts.Node): void {
-    // Reading a name may still throw or run a getter (a global's, one not declared yet).
-    if (this.simple(v)) return;
+    // Reading a name of the program may still throw or run a getter (a global's, one not declared yet).
+    if (this.simple(v) || (tsi.isIdentifier(v) && v.text === this.fv)) return;
     this.emit(f.createExpressionStatement(v), origin);
   }
 
