@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
-import { __chronots, async, Future, waitFor } from "../runtime/index.js";
+import { __chronots, async, Future, sleepAsync, waitFor } from "../runtime/index.js";
 import { lowerText, type Splice } from "../transformer/lower.js";
 
 const dir = resolve(__dirname, "fixtures/lowering");
@@ -238,6 +238,19 @@ describe("odd input", () => {
     const lowered = sloppy(splices.map((s) => s.text)).map((f) => waitFor(f()));
     expect(driver).toEqual(["undefined", "object"]);
     expect(lowered).toEqual(driver);
+  });
+
+  it("gives no name of its own that the program holds: a `$` after a non-ASCII letter, or written as an escape", () => {
+    const fn = `function* () {\n  let ä = 1;\n  yield* sleepAsync(0);\n  ä++;\n  yield* sleepAsync(0);\n  return [ä, ä$, \\u0024step];\n}`;
+    const module = `const ä$ = "the module's a-umlaut";\nconst \\u0024step = "the module's step";\n`;
+    const text = `import { async, sleepAsync } from "chronots";\n${module}export const f = async(${fn});\n`;
+    const { splices, prelude } = lowerText("names.js", text, { typescript: ts });
+    expect(splices).toHaveLength(1);
+    const runtime = /const (\S+) = /.exec(prelude)![1]!;
+    const run = (src: string) => waitFor(new Function(runtime, "async", "sleepAsync", `${module}return ${src};`)(__chronots, async, sleepAsync)());
+    const driver = run(`async(${fn})`);
+    expect(driver).toEqual([2, "the module's a-umlaut", "the module's step"]);
+    expect(run(splices[0]!.text)).toEqual(driver);
   });
 
   it("warns at the argument of async(gen), a generator it cannot see, through any import, and not about other calls of that name", () => {

@@ -25,12 +25,20 @@ import type ts from "typescript";
 import { SK, tsi } from "./compiler.js";
 import type { Analysis, Binding } from "./analyze.js";
 
-/** Fresh names for one file: every generated name contains `mark`, which no identifier-like word of the file contains. */
+/** A run of identifier characters, `\u` escapes included (`\u0024` is a `$`), as the scanner reads them. */
+const WORD = /(?:[\p{ID_Continue}$\u200c\u200d]|\\u[0-9a-fA-F]{4}|\\u\{[0-9a-fA-F]+\})+/gu;
+const ESCAPE = /\\u(?:([0-9a-fA-F]{4})|\{([0-9a-fA-F]+)\})/g;
+
+/**
+ * Fresh names for one file: every generated name contains `mark`, which no identifier-like word of
+ * the file contains (a lone `$`, `${` in a template say, is no such word: every generated name is longer).
+ */
 export class Names {
   readonly mark: string;
   private counter = 0;
   constructor(text: string) {
-    const words = (text.match(/[A-Za-z_$][\w$]+/g) ?? []).filter((w) => w.includes("$"));
+    const decode = (w: string) => (w.includes("\\") ? w.replace(ESCAPE, (_, four: string | undefined, braced: string | undefined) => String.fromCodePoint(Math.min(parseInt(four ?? braced!, 16), 0x10ffff))) : w);
+    const words = (text.match(WORD) ?? []).map(decode).filter((w) => w.length > 1 && w.includes("$"));
     let m = "$";
     while (words.some((w) => w.includes(m))) m += "$";
     this.mark = m;
