@@ -105,6 +105,8 @@ export function notAFuture(v: unknown): TypeError {
  */
 class Delegation extends Future<unknown> {
   private readonly it: Iterator<unknown, unknown, unknown>;
+  /** Read once, as `yield*` does: a `next` changed or behind a getter is not read again. */
+  private readonly next: Iterator<unknown, unknown, unknown>["next"];
   private readonly resume = (f: Future<any>) => this.run(f);
   constructor(
     iterable: unknown,
@@ -114,6 +116,7 @@ class Delegation extends Future<unknown> {
     const make = iterable == null ? undefined : (iterable as Iterable<unknown>)[Symbol.iterator];
     if (typeof make !== "function") throw new TypeError(`yield* of a non-iterable value (${typeName(iterable)}) in an async function`);
     this.it = iterableResult(make.call(iterable), "yield*") as Iterator<unknown, unknown, unknown>;
+    this.next = this.it.next;
     this._child = null;
     this.run(undefined);
   }
@@ -123,7 +126,7 @@ class Delegation extends Future<unknown> {
     for (;;) {
       let n: IteratorResult<unknown, unknown>;
       try {
-        n = iterableResult(bad === null ? this.it.next(sent) : throwInto(this.it, bad), "yield*");
+        n = iterableResult(bad === null ? this.next.call(this.it, sent) : throwInto(this.it, bad), "yield*");
       } catch (e) {
         return this.end(FAILED, e);
       }
@@ -155,16 +158,25 @@ function iterableResult<T>(v: T, what: string): T {
   return v;
 }
 
+/** An iterator with the `next` method GetIterator read once, as a lowered `for…of` or array pattern drives it. */
+class Iteration {
+  constructor(
+    readonly iterator: Iterator<unknown>,
+    readonly next: Iterator<unknown>["next"],
+  ) {}
+}
+
 /** GetIterator for a lowered `for…of`. */
-function iterate(v: unknown): Iterator<unknown> {
+function iterate(v: unknown): Iteration {
   const make = v == null ? undefined : (v as Iterable<unknown>)[Symbol.iterator];
   if (typeof make !== "function") throw new TypeError(`${typeName(v)} is not iterable`);
-  return iterableResult(make.call(v), "for...of") as Iterator<unknown>;
+  const it = iterableResult(make.call(v), "for...of") as Iterator<unknown>;
+  return new Iteration(it, it.next);
 }
 
 /** One step of a lowered `for…of`: the iterator result, checked to be an object. */
-function step(it: Iterator<unknown>): IteratorResult<unknown> {
-  return iterableResult(it.next(), "for...of");
+function step(r: Iteration): IteratorResult<unknown> {
+  return iterableResult(r.next.call(r.iterator), "for...of");
 }
 
 /** IteratorClose after `break`/`return`: errors of `return()` propagate. */
@@ -175,10 +187,10 @@ function closeIterator(it: Iterator<unknown, unknown, unknown>): void {
 }
 
 /** IteratorClose after a throw: `return()` runs, its own errors are dropped, `e` is rethrown. */
-function closeThrow(it: Iterator<unknown>, e: unknown): never {
+function closeThrow(r: Iteration, e: unknown): never {
   try {
-    const ret = it.return;
-    if (ret != null) ret.call(it);
+    const ret = r.iterator.return;
+    if (ret != null) ret.call(r.iterator);
   } catch {}
   throw e;
 }
@@ -227,7 +239,7 @@ export const __chronots = {
   delegate: (iterable: unknown, owner: Future<any>) => new Delegation(iterable, owner),
   iterate,
   step,
-  closeIterator,
+  closeIterator: (r: Iteration) => closeIterator(r.iterator),
   closeThrow,
   forIn: (o: unknown) => new ForIn(o),
   toKey,
