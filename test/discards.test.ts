@@ -57,7 +57,7 @@ function expectedMarks(): string[] {
 function actualMarks(diags: readonly ts.Diagnostic[]): string[] {
   return diags
     .map((d) => {
-      const named = ts.flattenDiagnosticMessageText(d.messageText, "\n").match(/^chronots: Future (?:returned by )?'(.*)' is discarded;/)![1]!;
+      const named = ts.flattenDiagnosticMessageText(d.messageText, "\n").match(/^chronots: Future (?:returned by )?'(.*)' is discarded[; ]/)![1]!;
       const line = d.file!.getLineAndCharacterOfPosition(d.start!).line + 1;
       return `${basename(d.file!.fileName)}:${line} '${named}'`;
     })
@@ -103,13 +103,19 @@ describe("the rule on the fixtures", () => {
     for (const m of values) expect(m).toMatch(/^chronots: Future '[^(']*' is discarded;/);
   });
 
-  it("says what to do, with a stable code", () => {
-    const d = found.find((x) => (x.messageText as string).startsWith("chronots: Future returned by 'job()'"))!;
-    expect(d.code).toBe(DISCARDED_CODE);
-    expect(d.category).toBe(ts.DiagnosticCategory.Error);
-    expect(d.messageText).toBe(
-      "chronots: Future returned by 'job()' is discarded; wait for it with 'yield* …', hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'",
-    );
+  it("says what to do where the Future is dropped, with a stable code", () => {
+    const at = (file: string, line: string) =>
+      found.filter((x) => x.file!.fileName.endsWith(file) && x.file!.text.split("\n")[x.file!.getLineAndCharacterOfPosition(x.start!).line]!.trim() === line).map((x) => x.messageText);
+    const rest = "hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'";
+    expect(found.every((d) => d.code === DISCARDED_CODE && d.category === ts.DiagnosticCategory.Error)).toBe(true);
+    const statements = found.filter((x) => x.file!.fileName.endsWith("statements.ts")).map((x) => x.messageText);
+    // In a generator, in a plain function, in an async function, and at an await.
+    expect(statements).toContain(`chronots: Future returned by 'job()' is discarded; wait for it with 'yield* …', ${rest}`);
+    expect(at("statements.ts", "conn.read(1); // @discarded 'conn.read(1)'")).toEqual([`chronots: Future returned by 'conn.read(1)' is discarded; wait for it with 'waitFor(…)', ${rest}`]);
+    expect(at("statements.ts", "job(); // @discarded 'job()'")).toContain(`chronots: Future returned by 'job()' is discarded; wait for it with 'await waitForAsync(…)', ${rest}`);
+    expect(at("statements.ts", "const x = await job(); // @discarded 'job()'")).toEqual([
+      `chronots: Future returned by 'job()' is discarded by 'await', which does not wait for a chronots Future; wait for it with 'await waitForAsync(…)', ${rest}`,
+    ]);
   });
 
   it("reports nothing in clean.ts and lookalike.ts", () => {

@@ -34,9 +34,13 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   const out: ts.Diagnostic[] = [];
   const { includesFuture, alwaysFuture } = futureTypes(checker);
 
-  /** Report `e`: a Future dropped as it is, or (a call, or a callback whose result is ignored) the Future it returns. */
-  function report(e: ts.Expression, returns = tsi.isCallExpression(e) || tsi.isNewExpression(e) || tsi.isTaggedTemplateExpression(e)): void {
+  /**
+   * Report `e`: a Future dropped as it is, or (a call, or a callback whose result is ignored) the
+   * Future it returns; `awaited` when an `await` gave it back unwaited, a Future being no promise.
+   */
+  function report(e: ts.Expression, returns = tsi.isCallExpression(e) || tsi.isNewExpression(e) || tsi.isTaggedTemplateExpression(e), awaited = false): void {
     const start = e.getStart(sf);
+    const wait = awaited ? "'await waitForAsync(…)'" : waitHere(e);
     out.push({
       file: sf,
       start,
@@ -45,7 +49,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       code: DISCARDED_CODE,
       source: "chronots",
       messageText:
-        `chronots: Future ${returns ? "returned by " : ""}'${shorten(tokens(e, sf))}' is discarded; wait for it with 'yield* …', ` +
+        `chronots: Future ${returns ? "returned by " : ""}'${shorten(tokens(e, sf))}' is discarded${awaited ? " by 'await', which does not wait for a chronots Future" : ""}; wait for it with ${wait}, ` +
         `hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'`,
     });
   }
@@ -70,6 +74,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       }
     }
     if (tsi.isVoidExpression(e)) return; // its operand is dropped wherever the `void` is
+    if (tsi.isAwaitExpression(e) && includesFuture(typeOf(e.expression))) return; // reported at the await
     if (notAnObject(e) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
     if (includesFuture(typeOf(e))) report(e);
   }
@@ -135,6 +140,11 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
         if (incrementor) drop(incrementor);
         break;
       }
+      case SK.AwaitExpression: {
+        const operand = (n as ts.AwaitExpression).expression;
+        if (!notAnObject(operand) && includesFuture(typeOf(operand))) report(operand, undefined, true);
+        break;
+      }
       case SK.CallExpression:
       case SK.NewExpression:
         for (const a of (n as ts.CallExpression | ts.NewExpression).arguments ?? []) if (a.kind !== SK.SpreadElement) checkCallback(a);
@@ -148,6 +158,15 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     tsi.forEachChild(n, visit);
   });
   return out;
+}
+
+/** How to wait for a Future where `e` stands: `yield*` in a generator, `await waitForAsync` in an async function, else `waitFor`. */
+function waitHere(e: ts.Node): string {
+  let n = e.parent;
+  while (n && !tsi.isFunctionLike(n)) n = n.parent;
+  if (n && (n as ts.FunctionLikeDeclaration).asteriskToken) return "'yield* …'";
+  if (n && tsi.canHaveModifiers(n) && n.modifiers?.some((m) => m.kind === SK.AsyncKeyword)) return "'await waitForAsync(…)'";
+  return "'waitFor(…)'";
 }
 
 function skipParens(e: ts.Expression): ts.Expression {
