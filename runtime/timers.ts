@@ -10,9 +10,10 @@ import { AsyncTimeoutError, CancelledError } from "./errors.js";
 import { CANCELLED, checkFuture, COMPLETED, describe, FAILED, Future, PENDING } from "./future.js";
 import type { TimerHandle } from "./timerheap.js";
 
-function checkDelay(ms: unknown, what: string): asserts ms is number {
-  if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity)
-    throw new RangeError(`${what}: ms must be a finite, non-negative number of milliseconds, got ${String(ms)}`);
+/** `ms` must be a non-negative number of milliseconds; `Infinity`, chronos' InfiniteDuration, only for a timeout, where it means none. */
+function checkDelay(ms: unknown, what: string, infinite = false): asserts ms is number {
+  if (typeof ms !== "number" || !(ms >= 0) || (ms === Infinity && !infinite))
+    throw new RangeError(`${what}: ms must be a ${infinite ? "" : "finite, "}non-negative number of milliseconds${infinite ? " (Infinity for no timeout)" : ""}, got ${String(ms)}`);
 }
 
 function wake(f: Future<void>): void {
@@ -44,18 +45,15 @@ function race<T, R>(f: Future<T>, ms: number, name: string, onTime: (f: Future<T
   r._ownCancel = true;
   let timedOut = false;
   let cancelRequested = false;
-  const timer = d.timers.add(
-    performance.now() + ms,
-    () => {
-      // `f` may have finished in this very step, its callback to `done` still queued: then it was on time.
-      // Decided before cancelling: a cancelCallback that throws still leaves `f` cancelled, and late.
-      timedOut = f._state === PENDING;
-      if (timedOut) f.cancel();
-    },
-    undefined,
-  );
+  const deadline = () => {
+    // `f` may have finished in this very step, its callback to `done` still queued: then it was on time.
+    // Decided before cancelling: a cancelCallback that throws still leaves `f` cancelled, and late.
+    timedOut = f._state === PENDING;
+    if (timedOut) f.cancel();
+  };
+  const timer = ms === Infinity ? null : d.timers.add(performance.now() + ms, deadline, undefined);
   const done = () => {
-    d.timers.remove(timer);
+    if (timer) d.timers.remove(timer);
     if (r._state !== PENDING) return;
     const [state, result] = cancelRequested
       ? [CANCELLED, new CancelledError(`${describe(r)} was cancelled`)]
@@ -66,24 +64,24 @@ function race<T, R>(f: Future<T>, ms: number, name: string, onTime: (f: Future<T
   };
   r.cancelCallback = () => {
     cancelRequested = true;
-    d.timers.remove(timer);
+    if (timer) d.timers.remove(timer);
     f.cancel();
   };
   f.addCallback(done);
   return r;
 }
 
-/** `true` if `f` finishes within `ms`; otherwise `f` is cancelled and, once it has finished, `false`. */
+/** `true` if `f` finishes within `ms` (never late with `Infinity`); otherwise `f` is cancelled and, once it has finished, `false`. */
 export function withTimeout(f: Future<any>, ms: number): Future<boolean> {
   checkFuture(f, "withTimeout");
-  checkDelay(ms, "withTimeout");
+  checkDelay(ms, "withTimeout", true);
   return race(f, ms, "withTimeout", () => [COMPLETED, true], () => [COMPLETED, false]);
 }
 
-/** Finishes like `f`; after `ms`, `f` is cancelled and, once it has finished, this fails with AsyncTimeoutError. */
+/** Finishes like `f`; after `ms` (never with `Infinity`), `f` is cancelled and, once it has finished, this fails with AsyncTimeoutError. */
 export function wait<T>(f: Future<T>, ms: number): Future<T> {
   checkFuture(f, "wait");
-  checkDelay(ms, "wait");
+  checkDelay(ms, "wait", true);
   return race(
     f,
     ms,

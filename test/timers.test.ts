@@ -82,7 +82,31 @@ describe("withTimeout", () => {
 
   it("rejects a non-Future and a bad delay", () => {
     expect(() => withTimeout(5 as never, 1)).toThrow(/withTimeout: expected a Future, got number 5/);
-    expect(() => withTimeout(new Future(), -3)).toThrow(/withTimeout: ms must be/);
+    expect(() => withTimeout(new Future(), -3)).toThrow(/withTimeout: ms must be a non-negative number of milliseconds \(Infinity for no timeout\), got -3/);
+  });
+});
+
+describe("a timeout of Infinity (chronos' InfiniteDuration)", () => {
+  it("sets no timer: withTimeout is true and wait finishes like its input, however late", () => {
+    const input = sleepAsync(5);
+    const r = withTimeout(input, Infinity);
+    expect(getGlobalDispatcher().timers.size).toBe(1);
+    expect(waitFor(r)).toBe(true);
+    const failing = new Future<number>("failing");
+    const w = wait(failing, Infinity);
+    callSoon(() => failing.fail(new Error("late failure")));
+    expect(() => waitFor(w)).toThrow("late failure");
+    expect(getGlobalDispatcher().timers.size).toBe(0);
+  });
+
+  it("still passes cancellation on to its input", () => {
+    const input = sleepAsync(1000);
+    const r = wait(input, Infinity);
+    r.cancel();
+    expect(input.cancelled).toBe(true);
+    waitFor(withTimeout(sleepAsync(0), 0));
+    expect(r.cancelled).toBe(true);
+    expect(getGlobalDispatcher().timers.size).toBe(0);
   });
 });
 
