@@ -88,9 +88,15 @@ export function settle(r: Future<any>, e: unknown): void {
   r._finish(e instanceof CancelledError ? CANCELLED : FAILED, e);
 }
 
+/** What to do with a promise where a Future was wanted, or nothing for any other value. */
+function promiseHint(v: unknown): string {
+  const then = v !== null && (typeof v === "object" || typeof v === "function") ? (v as { then?: unknown }).then : undefined;
+  return typeof then === "function" ? "; a promise becomes a Future with fromPromise(p), which waitForAsync lets settle" : "";
+}
+
 /** The error thrown at a `yield` of something that is not a Future. */
 export function notAFuture(v: unknown): TypeError {
-  return new TypeError(`yield of a non-Future value (${typeName(v)}) in an async function; only Futures can be yielded`);
+  return new TypeError(`yield of a non-Future value (${typeName(v)}) in an async function; only Futures can be yielded${promiseHint(v)}`);
 }
 
 /**
@@ -114,7 +120,7 @@ class Delegation extends Future<unknown> {
   ) {
     super();
     const make = iterable == null ? undefined : (iterable as Iterable<unknown>)[Symbol.iterator];
-    if (typeof make !== "function") throw new TypeError(`yield* of a non-iterable value (${typeName(iterable)}) in an async function`);
+    if (typeof make !== "function") throw new TypeError(`yield* of a non-iterable value (${typeName(iterable)}) in an async function${promiseHint(iterable)}`);
     this.it = iterableResult(make.call(iterable), "yield*") as Iterator<unknown, unknown, unknown>;
     this.next = this.it.next;
     this._child = null;

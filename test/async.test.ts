@@ -178,6 +178,32 @@ describe("async(): yield and yield*", () => {
       return "not thrown";
     })();
     expect(f.read()).toMatch(/yield of a non-Future value \(number 5\)/);
+    expect(f.read()).not.toMatch(/promise/);
+  });
+
+  it("says how a promise becomes a Future, after yield and yield* alike", () => {
+    const p = Promise.resolve(1);
+    const caught = (g: () => Generator<any, unknown, any>) => async(function* () {
+      try {
+        return yield* g();
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })().read();
+    const hint = "; a promise becomes a Future with fromPromise(p), which waitForAsync lets settle";
+    expect(caught(function* () {
+      yield p as never;
+    })).toBe(`yield of a non-Future value (Promise) in an async function; only Futures can be yielded${hint}`);
+    const delegated = async(function* () {
+      try {
+        return yield* (p as never);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })().read();
+    // Untransformed the engine throws first, with its own text (README, "A bad operand of yield*").
+    if (process.env.CHRONOTS_MODE === "transformed") expect(delegated).toBe(`yield* of a non-iterable value (Promise) in an async function${hint}`);
+    else expect(delegated).toMatch(/is not iterable/);
   });
 
   it("yield* delegates to a plain helper generator of futures and gets its return value", () => {

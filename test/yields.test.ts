@@ -52,6 +52,17 @@ export const f = async(function* (n: number) {
     ]);
   });
 
+  it("says how a promise becomes a Future", () => {
+    const r = check(`import { async } from ${runtime};
+export const f = async(function* (p: Promise<number>) {
+  yield p;
+});
+`);
+    expect(r.ours).toEqual([
+      "3:3 yield p | chronots: yield of a non-Future value of type 'Promise<number>'; a promise becomes a Future with fromPromise(p); an async function yields only Futures ('yield f' waits for the Future f, 'yield* f' also takes its value)",
+    ]);
+  });
+
   it("judges only generators expected to yield chronots' Futures", () => {
     const r = check(`import { async, Future } from ${runtime};
 class Future2<T> { value?: T }

@@ -119,6 +119,8 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
   };
 
   const typeName = (t: ts.Type) => checker.typeToString(checker.getBaseTypeOfLiteralType(t));
+  /** A hint for a promise, the commonest thing yielded by mistake. */
+  const promiseHint = (t: ts.Type) => (checker.getPropertyOfType(checker.getApparentType(t), "then") ? "; a promise becomes a Future with fromPromise(p)" : "");
 
   const judge = (y: ts.YieldExpression) => {
     const future = expected(y);
@@ -126,7 +128,7 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
     if (!y.expression) return report(y, "a bare 'yield' yields undefined");
     const t = checker.getTypeAtLocation(y.expression);
     if (!neverFuture(t, future)) return;
-    if (!y.asteriskToken) return report(y, `yield of a non-Future value of type '${typeName(t)}'`);
+    if (!y.asteriskToken) return report(y, `yield of a non-Future value of type '${typeName(t)}'${promiseHint(t)}`);
     // `yield*` of an iterable other than a Future yields each of its elements in turn.
     const bad = elementsOf(t)?.find((e) => neverFuture(e, future));
     if (bad) report(y, `'yield*' of a '${typeName(t)}' yields its elements, of type '${typeName(bad)}', not Futures`);
