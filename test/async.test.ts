@@ -196,7 +196,7 @@ describe("async(): yield and yield*", () => {
     })).toBe(`yield of a non-Future value (Promise) in an async function; only Futures can be yielded${hint}`);
     const delegated = async(function* () {
       try {
-        return yield* (p as never);
+        return yield* (p as unknown as Iterable<Future<number>>);
       } catch (e) {
         return (e as Error).message;
       }
