@@ -307,6 +307,17 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     expect(r.status).not.toBe(0);
   });
 
+  it("a tspc entry naming the editor's plugin is an entry error of the build, not ts-patch's crash", () => {
+    const plugins = [{ transform: join(pkg, "dist/cjs/transformer/service.js") }];
+    const project = config("tspc-service.json", { compilerOptions: { noEmit: false, outDir: join(tmp, "tspc-service"), plugins } });
+    const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", project, "--pretty", "false"], { cwd: root, encoding: "utf8" });
+    expect(r.stderr).not.toMatch(/Invalid plugin result|TsPatchError/);
+    expect(r.stdout.split("\n").filter((l) => l.includes("TS99302"))).toEqual([
+      `error TS99302: chronots: chronots/service is the editor's plugin, which tsserver loads through "name": { "transform": "chronots/transformer" } for the build, { "name": "chronots/service" } for the editor`,
+    ]);
+    expect(r.status).not.toBe(0);
+  });
+
   it("an incremental tspc build reports them again for files it does not emit again", () => {
     const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js") }];
     const out = join(tmp, "tspc-incremental");

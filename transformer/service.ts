@@ -18,7 +18,7 @@
 import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { configFileOf, ENTRY_CODE, isBuildIn, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
+import { configFileOf, ENTRY_CODE, entryDiagnostics, isBuildIn, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
 import { guarded, messageOf } from "./guard.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
 import { forgetPackages } from "./package.js";
@@ -77,7 +77,24 @@ function cachedWarnings(cache: WeakMap<ts.SourceFile, Warned>, sf: ts.SourceFile
   return found;
 }
 
-export default function init({ typescript }: { typescript: typeof ts }): ts.server.PluginModule {
+/**
+ * This module run as a build transformer, as ts-patch runs an entry `{ "transform": "chronots/service" }`
+ * (it calls the default export with the program): the build gets the entry error `chronots check` gives,
+ * rather than ts-patch's "Invalid plugin result", and each file goes through as it is.
+ */
+function misloaded(program: ts.Program, extras: Extras = {}): ts.TransformerFactory<ts.SourceFile> {
+  if (extras.ts) useCompiler(extras.ts);
+  const problem = misplacedProblem({ transform: "chronots/service" }, () => false)!;
+  for (const d of entryDiagnostics([problem], configFileOf(program), (p) => p.transform === "chronots/service")) extras.addDiagnostic?.(d);
+  return () => (file) => file;
+}
+
+type Extras = { ts?: typeof ts; addDiagnostic?: (d: ts.Diagnostic) => void };
+
+/** tsserver calls it with its modules; ts-patch, given the wrong entry, with a program, the entry and its extras. */
+export default function init(modules: { typescript: typeof ts }, _entry?: unknown, extras?: Extras): ts.server.PluginModule {
+  if (typeof (modules as unknown as ts.Program).getTypeChecker === "function") return misloaded(modules as unknown as ts.Program, extras) as never;
+  const { typescript } = modules;
   let entry: PluginEntry | undefined;
   let discarded: Severity;
   /** What is wrong with the entry, shown at the top of every file: an editor has no other place for it. */
