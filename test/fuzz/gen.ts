@@ -9,7 +9,8 @@
  * still prints a valid program.
  *
  * A program is `export function pN(h) { … return f0; }`: async functions f0 (main) … fK built with
- * `async(function* (a, b) { … })`, or from a declared `function* pNgK(a, b) { … }` with `async(pNgK)`
+ * `async(function* (a, b) { … })`, or from a declared `function* pNgK(a, b) { … }` or
+ * `const pNgK = function* (a, b) { … }` with `async(pNgK)`
  * (and nested ones called in place, which share their variables),
  * talking to the world only through the harness `h` (see diff.ts):
  * `h.t(id, v)` records an event, `h.ok(v)`/`h.later(v)`/`h.sleep(v)`/`h.bad(n)`/`h.cancelLater()`…
@@ -83,7 +84,7 @@ export type Stmt =
 
 export interface Fn {
   named: boolean;
-  /** Written as a declaration `function* gK` and passed to async() by name (when not named: a named one refers to itself). */
+  /** Passed to async() by name: declared `function* gK` (when not named: a named one refers to itself), or held by `const gK` (named). */
   declared: boolean;
   body: Stmt[];
 }
@@ -222,7 +223,9 @@ class Printer {
     for (let i = this.p.fns.length - 1; i >= 0; i--) {
       const { named, declared } = this.p.fns[i]!;
       // Named after the program too: a module holds many, and a declaration is lowered only if its name is used once.
+      // Declared: by a declaration, or (named) by a variable holding an anonymous generator.
       if (declared && !named) lines.push(`  ${this.function(i, `${name}g${i}`)}`, `  const f${i} = async(${name}g${i});`);
+      else if (declared) lines.push(`  const ${name}g${i} = ${this.function(i, "")};`, `  const f${i} = async(${name}g${i});`);
       else lines.push(`  const f${i} = async(${this.function(i, named ? `f${i}` : "")});`);
     }
     lines.push("  return f0;", "}");
