@@ -232,7 +232,8 @@ function rest(o: unknown, keys: PropertyKey[]): object {
 }
 
 /**
- * @internal What code lowered by chronots/transformer uses; not a public API. The state numbers
+ * What code lowered by chronots/transformer uses; not a public API (in the published types only so that
+ * the transformer can tell, through the type checker, which modules give the runtime). The state numbers
  * are inlined by the lowering (PENDING 0, COMPLETED 1) and checked against these by its tests.
  */
 export const __chronots = {

@@ -2,7 +2,9 @@
  * The public types, checked by the compiler itself: test/fixtures/types.ts marks each line that
  * must fail to type-check with `// @type-error`; every other line must check clean.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import ts from "typescript";
 import { expect, it } from "vitest";
 
@@ -27,4 +29,28 @@ it("the public types: async() (generics, this:, yield and yield*), the combinato
     .flatMap((l, i) => (l.includes("// @type-error") ? [i + 1] : []));
   expect(marked.length).toBeGreaterThan(0);
   expect(reported).toEqual(marked);
+});
+
+it("the published declarations check clean without skipLibCheck, and leave the runtime's internals out", () => {
+  const dir = mkdtempSync(join(tmpdir(), "chronots-dts-"));
+  try {
+    const dist = resolve(__dirname, "../dist/runtime");
+    const file = join(dir, "consumer.ts");
+    writeFileSync(
+      file,
+      [
+        `import { newFuture, type Future } from ${JSON.stringify(join(dist, "index.js"))};`,
+        `import { connect } from ${JSON.stringify(join(dist, "net/index.js"))};`,
+        `const f: Future<number> = newFuture<number>("f");`,
+        `export const seen = [f.pending, f.name, connect];`,
+        `export const hidden = [f._state, f._result, f._suspend, f._finish];`,
+      ].join("\n"),
+    );
+    const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: ["node"], typeRoots: [resolve(__dirname, "../node_modules/@types")] });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? `${d.file.fileName.slice(d.file.fileName.lastIndexOf("/") + 1)}:${d.file.getLineAndCharacterOfPosition(d.start!).line + 1}` : "-"} TS${d.code}`);
+    // Only the four reads of internals fail, all on the consumer's last line: no such property (or "did you mean").
+    expect(errors).toEqual(Array(4).fill(expect.stringMatching(/^consumer\.ts:5 TS(2339|2551)$/)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
