@@ -326,16 +326,19 @@ export const f = async(function* (n: number) {
     expect(out).toMatch(/\/\/ add the next one\n\s*s = \$t0 \+/);
   });
 
-  it("prints the comments before a statement split at a suspension once, before its first piece", () => {
+  it("prints the comments before a statement split at a suspension once, before its first piece, and keeps the body's last", () => {
     const text = `import { async, sleepAsync } from "chronots";
 export const f = async(function* (n: number) {
   // wait first
   yield* sleepAsync(n); // then
   /* and return */
   return n;
+  // after the last statement
 });
 `;
     const out = lower(text).splices[0]!.text;
+    // One written after the last statement ends the lowered function.
+    expect(out).toMatch(/return \$r;\n\s*\/\/ after the last statement\n\}\)$/);
     expect(out.match(/\/\/ wait first/g)).toHaveLength(1);
     expect(out).toMatch(/\/\/ wait first\n\s*\$f = sleepAsync\(n\);/);
     expect(out.match(/\/\/ then/g)).toHaveLength(1);

@@ -122,7 +122,16 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
     f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])),
     f.createReturnStatement(id(n.r)),
   ];
-  return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, f.createBlock(body, true)), origin);
+  return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);
+}
+
+/**
+ * The lowered function's body: it ends where the generator's statements ended, so the printer puts the
+ * comments written after the last of them (before the closing brace) before its own closing brace.
+ */
+function bodyOf(fn: GeneratorFunction, statements: ts.Statement[]): ts.Block {
+  const list = tsi.setTextRange(f.createNodeArray(statements), { pos: -1, end: fn.body.statements.end });
+  return tsi.setOriginalNode(f.createBlock(list, true), fn.body);
 }
 
 const assign = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
@@ -164,5 +173,5 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
     f.createTryStatement(f.createBlock(inner, true), f.createCatchClause(n.e, f.createBlock([settle], true)), undefined),
     f.createReturnStatement(id(n.r)),
   ];
-  return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, f.createBlock(body, true)), origin);
+  return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);
 }
