@@ -113,6 +113,10 @@ describe("the rule on the fixtures", () => {
     expect(statements).toContain(`chronots: Future returned by 'job()' is discarded; wait for it with 'yield* …', ${rest}`);
     expect(at("statements.ts", "conn.read(1); // @discarded 'conn.read(1)'")).toEqual([`chronots: Future returned by 'conn.read(1)' is discarded; wait for it with 'waitFor(…)', ${rest}`]);
     expect(at("statements.ts", "job(); // @discarded 'job()'")).toContain(`chronots: Future returned by 'job()' is discarded; wait for it with 'await waitForAsync(…)', ${rest}`);
+    const jobs = at("statements.ts", "job(); // @discarded 'job()'");
+    // In the async function and the async generator; at the top, in a plain arrow and in a class's static block inside a generator.
+    expect(jobs.filter((m) => m === `chronots: Future returned by 'job()' is discarded; wait for it with 'await waitForAsync(…)', ${rest}`)).toHaveLength(2);
+    expect(jobs.filter((m) => m === `chronots: Future returned by 'job()' is discarded; wait for it with 'waitFor(…)', ${rest}`)).toHaveLength(3);
     expect(at("statements.ts", "const x = await job(); // @discarded 'job()'")).toEqual([
       `chronots: Future returned by 'job()' is discarded by 'await', which does not wait for a chronots Future; wait for it with 'await waitForAsync(…)', ${rest}`,
     ]);

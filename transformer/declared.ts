@@ -35,9 +35,12 @@ export type DeclaredGenerator = GeneratorDeclaration | ts.FunctionExpression;
 /** For each call `async(name)` naming a declared generator: that generator, or why the lowering may not rewrite it. */
 export type Declared = Map<ts.CallExpression, DeclaredGenerator | string>;
 
-/** Every generator function written plainly, and those written as the argument of an `async(` call. */
+/**
+ * Every generator function written plainly, and those written as the argument of an `async(` call.
+ * INLINE allows no line break: a comment ending in `async(` before a declaration is then no match.
+ */
 const GENERATORS = /function\s*\*/g;
-const INLINE = /\basync\s*\(\s*function\s*\*/g;
+const INLINE = /\basync[ \t]*\([ \t]*function[ \t]*\*/g;
 /** A generator the file's text shows as such where it starts, as GENERATORS counts it; one with comments inside is left to the driver. */
 const GENERATOR_AT = /(?:(?:export|default|declare|async)\s+)*function\s*\*/y;
 

@@ -160,12 +160,19 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   return out;
 }
 
-/** How to wait for a Future where `e` stands: `yield*` in a generator, `await waitForAsync` in an async function, else `waitFor`. */
+/**
+ * How to wait for a Future where `e` stands: `yield*` in a generator, `await waitForAsync` in an async
+ * function (an async generator too), else `waitFor`; so too in a parameter, a class field or static
+ * block, where neither `yield` nor `await` may stand.
+ */
 function waitHere(e: ts.Node): string {
-  let n = e.parent;
-  while (n && !tsi.isFunctionLike(n)) n = n.parent;
-  if (n && (n as ts.FunctionLikeDeclaration).asteriskToken) return "'yield* …'";
-  if (n && tsi.canHaveModifiers(n) && n.modifiers?.some((m) => m.kind === SK.AsyncKeyword)) return "'await waitForAsync(…)'";
+  for (let n = e.parent; n; n = n.parent) {
+    if (tsi.isParameter(n) || tsi.isPropertyDeclaration(n) || tsi.isClassStaticBlockDeclaration(n)) break;
+    if (!tsi.isFunctionLike(n)) continue;
+    if (tsi.canHaveModifiers(n) && n.modifiers?.some((m) => m.kind === SK.AsyncKeyword)) return "'await waitForAsync(…)'";
+    if ((n as ts.FunctionLikeDeclaration).asteriskToken) return "'yield* …'";
+    break;
+  }
   return "'waitFor(…)'";
 }
 
