@@ -173,6 +173,36 @@ console.log(local.waitFor(a(1)), local.waitFor(b(1)), pkg.waitFor(c(1)));
   expect(ran.stdout.trim()).toBe("2 3 4");
 });
 
+it("keeps a class's references to its own name in the static fields TypeScript moves out of it below ES2022", { timeout: 120_000 }, () => {
+  const dir = join(tmp, "static-fields");
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  symlinkSync(root, join(dir, "node_modules/chronots"), "dir");
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(
+    join(dir, "main.ts"),
+    `import { async, sleepAsync, waitFor } from "chronots";
+const f = async(function* () {
+  class K { static a = 1; static b = K.a + 1; static { K.c = K.b * 10; } static c?: number; }
+  yield* sleepAsync(0);
+  return [K.b, K.c];
+});
+console.log(JSON.stringify(waitFor(f())));
+`,
+  );
+  const run = (outDir: string, plugins: object[]) => {
+    const compilerOptions = { target: "ES2019", module: "NodeNext", moduleResolution: "NodeNext", strict: true, outDir, skipLibCheck: true, types: [], plugins };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
+    const build = spawnSync(process.execPath, [plugins.length ? tspc : join(root, "node_modules/typescript/bin/tsc"), "-p", dir, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+    expect(build.stdout + build.stderr).toBe("");
+    return spawnSync(process.execPath, [join(dir, outDir, "main.js")], { encoding: "utf8" });
+  };
+  expect(run("plain", []).stdout.trim()).toBe("[2,20]");
+  const lowered = run("lowered", [{ transform: join(cjs, "index.js") }]);
+  expect(readFileSync(join(dir, "lowered/main.js"), "utf8")).not.toMatch(/function\*/);
+  expect(lowered.stderr).toBe("");
+  expect(lowered.stdout.trim()).toBe("[2,20]");
+});
+
 describe("fixtures built by tspc leave the trace tsc's build leaves", () => {
   // `using` against tsc's own downlevel; JSX run through tsc's React transform after the lowering;
   // generators declared by name, rewritten in place by the checker-backed entry.

@@ -600,8 +600,13 @@ export function isAnonymousFunction(e: ts.Expression): boolean {
   return tsi.isArrowFunction(u) || ((tsi.isFunctionExpression(u) || tsi.isClassExpression(u)) && u.name === undefined);
 }
 
+/**
+ * The class a declaration makes, as an expression. It stays the declaration's own node to TypeScript:
+ * below ES2022 static fields move out of the class body, and TypeScript's class alias then finds the
+ * class their references to its name resolve to.
+ */
 function classExpression(orig: ts.ClassDeclaration, c: ts.ClassDeclaration): ts.ClassExpression {
-  return f.createClassExpression(c.modifiers?.filter(tsi.isDecorator), orig.name, c.typeParameters, c.heritageClauses, c.members);
+  return tsi.setOriginalNode(f.createClassExpression(c.modifiers?.filter(tsi.isDecorator), orig.name, c.typeParameters, c.heritageClauses, c.members), orig);
 }
 
 function letStatement(name: string, value: ts.Expression): ts.Statement {
