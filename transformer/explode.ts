@@ -113,6 +113,8 @@ export class Machine implements Hooks {
   private readonly temps = new Set<string>();
   /** Where the source comments printed so far start: a statement split in several prints its leading comments once. */
   private readonly commented = new Set<number>();
+  /** Statements taken apart whose leading comments no piece printed yet: the next piece pushed takes them. */
+  private uncommented: ts.Statement[] = [];
   private liveFinally: Region[] = [];
   private regionCount = 0;
   /** The resource stacks of the `using` blocks being run (see `disposing`). */
@@ -333,7 +335,10 @@ export class Machine implements Hooks {
 
   /** Append to the current case, dropping what follows a jump, return or throw (unreachable until the next case). */
   private push(...sts: ts.Statement[]): void {
-    for (const st of sts) this.commentOnce(st);
+    for (const st of sts) {
+      this.leadWith(st);
+      this.commentOnce(st);
+    }
     append(this.cur, ...sts);
     if (this.fast) append(this.fast, ...sts);
   }
@@ -342,6 +347,24 @@ export class Machine implements Hooks {
    * The pieces of a split statement all map to it, and each would print the comments before it.
    * Only the first keeps them; a node of the parse tree is printed as written, flags untouched.
    */
+  /**
+   * The comments before the statements taken apart since the last piece, given to `st`, their first
+   * piece, unless its own range starts where they do (then it prints them itself).
+   */
+  private leadWith(st: ts.Statement): void {
+    const pending = this.uncommented;
+    if (pending.length === 0) return;
+    this.uncommented = [];
+    if (tsi.isParseTreeNode(st)) return;
+    const text = pending[0]!.getSourceFile().text;
+    for (const from of pending) {
+      if (from.pos === st.pos || this.commented.has(from.pos)) continue;
+      this.commented.add(from.pos);
+      for (const c of tsi.getLeadingCommentRanges(text, from.pos) ?? [])
+        tsi.addSyntheticLeadingComment(st, c.kind, text.slice(c.pos + 2, c.kind === SK.MultiLineCommentTrivia ? c.end - 2 : c.end), c.hasTrailingNewLine);
+    }
+  }
+
   private commentOnce(st: ts.Statement): void {
     if (st.pos < 0) return;
     if (!this.commented.has(st.pos)) this.commented.add(st.pos);
@@ -1019,6 +1042,7 @@ export class Machine implements Hooks {
 
   private statement(node: ts.Statement): void {
     if (!this.suspends(node)) return this.copy(node);
+    if (node.pos >= 0) this.uncommented.push(node);
     if (this.fast && !this.structured(node)) {
       const at = this.label();
       append(this.fast, ...this.fastJump(at));
