@@ -109,6 +109,29 @@ describe.each(backends)("stream transports over %s", (kind) => {
     });
   });
 
+  it("holds a line to its limit however its bytes arrive: in one segment with its \\n, in several, or cut by the end", () => {
+    const send = async(function* (t: StreamTransport) {
+      yield* t.write("abcdefghij\n");
+      yield* sleepAsync(20);
+      yield* t.write("abcdef");
+      yield* sleepAsync(20);
+      yield* t.write("ghij\nabcde\nabcdefghij");
+    });
+    withServer("127.0.0.1:0", send, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const line = () => catchError(() => waitFor(client.readLine(5)));
+      expect(line()).toBeInstanceOf(TransportLimitError);
+      expect(text(waitFor(client.readExactly(11)))).toBe("abcdefghij\n");
+      waitFor(sleepAsync(60));
+      expect(line()).toBeInstanceOf(TransportLimitError);
+      expect(text(waitFor(client.readExactly(11)))).toBe("abcdefghij\n");
+      expect(waitFor(client.readLine(5))).toBe("abcde");
+      expect(line()).toBeInstanceOf(TransportLimitError);
+      expect(waitFor(client.readLine(10))).toBe("abcdefghij");
+      waitFor(client.closeWait());
+    });
+  });
+
   it("readExactly fails with TransportIncompleteError at end of stream, leaving the bytes readable", () => {
     withServer("127.0.0.1:0", sender("abc"), (server) => {
       const client = waitFor(connect(server.localAddress));

@@ -195,14 +195,15 @@ export class StreamTransport {
     try {
       for (;;) {
         const nl = this.rbuf.subarray(this.rstart + this.scanned, this.rend).indexOf(10);
+        // The line's bytes before its `\n`, or all buffered so far: however the bytes arrived, in one chunk or many.
+        if ((nl >= 0 ? this.scanned + nl : this.rend - this.rstart) > limit)
+          throw new TransportLimitError(`readLine from ${this.remoteAddress}: no end of line within ${limit} bytes`);
         if (nl >= 0) {
           const line = this.take(this.scanned + nl + 1);
           const end = line.length > 1 && line[line.length - 2] === 13 ? line.length - 2 : line.length - 1;
           return utf8.decode(line.subarray(0, end));
         }
         this.scanned = this.rend - this.rstart;
-        if (this.scanned > limit)
-          throw new TransportLimitError(`readLine from ${this.remoteAddress}: no end of line within ${limit} bytes`);
         const chunk = yield* this.more(READ_SIZE);
         if (chunk.length === 0) return utf8.decode(this.take(this.rend - this.rstart));
         this.append(chunk);
