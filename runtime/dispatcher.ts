@@ -133,7 +133,9 @@ export class Dispatcher {
         }));
       }
     } finally {
+      // Finished, `f` has queued its callbacks: ours, a no-op, leaves the queue unrun.
       f.removeCallback(finished);
+      this.queue.drop(finished, f);
     }
     return f.read();
   }
@@ -154,7 +156,8 @@ export class Dispatcher {
       return this.poller!.waitAsync(waker || (timeout >= 0 && timeout <= 10) ? timeout : 10);
     }
     return new Promise((resolve) => {
-      const timer = timeout >= 0 ? setTimeout(resolve, timeout) : undefined;
+      // Node's timers hold at most 2^31 - 1 ms: a later chronots timer would fire Node's at once, every step.
+      const timer = timeout >= 0 ? setTimeout(resolve, Math.min(timeout, 0x7fffffff)) : undefined;
       this.wake = this.queue.onFill = this.timers.onEarlier = () => {
         clearTimeout(timer);
         resolve();

@@ -15,15 +15,21 @@ export function fromPromise<T>(p: PromiseLike<T>, name = "fromPromise"): Future<
   const settle = getGlobalDispatcher().openBridge();
   // Cancelled, the future stops waiting: the promise still settles later, into a finished future (ignored).
   f.cancelCallback = settle;
-  p.then(
-    (v) => {
-      settle();
-      f.complete(v);
-    },
-    (e: unknown) => {
-      settle();
-      f.fail(e);
-    },
-  );
+  try {
+    p.then(
+      (v) => {
+        settle();
+        f.complete(v);
+      },
+      (e: unknown) => {
+        settle();
+        f.fail(e);
+      },
+    );
+  } catch (e) {
+    // A thenable whose `then` throws is a rejected promise (as `Promise.resolve` makes it), and its bridge closes.
+    settle();
+    if (f.pending) f.fail(e);
+  }
   return f;
 }

@@ -38,6 +38,24 @@ export class CallbackQueue {
     fn(arg);
   }
 
+  /** Take the pair (fn, arg) out of the queue unrun, if it is there; the pairs after it keep their order. */
+  drop(fn: Callback, arg: unknown): void {
+    const mask = this.fns.length - 1;
+    let k = 0;
+    while (k < this.length && !(this.fns[(this.head + k) & mask] === fn && this.args[(this.head + k) & mask] === arg)) k++;
+    if (k === this.length) return;
+    for (; k < this.length - 1; k++) {
+      const to = (this.head + k) & mask;
+      const from = (to + 1) & mask;
+      this.fns[to] = this.fns[from];
+      this.args[to] = this.args[from];
+    }
+    const last = (this.head + this.length - 1) & mask;
+    this.fns[last] = undefined;
+    this.args[last] = undefined;
+    this.length--;
+  }
+
   private grow(cap: number): void {
     const fns: (Callback | undefined)[] = new Array(cap * 2);
     const args: unknown[] = new Array(cap * 2);

@@ -72,6 +72,27 @@ describe("callSoon and the callback queue (chronos testsoon)", () => {
     expect(expected).toBe(next);
   });
 
+  it("drops one pair unrun, wherever it stands in a wrapped ring, and keeps the others in order", () => {
+    fc.assert(
+      fc.property(fc.nat(40), fc.integer({ min: 1, max: 100 }), fc.nat(99), (shift, n, at) => {
+        const q = new CallbackQueue();
+        const out: number[] = [];
+        const push = (v: number) => out.push(v);
+        // Move the head along the ring first, so that the pairs wrap around its end.
+        for (let i = 0; i < shift; i++) q.push(push, -1);
+        for (let i = 0; i < shift; i++) q.runOne();
+        out.length = 0;
+        for (let i = 0; i < n; i++) q.push(push, i);
+        const gone = at % n;
+        q.drop(push, gone);
+        q.drop(push, n + 5);
+        expect(q.length).toBe(n - 1);
+        while (q.length > 0) q.runOne();
+        expect(out).toEqual([...Array(n).keys()].filter((i) => i !== gone));
+      }),
+    );
+  });
+
   it("rejects a non-function", () => {
     expect(() => callSoon("x" as never)).toThrow(/callSoon: expected a function, got string/);
   });

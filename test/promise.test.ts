@@ -6,7 +6,7 @@
 import net from "node:net";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { addSignal, async, asyncCheck, callSoon, DeadlockError, fromPromise, Future, removeSignal, sleepAsync, waitFor, waitForAsync } from "../runtime/index.js";
+import { addSignal, async, asyncCheck, callSoon, DeadlockError, fromPromise, Future, removeSignal, sleepAsync, trackers, waitFor, waitForAsync } from "../runtime/index.js";
 import { connect } from "../runtime/net/index.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 
@@ -144,6 +144,40 @@ describe("bridges and wakes on the global dispatcher", () => {
     settle(1);
     await later(0, 2);
     expect(f.cancelled).toBe(true);
+  });
+
+  it("a thenable whose then throws gives a failed future, and its bridge closes", () => {
+    const f = fromPromise({ then: () => { throw new Error("bad thenable"); } } as unknown as PromiseLike<number>);
+    expect(f.failed).toBe(true);
+    expect((f.error as Error).message).toBe("bad thenable");
+    expect(() => waitFor(new Future<void>("never"))).toThrow(/can never finish: no callback is queued/);
+  });
+
+  it("leaves nothing queued behind, whether the future finished in a step or while Node ran", async () => {
+    expect(await waitForAsync(sleepAsync(2))).toBeUndefined();
+    expect(trackers().callbacks).toBe(0);
+    const byNode = new Future<number>("finished by a Node timer");
+    setTimeout(() => byNode.complete(1), 2);
+    expect(await waitForAsync(byNode)).toBe(1);
+    expect(trackers().callbacks).toBe(0);
+  });
+
+  it("idles in one Node timer while a chronots timer is further away than Node's timers reach", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    const far = sleepAsync(3e9);
+    try {
+      const soon = new Future<void>("soon");
+      setTimeout(() => soon.complete(), 50);
+      await waitForAsync(soon);
+      await later(0, 1);
+      // Node sets a longer delay to 1 ms with a TimeoutOverflowWarning: the wait would have woken every millisecond.
+      expect(warnings).toEqual([]);
+    } finally {
+      far.cancel();
+      process.off("warning", onWarning);
+    }
   });
 
   it("refuses what is not a promise", () => {
