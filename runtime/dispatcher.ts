@@ -25,7 +25,7 @@ import { createPoller, defaultPollerKind } from "./poller/index.js";
 import { READ, WRITE, type Poller, type PollerKind } from "./poller/poller.js";
 import { type SignalName, SignalSet, signalNumber } from "./poller/signals.js";
 import { Waker } from "./poller/waker.js";
-import { CallbackQueue, setActiveQueue } from "./queue.js";
+import { activeQueue, CallbackQueue, setActiveQueue } from "./queue.js";
 import { TimerHandle, TimerHeap } from "./timerheap.js";
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -73,7 +73,24 @@ export class Dispatcher {
   }
 
   poll(): void {
-    this.step(true);
+    this.turn(true);
+  }
+
+  /**
+   * A step in which the futures that finish queue their callbacks here: the global dispatcher's queue
+   * takes them otherwise, and a dispatcher that is not the global one would never run them.
+   */
+  private turn(block: boolean): void {
+    const active = activeQueue;
+    if (active === this.queue) return this.step(block);
+    const global = gd;
+    setActiveQueue(this.queue);
+    try {
+      this.step(block);
+    } finally {
+      // A callback may have installed another global dispatcher meanwhile: its queue is then the one.
+      setActiveQueue(gd === global ? active : gd.queue);
+    }
   }
 
   /** One step; without `block` the I/O wait only looks (waitForAsync waits elsewhere, letting Node's loop run). */
@@ -125,7 +142,7 @@ export class Dispatcher {
     if (f._state === PENDING) f.addCallback(finished);
     try {
       while (f._state === PENDING) {
-        this.step(false);
+        this.turn(false);
         if (f._state !== PENDING) break;
         await (this.idling ??= this.idle().finally(() => {
           this.idling = null;

@@ -226,6 +226,29 @@ describe("waitFor and runForever", () => {
     expect(steps).toBe(100);
   });
 
+  it("a dispatcher that is not the global one runs the callbacks of what its own timers finish", () => {
+    const main = getGlobalDispatcher();
+    const s = sleepAsync(5);
+    const c = async(function* () {
+      yield* s;
+      return "woke";
+    })();
+    const other = new Dispatcher();
+    setGlobalDispatcher(other);
+    try {
+      expect(main.waitFor(c)).toBe("woke");
+      expect(other.queue.length).toBe(0);
+      // Outside its steps, futures queue on the global dispatcher again.
+      const f = new Future<number>();
+      f.addCallback(() => {});
+      f.complete(1);
+      expect(other.queue.length).toBe(1);
+      other.poll();
+    } finally {
+      setGlobalDispatcher(main);
+    }
+  });
+
   it("each dispatcher has its own queue; setGlobalDispatcher switches where futures queue callbacks", () => {
     const main = getGlobalDispatcher();
     const other = new Dispatcher();
