@@ -56,6 +56,47 @@ describe("chronots/vite", () => {
     expect(entry.originalColumn).toBe(code.split("\n")[original]!.indexOf(`"marker"`));
   });
 
+  it("maps every copy of every statement of a lowered body to its own place, as tspc's map does", () => {
+    const code = [
+      `import { async, sleepAsync } from "chronots";`,
+      `declare function chk(k: number): number;`,
+      `export const f = async(function* (xs: number[]) {`,
+      `  chk(1);`,
+      `  for (let i = 0; i < xs.length; i++) {`,
+      `    chk(2);`,
+      `    yield* sleepAsync(xs[i]!);`,
+      `    chk(3);`,
+      `  }`,
+      `  try {`,
+      `    chk(4) + (yield* sleepAsync(0));`,
+      `  } finally {`,
+      `    chk(5);`,
+      `  }`,
+      `  const g = async(function* () {`,
+      `    yield* sleepAsync(0);`,
+      `    chk(6);`,
+      `  });`,
+      `  return chk(7) + (yield* g());`,
+      `});`,
+      ``,
+    ].join("\n");
+    const { out } = transform(code);
+    const map = new SourceMap(out!.map as never);
+    const lines = out!.code.split("\n");
+    const found: string[] = [];
+    lines.forEach((l, i) => {
+      for (const m of l.matchAll(/chk\((\d)\)/g)) {
+        const e = map.findEntry(i, m.index) as { originalLine: number; originalColumn: number };
+        const line = code.split("\n")[e.originalLine]!;
+        found.push(`${m[0]} -> ${line.slice(e.originalColumn, e.originalColumn + m[0].length)}`);
+      }
+    });
+    // The loop runs both as itself (its structured copy) and as states: each copy maps home.
+    expect(found.filter((x) => x.startsWith("chk(2)")).length).toBe(2);
+    for (const x of found) expect(x).toMatch(/^(chk\(\d\)) -> \1$/);
+    expect(new Set(found).size).toBe(7);
+  });
+
   it("leaves alone files without async calls, without a marking import, or outside include", () => {
     const lowered = head + call + tail;
     expect(transform("export const x = 1;\n").out).toBeNull();

@@ -38,6 +38,45 @@ export interface Splice {
   start: number;
   end: number;
   text: string;
+  /** Where the printer took each piece of `text` from, in order: [line, column] in `text` → [line, column] in the file. */
+  mappings: Mapping[];
+}
+export type Mapping = [line: number, column: number, sourceLine: number, sourceColumn: number];
+
+/**
+ * `node` printed as `printNode` prints it, with the positions TypeScript's printer records for a source
+ * map: it does so only for a whole file, so `node` is printed as the one statement of a copy of `file`
+ * (an expression as the initializer of `var $ = …`, whose text is then cut off again).
+ */
+function printMapped(printer: ts.Printer, file: ts.SourceFile, node: ts.Node, expression: boolean): { text: string; mappings: Mapping[] } {
+  let mappings: Mapping[] = [];
+  // The part of TypeScript's SourceMapGenerator the printer calls.
+  const collect = {
+    addSource: () => 0,
+    setSourceContent() {},
+    addName: () => 0,
+    addMapping(line: number, column: number, _source: number, sourceLine: number, sourceColumn: number) {
+      mappings.push([line, column, sourceLine, sourceColumn]);
+    },
+    appendSourceMap() {},
+    getSources: () => [file.fileName],
+    toJSON: () => ({}),
+    toString: () => "",
+  };
+  const statement = expression ? f.createVariableStatement(undefined, [f.createVariableDeclaration("$", undefined, undefined, node as ts.Expression)]) : (node as ts.Statement);
+  const copy = tsi.setEmitFlags(f.updateSourceFile(file, [statement]), tsi.EmitFlags.NoComments);
+  // Both are internal to TypeScript (the emitter's own way to print a file with its map), in 5.x and 6.x alike.
+  const writer = (tsi as unknown as { createTextWriter(newLine: string): { getText(): string } }).createTextWriter("\n");
+  (printer as unknown as { writeFile(f: ts.SourceFile, w: unknown, m: typeof collect): void }).writeFile(copy, writer, collect);
+  let text = writer.getText();
+  // The copy keeps the file's hashbang, which the printer writes first.
+  if (text.startsWith("#!")) {
+    text = text.slice(text.indexOf("\n") + 1);
+    mappings = mappings.filter((m) => m[0] > 0).map(([l, c, sl, sc]) => [l - 1, c, sl, sc]);
+  }
+  const cut = expression ? "var $ = ".length : 0;
+  text = text.slice(cut, text.length - (expression ? ";\n" : "\n").length);
+  return { text, mappings: mappings.map(([l, c, sl, sc]) => [l, l === 0 ? Math.max(0, c - cut) : c, sl, sc]) };
 }
 
 /**
@@ -499,14 +538,14 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           if (replacement) {
             // The comments around it stay outside the splice.
             tsi.setEmitFlags(replacement, tsi.EmitFlags.NoComments);
-            splices.push({ start: node.getStart(file), end: node.end, text: printer.printNode(tsi.EmitHint.Unspecified, replacement, file) });
+            splices.push({ start: node.getStart(file), end: node.end, ...printMapped(printer, file, replacement, !tsi.isStatement(replacement)) });
             return;
           }
           if (tsi.isCallExpression(node)) {
             const low = lowerCall(node, l, undefined);
             if (low) {
-              const text = printer.printNode(tsi.EmitHint.Expression, low, file);
-              splices.push({ start: node.getStart(file), end: node.end, text: tsi.isParenthesizedExpression(low) ? text : `(${text})` });
+              const printed = printMapped(printer, file, tsi.isParenthesizedExpression(low) ? low : f.createParenthesizedExpression(low), true);
+              splices.push({ start: node.getStart(file), end: node.end, ...printed });
               return;
             }
           }

@@ -3,9 +3,10 @@
  *
  * For each source file that mentions `async` and imports one of the marking modules, `lowerText` finds
  * the `async(function* …)` calls and returns one splice per call; magic-string applies them, so every
- * byte outside those calls stays as it was, and prepends the prelude. Each splice keeps the tokens it
- * shares with the original call as original text (align.ts), so the hires source map sends a line of a
- * lowered body back to its original line.
+ * byte outside those calls stays as it was, and prepends the prelude. magic-string's hires map sends
+ * every kept character home; inside a splice, the map takes the positions TypeScript's printer recorded
+ * for the lowered text (lowerText), so each line of a lowered body, the structured copy of a loop
+ * included, points where `tspc`'s own source map would.
  *
  * `modules` may name bare specifiers ("chronots") or files ("./runtime/index.ts", an absolute path):
  * a file entry matches every relative import in any file that resolves to it, whatever its suffix
@@ -18,13 +19,13 @@
  * lowering, which leaves alone a function whose locals would shadow it.
  */
 import * as path from "node:path";
+import { decode, encode, type SourceMapSegment } from "@jridgewell/sourcemap-codec";
 import MagicString from "magic-string";
 import ts from "typescript";
-import { spliceAligned } from "./align.js";
 import { compilerProblem } from "./compiler.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { closestOption, type Severity, severityOption } from "./entry.js";
-import { lowerText } from "./lower.js";
+import { lowerText, type Splice } from "./lower.js";
 
 export interface ChronotsViteOptions {
   /**
@@ -137,13 +138,47 @@ function lower(code: string, file: string, modules: string[], jsxFactories: stri
   const diagnostics = { driver: lines(false), internal: lines(true) };
   if (splices.length === 0 && prelude === "") return { ...diagnostics, result: null };
   const s = new MagicString(code);
-  for (const { start, end, text } of splices) spliceAligned(s, code, start, end, text);
-  if (prelude !== "") {
-    const line = prelude.endsWith("\n") ? prelude : prelude + "\n";
+  for (const { start, end, text } of splices) s.overwrite(start, end, text);
+  const line = prelude === "" || prelude.endsWith("\n") ? prelude : prelude + "\n";
+  if (line !== "") {
     if (preludeAt > 0) s.appendLeft(preludeAt, line);
     else s.prepend(line);
   }
-  return { ...diagnostics, result: { code: s.toString(), map: s.generateMap({ hires: true, source: file, includeContent: true }) } };
+  const out = s.toString();
+  const map = s.generateMap({ hires: true, source: file, includeContent: true });
+  map.mappings = encode(withSplices(decode(map.mappings), out, splices, preludeAt, line.length));
+  return { ...diagnostics, result: { code: out, map } };
+}
+
+/**
+ * `lines`, the decoded map of `out`, with each splice's own mappings (lowerText's, from the printer) in
+ * place of magic-string's, which send the whole overwritten text to the call's first character.
+ */
+function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[], preludeAt: number, preludeLength: number): SourceMapSegment[][] {
+  const starts = [0];
+  for (let i = out.indexOf("\n"); i >= 0; i = out.indexOf("\n", i + 1)) starts.push(i + 1);
+  const position = (offset: number): [number, number] => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return [lo, offset - starts[lo]!];
+  };
+  let shift = 0;
+  for (const sp of [...splices].sort((a, b) => a.start - b.start)) {
+    const from = sp.start + shift + (preludeAt <= sp.start ? preludeLength : 0);
+    shift += sp.text.length - (sp.end - sp.start);
+    const [line, column] = position(from);
+    const [endLine, endColumn] = position(from + sp.text.length);
+    for (let l = line; l <= endLine; l++)
+      lines[l] = (lines[l] ?? []).filter((seg) => (l === line && seg[0] < column) || (l === endLine && seg[0] >= endColumn));
+    for (const [l, c, sourceLine, sourceColumn] of sp.mappings) (lines[line + l] ??= []).push([l === 0 ? column + c : c, 0, sourceLine, sourceColumn]);
+    for (let l = line; l <= endLine; l++) lines[l]?.sort((a, b) => a[0] - b[0]);
+  }
+  return lines;
 }
 
 /** The import specifiers of `code` that name a marking module, spelled as in the file. */
