@@ -389,6 +389,15 @@ describe("chronots check", { timeout: 120_000 }, () => {
     expect(r.status).toBe(1);
   });
 
+  it("fails on a tsconfig that is not valid JSON, saying where, as tsc does", () => {
+    const broken = join(tmp, "broken.json");
+    const typeRoots = JSON.stringify([join(root, "node_modules/@types")]);
+    writeFileSync(broken, `{\n  "extends": ${JSON.stringify(fixtureConfig)},\n  "compilerOptions": { "typeRoots": ${typeRoots} }\n  "files": [${JSON.stringify(join(fixtures, "clean.ts"))}]\n}\n`);
+    const r = chronots("check", "-p", broken);
+    expect(r.status).toBe(1);
+    expect(r.out).toEqual([expect.stringMatching(/broken\.json\(4,3\): error TS1005: ',' expected\./)]);
+  });
+
   it("exits 0 on a clean project", () => {
     const clean = config("clean.json", { files: [join(fixtures, "clean.ts")] });
     expect(chronots("check", "-p", clean)).toMatchObject({ status: 0, out: [] });

@@ -57,7 +57,7 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
   const entry = chronotsEntry(plugins, configFile);
   const discarded = readSeverity(entry, "discarded", "error");
   const unlowered = unloweredWithoutEmit(entry, plugins, configFile);
-  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, configFileParsingDiagnostics: config.errors });
+  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(config) });
   const own = ts.getPreEmitDiagnostics(program);
   const sources = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));
   const recognize = checkerRecognizer(program);
