@@ -365,6 +365,24 @@ export const f = async(function* (n: number) {
     }
   });
 
+  it("leaves to the driver a var JavaScript binds elsewhere, a block's function named outside it, and a write to the generator's own name", () => {
+    const cases: [string, string][] = [
+      [`try {\n    throw 1;\n  } catch (err) {\n    var err = 2;\n  }`, "a `var` redeclaring the catch parameter 'err'"],
+      [`var arguments;`, "a `var` named arguments"],
+      [`{\n    function inner() {}\n  }\n  yield* sleepAsync(1);\n  log(typeof inner);`, "a function declared in a block and named outside it ('inner'), which sloppy code binds in the whole function"],
+      [`h = 1;`, "an assignment to the generator's own name 'h'"],
+    ];
+    for (const [body, why] of cases) {
+      const text = `import { async, sleepAsync } from "chronots";\nexport const h = async(function* h(log) {\n  yield* sleepAsync(0);\n  ${body}\n});\n`;
+      const { splices, diagnostics } = lowerText("quirks.js", text, { typescript: ts });
+      expect(splices, body).toEqual([]);
+      expect(diagnostics.map((d) => d.messageText), body).toEqual([`chronots: this async function is left to the run-time driver: ${why} is not lowered`]);
+    }
+    // A block's function named only inside the block is lowered.
+    const text = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* () {\n  {\n    function helper() { return 1; }\n    yield* sleepAsync(0);\n    return helper();\n  }\n});\n`;
+    expect(lowerText("block.js", text, { typescript: ts }).splices).toHaveLength(1);
+  });
+
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {
     // Vite's transform does not name it, so the fixtures cannot compare this across modes.
     const holder = "using named = class { static [Symbol.dispose]() {} };";

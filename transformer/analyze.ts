@@ -255,6 +255,9 @@ export function analyze(fn: GeneratorFunction): Analysis {
     return node.parent === undefined && node !== fn && (tsi.forEachChild(node, (c) => (suspends(c) ? true : undefined)) ?? false);
   };
 
+  /** Function declarations of the body not at its top level. */
+  const blockFunctions: ts.Identifier[] = [];
+
   const newScope = (node: ts.Node, parent: Scope | undefined, fnNode: ts.Node): Scope => {
     const s: Scope = { node, parent, fn: fnNode, names: new Map() };
     scopeOf.set(node, s);
@@ -282,12 +285,26 @@ export function analyze(fn: GeneratorFunction): Analysis {
     else for (const e of scope.elements) if (!tsi.isOmittedExpression(e)) declarePattern(e.name, into, kind);
   };
 
+  /**
+   * A `var` JavaScript binds elsewhere than the function's scope, where the lowering would put it: in a
+   * `catch` of its parameter's name, the parameter (Annex B); `var arguments`, the arguments object.
+   */
+  const varQuirk = (id: ts.Identifier, list: ts.Node, root: ts.Node): void => {
+    if (id.text === "arguments") unsupported.push(new Unsupported(id, "a `var` named arguments"));
+    for (let n = list.parent; n && n !== root; n = n.parent)
+      if (tsi.isCatchClause(n) && n.variableDeclaration && tsi.isIdentifier(n.variableDeclaration.name) && n.variableDeclaration.name.text === id.text)
+        unsupported.push(new Unsupported(id, `a \`var\` redeclaring the catch parameter '${id.text}'`));
+  };
+
   /** `var`s and, for the top level of a function, its function declarations: hoisted to `into`. */
   const hoistVars = (node: ts.Node, into: Scope): void => {
     const visit = (n: ts.Node): void => {
       if (isFunctionLike(n) || tsi.isClassLike(n)) return;
       if (tsi.isVariableDeclarationList(n) && !(n.flags & tsi.NodeFlags.BlockScoped)) {
-        for (const d of n.declarations) declarePattern(d.name, into, "var");
+        for (const d of n.declarations) {
+          declarePattern(d.name, into, "var");
+          for (const id of bindingNames(d.name)) varQuirk(id, n, node);
+        }
       }
       tsi.forEachChild(n, visit);
     };
@@ -312,6 +329,8 @@ export function analyze(fn: GeneratorFunction): Analysis {
         bindingOf.set(id, b);
         b.referenced = true;
         if (write) b.written = true;
+        // The driver's generator name is immutable (a TypeError in strict code, ignored in sloppy); the lowered one is a parameter.
+        if (write && b.kind === "self" && b.scope.node === fn.name) unsupported.push(new Unsupported(id, `an assignment to the generator's own name '${id.text}'`));
         if (s.fn !== scope.fn) b.captured = true;
         return;
       }
@@ -347,6 +366,7 @@ export function analyze(fn: GeneratorFunction): Analysis {
   };
 
   const walkFunction = (node: ts.SignatureDeclaration & { body?: ts.Node }, outer: Scope): void => {
+    if (tsi.isFunctionDeclaration(node) && node.name && outer.fn === fn && node.parent !== fn.body) blockFunctions.push(node.name);
     if (node.name && tsi.isComputedPropertyName(node.name)) walk(node.name, outer);
     let parent = outer;
     if (tsi.isFunctionExpression(node) && node.name) {
@@ -526,6 +546,10 @@ export function analyze(fn: GeneratorFunction): Analysis {
   // The scope around the generator: its bindings are neither own nor resolved (all free).
   const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? f.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
+  // Sloppy code also binds a block's function in the function's scope (Annex B), which the lowering does not.
+  for (const id of blockFunctions)
+    if (free.has(id.text) || own.some((b) => b.name === id.text && b.scope.node === fn))
+      unsupported.push(new Unsupported(id, `a function declared in a block and named outside it ('${id.text}'), which sloppy code binds in the whole function`));
   unboundParameters(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
   return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx };
