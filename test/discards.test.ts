@@ -398,6 +398,17 @@ describe("chronots check", { timeout: 120_000 }, () => {
     expect(r.out).toEqual([expect.stringMatching(/broken\.json\(4,3\): error TS1005: ',' expected\./)]);
   });
 
+  it("checks each project a solution-style tsconfig references, as tspc -b builds them", () => {
+    const dirty = config("ref-dirty.json", { files: [join(fixtures, "statements.ts")] });
+    const clean = config("ref-clean.json", { files: [join(fixtures, "clean.ts")] });
+    const solution = join(tmp, "solution.json");
+    writeFileSync(solution, JSON.stringify({ files: [], references: [{ path: clean }, { path: dirty }, { path: clean }] }));
+    const r = chronots("check", "-p", solution);
+    const alone = chronots("check", "-p", dirty);
+    expect(alone.out.some((l) => l.includes(" TS90001: "))).toBe(true);
+    expect(r).toMatchObject({ status: 1, out: alone.out });
+  });
+
   it("exits 0 on a clean project", () => {
     const clean = config("clean.json", { files: [join(fixtures, "clean.ts")] });
     expect(chronots("check", "-p", clean)).toMatchObject({ status: 0, out: [] });

@@ -8,6 +8,7 @@
  * every function the lowering leaves to the run-time driver (TS99301). The severities come from the
  * chronots entry in `compilerOptions.plugins` (entry.ts): `"discarded"`, "error" without one, and
  * `"unlowered"`; a bad entry is an error TS99302 at its option, as in a `tspc` build.
+ * A solution-style tsconfig (`"files": []` and `references`) has each referenced project checked.
  * Exit status: 0 clean (warnings allowed), 1 on any error, 2 on bad arguments.
  */
 import { join } from "node:path";
@@ -45,11 +46,22 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
     out.write(`chronots check: ${problem}\n`);
     return 2;
   }
-  const configFile = ts.sys.directoryExists(project) ? join(project, "tsconfig.json") : project;
+  return checkProject(ts.sys.directoryExists(project) ? join(project, "tsconfig.json") : project, out, pretty, new Set());
+}
+
+/**
+ * One tsconfig's check. A solution-style one (no files of its own, only `references`) checks each
+ * project it references instead, as `tspc -b` builds them; the worst exit status counts.
+ */
+function checkProject(configFile: string, out: NodeJS.WritableStream, pretty: boolean, seen: Set<string>): number {
+  seen.add(configFile);
   const configErrors: ts.Diagnostic[] = [];
   const host: ts.ParseConfigFileHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => configErrors.push(d) };
   const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, host);
   if (!config) return report(out, configErrors, pretty);
+  const references = config.projectReferences ?? [];
+  if (config.fileNames.length === 0 && references.length > 0 && config.errors.length === 0)
+    return Math.max(0, ...references.map(ts.resolveProjectReferencePath).filter((f) => !seen.has(f)).map((f) => checkProject(f, out, pretty, seen)));
   const plugins = (config.options.plugins ?? []) as PluginEntry[];
   useCompiler(ts);
   // A bad entry is an error of the check, placed at its option, as tspc reports it; the check goes on.
