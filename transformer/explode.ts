@@ -344,10 +344,6 @@ export class Machine implements Hooks {
   }
 
   /**
-   * The pieces of a split statement all map to it, and each would print the comments before it.
-   * Only the first keeps them; a node of the parse tree is printed as written, flags untouched.
-   */
-  /**
    * The comments before the statements taken apart since the last piece, given to `st`, their first
    * piece, unless its own range starts where they do (then it prints them itself).
    */
@@ -365,6 +361,10 @@ export class Machine implements Hooks {
     }
   }
 
+  /**
+   * The pieces of a split statement all map to it, and each would print the comments before it.
+   * Only the first keeps them; a node of the parse tree is printed as written, flags untouched.
+   */
   private commentOnce(st: ts.Statement): void {
     if (st.pos < 0) return;
     if (!this.commented.has(st.pos)) this.commented.add(st.pos);

@@ -566,7 +566,6 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
 }
 
-
 /**
  * Where the prelude goes: after a hashbang and the comments the file starts with, since pragmas
  * (`@jsx`, `@ts-nocheck`) count only there. That is the start of the next line, unless code follows
