@@ -129,6 +129,21 @@ describe("chronots/vite", () => {
     expect(out?.code ?? code).toContain("function*");
   });
 
+  it("leaves a file with a syntax error as it is, for Vite's parser to report, and says where", () => {
+    for (const body of ["() { return 1 +; }", "() { if (x) { }", "() { const = 1; }"]) {
+      const code = `import { async } from "chronots";\nexport const g = async(function* ${body});\n`;
+      const { out, warnings } = transform(code);
+      expect(out, body).toBeNull();
+      expect(warnings, body).toEqual([expect.stringMatching(/^\/proj\/src\/a\.ts:2:\d+: .*left this file to the run-time driver: TypeScript reports a syntax error here \(.+\)/)]);
+    }
+  });
+
+  it("leaves a generator with a yield in a parameter's default, a syntax error, to the driver", () => {
+    const { out, warnings } = transform(`import { async } from "chronots";\nexport const g = async(function* (a = yield* x) {});\n`);
+    expect(out).toBeNull();
+    expect(warnings).toEqual([expect.stringMatching(/^\/proj\/src\/a\.ts:2:39: .*a yield in a parameter's default \(a syntax error\)/)]);
+  });
+
   it('follows "unlowered": an error fails the file with every place named, "off" says nothing; a bad value is named', () => {
     const code = `import { async } from "chronots";\nfunction* gen() {}\nexport const f = async(gen);\nexport const g = async(function* () {\n  return eval("1");\n});\n`;
     expect(transform(code).warnings).toEqual([expect.stringMatching(/a\.ts:3:24: .*'gen', a generator in a file with a direct eval/), expect.stringMatching(/a\.ts:5:10: .*eval/)]);

@@ -186,7 +186,9 @@ function unboundParameters(fn: GeneratorFunction, bindingOf: Map<ts.Identifier, 
   const unbound = new Set(fn.parameters.flatMap((p) => bindingNames(p.name)).map((id) => bindingOf.get(id)!));
   const visit = (n: ts.Node, nested: boolean): void => {
     const b = n.kind === SK.Identifier ? bindingOf.get(n as ts.Identifier) : undefined;
-    if (b && b.scope.node === fn && b.kind !== "param") unsupported.push(new Unsupported(n, `a parameter's default naming '${b.name}', which the body declares,`));
+    // A syntax error TypeScript's parser lets through; lowered, it would run.
+    if (n.kind === SK.YieldExpression && !nested) unsupported.push(new Unsupported(n, "a yield in a parameter's default (a syntax error)"));
+    else if (b && b.scope.node === fn && b.kind !== "param") unsupported.push(new Unsupported(n, `a parameter's default naming '${b.name}', which the body declares,`));
     else if (b && !nested && unbound.has(b)) unsupported.push(new Unsupported(n, `a parameter's default reading '${b.name}' before it is bound`));
     else {
       const inner = nested || isFunctionLike(n) || tsi.isClassLike(n);

@@ -506,6 +506,14 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   useCompiler(options.typescript);
   try {
     const file = tsi.createSourceFile(fileName, text, tsi.ScriptTarget.Latest, true, scriptKind(fileName));
+    // Lowered, a function with a syntax error can print as valid code, and the error would never reach
+    // the user: the file stays as it is, for Vite's own parser to report.
+    const broken = (file as unknown as { parseDiagnostics: readonly ts.DiagnosticWithLocation[] }).parseDiagnostics[0];
+    if (broken) {
+      const message = tsi.flattenDiagnosticMessageText(broken.messageText, " ");
+      diagnostics.push({ ...broken, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots left this file to the run-time driver: TypeScript reports a syntax error here (${message})` });
+      return { splices: [], prelude: "", preludeAt: 0, diagnostics };
+    }
     const prologue = directivePrologue(file.statements).length;
     at = prologue > 0 ? file.statements[prologue - 1]!.end : preludeOffset(text);
     const names = new Names(text);
