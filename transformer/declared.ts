@@ -35,18 +35,19 @@ export type DeclaredGenerator = GeneratorDeclaration | ts.FunctionExpression;
 /** For each call `async(name)` naming a declared generator: that generator, or why the lowering may not rewrite it. */
 export type Declared = Map<ts.CallExpression, DeclaredGenerator | string>;
 
+/** `function*`, also with comments before the star (each comment matched one way only, so that no text makes it backtrack). */
+export const GENERATOR = /\bfunction(?:\s|\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\/|\/\/[^\n]*\n)*\*/g;
 /**
- * Every generator function written plainly, and those written as the argument of an `async(` call.
- * INLINE allows no line break: a comment ending in `async(` before a declaration is then no match.
+ * The generators written as the argument of an `async(` call. It allows no line break: a comment
+ * ending in `async(` before a declaration is then no match.
  */
-const GENERATORS = /function\s*\*/g;
 const INLINE = /\basync[ \t]*\([ \t]*function[ \t]*\*/g;
-/** A generator the file's text shows as such where it starts, as GENERATORS counts it; one with comments inside is left to the driver. */
+/** A generator the file's text shows as such where it starts, as GENERATOR counts it; one with comments inside is left to the driver. */
 const GENERATOR_AT = /(?:(?:export|default|declare|async)\s+)*function\s*\*/y;
 
 /** Whether the text may hold a generator not written in an `async(` call, the only ones a walk could find. */
 function mayDeclare(text: string): boolean {
-  return (text.match(GENERATORS)?.length ?? 0) > (text.match(INLINE)?.length ?? 0);
+  return (text.match(GENERATOR)?.length ?? 0) > (text.match(INLINE)?.length ?? 0);
 }
 
 /**

@@ -16,7 +16,7 @@
 import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
 import { type Analysis, analyze, directivePrologue, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
-import { type Declared, type DeclaredGenerator, declaredGenerators } from "./declared.js";
+import { type Declared, type DeclaredGenerator, declaredGenerators, GENERATOR } from "./declared.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
@@ -398,9 +398,6 @@ function asyncNamesOf(file: ts.SourceFile): Set<string> {
   }
   return names;
 }
-
-/** `function*`, also with comments before the star (each comment matched one way only, so that no text makes it backtrack). */
-const GENERATOR = /\bfunction(?:\s|\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\/|\/\/[^\n]*\n)*\*/g;
 
 /**
  * Where a call to lower or to warn about may be: a test of whether a node's text holds a generator
