@@ -241,6 +241,14 @@ describe("odd input", () => {
     expect(lowered).toEqual(driver);
   });
 
+  it("leaves sloppy code's arguments.callee, the generator under the driver, to the driver; a nested function's own is lowered", () => {
+    const fns = ["function* () {\n  return arguments.callee.length;\n}", "function* () {\n  return (() => arguments.callee)();\n}", "function* () {\n  return function () { return arguments.callee; };\n}", "function* (...arguments) {\n  return arguments.callee;\n}"];
+    const text = `import { async } from "chronots";\n${fns.map((fn, i) => `export const f${i} = async(${fn});\n`).join("")}`;
+    const { splices, diagnostics } = lowerText("callee.js", text, { typescript: ts });
+    expect(diagnostics.map((d) => `${d.messageText}`.replace(/^.*driver: /, ""))).toEqual(["arguments.callee is not lowered", "arguments.callee is not lowered"]);
+    expect(splices.map((s) => text.slice(s.start, s.end))).toEqual([`async(${fns[2]})`, `async(${fns[3]})`]);
+  });
+
   it("gives no name of its own that the program holds: a `$` after a non-ASCII letter, or written as an escape", () => {
     const fn = `function* () {\n  let ä = 1;\n  yield* sleepAsync(0);\n  ä++;\n  yield* sleepAsync(0);\n  return [ä, ä$, \\u0024step];\n}`;
     const module = `const ä$ = "the module's a-umlaut";\nconst \\u0024step = "the module's step";\n`;

@@ -398,14 +398,28 @@ export function analyze(fn: GeneratorFunction): Analysis {
     if (init) walk(init, scope);
   };
 
+  /** The function whose arguments object `arguments` names in `scope`: not an arrow's; none when a binding of that name shadows it. */
+  const argumentsOwner = (scope: Scope): ts.Node | undefined => {
+    for (let s: Scope | undefined = scope; s; s = s.parent) {
+      if (s.names.has("arguments")) return undefined;
+      if (s.node === s.fn && s.fn.kind !== SK.ArrowFunction) return s.fn;
+    }
+    return undefined;
+  };
+
   const walk = (node: ts.Node, scope: Scope): void => {
     if (isTypeOnly(node)) return;
     if (isFunctionLike(node)) return walkFunction(node, scope);
     switch (node.kind) {
       case SK.Identifier:
         return resolve(node as ts.Identifier, scope, false);
-      case SK.PropertyAccessExpression:
-        return walk((node as ts.PropertyAccessExpression).expression, scope);
+      case SK.PropertyAccessExpression: {
+        const p = node as ts.PropertyAccessExpression;
+        // Sloppy code's `arguments.callee`: the generator under the driver, the lowered function here.
+        if (p.name.text === "callee" && p.expression.kind === SK.Identifier && (p.expression as ts.Identifier).text === "arguments" && argumentsOwner(scope) === fn)
+          unsupported.push(new Unsupported(node, "arguments.callee"));
+        return walk(p.expression, scope);
+      }
       case SK.QualifiedName:
       case SK.MetaProperty:
       case SK.BreakStatement:
