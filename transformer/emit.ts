@@ -93,7 +93,7 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
   restore.push(f.createVariableDeclaration(m.fv, undefined, undefined, id(n.a)));
   const sw = f.createSwitchStatement(
     id(n.s),
-    f.createCaseBlock(cases.map((c) => f.createCaseClause(f.createNumericLiteral(c.label), c.body))),
+    f.createCaseBlock(cases.map(clauseOf)),
   );
   const machine = f.createLabeledStatement(n.loop, f.createForStatement(undefined, undefined, undefined, sw));
   const e = n.e;
@@ -123,6 +123,18 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
     f.createReturnStatement(id(n.r)),
   ];
   return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);
+}
+
+/** A case of one statement prints on its label's line: the comments that statement leads with go before the label. */
+function clauseOf(c: Case): ts.CaseClause {
+  const clause = f.createCaseClause(f.createNumericLiteral(c.label), c.body);
+  const only = c.body.length === 1 ? c.body[0]! : undefined;
+  const comments = only && tsi.getSyntheticLeadingComments(only);
+  if (comments) {
+    tsi.setSyntheticLeadingComments(clause, comments);
+    tsi.setSyntheticLeadingComments(only, undefined);
+  }
+  return clause;
 }
 
 /**

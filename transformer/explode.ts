@@ -113,8 +113,11 @@ export class Machine implements Hooks {
   private readonly temps = new Set<string>();
   /** Where the source comments printed so far start: a statement split in several prints its leading comments once. */
   private readonly commented = new Set<number>();
-  /** Statements taken apart whose leading comments no piece printed yet: the next piece pushed takes them. */
-  private uncommented: ts.Statement[] = [];
+  /**
+   * Where comments start that no piece printed yet, the statement or clause taken apart having been
+   * their node, or the end of a block taken apart (before its `}`): the next piece pushed takes them.
+   */
+  private uncommented: number[] = [];
   private liveFinally: Region[] = [];
   private regionCount = 0;
   /** The resource stacks of the `using` blocks being run (see `disposing`). */
@@ -344,19 +347,18 @@ export class Machine implements Hooks {
   }
 
   /**
-   * The comments before the statements taken apart since the last piece, given to `st`, their first
-   * piece, unless its own range starts where they do (then it prints them itself).
+   * The comments of the places taken apart since the last piece, given to `st`, their first piece,
+   * unless its own range starts where they do (then it prints them itself).
    */
   private leadWith(st: ts.Statement): void {
     const pending = this.uncommented;
     if (pending.length === 0) return;
     this.uncommented = [];
-    if (tsi.isParseTreeNode(st)) return;
-    const text = pending[0]!.getSourceFile().text;
+    const text = this.s.an.fn.getSourceFile().text;
     for (const from of pending) {
-      if (from.pos === st.pos || this.commented.has(from.pos)) continue;
-      this.commented.add(from.pos);
-      for (const c of tsi.getLeadingCommentRanges(text, from.pos) ?? [])
+      if (from === st.pos || this.commented.has(from)) continue;
+      this.commented.add(from);
+      for (const c of tsi.getLeadingCommentRanges(text, from) ?? [])
         tsi.addSyntheticLeadingComment(st, c.kind, text.slice(c.pos + 2, c.kind === SK.MultiLineCommentTrivia ? c.end - 2 : c.end), c.hasTrailingNewLine);
     }
   }
@@ -982,19 +984,20 @@ export class Machine implements Hooks {
 
   // ---- statements
 
-  private block(statements: readonly ts.Statement[], top: boolean): void {
+  private block(statements: ts.NodeArray<ts.Statement>, top: boolean): void {
     if (!statements.some(isUsing)) {
       this.hoistFunctions(statements, top);
       for (const st of statements) this.statement(st);
-      return;
-    }
-    this.disposing((u) => {
-      this.hoistFunctions(statements, top);
-      for (const st of statements) {
-        if (isUsing(st)) this.withTemps(() => this.declarations(st.declarationList, u));
-        else this.statement(st);
-      }
-    });
+    } else
+      this.disposing((u) => {
+        this.hoistFunctions(statements, top);
+        for (const st of statements) {
+          if (isUsing(st)) this.withTemps(() => this.declarations(st.declarationList, u));
+          else this.statement(st);
+        }
+      });
+    // The comments before its closing brace.
+    if (statements.end >= 0) this.uncommented.push(statements.end);
   }
 
   /**
@@ -1042,7 +1045,7 @@ export class Machine implements Hooks {
 
   private statement(node: ts.Statement): void {
     if (!this.suspends(node)) return this.copy(node);
-    if (node.pos >= 0) this.uncommented.push(node);
+    if (node.pos >= 0) this.uncommented.push(node.pos);
     if (this.fast && !this.structured(node)) {
       const at = this.label();
       append(this.fast, ...this.fastJump(at));
@@ -1428,6 +1431,7 @@ export class Machine implements Hooks {
     this.jumpables.push({ kind: "switch", labels, brk: this.here(end) });
     node.caseBlock.clauses.forEach((clause, i) => {
       this.mark(targets[i]!);
+      this.uncommented.push(clause.pos);
       for (const st of clause.statements) this.statement(st);
     });
     this.jumpables.pop();
