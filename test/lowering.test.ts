@@ -241,6 +241,36 @@ describe("odd input", () => {
     expect(lowered).toEqual(driver);
   });
 
+  it("hoists a function that replaces itself with a writable binding of its name, and a name declared twice once, with its last body", () => {
+    const fn = `function* () {
+  let runs = 0;
+  function init() { init = () => "again"; runs++; return "first"; }
+  function twice() { return 1; }
+  const first = init();
+  yield* sleepAsync(0);
+  const second = init();
+  function twice() { return 2; }
+  let inBlock;
+  {
+    function inner() { inner = () => "inner again"; return "inner first"; }
+    const a = inner();
+    yield* sleepAsync(0);
+    inBlock = [a, inner(), inner.name];
+  }
+  return [first, second, runs, init.name, twice(), twice.name, inBlock];
+}`;
+    const text = `import { async, sleepAsync } from "chronots";\nexport const f = async(${fn});\n`;
+    const { splices, diagnostics } = lowerText("hoisted.js", text, { typescript: ts });
+    expect(diagnostics).toEqual([]);
+    expect(splices).toHaveLength(1);
+    for (const mode of ["", '"use strict";']) {
+      const run = (source: string) => waitFor((new Function("$c", "async", "sleepAsync", `${mode} return ${source};`)(__chronots, async, sleepAsync) as () => Future<unknown>)());
+      const driver = run(`async(${fn})`);
+      expect(driver, mode).toEqual(["first", "again", 1, "init", 2, "twice", ["inner first", "inner again", "inner"]]);
+      expect(run(splices[0]!.text), mode).toEqual(driver);
+    }
+  });
+
   it("leaves sloppy code's arguments.callee, the generator under the driver, to the driver; a nested function's own is lowered", () => {
     const fns = ["function* () {\n  return arguments.callee.length;\n}", "function* () {\n  return (() => arguments.callee)();\n}", "function* () {\n  return function () { return arguments.callee; };\n}", "function* (...arguments) {\n  return arguments.callee;\n}"];
     const text = `import { async } from "chronots";\n${fns.map((fn, i) => `export const f${i} = async(${fn});\n`).join("")}`;

@@ -31,7 +31,7 @@ import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 import { isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
-import { compoundOperator, constStatement, type Hooks, logicalOperator, ownKey, Rewriter, type Scope } from "./rewrite.js";
+import { compoundOperator, constStatement, type Hooks, hoistedFunctions, logicalOperator, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
 const THROW = -1;
@@ -1033,8 +1033,7 @@ export class Machine implements Hooks {
 
   /** Hoisted function declarations of a scope, initialized where the scope is entered. */
   private hoistFunctions(statements: readonly ts.Statement[], top: boolean): void {
-    for (const st of statements) {
-      if (!tsi.isFunctionDeclaration(st) || !st.name) continue;
+    for (const st of hoistedFunctions(statements)) {
       const slot = this.rw.slotOf(st.name);
       if (!slot) continue;
       const expr = this.rw.functionValue(st);

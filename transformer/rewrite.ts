@@ -50,6 +50,16 @@ export interface Scope {
 }
 
 /** The key of an own property `name` in an object literal: `__proto__` written plainly would set the prototype instead. */
+/** A function declaration that gives its name a value: one with a body (an overload signature gives none). */
+export type HoistedFunction = ts.FunctionDeclaration & { name: ts.Identifier; body: ts.Block };
+
+/** The functions `statements` declare, each name's last one: the one JavaScript binds, where a name is declared twice. */
+export function hoistedFunctions(statements: readonly ts.Statement[]): HoistedFunction[] {
+  const last = new Map<string, HoistedFunction>();
+  for (const st of statements) if (tsi.isFunctionDeclaration(st) && st.name && st.body) last.set(st.name.text, st as HoistedFunction);
+  return [...last.values()];
+}
+
 export function ownKey(name: string): string | ts.PropertyName {
   return name === "__proto__" ? f.createComputedPropertyName(f.createStringLiteral(name)) : name;
 }
@@ -475,11 +485,17 @@ export class Rewriter {
     return tsi.setTextRange(f.createExpressionStatement(f.createAssignment(this.ident(orig.name!), expr)), orig);
   }
 
-  /** `function f(){}` declared as it is when the function takes no environment, else as `f = (($env) => function f(){})($env)`. */
-  functionValue(decl: ts.FunctionDeclaration): ts.Expression {
+  /**
+   * `function f(){}` declared as it is when the function takes no environment, else as `f = (($env) => function f(){})($env)`.
+   * A name the program writes is given as a property key instead, `{ f: function () {} }.f`: the
+   * expression's own name would be a constant binding inside it, and `f = …` there would throw.
+   */
+  functionValue(decl: HoistedFunction): ts.Expression {
     const async = decl.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === SK.AsyncKeyword);
-    const fn = f.createFunctionExpression(async, decl.asteriskToken, decl.name?.text, undefined, decl.parameters, undefined, decl.body ?? f.createBlock([]));
-    return this.expr(tsi.setTextRange(fn, decl));
+    const name = decl.name.text;
+    const written = this.s.an.bindingOf.get(decl.name)?.written;
+    const fn = tsi.setTextRange(f.createFunctionExpression(async, decl.asteriskToken, written ? undefined : name, undefined, decl.parameters, undefined, decl.body), decl);
+    return this.expr(written ? f.createPropertyAccessExpression(f.createObjectLiteralExpression([f.createPropertyAssignment(ownKey(name), fn)]), name) : fn);
   }
 
   /**
@@ -490,8 +506,8 @@ export class Rewriter {
   private block(node: ts.Block): ts.Node {
     if (this.fnDepth > 0 || !(this.hasEnvs || node.statements.some(isUsing))) return this.copy(node);
     const first: ts.Statement[] = [];
-    for (const st of this.hasEnvs ? node.statements : []) {
-      if (!tsi.isFunctionDeclaration(st) || !st.name || !st.body || this.slotOf(st.name) || this.envsIn(st).length === 0) continue;
+    for (const st of this.hasEnvs ? hoistedFunctions(node.statements) : []) {
+      if (this.slotOf(st.name) || this.envsIn(st).length === 0) continue;
       if (this.s.an.bindingOf.get(st.name)?.written) throw new Unsupported(st, `an assignment to the function '${st.name.text}', which uses per-iteration bindings`);
       first.push(tsi.setTextRange(letStatement(st.name.text, this.functionValue(st)), st));
       this.moved.add(st);
