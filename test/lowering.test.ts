@@ -406,7 +406,11 @@ export const f = async(function* (n: number) {
   it("leaves to the driver a var JavaScript binds elsewhere, a block's function named outside it, and a write to the generator's own name", () => {
     const cases: [string, string][] = [
       [`try {\n    throw 1;\n  } catch (err) {\n    var err = 2;\n  }`, "a `var` redeclaring the catch parameter 'err'"],
-      [`var arguments;`, "a `var` named arguments"],
+      [`var arguments;`, "a declaration named arguments"],
+      [`function arguments() {}`, "a declaration named arguments"],
+      [`{\n    let arguments = 1;\n  }`, "a declaration named arguments"],
+      [`(eval)("1");`, "a direct eval"],
+      [`switch (log) {\n    case 1:\n      using s = null;\n  }`, "a 'using' declaration in a case clause"],
       [`{\n    function inner() {}\n  }\n  yield* sleepAsync(1);\n  log(typeof inner);`, "a function declared in a block and named outside it ('inner'), which sloppy code binds in the whole function"],
       [`h = 1;`, "an assignment to the generator's own name 'h'"],
     ];

@@ -272,6 +272,8 @@ export function analyze(fn: GeneratorFunction): Analysis {
     let b = scope.names.get(name);
     // A `var` of the body naming a parameter is that parameter, which the rewriter assigns (rewrite.ts);
     // with defaults, rest or patterns it is a copy, and a function declaration replaces it before the body runs.
+    // The lowered function binds its parameters from `arguments` and the step reads the call's through it.
+    if (name === "arguments" && scope.fn === fn && kind !== "param") unsupported.push(new Unsupported(id, "a declaration named arguments"));
     if (b?.kind === "param" && scope.node === fn && (kind === "function" || (kind === "var" && !simpleParameters(fn))))
       unsupported.push(new Unsupported(id, `a ${kind === "var" ? "`var`" : "function"} redeclaring the parameter '${name}'${kind === "var" ? " of a function with defaults, rest or patterns in its parameters" : ""}`));
     if (b === undefined) {
@@ -289,10 +291,9 @@ export function analyze(fn: GeneratorFunction): Analysis {
 
   /**
    * A `var` JavaScript binds elsewhere than the function's scope, where the lowering would put it: in a
-   * `catch` of its parameter's name, the parameter (Annex B); `var arguments`, the arguments object.
+   * `catch` of its parameter's name, the parameter (Annex B).
    */
   const varQuirk = (id: ts.Identifier, list: ts.Node, root: ts.Node): void => {
-    if (id.text === "arguments") unsupported.push(new Unsupported(id, "a `var` named arguments"));
     for (let n = list.parent; n && n !== root; n = n.parent)
       if (tsi.isCatchClause(n) && n.variableDeclaration && tsi.isIdentifier(n.variableDeclaration.name) && n.variableDeclaration.name.text === id.text)
         unsupported.push(new Unsupported(id, `a \`var\` redeclaring the catch parameter '${id.text}'`));
@@ -472,6 +473,11 @@ export function analyze(fn: GeneratorFunction): Analysis {
         if ((list.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.AwaitUsing && scope.fn === fn) unsupported.push(new Unsupported(node, "an 'await using' declaration"));
         break;
       }
+      case SK.CaseClause:
+      case SK.DefaultClause:
+        // The lowering disposes a block's resources (runtime/dispose.ts); a clause's would not be.
+        for (const st of (node as ts.CaseOrDefaultClause).statements) if (isUsing(st) && scope.fn === fn) unsupported.push(new Unsupported(st, "a 'using' declaration in a case clause"));
+        break;
       case SK.Block:
       case SK.CaseBlock: {
         const inner = newScope(node, scope, scope.fn);
@@ -524,7 +530,9 @@ export function analyze(fn: GeneratorFunction): Analysis {
         return;
       case SK.CallExpression: {
         const callee = (node as ts.CallExpression).expression;
-        if (tsi.isIdentifier(callee) && callee.text === "eval") unsupported.push(new Unsupported(node, "a direct eval"));
+        // `(eval)(s)` is a direct eval too, and so is TypeScript's `(eval as any)(s)`.
+        const c = unparen(callee);
+        if (tsi.isIdentifier(c) && c.text === "eval") unsupported.push(new Unsupported(node, "a direct eval"));
         break;
       }
       case SK.SuperKeyword:
