@@ -31,7 +31,7 @@ import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 import { isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
-import { compoundOperator, constStatement, type Hooks, hoistedFunctions, logicalOperator, ownKey, Rewriter, type Scope } from "./rewrite.js";
+import { compoundOperator, constStatement, contextName, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
 const THROW = -1;
@@ -497,10 +497,21 @@ export class Machine implements Hooks {
    */
   private hold(v: ts.Expression): string {
     const t = this.temp();
-    const assign = set(t, v);
+    const assign = set(t, this.unnamed(v));
     if (v.pos >= 0) tsi.setEmitFlags(tsi.setCommentRange(assign, v), tsi.EmitFlags.NoComments);
     this.emit(assign);
     return t;
+  }
+
+  /**
+   * `v` for a temp or an operand of its own: an anonymous function or class there would take the temp's
+   * name or the assigned name, where JavaScript names it from where it stands (a property key) or not at all.
+   */
+  private unnamed(v: ts.Expression): ts.Expression {
+    if (!isAnonymousFunction(v)) return v;
+    const name = contextName(tsi.getOriginalNode(v));
+    if (name === null) throw new Unsupported(v, "an anonymous function named by a computed key, before a suspension");
+    return name === undefined ? f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), v)) : nameOf(v, name);
   }
 
   private simple(v: ts.Expression): boolean {
@@ -615,10 +626,10 @@ export class Machine implements Hooks {
       const other = this.label();
       const end = this.label();
       this.branch(f.createLogicalNot(this.expr(node.condition)), other);
-      this.emit(set(t, this.expr(node.whenTrue)));
+      this.emit(set(t, this.unnamed(this.expr(node.whenTrue))));
       this.push(...this.goto(end));
       this.mark(other);
-      this.emit(set(t, this.expr(node.whenFalse)));
+      this.emit(set(t, this.unnamed(this.expr(node.whenFalse))));
       this.mark(end);
       return id(t);
     }
@@ -740,14 +751,14 @@ export class Machine implements Hooks {
     const op = node.operatorToken.kind;
     if (op === SK.CommaToken) {
       this.discard(this.expr(node.left), node.left);
-      return this.expr(node.right);
+      return this.unnamed(this.expr(node.right));
     }
     if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
       const t = this.temp();
       const end = this.label();
-      this.emit(set(t, this.expr(node.left)));
+      this.emit(set(t, this.unnamed(this.expr(node.left))));
       this.branch(this.shortCircuits(op, id(t)), end);
-      this.emit(set(t, this.expr(node.right)));
+      this.emit(set(t, this.unnamed(this.expr(node.right))));
       this.mark(end);
       return id(t);
     }
@@ -811,8 +822,8 @@ export class Machine implements Hooks {
     }
     if (tsi.isElementAccessExpression(e) && !tsi.isOptionalChain(e)) {
       const o = this.saveIfNeeded(this.expr(e.expression));
-      const raw = this.expr(e.argumentExpression);
-      const k = this.simple(raw) ? raw : this.save(f.createCallExpression(prop(this.n.c, "toKey"), undefined, [raw]));
+      // Unconverted: reading and writing each convert the key, as JavaScript does (a null object throws first).
+      const k = this.saveIfNeeded(this.expr(e.argumentExpression));
       return same(() => f.createElementAccessExpression(o, k));
     }
     throw new Unsupported(node, "a suspension in a compound assignment to this kind of target");

@@ -587,7 +587,7 @@ export function nameOf(value: ts.Expression, name: string): ts.Expression {
  * The name JavaScript gives the anonymous function or class `node` from where it stands: the binding,
  * parameter, property or assigned variable; `null` when a computed key decides it at run time.
  */
-function contextName(node: ts.Node): string | null | undefined {
+export function contextName(node: ts.Node): string | null | undefined {
   if (!tsi.isExpression(node) || !isAnonymousFunction(node)) return undefined;
   let child: ts.Node = node;
   let p = node.parent;
