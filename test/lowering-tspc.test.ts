@@ -19,7 +19,7 @@ const cjs = join(tmp, "transformer");
 const esm = join(tmp, "transformer-esm");
 
 const main = `import { async as run, sleepAsync, waitFor } from "./runtime/index.js";
-import * as C from "./runtime/index.js"; import { fails } from "./declared.js";
+import * as C from "./runtime/index.js"; import { early, fails } from "./declared.js";
 
 const leaf = run(function* (i: number) {
   return i;
@@ -65,6 +65,11 @@ try {
 } catch (e) {
   console.error(String((e as Error).stack));
 }
+try {
+  waitFor(early(0));
+} catch (e) {
+  console.error(String((e as Error).stack));
+}
 waitFor(work(10));
 `;
 
@@ -76,6 +81,10 @@ function* failing(n: number) {
   throw new Error("boom at line 5");
 }
 export const fails = async(failing);
+export const early = async(function* early(n: number) {
+  if (n === 0) throw new Error("early at line 9");
+  yield* sleepAsync(n);
+});
 `;
 
 function project(name: string, module: "NodeNext" | "CommonJS"): string {
@@ -127,7 +136,10 @@ describe("a real tspc build", { timeout: 120_000 }, () => {
       expect(ran.stderr).toContain("Error: boom at line 12");
       expect(ran.stderr).toMatch(/main\.ts:12:\d+/);
       expect(ran.stderr).toContain("Error: boom at line 5");
-      expect(ran.stderr).toMatch(/declared\.ts:5:\d+/);
+      // Frames of a body are named as the driver names them, and the first step is called from the function's first line.
+      expect(ran.stderr).toMatch(/at failing \(.*declared\.ts:5:\d+\)/);
+      expect(ran.stderr).toMatch(/Error: early at line 9\n\s+at early \(.*declared\.ts:9:\d+\)\n\s+at early \(.*declared\.ts:8:\d+\)/);
+      expect(ran.stderr).not.toContain("$step");
       expect(ran.status).not.toBe(0);
     });
   }

@@ -4,7 +4,8 @@
  *   function (params) {
  *     const $r = $c.coroutine("name");           // the result future, created first as the driver does
  *     let $s = 0, x$, …;                          // state, mirrors of step locals, captured bindings
- *     const $step = ($a) => {                     // an arrow: `this` and `arguments` stay the call's
+ *     const $step = ($a) => {                     // an arrow: `this` and `arguments` stay the call's; named as the
+ *                                                 // generator, or as where the call stands, when it can be (stack traces)
  *       let x = x$, y, …;                         // step locals restored from their mirrors (y: never live across a suspension)
  *       $r._child = null;
  *       [for (;;)] try {
@@ -119,7 +120,8 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
     ...directivesOf(fn),
     ...prelude,
     constStatement(n.step, step),
-    f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])),
+    // The first step runs from the function's first line, where a stack trace puts that frame.
+    tsi.setTextRange(f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])), { pos: fn.pos, end: fn.body.pos }),
     f.createReturnStatement(id(n.r)),
   ];
   return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);

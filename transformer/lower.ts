@@ -22,7 +22,7 @@ import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
-import { constStatement, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
+import { constStatement, type Hooks, nameOf, positionName, type Rename, Rewriter, type Scope } from "./rewrite.js";
 
 /** Diagnostic code of "left to the run-time driver" warnings. */
 export const UNSUPPORTED_CODE = 99301;
@@ -263,10 +263,11 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
     throw new Unsupported(declared, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
   }
   const m = l.names.mark;
+  const own = stepName(name || (positionName(origin) ?? ""), an, l);
   const n: Internals = {
     r: m + "r",
     s: m + "s",
-    step: m + "step",
+    step: own ?? m + "step",
     a: m + "a",
     h: m + "h",
     err: m + "err",
@@ -291,6 +292,21 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
   const cases = machine.body(fn.body);
   return { low: emitMachine(scope, machine, cases, n, origin), an, plain };
 }
+
+/**
+ * The name for the step function, so that a stack trace names the frames of the body by the
+ * generator's name, as the driver's do, or for an anonymous one by where its async() call stands
+ * (`const work = async(function* …)`); `undefined` when there is none, or it cannot name a constant, or
+ * something in the body or a later transform (the JSX factory) refers to it, which would find the step.
+ */
+function stepName(name: string, an: Analysis, l: Lowering): string | undefined {
+  if (name === "" || STRICT_RESERVED.test(name)) return undefined;
+  const named = an.free.has(name) || l.jsxNames.has(name) || [...an.bindingOf.keys()].some((id) => id !== an.fn.name && id.text === name);
+  return named ? undefined : name;
+}
+
+/** Names an identifier of sloppy code may have, and no constant of strict code (the names given are identifiers already). */
+const STRICT_RESERVED = /^(?:arguments|eval|let|static|yield|await|implements|interface|package|private|protected|public)$/;
 
 const nothingToLeave: Hooks = {
   ret(_value, _inTry, origin) {
