@@ -271,6 +271,31 @@ describe("odd input", () => {
     }
   });
 
+  it("keeps the comments around the generator in the call, before a taken-apart block's closing brace and before a case label, once each", () => {
+    const text = `import { async, sleepAsync } from "chronots";
+export const f = async(/* before */ function* (n: number) {
+  for (let i = 0; i < n; i++) {
+    yield* sleepAsync(0);
+    // end of the loop body
+  }
+  switch (n) {
+    case 1:
+      yield* sleepAsync(1);
+      break;
+    // before default
+    default:
+      n++;
+  }
+  return n;
+} /* after */);
+`;
+    const { splices, diagnostics } = lowerText("comments.ts", text, { typescript: ts });
+    expect(diagnostics).toEqual([]);
+    const out = splices[0]!.text;
+    for (const c of ["/* before */ function", "// end of the loop body", "// before default", "} /* after */"]) expect(out.split(c), c).toHaveLength(2);
+    expect(out).toMatch(/\/\/ before default\n\s*case \d+: n\+\+;/);
+  });
+
   it("leaves sloppy code's arguments.callee, the generator under the driver, to the driver; a nested function's own is lowered", () => {
     const fns = ["function* () {\n  return arguments.callee.length;\n}", "function* () {\n  return (() => arguments.callee)();\n}", "function* () {\n  return function () { return arguments.callee; };\n}", "function* (...arguments) {\n  return arguments.callee;\n}"];
     const text = `import { async } from "chronots";\n${fns.map((fn, i) => `export const f${i} = async(${fn});\n`).join("")}`;

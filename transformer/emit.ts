@@ -121,7 +121,7 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
     ...prelude,
     constStatement(n.step, step),
     // The first step runs from the function's first line, where a stack trace puts that frame.
-    tsi.setTextRange(f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])), { pos: fn.pos, end: fn.body.pos }),
+    tsi.setEmitFlags(tsi.setTextRange(f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])), { pos: fn.pos, end: fn.body.pos }), tsi.EmitFlags.NoComments),
     f.createReturnStatement(id(n.r)),
   ];
   return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);

@@ -31,7 +31,7 @@ import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 import { isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
-import { compoundOperator, constStatement, contextName, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
+import { addComments, compoundOperator, constStatement, contextName, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
 const THROW = -1;
@@ -358,8 +358,7 @@ export class Machine implements Hooks {
     for (const from of pending) {
       if (from === st.pos || this.commented.has(from)) continue;
       this.commented.add(from);
-      for (const c of tsi.getLeadingCommentRanges(text, from) ?? [])
-        tsi.addSyntheticLeadingComment(st, c.kind, text.slice(c.pos + 2, c.kind === SK.MultiLineCommentTrivia ? c.end - 2 : c.end), c.hasTrailingNewLine);
+      addComments(st, text, tsi.getLeadingCommentRanges(text, from), true);
     }
   }
 

@@ -22,7 +22,7 @@ import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
-import { constStatement, type Hooks, nameOf, positionName, type Rename, Rewriter, type Scope } from "./rewrite.js";
+import { addComments, constStatement, type Hooks, nameOf, positionName, type Rename, Rewriter, type Scope } from "./rewrite.js";
 
 /** Diagnostic code of "left to the run-time driver" warnings. */
 export const UNSUPPORTED_CODE = 99301;
@@ -196,6 +196,11 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
       );
     }
     const { low, an, plain } = lowerGenerator(fn, spec, l, outer, call);
+    // The comments written around the generator inside the call, `async(/* … */ function* …)`.
+    const text = l.file.text;
+    // Those on the line of `async(` count as the parenthesis's trailing comments.
+    addComments(low, text, [...(tsi.getTrailingCommentRanges(text, fn.pos) ?? []), ...(tsi.getLeadingCommentRanges(text, fn.pos) ?? [])], true);
+    addComments(low, text, tsi.getTrailingCommentRanges(text, fn.end), false);
     // Named as the generator is, and by nothing else: `const f = (0, function …)` leaves an anonymous one "".
     if (!fn.name) return f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), low));
     if (an.bindingOf.get(fn.name)?.referenced) return withSelf(fn, fn.name.text, nameOf(low, fn.name.text), plain);

@@ -50,6 +50,15 @@ export interface Scope {
 }
 
 /** The key of an own property `name` in an object literal: `__proto__` written plainly would set the prototype instead. */
+/** The comments `ranges` of `text` given to `node` as synthetic ones, before it or after it. */
+export function addComments(node: ts.Node, text: string, ranges: readonly ts.CommentRange[] | undefined, before: boolean): void {
+  for (const c of ranges ?? []) {
+    const body = text.slice(c.pos + 2, c.kind === SK.MultiLineCommentTrivia ? c.end - 2 : c.end);
+    if (before) tsi.addSyntheticLeadingComment(node, c.kind, body, c.hasTrailingNewLine);
+    else tsi.addSyntheticTrailingComment(node, c.kind, body, c.hasTrailingNewLine);
+  }
+}
+
 /** A function declaration that gives its name a value: one with a body (an overload signature gives none). */
 export type HoistedFunction = ts.FunctionDeclaration & { name: ts.Identifier; body: ts.Block };
 
