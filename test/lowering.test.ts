@@ -271,6 +271,16 @@ describe("odd input", () => {
     }
   });
 
+  it("says at load when a module of the user's listed in 'modules' does not re-export chronots' runtime", () => {
+    const text = `import { async } from "./mine.js";\nexport const f = async(function* () { return 1; });\n`;
+    const { prelude } = lowerText("/proj/src/a.ts", text, { typescript: ts, modules: ["./mine.js"] });
+    expect(prelude.split("\n")).toHaveLength(2);
+    const load = (ns: string) => () => new Function(prelude.replace(/^import \* as (\S+) from "\.\/mine\.js";/, `const $1 = ${ns};`))();
+    expect(load("{ async() {} }")).toThrow(new TypeError(`chronots: './mine.js', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`));
+    expect(load("{ __chronots: {} }")).not.toThrow();
+    expect(lowerText("a.ts", text.replace("./mine.js", "chronots"), { typescript: ts }).prelude).not.toContain("throw");
+  });
+
   it("keeps the comments around the generator in the call, before a taken-apart block's closing brace and before a case label, once each", () => {
     const text = `import { async, sleepAsync } from "chronots";
 export const f = async(/* before */ function* (n: number) {

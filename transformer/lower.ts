@@ -588,7 +588,10 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
     return { splices: [], prelude: "", preludeAt: 0, diagnostics };
   }
   // One line per module, as importOf's two statements (a module constant, not an imported binding).
-  const prelude = [...used].map(([spec, name]) => `import * as ${name}ns from ${JSON.stringify(spec)}; const ${name} = ${name}ns.__chronots;\n`).join("") + consts;
+  // A module of the user's that does not re-export all of chronots has no runtime object: said at load, on the same line.
+  const check = (spec: string, name: string) =>
+    spec === "chronots" ? "" : ` if (!${name}) throw new TypeError(${JSON.stringify(`chronots: '${spec}', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`)});`;
+  const prelude = [...used].map(([spec, name]) => `import * as ${name}ns from ${JSON.stringify(spec)}; const ${name} = ${name}ns.__chronots;${check(spec, name)}\n`).join("") + consts;
   return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
 }
 
