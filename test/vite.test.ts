@@ -2,7 +2,13 @@
  * chronots/vite: what the plugin's transform hook gives Vite. (That Vite really runs it is shown by
  * the "transformed" project of this suite, see test/modes.test.ts.)
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { decode } from "@jridgewell/sourcemap-codec";
 import ts from "typescript";
 import { describe, expect, it, vi } from "vitest";
 import chronots, { type ChronotsViteOptions } from "../transformer/vite.js";
@@ -95,6 +101,52 @@ describe("chronots/vite", () => {
     expect(found.filter((x) => x.startsWith("chk(2)")).length).toBe(2);
     for (const x of found) expect(x).toMatch(/^(chk\(\d\)) -> \1$/);
     expect(new Set(found).size).toBe(7);
+  });
+
+  // A yield of a non-Future throws from a line the lowering adds, which the printer maps nowhere.
+  const yields = (from: string) =>
+    `import { async, sleepAsync } from "${from}";\n\nexport const f = async(function* (n: any) {\n  for (let i = 0; i < n; i++) yield* sleepAsync(0);\n  yield n;\n  return 1;\n});\nexport const after = 1;\n`;
+
+  it("maps every line of a lowered body, from its first column, into the generator", () => {
+    const code = yields("chronots");
+    const { out } = transform(code);
+    const lines = out!.code.split("\n");
+    const map = decode(out!.map.mappings);
+    const first = lines.findIndex((l) => l.startsWith("export const f"));
+    const last = lines.indexOf("});");
+    expect(last - first).toBeGreaterThan(10);
+    // Vite chains this map under oxc's, looking each position up on its own line: each must hit.
+    for (let l = first; l <= last; l++) {
+      expect(map[l]?.[0]?.[0], `line ${l}: ${lines[l]}`).toBe(0);
+      for (const seg of map[l]!) expect(seg[2], `line ${l}: ${lines[l]}`).toSatisfy((o: number) => o >= 2 && o <= 6);
+    }
+  });
+
+  it("gives a stack trace through Vite the original line of a yield of a non-Future", () => {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const runtime = join(root, "runtime/index.ts");
+    const dir = mkdtempSync(join(tmpdir(), "chronots-vite-"));
+    const file = join(dir, "y5.ts");
+    writeFileSync(file, yields(runtime));
+    // Vite's module runner maps the trace through the map Vite chains (its transform's under this plugin's),
+    // in a process of its own: Vite's transform keeps native threads open, which this file's fd check would count.
+    const script = `
+      import { createServer, createServerModuleRunner, runnerImport } from "vite";
+      const [plugin, runtime, file] = process.argv.slice(1);
+      const { default: chronots } = (await runnerImport(plugin, { configFile: false, logLevel: "silent" })).module;
+      const server = await createServer({ configFile: false, root: ${JSON.stringify(dir)}, logLevel: "silent", server: { middlewareMode: true, hmr: false, watch: null }, plugins: [chronots({ modules: [runtime] })] });
+      const runner = createServerModuleRunner(server.environments.ssr, { hmr: false, sourcemapInterceptor: "prepareStackTrace" });
+      const { f } = await runner.import(file);
+      console.log(f(0).error.stack); // n = 0: no sleep, the body fails in the call
+      await runner.close();
+      await server.close();`;
+    try {
+      const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, join(root, "transformer/vite.ts"), runtime, file], { cwd: root, encoding: "utf8" });
+      expect(r.stdout).toMatch(/^TypeError: yield of a non-Future value \(number 0\)/);
+      expect(r.stdout.split("\n").find((l) => l.includes(file))).toMatch(/^ +at \S+ \(.*\/y5\.ts:5:\d+\)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("leaves alone files without async calls, without a marking import, or outside include", () => {

@@ -6,7 +6,8 @@
  * byte outside those calls stays as it was, and prepends the prelude. magic-string's hires map sends
  * every kept character home; inside a splice, the map takes the positions TypeScript's printer recorded
  * for the lowered text (lowerText), so each line of a lowered body, the structured copy of a loop
- * included, points where `tspc`'s own source map would.
+ * included, points where `tspc`'s own source map would; a line the printer left unmapped points where
+ * the line before it ended (withSplices).
  *
  * `modules` may name bare specifiers ("chronots") or files ("./runtime/index.ts", an absolute path):
  * a file entry matches every relative import in any file that resolves to it, whatever its suffix
@@ -152,7 +153,11 @@ function lower(code: string, file: string, modules: string[], jsxFactories: stri
 
 /**
  * `lines`, the decoded map of `out`, with each splice's own mappings (lowerText's, from the printer) in
- * place of magic-string's, which send the whole overwritten text to the call's first character.
+ * place of magic-string's, which send the whole overwritten text to the call's first character. A line
+ * of a splice that the printer left unmapped at its start (the checks and `case` labels the lowering
+ * adds) starts with the position mapped last before it: Vite chains this map under oxc's, looking each
+ * position up on its own line only, and a column before a line's first segment would be lost, the
+ * stack trace left in generated coordinates.
  */
 function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[], preludeAt: number, preludeLength: number): SourceMapSegment[][] {
   const starts = [0];
@@ -168,6 +173,7 @@ function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[]
     return [lo, offset - starts[lo]!];
   };
   let shift = 0;
+  const spliced = new Set<number>();
   for (const sp of [...splices].sort((a, b) => a.start - b.start)) {
     const from = sp.start + shift + (preludeAt <= sp.start ? preludeLength : 0);
     shift += sp.text.length - (sp.end - sp.start);
@@ -176,7 +182,16 @@ function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[]
     for (let l = line; l <= endLine; l++)
       lines[l] = (lines[l] ?? []).filter((seg) => (l === line && seg[0] < column) || (l === endLine && seg[0] >= endColumn));
     for (const [l, c, sourceLine, sourceColumn] of sp.mappings) (lines[line + l] ??= []).push([l === 0 ? column + c : c, 0, sourceLine, sourceColumn]);
-    for (let l = line; l <= endLine; l++) lines[l]?.sort((a, b) => a[0] - b[0]);
+    for (let l = line; l <= endLine; l++) {
+      lines[l]?.sort((a, b) => a[0] - b[0]);
+      spliced.add(l);
+    }
+  }
+  let last: SourceMapSegment | undefined;
+  for (let l = 0; l < starts.length; l++) {
+    const segs = (lines[l] ??= []);
+    if (last && spliced.has(l) && segs[0]?.[0] !== 0) segs.unshift([0, last[1]!, last[2]!, last[3]!]);
+    for (const seg of segs) if (seg.length > 1) last = seg;
   }
   return lines;
 }
