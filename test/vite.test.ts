@@ -164,6 +164,24 @@ describe("chronots/vite", () => {
     expect(transform(js, "/proj/src/a.cjs").out).toBeNull();
   });
 
+  it("takes each file alike through an include or exclude RegExp with the g or y flag", () => {
+    const code = head + call + tail;
+    for (const options of [{ include: /\.ts$/g }, { include: /.*\.ts$/y }, { exclude: /\.skip\.ts$/g }]) {
+      const plugin = chronots(options);
+      plugin.configResolved({ root: "/proj" });
+      const context = {
+        warn: () => {},
+        error: (m: string): never => {
+          throw new Error(m);
+        },
+      };
+      const lowered = ["a", "b", "c", "d"].map((n) => plugin.transform.call(context, code, `/proj/src/${n}.ts`) !== null);
+      expect(lowered, String(Object.values(options)[0])).toEqual([true, true, true, true]);
+      if (options.exclude)
+        expect(["a.skip", "b.skip"].map((n) => plugin.transform.call(context, code, `/proj/src/${n}.ts`))).toEqual([null, null]);
+    }
+  });
+
   it("matches relative imports by the file they resolve to", () => {
     const modules = ["./runtime/index.ts"];
     const file = (spec: string) => `import { async } from "${spec}";\nexport const g = async(function* () { return 1; });\n`;

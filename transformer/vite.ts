@@ -227,7 +227,12 @@ function stem(p: string): string {
 }
 
 function matcher(m: unknown, what: string): (file: string) => boolean {
-  if (m instanceof RegExp) return (file) => m.test(file);
+  // A global or sticky RegExp's test starts at lastIndex, left past the last match: every other file would fail.
+  if (m instanceof RegExp)
+    return (file) => {
+      m.lastIndex = 0;
+      return m.test(file);
+    };
   if (typeof m === "function") return (file) => Boolean(m(file));
   throw new TypeError(`chronots/vite: '${what}' must be a RegExp or a function of the file name, got ${typeof m}`);
 }
