@@ -9,6 +9,7 @@ const check = require("../dist/cjs/transformer/check.js");
 
 if (command === "check") process.exitCode = check.main(args);
 else if (command === "-h" || command === "--help") console.log(check.usage);
+else if (command === "-v" || command === "--version") console.log(require("../package.json").version);
 else {
   console.error(`${command === undefined ? "chronots: no command given" : `chronots: unknown command '${command}'`}\n${check.usage}`);
   process.exitCode = 2;

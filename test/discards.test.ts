@@ -184,7 +184,7 @@ beforeAll(() => {
     "--module", "nodenext", "--moduleResolution", "nodenext", "--skipLibCheck", "--target", "es2022", "--types", "node", "--strict",
   ]);
   const exports = { ".": { types: "./dist/runtime/index.d.ts" } };
-  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "chronots", type: "module", exports }));
+  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "chronots", version: "0.0.0-test", type: "module", exports }));
   writeFileSync(join(pkg, "dist/cjs/package.json"), JSON.stringify({ type: "commonjs" }));
   for (const f of ["service/index.cjs", "service/package.json", "bin/chronots.js"]) {
     mkdirSync(join(pkg, f, ".."), { recursive: true });
@@ -362,6 +362,10 @@ describe("chronots check", { timeout: 120_000 }, () => {
       expect(r.stderr.split("\n")[0]).toBe(err);
       expect(r.stdout + r.stderr).toContain("Usage: chronots check");
     }
+  });
+
+  it("--version and -v print the version of the package the command is in", () => {
+    for (const flag of ["--version", "-v"]) expect(spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), flag], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: "0.0.0-test\n", stderr: "" });
   });
 
   it("knows chronots' Future from the installed package's declarations, and not a project's own runtime/future.ts", () => {
