@@ -257,9 +257,14 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     expect(checked(foreign)).toMatchObject({ status: 0, lines: [] });
   });
 
-  it("an entry naming a chronots plugin under the other host's key, or as a program transformer, is an error, not a build that silently lowers nothing", () => {
+  it("an entry naming a chronots plugin under the other host's key, as a program transformer, or the Vite plugin, is an error, not a build that silently lowers nothing", () => {
     const p = project("misplaced", undefined);
-    const misplaced = [{ name: "chronots/transformer" }, { transform: "chronots/service" }, { transform: "chronots/transformer", transformProgram: true }];
+    const misplaced = [
+      { name: "chronots/transformer" },
+      { transform: "chronots/service" },
+      { transform: "chronots/transformer", transformProgram: true },
+      { transform: "chronots/vite" },
+    ];
     const config = JSON.parse(readFileSync(p.editorConfig, "utf8"));
     config.compilerOptions.plugins.push(...misplaced);
     writeFileSync(p.editorConfig, JSON.stringify(config));
@@ -268,6 +273,7 @@ describe("functions left to the run-time driver, at every entry point", { timeou
       `chronots: "name" loads an editor plugin, and chronots/transformer is the build's, which ts-patch loads through "transform": ${forms}`,
       `chronots: chronots/service is the editor's plugin, which tsserver loads through "name": ${forms}`,
       `chronots: chronots/transformer is a source transformer; "transformProgram": true has ts-patch run it as a program transformer, which lowers nothing: remove the option`,
+      `chronots: chronots/vite is the Vite plugin, for the plugins of a vite.config; a tsconfig's entries are ${forms}`,
     ];
     const c = checked(p);
     expect(c.status).toBe(1);
@@ -277,6 +283,7 @@ describe("functions left to the run-time driver, at every entry point", { timeou
       `editor.json(1,${at('"name"', '"name":"chronots/transformer"')}): error TS99302: ${messages[0]}`,
       `editor.json(1,${at('"transform"', '"transform":"chronots/service"')}): error TS99302: ${messages[1]}`,
       `editor.json(1,${at('"transformProgram"', '"transformProgram"')}): error TS99302: ${messages[2]}`,
+      `editor.json(1,${at('"transform"', '"transform":"chronots/vite"')}): error TS99302: ${messages[3]}`,
     ]);
     const shown = editor(p).ls.getSemanticDiagnostics(join(p.dir, "main.ts")).filter((d) => d.code === 99302);
     expect(shown.map((d) => [d.start, d.messageText])).toEqual(messages.map((m) => [0, `${m} (in ${p.editorConfig})`]));
@@ -286,6 +293,12 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     expect(built.status).not.toBe(0);
     expect(built.stdout.split("\n")).toContain(`error TS99302: ${messages[2]}`);
     expect(readFileSync(join(p.dir, "dist/main.js"), "utf8")).toMatch(/function\s*\*/);
+    // The Vite plugin, called by ts-patch with a program, says what it is rather than naming the program's members as options.
+    writeFileSync(p.tspcConfig, readFileSync(p.tspcConfig, "utf8").replace(/"plugins":\[.*?\]/, `"plugins":[{"transform":${JSON.stringify(join(cjs, "vite.js"))}}]`));
+    const vite = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", p.tspcConfig, "--pretty", "false"], { cwd: p.dir, encoding: "utf8" });
+    expect(vite.status).not.toBe(0);
+    expect(vite.stderr).toContain(`TypeError: ${messages[3]}`);
+    expect(vite.stderr).not.toContain("getRootFileNames");
   });
 
   it("places a bad entry's errors at their option: in the build and the check; the editor shows its own entry's on every file", () => {

@@ -274,5 +274,7 @@ describe("chronots/vite", () => {
     expect(() => chronots({ include: "*.ts" as never })).toThrow(/'include'/);
     expect(() => chronots({ module: ["chronots"] } as never)).toThrow("chronots/vite: unknown option 'module'; did you mean 'modules'? (the options are 'modules', 'include', 'exclude', 'unlowered')");
     expect(() => chronots({ target: "es5" } as never)).toThrow("chronots/vite: unknown option 'target' (the options are 'modules', 'include', 'exclude', 'unlowered')");
+    // ts-patch, given the Vite plugin as a tsconfig entry, calls it with a program.
+    expect(() => chronots(ts.createProgram([], {}) as never)).toThrow(`chronots: chronots/vite is the Vite plugin, for the plugins of a vite.config; a tsconfig's entries are { "transform": "chronots/transformer" }`);
   });
 });

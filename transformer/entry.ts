@@ -97,19 +97,23 @@ const FORMS = `{ "transform": "chronots/transformer" } for the build, { "name": 
 /**
  * What is wrong with an entry that names one of chronots' plugins under a key that loads it as
  * something else, so that no host runs it as meant and nothing says so: ts-patch skips an entry
- * without "transform", and one with `"transformProgram": true` runs the transformer as a program
- * transformer. `isBuild` is the build entry's test (isBuildIn).
+ * without "transform", one with `"transformProgram": true` runs the transformer as a program
+ * transformer, and the Vite plugin is no transformer at all. `isBuild` is the build entry's test (isBuildIn).
  */
 export function misplacedProblem(entry: PluginEntry, isBuild: (p: PluginEntry) => boolean): Problem | undefined {
   if (entry.transform === undefined && entry.name === "chronots/transformer")
     return { option: "name", message: `chronots: "name" loads an editor plugin, and chronots/transformer is the build's, which ts-patch loads through "transform": ${FORMS}` };
   if (entry.transform === "chronots/service") return { option: "transform", message: `chronots: chronots/service is the editor's plugin, which tsserver loads through "name": ${FORMS}` };
+  if (entry.transform === "chronots/vite") return { option: "transform", message: VITE_PLUGIN };
   if (isBuild(entry) && entry.transformProgram === true) return { option: "transformProgram", message: PROGRAM_TRANSFORMER };
   return undefined;
 }
 
 /** Why an entry with `"transformProgram": true` lowers nothing. */
 export const PROGRAM_TRANSFORMER = `chronots: chronots/transformer is a source transformer; "transformProgram": true has ts-patch run it as a program transformer, which lowers nothing: remove the option`;
+
+/** Why chronots/vite has no place in a tsconfig (ts-patch calls it with a program, and it throws this). */
+export const VITE_PLUGIN = `chronots: chronots/vite is the Vite plugin, for the plugins of a vite.config; a tsconfig's entries are ${FORMS}`;
 
 /** What is wrong with an entry: each bad value, and each option neither chronots nor its host knows. */
 export function problemsOf(entry: PluginEntry, host: keyof typeof HOST_KEYS): Problem[] {

@@ -25,7 +25,7 @@ import MagicString from "magic-string";
 import ts from "typescript";
 import { compilerProblem } from "./compiler.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
-import { closestOption, type Severity, severityOption } from "./entry.js";
+import { closestOption, type Severity, severityOption, VITE_PLUGIN } from "./entry.js";
 import { lowerText, type Splice } from "./lower.js";
 
 export interface ChronotsViteOptions {
@@ -74,6 +74,9 @@ const CODE_SUFFIX = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 const OPTIONS = ["modules", "include", "exclude", "unlowered"];
 
 export default function chronots(options: ChronotsViteOptions = {}): ChronotsVitePlugin {
+  // ts-patch, given `{ "transform": "chronots/vite" }`, calls this with a Program.
+  const given = options as { getRootFileNames?: unknown; getSourceFiles?: unknown };
+  if (typeof given.getRootFileNames === "function" || typeof given.getSourceFiles === "function") throw new TypeError(VITE_PLUGIN);
   const problem = compilerProblem(ts);
   if (problem) throw new TypeError(`chronots/vite: ${problem}`);
   // A vite.config.js has no type check to catch a misspelt option.
