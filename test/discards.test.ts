@@ -13,7 +13,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useCompiler } from "../transformer/compiler.js";
 import { DISCARDED_CODE, discardedFutures } from "../transformer/discards.js";
-import { type Severity, severityOption } from "../transformer/entry.js";
+import { hiddenProblem, type Severity, severityOption } from "../transformer/entry.js";
 import transformer from "../transformer/index.js";
 import { UNSUPPORTED_CODE } from "../transformer/lower.js";
 import init from "../transformer/service.js";
@@ -320,6 +320,18 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
       `error TS99302: chronots: chronots/service is the editor's plugin, which tsserver loads through "name": { "transform": "chronots/transformer" } for the build, { "name": "chronots/service" } for the editor`,
     ]);
     expect(r.status).not.toBe(0);
+  });
+
+  it('a tspc entry with "afterDeclarations": true is an entry error at that option, not a build that checks and lowers nothing', () => {
+    const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js"), afterDeclarations: true }];
+    const project = config("tspc-after.json", { compilerOptions: { noEmit: false, outDir: join(tmp, "tspc-after"), plugins } });
+    const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", project, "--pretty", "false"], { cwd: root, encoding: "utf8" });
+    const at = readFileSync(project, "utf8").indexOf('"afterDeclarations"') + 1;
+    const message = `chronots: chronots/transformer is a source transformer; "afterDeclarations": true has ts-patch run it on the declaration files it emits, which lowers and checks nothing: remove the option`;
+    expect(r.stdout.split("\n").filter((l) => l.includes("TS99302"))).toEqual([`${relative(root, project)}(1,${at}): error TS99302: ${message}`]);
+    expect(r.status).not.toBe(0);
+    // Another plugin's entry with the same options and "afterDeclarations" does not make chronots' wrong.
+    expect(hiddenProblem([{ transform: "typescript-transform-paths", afterDeclarations: true }, { transform: "chronots/transformer" }], project, {})).toBeUndefined();
   });
 
   it("an incremental tspc build reports them again for files it does not emit again", () => {

@@ -257,12 +257,13 @@ it("loads the typescript package only for a host that gives no compiler; an ES m
   const given = node(
     "commonjs",
     `const transformer = require(${JSON.stringify(join(cjs, "index.js"))}).default;
-     // A host's compiler, as far as the transformer looks at it before any file.
+     // A host's compiler and a program, as far as the transformer looks at them before any file.
      const hostCompiler = { createSourceFile() {}, transform() {}, factory: {} };
-     const withHost = typeof transformer({ getTypeChecker: () => ({}) }, {}, { ts: hostCompiler });
+     const program = { getTypeChecker: () => ({}), getCompilerOptions: () => ({}) };
+     const withHost = typeof transformer(program, {}, { ts: hostCompiler });
      const loaded = () => Object.keys(require.cache).some((k) => /typescript[\\/]lib[\\/]typescript\.js$/.test(k));
      const before = loaded();
-     const withoutHost = typeof transformer({ getTypeChecker: () => ({}) });
+     const withoutHost = typeof transformer(program);
      console.log(JSON.stringify([withHost, before, withoutHost, loaded()]));`,
   );
   expect(given).toEqual(["function", false, "function", true]);

@@ -257,13 +257,14 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     expect(checked(foreign)).toMatchObject({ status: 0, lines: [] });
   });
 
-  it("an entry naming a chronots plugin under the other host's key, as a program transformer, or the Vite plugin, is an error, not a build that silently lowers nothing", () => {
+  it("an entry naming a chronots plugin under the other host's key, as a program or declarations transformer, or the Vite plugin, is an error, not a build that silently lowers nothing", () => {
     const p = project("misplaced", undefined);
     const misplaced = [
       { name: "chronots/transformer" },
       { transform: "chronots/service" },
       { transform: "chronots/transformer", transformProgram: true },
       { transform: "chronots/vite" },
+      { transform: "chronots/transformer", afterDeclarations: true },
     ];
     const config = JSON.parse(readFileSync(p.editorConfig, "utf8"));
     config.compilerOptions.plugins.push(...misplaced);
@@ -274,6 +275,7 @@ describe("functions left to the run-time driver, at every entry point", { timeou
       `chronots: chronots/service is the editor's plugin, which tsserver loads through "name": ${forms}`,
       `chronots: chronots/transformer is a source transformer; "transformProgram": true has ts-patch run it as a program transformer, which lowers nothing: remove the option`,
       `chronots: chronots/vite is the Vite plugin, for the plugins of a vite.config; a tsconfig's entries are ${forms}`,
+      `chronots: chronots/transformer is a source transformer; "afterDeclarations": true has ts-patch run it on the declaration files it emits, which lowers and checks nothing: remove the option`,
     ];
     const c = checked(p);
     expect(c.status).toBe(1);
@@ -284,6 +286,7 @@ describe("functions left to the run-time driver, at every entry point", { timeou
       `editor.json(1,${at('"transform"', '"transform":"chronots/service"')}): error TS99302: ${messages[1]}`,
       `editor.json(1,${at('"transformProgram"', '"transformProgram"')}): error TS99302: ${messages[2]}`,
       `editor.json(1,${at('"transform"', '"transform":"chronots/vite"')}): error TS99302: ${messages[3]}`,
+      `editor.json(1,${at('"afterDeclarations"', '"afterDeclarations"')}): error TS99302: ${messages[4]}`,
     ]);
     const shown = editor(p).ls.getSemanticDiagnostics(join(p.dir, "main.ts")).filter((d) => d.code === 99302);
     expect(shown.map((d) => [d.start, d.messageText])).toEqual(messages.map((m) => [0, `${m} (in ${p.editorConfig})`]));

@@ -18,7 +18,7 @@ import { checkerRecognizer } from "./recognize.js";
 import { discardedFutures } from "./discards.js";
 import { guarded, internalError } from "./guard.js";
 import { badYields } from "./yields.js";
-import { configFileOf, ENTRY_CODE, entryDiagnostics, problemsOf, PROGRAM_TRANSFORMER, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
+import { configFileOf, ENTRY_CODE, entryDiagnostics, hiddenProblem, isBuildIn, type PluginEntry, problemsOf, PROGRAM_TRANSFORMER, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
 
 /** The plugin entry's options (entry.ts). */
 export interface TransformerConfig {
@@ -73,11 +73,17 @@ export default function transformer(program: ts.Program, config: TransformerConf
   const problem = compilerProblem(compiler);
   if (problem) throw new TypeError(`chronots/transformer: ${problem}`);
   const report = extras.addDiagnostic ?? (() => {});
-  const problems = problemsOf(config, "build");
-  if (problems.length > 0) {
-    useCompiler(compiler);
-    for (const d of entryDiagnostics(problems, configFileOf(program), sameBuildEntry(config))) report(d);
+  useCompiler(compiler);
+  const configFile = configFileOf(program);
+  // An entry ts-patch runs after the declarations are emitted gets the same arguments: the tsconfig tells.
+  const hidden = hiddenProblem((program.getCompilerOptions().plugins ?? []) as PluginEntry[], configFile, config);
+  if (hidden) {
+    const isBuild = isBuildIn(configFile);
+    for (const d of entryDiagnostics([hidden], configFile, (p) => isBuild(p) && sameBuildEntry(config)(p))) report(d);
+    return () => (file) => file;
   }
+  const problems = problemsOf(config, "build");
+  for (const d of entryDiagnostics(problems, configFile, sameBuildEntry(config))) report(d);
   const discarded = readSeverity(config, "discarded", "error");
   const unlowered = readSeverity(config, "unlowered", "warning");
   const reportUnlowered = (d: ts.Diagnostic) => {
