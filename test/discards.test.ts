@@ -425,6 +425,39 @@ describe("chronots check", { timeout: 120_000 }, () => {
     expect(r).toMatchObject({ status: 1, out: alone.out });
   });
 
+  it("checks every project tspc -b builds, references of references too, each once and from its sources, built or not", () => {
+    const dir = join(tmp, "transitive");
+    const compilerOptions = { module: "nodenext", strict: true, composite: true, skipLibCheck: true, types: [] };
+    const write = (file: string, text: string) => {
+      mkdirSync(join(dir, file, ".."), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    };
+    write("package.json", JSON.stringify({ name: "transitive", type: "module" }));
+    write("tsconfig.json", JSON.stringify({ files: [], references: [{ path: "./a" }] }));
+    write("a/tsconfig.json", JSON.stringify({ compilerOptions, files: ["main.ts"], references: [{ path: "../c" }] }));
+    write("a/main.ts", 'import { sleepAsync } from "chronots";\nimport { x } from "../c/lib.js";\nsleepAsync(x);\n');
+    write("c/tsconfig.json", JSON.stringify({ compilerOptions, files: ["lib.ts"] }));
+    write("c/lib.ts", 'import { sleepAsync } from "chronots";\nsleepAsync(1);\nexport const x = 1;\nexport const bad: number = "x";\n');
+    // In the build order: c, which a references, first.
+    const expected = [
+      expect.stringMatching(/transitive\/c\/lib\.ts\(4,14\): error TS2322: /),
+      expect.stringMatching(/transitive\/c\/lib\.ts\(2,1\): error TS90001: chronots: Future returned by 'sleepAsync\(1\)' is discarded;/),
+      expect.stringMatching(/transitive\/a\/main\.ts\(3,1\): error TS90001: chronots: Future returned by 'sleepAsync\(x\)' is discarded;/),
+    ];
+    const check = (config: string) => {
+      const r = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check", "-p", config], { cwd: root, encoding: "utf8" });
+      return { status: r.status, out: r.stdout.split("\n").filter(Boolean) };
+    };
+    expect(check(dir)).toEqual({ status: 1, out: expected });
+    // Built, a's program could read c's declarations: c is still checked, and a does not report c's files again.
+    spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-b", dir]);
+    expect(existsSync(join(dir, "c/lib.d.ts"))).toBe(true);
+    expect(check(dir)).toEqual({ status: 1, out: expected });
+    // A solution whose own tsconfig has an error reports it, and still checks what it references.
+    write("bad.json", JSON.stringify({ compilerOptions: { strictt: true }, files: [], references: [{ path: "./a" }] }));
+    expect(check(join(dir, "bad.json"))).toEqual({ status: 1, out: [...expected, expect.stringMatching(/bad\.json\(1,\d+\): error TS5025: Unknown compiler option 'strictt'/)] });
+  });
+
   it("exits 0 on a clean project", () => {
     const clean = config("clean.json", { files: [join(fixtures, "clean.ts")] });
     expect(chronots("check", "-p", clean)).toMatchObject({ status: 0, out: [] });

@@ -8,10 +8,11 @@
  * every function the lowering leaves to the run-time driver (TS99301). The severities come from the
  * chronots entry in `compilerOptions.plugins` (entry.ts): `"discarded"`, "error" without one, and
  * `"unlowered"`; a bad entry is an error TS99302 at its option, as in a `tspc` build.
- * A solution-style tsconfig (`"files": []` and `references`) has each referenced project checked.
+ * Every project a `tspc -b` would build is checked, once, the referenced ones first; a referenced
+ * project is read from its sources, built or not, and its files are reported in its own check only.
  * Exit status: 0 clean (warnings allowed), 1 on any error, 2 on bad arguments.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import ts from "typescript";
 import { compilerProblem, useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
@@ -46,22 +47,40 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
     out.write(`chronots check: ${problem}\n`);
     return 2;
   }
-  return checkProject(ts.sys.directoryExists(project) ? join(project, "tsconfig.json") : project, out, pretty, new Set());
+  const root = resolve(ts.sys.directoryExists(project) ? join(project, "tsconfig.json") : project);
+  return Math.max(0, ...buildOrder(root).map((p) => checkProject(p, out, pretty)));
+}
+
+/** A tsconfig as read: `config` undefined when it could not be, `errors` then saying why. */
+interface Project {
+  configFile: string;
+  config: ts.ParsedCommandLine | undefined;
+  errors: ts.Diagnostic[];
 }
 
 /**
- * One tsconfig's check. A solution-style one (no files of its own, only `references`) checks each
- * project it references instead, as `tspc -b` builds them; the worst exit status counts.
+ * The projects `tspc -b` builds from `configFile`, in its order: each once, the projects it
+ * references (theirs too) before it.
  */
-function checkProject(configFile: string, out: NodeJS.WritableStream, pretty: boolean, seen: Set<string>): number {
+function buildOrder(configFile: string, order: Project[] = [], seen = new Set<string>()): Project[] {
+  if (seen.has(configFile)) return order;
   seen.add(configFile);
-  const configErrors: ts.Diagnostic[] = [];
-  const host: ts.ParseConfigFileHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => configErrors.push(d) };
+  const errors: ts.Diagnostic[] = [];
+  const host: ts.ParseConfigFileHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => errors.push(d) };
   const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, host);
-  if (!config) return report(out, configErrors, pretty);
-  const references = config.projectReferences ?? [];
-  if (config.fileNames.length === 0 && references.length > 0 && config.errors.length === 0)
-    return Math.max(0, ...references.map(ts.resolveProjectReferencePath).filter((f) => !seen.has(f)).map((f) => checkProject(f, out, pretty, seen)));
+  for (const ref of config?.projectReferences ?? []) buildOrder(ts.resolveProjectReferencePath(ref), order, seen);
+  order.push({ configFile, config, errors });
+  return order;
+}
+
+/**
+ * One project's check. A solution-style tsconfig (no files of its own, only `references`) builds
+ * nothing: only its own errors are its; the projects it references come in the build order.
+ */
+function checkProject({ configFile, config, errors }: Project, out: NodeJS.WritableStream, pretty: boolean): number {
+  if (!config) return report(out, errors, pretty);
+  const configErrors = ts.getConfigFileParsingDiagnostics(config);
+  if (config.fileNames.length === 0 && (config.projectReferences ?? []).length > 0) return report(out, configErrors, pretty);
   const plugins = (config.options.plugins ?? []) as PluginEntry[];
   useCompiler(ts);
   // A bad entry is an error of the check, placed at its option, as tspc reports it; the check goes on.
@@ -69,9 +88,21 @@ function checkProject(configFile: string, out: NodeJS.WritableStream, pretty: bo
   const entry = chronotsEntry(plugins, configFile);
   const discarded = readSeverity(entry, "discarded", "error");
   const unlowered = unloweredWithoutEmit(entry, plugins, configFile);
-  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(config) });
-  const own = ts.getPreEmitDiagnostics(program);
-  const sources = program.getSourceFiles().filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));
+  // A referenced project is read from its sources, as tsserver reads it: its .d.ts may not be built (TS6305), or be stale.
+  const host = Object.assign(ts.createCompilerHost(config.options), { useSourceOfProjectReferenceRedirect: () => true });
+  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, host, configFileParsingDiagnostics: configErrors });
+  // Those sources are their own project's, checked there.
+  const theirs = new Set<ts.SourceFile | undefined>();
+  const collect = (refs: readonly (ts.ResolvedProjectReference | undefined)[] | undefined) => {
+    for (const ref of refs ?? []) {
+      for (const f of ref?.commandLine.fileNames ?? []) theirs.add(program.getSourceFile(f));
+      collect(ref?.references);
+    }
+  };
+  collect(program.getResolvedProjectReferences());
+  const files = program.getSourceFiles().filter((sf) => !theirs.has(sf));
+  const own = ts.sortAndDeduplicateDiagnostics([...configErrors, ...files.flatMap((sf) => ts.getPreEmitDiagnostics(program, sf))]);
+  const sources = files.filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));
   const recognize = checkerRecognizer(program);
   const found = sources.flatMap((sf) => [
     ...guarded(sf, "was not checked for discarded futures", () => discardedFutures(program, sf, discarded)),
