@@ -271,6 +271,28 @@ describe("odd input", () => {
     }
   });
 
+  it("names the step function as the generator, or as the variable or plain key its call stands at, where that name is a safe constant", () => {
+    const sites = [
+      ["const work = async(GEN);", "work"],
+      ["const o = { handle: async(GEN) };", "handle"],
+      ["class K { run = async(GEN); }", "run"],
+      ["const named = async(function* inner() { yield* sleepAsync(1); return 1; });", "inner"],
+      ['const o = { "a-b": async(GEN), 1: async(GEN), default: async(GEN), exports: async(GEN), require: async(GEN), Object: async(GEN), [`k`]: async(GEN) };', undefined],
+      ["class K { #h = async(GEN); static new = async(GEN); }", undefined],
+      ["const rec = async(function* () { yield* sleepAsync(1); return rec; });", undefined],
+    ] as const;
+    for (const [site, name] of sites) {
+      const text = `import { async, sleepAsync } from "chronots";\n${site.replaceAll("GEN", "function* () { yield* sleepAsync(1); return 1; }")}\n`;
+      const { splices, diagnostics } = lowerText("names.ts", text, { typescript: ts });
+      expect(diagnostics, site).toEqual([]);
+      for (const sp of splices) {
+        const js = ts.transpile(sp.text, { target: ts.ScriptTarget.ES2022 });
+        expect(() => new Function("$c", "sleepAsync", `"use strict"; return ${js}`), site).not.toThrow();
+        expect(/const (\S+) = \$a =>/.exec(sp.text)?.[1], site).toBe(name ?? "$step");
+      }
+    }
+  });
+
   it("says at load when a module of the user's listed in 'modules' does not re-export chronots' runtime", () => {
     const text = `import { async } from "./mine.js";\nexport const f = async(function* () { return 1; });\n`;
     const { prelude } = lowerText("/proj/src/a.ts", text, { typescript: ts, modules: ["./mine.js"] });
@@ -303,6 +325,10 @@ export const f = async(/* before */ function* (n: number) {
     expect(diagnostics).toEqual([]);
     const out = splices[0]!.text;
     for (const c of ["/* before */ function", "// end of the loop body", "// before default", "} /* after */"]) expect(out.split(c), c).toHaveLength(2);
+    // A generator naming itself is printed inside the lowered function as well, with its comments.
+    const self = `import { async, sleepAsync } from "chronots";\nexport const g = async(/* S */ function* fact(n: number): Generator<any, number, any> {\n  yield* sleepAsync(0);\n  return n <= 1 ? 1 : n * (yield* fact(n - 1));\n} /* E */);\n`;
+    const printed = lowerText("self.ts", self, { typescript: ts }).splices[0]!.text;
+    for (const c of ["/* S */", "/* E */"]) expect(printed.split(c), c).toHaveLength(2);
     expect(out).toMatch(/\/\/ before default\n\s*case \d+: n\+\+;/);
   });
 
@@ -445,7 +471,8 @@ export const f = async(function* (n: number) {
       [`function arguments() {}`, "a declaration named arguments"],
       [`{\n    let arguments = 1;\n  }`, "a declaration named arguments"],
       [`(eval)("1");`, "a direct eval"],
-      [`switch (log) {\n    case 1:\n      using s = null;\n  }`, "a 'using' declaration in a case clause"],
+      [`switch (log) {\n    case 1:\n      using s = null;\n      yield* sleepAsync(1);\n  }`, "a 'using' declaration in a case clause of a switch that suspends"],
+      [`arguments["callee"];`, "arguments.callee"],
       [`{\n    function inner() {}\n  }\n  yield* sleepAsync(1);\n  log(typeof inner);`, "a function declared in a block and named outside it ('inner'), which sloppy code binds in the whole function"],
       [`h = 1;`, "an assignment to the generator's own name 'h'"],
     ];
@@ -455,9 +482,11 @@ export const f = async(function* (n: number) {
       expect(splices, body).toEqual([]);
       expect(diagnostics.map((d) => d.messageText), body).toEqual([`chronots: this async function is left to the run-time driver: ${why} is not lowered`]);
     }
-    // A block's function named only inside the block is lowered.
+    // A block's function named only inside the block is lowered, and so are a switch's resources when it does not suspend, and a function expression named arguments.
     const text = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* () {\n  {\n    function helper() { return 1; }\n    yield* sleepAsync(0);\n    return helper();\n  }\n});\n`;
     expect(lowerText("block.js", text, { typescript: ts }).splices).toHaveLength(1);
+    const kept = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* (k) {\n  yield* sleepAsync(0);\n  const named = function arguments() {};\n  switch (k) {\n    case 1:\n      using r = null;\n  }\n  return named.name;\n});\n`;
+    expect(lowerText("kept.js", kept, { typescript: ts })).toMatchObject({ diagnostics: [], splices: [expect.anything()] });
   });
 
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {

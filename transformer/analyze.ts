@@ -228,6 +228,8 @@ export function analyze(fn: GeneratorFunction): Analysis {
   const free = new Set<string>();
   const unsupported: Unsupported[] = [];
   const yields: ts.YieldExpression[] = [];
+  /** `using` declarations directly in a case clause, with their case block. */
+  const clauseUsing: [ts.Statement, ts.CaseBlock][] = [];
   /** Nodes of the body holding a suspension of the generator itself (filled from `yields` after the walk). */
   const suspending = new Set<ts.Node>();
   const suspensions: ts.YieldExpression[] = [];
@@ -273,7 +275,7 @@ export function analyze(fn: GeneratorFunction): Analysis {
     // A `var` of the body naming a parameter is that parameter, which the rewriter assigns (rewrite.ts);
     // with defaults, rest or patterns it is a copy, and a function declaration replaces it before the body runs.
     // The lowered function binds its parameters from `arguments` and the step reads the call's through it.
-    if (name === "arguments" && scope.fn === fn && kind !== "param") unsupported.push(new Unsupported(id, "a declaration named arguments"));
+    if (name === "arguments" && scope.fn === fn && kind !== "param" && kind !== "self") unsupported.push(new Unsupported(id, "a declaration named arguments"));
     if (b?.kind === "param" && scope.node === fn && (kind === "function" || (kind === "var" && !simpleParameters(fn))))
       unsupported.push(new Unsupported(id, `a ${kind === "var" ? "`var`" : "function"} redeclaring the parameter '${name}'${kind === "var" ? " of a function with defaults, rest or patterns in its parameters" : ""}`));
     if (b === undefined) {
@@ -421,6 +423,12 @@ export function analyze(fn: GeneratorFunction): Analysis {
           unsupported.push(new Unsupported(node, "arguments.callee"));
         return walk(p.expression, scope);
       }
+      case SK.ElementAccessExpression: {
+        const e = node as ts.ElementAccessExpression;
+        if (tsi.isStringLiteralLike(e.argumentExpression) && e.argumentExpression.text === "callee" && e.expression.kind === SK.Identifier && (e.expression as ts.Identifier).text === "arguments" && argumentsOwner(scope) === fn)
+          unsupported.push(new Unsupported(node, "arguments.callee"));
+        break;
+      }
       case SK.QualifiedName:
       case SK.MetaProperty:
       case SK.BreakStatement:
@@ -475,8 +483,8 @@ export function analyze(fn: GeneratorFunction): Analysis {
       }
       case SK.CaseClause:
       case SK.DefaultClause:
-        // The lowering disposes a block's resources (runtime/dispose.ts); a clause's would not be.
-        for (const st of (node as ts.CaseOrDefaultClause).statements) if (isUsing(st) && scope.fn === fn) unsupported.push(new Unsupported(st, "a 'using' declaration in a case clause"));
+        // Lowered with its switch taken apart, a clause's resources would not be disposed (a block's are: runtime/dispose.ts).
+        for (const st of (node as ts.CaseOrDefaultClause).statements) if (isUsing(st) && scope.fn === fn) clauseUsing.push([st, node.parent as ts.CaseBlock]);
         break;
       case SK.Block:
       case SK.CaseBlock: {
@@ -576,5 +584,6 @@ export function analyze(fn: GeneratorFunction): Analysis {
       unsupported.push(new Unsupported(id, `a function declared in a block and named outside it ('${id.text}'), which sloppy code binds in the whole function`));
   unboundParameters(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
+  for (const [st, block] of clauseUsing) if (suspends(block)) unsupported.push(new Unsupported(st, "a 'using' declaration in a case clause of a switch that suspends"));
   return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx };
 }

@@ -22,7 +22,7 @@ import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
-import { addComments, constStatement, type Hooks, nameOf, positionName, type Rename, Rewriter, type Scope } from "./rewrite.js";
+import { addComments, constStatement, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
 
 /** Diagnostic code of "left to the run-time driver" warnings. */
 export const UNSUPPORTED_CODE = 99301;
@@ -196,14 +196,15 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
       );
     }
     const { low, an, plain } = lowerGenerator(fn, spec, l, outer, call);
-    // The comments written around the generator inside the call, `async(/* … */ function* …)`.
+    // withSelf prints the generator's own copy, with the comments around it.
+    if (fn.name && an.bindingOf.get(fn.name)?.referenced) return withSelf(fn, fn.name.text, nameOf(low, fn.name.text), plain);
+    // The comments written around the generator inside the call, `async(/* … */ function* …)`; those
+    // on the line of `async(` count as the parenthesis's trailing comments.
     const text = l.file.text;
-    // Those on the line of `async(` count as the parenthesis's trailing comments.
     addComments(low, text, [...(tsi.getTrailingCommentRanges(text, fn.pos) ?? []), ...(tsi.getLeadingCommentRanges(text, fn.pos) ?? [])], true);
     addComments(low, text, tsi.getTrailingCommentRanges(text, fn.end), false);
     // Named as the generator is, and by nothing else: `const f = (0, function …)` leaves an anonymous one "".
     if (!fn.name) return f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), low));
-    if (an.bindingOf.get(fn.name)?.referenced) return withSelf(fn, fn.name.text, nameOf(low, fn.name.text), plain);
     return f.updateFunctionExpression(low, low.modifiers, low.asteriskToken, f.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
   });
 }
@@ -268,7 +269,7 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
     throw new Unsupported(declared, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
   }
   const m = l.names.mark;
-  const own = stepName(name || (positionName(origin) ?? ""), an, l);
+  const own = stepName(name || standingName(origin), an, l);
   const n: Internals = {
     r: m + "r",
     s: m + "s",
@@ -301,17 +302,33 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
 /**
  * The name for the step function, so that a stack trace names the frames of the body by the
  * generator's name, as the driver's do, or for an anonymous one by where its async() call stands
- * (`const work = async(function* …)`); `undefined` when there is none, or it cannot name a constant, or
- * something in the body or a later transform (the JSX factory) refers to it, which would find the step.
+ * (standingName); `undefined` when there is none, or it cannot name a constant, or something in the
+ * body or a later transform (the JSX factory) refers to it, which would find the step.
  */
 function stepName(name: string, an: Analysis, l: Lowering): string | undefined {
-  if (name === "" || STRICT_RESERVED.test(name)) return undefined;
+  if (!IDENTIFIER.test(name) || RESERVED.test(name)) return undefined;
   const named = an.free.has(name) || l.jsxNames.has(name) || [...an.bindingOf.keys()].some((id) => id !== an.fn.name && id.text === name);
   return named ? undefined : name;
 }
 
-/** Names an identifier of sloppy code may have, and no constant of strict code (the names given are identifiers already). */
-const STRICT_RESERVED = /^(?:arguments|eval|let|static|yield|await|implements|interface|package|private|protected|public)$/;
+/**
+ * The variable an async() call initializes, or the plain key of the property or field it is the value
+ * of (`handle = async(function* …)`). A key binds nothing, so it must not be a name the emitted code
+ * reads from outside: CommonJS's `exports` and `require` (RESERVED), or a global, which are capitalized
+ * (`Object`, `Symbol` in TypeScript's helpers).
+ */
+function standingName(call: ts.Node): string {
+  const p = call.parent;
+  if (!p) return "";
+  if (tsi.isVariableDeclaration(p) && p.initializer === call && tsi.isIdentifier(p.name)) return p.name.text;
+  const key = (tsi.isPropertyAssignment(p) || tsi.isPropertyDeclaration(p)) && p.initializer === call && tsi.isIdentifier(p.name) ? p.name.text : "";
+  return /^[A-Z]/.test(key) ? "" : key;
+}
+
+const IDENTIFIER = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
+/** Words no constant may be named, in strict code, and names CommonJS code reads from outside. */
+const RESERVED =
+  /^(?:break|case|catch|class|const|continue|debugger|default|delete|do|else|enum|export|extends|false|finally|for|function|if|import|in|instanceof|new|null|return|super|switch|this|throw|true|try|typeof|var|void|while|with|yield|let|static|implements|interface|package|private|protected|public|await|arguments|eval|undefined|exports|require|module|__filename|__dirname)$/;
 
 const nothingToLeave: Hooks = {
   ret(_value, _inTry, origin) {

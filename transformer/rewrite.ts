@@ -597,11 +597,7 @@ export function nameOf(value: ts.Expression, name: string): ts.Expression {
  * parameter, property or assigned variable; `null` when a computed key decides it at run time.
  */
 export function contextName(node: ts.Node): string | null | undefined {
-  return tsi.isExpression(node) && isAnonymousFunction(node) ? positionName(node) : undefined;
-}
-
-/** The name JavaScript gives an anonymous function standing where `node` stands (see contextName). */
-export function positionName(node: ts.Node): string | null | undefined {
+  if (!tsi.isExpression(node) || !isAnonymousFunction(node)) return undefined;
   let child: ts.Node = node;
   let p = node.parent;
   while (p && (tsi.isParenthesizedExpression(p) || tsi.isAsExpression(p) || tsi.isSatisfiesExpression(p) || tsi.isNonNullExpression(p))) [child, p] = [p, p.parent];
