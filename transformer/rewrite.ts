@@ -603,7 +603,11 @@ export function contextName(node: ts.Node): string | null | undefined {
   while (p && (tsi.isParenthesizedExpression(p) || tsi.isAsExpression(p) || tsi.isSatisfiesExpression(p) || tsi.isNonNullExpression(p))) [child, p] = [p, p.parent];
   if (!p) return undefined;
   const key = (name: ts.PropertyName): string | null | undefined => {
-    if (tsi.isComputedPropertyName(name)) return null;
+    if (tsi.isComputedPropertyName(name)) {
+      // A literal key names it as written; any other, as it evaluates at run time.
+      const e = unparen(name.expression);
+      return tsi.isStringLiteralLike(e) ? e.text : tsi.isNumericLiteral(e) ? String(Number(e.text)) : null;
+    }
     if (tsi.isNumericLiteral(name)) return String(Number(name.text));
     return tsi.isIdentifier(name) || tsi.isStringLiteral(name) || tsi.isPrivateIdentifier(name) || tsi.isNoSubstitutionTemplateLiteral(name) ? name.text : undefined;
   };
