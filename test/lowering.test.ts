@@ -332,6 +332,26 @@ export const f = async(/* before */ function* (n: number) {
     expect(out).toMatch(/\/\/ before default\n\s*case \d+: n\+\+;/);
   });
 
+  it("leaves to the driver the syntax errors TypeScript's parser lets through: a redeclaration in one scope, a const without a value", () => {
+    const cases: [string, string][] = [
+      ["let [a, a] = yield* sleepAsync(0);", "'a' declared twice in one scope (a syntax error)"],
+      ["let p = 1;\n  yield* sleepAsync(0);", "'p' declared twice in one scope (a syntax error)"],
+      ["switch (p) {\n    case 1: let x = 1; break;\n    case 2: let x = 2;\n  }\n  yield* sleepAsync(0);", "'x' declared twice in one scope (a syntax error)"],
+      ["const x;\n  yield* sleepAsync(0);", "a const without a value (a syntax error)"],
+    ];
+    for (const [body, why] of cases) {
+      const text = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* (p) {\n  ${body}\n});\n`;
+      const { splices, diagnostics } = lowerText("errors.js", text, { typescript: ts });
+      expect(splices, body).toEqual([]);
+      expect(diagnostics.map((d) => d.messageText), body).toEqual([`chronots: this async function is left to the run-time driver: ${why} is not lowered`]);
+    }
+    const valid = ["var x; var x;", "function f() {}\n  function f() {}", "let x = 1;\n  { let x = 2; }", "for (let i = 0; i < 1; i++) { let i = 5; }", "for (const k of [1]) {}"];
+    for (const body of valid) {
+      const text = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* (p) {\n  ${body}\n  yield* sleepAsync(0);\n});\n`;
+      expect(lowerText("valid.js", text, { typescript: ts }), body).toMatchObject({ diagnostics: [], splices: [expect.anything()] });
+    }
+  });
+
   it("leaves sloppy code's arguments.callee, the generator under the driver, to the driver; a nested function's own is lowered", () => {
     const fns = ["function* () {\n  return arguments.callee.length;\n}", "function* () {\n  return (() => arguments.callee)();\n}", "function* () {\n  return function () { return arguments.callee; };\n}", "function* (...arguments) {\n  return arguments.callee;\n}"];
     const text = `import { async } from "chronots";\n${fns.map((fn, i) => `export const f${i} = async(${fn});\n`).join("")}`;

@@ -37,6 +37,8 @@ export function usingHead(n: ts.Node): ts.VariableDeclarationList | undefined {
 export type GeneratorFunction = ts.FunctionExpression | GeneratorDeclaration;
 export type GeneratorDeclaration = ts.FunctionDeclaration & { readonly body: ts.Block };
 
+const LEXICAL: ReadonlySet<BindingKind> = new Set(["let", "const", "class"]);
+
 export type BindingKind = "var" | "let" | "const" | "function" | "class" | "param" | "catch" | "self";
 
 export interface Binding {
@@ -278,6 +280,9 @@ export function analyze(fn: GeneratorFunction): Analysis {
     if (name === "arguments" && scope.fn === fn && kind !== "param" && kind !== "self") unsupported.push(new Unsupported(id, "a declaration named arguments"));
     if (b?.kind === "param" && scope.node === fn && (kind === "function" || (kind === "var" && !simpleParameters(fn))))
       unsupported.push(new Unsupported(id, `a ${kind === "var" ? "`var`" : "function"} redeclaring the parameter '${name}'${kind === "var" ? " of a function with defaults, rest or patterns in its parameters" : ""}`));
+    // A redeclaration JavaScript rejects (`let [a, a]`, `let a` beside a parameter `a`): TypeScript's parser lets it through, and lowered it would run.
+    if (b && b.scope === scope && b.kind !== "self" && (LEXICAL.has(kind) || LEXICAL.has(b.kind)) && !bindingOf.has(id))
+      unsupported.push(new Unsupported(id, `'${name}' declared twice in one scope (a syntax error)`));
     if (b === undefined) {
       b = { name, kind, scope, captured: false, written: false, referenced: false };
       scope.names.set(name, b);
@@ -479,6 +484,9 @@ export function analyze(fn: GeneratorFunction): Analysis {
         // `using` is lowered; `await using` is not valid in a generator.
         const list = node as ts.VariableDeclarationList;
         if ((list.flags & tsi.NodeFlags.AwaitUsing) === tsi.NodeFlags.AwaitUsing && scope.fn === fn) unsupported.push(new Unsupported(node, "an 'await using' declaration"));
+        // Another syntax error TypeScript's parser lets through.
+        const head = tsi.isForInStatement(list.parent) || tsi.isForOfStatement(list.parent);
+        if (list.flags & tsi.NodeFlags.Const && !head) for (const d of list.declarations) if (!d.initializer) unsupported.push(new Unsupported(d, "a const without a value (a syntax error)"));
         break;
       }
       case SK.CaseClause:
