@@ -55,6 +55,7 @@ export type Expr =
   | { k: "bump"; i: number }
   | { k: "selfref" }
   | { k: "klass"; a: Expr; key: Expr }
+  | { k: "named"; form: number; a: Expr }
   | { k: "jsx"; form: number; a: Expr; b: Expr };
 
 export type Stmt =
@@ -153,6 +154,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("bump", { i: pick })),
       w(1, node("selfref")),
       w(1, node("klass", { a: expr, key: expr })),
+      w(1, node("named", { form: fc.nat(5), a: expr })),
       w(1, node("jsx", { form: fc.nat(3), a: expr, b: expr })),
     ),
     stmt: fc.oneof(
@@ -570,6 +572,18 @@ class Printer {
       case "klass":
         // `extends` and a computed field name evaluated (and maybe suspending) where the class is made.
         return `h.o(new (class extends (${this.expr(e.a)}, h.Base) { [${this.expr(e.key)}] = 1; })())`;
+      case "named": {
+        // The names anonymous functions and classes take from where they stand, beside an operand that may suspend.
+        const a = this.expr(e.a);
+        return [
+          `[() => 0, ${a}][0].name`,
+          `((o) => o.p.name + o.r.name)({ p: () => 0, q: ${a}, r: class {} })`,
+          `(${a}, function () {}).name`,
+          `(${a} ? class {} : () => 0).name`,
+          `((...fs) => fs.map((f) => f?.name).join())(() => 0, ${a}, function () {})`,
+          `({ ["lit"]: () => 0, n: ${a} }).lit.name`,
+        ][e.form]!;
+      }
       case "jsx": {
         // Elements made by h.jsx (the harness compiles JSX to it): host and component tags, spreads, fragments.
         const [a, b] = [this.expr(e.a), this.expr(e.b)];
