@@ -201,12 +201,15 @@ export class Rewriter {
     return r !== undefined && tsi.isIdentifier(r) && r.text === this.s.n.constant;
   }
 
+  /** Functions made here for declarations, with the names JavaScript gives them (functionValue). */
+  private readonly givenNames = new Map<ts.Node, string>();
+
   /** `copy` of the closure-making `node`, taking the environments it uses as they are now. */
   capture(node: ts.Node, copy: ts.Expression): ts.Expression {
     const envs = this.envsIn(node);
     if (envs.length === 0) return copy;
     // The wrapper hides an anonymous function from the binding or key that would name it: named inside instead.
-    const name = contextName(node);
+    const name = contextName(node) ?? this.givenNames.get(node);
     if (name === null) throw new Unsupported(node, "an anonymous function named by a computed key, using per-iteration bindings");
     const inner = name === undefined ? copy : nameOf(copy, name);
     const arrow = f.createArrowFunction(undefined, undefined, envs.map((e) => f.createParameterDeclaration(undefined, undefined, e)), undefined, undefined, inner);
@@ -504,7 +507,11 @@ export class Rewriter {
     const name = decl.name.text;
     const written = this.s.an.bindingOf.get(decl.name)?.written;
     const fn = tsi.setTextRange(f.createFunctionExpression(async, decl.asteriskToken, written ? undefined : name, undefined, decl.parameters, undefined, decl.body), decl);
-    return this.expr(written ? f.createPropertyAccessExpression(f.createObjectLiteralExpression([f.createPropertyAssignment(ownKey(name), fn)]), name) : fn);
+    if (!written) return this.expr(fn);
+    // A wrapper taking its environments (capture) names it inside.
+    this.givenNames.set(fn, name);
+    const value = this.expr(fn);
+    return tsi.isFunctionExpression(value) ? nameOf(value, name) : value;
   }
 
   /**
@@ -517,7 +524,6 @@ export class Rewriter {
     const first: ts.Statement[] = [];
     for (const st of this.hasEnvs ? hoistedFunctions(node.statements) : []) {
       if (this.slotOf(st.name) || this.envsIn(st).length === 0) continue;
-      if (this.s.an.bindingOf.get(st.name)?.written) throw new Unsupported(st, `an assignment to the function '${st.name.text}', which uses per-iteration bindings`);
       first.push(tsi.setTextRange(letStatement(st.name.text, this.functionValue(st)), st));
       this.moved.add(st);
     }

@@ -76,7 +76,7 @@ export type Stmt =
   | { k: "suspend"; f: Fut; star: boolean }
   | { k: "bg"; fn: number; args: Expr[] }
   | { k: "hold"; f: Fut }
-  | { k: "fn"; i: number }
+  | { k: "fn"; i: number; replaces: boolean }
   | { k: "var"; e: Expr }
   | { k: "redeclare"; i: number; e: Expr }
   | { k: "pattern"; form: number; a: Expr; b: Expr; key: Expr; mask: number; i: number }
@@ -184,7 +184,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(2, node("suspend", { f: fut, star: fc.boolean() })),
       w(1, node("bg", { fn: pick, args })),
       w(1, node("hold", { f: fut })),
-      w(1, node("fn", { i: pick })),
+      w(1, node("fn", { i: pick, replaces: fc.boolean() })),
       w(1, node("var", { e: expr })),
       w(1, node("redeclare", { i: pick, e: expr })),
       w(1, node("pattern", { form: fc.nat(3), a: expr, b: expr, key: expr, mask: fc.nat(3), i: pick })),
@@ -362,8 +362,11 @@ class Printer {
       }
       case "fn": {
         // Called before its declaration: block functions are hoisted, and see the variables live.
+        // One that replaces itself on its first call: its binding stays writable, the function keeps its name.
         const g = this.fresh("fn");
-        return `h.t(${this.ids++}, ${g}());\n${ind}function ${g}() { return ${this.vars[s.i % this.vars.length]}; }`;
+        const v = this.vars[s.i % this.vars.length];
+        if (!s.replaces) return `h.t(${this.ids++}, ${g}());\n${ind}function ${g}() { return ${v}; }`;
+        return `h.t(${this.ids++}, ${g}.name + ${g}());\n${ind}h.t(${this.ids++}, ${g}.name + ${g}());\n${ind}function ${g}() { ${g} = () => -1; return ${v}; }`;
       }
       case "var": {
         const w = this.fresh("w");
