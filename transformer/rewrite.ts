@@ -499,8 +499,9 @@ export class Rewriter {
 
   /**
    * `function f(){}` declared as it is when the function takes no environment, else as `f = (($env) => function f(){})($env)`.
-   * A name the program writes is given as a property key instead, `{ f: function () {} }.f`: the
-   * expression's own name would be a constant binding inside it, and `f = …` there would throw.
+   * A name the program writes is given as a property key instead, `({ ["f"]: function () {} })["f"]`
+   * (inside the environments' wrapper when there is one, see capture): the expression's own name would be
+   * a constant binding inside it, and `f = …` there would throw.
    */
   functionValue(decl: HoistedFunction): ts.Expression {
     const async = decl.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === SK.AsyncKeyword);
