@@ -123,6 +123,28 @@ class Harness {
     this.ev(`tag(${strings.raw.join("|")}${again ? " again" : ""}:${values.map((v) => canon(v)).join(",")})`);
     return strings.join("#");
   }
+  /** A property key that reports each conversion of itself to a key. */
+  key(v: unknown): { toString(): string } {
+    const h = this;
+    return {
+      toString() {
+        h.ev(`key(${canon(v)})`);
+        return `k${canon(v)}`;
+      },
+    };
+  }
+  /** An object reporting each read and write of its string-keyed properties. */
+  readonly kv: Record<string, unknown> = new Proxy({} as Record<string, unknown>, {
+    get: (t, p) => {
+      if (typeof p === "string") this.ev(`get ${p}`);
+      return t[p as string];
+    },
+    set: (t, p, v) => {
+      this.ev(`set ${String(p)}=${canon(v)}`);
+      t[p as string] = v;
+      return true;
+    },
+  });
   keep<T>(fn: () => T): T {
     this.kept.push(fn);
     return fn();

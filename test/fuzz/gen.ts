@@ -56,6 +56,7 @@ export type Expr =
   | { k: "selfref" }
   | { k: "klass"; a: Expr; key: Expr }
   | { k: "named"; form: number; a: Expr }
+  | { k: "key"; form: number; a: Expr; b: Expr }
   | { k: "jsx"; form: number; a: Expr; b: Expr };
 
 export type Stmt =
@@ -155,6 +156,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("selfref")),
       w(1, node("klass", { a: expr, key: expr })),
       w(1, node("named", { form: fc.nat(5), a: expr })),
+      w(1, node("key", { form: fc.nat(5), a: expr, b: expr })),
       w(1, node("jsx", { form: fc.nat(3), a: expr, b: expr })),
     ),
     stmt: fc.oneof(
@@ -585,6 +587,18 @@ class Printer {
           `(${a} ? class {} : () => 0).name`,
           `((...fs) => fs.map((f) => f?.name).join())(() => 0, ${a}, function () {})`,
           `({ ["lit"]: () => 0, n: ${a} }).lit.name`,
+        ][e.form]!;
+      }
+      case "key": {
+        // Computed keys converted where JavaScript converts them, on an object reporting each read and write.
+        const [a, b] = [this.expr(e.a), this.expr(e.b)];
+        return [
+          `(h.kv[h.key(${a})] += ${b})`,
+          `(h.kv[h.key(${a})] ??= ${b})`,
+          `h.o({ [h.key(${a})]: ${b} })`,
+          `(h.kv[h.key(${a})] = ${b})`,
+          `h.kv[h.key(${a})]++`,
+          `(h.key(${a}) in h.kv)`,
         ][e.form]!;
       }
       case "jsx": {
