@@ -325,6 +325,16 @@ it("reads the runtime object with require() only in files emitted as CommonJS (.
   expect(written.get("cjs.js")).not.toContain("__importStar");
 });
 
+it("writes an exported variable that a compound or logical assignment taken apart targets through CommonJS's exports, its comment printed once", () => {
+  const text = `import { async, sleepAsync } from "./runtime/index.js";\nexport let count: number | undefined;\nexport let total = 1;\nexport const f = async(function* () {\n  /* fill */ count ??= 5 + (yield* sleepAsync(1), 0);\n  total += (yield* sleepAsync(1), 2);\n  return [count, total];\n});\n`;
+  const { written } = emitWith("exported", { "ex.ts": text }, commonjs);
+  const out = written.get("ex.js")!;
+  expect(out.split("/* fill */")).toHaveLength(2);
+  expect(out).toMatch(/\/\* fill \*\/ \$+t0 = exports\.count;/);
+  expect(out).toMatch(/exports\.count = 5 \+/);
+  expect(out).toMatch(/exports\.total = \$+t0 \+/);
+});
+
 it("recognizes async through `import C = require(…)`", () => {
   const { written } = emitWith("import-equals", { "req.ts": `import C = require("./runtime/index.js");\nexport const f = C.async(function* () {\n  yield* C.sleepAsync(1);\n});\n` }, commonjs);
   expect(written.get("req.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);

@@ -468,6 +468,22 @@ export const f = async(function* (n: number) {
     expect(out.match(/\/\* and return \*\//g)).toHaveLength(1);
   });
 
+  it("prints the comments of a compound or logical assignment taken apart once each, and keeps the one after it when its last piece is dropped", () => {
+    const text = `import { async, sleepAsync } from "chronots";
+export const f = async(function* (o: { x?: number }) {
+  let y: number | undefined;
+  /* first */ y ??= yield* sleepAsync(1) /* operand */;
+  o.x ||= yield* sleepAsync(2); // after the assignment
+  /* third */ y += yield* sleepAsync(3);
+  return y;
+});
+`;
+    const out = lower(text).splices[0]!.text;
+    for (const c of ["/* first */", "/* operand */", "// after the assignment", "/* third */"]) expect(out.split(c), c).toHaveLength(2);
+    expect(out).toMatch(/\/\* first \*\/ \$t0 = y;/);
+    expect(out).toMatch(/\$t\d = \$t\d\.x = \(\$f\._state === 1 \? \$f\._result : \$f\.read\(\)\); \/\/ after the assignment/);
+  });
+
   it("leaves a function holding a decorated class to the driver: a lowered class declaration is a class expression, where legacy decorators are dropped", () => {
     const bodies = [
       `@deco("cls") class K {}`,

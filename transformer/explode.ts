@@ -92,6 +92,14 @@ const id = (name: string) => f.createIdentifier(name);
 const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression(SK.MinusToken, f.createNumericLiteral(-n)) : f.createNumericLiteral(n));
 const set = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
+/**
+ * A parse-tree identifier used again: a copy that still stands for it (later transforms resolve it,
+ * CommonJS's `exports.x` among them) and maps to it, but has no text range, whose comments (its
+ * statement's, when it starts one) the printer would print at every use, as at the substitution
+ * CommonJS puts in its place.
+ */
+const uncommented = (e: ts.Expression): ts.Expression =>
+  tsi.isIdentifier(e) && tsi.isParseTreeNode(e) ? tsi.setSourceMapRange(tsi.setOriginalNode(f.createIdentifier(e.text), e), e) : e;
 
 export class Machine implements Hooks {
   readonly cases: Case[] = [{ label: 0, body: [] }];
@@ -113,6 +121,10 @@ export class Machine implements Hooks {
   private readonly temps = new Set<string>();
   /** Where the source comments printed so far start: a statement split in several prints its leading comments once. */
   private readonly commented = new Set<number>();
+  /** Where the pieces printed so far end: one that ends where another did leaves that one's trailing comments to it. */
+  private readonly trailed = new Set<number>();
+  /** The last piece pushed, which takes the trailing comments of a statement whose own last piece was dropped. */
+  private lastPiece: ts.Statement | undefined;
   /**
    * Where comments start that no piece printed yet, the statement or clause taken apart having been
    * their node, or the end of a block taken apart (before its `}`): the next piece pushed takes them.
@@ -341,6 +353,7 @@ export class Machine implements Hooks {
     for (const st of sts) {
       this.leadWith(st);
       this.commentOnce(st);
+      this.lastPiece = st;
     }
     append(this.cur, ...sts);
     if (this.fast) append(this.fast, ...sts);
@@ -363,13 +376,18 @@ export class Machine implements Hooks {
   }
 
   /**
-   * The pieces of a split statement all map to it, and each would print the comments before it.
-   * Only the first keeps them; a node of the parse tree is printed as written, flags untouched.
+   * The pieces of a split statement (or suspension) all map to it, and each would print the comments
+   * before and after it. Only the first keeps them; a node of the parse tree is printed as written,
+   * flags untouched.
    */
   private commentOnce(st: ts.Statement): void {
     if (st.pos < 0) return;
+    let flags = 0;
     if (!this.commented.has(st.pos)) this.commented.add(st.pos);
-    else if (!tsi.isParseTreeNode(st)) tsi.setEmitFlags(st, tsi.EmitFlags.NoLeadingComments);
+    else flags |= tsi.EmitFlags.NoLeadingComments;
+    if (!this.trailed.has(st.end)) this.trailed.add(st.end);
+    else flags |= tsi.EmitFlags.NoTrailingComments;
+    if (flags !== 0 && !tsi.isParseTreeNode(st)) tsi.setEmitFlags(st, flags);
   }
 
   private goto(label: number): ts.Statement[] {
@@ -603,8 +621,17 @@ export class Machine implements Hooks {
 
   private discard(v: ts.Expression, origin: ts.Node): void {
     // Reading a name of the program may still throw or run a getter (a global's, one not declared yet).
-    if (this.simple(v) || (tsi.isIdentifier(v) && v.text === this.fv)) return;
+    if (this.simple(v) || (tsi.isIdentifier(v) && v.text === this.fv)) return this.trailWith(origin);
     this.emit(f.createExpressionStatement(v), origin);
+  }
+
+  /** The comments after `origin`, whose last piece is dropped, go after the last piece pushed. */
+  private trailWith(origin: ts.Node): void {
+    const last = this.lastPiece;
+    if (origin.pos < 0 || this.trailed.has(origin.end) || !last || tsi.isParseTreeNode(last)) return;
+    this.trailed.add(origin.end);
+    const text = this.s.an.fn.getSourceFile().text;
+    addComments(last, text, tsi.getTrailingCommentRanges(text, origin.end), false);
   }
 
   private branch(test: ts.Expression, whenTrue: number): void {
@@ -814,7 +841,7 @@ export class Machine implements Hooks {
   private storedReference(node: ts.Expression): { read: () => ts.Expression; write: () => ts.Expression } {
     const e = unparen(node);
     const same = (make: () => ts.Expression) => ({ read: make, write: make });
-    if (tsi.isIdentifier(e)) return { read: () => this.rw.read(e), write: () => this.rw.expr(e) };
+    if (tsi.isIdentifier(e)) return { read: () => uncommented(this.rw.read(e)), write: () => uncommented(this.rw.expr(e)) };
     if (tsi.isPropertyAccessExpression(e) && !tsi.isOptionalChain(e)) {
       const o = this.saveIfNeeded(this.expr(e.expression));
       return same(() => f.createPropertyAccessExpression(o, e.name));
