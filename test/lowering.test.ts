@@ -576,6 +576,15 @@ export const f = async(function* (o: { x?: number }) {
     expect(js).toContain("const $c = $cns.__chronots;");
   });
 
+  it("leaves a function nested deeper than the stack goes to the driver, with a warning at it, and lowers the rest of the file", () => {
+    const deep = Array.from({ length: 4000 }, (_, i) => `(yield* leaf(${i}))`).join(" + ");
+    const text = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const deep = async(function* () {\n  return ${deep};\n});\n`;
+    const { splices, diagnostics } = lower(text);
+    expect(diagnostics.map((d) => [d.code, String(d.messageText)])).toEqual([[99301, "chronots: this async function is left to the run-time driver: code nested this deeply (Maximum call stack size exceeded) is not lowered"]]);
+    expect(text.slice(diagnostics[0]!.start!)).toMatch(/^function\* \(\) \{\n  return \(yield\* leaf\(0\)\)/);
+    expect(splices.map((s) => text.slice(s.start, s.end))).toEqual(["async(function* (i: number) { return i; })"]);
+  });
+
   it("keeps code linear in the number of awaits when every result is read at the end", () => {
     // Saving each live local at each suspension would grow as n²: past a bound they live in the closure.
     const program = (n: number) => {

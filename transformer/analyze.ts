@@ -467,10 +467,12 @@ export function analyze(fn: GeneratorFunction): Analysis {
         const decorator = decoratorOf(c);
         if (decorator) unsupported.push(new Unsupported(decorator, "a decorator"));
         let inner = scope;
-        if (c.name && tsi.isClassExpression(c)) {
-          // The name a class expression binds inside itself belongs to the class, not to the body.
-          inner = newScope(c, scope, c);
-          declare(inner, c.name, "class");
+        if (c.name) {
+          // The name a class binds inside itself belongs to the class, not to the body. A declaration's
+          // name also binds outside, where it may be renamed or moved; inside, the class expression it
+          // becomes binds it again, initialized before its static fields run.
+          if (tsi.isClassExpression(c)) declare((inner = newScope(c, scope, c)), c.name, "class");
+          else (inner = newScope(c, scope, scope.fn)).names.set(c.name.text, { name: c.name.text, kind: "class", scope: inner, captured: false, written: false, referenced: false });
         }
         for (const h of c.heritageClauses ?? []) for (const t of h.types) if (h.token === SK.ExtendsKeyword) walk(t.expression, inner);
         for (const m of c.members) walk(m, inner);

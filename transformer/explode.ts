@@ -29,7 +29,7 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
-import { isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
+import { type Binding, isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { addComments, compoundOperator, constStatement, contextName, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
@@ -92,6 +92,10 @@ const id = (name: string) => f.createIdentifier(name);
 const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression(SK.MinusToken, f.createNumericLiteral(-n)) : f.createNumericLiteral(n));
 const set = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
+/** A computed key whose conversion to a property key may wait for the literal or class it names a member of: a primitive literal, which runs nothing. */
+const convertsUnseen = (v: ts.Expression): boolean =>
+  tsi.isStringLiteral(v) || tsi.isNumericLiteral(v) || tsi.isBigIntLiteral(v) || tsi.isNoSubstitutionTemplateLiteral(v) || v.kind === SK.TrueKeyword || v.kind === SK.FalseKeyword || v.kind === SK.NullKeyword;
+
 /**
  * A parse-tree identifier used again: a copy that still stands for it (later transforms resolve it,
  * CommonJS's `exports.x` among them) and maps to it, but has no text range, whose comments (its
@@ -908,10 +912,10 @@ export class Machine implements Hooks {
     const heritage = node.heritageClauses?.find((h) => h.token === SK.ExtendsKeyword)?.types[0]?.expression;
     const parts: { e: ts.Expression; key: boolean }[] = heritage ? [{ e: heritage, key: false }] : [];
     for (const m of node.members) if (m.name && tsi.isComputedPropertyName(m.name)) parts.push({ e: m.name.expression, key: true });
-    const self = node.name && this.s.an.bindingOf.get(node.name);
     // Inside them the class's own name is not yet initialized: using it throws, which a hoisted name would not.
-    const usesSelf = (n: ts.Node): boolean => (tsi.isIdentifier(n) ? this.s.an.bindingOf.get(n) === self : tsi.forEachChild(n, (c) => (usesSelf(c) ? true : undefined)) === true);
-    if (self && parts.some((p) => usesSelf(p.e))) throw new Unsupported(node, "a class using its own name in its 'extends' or computed member names");
+    const isSelf = (b: Binding | undefined) => b !== undefined && b.scope.node === node && b.name === node.name?.text;
+    const usesSelf = (n: ts.Node): boolean => (tsi.isIdentifier(n) ? isSelf(this.s.an.bindingOf.get(n)) : tsi.forEachChild(n, (c) => (usesSelf(c) ? true : undefined)) === true);
+    if (node.name && parts.some((p) => usesSelf(p.e))) throw new Unsupported(node, "a class using its own name in its 'extends' or computed member names");
     let last = -1;
     parts.forEach((p, i) => {
       if (this.suspends(p.e)) last = i;
@@ -919,7 +923,7 @@ export class Machine implements Hooks {
     parts.forEach((p, i) => {
       if (i > last) return;
       const v = this.expr(p.e);
-      const saved = i === last || this.simple(v) ? v : this.save(p.key ? f.createCallExpression(prop(this.n.c, "toKey"), undefined, [v]) : v);
+      const saved = i === last || (p.key ? convertsUnseen(v) : this.simple(v)) ? v : this.save(p.key ? f.createCallExpression(prop(this.n.c, "toKey"), undefined, [v]) : v);
       this.rw.substitute.set(p.e, saved);
     });
     const copy = this.rw.visit(node) as ts.Expression | ts.Statement;
@@ -1002,7 +1006,7 @@ export class Machine implements Hooks {
       if (at > last) return this.rw.expr(x);
       const v = this.expr(x);
       if (at === last) return v;
-      if (kind === "key") return this.simple(v) ? v : this.save(f.createCallExpression(prop(this.n.c, "toKey"), undefined, [v]));
+      if (kind === "key") return convertsUnseen(v) ? v : this.save(f.createCallExpression(prop(this.n.c, "toKey"), undefined, [v]));
       if (kind === "spread") return this.save(f.createObjectLiteralExpression([f.createSpreadAssignment(v)]));
       return this.saveIfNeeded(v);
     };
@@ -1016,7 +1020,8 @@ export class Machine implements Hooks {
       if (tsi.isGetAccessorDeclaration(copy)) return f.updateGetAccessorDeclaration(copy, copy.modifiers, name as ts.PropertyName, copy.parameters, copy.type, copy.body);
       return f.updateSetAccessorDeclaration(copy as ts.SetAccessorDeclaration, copy.modifiers, name as ts.PropertyName, copy.parameters, copy.body);
     });
-    return f.createObjectLiteralExpression(props, true);
+    // Its methods and accessors close over the environments of this iteration, as those of a literal copied whole do.
+    return this.rw.capture(node, f.createObjectLiteralExpression(props, true));
   }
 
   // ---- statements

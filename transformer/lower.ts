@@ -507,12 +507,14 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
   const count = (name: ts.Node | undefined) => {
     if (name && tsi.isIdentifier(name)) declared.set(name.text, (declared.get(name.text) ?? 0) + 1);
   };
-  const walk = (n: ts.Node): void => {
+  // A loop, not a recursion: an expression may nest deeper than the stack goes.
+  const pending: ts.Node[] = [file];
+  const add = (n: ts.Node) => void pending.push(n);
+  for (let n = pending.pop(); n !== undefined; n = pending.pop()) {
     if (tsi.isVariableDeclaration(n) || tsi.isParameter(n) || tsi.isBindingElement(n) || tsi.isFunctionDeclaration(n) || tsi.isFunctionExpression(n) || tsi.isClassLike(n) || tsi.isImportSpecifier(n) || tsi.isNamespaceImport(n) || tsi.isImportClause(n))
       count(n.name);
-    tsi.forEachChild(n, walk);
-  };
-  walk(file);
+    tsi.forEachChild(n, add);
+  }
   return (call) => {
     const c = call.expression;
     if (tsi.isIdentifier(c)) return declared.get(c.text) === 1 ? direct.get(c.text) : undefined;
@@ -576,7 +578,11 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           },
         };
         lowerDeclared(l);
+        // Only where the text holds a call or a generator: the rest may nest deeper than a recursive walk goes.
+        const holds = candidatesIn(text, l.asyncNames);
+        const replaced = [...l.replaced.keys()];
         const visit = (node: ts.Node): void => {
+          if (!holds?.(node) && !replaced.some((r) => r.pos >= node.pos && r.end <= node.end)) return;
           const replacement = l.replaced.get(node);
           if (replacement) {
             // The comments around it stay outside the splice.

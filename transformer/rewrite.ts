@@ -144,6 +144,14 @@ function newTargetOf(node: ts.Node): ts.Node | undefined {
   return p;
 }
 
+/** Whether `id` is what a call or a tagged template calls, inside parentheses or type assertions or not. */
+function isCallee(id: ts.Identifier): boolean {
+  let n: ts.Node = id;
+  while (n.parent && (tsi.isParenthesizedExpression(n.parent) || tsi.isAssertionExpression(n.parent) || tsi.isNonNullExpression(n.parent) || tsi.isSatisfiesExpression(n.parent))) n = n.parent;
+  const p = n.parent;
+  return !!p && ((tsi.isCallExpression(p) && p.expression === n) || (tsi.isTaggedTemplateExpression(p) && p.tag === n));
+}
+
 export function renamer(s: Scope): Rename {
   return (id, read) => {
     const b = s.an.bindingOf.get(id);
@@ -151,7 +159,11 @@ export function renamer(s: Scope): Rename {
     const slot = s.slots.get(b);
     if (slot === undefined) return undefined;
     if (!read && b.kind === "const" && s.an.writes.has(id)) return tsi.setTextRange(f.createIdentifier(s.n.constant), id);
-    if (slot.env) return tsi.setTextRange(f.createPropertyAccessExpression(f.createIdentifier(slot.env), slot.name), id);
+    if (slot.env) {
+      const property = tsi.setTextRange(f.createPropertyAccessExpression(f.createIdentifier(slot.env), slot.name), id);
+      // Called, a property would pass its environment as `this`: `(0, env.fn)()` calls it as `fn()` does.
+      return isCallee(id) ? f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), property)) : property;
+    }
     if (slot.name === id.text) return undefined;
     return tsi.setTextRange(f.createIdentifier(slot.name), id);
   };
