@@ -352,6 +352,45 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
   });
 
 
+  it("an incremental tspc build reports each file's discards as it now stands: a fixed file's no more, none twice", () => {
+    const dir = join(tmp, "edited");
+    mkdirSync(dir);
+    const write = (file: string, drops: boolean) =>
+      writeFileSync(join(dir, file), `import { async, asyncCheck, sleepAsync } from "chronots";\nexport const job = async(function* (n: number) {\n  yield* sleepAsync(n);\n});\nexport function run(): void {\n  ${drops ? "job(1);" : "asyncCheck(job(1));"}\n}\n`);
+    write("a.ts", true);
+    write("b.ts", true);
+    const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js") }];
+    const options = { target: "ES2022", module: "ES2022", moduleResolution: "Bundler", strict: true, skipLibCheck: true, types: [], incremental: true, outDir: "out", plugins };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: options, include: ["*.ts"] }));
+    const build = () => {
+      const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", dir, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+      return { failed: r.status !== 0, at: r.stdout.split("\n").filter((l) => l.includes(` TS${DISCARDED_CODE}: `)).map((l) => l.slice(0, l.indexOf(":"))) };
+    };
+    expect(build()).toEqual({ failed: true, at: ["a.ts(6,3)", "b.ts(6,3)"] });
+    write("a.ts", false);
+    expect(build()).toEqual({ failed: true, at: ["b.ts(6,3)"] });
+    expect(build()).toEqual({ failed: true, at: ["b.ts(6,3)"] });
+    write("b.ts", false);
+    expect(build()).toEqual({ failed: false, at: [] });
+  });
+
+  it("a bad entry in an incremental build is an error of the build, not TypeScript's crash writing its .tsbuildinfo, and stays one", () => {
+    const dir = join(tmp, "bad-entry-incremental");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "a.ts"), `import { async, sleepAsync } from "chronots";\nexport const job = async(function* (n: number) {\n  yield* sleepAsync(n);\n});\n`);
+    const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js"), discarded: "warn" }];
+    const options = { target: "ES2022", module: "ES2022", moduleResolution: "Bundler", strict: true, skipLibCheck: true, types: [], incremental: true, outDir: "out", plugins };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: options, include: ["*.ts"] }));
+    const message = `error TS99302: chronots: plugin option "discarded" must be "error", "warning" or "off", got "warn"`;
+    for (const build of ["first", "again"]) {
+      const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", dir, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+      expect(r.stderr, build).toBe("");
+      expect(r.stdout.split("\n").filter((l) => l.includes("TS99302")).map((l) => l.slice(l.indexOf("error"))), build).toEqual([message]);
+      expect(r.status, build).toBe(1);
+    }
+    expect(existsSync(join(dir, "out/a.js"))).toBe(true);
+  });
+
   it("reports through addDiagnostic while emitting, once per file, even after an earlier transformer rewrote it", () => {
     const program = fixtureProgram({ noEmit: false, outDir: join(tmp, "emit") });
     const added: ts.Diagnostic[] = [];

@@ -156,6 +156,8 @@ export function entryDiagnostics(problems: readonly Problem[], configPath: strin
   if (problems.length === 0) return [];
   const text = configPath === undefined ? undefined : tsi.sys.readFile(configPath);
   const json = text === undefined ? undefined : tsi.parseJsonText(configPath!, text);
+  // An incremental build stores a diagnostic's file in its .tsbuildinfo by the absolute path the program gives its own files.
+  if (json) Object.assign(json, { path: absolute(configPath!), resolvedPath: absolute(configPath!) });
   const entry = json && pluginsOf(json)?.find((e) => pick(valueOf(e)));
   return problems.map(({ option, message }) => {
     const at = entry && propertyOf(entry, option);
@@ -173,6 +175,10 @@ export function entryDiagnostics(problems: readonly Problem[], configPath: strin
 }
 
 /** The tsconfig a program was read from, which TypeScript records in its options. */
+function absolute(file: string): string {
+  return tsi.sys.resolvePath(file).replace(/\\/g, "/");
+}
+
 export function configFileOf(program: ts.Program): string | undefined {
   const path = (program.getCompilerOptions() as { configFilePath?: unknown }).configFilePath;
   return typeof path === "string" ? path : undefined;

@@ -35,6 +35,43 @@ export interface TransformerExtras {
   ts?: typeof ts;
   /** Where warnings (functions left to the driver) and discarded-future errors go; dropped without it. */
   addDiagnostic?: (d: ts.Diagnostic) => void;
+  /** The list `addDiagnostic` adds to (ts-patch's, one per program, added to the result of every emit of it). */
+  diagnostics?: ts.Diagnostic[];
+}
+
+/**
+ * What the transformer reported into a host's list since the host last ran a transform, per list.
+ * ts-patch keeps one list per program and adds all of it to the result of every `emit` of that
+ * program, and an incremental build or `--watch` emits file by file, keeping each emit's diagnostics
+ * for its file: so the transformer, made anew for each emit (one call per plugin entry, before any
+ * file is transformed), takes back what it reported during the last emit, or every file would go on
+ * reporting the errors of the files emitted before it, fixed or not.
+ */
+const reported = new WeakMap<ts.Diagnostic[], { added: Set<ts.Diagnostic>; transformed: boolean }>();
+
+/** `extras.addDiagnostic`, after taking back from the host's list what the last emit reported. */
+function reporter(extras: TransformerExtras): { report: (d: ts.Diagnostic) => void; transforming: () => void } {
+  const add = extras.addDiagnostic;
+  const list = extras.diagnostics;
+  if (!add) return { report: () => {}, transforming: () => {} };
+  if (!list) return { report: add, transforming: () => {} };
+  let state = reported.get(list);
+  if (!state) reported.set(list, (state = { added: new Set(), transformed: false }));
+  if (state.transformed) {
+    for (let i = list.length - 1; i >= 0; i--) if (state.added.has(list[i]!)) list.splice(i, 1);
+    state.added.clear();
+    state.transformed = false;
+  }
+  const own = state;
+  return {
+    report: (d) => {
+      own.added.add(d);
+      add(d);
+    },
+    transforming: () => {
+      own.transformed = true;
+    },
+  };
 }
 
 /**
@@ -72,7 +109,7 @@ export default function transformer(program: ts.Program, config: TransformerConf
   const compiler = extras.ts ?? packageCompiler();
   const problem = compilerProblem(compiler);
   if (problem) throw new TypeError(`chronots/transformer: ${problem}`);
-  const report = extras.addDiagnostic ?? (() => {});
+  const { report, transforming } = reporter(extras);
   useCompiler(compiler);
   const configFile = configFileOf(program);
   // An entry ts-patch runs after the declarations are emitted gets the same arguments: the tsconfig tells.
@@ -92,6 +129,7 @@ export default function transformer(program: ts.Program, config: TransformerConf
   };
   const recognize = checkerRecognizer(program);
   return (context) => (file) => {
+    transforming();
     useCompiler(compiler);
     // The rules read the file as parsed: an earlier transformer may have rewritten it, and the checker knows nothing of synthesized nodes.
     const parsed = program.getSourceFile(file.fileName) ?? file;
