@@ -509,7 +509,7 @@ export const f = async(function* (o: { x?: number }) {
       [`(eval)("1");`, "a direct eval"],
       [`switch (log) {\n    case 1:\n      using s = null;\n      yield* sleepAsync(1);\n  }`, "a 'using' declaration in a case clause of a switch that suspends"],
       [`arguments["callee"];`, "arguments.callee"],
-      [`{\n    function inner() {}\n  }\n  yield* sleepAsync(1);\n  log(typeof inner);`, "a function declared in a block and named outside it ('inner'), which sloppy code binds in the whole function"],
+      [`{\n    function inner() {}\n  }\n  yield* sleepAsync(1);\n  log(typeof inner);`, "a function declared in a block and named outside it ('inner'), which sloppy code binds in the whole function,"],
       [`h = 1;`, "an assignment to the generator's own name 'h'"],
     ];
     for (const [body, why] of cases) {

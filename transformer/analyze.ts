@@ -591,7 +591,7 @@ export function analyze(fn: GeneratorFunction): Analysis {
   // Sloppy code also binds a block's function in the function's scope (Annex B), which the lowering does not.
   for (const id of blockFunctions)
     if (free.has(id.text) || own.some((b) => b.name === id.text && b.scope.node === fn))
-      unsupported.push(new Unsupported(id, `a function declared in a block and named outside it ('${id.text}'), which sloppy code binds in the whole function`));
+      unsupported.push(new Unsupported(id, `a function declared in a block and named outside it ('${id.text}'), which sloppy code binds in the whole function,`));
   unboundParameters(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
   for (const [st, block] of clauseUsing) if (suspends(block)) unsupported.push(new Unsupported(st, "a 'using' declaration in a case clause of a switch that suspends"));

@@ -241,7 +241,8 @@ function matcher(m: unknown, what: string): (file: string) => boolean {
 }
 
 function formatDiagnostic(file: string, code: string, d: ts.Diagnostic): string {
-  const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
+  // The code as tsc prints it, so a warning can be looked up in the README's table.
+  const message = `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
   if (d.start === undefined) return `${file}: ${message}`;
   const before = code.slice(0, d.start);
   const line = before.split("\n").length;
