@@ -391,6 +391,18 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     expect(existsSync(join(dir, "out/a.js"))).toBe(true);
   });
 
+  it("places an entry error at its option in the tsconfig the entry is inherited from through extends", () => {
+    const dir = join(tmp, "inherited-entry");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "a.ts"), `export const n = 1;\n`);
+    writeFileSync(join(dir, "base2.json"), JSON.stringify({ compilerOptions: { plugins: [{ transform: join(pkg, "dist/cjs/transformer/index.js"), unlowerd: "error" }] } }));
+    writeFileSync(join(dir, "base1.json"), JSON.stringify({ extends: "./base2.json", compilerOptions: { strict: true } }));
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: "./base1.json", compilerOptions: { target: "ES2022", module: "ES2022", types: [], outDir: "out" }, include: ["*.ts"] }));
+    const at = readFileSync(join(dir, "base2.json"), "utf8").indexOf('"unlowerd"') + 1;
+    const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", dir, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+    expect(r.stdout.split("\n").filter(Boolean)).toEqual([`base2.json(1,${at}): error TS99302: chronots: unknown plugin option "unlowerd"; did you mean "unlowered"?`]);
+  });
+
   it("reports through addDiagnostic while emitting, once per file, even after an earlier transformer rewrote it", () => {
     const program = fixtureProgram({ noEmit: false, outDir: join(tmp, "emit") });
     const added: ts.Diagnostic[] = [];

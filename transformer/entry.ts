@@ -149,21 +149,17 @@ export function problemsOf(entry: PluginEntry, host: keyof typeof HOST_KEYS): Pr
 }
 
 /**
- * The problems of the entry `pick` finds, as TS99302 errors placed at their option in `configPath`
- * (a tsconfig holding the entry itself; one that inherits it through `extends` gives no place).
+ * The problems of the entry `pick` finds, as TS99302 errors placed at their option in `configPath`,
+ * or in the tsconfig it inherits the entry from through `extends`.
  */
 export function entryDiagnostics(problems: readonly Problem[], configPath: string | undefined, pick: (p: PluginEntry) => boolean): ts.Diagnostic[] {
   if (problems.length === 0) return [];
-  const text = configPath === undefined ? undefined : tsi.sys.readFile(configPath);
-  const json = text === undefined ? undefined : tsi.parseJsonText(configPath!, text);
-  // An incremental build stores a diagnostic's file in its .tsbuildinfo by the absolute path the program gives its own files.
-  if (json) Object.assign(json, { path: absolute(configPath!), resolvedPath: absolute(configPath!) });
-  const entry = json && pluginsOf(json)?.find((e) => pick(valueOf(e)));
+  const found = configPath === undefined ? undefined : entryIn(configPath, pick) ?? inherited(configPath).reduce<Found | undefined>((f, file) => f ?? entryIn(file, pick), undefined);
   return problems.map(({ option, message }) => {
-    const at = entry && propertyOf(entry, option);
-    const start = at ? at.getStart(json) : undefined;
+    const at = found && propertyOf(found.entry, option);
+    const start = at ? at.getStart(found!.json) : undefined;
     return {
-      file: at ? json : undefined,
+      file: at ? found!.json : undefined,
       start,
       length: at ? at.end - start! : undefined,
       category: tsi.DiagnosticCategory.Error,
@@ -174,11 +170,31 @@ export function entryDiagnostics(problems: readonly Problem[], configPath: strin
   });
 }
 
-/** The tsconfig a program was read from, which TypeScript records in its options. */
-function absolute(file: string): string {
-  return tsi.sys.resolvePath(file).replace(/\\/g, "/");
+interface Found {
+  json: ts.JsonSourceFile;
+  entry: ts.ObjectLiteralExpression;
 }
 
+/** The entry `pick` finds in the tsconfig `file` itself. */
+function entryIn(file: string, pick: (p: PluginEntry) => boolean): Found | undefined {
+  const text = tsi.sys.readFile(file);
+  if (text === undefined) return undefined;
+  const json = tsi.parseJsonText(file, text);
+  // An incremental build stores a diagnostic's file in its .tsbuildinfo by the absolute path the program gives its own files.
+  const path = tsi.sys.resolvePath(file).replace(/\\/g, "/");
+  Object.assign(json, { path, resolvedPath: path });
+  const entry = pluginsOf(json)?.find((e) => pick(valueOf(e)));
+  return entry && { json, entry };
+}
+
+/** The tsconfigs `file` extends, nearest first, as TypeScript resolves them. */
+function inherited(file: string): readonly string[] {
+  const source = tsi.readJsonConfigFile(file, tsi.sys.readFile);
+  tsi.parseJsonSourceFileConfigFileContent(source, tsi.sys, tsi.sys.resolvePath(file + "/.."), undefined, file);
+  return source.extendedSourceFiles ?? [];
+}
+
+/** The tsconfig a program was read from, which TypeScript records in its options. */
 export function configFileOf(program: ts.Program): string | undefined {
   const path = (program.getCompilerOptions() as { configFilePath?: unknown }).configFilePath;
   return typeof path === "string" ? path : undefined;
