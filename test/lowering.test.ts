@@ -511,6 +511,9 @@ export const f = async(function* (o: { x?: number }) {
       [`arguments["callee"];`, "arguments.callee"],
       [`{\n    function inner() {}\n  }\n  yield* sleepAsync(1);\n  log(typeof inner);`, "a function declared in a block and named outside it ('inner'), which sloppy code binds in the whole function,"],
       [`h = 1;`, "an assignment to the generator's own name 'h'"],
+      [`var let = 1;`, "a declaration named let (sloppy code)"],
+      [`function let() {}`, "a declaration named let (sloppy code)"],
+      [`for (var k = 1 in {}) log(k);`, "a for-in variable with an initializer (sloppy code, a syntax error in strict code)"],
     ];
     for (const [body, why] of cases) {
       const text = `import { async, sleepAsync } from "chronots";\nexport const h = async(function* h(log) {\n  yield* sleepAsync(0);\n  ${body}\n});\n`;
@@ -523,6 +526,16 @@ export const f = async(function* (o: { x?: number }) {
     expect(lowerText("block.js", text, { typescript: ts }).splices).toHaveLength(1);
     const kept = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* (k) {\n  yield* sleepAsync(0);\n  const named = function arguments() {};\n  switch (k) {\n    case 1:\n      using r = null;\n  }\n  return named.name;\n});\n`;
     expect(lowerText("kept.js", kept, { typescript: ts })).toMatchObject({ diagnostics: [], splices: [expect.anything()] });
+  });
+
+  it("keeps sloppy code's delete of a binding held per iteration: false, the binding left as it was", () => {
+    const { splices, diagnostics } = lower(
+      `import { async, sleepAsync } from "chronots";\nasync(function* () {\n  const seen: unknown[] = [];\n  const fs: (() => number)[] = [];\n  for (let i = 0; i < 2; i++) {\n    fs.push(() => i);\n    yield* sleepAsync(0);\n    // @ts-ignore: sloppy code only\n    seen.push(delete i, delete (i), i);\n  }\n  return [seen, fs.map((f) => f())];\n});\n`,
+    );
+    expect(diagnostics).toEqual([]);
+    // A Function's body is sloppy code, where `delete i` is allowed.
+    const fn = new Function("$c", "sleepAsync", `return ${ts.transpile(splices[0]!.text, { target: ts.ScriptTarget.ES2022 })};`)(__chronots, sleepAsync);
+    expect(waitFor(fn())).toEqual([[false, false, 0, false, false, 1], [0, 1]]);
   });
 
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {

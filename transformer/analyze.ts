@@ -278,6 +278,8 @@ export function analyze(fn: GeneratorFunction): Analysis {
     // with defaults, rest or patterns it is a copy, and a function declaration replaces it before the body runs.
     // The lowered function binds its parameters from `arguments` and the step reads the call's through it.
     if (name === "arguments" && scope.fn === fn && kind !== "param" && kind !== "self") unsupported.push(new Unsupported(id, "a declaration named arguments"));
+    // Sloppy code may name a `var` or function `let`; the lowered code declares its locals with `let`.
+    if (name === "let" && scope.fn === fn && kind !== "param") unsupported.push(new Unsupported(id, "a declaration named let (sloppy code)"));
     if (b?.kind === "param" && scope.node === fn && (kind === "function" || (kind === "var" && !simpleParameters(fn))))
       unsupported.push(new Unsupported(id, `a ${kind === "var" ? "`var`" : "function"} redeclaring the parameter '${name}'${kind === "var" ? " of a function with defaults, rest or patterns in its parameters" : ""}`));
     // A redeclaration JavaScript rejects (`let [a, a]`, `let a` beside a parameter `a`): TypeScript's parser lets it through, and lowered it would run.
@@ -510,6 +512,9 @@ export function analyze(fn: GeneratorFunction): Analysis {
       case SK.ForOfStatement: {
         const inner = newScope(node, scope, scope.fn);
         const init = (node as ts.ForStatement).initializer;
+        // Sloppy code's `for (var k = v in o)` (Annex B) assigns v first; TypeScript reports it (TS1189) and drops v.
+        if (tsi.isForInStatement(node) && init && tsi.isVariableDeclarationList(init) && init.declarations[0]?.initializer && scope.fn === fn)
+          unsupported.push(new Unsupported(init, "a for-in variable with an initializer (sloppy code, a syntax error in strict code)"));
         if (init && tsi.isVariableDeclarationList(init) && init.flags & tsi.NodeFlags.BlockScoped)
           for (const d of init.declarations) declarePattern(d.name, inner, init.flags & (tsi.NodeFlags.Const | tsi.NodeFlags.Using) ? "const" : "let");
         if (init && !tsi.isVariableDeclarationList(init) && !tsi.isForStatement(node)) assignTargets(init, inner);

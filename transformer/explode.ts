@@ -1426,10 +1426,21 @@ export class Machine implements Hooks {
       const region: Region = { kind: "iter", handler: this.label(), it };
       const value = prop(step, "value");
       const simpleTarget = tsi.isVariableDeclarationList(node.initializer) ? tsi.isIdentifier(node.initializer.declarations[0]!.name) : tsi.isIdentifier(node.initializer);
-      if (simpleTarget) this.assignLoopTarget(node.initializer, value);
-      this.ctx = [...outer, region];
-      this.emit(set(n.h, num(region.handler)));
-      if (!simpleTarget) this.assignLoopTarget(node.initializer, value);
+      const closing = () => {
+        this.ctx = [...outer, region];
+        this.emit(set(n.h, num(region.handler)));
+      };
+      if (simpleTarget) {
+        this.assignLoopTarget(node.initializer, value);
+        closing();
+      } else
+        this.withTemps(() => {
+          // The value is read before the target is evaluated, and a throw reading it does not close the iterator; one from the target or pattern does.
+          const held = this.temp();
+          this.emit(set(held, value));
+          closing();
+          this.assignLoopTarget(node.initializer, id(held));
+        });
       const c: Case = { label: region.handler, body: [] };
       this.tail.push(c);
       c.body.push(set(n.h, num(this.handlerOf(outer))), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeThrow"), undefined, [id(it), id(n.err)])));

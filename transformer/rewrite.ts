@@ -351,6 +351,7 @@ export class Rewriter {
     rule(p.taggedTemplate, SK.TaggedTemplateExpression);
     rule(p.shorthand, SK.ShorthandPropertyAssignment);
     rule(p.call, SK.CallExpression);
+    rule(p.deletion, SK.DeleteExpression);
     rule(p.closure, SK.FunctionDeclaration, SK.FunctionExpression, SK.ArrowFunction, SK.MethodDeclaration, SK.GetAccessor, SK.SetAccessor, SK.Constructor);
     rule(p.closure, SK.ClassStaticBlockDeclaration, SK.PropertyDeclaration, SK.ClassDeclaration, SK.ClassExpression);
     rule(p.objectLiteral, SK.ObjectLiteralExpression);
@@ -373,6 +374,19 @@ export class Rewriter {
     const p = node.parent as ts.Node | undefined;
     if (p && (tsi.isClassDeclaration(p) || tsi.isFunctionDeclaration(p)) && p.name === node) return node;
     return this.rename(node) ?? node;
+  }
+
+  /**
+   * Sloppy code's `delete x` of a binding held in an environment object (hoist.ts): `false`, as for
+   * any declared binding, where deleting the property would unbind it.
+   */
+  private deletion(node: ts.DeleteExpression): ts.Node {
+    const target = unparen(node.expression);
+    if (tsi.isIdentifier(target)) {
+      const renamed = this.rename(target);
+      if (renamed && !tsi.isIdentifier(renamed)) return tsi.setTextRange(f.createFalse(), node);
+    }
+    return this.copy(node);
   }
 
   private metaProperty(node: ts.MetaProperty): ts.Node {
