@@ -133,6 +133,13 @@ class Harness {
       },
     };
   }
+  /** What a function got as `this`: undefined when called plainly (strict), the object it was called on otherwise. */
+  who(t: unknown): string {
+    if (t === undefined || t === null) return String(t);
+    if (t === this) return "h";
+    if (t === this.self) return "self";
+    return typeof t === "object" ? `object{${Object.keys(t).join(",")}}` : typeof t;
+  }
   /** An object reporting each read and write of its string-keyed properties. */
   readonly kv: Record<string, unknown> = new Proxy({} as Record<string, unknown>, {
     get: (t, p) => {

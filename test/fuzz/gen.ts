@@ -18,6 +18,13 @@
  * `h.res(…)` makes a resource for `using` whose disposal reports itself and may throw; JSX compiles to
  * `h.jsx(…)`, which reports each element it makes.
  * Every loop is bounded by a counter advanced in its header or condition, so `continue` cannot spin.
+ *
+ * Closures of one iteration are read back at the end through `h.keep`: an object literal that suspends,
+ * with methods and accessors (`methods`); a class declaration whose static fields and blocks name the
+ * class while it is made (`classdecl`, its name from a pool of two so other blocks declare it again);
+ * a function in a (maybe per-iteration) binding called plainly, reporting its `this` with `h.who`
+ * (`bare`). Each may stand in a loop or block of its own whose binding it reads. Computed keys an
+ * operand that suspended gave (`suspkey`) are `h.key`s, whose conversion to a key is an event.
  */
 import fc from "fast-check";
 
@@ -57,7 +64,9 @@ export type Expr =
   | { k: "klass"; a: Expr; key: Expr }
   | { k: "named"; form: number; a: Expr }
   | { k: "key"; form: number; a: Expr; b: Expr }
-  | { k: "jsx"; form: number; a: Expr; b: Expr };
+  | { k: "jsx"; form: number; a: Expr; b: Expr }
+  | { k: "methods"; form: number; f: Fut; a: Expr; i: number }
+  | { k: "suspkey"; form: number; f: Fut; g: Fut; a: Expr; b: Expr };
 
 export type Stmt =
   | { k: "t"; e: Expr }
@@ -82,7 +91,10 @@ export type Stmt =
   | { k: "redeclare"; i: number; e: Expr }
   | { k: "pattern"; form: number; a: Expr; b: Expr; key: Expr; mask: number; i: number }
   | { k: "closure"; i: number; form: number }
-  | { k: "using"; n: number; e: Expr };
+  | { k: "using"; n: number; e: Expr }
+  | { k: "literal"; loop: number; e: Extract<Expr, { k: "methods" }> }
+  | { k: "classdecl"; loop: number; form: number; f: Fut; i: number; name: number }
+  | { k: "bare"; loop: number; form: number; f: Fut; i: number };
 
 export interface Fn {
   named: boolean;
@@ -111,6 +123,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
   const args = fc.array(expr, { maxLength: 3, depthIdentifier: D });
   const loop = (k: string) => node<Stmt>(k, { n: fc.integer({ min: 0, max: 3 }), c: fc.option(expr, { nil: null }), body, label: fc.boolean(), using: fc.boolean() });
   const w = (weight: number, arbitrary: fc.Arbitrary<any>) => ({ arbitrary, weight });
+  const methods = node<Extract<Expr, { k: "methods" }>>("methods", { form: fc.nat(3), f: fut, a: expr, i: pick });
   return {
     fut: fc.oneof(
       { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
@@ -158,6 +171,8 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("named", { form: fc.nat(5), a: expr })),
       w(1, node("key", { form: fc.nat(5), a: expr, b: expr })),
       w(1, node("jsx", { form: fc.nat(3), a: expr, b: expr })),
+      w(1, methods),
+      w(1, node("suspkey", { form: fc.nat(4), f: fut, g: fut, a: expr, b: expr })),
     ),
     stmt: fc.oneof(
       { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
@@ -192,6 +207,9 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("pattern", { form: fc.nat(3), a: expr, b: expr, key: expr, mask: fc.nat(3), i: pick })),
       w(1, node("closure", { i: pick, form: fc.nat(2) })),
       w(1, node("using", { n: digit, e: expr })),
+      w(1, node("literal", { loop: fc.nat(2), e: methods })),
+      w(1, node("classdecl", { loop: fc.nat(2), form: fc.nat(3), f: fut, i: pick, name: fc.nat(1) })),
+      w(1, node("bare", { loop: fc.nat(2), form: fc.nat(3), f: fut, i: pick })),
     ),
     body: fc.array(stmt, { maxLength: 4, depthIdentifier: D }),
   };
@@ -217,6 +235,8 @@ class Printer {
   private vars: string[] = [];
   private futs: string[] = [];
   private targets: Target[] = [];
+  /** The class names each open block declares (a class declaration's name is taken from a pool of two, so blocks reuse it). */
+  private classes: Set<string>[] = [];
   private fn = 0;
 
   constructor(private readonly p: Program) {}
@@ -255,7 +275,9 @@ class Printer {
   private block(stmts: Stmt[], ind: string): string {
     const vars = this.vars.length;
     const futs = this.futs.length;
+    this.classes.push(new Set());
     const text = stmts.map((s) => this.stmt(s, ind)).join("");
+    this.classes.pop();
     this.vars.length = vars;
     this.futs.length = futs;
     return text;
@@ -392,6 +414,82 @@ class Printer {
         this.futs.push(g);
         return `const ${g} = ${f};`;
       }
+      case "literal":
+        // An object literal with methods and accessors beside a suspension, maybe in a loop of its own.
+        return this.wrap(s.loop, ind, () => [`h.t(${this.ids++}, ${this.expr(s.e)});`]);
+      case "classdecl":
+        return this.wrap(s.loop, ind, () => this.classDeclaration(s));
+      case "bare":
+        return this.wrap(s.loop, ind, (inner) => this.bare(s, inner));
+    }
+  }
+
+  /**
+   * Lines printed alone (loop 0), in a loop of two iterations whose per-iteration `let` they may read
+   * (1), or in a block declaring a `let` they may read (2).
+   */
+  private wrap(loop: number, ind: string, lines: (ind: string) => string[]): string {
+    if (loop === 0) return lines(ind).join(`\n${ind}`);
+    const j = this.fresh("j");
+    const head = loop === 1 ? `for (let ${j} = 0; ${j} < 2; ${j}++) {` : `{\n${ind}  let ${j} = ${this.ids % 10};`;
+    this.vars.push(j);
+    this.classes.push(new Set());
+    const text = lines(ind + "  ").map((l) => `\n${ind}  ${l}`).join("");
+    this.classes.pop();
+    this.vars.pop();
+    return `${head}${text}\n${ind}}`;
+  }
+
+  /** A variable in scope, often one of the two declared last (a loop's or block's own binding). */
+  private recent(i: number): string {
+    const n = this.vars.length;
+    return this.vars[i % 2 === 0 ? n - 1 - ((i >> 1) % 2) : (i >> 1) % n]!;
+  }
+
+  /**
+   * A class declaration whose body names the class (static fields and blocks run while it is made, before
+   * the declaration's binding is set), beside a suspension, read at once and at the end. Its name comes
+   * from a pool of two, so other blocks declare it again; a block that holds it already gets a fresh one.
+   */
+  private classDeclaration(s: Extract<Stmt, { k: "classdecl" }>): string[] {
+    const own = this.classes[this.classes.length - 1]!;
+    const c = own.has(`R${s.name}`) ? `R${s.name}_${this.names++}` : `R${s.name}`;
+    own.add(c);
+    const v = this.recent(s.i);
+    const body = [
+      `static inst = new ${c}(); static n = ${v}; m() { return ${c}.n; }`,
+      `static n = ${v}; static { ${c}.inst = new ${c}(); } m() { return [${c}.n, this.base]; }`,
+      `static n = ${v}; static make = () => new ${c}(); static get inst() { return ${c}.make(); } m() { return ${c}.n; }`,
+      `static inst = new ${c}(); #n = ${v}; m() { return [this.#n, ${c}.name]; } static n = ${c}.inst.m();`,
+    ][s.form]!;
+    return [
+      `class ${c}${s.form === 1 ? " extends h.Base" : ""} { ${body} }`,
+      `h.t(${this.ids++}, h.keep(() => [${c}.name, ${c}.n, ${c}.inst.m(), new ${c}().m()]));`,
+      `yield* ${this.fut(s.f)};`,
+    ];
+  }
+
+  /**
+   * A function in a binding of this block (maybe per-iteration), called plainly: strict, so `this` is
+   * undefined in every form of call, here and in a closure read at the end.
+   */
+  private bare(s: Extract<Stmt, { k: "bare" }>, ind: string): string[] {
+    const q = this.fresh("q");
+    const v = this.recent(s.i);
+    const fn = `function ${s.form === 1 ? q + "n" : ""}() { return h.who(this) + ":" + ${v}; }`;
+    const calls = (tpl: string) => `[${q}(), ${q}\`${tpl}\`, (${q})(), ${q}?.(), (${q})\`${tpl}\`]`;
+    const use = [`yield* ${this.fut(s.f)};`, `h.t(${this.ids++}, ${calls("x")});`, `h.t(${this.ids++}, h.keep(() => ${calls("y")}));`];
+    switch (s.form) {
+      case 0:
+        return [`const ${q} = ${fn};`, ...use];
+      case 1:
+        return [`let ${q};`, `${q} = ${fn};`, ...use];
+      case 2:
+        // A block function: hoisted, called before its declaration too.
+        return [`h.t(${this.ids++}, ${q}());`, ...use, `function ${q}() { return h.who(this) + ":" + ${v}; }`];
+      default:
+        // A for-of binding holding it: one per iteration.
+        return [`for (const ${q} of [${fn}, function () { return h.who(this); }]) {`, ...use.map((l) => `  ${l}`), `}`];
     }
   }
 
@@ -609,6 +707,28 @@ class Printer {
           `(<h.C {...h.props(${a})} q={${b}} />)`,
           `(<>{${a}}<b>{${b}}</b></>)`,
           `(<h.C>{...h.twice(${a})}{${b}}</h.C>)`,
+        ][e.form]!;
+      }
+      case "methods": {
+        // A literal that suspends, whose methods and accessors close over a (maybe per-iteration) binding; read now and at the end.
+        const [f, a, v] = [this.fut(e.f), this.expr(e.a), this.recent(e.i)];
+        const members = [
+          `v: (yield* ${f}), m() { return ${v}; }, get g() { return ${v}; }, set s(x) { ${v} += x; }`,
+          `m() { return [${v}, this.v]; }, v: ${a}, w: (yield* ${f}), get g() { return ${v}; }`,
+          `["m"]() { return ${v}; }, [${a}]: (yield* ${f}), get g() { return ${v}; }, set s(x) { ${v} += x; }`,
+          `...h.pick(${e.i % 4}), v: (yield* ${f}), m: () => ${v}, get g() { return [${v}, this.v]; }, u: ${a}`,
+        ][e.form]!;
+        return `h.keep(((o) => () => [o.m(), o.g, (o.s = 1), o.g, o.v])({ ${members} }))`;
+      }
+      case "suspkey": {
+        // Computed keys an operand that suspended gave, converted (h.key's toString reports it) before the next operand runs.
+        const [f, g, a, b] = [this.fut(e.f), this.fut(e.g), this.expr(e.a), this.expr(e.b)];
+        return [
+          `h.o({ [(yield* ${f}) || h.key(${a})]: 1, [yield* ${g}]: ${b} })`,
+          `h.o({ [h.key(yield* ${f})]: ${a}, [h.key(${b})]: (yield* ${g}) })`,
+          `h.o(new (class { [(yield* ${f}) || h.key(${a})] = 1; [yield* ${g}] = 2; })())`,
+          `h.o(new (class { static [h.key(yield* ${f})] = 1; [h.key(${a})]() { return 0; } [(yield* ${g})] = 2; })())`,
+          `h.o({ [(yield* ${f}) ?? h.key(${a})]: 1, n: (yield* ${g}), [h.key(${b})]: 3 })`,
         ][e.form]!;
       }
       case "selfref":
