@@ -234,7 +234,18 @@ class Harness {
     const it: Iterator<T> & Iterable<T> = {
       next() {
         h.ev(`next ${i}`);
-        return i < items.length ? { done: false, value: items[i++]! } : { done: true, value: undefined };
+        if (i >= items.length) return { done: true, value: undefined };
+        const at = i++;
+        // The value is read when the loop reads it (before its target is evaluated); reading an item of 7 or more throws.
+        return {
+          done: false,
+          get value() {
+            h.ev(`value ${at}`);
+            const item = Array.isArray(items[at]) ? (items[at] as unknown[])[0] : items[at];
+            if (typeof item === "number" && item >= 7) throw h.E(item * 10);
+            return items[at]!;
+          },
+        };
       },
       return() {
         h.ev(`close at ${i}`);

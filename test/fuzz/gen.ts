@@ -74,7 +74,7 @@ export type Stmt =
   | { k: "if"; c: Expr; a: Stmt[]; b: Stmt[] | null }
   | { k: "block"; e: Expr; body: Stmt[] }
   | { k: "for" | "while" | "do"; n: number; c: Expr | null; body: Stmt[]; label: boolean; using: boolean }
-  | { k: "forof"; items: Expr[]; body: Stmt[]; label: boolean; closable: boolean; using: boolean }
+  | { k: "forof"; items: Expr[]; body: Stmt[]; label: boolean; closable: boolean; using: boolean; form: number }
   | { k: "forin"; body: Stmt[]; label: boolean }
   | { k: "labeled"; body: Stmt[] }
   | { k: "break" | "continue"; i: number; label: boolean }
@@ -183,7 +183,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(2, loop("for")),
       w(1, loop("while")),
       w(1, loop("do")),
-      w(2, node("forof", { items: fc.array(expr, { maxLength: 3, depthIdentifier: D }), body, label: fc.boolean(), closable: fc.boolean(), using: fc.boolean() })),
+      w(2, node("forof", { items: fc.array(expr, { maxLength: 3, depthIdentifier: D }), body, label: fc.boolean(), closable: fc.boolean(), using: fc.boolean(), form: fc.nat(2) })),
       w(1, node("forin", { body, label: fc.boolean() })),
       w(1, node("labeled", { body })),
       w(2, node("break", { i: pick, label: fc.boolean() })),
@@ -320,14 +320,17 @@ class Printer {
       case "forof": {
         const label = s.label ? this.fresh("L") : null;
         // `using`: each item a resource, disposed at the end of its iteration (and before the iterator is closed).
-        const items = s.items.map((e) => (s.using ? `h.res(${this.ids}, ${this.ids++ % 10}, ${this.expr(e)})` : this.expr(e))).join(", ");
+        // The target: a binding, an array pattern (over items made arrays: V8's message for a non-iterable names the loop's source text), or the member o.n.
+        const form = s.using ? 0 : s.form;
+        const items = s.items.map((e) => (s.using ? `h.res(${this.ids}, ${this.ids++ % 10}, ${this.expr(e)})` : form === 1 ? `h.twice(${this.expr(e)})` : this.expr(e))).join(", ");
         const x = this.fresh("x");
-        this.vars.push(x);
+        if (form !== 2) this.vars.push(x);
         const body = this.nested(s.body, ind, { kind: "loop", label });
-        this.vars.pop();
-        // h.iter reports each next() and the return() that closes it early.
+        if (form !== 2) this.vars.pop();
+        // h.iter reports each next(), each value read and the return() that closes it early.
         const source = s.closable ? `h.iter([${items}])` : `[${items}]`;
-        return `${label ? `${label}: ` : ""}for (${s.using ? "using" : "const"} ${x} of ${source}) ${body}`;
+        const target = [`${s.using ? "using" : "const"} ${x}`, `const [${x}]`, "o.n"][form]!;
+        return `${label ? `${label}: ` : ""}for (${target} of ${source}) ${body}`;
       }
       case "forin": {
         const label = s.label ? this.fresh("L") : null;
