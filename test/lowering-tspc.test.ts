@@ -375,6 +375,40 @@ it("recognizes async taken with require() in a JavaScript file, and warns where 
   ]);
 });
 
+it("warns at a call of async through an alias, which the lowering does not follow", () => {
+  const aliased = `import * as C from "./runtime/index.js";
+import { async, sleepAsync } from "./runtime/index.js";
+const run = async;
+const { async: run2 } = C;
+const ns = C;
+function* worker() {}
+export const f = run(function* () {});
+export const g = run2(function* () {});
+export const h = ns.async(function* () {});
+export const k = run(worker);
+export const direct = async(function* () {
+  yield* sleepAsync(1);
+});
+const other = (g: () => Generator) => g;
+export const notOurs = other(function* () {});
+`;
+  const required = `import C = require("./runtime/index.js");\nconst { async } = C;\nexport const f = async(function* () {});\n`;
+  const { written, added } = emitWith("aliases", { "aliased.ts": aliased, "required.ts": required }, commonjs);
+  expect(written.get("aliased.js")!.match(/function\*/g)).toHaveLength(5);
+  expect(written.get("aliased.js")).toContain(".coroutine(");
+  expect(written.get("required.js")).toContain("function*");
+  const why = (alias: string) =>
+    `chronots: this async function is left to the run-time driver: an alias of chronots' async ('${alias}'), which the lowering does not follow (call async through its import: \`import { async } from "chronots"\` or a namespace import's \`C.async\`), is not lowered`;
+  // The call of a declared generator first: those are tried before the visit.
+  expect(added.map((d) => [d.file!.fileName.slice(d.file!.fileName.lastIndexOf("/") + 1), ts.getLineAndCharacterOfPosition(d.file!, d.start!).line + 1, d.category, d.messageText])).toEqual([
+    ["aliased.ts", 10, ts.DiagnosticCategory.Warning, why("run")],
+    ["aliased.ts", 7, ts.DiagnosticCategory.Warning, why("run")],
+    ["aliased.ts", 8, ts.DiagnosticCategory.Warning, why("run2")],
+    ["aliased.ts", 9, ts.DiagnosticCategory.Warning, why("ns.async")],
+    ["required.ts", 3, ts.DiagnosticCategory.Warning, why("async")],
+  ]);
+});
+
 it("leaves a directive prologue first, above the runtime object's import", () => {
   const { written } = emitWith("directives", { "client.ts": `"use client";\nimport { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n` }, bundler);
   expect(written.get("client.js")).toMatch(/^"use client";\nimport \{ async, sleepAsync \} from "\.\/runtime\/index\.js";\nimport \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/);

@@ -225,6 +225,31 @@ describe("chronots/vite", () => {
     expect(() => chronots({ unlowered: "loud" as never })).toThrow(`chronots: plugin option "unlowered" must be "error", "warning" or "off", got "loud"`);
   });
 
+  it("warns at a call through an alias of async or of its namespace, which the lowering does not follow", () => {
+    const code = [
+      `import * as C from "chronots";`,
+      `import { async } from "chronots";`,
+      `const run = async;`,
+      `const { async: run2 } = C;`,
+      `const ns = C;`,
+      `const again = run;`,
+      `function* worker() {}`,
+      `export const f = run(function* () {});`,
+      `export const g = run2(function* () {});`,
+      `export const h = ns.async(function* () {});`,
+      `export const k = again(worker);`,
+      `export const direct = async(function* () {});`,
+    ].join("\n");
+    const why = (at: string, alias: string) => expect.stringMatching(new RegExp(`^/proj/src/a\\.ts:${at}: .*left to the run-time driver: an alias of chronots' async \\('${alias}'\\), which the lowering does not follow`));
+    const { out, warnings } = transform(code);
+    expect(warnings).toEqual([why("11:18", "again"), why("8:18", "run"), why("9:18", "run2"), why("10:18", "ns.async")]);
+    expect(out!.code.match(/function\*/g)).toHaveLength(4);
+    expect(() => transform(code, undefined, { unlowered: "error" })).toThrow(/a\.ts:11:18: .*'again'/);
+    // A name declared twice may not be the import: as a call through it, an alias of it is left alone.
+    const shadowed = `import { async } from "chronots";\nexport const local = ((async: (g: unknown) => unknown) => {\n  const run = async;\n  return run(function* () {});\n})(String);\n`;
+    expect(transform(shadowed).warnings).toEqual([]);
+  });
+
   it("warns about an internal error (TS99303) whatever 'unlowered' says, and leaves that function to the run-time driver", () => {
     const code = `import { async, type Future } from "chronots";\nexport const g = async(function* (f: Future<number>) {\n  return yield* f;\n});\n`;
     // A lowering bug, staged: the node factory fails while building the state machine's switch.

@@ -22,6 +22,7 @@ import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
+import { aliasUnsupported } from "./recognize.js";
 import { addComments, constStatement, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
 
 /** Diagnostic code of "left to the run-time driver" warnings. */
@@ -427,12 +428,24 @@ function jsxNames(file: ts.SourceFile, options: ts.CompilerOptions, extra: strin
   return new Set(factories.filter((x): x is string => !!x).map((x) => x.split(".")[0]!.trim()));
 }
 
-/** `async` and the names `file` imports an `async` under (`import { async as go }`), from whatever module: the recogniser tells. */
+/**
+ * `async`, the names `file` imports an `async` under (`import { async as go }`), from whatever
+ * module, and its module-level copies of those (`const run = async`, `const { async: run } = C`):
+ * the recogniser tells which are chronots', and warns at a call through a copy.
+ */
 function asyncNamesOf(file: ts.SourceFile): Set<string> {
   const names = new Set(["async"]);
   for (const st of file.statements) {
     const b = tsi.isImportDeclaration(st) ? st.importClause?.namedBindings : undefined;
     if (b && tsi.isNamedImports(b)) for (const e of b.elements) if (e.propertyName?.text === "async") names.add(e.name.text);
+    if (!tsi.isVariableStatement(st)) continue;
+    for (const { name, initializer } of st.declarationList.declarations) {
+      if (!initializer || !tsi.isIdentifier(initializer)) continue;
+      if (tsi.isIdentifier(name)) {
+        if (names.has(initializer.text)) names.add(name.text);
+      } else if (tsi.isObjectBindingPattern(name))
+        for (const e of name.elements) if (e.propertyName && tsi.isIdentifier(e.propertyName) && e.propertyName.text === "async" && tsi.isIdentifier(e.name)) names.add(e.name.text);
+    }
   }
   return names;
 }
@@ -507,19 +520,48 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
   const count = (name: ts.Node | undefined) => {
     if (name && tsi.isIdentifier(name)) declared.set(name.text, (declared.get(name.text) ?? 0) + 1);
   };
+  /** `const x = y` and `const { … } = y`: maybe aliases of the import. */
+  const copies: (ts.VariableDeclaration & { initializer: ts.Identifier })[] = [];
   // A loop, not a recursion: an expression may nest deeper than the stack goes.
   const pending: ts.Node[] = [file];
   const add = (n: ts.Node) => void pending.push(n);
   for (let n = pending.pop(); n !== undefined; n = pending.pop()) {
     if (tsi.isVariableDeclaration(n) || tsi.isParameter(n) || tsi.isBindingElement(n) || tsi.isFunctionDeclaration(n) || tsi.isFunctionExpression(n) || tsi.isClassLike(n) || tsi.isImportSpecifier(n) || tsi.isNamespaceImport(n) || tsi.isImportClause(n))
       count(n.name);
+    if (tsi.isVariableDeclaration(n) && n.initializer && tsi.isIdentifier(n.initializer)) copies.push(n as (typeof copies)[number]);
     tsi.forEachChild(n, add);
+  }
+  // Aliases, to warn about calls through them, which the lowering does not follow: `const run = async`,
+  // `const { async: run } = C`, `const ns = C`, and aliases of those. Only as written: one passed
+  // through anything else (a parameter, a property, an assignment) is beyond a syntactic test.
+  const aliases = new Set<string>();
+  const alias = (name: ts.Identifier, to: Map<string, string>, spec: string) => {
+    if (aliases.has(name.text)) return false;
+    to.set(name.text, spec);
+    aliases.add(name.text);
+    return true;
+  };
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const { name, initializer: from } of copies) {
+      if (declared.get(from.text) !== 1) continue;
+      const ns = namespaces.get(from.text);
+      const fn = direct.get(from.text);
+      if (tsi.isIdentifier(name)) grew = (ns !== undefined && alias(name, namespaces, ns)) || (fn !== undefined && alias(name, direct, fn)) || grew;
+      else if (ns !== undefined && tsi.isObjectBindingPattern(name))
+        for (const e of name.elements) {
+          const key = e.propertyName ?? e.name;
+          if (!e.dotDotDotToken && tsi.isIdentifier(e.name) && tsi.isIdentifier(key) && key.text === "async") grew = alias(e.name, direct, ns) || grew;
+        }
+    }
   }
   return (call) => {
     const c = call.expression;
-    if (tsi.isIdentifier(c)) return declared.get(c.text) === 1 ? direct.get(c.text) : undefined;
-    if (tsi.isPropertyAccessExpression(c) && tsi.isIdentifier(c.expression) && c.name.text === "async" && declared.get(c.expression.text) === 1) return namespaces.get(c.expression.text);
-    return undefined;
+    const local = tsi.isIdentifier(c) ? c : tsi.isPropertyAccessExpression(c) && tsi.isIdentifier(c.expression) && c.name.text === "async" ? c.expression : undefined;
+    if (!local || declared.get(local.text) !== 1) return undefined;
+    const spec = (local === c ? direct : namespaces).get(local.text);
+    if (spec !== undefined && aliases.has(local.text)) throw aliasUnsupported(c, spec);
+    return spec;
   };
 }
 

@@ -54,11 +54,21 @@ export function checkerRecognizer(program: ts.Program): Recognizer {
     const { found, module } = resolveFrom(spec.text, file);
     return found?.packageId?.name === "chronots" || exportsRuntime(module);
   };
+  /**
+   * `undefined` for a call the cheap test above did not recognise, unless it still calls chronots'
+   * `async`, as the checker resolves it: through an alias (`const run = async`, `const ns = C`,
+   * `const { async } = C`), which the lowering does not follow; asked only then, as most such calls are not.
+   */
+  const unrecognized = (call: ts.CallExpression): undefined => {
+    const decl = checker.getResolvedSignature(call)?.declaration;
+    if (decl && tsi.isFunctionDeclaration(decl) && decl.name?.text === "async" && RUNTIME_FILE.test(decl.getSourceFile().fileName)) throw aliasUnsupported(call.expression, "chronots");
+    return undefined;
+  };
   return (call) => {
     const callee = call.expression;
     const local = tsi.isPropertyAccessExpression(callee) ? callee.expression : callee;
     const at = tsi.isPropertyAccessExpression(callee) ? callee.name : callee;
-    if (!tsi.isIdentifier(local)) return undefined;
+    if (!tsi.isIdentifier(local)) return unrecognized(call);
     const sym = checker.getSymbolAtLocation(at);
     const target = sym && resolve(sym);
     const decl = target?.declarations?.[0];
@@ -68,12 +78,12 @@ export function checkerRecognizer(program: ts.Program): Recognizer {
       const spec = bound && !inJavaScript(bound) ? requiredAsync(bound, at === local) : undefined;
       if (spec && resolvesToRuntime(spec, call.getSourceFile()))
         throw new Unsupported(callee, `an async taken with require('${spec.text}') in a TypeScript file, which types it any (write \`import { async } from "${spec.text}"\` or \`import C = require("${spec.text}")\`),`);
-      return undefined;
+      return unrecognized(call);
     }
     const imported = (at === local ? sym : checker.getSymbolAtLocation(local))?.declarations?.[0];
-    if (!imported) return undefined;
-    const from = moduleOf(imported);
-    if (!from) return undefined;
+    const from = imported && moduleOf(imported);
+    // chronots' `async`, read from a namespace bound otherwise than by an import (`const ns = C`).
+    if (!from) throw aliasUnsupported(callee, "chronots");
     const spec = from.text;
     if (givesRuntime(from)) return spec;
     if (fromPackage(call.getSourceFile()) === target) return "chronots";
@@ -119,3 +129,7 @@ function requiredAsync(bound: ts.Declaration, destructured: boolean): ts.StringL
 }
 
 const inJavaScript = (n: ts.Node) => (n.flags & tsi.NodeFlags.JavaScriptFile) !== 0;
+
+/** Why a call of chronots' `async` through an alias of it or of its module, imported from `spec`, is left to the driver. */
+export const aliasUnsupported = (callee: ts.Expression, spec: string) =>
+  new Unsupported(callee, `an alias of chronots' async ('${callee.getText()}'), which the lowering does not follow (call async through its import: \`import { async } from "${spec}"\` or a namespace import's \`C.async\`),`);
