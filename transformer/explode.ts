@@ -819,6 +819,7 @@ export class Machine implements Hooks {
     if (compound !== undefined || logical !== undefined) {
       const target = this.storedReference(node.left);
       if (compound !== undefined) {
+        if (this.unchangedBy(node.left, node.right)) return f.createAssignment(target.write(), f.createBinaryExpression(target.read(), compound, this.expr(node.right)));
         const old = this.save(target.read());
         return f.createAssignment(target.write(), f.createBinaryExpression(old, compound, this.expr(node.right)));
       }
@@ -832,6 +833,21 @@ export class Machine implements Hooks {
     }
     const [l, r] = this.operands([node.left, node.right]);
     return f.createBinaryExpression(l!, node.operatorToken, r!);
+  }
+
+  /**
+   * Whether `target op= operand` may read the target after the operand: a local of this body that no
+   * closure holds and the operand does not assign, which nothing else can change meanwhile, so no temp
+   * need hold its old value across the operand's suspensions. A parameter is left out: sloppy code's
+   * `arguments` aliases it.
+   */
+  private unchangedBy(target: ts.Expression, operand: ts.Expression): boolean {
+    const e = unparen(target);
+    const an = this.s.an;
+    const b = tsi.isIdentifier(e) ? an.bindingOf.get(e) : undefined;
+    if (!b || b.captured || b.kind === "param" || b.scope.fn !== an.fn) return false;
+    const assigns = (n: ts.Node): boolean => (tsi.isIdentifier(n) ? an.writes.has(n) && an.bindingOf.get(n) === b : tsi.forEachChild(n, (c) => assigns(c) || undefined) === true);
+    return !assigns(operand);
   }
 
   /** The condition under which `a op b` is `a` without evaluating `b`. */
