@@ -185,7 +185,7 @@ console.log(local.waitFor(a(1)), local.waitFor(b(1)), pkg.waitFor(c(1)));
   expect(ran.stdout.trim()).toBe("2 3 4");
 });
 
-it("keeps a class's references to its own name in the static fields TypeScript moves out of it below ES2022", { timeout: 120_000 }, () => {
+it("keeps a class's references to its own name and private names in the static fields TypeScript moves out of it below ES2022, also in a loop", { timeout: 120_000 }, () => {
   const dir = join(tmp, "static-fields");
   mkdirSync(join(dir, "node_modules"), { recursive: true });
   symlinkSync(root, join(dir, "node_modules/chronots"), "dir");
@@ -198,7 +198,19 @@ const f = async(function* () {
   yield* sleepAsync(0);
   return [K.b, K.c];
 });
-console.log(JSON.stringify(waitFor(f())));
+// In a loop that suspends, whose body the lowering would also copy as it is written.
+const g = async(function* () {
+  const out: unknown[] = [];
+  let n = 0;
+  while (n < 2) {
+    n++;
+    class P { static tag = "p" + n; static same = P.tag; static #count = 0; static next() { return ++P.#count; } }
+    yield* sleepAsync(0);
+    out.push(P.same, P.next());
+  }
+  return out;
+});
+console.log(JSON.stringify([waitFor(f()), waitFor(g())]));
 `,
   );
   const run = (outDir: string, plugins: object[]) => {
@@ -208,11 +220,11 @@ console.log(JSON.stringify(waitFor(f())));
     expect(build.stdout + build.stderr).toBe("");
     return spawnSync(process.execPath, [join(dir, outDir, "main.js")], { encoding: "utf8" });
   };
-  expect(run("plain", []).stdout.trim()).toBe("[2,20]");
+  expect(run("plain", []).stdout.trim()).toBe('[[2,20],["p1",1,"p2",1]]');
   const lowered = run("lowered", [{ transform: join(cjs, "index.js") }]);
   expect(readFileSync(join(dir, "lowered/main.js"), "utf8")).not.toMatch(/function\*/);
   expect(lowered.stderr).toBe("");
-  expect(lowered.stdout.trim()).toBe("[2,20]");
+  expect(lowered.stdout.trim()).toBe('[[2,20],["p1",1,"p2",1]]');
 });
 
 describe("fixtures built by tspc leave the trace tsc's build leaves", () => {
@@ -333,6 +345,20 @@ it("writes an exported variable that a compound or logical assignment taken apar
   expect(out).toMatch(/\/\* fill \*\/ \$+t0 = exports\.count;/);
   expect(out).toMatch(/exports\.count = 5 \+/);
   expect(out).toMatch(/exports\.total = \$+t0 \+/);
+});
+
+it("reads the runtime object with require() in a file that stays CommonJS where TypeScript keeps imports as written (preserve, a JavaScript file's require under esnext)", () => {
+  const cts = `import C = require("./runtime/index.js");\nexport = C.async(function* () {\n  yield* C.sleepAsync(1);\n});\n`;
+  const js = `const { async, sleepAsync } = require("./runtime/index.js");\nmodule.exports = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
+  const esm = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
+  const preserve = emitWith("preserve", { "req.cts": cts, "esm.ts": esm }, { ...bundler, module: ts.ModuleKind.Preserve }).written;
+  const esnext = emitWith("js-require", { "req.js": js }, { ...bundler, allowJs: true }).written;
+  for (const out of [preserve.get("req.cjs"), esnext.get("req.js")]) {
+    expect(out).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
+    expect(out).not.toMatch(/^import /m);
+    expect(out).toContain(".coroutine(");
+  }
+  expect(preserve.get("esm.js")).toMatch(/^import \* as (\$+c)ns from "\.\/runtime\/index\.js";/m);
 });
 
 it("recognizes async through `import C = require(…)`", () => {

@@ -92,6 +92,8 @@ export interface Analysis {
   suspensions: ts.YieldExpression[];
   /** The function holds JSX (whose transform, run later, refers to the JSX factory by name). */
   jsx: boolean;
+  /** The function holds a class, here or in a nested function. */
+  classes: boolean;
 }
 
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
@@ -237,6 +239,7 @@ export function analyze(fn: GeneratorFunction): Analysis {
   const suspensions: ts.YieldExpression[] = [];
   let loopSuspends = false;
   let jsx = false;
+  let classes = false;
 
   /** Marks a `yield` and the nodes from it up to the generator, unless it sits in a nested activation. */
   const markSuspension = (y: ts.YieldExpression): void => {
@@ -465,6 +468,7 @@ export function analyze(fn: GeneratorFunction): Analysis {
       case SK.ClassDeclaration:
       case SK.ClassExpression: {
         const c = node as ts.ClassLikeDeclaration;
+        classes = true;
         // A lowered class declaration becomes a class expression, where TypeScript drops legacy decorators.
         const decorator = decoratorOf(c);
         if (decorator) unsupported.push(new Unsupported(decorator, "a decorator"));
@@ -600,5 +604,5 @@ export function analyze(fn: GeneratorFunction): Analysis {
   unboundParameters(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
   for (const [st, block] of clauseUsing) if (suspends(block)) unsupported.push(new Unsupported(st, "a 'using' declaration in a case clause of a switch that suspends"));
-  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx };
+  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx, classes };
 }

@@ -221,12 +221,14 @@ export class Machine implements Hooks {
 
   /**
    * Explode the whole body; the end of the body returns `undefined`. The structured copy is built
-   * only when a suspension sits in a loop, and kept only when it holds such a loop: without one the
+   * only when a suspension sits in a loop and no class is in the body, and kept only when it holds such a loop: without one the
    * states run once per call anyway, and a second copy of the body would only cost compile time and
    * code size.
    */
   body(block: ts.Block): Case[] {
-    this.structuredCopy = this.s.an.loopSuspends;
+    // A class would be printed in both copies, and TypeScript's class transforms below ES2022 keep their
+    // state (the temp for its own name, its private names) by the class as parsed: both would share one.
+    this.structuredCopy = this.s.an.loopSuspends && !this.s.an.classes;
     if (this.structuredCopy) this.fast = this.fastBody;
     this.block(block.statements, true);
     this.fast = undefined;
@@ -838,14 +840,18 @@ export class Machine implements Hooks {
   /**
    * Whether `target op= operand` may read the target after the operand: a local of this body that no
    * closure holds and the operand does not assign, which nothing else can change meanwhile, so no temp
-   * need hold its old value across the operand's suspensions. A parameter is left out: sloppy code's
-   * `arguments` aliases it.
+   * need hold its old value across the operand's suspensions; and one saved at each of them anyway,
+   * being read later (liveness, hoist.ts, judges the read as written, before them). A parameter is left
+   * out: sloppy code's `arguments` aliases it.
    */
   private unchangedBy(target: ts.Expression, operand: ts.Expression): boolean {
     const e = unparen(target);
     const an = this.s.an;
     const b = tsi.isIdentifier(e) ? an.bindingOf.get(e) : undefined;
-    if (!b || b.captured || b.kind === "param" || b.scope.fn !== an.fn) return false;
+    const slot = b && this.s.slots.get(b);
+    if (!b || !slot || b.captured || b.kind === "param" || b.scope.fn !== an.fn) return false;
+    const kept = (y: ts.YieldExpression) => slot.mirror === undefined || slot.liveAt.has(y) || !this.ownYields.has(y);
+    if (!an.suspensions.every((y) => y.pos < operand.pos || y.end > operand.end || kept(y))) return false;
     const assigns = (n: ts.Node): boolean => (tsi.isIdentifier(n) ? an.writes.has(n) && an.bindingOf.get(n) === b : tsi.forEachChild(n, (c) => assigns(c) || undefined) === true);
     return !assigns(operand);
   }

@@ -474,15 +474,31 @@ function candidatesIn(text: string, asyncNames: ReadonlySet<string>): ((node: ts
 }
 
 /**
- * Whether `file` is certainly emitted as CommonJS. There the runtime object is read with `require`:
- * an import statement would come out with TypeScript's interop helpers, a tenth of a small file's
- * output. Where in doubt the import stays, which TypeScript turns into whatever the file becomes
- * (under `"module": "commonjs"` an .mts file is still emitted as an ES module).
+ * Whether `file` is certainly emitted as CommonJS or as a script, where the runtime object is read
+ * with `require`. Under `commonjs` and `node16`/`nodenext` TypeScript says; under the other module
+ * kinds (ES modules, `preserve`) it keeps each import as written, so a file with no import or export
+ * of an ES module (one reading chronots with `import C = require(…)`, a JavaScript file's
+ * `require()`) stays CommonJS, where an import statement would not load. Elsewhere the import
+ * stays, which TypeScript turns into whatever the file becomes: an import under `"module": "commonjs"`
+ * would come out with its interop helpers, a tenth of a small file's output, and under it an .mts
+ * file is still emitted as an ES module.
  */
 function emitsCommonJS(file: ts.SourceFile, options: ts.CompilerOptions): boolean {
   const m = options.module;
   if (m !== undefined && m >= tsi.ModuleKind.Node16 && m <= tsi.ModuleKind.NodeNext) return file.impliedNodeFormat === tsi.ModuleKind.CommonJS;
-  return m === tsi.ModuleKind.CommonJS && !/\.m[jt]sx?$/.test(file.fileName);
+  if (m === tsi.ModuleKind.CommonJS) return !/\.m[jt]sx?$/.test(file.fileName);
+  return !file.statements.some(isModuleSyntax);
+}
+
+/** An import or export of an ES module (not `import x = require(…)` nor `export =`, which are CommonJS's). */
+function isModuleSyntax(st: ts.Statement): boolean {
+  if (tsi.isImportDeclaration(st)) return !st.importClause?.isTypeOnly;
+  if (tsi.isExportDeclaration(st)) return !st.isTypeOnly;
+  if (tsi.isExportAssignment(st)) return !st.isExportEquals;
+  // An exported type or declaration is erased.
+  const modifiers = tsi.canHaveModifiers(st) ? tsi.getModifiers(st) : undefined;
+  if (!modifiers?.some((m) => m.kind === SK.ExportKeyword) || modifiers.some((m) => m.kind === SK.DeclareKeyword)) return false;
+  return !tsi.isInterfaceDeclaration(st) && !tsi.isTypeAliasDeclaration(st);
 }
 
 /** `const $c = require("chronots").__chronots;` */
