@@ -227,6 +227,57 @@ console.log(JSON.stringify([waitFor(f()), waitFor(g())]));
   expect(lowered.stdout.trim()).toBe('[[2,20],["p1",1,"p2",1]]');
 });
 
+it("leaves generators and async functions nested in a lowered body to TypeScript's downlevel as tsc does: caught errors, arguments, below ES2017 and in ES5", { timeout: 120_000 }, () => {
+  const dir = join(tmp, "nested-downlevel");
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  symlinkSync(root, join(dir, "node_modules/chronots"), "dir");
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(
+    join(dir, "main.ts"),
+    `import { async, Future, sleepAsync, waitFor } from "chronots";
+const finished = new Future<void>();
+finished.complete();
+const promised: Promise<unknown>[] = [];
+const loop = async(function* (_a: number, _b: number) {
+  const out: unknown[] = [];
+  let i = 0;
+  while (i < 3) {
+    const g = function* () { try { yield 1; throw new Error("caught"); } catch (e) { yield String(e); } };
+    const it = g();
+    it.next();
+    out.push(it.next().value);
+    const count = async () => arguments.length;
+    promised.push(count());
+    yield* i++ === 0 ? finished : sleepAsync(0);
+  }
+  return out;
+});
+const declared = async(function* () {
+  async function count(..._: number[]) { return arguments.length; }
+  yield* sleepAsync(0);
+  return count(1, 2, 3);
+});
+const outcome = [waitFor(loop(1, 2)), waitFor(declared())];
+Promise.all([...promised, ...outcome.slice(1) as Promise<number>[]]).then((r) => console.log(JSON.stringify([outcome[0], r])));
+`,
+  );
+  for (const target of ["ES2015", "ES5"]) {
+    const run = (outDir: string, plugins: object[]) => {
+      const compilerOptions = { target, lib: ["ES2015", "DOM"], downlevelIteration: true, module: "NodeNext", moduleResolution: "NodeNext", strict: true, outDir, skipLibCheck: true, types: [], plugins };
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
+      spawnSync(process.execPath, [plugins.length ? tspc : join(root, "node_modules/typescript/bin/tsc"), "-p", dir, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+      return spawnSync(process.execPath, [join(dir, outDir, "main.js")], { encoding: "utf8" });
+    };
+    // In ES5 TypeScript's own output reads the async arrow's `arguments` wrongly (0): the lowered build must do the same.
+    const plain = run(`plain-${target}`, []).stdout.trim();
+    expect(plain, target).toBe(`[["Error: caught","Error: caught","Error: caught"],[${target === "ES5" ? "0,0,0" : "2,2,2"},3]]`);
+    const lowered = run(`lowered-${target}`, [{ transform: join(cjs, "index.js") }]);
+    expect(readFileSync(join(dir, `lowered-${target}/main.js`), "utf8")).toContain(".coroutine(");
+    expect(lowered.stderr, target).toBe("");
+    expect(lowered.stdout.trim(), target).toBe(plain);
+  }
+});
+
 describe("fixtures built by tspc leave the trace tsc's build leaves", () => {
   // `using` against tsc's own downlevel; JSX run through tsc's React transform after the lowering;
   // generators declared by name, rewritten in place by the checker-backed entry.

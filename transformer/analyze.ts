@@ -70,6 +70,17 @@ export class Unsupported extends Error {
   }
 }
 
+/**
+ * Constructs TypeScript's downlevel transforms keep state for by the node as parsed: classes (below
+ * ES2022: the temp for a class's own name, its private names), generators (in ES5: renamed catch
+ * variables) and async functions (below ES2017: the captured `arguments`).
+ */
+export interface Downlevel {
+  classes: boolean;
+  generators: boolean;
+  asyncs: boolean;
+}
+
 export interface Analysis {
   fn: GeneratorFunction;
   /** Identifier node (reference or declaration name) → its binding. */
@@ -92,8 +103,12 @@ export interface Analysis {
   suspensions: ts.YieldExpression[];
   /** The function holds JSX (whose transform, run later, refers to the JSX factory by name). */
   jsx: boolean;
-  /** The function holds a class, here or in a nested function. */
-  classes: boolean;
+  /**
+   * What the function holds, here or in nested functions, that TypeScript's own downlevel transforms
+   * keep state for by the node as parsed (Downlevel in rewrite.ts): printed twice, both prints would
+   * share that state.
+   */
+  holds: Downlevel;
 }
 
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
@@ -239,7 +254,7 @@ export function analyze(fn: GeneratorFunction): Analysis {
   const suspensions: ts.YieldExpression[] = [];
   let loopSuspends = false;
   let jsx = false;
-  let classes = false;
+  const holds: Downlevel = { classes: false, generators: false, asyncs: false };
 
   /** Marks a `yield` and the nodes from it up to the generator, unless it sits in a nested activation. */
   const markSuspension = (y: ts.YieldExpression): void => {
@@ -381,6 +396,8 @@ export function analyze(fn: GeneratorFunction): Analysis {
   };
 
   const walkFunction = (node: ts.SignatureDeclaration & { body?: ts.Node }, outer: Scope): void => {
+    if (node !== fn && (node as ts.FunctionLikeDeclaration).asteriskToken) holds.generators = true;
+    if (tsi.getCombinedModifierFlags(node as ts.Declaration) & tsi.ModifierFlags.Async) holds.asyncs = true;
     if (tsi.isFunctionDeclaration(node) && node.name && outer.fn === fn && node.parent !== fn.body) blockFunctions.push(node.name);
     if (node.name && tsi.isComputedPropertyName(node.name)) walk(node.name, outer);
     let parent = outer;
@@ -468,7 +485,7 @@ export function analyze(fn: GeneratorFunction): Analysis {
       case SK.ClassDeclaration:
       case SK.ClassExpression: {
         const c = node as ts.ClassLikeDeclaration;
-        classes = true;
+        holds.classes = true;
         // A lowered class declaration becomes a class expression, where TypeScript drops legacy decorators.
         const decorator = decoratorOf(c);
         if (decorator) unsupported.push(new Unsupported(decorator, "a decorator"));
@@ -604,5 +621,5 @@ export function analyze(fn: GeneratorFunction): Analysis {
   unboundParameters(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
   for (const [st, block] of clauseUsing) if (suspends(block)) unsupported.push(new Unsupported(st, "a 'using' declaration in a case clause of a switch that suspends"));
-  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx, classes };
+  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx, holds };
 }

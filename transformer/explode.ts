@@ -221,14 +221,17 @@ export class Machine implements Hooks {
 
   /**
    * Explode the whole body; the end of the body returns `undefined`. The structured copy is built
-   * only when a suspension sits in a loop and no class is in the body, and kept only when it holds such a loop: without one the
+   * only when a suspension sits in a loop and the body holds nothing TypeScript lowers again afterwards, and kept only when it holds such a loop: without one the
    * states run once per call anyway, and a second copy of the body would only cost compile time and
    * code size.
    */
   body(block: ts.Block): Case[] {
-    // A class would be printed in both copies, and TypeScript's class transforms below ES2022 keep their
-    // state (the temp for its own name, its private names) by the class as parsed: both would share one.
-    this.structuredCopy = this.s.an.loopSuspends && !this.s.an.classes;
+    // What TypeScript lowers again after this transform would be printed in both copies, sharing the
+    // state its transform keeps by the node as parsed (Downlevel in analyze.ts).
+    const { holds } = this.s.an;
+    const { downlevel } = this.s;
+    const shared = (holds.classes && downlevel.classes) || (holds.generators && downlevel.generators) || (holds.asyncs && downlevel.asyncs);
+    this.structuredCopy = this.s.an.loopSuspends && !shared;
     if (this.structuredCopy) this.fast = this.fastBody;
     this.block(block.statements, true);
     this.fast = undefined;

@@ -15,7 +15,7 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
-import { type Analysis, analyze, directivePrologue, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
+import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
 import { type Declared, type DeclaredGenerator, declaredGenerators, GENERATOR } from "./declared.js";
 import { emitMachine, emitPlain } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
@@ -90,6 +90,8 @@ interface Lowering {
   file: ts.SourceFile;
   names: Names;
   context: ts.TransformationContext;
+  /** What TypeScript lowers again after this transform. */
+  downlevel: Downlevel;
   recognize: Recognizer;
   /** `async` and the names the file imports it under: their calls are recognised whatever their argument, to warn about `async(gen)`. */
   asyncNames: ReadonlySet<string>;
@@ -292,7 +294,7 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
     if (!lowered.has(c)) lowered.set(c, lowerCall(c, l, rename));
     return lowered.get(c);
   };
-  const plain: Scope = { an, name, slots: new Map(), outer, nested, context: l.context, template: l.template, n };
+  const plain: Scope = { an, name, slots: new Map(), outer, nested, context: l.context, downlevel: l.downlevel, template: l.template, n };
   if (!an.suspends(fn.body)) return { low: emitPlain(plain, n, origin), an, plain };
   const scope: Scope = { ...plain, slots: planHoisting(an, l.names) };
   const machine = new Machine(scope, n);
@@ -363,6 +365,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     file,
     names,
     context,
+    downlevel: downlevelOf(context.getCompilerOptions()),
     recognize,
     asyncNames,
     report: once(report),
@@ -501,6 +504,12 @@ function isModuleSyntax(st: ts.Statement): boolean {
   return !tsi.isInterfaceDeclaration(st) && !tsi.isTypeAliasDeclaration(st);
 }
 
+/** What TypeScript lowers again under `options` (an unset target being its ES5 default, where that is it). */
+function downlevelOf(options: ts.CompilerOptions): Downlevel {
+  const target = options.target ?? tsi.ScriptTarget.ES5;
+  return { classes: target < tsi.ScriptTarget.ES2022 || options.useDefineForClassFields === false, generators: target < tsi.ScriptTarget.ES2015, asyncs: target < tsi.ScriptTarget.ES2017 };
+}
+
 /** `const $c = require("chronots").__chronots;` */
 function requireOf(spec: string, name: string): ts.Statement {
   const load = f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(spec)]);
@@ -621,6 +630,8 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           file,
           names,
           context,
+          // Vite's own transform, not TypeScript's, lowers the output further.
+          downlevel: { classes: false, generators: false, asyncs: false },
           recognize,
           asyncNames: asyncNamesOf(file),
           replaced: new Map(),

@@ -18,7 +18,7 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
-import { type Analysis, type Binding, bindingNames, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
+import { type Analysis, type Binding, bindingNames, type Downlevel, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import type { Internals } from "./explode.js";
 import type { Slot } from "./hoist.js";
 
@@ -43,6 +43,8 @@ export interface Scope {
   /** Lower a nested `async(function* …)` call, or `undefined` to keep it. */
   nested: (call: ts.CallExpression, rename: Rename) => ts.Expression | undefined;
   context: ts.TransformationContext;
+  /** What TypeScript lowers again after this transform (none in the Vite plugin). */
+  downlevel: Downlevel;
   /** The lowered function's internal names. */
   n: Internals;
   /** The module-level constant holding the strings object of a tagged template's site. */
@@ -533,7 +535,8 @@ export class Rewriter {
     const async = decl.modifiers?.filter((m): m is ts.ModifierToken<ts.SyntaxKind.AsyncKeyword> => m.kind === SK.AsyncKeyword);
     const name = decl.name.text;
     const written = this.s.an.bindingOf.get(decl.name)?.written;
-    const fn = tsi.setTextRange(f.createFunctionExpression(async, decl.asteriskToken, written ? undefined : name, undefined, decl.parameters, undefined, decl.body), decl);
+    // The declaration stays its origin: TypeScript's async downlevel asks it whether the body reads `arguments`, and its return type.
+    const fn = tsi.setOriginalNode(tsi.setTextRange(f.createFunctionExpression(async, decl.asteriskToken, written ? undefined : name, undefined, decl.parameters, undefined, decl.body), decl), decl);
     if (!written) return this.expr(fn);
     // A wrapper taking its environments (capture) names it inside.
     this.givenNames.set(fn, name);
