@@ -105,7 +105,7 @@ export interface Analysis {
   jsx: boolean;
   /**
    * What the function holds, here or in nested functions, that TypeScript's own downlevel transforms
-   * keep state for by the node as parsed (Downlevel in rewrite.ts): printed twice, both prints would
+   * keep state for by the node as parsed (Downlevel, above): printed twice, both prints would
    * share that state.
    */
   holds: Downlevel;

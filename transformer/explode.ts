@@ -221,9 +221,9 @@ export class Machine implements Hooks {
 
   /**
    * Explode the whole body; the end of the body returns `undefined`. The structured copy is built
-   * only when a suspension sits in a loop and the body holds nothing TypeScript lowers again afterwards, and kept only when it holds such a loop: without one the
-   * states run once per call anyway, and a second copy of the body would only cost compile time and
-   * code size.
+   * only when a suspension sits in a loop and the body holds nothing TypeScript lowers again afterwards,
+   * and kept only when it holds such a loop: without one the states run once per call anyway, and a
+   * second copy of the body would only cost compile time and code size.
    */
   body(block: ts.Block): Case[] {
     // What TypeScript lowers again after this transform would be printed in both copies, sharing the
