@@ -51,7 +51,6 @@ export interface Scope {
   template: (t: ts.TemplateLiteral) => string;
 }
 
-/** The key of an own property `name` in an object literal: `__proto__` written plainly would set the prototype instead. */
 /** The comments `ranges` of `text` given to `node` as synthetic ones, before it or after it. */
 export function addComments(node: ts.Node, text: string, ranges: readonly ts.CommentRange[] | undefined, before: boolean): void {
   for (const c of ranges ?? []) {
@@ -71,6 +70,7 @@ export function hoistedFunctions(statements: readonly ts.Statement[]): HoistedFu
   return [...last.values()];
 }
 
+/** The key of an own property `name` in an object literal: `__proto__` written plainly would set the prototype instead. */
 export function ownKey(name: string): string | ts.PropertyName {
   return name === "__proto__" ? f.createComputedPropertyName(f.createStringLiteral(name)) : name;
 }
