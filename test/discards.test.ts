@@ -117,6 +117,9 @@ describe("the rule on the fixtures", () => {
     // In the async function and the async generator; at the top, in a plain arrow and in a class's static block inside a generator.
     expect(jobs.filter((m) => m === `chronots: Future returned by 'job()' is discarded; wait for it with 'await waitForAsync(…)', ${rest}`)).toHaveLength(2);
     expect(jobs.filter((m) => m === `chronots: Future returned by 'job()' is discarded; wait for it with 'waitFor(…)', ${rest}`)).toHaveLength(3);
+    // In a callback inside a generator, twice.
+    expect(jobs.filter((m) => m === `chronots: Future returned by 'job()' is discarded; wait for it with 'yield* …' in the function around this one, ${rest}`)).toHaveLength(1);
+    expect(at("statements.ts", "ids.forEach(() => job()); // @discarded 'job()'")).toEqual([`chronots: Future returned by 'job()' is discarded; wait for it with 'yield* …' in the function around this one, ${rest}`]);
     expect(at("statements.ts", "const x = await job(); // @discarded 'job()'")).toEqual([
       `chronots: Future returned by 'job()' is discarded by 'await', which does not wait for a chronots Future; wait for it with 'await waitForAsync(…)', ${rest}`,
     ]);

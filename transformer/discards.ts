@@ -163,15 +163,20 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
 /**
  * How to wait for a Future where `e` stands: `yield*` in a generator, `await waitForAsync` in an async
  * function (an async generator too), else `waitFor`; so too in a parameter, a class field or static
- * block, where neither `yield` nor `await` may stand.
+ * block, where neither `yield` nor `await` may stand. In a plain arrow or function expression directly
+ * inside a generator or an async function (a callback, mostly) it names the way of the function around
+ * it: `waitFor` there would run the dispatcher's steps inside that function's step.
  */
 function waitHere(e: ts.Node): string {
+  let inner = false;
   for (let n = e.parent; n; n = n.parent) {
     if (tsi.isParameter(n) || tsi.isPropertyDeclaration(n) || tsi.isClassStaticBlockDeclaration(n)) break;
     if (!tsi.isFunctionLike(n)) continue;
-    if (tsi.canHaveModifiers(n) && n.modifiers?.some((m) => m.kind === SK.AsyncKeyword)) return "'await waitForAsync(…)'";
-    if ((n as ts.FunctionLikeDeclaration).asteriskToken) return "'yield* …'";
-    break;
+    const around = inner ? " in the function around this one" : "";
+    if (tsi.canHaveModifiers(n) && n.modifiers?.some((m) => m.kind === SK.AsyncKeyword)) return `'await waitForAsync(…)'${around}`;
+    if ((n as ts.FunctionLikeDeclaration).asteriskToken) return `'yield* …'${around}`;
+    if (inner || !(tsi.isArrowFunction(n) || tsi.isFunctionExpression(n))) break;
+    inner = true;
   }
   return "'waitFor(…)'";
 }
