@@ -37,6 +37,12 @@ describe("async(): execution rules", () => {
     expect(trace).toEqual(["start", "after finished", "resumed"]);
   });
 
+  it("runs when an import cycle calls it before its module's own code has run", async () => {
+    // first.ts imports second.ts, which calls first's work() as it loads, waiting for its result.
+    const { fromCycle } = await import("./fixtures/cycle/first.js");
+    expect(fromCycle).toBe("v|w1");
+  });
+
   it("a body that never meets a pending future returns a finished future", () => {
     const f = async(function* () {
       const a = yield* done(20);

@@ -130,7 +130,7 @@ describe("a real tspc build", { timeout: 120_000 }, () => {
       expect(readFileSync(join(dir, "dist/declared.js"), "utf8")).toMatch(/^\/\/ A comment the declaration keeps\.\nfunction failing\(n\) \{$/m);
       const out = readFileSync(join(dir, "dist/main.js"), "utf8");
       // CommonJS output reads the runtime object with require(): an import would bring interop helpers.
-      expect(out).toMatch(module === "CommonJS" ? /= require\("\.\/runtime\/index\.js"\)\.__chronots;/ : /^import \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/m);
+      expect(out).toMatch(module === "CommonJS" ? /= require\("\.\/runtime\/index\.js"\)\.__chronots;/ : /^import \{ __chronots as \$+c \} from "\.\/runtime\/index\.js";/m);
       const ran = spawnSync(process.execPath, ["--enable-source-maps", join(dir, "dist/main.js")], { encoding: "utf8" });
       expect(ran.stdout.trim()).toBe("false true function 0,1 a|b5 false 7");
       expect(ran.stderr).toContain("Error: boom at line 12");
@@ -176,8 +176,8 @@ console.log(local.waitFor(a(1)), local.waitFor(b(1)), pkg.waitFor(c(1)));
     `main.ts(7,11): warning TS99301: chronots: this async function is left to the run-time driver: an async imported from './named.js', which re-exports it without chronots' runtime (import it from 'chronots', or re-export with \`export * from "chronots"\`), is not lowered`,
   ]);
   const out = readFileSync(join(dir, "dist/main.js"), "utf8");
-  expect(out).toMatch(/^import \* as (\$+c)ns from "\.\/star\.js";\nconst \1 = \1ns\.__chronots;/m);
-  expect(out).toMatch(/^import \* as (\$+c1)ns from "chronots";\nconst \1 = \1ns\.__chronots;/m);
+  expect(out).toMatch(/^import \{ __chronots as \$+c \} from "\.\/star\.js";/m);
+  expect(out).toMatch(/^import \{ __chronots as \$+c1 \} from "chronots";/m);
   expect(out.match(/\.coroutine\(/g)).toHaveLength(2);
   expect(out).toContain("const b = viaNamed(function* (x)");
   const ran = spawnSync(process.execPath, [join(dir, "dist/main.js")], { encoding: "utf8" });
@@ -186,18 +186,19 @@ console.log(local.waitFor(a(1)), local.waitFor(b(1)), pkg.waitFor(c(1)));
 });
 
 /**
- * A project of one module, `main.ts`, beside a link to the package; `build(outDir, options, plugins)`
- * compiles it with tsc (no plugins) or tspc and runs the result: what the compiler printed, the run's
- * output and the emitted code.
+ * A project of one module, `main.ts`, and the modules it imports (`others`, by file name), beside a
+ * link to the package; `build(outDir, options, plugins)` compiles it with tsc (no plugins) or tspc and
+ * runs the result: what the compiler printed, the run's output and the emitted code of main.ts.
  */
-function oneModule(name: string, source: string) {
+function oneModule(name: string, source: string, others: Record<string, string> = {}) {
   const dir = join(tmp, name);
   mkdirSync(join(dir, "node_modules"), { recursive: true });
   symlinkSync(root, join(dir, "node_modules/chronots"), "dir");
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
   writeFileSync(join(dir, "main.ts"), source);
-  const build = (outDir: string, options: object, plugins: object[]) => {
+  for (const [file, text] of Object.entries(others)) writeFileSync(join(dir, file), text);
+  const build = (outDir: string, options: { module?: string }, plugins: object[]) => {
     const compilerOptions = { module: "NodeNext", moduleResolution: "NodeNext", strict: true, outDir, skipLibCheck: true, types: [], ...options, plugins };
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: options.module === "CommonJS" ? "commonjs" : "module" }));
     writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
     const compiled = spawnSync(process.execPath, [plugins.length ? tspc : join(root, "node_modules/typescript/bin/tsc"), "-p", dir, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
     const ran = spawnSync(process.execPath, [join(dir, outDir, "main.js")], { encoding: "utf8" });
@@ -205,6 +206,20 @@ function oneModule(name: string, source: string) {
   };
   return build;
 }
+
+it("runs a lowered function an import cycle calls before its module's code has run, as an ES module and as CommonJS", { timeout: 120_000 }, () => {
+  const fixture = (file: string) => readFileSync(join(root, "test/fixtures/cycle", file), "utf8").replaceAll("../../../runtime/index.js", "chronots");
+  const build = oneModule("cycle", `import { fromCycle } from "./first.js";\nconsole.log(fromCycle);\n`, { "first.ts": fixture("first.ts"), "second.ts": fixture("second.ts") });
+  for (const options of [{ target: "ES2022" }, { target: "ES2022", module: "CommonJS", moduleResolution: "node10" }]) {
+    const plain = build("plain", options, []);
+    expect(plain.compiled).toBe("");
+    expect(plain.stdout).toBe("v|w1\n");
+    const lowered = build("lowered", options, [{ transform: join(cjs, "index.js") }]);
+    expect(lowered.compiled).toBe("");
+    expect(readFileSync(join(tmp, "cycle/lowered/first.js"), "utf8")).not.toMatch(/function\*/);
+    expect([lowered.stdout, lowered.stderr]).toEqual(["v|w1\n", ""]);
+  }
+});
 
 it("keeps a class's references to its own name and private names in the static fields TypeScript moves out of it below ES2022, also in a loop", { timeout: 120_000 }, () => {
   const build = oneModule(
@@ -388,10 +403,21 @@ function emitWith(name: string, files: Record<string, string>, options: ts.Compi
 it("reads the runtime object with require() only in files emitted as CommonJS (.mts under module commonjs stays an ES module)", () => {
   const body = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
   const { written } = emitWith("formats", { "esm.mts": body, "cjs.ts": body }, commonjs);
-  expect(written.get("esm.mjs")).toMatch(/^import \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/m);
+  expect(written.get("esm.mjs")).toMatch(/^import \{ __chronots as \$+c \} from "\.\/runtime\/index\.js";/m);
   expect(written.get("esm.mjs")).not.toContain("require(");
   expect(written.get("cjs.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
   expect(written.get("cjs.js")).not.toContain("__importStar");
+});
+
+it("reads the runtime object through a namespace import in AMD, UMD and System output, whose transforms rewrite only the imports they parsed", () => {
+  const body = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
+  for (const module of [ts.ModuleKind.AMD, ts.ModuleKind.UMD, ts.ModuleKind.System]) {
+    const out = emitWith(`format-${module}`, { "m.ts": body }, { ...bundler, module, moduleResolution: ts.ModuleResolutionKind.Node10 }).written.get("m.js")!;
+    const [, , ns] = /(\$+c) = (\$+cns)\.__chronots;/.exec(out) ?? [];
+    expect(ns, String(module)).toBeDefined();
+    // The namespace is the factory's parameter, or set by System's setter.
+    expect(out.includes(`, ${ns})`) || out.includes(`${ns} = `), String(module)).toBe(true);
+  }
 });
 
 it("writes an exported variable that a compound or logical assignment taken apart targets through CommonJS's exports, its comment printed once", () => {
@@ -415,7 +441,7 @@ it("reads the runtime object with require() in a file that stays CommonJS where 
     expect(out).not.toMatch(/^import /m);
     expect(out).toContain(".coroutine(");
   }
-  expect(preserve.get("esm.js")).toMatch(/^import \* as (\$+c)ns from "\.\/runtime\/index\.js";/m);
+  expect(preserve.get("esm.js")).toMatch(/^import \{ __chronots as \$+c \} from "\.\/runtime\/index\.js";/m);
 });
 
 it("recognizes async through `import C = require(…)`", () => {
@@ -494,7 +520,7 @@ export const notOurs = other(function* () {});
 
 it("leaves a directive prologue first, above the runtime object's import", () => {
   const { written } = emitWith("directives", { "client.ts": `"use client";\nimport { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n` }, bundler);
-  expect(written.get("client.js")).toMatch(/^"use client";\nimport \{ async, sleepAsync \} from "\.\/runtime\/index\.js";\nimport \* as (\$+c)ns from "\.\/runtime\/index\.js";\nconst \1 = \1ns\.__chronots;/);
+  expect(written.get("client.js")).toMatch(/^"use client";\nimport \{ async, sleepAsync \} from "\.\/runtime\/index\.js";\nimport \{ __chronots as \$+c \} from "\.\/runtime\/index\.js";/);
 });
 
 it("leaves a function another transform already rebuilt (an \"after\" entry) to the driver, warned at the call", () => {

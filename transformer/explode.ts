@@ -925,7 +925,7 @@ export class Machine implements Hooks {
     } else fn = this.saveIfNeeded(this.expr(node.tag));
     const tpl = node.template;
     const values = tsi.isTemplateExpression(tpl) ? this.operands(tpl.templateSpans.map((x) => x.expression)) : [];
-    const strings = id(this.s.template(tpl));
+    const strings = this.s.template(tpl);
     return self === undefined ? f.createCallExpression(fn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(fn, "call"), undefined, [self, strings, ...values]);
   }
 

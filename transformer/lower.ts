@@ -105,8 +105,8 @@ interface Lowering {
   jsxNames: Set<string>;
   /** The identifier of the runtime object for a module specifier (recorded as used). */
   runtime(spec: string): string;
-  /** The module-level constant holding a tagged template's strings object (see rewrite.ts). */
-  template(t: ts.TemplateLiteral): string;
+  /** The strings object of a tagged template's site, from the module-level function returning it (see rewrite.ts). */
+  template(t: ts.TemplateLiteral): ts.Expression;
   report(d: ts.Diagnostic): void;
 }
 
@@ -124,22 +124,28 @@ function once(report: (d: ts.Diagnostic) => void): (d: ts.Diagnostic) => void {
   };
 }
 
-/** Tagged templates' strings objects, one module-level constant per site, so a site copied twice keeps one object. */
+/**
+ * Tagged templates' strings objects, one per site: a function declaration per site returns its strings
+ * object, which JavaScript makes once per site, so a site copied twice keeps one object. A function
+ * declaration, not a constant, as it is there before the module's code runs: in an import cycle a
+ * lowered function may run first.
+ */
 class Templates {
   readonly sites = new Map<ts.TemplateLiteral, string>();
   constructor(private readonly names: Names) {}
-  name = (t: ts.TemplateLiteral): string => {
+  /** `$tpl0()`, the strings object of `t`'s site. */
+  strings = (t: ts.TemplateLiteral): ts.Expression => {
     let name = this.sites.get(t);
     if (!name) this.sites.set(t, (name = this.names.internal("tpl") + this.sites.size));
-    return name;
+    return f.createCallExpression(f.createIdentifier(name), undefined, []);
   };
-  /** `const $tpl0 = ((s) => s)\`a${0}b\`;` for each site. */
+  /** `function $tpl0() { return ((s) => s)\`a${0}b\`; }` for each site. */
   statements(): ts.Statement[] {
     return [...this.sites].map(([t, name]) => {
       const shape = tsi.isTemplateExpression(t) ? f.createTemplateExpression(t.head, t.templateSpans.map((x) => f.createTemplateSpan(f.createNumericLiteral(0), x.literal))) : t;
       const identity = f.createParenthesizedExpression(f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, "s")], undefined, undefined, f.createIdentifier("s")));
       const value = f.createTaggedTemplateExpression(identity, undefined, shape);
-      return constStatement(name, value);
+      return f.createFunctionDeclaration(undefined, undefined, name, undefined, [], undefined, f.createBlock([f.createReturnStatement(value)], false));
     });
   }
 }
@@ -373,7 +379,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     warned: new Set(),
     declared: new Map(),
     jsxNames: jsxNames(file, context.getCompilerOptions()),
-    template: templates.name,
+    template: templates.strings,
     runtime(spec) {
       let name = used.get(spec);
       if (!name) used.set(spec, (name = names.internal("c") + (used.size || "")));
@@ -395,10 +401,11 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   };
   const out = tsi.visitEachChild(file, visit, context);
   if (used.size === 0) return out;
-  const cjs = emitsCommonJS(file, context.getCompilerOptions());
-  const imports = [...used].flatMap(([spec, name]) => (cjs ? [requireOf(spec, name)] : importOf(spec, name)));
+  const format = outputFormat(file, context.getCompilerOptions());
+  const imports = [...used].flatMap(([spec, name]) => (format === "commonjs" ? [requireOf(spec, name)] : format === "esm" ? [importOf(spec, name)] : namespaceOf(spec, name)));
+  // A constant read with require() must be set before anything the file requires runs, which in an import cycle may call a lowered function.
   let split = directivePrologue(out.statements).length;
-  while (split < out.statements.length && tsi.isImportDeclaration(out.statements[split]!)) split++;
+  if (format !== "commonjs") while (split < out.statements.length && tsi.isImportDeclaration(out.statements[split]!)) split++;
   return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
 }
 
@@ -477,20 +484,20 @@ function candidatesIn(text: string, asyncNames: ReadonlySet<string>): ((node: ts
 }
 
 /**
- * Whether `file` is certainly emitted as CommonJS or as a script, where the runtime object is read
- * with `require`. Under `commonjs` and `node16`/`nodenext` TypeScript says; under the other module
- * kinds (ES modules, `preserve`) it keeps each import as written, so a file with no import or export
- * of an ES module (one reading chronots with `import C = require(…)`, a JavaScript file's
- * `require()`) stays CommonJS, where an import statement would not load. Elsewhere the import
- * stays, which TypeScript turns into whatever the file becomes: an import under `"module": "commonjs"`
- * would come out with its interop helpers, a tenth of a small file's output, and under it an .mts
- * file is still emitted as an ES module.
+ * What TypeScript emits `file` as: CommonJS or a script, where the runtime object is read with
+ * `require`; an ES module, which keeps an import as it is; or a module format whose transform rewrites
+ * the uses of each import it parsed (AMD, UMD, System). Under `commonjs` and `node16`/`nodenext`
+ * TypeScript says; under ES modules and `preserve` it keeps each import as written, so a file with no
+ * import or export of an ES module (one reading chronots with `import C = require(…)`, a JavaScript
+ * file's `require()`) stays CommonJS, where an import statement would not load. Under
+ * `"module": "commonjs"` an .mts file is still emitted as an ES module.
  */
-function emitsCommonJS(file: ts.SourceFile, options: ts.CompilerOptions): boolean {
+function outputFormat(file: ts.SourceFile, options: ts.CompilerOptions): "commonjs" | "esm" | "other" {
   const m = options.module;
-  if (m !== undefined && m >= tsi.ModuleKind.Node16 && m <= tsi.ModuleKind.NodeNext) return file.impliedNodeFormat === tsi.ModuleKind.CommonJS;
-  if (m === tsi.ModuleKind.CommonJS) return !/\.m[jt]sx?$/.test(file.fileName);
-  return !file.statements.some(isModuleSyntax);
+  if (m !== undefined && m >= tsi.ModuleKind.Node16 && m <= tsi.ModuleKind.NodeNext) return file.impliedNodeFormat === tsi.ModuleKind.CommonJS ? "commonjs" : "esm";
+  if (m === tsi.ModuleKind.CommonJS) return /\.m[jt]sx?$/.test(file.fileName) ? "esm" : "commonjs";
+  if (!file.statements.some(isModuleSyntax)) return "commonjs";
+  return m === tsi.ModuleKind.AMD || m === tsi.ModuleKind.UMD || m === tsi.ModuleKind.System || m === tsi.ModuleKind.None ? "other" : "esm";
 }
 
 /** An import or export of an ES module (not `import x = require(…)` nor `export =`, which are CommonJS's). */
@@ -517,11 +524,21 @@ function requireOf(spec: string, name: string): ts.Statement {
 }
 
 /**
- * `import * as $cns from "chronots"; const $c = $cns.__chronots;`. A module constant rather than
- * an imported binding: V8 treats the constant as fixed in optimized code, and workload 1 runs 25 %
- * slower reading the binding (measured).
+ * `import { __chronots as $c } from "chronots";`: an imported binding, set once chronots has run, before
+ * the importing module's own code, so that a lowered function an import cycle calls early finds it.
  */
-function importOf(spec: string, name: string): ts.Statement[] {
+function importOf(spec: string, name: string): ts.Statement {
+  const binding = f.createImportSpecifier(false, f.createIdentifier("__chronots"), f.createIdentifier(name));
+  return f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamedImports([binding])), f.createStringLiteral(spec));
+}
+
+/**
+ * `import * as $cns from "chronots"; const $c = $cns.__chronots;`, for the module formats that rewrite
+ * the uses of an imported binding they parsed and so would miss the lowering's: each reads a namespace
+ * import by its own name. (Their loaders run an import cycle's modules each in its own order; there a
+ * lowered function called before its module's code runs does not find the constant.)
+ */
+function namespaceOf(spec: string, name: string): ts.Statement[] {
   const ns = name + "ns";
   return [
     f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), f.createStringLiteral(spec)),
@@ -639,7 +656,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           declared: new Map(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
           report: once((d) => diagnostics.push(d)),
-          template: templates.name,
+          template: templates.strings,
           runtime(spec) {
             let name = used.get(spec);
             if (!name) used.set(spec, (name = names.internal("c") + (used.size || "")));
@@ -679,11 +696,12 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
     diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: INTERNAL_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${messageOf(e)})` });
     return { splices: [], prelude: "", preludeAt: 0, diagnostics };
   }
-  // One line per module, as importOf's two statements (a module constant, not an imported binding).
-  // A module of the user's that does not re-export all of chronots has no runtime object: said at load, on the same line.
+  // One line per module, as importOf. A module of the user's that does not re-export all of chronots has no
+  // runtime object: an ES module fails to link on the missing export, a module Vite runs as SSR code gets
+  // it undefined and says so at load, on the same line.
   const check = (spec: string, name: string) =>
     spec === "chronots" ? "" : ` if (!${name}) throw new TypeError(${JSON.stringify(`chronots: '${spec}', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`)});`;
-  const prelude = [...used].map(([spec, name]) => `import * as ${name}ns from ${JSON.stringify(spec)}; const ${name} = ${name}ns.__chronots;${check(spec, name)}\n`).join("") + consts;
+  const prelude = [...used].map(([spec, name]) => `import { __chronots as ${name} } from ${JSON.stringify(spec)};${check(spec, name)}\n`).join("") + consts;
   return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
 }
 

@@ -13,8 +13,9 @@
  * throws the TypeError JavaScript throws, after evaluating what JavaScript evaluates first. A
  * closure made directly in the generator's code that uses per-iteration bindings (hoist.ts) is
  * wrapped in an arrow called with the current environments: `(($env1) => () => $env1.i)($env1)`.
- * A tagged template becomes a call with its site's strings object, made once at module level
- * (lower.ts), as the lowering may copy a statement into two places and each copy would be a site.
+ * A tagged template becomes a call with its site's strings object, from a module-level function
+ * holding the site (lower.ts), as the lowering may copy a statement into two places and each copy
+ * would be a site.
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
@@ -47,8 +48,8 @@ export interface Scope {
   downlevel: Downlevel;
   /** The lowered function's internal names. */
   n: Internals;
-  /** The module-level constant holding the strings object of a tagged template's site. */
-  template: (t: ts.TemplateLiteral) => string;
+  /** The strings object of a tagged template's site, from the module-level function returning it. */
+  template: (t: ts.TemplateLiteral) => ts.Expression;
 }
 
 /** The comments `ranges` of `text` given to `node` as synthetic ones, before it or after it. */
@@ -413,7 +414,7 @@ export class Rewriter {
 
   private taggedTemplate(node: ts.TaggedTemplateExpression): ts.Node {
     const values = tsi.isTemplateExpression(node.template) ? node.template.templateSpans.map((x) => this.expr(x.expression)) : [];
-    return tsi.setTextRange(f.createCallExpression(this.expr(node.tag), undefined, [f.createIdentifier(this.s.template(node.template)), ...values]), node);
+    return tsi.setTextRange(f.createCallExpression(this.expr(node.tag), undefined, [this.s.template(node.template), ...values]), node);
   }
 
   private shorthand(node: ts.ShorthandPropertyAssignment): ts.Node {
