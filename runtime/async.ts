@@ -10,7 +10,7 @@
  */
 import { CancelledError } from "./errors.js";
 import { dispose, Disposer, fail, use } from "./dispose.js";
-import { CANCELLED, COMPLETED, FAILED, Future, PENDING, typeName } from "./future.js";
+import { CANCELLED, COMPLETED, creationSite, FAILED, Future, PENDING, typeName } from "./future.js";
 
 /**
  * The function `async` makes of a generator returning R. A plain function type, not a conditional
@@ -80,6 +80,17 @@ function run<R>(r: Future<R>, gen: Generator<Future<any>, R, any>, sent: unknown
 export function coroutine<R>(name: string): Future<R> {
   const r = new Future<R>(name);
   r._child = null;
+  return r;
+}
+
+/**
+ * `coroutine` as lowered code calls it: from the lowered function itself, whose caller is the call's
+ * site, where the driver's frames are the runtime's own and skipped anyway.
+ */
+function loweredCoroutine<R>(name: string): Future<R> {
+  const r = coroutine<R>(name);
+  // Set once, here, before anyone reads it: the constructor recorded the lowered function's frame.
+  if (r.site !== undefined) (r as { site: string | undefined }).site = creationSite(1);
   return r;
 }
 
@@ -238,7 +249,7 @@ function rest(o: unknown, keys: PropertyKey[]): object {
  */
 export const __chronots = {
   Future,
-  coroutine,
+  coroutine: loweredCoroutine,
   settle,
   notAFuture,
   PENDING,

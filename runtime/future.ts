@@ -244,9 +244,10 @@ export function typeName(v: unknown): string {
   return typeof v === "string" ? `string ${JSON.stringify(v.slice(0, 40))}` : typeof v === "number" ? `number ${v}` : typeof v;
 }
 
-function creationSite(): string | undefined {
+/** The first frame outside the runtime, or with `callers` the one that many frames further out. */
+export function creationSite(callers = 0): string | undefined {
   const stack = new Error().stack?.split("\n") ?? [];
   // Skip the Error line and the frames inside this file.
-  const frame = stack.slice(1).find((l) => !l.includes("/runtime/future.") && !l.includes("/runtime/async."));
-  return frame?.trim().replace(/^at /, "");
+  const first = stack.findIndex((l, i) => i > 0 && !l.includes("/runtime/future.") && !l.includes("/runtime/async."));
+  return first < 0 ? undefined : stack[first + callers]?.trim().replace(/^at /, "");
 }

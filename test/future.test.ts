@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, Future, FutureDefect, FuturePendingError, newFuture, poll, setDebug, trackers, waitFor } from "../runtime/index.js";
+import { async, CancelledError, Future, FutureDefect, FuturePendingError, newFuture, poll, setDebug, sleepAsync, trackers, waitFor } from "../runtime/index.js";
 
 describe("Future states", () => {
   it("starts pending and reports each state once finished", () => {
@@ -173,6 +173,22 @@ describe("Future debug output", () => {
       setDebug(false);
     }
     expect(new Future().site).toBeUndefined();
+  });
+
+  it("records an async call's site as the call, not the async function's own first line", () => {
+    const work = async(function* () {
+      yield* sleepAsync(1);
+    });
+    const caller = () => work();
+    setDebug(true);
+    try {
+      const f = caller();
+      const line = new Error().stack!.split("\n")[1]!.match(/future\.test\.ts:(\d+)/)![1]!;
+      expect(f.site).toMatch(new RegExp(`^caller \\(.*future\\.test\\.ts:${Number(line) - 4}:`));
+      waitFor(f);
+    } finally {
+      setDebug(false);
+    }
   });
 
   it("waitFor returns the value of a future finished from a callback", () => {

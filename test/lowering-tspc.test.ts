@@ -196,7 +196,7 @@ function oneModule(name: string, source: string, others: Record<string, string> 
   symlinkSync(root, join(dir, "node_modules/chronots"), "dir");
   writeFileSync(join(dir, "main.ts"), source);
   for (const [file, text] of Object.entries(others)) writeFileSync(join(dir, file), text);
-  const build = (outDir: string, options: { module?: string }, plugins: object[]) => {
+  const build = (outDir: string, options: { module?: string; [option: string]: unknown }, plugins: object[]) => {
     const compilerOptions = { module: "NodeNext", moduleResolution: "NodeNext", strict: true, outDir, skipLibCheck: true, types: [], ...options, plugins };
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: options.module === "CommonJS" ? "commonjs" : "module" }));
     writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts"] }));
