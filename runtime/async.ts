@@ -243,6 +243,20 @@ function rest(o: unknown, keys: PropertyKey[]): object {
 }
 
 /**
+ * A callee the lowered code held in a temp, checked where the engine checks it, with the engine's
+ * TypeError naming the callee as written (the engine's own would name the temp).
+ */
+function callable<F>(fn: F, written: string): F {
+  if (typeof fn !== "function") throw new TypeError(`${written} is not a function`);
+  return fn;
+}
+
+function constructible<F>(fn: F, written: string): F {
+  if (typeof fn !== "function") throw new TypeError(`${written} is not a constructor`);
+  return fn;
+}
+
+/**
  * What code lowered by chronots/transformer uses; not a public API (in the published types only so that
  * the transformer can tell, through the type checker, which modules give the runtime). The state numbers
  * are inlined by the lowering (PENDING 0, COMPLETED 1) and checked against these by its tests.
@@ -251,6 +265,8 @@ export const __chronots = {
   Future,
   coroutine: loweredCoroutine,
   settle,
+  callable,
+  constructible,
   notAFuture,
   PENDING,
   COMPLETED,

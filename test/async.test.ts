@@ -37,6 +37,22 @@ describe("async(): execution rules", () => {
     expect(trace).toEqual(["start", "after finished", "resumed"]);
   });
 
+  it("a callee that is not a function throws the engine's TypeError naming it as written, also when the arguments suspend", () => {
+    const conn: Record<string, any> = { Ctor: 5 };
+    const g: any = 5;
+    const k = "missing";
+    const run = async(function* () {
+      const messages: string[] = [];
+      try { conn.send(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { new conn.Ctor(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { (conn.missing)(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { g(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { conn[k](yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      return messages;
+    });
+    expect(waitFor(run())).toEqual(["conn.send is not a function", "conn.Ctor is not a constructor", "conn.missing is not a function", "g is not a function", "conn[k] is not a function"]);
+  });
+
   it("runs when an import cycle calls it before its module's own code has run", async () => {
     // first.ts imports second.ts, which calls first's work() as it loads, waiting for its result.
     const { fromCycle } = await import("./fixtures/cycle/first.js");

@@ -672,7 +672,7 @@ export class Machine implements Hooks {
     if (tsi.isCallExpression(node)) return this.call(node);
     if (tsi.isNewExpression(node)) {
       const [callee, ...args] = this.operands([node.expression, ...(node.arguments ?? [])]);
-      return f.createNewExpression(callee!, undefined, args);
+      return f.createNewExpression(this.checked(callee!, node.expression, "constructible"), undefined, args);
     }
     if (tsi.isPropertyAccessExpression(node)) {
       const o = this.expr(node.expression);
@@ -900,15 +900,28 @@ export class Machine implements Hooks {
       const key = tsi.isPropertyAccessExpression(inner) ? undefined : this.expr(inner.argumentExpression);
       const fn = this.save(key === undefined ? f.createPropertyAccessExpression(o, (inner as ts.PropertyAccessExpression).name) : f.createElementAccessExpression(o, key));
       const args = this.operands(node.arguments);
-      return f.createCallExpression(f.createPropertyAccessExpression(fn, "call"), undefined, [o, ...args]);
+      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(fn, callee, "callable"), "call"), undefined, [o, ...args]);
     }
     if ((tsi.isPropertyAccessExpression(inner) || tsi.isElementAccessExpression(inner)) && tsi.isOptionalChain(inner)) {
       // `(a?.b.m)(…)`: the parentheses end the chain but keep `this`.
       const { value, self } = this.chain(inner, true);
-      return f.createCallExpression(prop(value, "call"), undefined, [id(self!), ...this.operands(node.arguments)]);
+      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(value, callee, "callable"), "call"), undefined, [id(self!), ...this.operands(node.arguments)]);
     }
     const fn = this.saveIfNeeded(this.expr(callee));
-    return f.createCallExpression(fn, undefined, this.operands(node.arguments));
+    return f.createCallExpression(this.checked(fn, callee, "callable"), undefined, this.operands(node.arguments));
+  }
+
+  /**
+   * `fn`, when it is a temp holding the callee `written`, checked by the runtime as the engine checks a
+   * callee (`$c.callable($t1, "conn.send")`): the engine's TypeError would name the temp, or for a method
+   * read its `call` of undefined.
+   */
+  private checked(fn: ts.Expression | string, written: ts.Expression, check: "callable" | "constructible"): ts.Expression {
+    const held = typeof fn === "string" ? id(fn) : fn;
+    if (!tsi.isIdentifier(held) || !this.temps.has(held.text)) return held;
+    const callee = unparen(written);
+    const text = callee.pos >= 0 && callee.getSourceFile() ? callee.getText().replace(/\s+/g, " ") : "expression";
+    return f.createCallExpression(prop(this.n.c, check), undefined, [held, f.createStringLiteral(text.length <= 60 ? text : `${text.slice(0, 59)}…`)]);
   }
 
   /**
