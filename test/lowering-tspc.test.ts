@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import transformer from "../transformer/index.js";
+import * as runtime from "../runtime/index.js";
 import { buildTransformer } from "./helpers/transformer.js";
 
 const root = resolve(__dirname, "..");
@@ -574,4 +575,32 @@ export const kept = async(function* () {
   program.emit(undefined, (name, text) => void (name.endsWith("main.js") && (out = text)), undefined, false, { before: [transformer(program, {}, { ts, addDiagnostic: (d) => void warnings.push(d) })] });
   expect(warnings.map((d) => d.code)).toEqual([99301]);
   expect(out).toContain("foo(/* keep me */ bar, yield* sleepAsync(1));");
+});
+
+it("lowers sloppy JavaScript as the driver runs it: delete of a binding held per iteration, bindings named arguments; leaves its strict code's syntax errors to the driver", () => {
+  const fns = [
+    // Sloppy code may delete a name: false for a binding, which stays.
+    `function* () {\n  const seen = [];\n  const fs = [];\n  for (let i = 0; i < 2; i++) {\n    fs.push(() => i);\n    yield sleepAsync(0);\n    seen.push(delete i, delete (i), i);\n  }\n  return [seen, fs.map((f) => f())];\n}`,
+    // A binding named arguments is not the arguments object.
+    `function* (...arguments) {\n  return arguments.callee;\n}`,
+    `function* () {\n  const named = function arguments() {};\n  yield sleepAsync(0);\n  return named.name;\n}`,
+  ];
+  const text = `const { async, sleepAsync } = require("./runtime/index.js");\n${fns.map((fn, i) => `exports.f${i} = () => async(${fn})(1, 2);\n`).join("")}`;
+  const { written, added } = emitWith("sloppy", { "sloppy.js": text }, { ...commonjs, allowJs: true, strict: false, alwaysStrict: false });
+  const out = written.get("sloppy.js")!;
+  expect(out).not.toContain("use strict");
+  expect(out).not.toContain("function*");
+  expect(added).toEqual([]);
+  const run = (code: string) => {
+    const exports: Record<string, () => runtime.Future<unknown>> = {};
+    new Function("require", "exports", code)(() => runtime, exports);
+    return Object.values(exports).map((f) => runtime.waitFor(f()));
+  };
+  const driver = run(text);
+  expect(driver).toEqual([[[false, false, 0, false, false, 1], [0, 1]], undefined, "arguments"]);
+  expect(run(out)).toEqual(driver);
+  // Strict code in the sloppy file, a class's and a function's with "use strict", where those are syntax errors.
+  const strict = `const { async, sleepAsync } = require("./runtime/index.js");\nexports.f = async(function* () {\n  class K { m() { let x; return delete x; } }\n});\nexports.g = async(function* () {\n  "use strict";\n  let static = 1;\n});\n`;
+  const warned = emitWith("sloppy-strict", { "strict.js": strict }, { ...commonjs, allowJs: true, strict: false, alwaysStrict: false }).added;
+  expect(warned.map((d) => `${d.messageText}`.replace(/^.*driver: /, ""))).toEqual(["delete of a plain name in strict code (a syntax error) is not lowered", "a binding named static in strict code (a syntax error) is not lowered"]);
 });

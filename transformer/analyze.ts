@@ -109,6 +109,8 @@ export interface Analysis {
    * share that state.
    */
   holds: Downlevel;
+  /** The generator is strict code (its file, a class around it or a "use strict" directive makes it so). */
+  strict: boolean;
 }
 
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
@@ -188,6 +190,22 @@ export const isPlainDirective = (st: ts.ExpressionStatement): boolean => st.expr
 /** Parameters without defaults, rest or patterns: JavaScript binds them in the body's own scope. */
 const simpleParameters = (fn: GeneratorFunction): boolean => !fn.parameters.some((p) => p.initializer || p.dotDotDotToken || !tsi.isIdentifier(p.name));
 
+/** Words strict code may not name a binding or label with, which TypeScript's parser lets through (as a binding, nor eval and arguments). */
+const STRICT_RESERVED = new Set(["implements", "interface", "let", "package", "private", "protected", "public", "static", "yield"]);
+
+/**
+ * Whether `node` is strict code: in a class, under a "use strict" directive of a function around it
+ * (below `stop`) or of the file, or in a file `strictFile` says is strict (a module, alwaysStrict).
+ */
+export function isStrict(node: ts.Node, strictFile: boolean, stop?: ts.Node): boolean {
+  for (let n: ts.Node | undefined = node; n && n !== stop; n = n.parent) {
+    if (tsi.isClassLike(n)) return true;
+    const body = tsi.isSourceFile(n) ? n : isFunctionLike(n) ? n.body : undefined;
+    if (body && (tsi.isBlock(body) || tsi.isSourceFile(body)) && directivePrologue(body.statements).some((st) => isPlainDirective(st) && (st.expression as ts.StringLiteral).text === "use strict")) return true;
+  }
+  return strictFile;
+}
+
 /**
  * Parameters the lowered function cannot bind as JavaScript does. It binds parameters with defaults,
  * rest or patterns inside its body, all at once from `arguments` (emit.ts), where JavaScript gives them
@@ -238,7 +256,8 @@ function decoratorOf(c: ts.ClassLikeDeclaration): ts.Decorator | undefined {
   return first(c) ?? c.members.map(ofMember).find((d) => d);
 }
 
-export function analyze(fn: GeneratorFunction): Analysis {
+/** `strictFile`: the file is strict code as a whole (a module, or TypeScript's alwaysStrict). */
+export function analyze(fn: GeneratorFunction, strictFile: boolean): Analysis {
   const bindingOf = new Map<ts.Identifier, Binding>();
   const writes = new Set<ts.Identifier>();
   const scopeOf = new Map<ts.Node, Scope>();
@@ -255,6 +274,9 @@ export function analyze(fn: GeneratorFunction): Analysis {
   let loopSuspends = false;
   let jsx = false;
   const holds: Downlevel = { classes: false, generators: false, asyncs: false };
+  const strict = isStrict(fn, strictFile);
+  /** Whether `n`, in the function, is strict code (asked only of rare constructs: it walks up to the function). */
+  const strictAt = (n: ts.Node): boolean => strict || isStrict(n, false, fn);
 
   /** Marks a `yield` and the nodes from it up to the generator, unless it sits in a nested activation. */
   const markSuspension = (y: ts.YieldExpression): void => {
@@ -298,6 +320,8 @@ export function analyze(fn: GeneratorFunction): Analysis {
     if (name === "arguments" && scope.fn === fn && kind !== "param" && kind !== "self") unsupported.push(new Unsupported(id, "a declaration named arguments"));
     // Sloppy code may name a `var` or function `let`; the lowered code declares its locals with `let`.
     if (name === "let" && scope.fn === fn && kind !== "param") unsupported.push(new Unsupported(id, "a declaration named let (sloppy code)"));
+    // A syntax error TypeScript's parser lets through, which the lowering may hide by renaming the binding (static$2, env.static).
+    if ((STRICT_RESERVED.has(name) || name === "eval" || name === "arguments") && strictAt(id)) unsupported.push(new Unsupported(id, `a binding named ${name} in strict code (a syntax error)`));
     if (b?.kind === "param" && scope.node === fn && (kind === "function" || (kind === "var" && !simpleParameters(fn))))
       unsupported.push(new Unsupported(id, `a ${kind === "var" ? "`var`" : "function"} redeclaring the parameter '${name}'${kind === "var" ? " of a function with defaults, rest or patterns in its parameters" : ""}`));
     // A redeclaration JavaScript rejects (`let [a, a]`, `let a` beside a parameter `a`): TypeScript's parser lets it through, and lowered it would run.
@@ -461,8 +485,22 @@ export function analyze(fn: GeneratorFunction): Analysis {
       case SK.BreakStatement:
       case SK.ContinueStatement:
         return;
-      case SK.LabeledStatement:
-        return walk((node as ts.LabeledStatement).statement, scope);
+      case SK.LabeledStatement: {
+        // Syntax errors TypeScript's parser lets through, which the lowering would make run: labels become states.
+        const { label, statement } = node as ts.LabeledStatement;
+        for (let p = node.parent; p && !isFunctionLike(p) && !tsi.isClassStaticBlockDeclaration(p) && !tsi.isSourceFile(p); p = p.parent)
+          if (tsi.isLabeledStatement(p) && p.label.text === label.text) unsupported.push(new Unsupported(node, `a label '${label.text}' inside a label of the same name (a syntax error)`));
+        if (STRICT_RESERVED.has(label.text) && strictAt(node)) unsupported.push(new Unsupported(label, `a label named ${label.text} in strict code (a syntax error)`));
+        return walk(statement, scope);
+      }
+      case SK.DeleteExpression:
+        // A syntax error in strict code TypeScript's parser lets through; the lowering makes that of a binding an environment object holds `false` (rewrite.ts).
+        if (tsi.isIdentifier(unparen((node as ts.DeleteExpression).expression)) && strictAt(node)) unsupported.push(new Unsupported(node, "delete of a plain name in strict code (a syntax error)"));
+        break;
+      case SK.TaggedTemplateExpression:
+        // A syntax error TypeScript's parser lets through (flagging the node part of the chain); lowered, the tag becomes a callee, `(o?.tag)($tpl0)`, which runs.
+        if (node.flags & tsi.NodeFlags.OptionalChain) unsupported.push(new Unsupported(node, "a tagged template in an optional chain (a syntax error)"));
+        break;
       case SK.PropertyAssignment: {
         const p = node as ts.PropertyAssignment;
         if (tsi.isComputedPropertyName(p.name)) walk(p.name, scope);
@@ -621,5 +659,5 @@ export function analyze(fn: GeneratorFunction): Analysis {
   unboundParameters(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
   for (const [st, block] of clauseUsing) if (suspends(block)) unsupported.push(new Unsupported(st, "a 'using' declaration in a case clause of a switch that suspends"));
-  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx, holds };
+  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx, holds, strict };
 }

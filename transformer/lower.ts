@@ -92,6 +92,8 @@ interface Lowering {
   context: ts.TransformationContext;
   /** What TypeScript lowers again after this transform. */
   downlevel: Downlevel;
+  /** The file is strict code as a whole (see analyze). */
+  strict: boolean;
   recognize: Recognizer;
   /** `async` and the names the file imports it under: their calls are recognised whatever their argument, to warn about `async(gen)`. */
   asyncNames: ReadonlySet<string>;
@@ -268,7 +270,7 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
   // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
   if (!tsi.isParseTreeNode(fn))
     throw new Unsupported(tsi.getParseTreeNode(origin) ?? origin, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
-  const an = analyze(fn);
+  const an = analyze(fn, l.strict);
   if (an.unsupported.length > 0) throw an.unsupported[0];
   // The factory JSX compiles to is found by name where the JSX stands, and a local of the
   // generator may live elsewhere once lowered (a per-iteration environment, say).
@@ -372,6 +374,8 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     names,
     context,
     downlevel: downlevelOf(context.getCompilerOptions()),
+    // As TypeScript's emit makes it: "use strict" first (a directive of the file is seen by analyze), or an ES module.
+    strict: alwaysStrict(context.getCompilerOptions()) || tsi.isExternalModule(file),
     recognize,
     asyncNames,
     report: once(report),
@@ -511,6 +515,10 @@ function isModuleSyntax(st: ts.Statement): boolean {
   return !tsi.isInterfaceDeclaration(st) && !tsi.isTypeAliasDeclaration(st);
 }
 
+/** TypeScript's alwaysStrict as it reads it (set, or implied by strict; its default differs between versions): internal to TypeScript. */
+const alwaysStrict = (options: ts.CompilerOptions): boolean =>
+  (tsi as unknown as { getStrictOptionValue(o: ts.CompilerOptions, flag: string): boolean }).getStrictOptionValue(options, "alwaysStrict");
+
 /** What TypeScript lowers again under `options` (an unset target being its ES5 default, where that is it). */
 function downlevelOf(options: ts.CompilerOptions): Downlevel {
   const target = options.target ?? tsi.ScriptTarget.ES5;
@@ -649,6 +657,8 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           context,
           // Vite's own transform, not TypeScript's, lowers the output further.
           downlevel: { classes: false, generators: false, asyncs: false },
+          // An ES module: the file imports async.
+          strict: tsi.isExternalModule(file),
           recognize,
           asyncNames: asyncNamesOf(file),
           replaced: new Map(),
