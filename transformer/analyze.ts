@@ -111,6 +111,8 @@ export interface Analysis {
   holds: Downlevel;
   /** The generator is strict code (its file, a class around it or a "use strict" directive makes it so). */
   strict: boolean;
+  /** The body reads the generator's own arguments object (maybe: any free `arguments` counts). */
+  readsArguments: boolean;
 }
 
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
@@ -189,6 +191,9 @@ export const isPlainDirective = (st: ts.ExpressionStatement): boolean => st.expr
 
 /** Parameters without defaults, rest or patterns: JavaScript binds them in the body's own scope. */
 const simpleParameters = (fn: GeneratorFunction): boolean => !fn.parameters.some((p) => p.initializer || p.dotDotDotToken || !tsi.isIdentifier(p.name));
+
+/** Parameters with defaults or patterns, which can throw: the lowered function declares them with `let` and binds them from `arguments` (emit.ts). */
+export const boundFromArguments = (fn: GeneratorFunction): boolean => fn.parameters.some((p) => p.initializer || !tsi.isIdentifier(p.name));
 
 /** Words strict code may not name a binding or label with, which TypeScript's parser lets through (as a binding, nor eval and arguments). */
 const STRICT_RESERVED = new Set(["implements", "interface", "let", "package", "private", "protected", "public", "static", "yield"]);
@@ -274,6 +279,7 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean): Analysis {
   let loopSuspends = false;
   let jsx = false;
   const holds: Downlevel = { classes: false, generators: false, asyncs: false };
+  let readsArguments = false;
   const strict = isStrict(fn, strictFile);
   /** Whether `n`, in the function, is strict code (asked only of rare constructs: it walks up to the function). */
   const strictAt = (n: ts.Node): boolean => strict || isStrict(n, false, fn);
@@ -320,6 +326,9 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean): Analysis {
     if (name === "arguments" && scope.fn === fn && kind !== "param" && kind !== "self") unsupported.push(new Unsupported(id, "a declaration named arguments"));
     // Sloppy code may name a `var` or function `let`; the lowered code declares its locals with `let`.
     if (name === "let" && scope.fn === fn && kind !== "param") unsupported.push(new Unsupported(id, "a declaration named let (sloppy code)"));
+    // Such parameters are declared with `let` when bound from `arguments` (emit.ts): `let let` does not parse, and `let arguments` hides the call's.
+    if ((name === "arguments" || name === "let") && kind === "param" && scope.fn === fn && boundFromArguments(fn))
+      unsupported.push(new Unsupported(id, `a parameter named ${name} in a function with defaults or patterns in its parameters (sloppy code)`));
     // A syntax error TypeScript's parser lets through, which the lowering may hide by renaming the binding (static$2, env.static).
     if ((STRICT_RESERVED.has(name) || name === "eval" || name === "arguments") && strictAt(id)) unsupported.push(new Unsupported(id, `a binding named ${name} in strict code (a syntax error)`));
     if (b?.kind === "param" && scope.node === fn && (kind === "function" || (kind === "var" && !simpleParameters(fn))))
@@ -377,6 +386,7 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean): Analysis {
   };
 
   const resolve = (id: ts.Identifier, scope: Scope, write: boolean): void => {
+    if (!readsArguments && id.text === "arguments" && argumentsOwner(scope) === fn) readsArguments = true;
     for (let s: Scope | undefined = scope; s; s = s.parent) {
       const b = s.names.get(id.text);
       if (b) {
@@ -659,5 +669,5 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean): Analysis {
   unboundParameters(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
   for (const [st, block] of clauseUsing) if (suspends(block)) unsupported.push(new Unsupported(st, "a 'using' declaration in a case clause of a switch that suspends"));
-  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx, holds, strict };
+  return { fn, bindingOf, writes, scopeOf, own, names, free, unsupported, suspends, loopSuspends, suspensions, jsx, holds, strict, readsArguments };
 }

@@ -28,7 +28,7 @@
  */
 import type ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
-import { bindingNames, directivePrologue, type GeneratorFunction, isPlainDirective } from "./analyze.js";
+import { type Analysis, bindingNames, boundFromArguments, directivePrologue, type GeneratorFunction, isPlainDirective } from "./analyze.js";
 import { type Case, ends, type Internals, type Machine } from "./explode.js";
 import { constStatement, type Hooks, Rewriter, type Scope } from "./rewrite.js";
 
@@ -39,12 +39,15 @@ const letList = (decls: ts.VariableDeclaration[]) => f.createVariableStatement(u
 /**
  * Parameters as emitted, plus the statements binding them when they can throw (defaults, patterns).
  * Bound that way, the emitted function still declares one unused parameter for each one the
- * generator's `length` counts, so that both have the same `length`.
+ * generator's `length` counts, so that both have the same `length`; and in sloppy code, when the
+ * body reads `arguments`, a rest parameter too (which `length` does not count): a function whose
+ * parameters are not simple has an unmapped arguments object, whose `callee` throws, and so has
+ * the generator.
  */
-function parameters(fn: GeneratorFunction, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
+function parameters(an: Analysis, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
+  const fn = an.fn;
   const real = fn.parameters.filter((p) => !(tsi.isIdentifier(p.name) && p.name.text === "this"));
-  const throws = real.some((p) => p.initializer || !tsi.isIdentifier(p.name));
-  if (!throws) return { params: fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration), bind: [] };
+  if (!boundFromArguments(fn)) return { params: fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration), bind: [] };
   const names = real.flatMap((p) => bindingNames(p.name));
   const pattern = f.createArrayLiteralExpression(
     real.map((p) => {
@@ -60,6 +63,7 @@ function parameters(fn: GeneratorFunction, rw: Rewriter, mark: string): { params
   const counted = real.findIndex((p) => p.initializer || p.dotDotDotToken);
   const length = counted < 0 ? real.length : counted;
   const params = Array.from({ length }, (_, i) => f.createParameterDeclaration(undefined, undefined, `${mark}p${i}`));
+  if (!an.strict && an.readsArguments) params.push(f.createParameterDeclaration(undefined, f.createToken(tsi.SyntaxKind.DotDotDotToken), `${mark}p${length}`));
   return { params, bind };
 }
 
@@ -76,7 +80,7 @@ function directivesOf(fn: GeneratorFunction): ts.Statement[] {
 export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, origin: ts.Node): ts.FunctionExpression {
   const fn = s.an.fn;
   const paramRw = new Rewriter(s, m);
-  const { params, bind } = parameters(fn, paramRw, n.mark);
+  const { params, bind } = parameters(s.an, paramRw, n.mark);
   const r = constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [f.createStringLiteral(s.name)]));
   const prelude: ts.Statement[] = [r];
   if (bind.length) {
@@ -169,7 +173,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
     },
   };
   const rw = new Rewriter(s, hooks);
-  const { params, bind } = parameters(fn, rw, n.mark);
+  const { params, bind } = parameters(s.an, rw, n.mark);
   const stmts = rw.statements(fn.body.statements);
   const inner: ts.Statement[] = [...bind.slice(1)];
   // Falling off the end yields undefined even after a `return` whose finally jumped elsewhere.
