@@ -57,7 +57,7 @@ function expectedMarks(): string[] {
 function actualMarks(diags: readonly ts.Diagnostic[]): string[] {
   return diags
     .map((d) => {
-      const named = ts.flattenDiagnosticMessageText(d.messageText, "\n").match(/^chronots: Future (?:returned by )?'(.*)' is discarded[; ]/)![1]!;
+      const named = ts.flattenDiagnosticMessageText(d.messageText, "\n").match(/^chronots: Futures? (?:returned by |in )?'(.*)' (?:is|are) discarded[; ]/)![1]!;
       const line = d.file!.getLineAndCharacterOfPosition(d.start!).line + 1;
       return `${basename(d.file!.fileName)}:${line} '${named}'`;
     })
@@ -89,7 +89,7 @@ describe("the rule on the fixtures", () => {
   it("positions each report on the expression it names", () => {
     for (const d of found) {
       const span = d.file!.text.slice(d.start!, d.start! + d.length!).replace(/\/\/.*$/gm, "").replace(/\s+/g, " ");
-      const named = (d.messageText as string).match(/'(.*)' is discarded/)![1]!;
+      const named = (d.messageText as string).match(/'(.*)' (?:is|are) discarded/)![1]!;
       expect(named.endsWith("…") ? span.startsWith(named.slice(0, -1)) : span === named).toBe(true);
     }
   });
@@ -98,7 +98,7 @@ describe("the rule on the fixtures", () => {
     const text = (name: string) => found.map((d) => d.messageText as string).find((m) => m.includes(`'${name}' is discarded`));
     expect(text("job()")).toMatch(/^chronots: Future returned by 'job\(\)'/);
     expect(text("job")).toMatch(/^chronots: Future returned by 'job'/);
-    const values = found.map((d) => d.messageText as string).filter((m) => !m.startsWith("chronots: Future returned by "));
+    const values = found.map((d) => d.messageText as string).filter((m) => m.startsWith("chronots: Future ") && !m.startsWith("chronots: Future returned by "));
     expect(values.length).toBeGreaterThan(0);
     for (const m of values) expect(m).toMatch(/^chronots: Future '[^(']*' is discarded;/);
   });
@@ -117,6 +117,10 @@ describe("the rule on the fixtures", () => {
     // In the async function and the async generator; at the top, in a plain arrow and in a class's static block inside a generator.
     expect(jobs.filter((m) => m === `chronots: Future returned by 'job()' is discarded; wait for it with 'await waitForAsync(…)', ${rest}`)).toHaveLength(2);
     expect(jobs.filter((m) => m === `chronots: Future returned by 'job()' is discarded; wait for it with 'waitFor(…)', ${rest}`)).toHaveLength(3);
+    const all = "hand each to 'asyncCheck(…)', or drop them on purpose with 'asyncDiscard(…)'";
+    expect(at("statements.ts", "[1, 2].map(() => job()); // @discarded '[1, 2].map(() => job())'")).toEqual([`chronots: Futures returned by '[1, 2].map(() => job())' are discarded; wait for them with 'waitFor(allFutures(…))', ${all}`]);
+    expect(at("statements.ts", "pair; // @discarded 'pair'")).toEqual([`chronots: Futures in 'pair' are discarded; wait for them with 'waitFor(allFutures(…))', ${all}`]);
+    expect(at("statements.ts", "ids.map(() => job()); // @discarded 'ids.map(() => job())'")).toEqual([`chronots: Futures returned by 'ids.map(() => job())' are discarded; wait for them with 'yield* allFutures(…)', ${all}`]);
     // In a callback inside a generator, twice.
     expect(jobs.filter((m) => m === `chronots: Future returned by 'job()' is discarded; wait for it with 'yield* …' in the function around this one, ${rest}`)).toHaveLength(1);
     expect(at("statements.ts", "ids.forEach(() => job()); // @discarded 'job()'")).toEqual([`chronots: Future returned by 'job()' is discarded; wait for it with 'yield* …' in the function around this one, ${rest}`]);

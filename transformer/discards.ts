@@ -39,25 +39,37 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
    * Future it returns; `awaited` when an `await` gave it back unwaited, a Future being no promise.
    */
   function report(e: ts.Expression, returns = tsi.isCallExpression(e) || tsi.isNewExpression(e) || tsi.isTaggedTemplateExpression(e), awaited = false): void {
+    const wait = awaited ? "'await waitForAsync(…)'" : waitHere(e, "…");
+    const what = `Future ${returns ? "returned by " : ""}'${shorten(tokens(e, sf))}' is discarded${awaited ? " by 'await', which does not wait for a chronots Future" : ""}`;
+    push(e, `chronots: ${what}; wait for it with ${wait}, hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'`);
+  }
+
+  /** Report `e`, an array or tuple of Futures dropped as it is, or the one a call returns (`ids.map(job)`). */
+  function reportAll(e: ts.Expression): void {
+    const returns = tsi.isCallExpression(e) || tsi.isNewExpression(e) || tsi.isTaggedTemplateExpression(e);
+    const what = `Futures ${returns ? "returned by" : "in"} '${shorten(tokens(e, sf))}' are discarded`;
+    push(e, `chronots: ${what}; wait for them with ${waitHere(e, "allFutures(…)")}, hand each to 'asyncCheck(…)', or drop them on purpose with 'asyncDiscard(…)'`);
+  }
+
+  function push(e: ts.Expression, messageText: string): void {
     const start = e.getStart(sf);
-    const wait = awaited ? "'await waitForAsync(…)'" : waitHere(e);
-    out.push({
-      file: sf,
-      start,
-      length: e.getEnd() - start,
-      category,
-      code: DISCARDED_CODE,
-      source: "chronots",
-      messageText:
-        `chronots: Future ${returns ? "returned by " : ""}'${shorten(tokens(e, sf))}' is discarded${awaited ? " by 'await', which does not wait for a chronots Future" : ""}; wait for it with ${wait}, ` +
-        `hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'`,
-    });
+    out.push({ file: sf, start, length: e.getEnd() - start, category, code: DISCARDED_CODE, source: "chronots", messageText });
+  }
+
+  /** Whether `t` is an array or tuple some of whose elements may be Futures. */
+  function holdsFutures(t: ts.Type): boolean {
+    return (checker.isArrayType(t) || checker.isTupleType(t)) && checker.getTypeArguments(t as ts.TypeReference).some(includesFuture);
   }
 
   /** `e`'s value is thrown away. */
   function drop(e: ts.Expression): void {
     while (tsi.isParenthesizedExpression(e) || tsi.isNonNullExpression(e) || tsi.isSatisfiesExpression(e)) e = e.expression;
     if (tsi.isYieldExpression(e)) return;
+    if (tsi.isArrayLiteralExpression(e)) {
+      // `[job(), other()];`: an array thrown away drops what it holds.
+      for (const el of e.elements) if (!tsi.isOmittedExpression(el)) drop(tsi.isSpreadElement(el) ? el.expression : el);
+      return;
+    }
     if (tsi.isConditionalExpression(e)) {
       drop(e.whenTrue);
       drop(e.whenFalse);
@@ -76,7 +88,9 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     if (tsi.isVoidExpression(e)) return; // its operand is dropped wherever the `void` is
     if (tsi.isAwaitExpression(e) && includesFuture(typeOf(e.expression))) return; // reported at the await
     if (notAnObject(e) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
-    if (includesFuture(typeOf(e))) report(e);
+    const t = typeOf(e);
+    if (includesFuture(t)) report(e);
+    else if (holdsFutures(t)) reportAll(e);
   }
 
   /** The type of `e`; a call's from its resolved signature, which the type check has cached (asking for the call's type checks its callee again). */
@@ -161,24 +175,25 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
 }
 
 /**
- * How to wait for a Future where `e` stands: `yield*` in a generator, `await waitForAsync` in an async
- * function (an async generator too), else `waitFor`; so too in a parameter, a class field or static
- * block, where neither `yield` nor `await` may stand. In a plain arrow or function expression directly
- * inside a generator or an async function (a callback, mostly) it names the way of the function around
- * it: `waitFor` there would run the dispatcher's steps inside that function's step.
+ * How to wait for `what` (a Future, or `allFutures(…)` of several) where `e` stands: `yield*` in a
+ * generator, `await waitForAsync` in an async function (an async generator too), else `waitFor`; so
+ * too in a parameter, a class field or static block, where neither `yield` nor `await` may stand. In
+ * a plain arrow or function expression directly inside a generator or an async function (a callback,
+ * mostly) it names the way of the function around it: `waitFor` there would run the dispatcher's
+ * steps inside that function's step.
  */
-function waitHere(e: ts.Node): string {
+function waitHere(e: ts.Node, what: string): string {
   let inner = false;
   for (let n = e.parent; n; n = n.parent) {
     if (tsi.isParameter(n) || tsi.isPropertyDeclaration(n) || tsi.isClassStaticBlockDeclaration(n)) break;
     if (!tsi.isFunctionLike(n)) continue;
     const around = inner ? " in the function around this one" : "";
-    if (tsi.canHaveModifiers(n) && n.modifiers?.some((m) => m.kind === SK.AsyncKeyword)) return `'await waitForAsync(…)'${around}`;
-    if ((n as ts.FunctionLikeDeclaration).asteriskToken) return `'yield* …'${around}`;
+    if (tsi.canHaveModifiers(n) && n.modifiers?.some((m) => m.kind === SK.AsyncKeyword)) return `'await waitForAsync(${what})'${around}`;
+    if ((n as ts.FunctionLikeDeclaration).asteriskToken) return `'yield* ${what}'${around}`;
     if (inner || !(tsi.isArrowFunction(n) || tsi.isFunctionExpression(n))) break;
     inner = true;
   }
-  return "'waitFor(…)'";
+  return `'waitFor(${what})'`;
 }
 
 function skipParens(e: ts.Expression): ts.Expression {
