@@ -243,17 +243,22 @@ function rest(o: unknown, keys: PropertyKey[]): object {
 }
 
 /**
- * A callee the lowered code held in a temp, checked where the engine checks it, with the engine's
- * TypeError naming the callee as written (the engine's own would name the temp).
+ * A callee the lowered code held in a temp, or when it is no function one that throws the engine's
+ * TypeError naming the callee as written (the engine's own would name the temp): called, it throws
+ * after the arguments are evaluated, where the engine does.
  */
-function callable<F>(fn: F, written: string): F {
-  if (typeof fn !== "function") throw new TypeError(`${written} is not a function`);
-  return fn;
+function callable(fn: unknown, written: string): unknown {
+  return typeof fn === "function" ? fn : () => notCallable(`${written} is not a function`);
 }
 
-function constructible<F>(fn: F, written: string): F {
-  if (typeof fn !== "function") throw new TypeError(`${written} is not a constructor`);
-  return fn;
+function constructible(fn: unknown, written: string): unknown {
+  return typeof fn === "function" ? fn : function () {
+    notCallable(`${written} is not a constructor`);
+  };
+}
+
+function notCallable(message: string): never {
+  throw new TypeError(message);
 }
 
 /**

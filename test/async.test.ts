@@ -47,10 +47,13 @@ describe("async(): execution rules", () => {
       try { new conn.Ctor(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
       try { (conn.missing)(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
       try { g(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      // The engine throws after evaluating the arguments.
+      try { conn.send(yield* sleepAsync(0), messages.push("argument")); } catch (e) { messages.push((e as Error).message); }
+      try { new conn.Ctor(yield* sleepAsync(0), messages.push("argument")); } catch (e) { messages.push((e as Error).message); }
       try { conn[k](yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
       return messages;
     });
-    expect(waitFor(run())).toEqual(["conn.send is not a function", "conn.Ctor is not a constructor", "conn.missing is not a function", "g is not a function", "conn[k] is not a function"]);
+    expect(waitFor(run())).toEqual(["conn.send is not a function", "conn.Ctor is not a constructor", "conn.missing is not a function", "g is not a function", "argument", "conn.send is not a function", "argument", "conn.Ctor is not a constructor", "conn[k] is not a function"]);
   });
 
   it("runs when an import cycle calls it before its module's own code has run", async () => {

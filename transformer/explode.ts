@@ -912,9 +912,10 @@ export class Machine implements Hooks {
   }
 
   /**
-   * `fn`, when it is a temp holding the callee `written`, checked by the runtime as the engine checks a
-   * callee (`$c.callable($t1, "conn.send")`): the engine's TypeError would name the temp, or for a method
-   * read its `call` of undefined.
+   * `fn`, when it is a temp holding the callee `written`, through the runtime's check
+   * (`$c.callable($t1, "conn.send")`), which gives what is no function a stand-in throwing the engine's
+   * TypeError naming `written`: the engine's own would name the temp, or for a method read `call` of
+   * undefined before the arguments.
    */
   private checked(fn: ts.Expression | string, written: ts.Expression, check: "callable" | "constructible"): ts.Expression {
     const held = typeof fn === "string" ? id(fn) : fn;
