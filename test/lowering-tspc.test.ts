@@ -131,7 +131,7 @@ describe("a real tspc build", { timeout: 120_000 }, () => {
       expect(readFileSync(join(dir, "dist/declared.js"), "utf8")).toMatch(/^\/\/ A comment the declaration keeps\.\nfunction failing\(n\) \{$/m);
       const out = readFileSync(join(dir, "dist/main.js"), "utf8");
       // CommonJS output reads the runtime object with require(): an import would bring interop helpers.
-      expect(out).toMatch(module === "CommonJS" ? /= require\("\.\/runtime\/index\.js"\)\.__chronots;/ : /^import \{ __chronots as \$+c \} from "\.\/runtime\/index\.js";/m);
+      expect(out).toMatch(module === "CommonJS" ? /= require\("\.\/runtime\/index\.js"\)\.__chronots;/ : /^import \* as (\$+c)ns from "\.\/runtime\/index\.js";\nvar \1 = \1ns\.__chronots;/m);
       const ran = spawnSync(process.execPath, ["--enable-source-maps", join(dir, "dist/main.js")], { encoding: "utf8" });
       expect(ran.stdout.trim()).toBe("false true function 0,1 a|b5 false 7");
       expect(ran.stderr).toContain("Error: boom at line 12");
@@ -177,8 +177,8 @@ console.log(local.waitFor(a(1)), local.waitFor(b(1)), pkg.waitFor(c(1)));
     `main.ts(7,11): warning TS99301: chronots: this async function is left to the run-time driver: an async imported from './named.js', which re-exports it without chronots' runtime (import it from 'chronots', or re-export with \`export * from "chronots"\`), is not lowered`,
   ]);
   const out = readFileSync(join(dir, "dist/main.js"), "utf8");
-  expect(out).toMatch(/^import \{ __chronots as \$+c \} from "\.\/star\.js";/m);
-  expect(out).toMatch(/^import \{ __chronots as \$+c1 \} from "chronots";/m);
+  expect(out).toMatch(/^import \* as (\$+c)ns from "\.\/star\.js";\nvar \1 = \1ns\.__chronots;/m);
+  expect(out).toMatch(/^import \* as (\$+c1)ns from "chronots";\nvar \1 = \1ns\.__chronots;/m);
   expect(out.match(/\.coroutine\(/g)).toHaveLength(2);
   expect(out).toContain("const b = viaNamed(function* (x)");
   const ran = spawnSync(process.execPath, [join(dir, "dist/main.js")], { encoding: "utf8" });
@@ -404,13 +404,13 @@ function emitWith(name: string, files: Record<string, string>, options: ts.Compi
 it("reads the runtime object with require() only in files emitted as CommonJS (.mts under module commonjs stays an ES module)", () => {
   const body = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
   const { written } = emitWith("formats", { "esm.mts": body, "cjs.ts": body }, commonjs);
-  expect(written.get("esm.mjs")).toMatch(/^import \{ __chronots as \$+c \} from "\.\/runtime\/index\.js";/m);
+  expect(written.get("esm.mjs")).toMatch(/^import \* as (\$+c)ns from "\.\/runtime\/index\.js";\nvar \1 = \1ns\.__chronots;/m);
   expect(written.get("esm.mjs")).not.toContain("require(");
-  expect(written.get("cjs.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
+  expect(written.get("cjs.js")).toMatch(/^var \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
   expect(written.get("cjs.js")).not.toContain("__importStar");
 });
 
-it("reads the runtime object through a namespace import in AMD, UMD and System output, whose transforms rewrite only the imports they parsed", () => {
+it("reads the runtime object through a namespace import in AMD, UMD and System output too, which their transforms turn into their own loading", () => {
   const body = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
   for (const module of [ts.ModuleKind.AMD, ts.ModuleKind.UMD, ts.ModuleKind.System]) {
     const out = emitWith(`format-${module}`, { "m.ts": body }, { ...bundler, module, moduleResolution: ts.ModuleResolutionKind.Node10 }).written.get("m.js")!;
@@ -438,16 +438,16 @@ it("reads the runtime object with require() in a file that stays CommonJS where 
   const preserve = emitWith("preserve", { "req.cts": cts, "esm.ts": esm }, { ...bundler, module: ts.ModuleKind.Preserve }).written;
   const esnext = emitWith("js-require", { "req.js": js }, { ...bundler, allowJs: true }).written;
   for (const out of [preserve.get("req.cjs"), esnext.get("req.js")]) {
-    expect(out).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
+    expect(out).toMatch(/^var \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
     expect(out).not.toMatch(/^import /m);
     expect(out).toContain(".coroutine(");
   }
-  expect(preserve.get("esm.js")).toMatch(/^import \{ __chronots as \$+c \} from "\.\/runtime\/index\.js";/m);
+  expect(preserve.get("esm.js")).toMatch(/^import \* as (\$+c)ns from "\.\/runtime\/index\.js";/m);
 });
 
 it("recognizes async through `import C = require(…)`", () => {
   const { written } = emitWith("import-equals", { "req.ts": `import C = require("./runtime/index.js");\nexport const f = C.async(function* () {\n  yield* C.sleepAsync(1);\n});\n` }, commonjs);
-  expect(written.get("req.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
+  expect(written.get("req.js")).toMatch(/^var \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
   expect(written.get("req.js")).toContain(".coroutine(");
   expect(written.get("req.js")).not.toContain("function*");
 });
@@ -474,7 +474,7 @@ it("recognizes async taken with require() in a JavaScript file, and warns where 
   program.emit(undefined, (name, text) => written.set(name.slice(name.lastIndexOf("/") + 1), text), undefined, false, {
     before: [transformer(program, {}, { ts, addDiagnostic: (d) => void added.push(d) })],
   });
-  expect(written.get("req.js")).toMatch(/^const \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
+  expect(written.get("req.js")).toMatch(/^var \$+c = require\("\.\/runtime\/index\.js"\)\.__chronots;/m);
   expect(written.get("req.js")!.match(/\.coroutine\(/g)).toHaveLength(2);
   expect(written.get("req.js")).not.toContain("function*");
   expect(written.get("typed.js")!.match(/function\*/g)).toHaveLength(3);
@@ -521,7 +521,7 @@ export const notOurs = other(function* () {});
 
 it("leaves a directive prologue first, above the runtime object's import", () => {
   const { written } = emitWith("directives", { "client.ts": `"use client";\nimport { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n` }, bundler);
-  expect(written.get("client.js")).toMatch(/^"use client";\nimport \{ async, sleepAsync \} from "\.\/runtime\/index\.js";\nimport \{ __chronots as \$+c \} from "\.\/runtime\/index\.js";/);
+  expect(written.get("client.js")).toMatch(/^"use client";\nimport \{ async, sleepAsync \} from "\.\/runtime\/index\.js";\nimport \* as (\$+c)ns from "\.\/runtime\/index\.js";\nvar \1 = \1ns\.__chronots;/);
 });
 
 it("leaves a function another transform already rebuilt (an \"after\" entry) to the driver, warned at the call", () => {

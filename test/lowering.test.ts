@@ -104,7 +104,7 @@ describe("odd input", () => {
     ].join("\n");
     const { splices, prelude } = lowerText("names.ts", text, { typescript: ts });
     expect(splices.map((s) => text.slice(s.start, s.end).slice(0, 8))).toEqual(["run(func", "C.async("]);
-    expect(prelude).toBe(`import { __chronots as $c } from "chronots";\n`);
+    expect(prelude).toBe(`import * as $cns from "chronots"; var $c = $cns.__chronots; function $cinit() { return $c = $cns.__chronots; }\n`);
     const shadowed = `import { async } from "chronots";\nfunction inner(async: (g: unknown) => unknown) { return async(function* () { yield 4; }); }\n`;
     expect(lowerText("shadow.ts", shadowed, { typescript: ts }).splices).toEqual([]);
   });
@@ -297,8 +297,7 @@ describe("odd input", () => {
     const text = `import { async } from "./mine.js";\nexport const f = async(function* () { return 1; });\n`;
     const { prelude } = lowerText("/proj/src/a.ts", text, { typescript: ts, modules: ["./mine.js"] });
     expect(prelude.split("\n")).toHaveLength(2);
-    // As Vite's module runner gives an import the module lacks: undefined (an ES module would not link).
-    const load = (ns: string) => () => new Function(prelude.replace(/^import \{ __chronots as (\S+) \} from "\.\/mine\.js";/, `const $1 = (${ns}).__chronots;`))();
+    const load = (ns: string) => () => new Function(prelude.replace(/^import \* as (\S+) from "\.\/mine\.js";/, `const $1 = ${ns};`))();
     expect(load("{ async() {} }")).toThrow(new TypeError(`chronots: './mine.js', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`));
     expect(load("{ __chronots: {} }")).not.toThrow();
     expect(lowerText("a.ts", text.replace("./mine.js", "chronots"), { typescript: ts }).prelude).not.toContain("throw");
@@ -345,6 +344,8 @@ export const f = async(/* before */ function* (n: number) {
       ["for (let static = 0; static < 2; static++) {\n    (() => static);\n    yield* sleepAsync(0);\n  }", "a binding named static in strict code (a syntax error)"],
       ["static: for (;;) {\n    yield* sleepAsync(0);\n    break static;\n  }", "a label named static in strict code (a syntax error)"],
       ["yield* sleepAsync(0);\n  return p?.tag`z`;", "a tagged template in an optional chain (a syntax error)"],
+      // In a module, await too.
+      ["for (let await = 0; await < 2; await++) {\n    (() => await);\n    yield* sleepAsync(0);\n  }", "a binding named await in a module (a syntax error)"],
     ];
     for (const [body, why] of cases) {
       const text = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* (p) {\n  ${body}\n});\n`;
@@ -373,7 +374,7 @@ export const f = async(/* before */ function* (n: number) {
     const text = `import { async, sleepAsync } from "chronots";\n${module}export const f = async(${fn});\n`;
     const { splices, prelude } = lowerText("names.js", text, { typescript: ts });
     expect(splices).toHaveLength(1);
-    const runtime = /__chronots as (\S+) \}/.exec(prelude)![1]!;
+    const runtime = /var (\S+) = /.exec(prelude)![1]!;
     const run = (src: string) => waitFor(new Function(runtime, "async", "sleepAsync", `${module}return ${src};`)(__chronots, async, sleepAsync)());
     const driver = run(`async(${fn})`);
     expect(driver).toEqual([2, "the module's a-umlaut", "the module's step"]);
@@ -423,7 +424,7 @@ export const f = async(/* before */ function* (n: number) {
       const r = lowerText("p.tsx", text, { typescript: ts });
       return applySplices(text, r).slice(0, r.preludeAt + r.prelude.length);
     };
-    const prelude = `import { __chronots as $c } from "chronots";\n`;
+    const prelude = `import * as $cns from "chronots"; var $c = $cns.__chronots; function $cinit() { return $c = $cns.__chronots; }\n`;
     expect(at(`/** @jsx h */\n// more\n${call}`)).toBe(`/** @jsx h */\n// more\n${prelude}`);
     expect(at(`#!/usr/bin/env node\n${call}`)).toBe(`#!/usr/bin/env node\n${prelude}`);
     expect(at(call)).toBe(prelude);
@@ -583,7 +584,7 @@ export const f = async(function* (o: { x?: number }) {
     const big = evaluate(result.splices);
     const expected = Array.from({ length: 5000 }, (_, i) => i + (i % 7)).reduce((a, b) => a + b, 0);
     expect(waitFor(big())).toBe(expected);
-    expect(js).toContain(`import { __chronots as $c } from "chronots";`);
+    expect(js).toContain("var $c = $cns.__chronots;");
   });
 
   it("leaves a function nested deeper than the stack goes to the driver, with a warning at it, and lowers the rest of the file", () => {

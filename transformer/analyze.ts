@@ -261,8 +261,8 @@ function decoratorOf(c: ts.ClassLikeDeclaration): ts.Decorator | undefined {
   return first(c) ?? c.members.map(ofMember).find((d) => d);
 }
 
-/** `strictFile`: the file is strict code as a whole (a module, or TypeScript's alwaysStrict). */
-export function analyze(fn: GeneratorFunction, strictFile: boolean): Analysis {
+/** `strictFile`: the file is strict code as a whole (a module, or TypeScript's alwaysStrict); `moduleFile`: an ES module, where `await` is reserved too. */
+export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: boolean): Analysis {
   const bindingOf = new Map<ts.Identifier, Binding>();
   const writes = new Set<ts.Identifier>();
   const scopeOf = new Map<ts.Node, Scope>();
@@ -331,6 +331,7 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean): Analysis {
       unsupported.push(new Unsupported(id, `a parameter named ${name} in a function with defaults or patterns in its parameters (sloppy code)`));
     // A syntax error TypeScript's parser lets through, which the lowering may hide by renaming the binding (static$2, env.static).
     if ((STRICT_RESERVED.has(name) || name === "eval" || name === "arguments") && strictAt(id)) unsupported.push(new Unsupported(id, `a binding named ${name} in strict code (a syntax error)`));
+    if (name === "await" && moduleFile) unsupported.push(new Unsupported(id, "a binding named await in a module (a syntax error)"));
     if (b?.kind === "param" && scope.node === fn && (kind === "function" || (kind === "var" && !simpleParameters(fn))))
       unsupported.push(new Unsupported(id, `a ${kind === "var" ? "`var`" : "function"} redeclaring the parameter '${name}'${kind === "var" ? " of a function with defaults, rest or patterns in its parameters" : ""}`));
     // A redeclaration JavaScript rejects (`let [a, a]`, `let a` beside a parameter `a`): TypeScript's parser lets it through, and lowered it would run.
@@ -501,6 +502,7 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean): Analysis {
         for (let p = node.parent; p && !isFunctionLike(p) && !tsi.isClassStaticBlockDeclaration(p) && !tsi.isSourceFile(p); p = p.parent)
           if (tsi.isLabeledStatement(p) && p.label.text === label.text) unsupported.push(new Unsupported(node, `a label '${label.text}' inside a label of the same name (a syntax error)`));
         if (STRICT_RESERVED.has(label.text) && strictAt(node)) unsupported.push(new Unsupported(label, `a label named ${label.text} in strict code (a syntax error)`));
+        if (label.text === "await" && moduleFile) unsupported.push(new Unsupported(label, "a label named await in a module (a syntax error)"));
         return walk(statement, scope);
       }
       case SK.DeleteExpression:

@@ -2,7 +2,7 @@
  * Emission: the lowered function expression around the exploded states.
  *
  *   function (params) {
- *     const $r = $c.coroutine("name");           // the result future, created first as the driver does
+ *     const $r = ($c || $cinit()).coroutine("name"); // the result future, created first as the driver does
  *     let $s = 0, x$, …;                          // state, mirrors of step locals, captured bindings
  *     const $step = ($a) => {                     // an arrow: `this` and `arguments` stay the call's; named as the
  *                                                 // generator, or as where the call stands, when it can be (stack traces)
@@ -81,7 +81,7 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
   const fn = s.an.fn;
   const paramRw = new Rewriter(s, m);
   const { params, bind } = parameters(s.an, paramRw, n.mark);
-  const r = constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [f.createStringLiteral(s.name)]));
+  const r = constStatement(n.r, coroutine(n, s.name));
   const prelude: ts.Statement[] = [r];
   if (bind.length) {
     const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
@@ -152,6 +152,15 @@ function bodyOf(fn: GeneratorFunction, statements: ts.Statement[]): ts.Block {
   return tsi.setOriginalNode(f.createBlock(list, true), fn.body);
 }
 
+/**
+ * `($c || $cinit()).coroutine("name")`: the runtime object read first through its module's init function
+ * when a lowered function runs before its module's code has set it (lower.ts, runtimeOf).
+ */
+function coroutine(n: Internals, name: string): ts.Expression {
+  const runtime = f.createParenthesizedExpression(f.createLogicalOr(id(n.c), f.createCallExpression(id(n.c + "init"), undefined, [])));
+  return f.createCallExpression(f.createPropertyAccessExpression(runtime, "coroutine"), undefined, [f.createStringLiteral(name)]);
+}
+
 const assign = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 
 /** A body without suspension: a plain function returning a finished future. */
@@ -186,7 +195,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
   const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
   const body = [
     ...directivesOf(fn),
-    constStatement(n.r, f.createCallExpression(prop(n.c, "coroutine"), undefined, [f.createStringLiteral(s.name)])),
+    constStatement(n.r, coroutine(n, s.name)),
     ...bind.slice(0, 1),
     f.createTryStatement(f.createBlock(inner, true), f.createCatchClause(n.e, f.createBlock([settle], true)), undefined),
     f.createReturnStatement(id(n.r)),

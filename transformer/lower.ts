@@ -23,7 +23,7 @@ import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
 import { aliasUnsupported } from "./recognize.js";
-import { addComments, constStatement, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
+import { addComments, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
 
 /** Diagnostic code of "left to the run-time driver" warnings. */
 export const UNSUPPORTED_CODE = 99301;
@@ -94,6 +94,8 @@ interface Lowering {
   downlevel: Downlevel;
   /** The file is strict code as a whole (see analyze). */
   strict: boolean;
+  /** The file is emitted as an ES module, where `await` is reserved. */
+  module: boolean;
   recognize: Recognizer;
   /** `async` and the names the file imports it under: their calls are recognised whatever their argument, to warn about `async(gen)`. */
   asyncNames: ReadonlySet<string>;
@@ -270,7 +272,7 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
   // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
   if (!tsi.isParseTreeNode(fn))
     throw new Unsupported(tsi.getParseTreeNode(origin) ?? origin, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
-  const an = analyze(fn, l.strict);
+  const an = analyze(fn, l.strict, l.module);
   if (an.unsupported.length > 0) throw an.unsupported[0];
   // The factory JSX compiles to is found by name where the JSX stands, and a local of the
   // generator may live elsewhere once lowered (a per-iteration environment, say).
@@ -376,6 +378,8 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     downlevel: downlevelOf(context.getCompilerOptions()),
     // As TypeScript's emit makes it: "use strict" first (a directive of the file is seen by analyze), or an ES module.
     strict: alwaysStrict(context.getCompilerOptions()) || tsi.isExternalModule(file),
+    // Emitted as CommonJS, a module's code is a script's, where `await` names a binding.
+    module: tsi.isExternalModule(file) && !emitsCommonJS(file, context.getCompilerOptions()),
     recognize,
     asyncNames,
     report: once(report),
@@ -405,11 +409,10 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   };
   const out = tsi.visitEachChild(file, visit, context);
   if (used.size === 0) return out;
-  const format = outputFormat(file, context.getCompilerOptions());
-  const imports = [...used].flatMap(([spec, name]) => (format === "commonjs" ? [requireOf(spec, name)] : format === "esm" ? [importOf(spec, name)] : namespaceOf(spec, name)));
-  // A constant read with require() must be set before anything the file requires runs, which in an import cycle may call a lowered function.
+  const cjs = emitsCommonJS(file, context.getCompilerOptions());
+  const imports = [...used].flatMap(([spec, name]) => runtimeOf(spec, name, cjs));
   let split = directivePrologue(out.statements).length;
-  if (format !== "commonjs") while (split < out.statements.length && tsi.isImportDeclaration(out.statements[split]!)) split++;
+  while (split < out.statements.length && tsi.isImportDeclaration(out.statements[split]!)) split++;
   return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
 }
 
@@ -488,20 +491,20 @@ function candidatesIn(text: string, asyncNames: ReadonlySet<string>): ((node: ts
 }
 
 /**
- * What TypeScript emits `file` as: CommonJS or a script, where the runtime object is read with
- * `require`; an ES module, which keeps an import as it is; or a module format whose transform rewrites
- * the uses of each import it parsed (AMD, UMD, System). Under `commonjs` and `node16`/`nodenext`
- * TypeScript says; under ES modules and `preserve` it keeps each import as written, so a file with no
- * import or export of an ES module (one reading chronots with `import C = require(…)`, a JavaScript
- * file's `require()`) stays CommonJS, where an import statement would not load. Under
- * `"module": "commonjs"` an .mts file is still emitted as an ES module.
+ * Whether `file` is certainly emitted as CommonJS or as a script, where the runtime object is read
+ * with `require`. Under `commonjs` and `node16`/`nodenext` TypeScript says; under the other module
+ * kinds (ES modules, `preserve`) it keeps each import as written, so a file with no import or export
+ * of an ES module (one reading chronots with `import C = require(…)`, a JavaScript file's
+ * `require()`) stays CommonJS, where an import statement would not load. Elsewhere the import
+ * stays, which TypeScript turns into whatever the file becomes: an import under `"module": "commonjs"`
+ * would come out with its interop helpers, a tenth of a small file's output, and under it an .mts
+ * file is still emitted as an ES module.
  */
-function outputFormat(file: ts.SourceFile, options: ts.CompilerOptions): "commonjs" | "esm" | "other" {
+function emitsCommonJS(file: ts.SourceFile, options: ts.CompilerOptions): boolean {
   const m = options.module;
-  if (m !== undefined && m >= tsi.ModuleKind.Node16 && m <= tsi.ModuleKind.NodeNext) return file.impliedNodeFormat === tsi.ModuleKind.CommonJS ? "commonjs" : "esm";
-  if (m === tsi.ModuleKind.CommonJS) return /\.m[jt]sx?$/.test(file.fileName) ? "esm" : "commonjs";
-  if (!file.statements.some(isModuleSyntax)) return "commonjs";
-  return m === tsi.ModuleKind.AMD || m === tsi.ModuleKind.UMD || m === tsi.ModuleKind.System || m === tsi.ModuleKind.None ? "other" : "esm";
+  if (m !== undefined && m >= tsi.ModuleKind.Node16 && m <= tsi.ModuleKind.NodeNext) return file.impliedNodeFormat === tsi.ModuleKind.CommonJS;
+  if (m === tsi.ModuleKind.CommonJS) return !/\.m[jt]sx?$/.test(file.fileName);
+  return !file.statements.some(isModuleSyntax);
 }
 
 /** An import or export of an ES module (not `import x = require(…)` nor `export =`, which are CommonJS's). */
@@ -525,33 +528,21 @@ function downlevelOf(options: ts.CompilerOptions): Downlevel {
   return { classes: target < tsi.ScriptTarget.ES2022 || options.useDefineForClassFields === false, generators: target < tsi.ScriptTarget.ES2015, asyncs: target < tsi.ScriptTarget.ES2017 };
 }
 
-/** `const $c = require("chronots").__chronots;` */
-function requireOf(spec: string, name: string): ts.Statement {
-  const load = f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(spec)]);
-  return constStatement(name, f.createPropertyAccessExpression(load, "__chronots"));
-}
-
 /**
- * `import { __chronots as $c } from "chronots";`: an imported binding, set once chronots has run, before
- * the importing module's own code, so that a lowered function an import cycle calls early finds it.
+ * The runtime object `$c` of `spec`, where the user's imports leave it: `import * as $cns from
+ * "chronots"; var $c = $cns.__chronots;`, or in CommonJS `var $c = require("chronots").__chronots;`
+ * (no interop helpers), and beside it `function $cinit() { return $c = …; }`. A lowered function
+ * starts with `($c || $cinit())`: in an import cycle it may run before its module's own code has set
+ * `$c`, where a declared function is already there (a constant would throw, an imported binding would
+ * cost every read of it through Vite's module runner).
  */
-function importOf(spec: string, name: string): ts.Statement {
-  const binding = f.createImportSpecifier(false, f.createIdentifier("__chronots"), f.createIdentifier(name));
-  return f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamedImports([binding])), f.createStringLiteral(spec));
-}
-
-/**
- * `import * as $cns from "chronots"; const $c = $cns.__chronots;`, for the module formats that rewrite
- * the uses of an imported binding they parsed and so would miss the lowering's: each reads a namespace
- * import by its own name. (Their loaders run an import cycle's modules each in its own order; there a
- * lowered function called before its module's code runs does not find the constant.)
- */
-function namespaceOf(spec: string, name: string): ts.Statement[] {
+function runtimeOf(spec: string, name: string, cjs: boolean): ts.Statement[] {
   const ns = name + "ns";
-  return [
-    f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), f.createStringLiteral(spec)),
-    constStatement(name, f.createPropertyAccessExpression(f.createIdentifier(ns), "__chronots")),
-  ];
+  const read = () => f.createPropertyAccessExpression(cjs ? f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(spec)]) : f.createIdentifier(ns), "__chronots");
+  const load = f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, read())], tsi.NodeFlags.None));
+  const init = f.createFunctionDeclaration(undefined, undefined, name + "init", undefined, [], undefined, f.createBlock([f.createReturnStatement(f.createAssignment(f.createIdentifier(name), read()))], false));
+  if (cjs) return [load, init];
+  return [f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), f.createStringLiteral(spec)), load, init];
 }
 
 /** Calls of `async` imported from one of `modules`, recognised from the syntax alone. */
@@ -659,6 +650,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           downlevel: { classes: false, generators: false, asyncs: false },
           // An ES module: the file imports async.
           strict: tsi.isExternalModule(file),
+          module: tsi.isExternalModule(file),
           recognize,
           asyncNames: asyncNamesOf(file),
           replaced: new Map(),
@@ -706,12 +698,13 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
     diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: INTERNAL_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${messageOf(e)})` });
     return { splices: [], prelude: "", preludeAt: 0, diagnostics };
   }
-  // One line per module, as importOf. A module of the user's that does not re-export all of chronots has no
-  // runtime object: an ES module fails to link on the missing export, a module Vite runs as SSR code gets
-  // it undefined and says so at load, on the same line.
+  // One line per module, runtimeOf's statements. A module of the user's that does not re-export all of chronots
+  // has no runtime object: said at load, on the same line.
   const check = (spec: string, name: string) =>
     spec === "chronots" ? "" : ` if (!${name}) throw new TypeError(${JSON.stringify(`chronots: '${spec}', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`)});`;
-  const prelude = [...used].map(([spec, name]) => `import { __chronots as ${name} } from ${JSON.stringify(spec)};${check(spec, name)}\n`).join("") + consts;
+  const line = (spec: string, name: string) =>
+    `import * as ${name}ns from ${JSON.stringify(spec)}; var ${name} = ${name}ns.__chronots;${check(spec, name)} function ${name}init() { return ${name} = ${name}ns.__chronots; }\n`;
+  const prelude = [...used].map(([spec, name]) => line(spec, name)).join("") + consts;
   return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
 }
 
