@@ -516,6 +516,15 @@ describe("chronots check", { timeout: 120_000 }, () => {
     expect(check(join(dir, "bad.json"))).toEqual({ status: 1, out: [...expected, expect.stringMatching(/bad\.json\(1,\d+\): error TS5025: Unknown compiler option 'strictt'/)] });
   });
 
+  it("checks a file holding an expression nested deeper than a recursive walk goes: the Future dropped after it is reported, and nothing fails", () => {
+    const long = join(tmp, "long.ts");
+    const terms = Array.from({ length: 3000 }, (_, i) => `"p${i}"`).join(" + ");
+    writeFileSync(long, `import { sleepAsync } from "chronots";\nexport const s = ${terms};\nsleepAsync(1);\n`);
+    const r = chronots("check", "-p", config("long.json", { files: [long] }));
+    expect(r.out).toEqual([expect.stringMatching(/long\.ts\(3,1\): error TS90001: chronots: Future returned by 'sleepAsync\(1\)' is discarded;/)]);
+    expect(r.status).toBe(1);
+  });
+
   it("exits 0 on a clean project", () => {
     const clean = config("clean.json", { files: [join(fixtures, "clean.ts")] });
     expect(chronots("check", "-p", clean)).toMatchObject({ status: 0, out: [] });

@@ -596,6 +596,14 @@ export const f = async(function* (o: { x?: number }) {
     expect(splices.map((s) => text.slice(s.start, s.end))).toEqual(["async(function* (i: number) { return i; })"]);
   });
 
+  it("lowers a declared generator in a file holding an expression nested deeper than a recursive walk goes", () => {
+    const long = Array.from({ length: 3000 }, (_, i) => `"p${i}"`).join(" + ");
+    const text = `import { async } from "chronots";\nexport const s = ${long};\nfunction* twice(n: number) { return 2 * (yield* leaf(n)); }\nconst leaf = async(function* (i: number) { return i; });\nexport const run = async(twice);\n`;
+    const result = lower(text);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.splices.map((s) => text.slice(s.start, s.end))).toEqual([expect.stringMatching(/^function\* twice/), "async(function* (i: number) { return i; })", "async(twice)"]);
+  });
+
   it("keeps code linear in the number of awaits when every result is read at the end", () => {
     // Saving each live local at each suspension would grow as n²: past a bound they live in the closure.
     const program = (n: number) => {

@@ -199,6 +199,17 @@ export const f = async(function* (loose: any, pending: Future<void>[]) {
     ]);
   });
 
+  it("checks a file holding an expression nested deeper than a recursive walk goes", () => {
+    const long = Array.from({ length: 3000 }, (_, i) => `"p${i}"`).join(" + ");
+    const r = check(`import { async } from ${runtime};
+export const s = ${long};
+export const f = async(function* (n: number) {
+  yield n;
+});
+`);
+    expect(r.ours).toEqual([expect.stringMatching(/^4:3 yield n \| chronots: yield of a non-Future value of type 'number';/)]);
+  });
+
   it("leaves a file TypeScript does not check alone", () => {
     const r = check(`// @ts-nocheck
 import { async } from ${runtime};

@@ -40,3 +40,22 @@ export function useCompiler(instance: typeof typescript): void {
   factory = instance.factory;
   SK = instance.SyntaxKind;
 }
+
+/**
+ * Calls `visit` on every node below `root`, in the order a recursive `forEachChild` walk takes
+ * (a parent before its children, children in source order), skipping the children of a node
+ * `visit` returns false for. A loop over a stack, not a recursion: an expression may nest deeper
+ * than the stack goes (a concatenation of a few thousand strings), and the rules that use this walk
+ * every file.
+ */
+export function forEachDescendant(root: typescript.Node, visit: (n: typescript.Node) => boolean | void): void {
+  const pending: typescript.Node[] = [];
+  const children: typescript.Node[] = [];
+  const add = (n: typescript.Node) => void children.push(n);
+  const push = (n: typescript.Node) => {
+    tsi.forEachChild(n, add);
+    while (children.length > 0) pending.push(children.pop()!);
+  };
+  push(root);
+  for (let n = pending.pop(); n !== undefined; n = pending.pop()) if (visit(n) !== false) push(n);
+}

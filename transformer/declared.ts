@@ -26,7 +26,7 @@
  * them gets the reason, which the warning that leaves it to the driver gives.
  */
 import type ts from "typescript";
-import { SK, tsi } from "./compiler.js";
+import { forEachDescendant, SK, tsi } from "./compiler.js";
 import { type GeneratorDeclaration, unparen } from "./analyze.js";
 
 /** A generator the lowering may rewrite in place: a declaration, or the anonymous generator a variable is declared with. */
@@ -61,16 +61,15 @@ export function declaredGenerators(file: ts.SourceFile, isAsync: (call: ts.CallE
   if (!tsi.isParseTreeNode(file) || !mayDeclare(file.text)) return found;
   const uses = new Map<string, number>();
   const calls: ts.CallExpression[] = [];
-  const walk = (n: ts.Node): void => {
+  forEachDescendant(file, (n) => {
     if (n.kind === SK.Identifier) {
       const name = (n as ts.Identifier).text;
       uses.set(name, (uses.get(name) ?? 0) + 1);
-      return;
+      return false;
     }
     if (n.kind === SK.CallExpression && isAsync(n as ts.CallExpression)) calls.push(n as ts.CallExpression);
-    tsi.forEachChild(n, walk);
-  };
-  walk(file);
+    return true;
+  });
   for (const call of calls) {
     const arg = unparen(call.arguments[0]!);
     if (!tsi.isIdentifier(arg)) continue;

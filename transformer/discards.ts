@@ -20,7 +20,7 @@
  * It runs on the compiler the entry point was given (compiler.ts): a tsserver plugin must use the editor's.
  */
 import type ts from "typescript";
-import { SK, tsi } from "./compiler.js";
+import { forEachDescendant, SK, tsi } from "./compiler.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { futureTypes } from "./futures.js";
 
@@ -124,23 +124,23 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   }
 
   function forEachReturn(body: ts.Node, f: (r: ts.ReturnStatement) => void): void {
-    tsi.forEachChild(body, function walk(n): void {
+    forEachDescendant(body, (n) => {
       if (tsi.isReturnStatement(n)) f(n);
-      if (!tsi.isFunctionLike(n) && !tsi.isClassLike(n)) tsi.forEachChild(n, walk);
+      return !tsi.isFunctionLike(n) && !tsi.isClassLike(n);
     });
   }
 
   // Node kinds are compared directly and type-only subtrees skipped: the walk covers every node of every file.
-  tsi.forEachChild(sf, function visit(n): void {
+  forEachDescendant(sf, (n) => {
     const k = n.kind;
-    if (k >= SK.FirstTypeNode && k <= SK.LastTypeNode) return;
+    if (k >= SK.FirstTypeNode && k <= SK.LastTypeNode) return false;
     switch (k) {
       case SK.InterfaceDeclaration:
       case SK.TypeAliasDeclaration:
       case SK.TypeParameter:
       case SK.ImportDeclaration:
       case SK.ExportDeclaration:
-        return;
+        return false;
       case SK.ExpressionStatement:
       case SK.VoidExpression:
         drop((n as ts.ExpressionStatement | ts.VoidExpression).expression);
@@ -169,7 +169,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
         break;
       }
     }
-    tsi.forEachChild(n, visit);
+    return true;
   });
   return out;
 }

@@ -20,7 +20,7 @@
  * not check (`// @ts-nocheck`, JavaScript without `checkJs`).
  */
 import type ts from "typescript";
-import { SK, tsi } from "./compiler.js";
+import { forEachDescendant, SK, tsi } from "./compiler.js";
 import { Unsupported } from "./analyze.js";
 import { futureTypes } from "./futures.js";
 import type { Recognizer } from "./lower.js";
@@ -134,10 +134,10 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
     if (bad) report(y, `'yield*' of a '${typeName(t)}' yields its elements, of type '${typeName(bad)}', not Futures`);
   };
 
-  tsi.forEachChild(sf, function visit(n): void {
-    if (n.kind >= SK.FirstTypeNode && n.kind <= SK.LastTypeNode) return;
+  forEachDescendant(sf, (n) => {
+    if (n.kind >= SK.FirstTypeNode && n.kind <= SK.LastTypeNode) return false;
     if (tsi.isYieldExpression(n)) judge(n);
-    tsi.forEachChild(n, visit);
+    return true;
   });
   return out;
 }
