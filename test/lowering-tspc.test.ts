@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import transformer from "../transformer/index.js";
+import { NESTING } from "../transformer/lower.js";
 import * as runtime from "../runtime/index.js";
 import { buildTransformer } from "./helpers/transformer.js";
 
@@ -619,4 +620,21 @@ it("lowers sloppy JavaScript as the driver runs it: arguments unmapped where the
   const strict = `const { async, sleepAsync } = require("./runtime/index.js");\nexports.f = async(function* () {\n  class K { m() { let x; return delete x; } }\n});\nexports.g = async(function* () {\n  "use strict";\n  let static = 1;\n});\n`;
   const warned = emitWith("sloppy-strict", { "strict.js": strict }, { ...commonjs, allowJs: true, strict: false, alwaysStrict: false }).added;
   expect(warned.map((d) => `${d.messageText}`.replace(/^.*driver: /, ""))).toEqual(["delete of a plain name in strict code (a syntax error) is not lowered", "a binding named static in strict code (a syntax error) is not lowered"]);
+});
+
+it("builds a file of 50 async functions each nested in the one before, as tsc does: those more than NESTING deep in lowered ones are left to the driver, with a warning at each", { timeout: 120_000 }, () => {
+  let inner = "return yield* F(50);";
+  for (let i = 49; i >= 0; i--) inner = `const g${i} = co(function* () {\n${inner}\n});\nreturn (yield* F(${i})) + (yield* g${i}());`;
+  const build = oneModule(
+    "nested-async",
+    `import { async as co, Future, waitFor } from "chronots";\nfunction F(v: number): Future<number> { const f = new Future<number>(); f.complete(v); return f; }\nconst p0 = co(function* () {\n${inner}\n});\nconsole.log(waitFor(p0()));\n`,
+  );
+  const plain = build("plain", { target: "ES2022" }, []);
+  expect([plain.compiled, plain.stdout.trim()]).toEqual(["", "1275"]);
+  // Lowered, each level nested the output some 15 nodes deeper: TypeScript's printer overflowed the stack, and tspc wrote nothing.
+  const lowered = build("lowered", { target: "ES2022" }, [{ transform: join(cjs, "index.js") }]);
+  const warnings = lowered.compiled.split("\n").filter(Boolean);
+  expect(warnings).toEqual(Array.from({ length: 50 - NESTING }, (_, i) => `main.ts(${i + NESTING + 4},16): warning TS99301: chronots: this async function is left to the run-time driver: an async function nested more than ${NESTING} deep in other lowered async functions is not lowered`));
+  expect(lowered.js.match(/\.coroutine\(/g)).toHaveLength(NESTING + 1);
+  expect([lowered.stdout.trim(), lowered.stderr]).toEqual(["1275", ""]);
 });

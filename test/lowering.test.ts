@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { __chronots, async, Future, sleepAsync, waitFor } from "../runtime/index.js";
-import { lowerText, type Splice } from "../transformer/lower.js";
+import { lowerText, NESTING, type Splice } from "../transformer/lower.js";
 
 const dir = resolve(__dirname, "fixtures/lowering");
 const runtimeSpec = "../../../runtime/index.js";
@@ -602,6 +602,45 @@ export const f = async(function* (o: { x?: number }) {
     const result = lower(text);
     expect(result.diagnostics).toEqual([]);
     expect(result.splices.map((s) => text.slice(s.start, s.end))).toEqual([expect.stringMatching(/^function\* twice/), "async(function* (i: number) { return i; })", "async(twice)"]);
+  });
+
+  /** `n` async functions each in the body of the one before, and around the innermost, `extra`; p0() sums 0…n. */
+  const nestedAsync = (n: number, extra = "") => {
+    let inner = `${extra}return yield* F(${n});`;
+    for (let i = n - 1; i >= 0; i--) inner = `const g${i} = co(function* () {\n${inner}\n});\nreturn (yield* F(${i})) + (yield* g${i}());`;
+    return `import { async as co, Future } from "chronots";\nfunction F(v: number): Future<number> { const f = new Future<number>(); f.complete(v); return f; }\nexport const p0 = co(function* () {\n${inner}\n});\n`;
+  };
+  /** What p0() of `text`, lowered, gives, run as a module with the real runtime. */
+  const runLowered = async (text: string, result: ReturnType<typeof lower>, name: string) => {
+    const target = join(out, `${name}.ts`);
+    writeFileSync(target, applySplices(text, result).split('"chronots"').join(JSON.stringify(resolve(__dirname, "../runtime/index.js"))));
+    return waitFor(((await import(target)) as { p0(): Future<number> }).p0());
+  };
+
+  it("leaves an async function nested more than NESTING deep in other lowered ones to the driver, with a warning at each, and lowers those around them", async () => {
+    const text = nestedAsync(NESTING + 4);
+    const result = lower(text);
+    // p0 and g0…g15 are lowered; g16…g19 stand in more than 16 of them.
+    expect(result.diagnostics.map((d) => [d.code, String(d.messageText), d.start])).toEqual(
+      [16, 17, 18, 19].map((i) => [99301, `chronots: this async function is left to the run-time driver: an async function nested more than ${NESTING} deep in other lowered async functions is not lowered`, text.indexOf(`const g${i} = co(`) + `const g${i} = co(`.length]),
+    );
+    expect(result.splices).toHaveLength(1);
+    expect(result.splices[0]!.text.match(/\.coroutine\(/g)).toHaveLength(NESTING + 1);
+    expect(await runLowered(text, result, "nested-async")).toBe(((NESTING + 4) * (NESTING + 5)) / 2);
+  });
+
+  it("leaves a function whose lowered code nests deeper than TypeScript's printer goes to the driver, with a warning at it, and lowers the rest of the file", async () => {
+    // Lowered, 16 levels of async functions around 700 nested arrows overflow the printer, not the lowering.
+    const text = nestedAsync(NESTING, `const z = ${"() => ".repeat(700)}1;\n`);
+    const result = lower(text);
+    // Which of them still overflows once those around it are left to the driver depends on the stack left: p0 does, and each the visit then tries alone, down to the first that prints.
+    const left = result.diagnostics.length;
+    expect(left).toBeGreaterThan(0);
+    expect(result.diagnostics.map((d) => [d.code, String(d.messageText), d.start])).toEqual(
+      Array.from({ length: left }, (_, i) => [99301, "chronots: this async function is left to the run-time driver: code nested this deeply (Maximum call stack size exceeded) is not lowered", text.indexOf(`function* () {\nconst g${i} = co(`)]),
+    );
+    expect(result.splices).toHaveLength(left < NESTING + 1 ? 1 : 0);
+    expect(await runLowered(text, result, "printer-deep")).toBe((NESTING * (NESTING + 1)) / 2);
   });
 
   it("keeps code linear in the number of awaits when every result is read at the end", () => {

@@ -103,6 +103,8 @@ interface Lowering {
   replaced: Map<ts.Node, ts.Node>;
   /** Calls of declared generators the lowering gave up on, already warned about at the reason. */
   warned: Set<ts.CallExpression>;
+  /** How many lowered async functions stand around the one being lowered (see NESTING). */
+  depth: number;
   /** Calls `async(name)` of a generator declaration, with the declaration or why it stays a generator (declared.ts). */
   declared: Declared;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
@@ -267,11 +269,30 @@ function reporting<T>(l: Lowering, at: ts.Node, lower: () => T | undefined): T |
   }
 }
 
+/**
+ * How many lowered async functions may stand around one that is lowered. Each level of lowering
+ * nests the output some 15 nodes deeper than the input, and TypeScript's printer recurses: a file of
+ * 50 async functions each in the one before, which tsc builds, overflowed the stack in tspc's emit
+ * (its uncaught RangeError ended the build with nothing written; past 48 levels at the default
+ * stack). Deeper ones are left to the driver, where nesting costs what it costs in the source.
+ */
+export const NESTING = 16;
+
 /** `fn` as the lowered function expression (analyze → hoist → explode → emit), nested async calls lowered on the way; throws `Unsupported`. */
 function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node, name = fn.name?.text ?? ""): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
   // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
   if (!tsi.isParseTreeNode(fn))
     throw new Unsupported(tsi.getParseTreeNode(origin) ?? origin, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
+  if (l.depth > NESTING) throw new Unsupported(fn, `an async function nested more than ${NESTING} deep in other lowered async functions`);
+  l.depth++;
+  try {
+    return lowerGeneratorAt(fn, spec, l, outer, origin, name);
+  } finally {
+    l.depth--;
+  }
+}
+
+function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node, name: string): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
   const an = analyze(fn, l.strict, l.module);
   if (an.unsupported.length > 0) throw an.unsupported[0];
   // The factory JSX compiles to is found by name where the JSX stands, and a local of the
@@ -385,6 +406,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     report: once(report),
     replaced: new Map(),
     warned: new Set(),
+    depth: 0,
     declared: new Map(),
     jsxNames: jsxNames(file, context.getCompilerOptions()),
     template: templates.strings,
@@ -655,6 +677,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           asyncNames: asyncNamesOf(file),
           replaced: new Map(),
           warned: new Set(),
+          depth: 0,
           declared: new Map(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
           report: once((d) => diagnostics.push(d)),
@@ -666,6 +689,26 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           },
         };
         lowerDeclared(l);
+        // TypeScript's printer recurses, and a function nested deep enough overflows it: that function
+        // is left to the driver with a warning at it (through `reporting`), and the rest of the file is
+        // still lowered. A declared generator is printed first, so that its call, replaced by its name,
+        // stays as it is when the generator does.
+        const print = (node: ts.Node, replacement: ts.Node, at: ts.Node) =>
+          reporting(l, at, () => ({ start: node.getStart(file), end: node.end, ...printMapped(printer, file, replacement, !tsi.isStatement(replacement)) }));
+        const printed = new Map<ts.Node, Splice>();
+        for (const [call, decl] of l.declared) {
+          const replacement = typeof decl !== "string" && l.replaced.get(decl);
+          if (!replacement) continue;
+          // The comments around it stay outside the splice.
+          tsi.setEmitFlags(replacement, tsi.EmitFlags.NoComments);
+          const splice = print(decl, replacement, tsi.isFunctionDeclaration(decl) ? decl.name! : decl);
+          if (splice) printed.set(decl, splice);
+          else {
+            l.replaced.delete(decl);
+            l.replaced.delete(call);
+            l.warned.add(call);
+          }
+        }
         // Only where the text holds a call or a generator: the rest may nest deeper than a recursive walk goes.
         const holds = candidatesIn(text, l.asyncNames);
         const replaced = [...l.replaced.keys()];
@@ -673,18 +716,14 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           if (!holds?.(node) && !replaced.some((r) => r.pos >= node.pos && r.end <= node.end)) return;
           const replacement = l.replaced.get(node);
           if (replacement) {
-            // The comments around it stay outside the splice.
             tsi.setEmitFlags(replacement, tsi.EmitFlags.NoComments);
-            splices.push({ start: node.getStart(file), end: node.end, ...printMapped(printer, file, replacement, !tsi.isStatement(replacement)) });
+            splices.push(printed.get(node) ?? print(node, replacement, node)!);
             return;
           }
           if (tsi.isCallExpression(node)) {
             const low = lowerCall(node, l, undefined);
-            if (low) {
-              const printed = printMapped(printer, file, tsi.isParenthesizedExpression(low) ? low : f.createParenthesizedExpression(low), true);
-              splices.push({ start: node.getStart(file), end: node.end, ...printed });
-              return;
-            }
+            const splice = low && print(node, tsi.isParenthesizedExpression(low) ? low : f.createParenthesizedExpression(low), node.arguments[0]!);
+            if (splice) return void splices.push(splice);
           }
           tsi.forEachChild(node, visit);
         };
