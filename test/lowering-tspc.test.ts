@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { decode } from "@jridgewell/sourcemap-codec";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import transformer from "../transformer/index.js";
@@ -21,7 +22,7 @@ const cjs = join(tmp, "transformer");
 const esm = join(tmp, "transformer-esm");
 
 const main = `import { async as run, sleepAsync, waitFor } from "./runtime/index.js";
-import * as C from "./runtime/index.js"; import { early, fails } from "./declared.js";
+import * as C from "./runtime/index.js"; import { checked, early, fails } from "./declared.js";
 
 const leaf = run(function* (i: number) {
   return i;
@@ -72,6 +73,11 @@ try {
 } catch (e) {
   console.error(String((e as Error).stack));
 }
+try {
+  waitFor(checked(0));
+} catch (e) {
+  console.error(String((e as Error).stack));
+}
 waitFor(work(10));
 `;
 
@@ -86,6 +92,26 @@ export const fails = async(failing);
 export const early = async(function* early(n: number) {
   if (n === 0) throw new Error("early at line 9");
   yield* sleepAsync(n);
+});
+export const checked = async(function* checked(n: number) {
+  for (let i = 0; i < 2; i++) yield* sleepAsync(0);
+  while (check(
+    yield* sleepAsync(n),
+  )) n++;
+});
+function check(x: unknown): boolean {
+  throw new Error("check at line 19 " + String(x));
+}
+export const loops = async(function* (n: number) {
+  let i = 0;
+  while (i < n) {
+    yield* sleepAsync(1);
+    i++;
+  }
+  if (i > 0) {
+    yield* sleepAsync(1);
+  }
+  return i;
 });
 `;
 
@@ -141,6 +167,15 @@ describe("a real tspc build", { timeout: 120_000 }, () => {
       // Frames of a body are named as the driver names them, and the first step is called from the function's first line.
       expect(ran.stderr).toMatch(/at failing \(.*declared\.ts:5:\d+\)/);
       expect(ran.stderr).toMatch(/Error: early at line 9\n\s+at early \(.*declared\.ts:9:\d+\)\n\s+at early \(.*declared\.ts:8:\d+\)/);
+      // A call in a suspending loop condition is on its line (the one of \`while (check(\`), not on the yield's.
+      expect(ran.stderr).toMatch(/Error: check at line 19 undefined\n\s+at check \(.*declared\.ts:19:\d+\)\n\s+at checked \(.*declared\.ts:14:\d+\)/);
+      // DevTools sets a line's breakpoint at the first position mapped on it, then at every generated place mapped
+      // from that position: the machine's test of a loop or an if maps from its keyword as the copy's does.
+      const map = JSON.parse(readFileSync(join(dir, "dist/declared.js.map"), "utf8")) as { mappings: string };
+      const segments = decode(map.mappings);
+      const from = (line: number, column: number) => new Set(segments.flatMap((segs, l) => (segs.some((s) => s[2] === line && s[3] === column) ? [l] : [])));
+      expect(from(22, 2).size, "while").toBeGreaterThanOrEqual(2);
+      expect(from(26, 2).size, "if").toBeGreaterThanOrEqual(2);
       expect(ran.stderr).not.toContain("$step");
       expect(ran.status).not.toBe(0);
     });

@@ -122,31 +122,93 @@ describe("chronots/vite", () => {
     }
   });
 
-  it("gives a stack trace through Vite the original line of a yield of a non-Future", () => {
+  /** The generated lines with a mapping (past the column withSplices fills) from each original position asked. */
+  function mappedFrom(code: string, positions: Record<string, [line: number, column: number]>): Record<string, number[]> {
+    const map = decode(transform(code).out!.map.mappings);
+    const lines = (line: number, column: number) => map.flatMap((segs, l) => (segs.some((s) => s[0] > 0 && s[2] === line && s[3] === column) ? [l] : []));
+    return Object.fromEntries(Object.entries(positions).map(([k, [line, column]]) => [k, lines(line, column)]));
+  }
+
+  it("maps the machine's test of a loop or an if from the statement's keyword, as the structured copy's", () => {
+    const code = `import { async, sleepAsync } from "chronots";
+
+export const f = async(function* (n: number) {
+  let i = 0;
+  while (i < n) {
+    yield* sleepAsync(1);
+    i++;
+  }
+  for (let j = 0; j < n; j++) {
+    if (j > 1) {
+      yield* sleepAsync(1);
+    }
+  }
+  while (i++ < n + (yield* sleepAsync(1))) n--;
+});
+`;
+    // DevTools sets a line's breakpoint at the first position mapped on it, then at every generated place
+    // mapped from that position: each copy must have one, or after a suspension the breakpoint never fires.
+    const found = mappedFrom(code, { while: [4, 2], for: [8, 2], if: [9, 4], suspending: [13, 2] });
+    for (const [k, lines] of Object.entries(found)) expect(new Set(lines).size, k).toBeGreaterThanOrEqual(2);
+  });
+
+  /**
+   * The stack of the error that `run` (an expression of `f`, the module's exports) fails with, `f` the
+   * module `source(runtime)` imported through a Vite server with this plugin: Vite's module runner maps
+   * the trace through the map Vite chains (its transform's under this plugin's), in a process of its own
+   * (Vite's transform keeps native threads open, which this file's fd check would count).
+   */
+  function stackThroughVite(name: string, source: (runtime: string) => string, run: string): { stdout: string; file: string } {
     const root = fileURLToPath(new URL("..", import.meta.url));
     const runtime = join(root, "runtime/index.ts");
     const dir = mkdtempSync(join(tmpdir(), "chronots-vite-"));
-    const file = join(dir, "y5.ts");
-    writeFileSync(file, yields(runtime));
-    // Vite's module runner maps the trace through the map Vite chains (its transform's under this plugin's),
-    // in a process of its own: Vite's transform keeps native threads open, which this file's fd check would count.
+    const file = join(dir, name);
+    writeFileSync(file, source(runtime));
     const script = `
       import { createServer, createServerModuleRunner, runnerImport } from "vite";
       const [plugin, runtime, file] = process.argv.slice(1);
       const { default: chronots } = (await runnerImport(plugin, { configFile: false, logLevel: "silent" })).module;
       const server = await createServer({ configFile: false, root: ${JSON.stringify(dir)}, logLevel: "silent", server: { middlewareMode: true, hmr: false, watch: null }, plugins: [chronots({ modules: [runtime] })] });
       const runner = createServerModuleRunner(server.environments.ssr, { hmr: false, sourcemapInterceptor: "prepareStackTrace" });
-      const { f } = await runner.import(file);
-      console.log(f(0).error.stack); // n = 0: no sleep, the body fails in the call
+      const f = await runner.import(file);
+      const { waitFor } = await runner.import(runtime);
+      try { console.log(${run}.error.stack); } catch (e) { console.log(e.stack); }
       await runner.close();
       await server.close();`;
     try {
       const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, join(root, "transformer/vite.ts"), runtime, file], { cwd: root, encoding: "utf8" });
-      expect(r.stdout).toMatch(/^TypeError: yield of a non-Future value \(number 0\)/);
-      expect(r.stdout.split("\n").find((l) => l.includes(file))).toMatch(/^ +at \S+ \(.*\/y5\.ts:5:\d+\)$/);
+      return { stdout: r.stdout, file };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it("gives a stack trace through Vite the original line of a yield of a non-Future", () => {
+    // n = 0: no sleep, the body fails in the call
+    const { stdout, file } = stackThroughVite("y5.ts", yields, "f.f(0)");
+    expect(stdout).toMatch(/^TypeError: yield of a non-Future value \(number 0\)/);
+    expect(stdout.split("\n").find((l) => l.includes(file))).toMatch(/^ +at \S+ \(.*\/y5\.ts:5:\d+\)$/);
+  });
+
+  // A loop whose condition calls with a suspending argument: the machine's and the copy's `if (!c) break` have no node of the program's.
+  const condition = (from: string) => `import { async, sleepAsync } from "${from}";
+
+function check(x: unknown): boolean {
+  throw new Error("check " + String(x));
+}
+export const f = async(function* (n: number) {
+  for (let i = 0; i < 2; i++) yield* sleepAsync(0);
+  while (check(
+    yield* sleepAsync(n),
+  )) n++;
+});
+`;
+
+  it("gives a stack trace through Vite the line of a call in a suspending loop condition", () => {
+    const { stdout, file } = stackThroughVite("w8.ts", condition, "waitFor(f.f(0))");
+    expect(stdout).toMatch(/^Error: check undefined/);
+    // The frame below check's is the body's, at the call (untransformed: w8.ts:8:9), not at the yield on line 9.
+    expect(stdout.split("\n").filter((l) => l.includes(file))[1]).toMatch(/^ +at \S+ \(.*\/w8\.ts:8:\d+\)$/);
   });
 
   it("leaves alone files without async calls, without a marking import, or outside include", () => {

@@ -643,8 +643,11 @@ export class Machine implements Hooks {
     addComments(last, text, tsi.getTrailingCommentRanges(text, origin.end), false);
   }
 
-  private branch(test: ts.Expression, whenTrue: number): void {
-    this.machineOnly(() => this.emit(f.createIfStatement(test, f.createBlock(this.goto(whenTrue), true))));
+  /** `if (test) goto whenTrue`, in the machine only; mapped from `from` to the end of `to` when given (see `mapFrom`). */
+  private branch(test: ts.Expression, whenTrue: number, from?: ts.Node, to: ts.Node | undefined = from): void {
+    const st = f.createIfStatement(test, f.createBlock(this.goto(whenTrue), true));
+    if (from && to) mapFrom(st, from, to);
+    this.machineOnly(() => this.emit(st));
   }
 
   expr(node: ts.Expression): ts.Expression {
@@ -1353,7 +1356,11 @@ export class Machine implements Hooks {
     }
     const end = this.label();
     const other = node.elseStatement ? this.label() : end;
-    this.machineOnly(() => this.emit(f.createIfStatement(f.createLogicalNot(test), f.createBlock(this.goto(other), true)), node.expression));
+    // The machine's test maps from the `if` keyword, as the structured copy's `if` does: a breakpoint on the
+    // line resolves to that one position, and finds both copies there (from the condition, it found only the copy's).
+    const machineTest = f.createIfStatement(f.createLogicalNot(test), f.createBlock(this.goto(other), true));
+    this.machineOnly(() => this.emit(machineTest, node.expression));
+    mapFrom(machineTest, node, node.expression);
     const then = this.collect(() => this.statement(node.thenStatement));
     let els: ts.Statement[] | undefined;
     if (node.elseStatement) {
@@ -1392,16 +1399,22 @@ export class Machine implements Hooks {
     const cond = tsi.isForStatement(node) ? node.condition : tsi.isWhileStatement(node) ? node.expression : undefined;
     // The structured copy: `for (; cond; inc) body`, or with a suspending condition `for (;; inc) { cond's code; if (!c) break; body }`.
     let test: ts.Expression | undefined;
+    const headCase = this.cur;
     const head = this.collect(() => {
-      if (cond) this.withTemps(() => this.branch(f.createLogicalNot((test = this.expr(cond))), end));
+      // The machine's test maps from the loop's keyword, as the copy's loop does (see ifStatement); after a
+      // suspending condition's code, from the condition, so that a call in it is on its line in a stack trace.
+      if (cond) this.withTemps(() => this.branch(f.createLogicalNot((test = this.expr(cond))), end, this.suspends(cond) ? cond : node, cond));
     });
+    // A suspending condition's code: its first piece maps from the loop's keyword too (it goes to both copies).
+    const first = cond && this.suspends(cond) ? headCase[0] : undefined;
+    if (first && !tsi.isParseTreeNode(first) && node.pos >= 0) tsi.setSourceMapRange(first, { pos: node.pos, end: first.pos >= 0 ? first.end : -1 });
     this.jumpables.push({ kind: "loop", labels, brk: this.here(end), cont: this.here(cont) });
     const body = this.collect(() => this.statement(node.statement));
     this.jumpables.pop();
     this.machineOnly(() => {
       if (tsi.isDoStatement(node)) {
         this.mark(cont);
-        this.withTemps(() => this.branch(this.expr(node.expression), top));
+        this.withTemps(() => this.branch(this.expr(node.expression), top, node.expression));
       } else if (tsi.isForStatement(node)) {
         this.mark(cont);
         this.copyEnv(node);
@@ -1419,7 +1432,7 @@ export class Machine implements Hooks {
     else {
       const inc = tsi.isForStatement(node) && node.incrementor ? this.rw.expr(node.incrementor) : undefined;
       const inline = head.length === 0;
-      const stop = inline || test === undefined ? [] : [f.createIfStatement(f.createLogicalNot(test), f.createBreakStatement())];
+      const stop = inline || test === undefined || cond === undefined ? [] : [mapFrom(f.createIfStatement(f.createLogicalNot(test), f.createBreakStatement()), cond, cond)];
       loop = f.createForStatement(undefined, inline ? test : undefined, inc, f.createBlock([...head, ...stop, ...body], true));
     }
     append(this.fast!, labels.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), tsi.setTextRange(loop, node)));
@@ -1688,6 +1701,16 @@ function copyLabelled(rw: Rewriter, node: ts.ForOfStatement | ts.ForInStatement 
   const copy = rw.statement(labels.reduceRight<ts.Statement>((st, l) => f.createLabeledStatement(l, st), node))!;
   rw.substitute.delete(node.expression);
   return copy;
+}
+
+/**
+ * `st` mapped in the source map from where `from` starts to where `to` ends, its comments left where
+ * its text range puts them: a statement the lowering adds for a test of the program's (a loop's, an
+ * `if`'s) starts where the statement it stands for does, so that a breakpoint and a stack frame find it.
+ */
+function mapFrom<T extends ts.Node>(st: T, from: ts.Node, to: ts.Node): T {
+  if (from.pos >= 0 && to.end >= 0) tsi.setSourceMapRange(st, { pos: from.pos, end: to.end });
+  return st;
 }
 
 /** Append to a list of statements, dropping what follows a jump, return or throw (unreachable there). */
