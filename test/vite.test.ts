@@ -152,6 +152,24 @@ export const f = async(function* (n: number) {
     for (const [k, lines] of Object.entries(found)) expect(new Set(lines).size, k).toBeGreaterThanOrEqual(2);
   });
 
+  it("maps the handler that settles a failed body to the generator's first line, not to the body's last", () => {
+    const code = `import { async, sleepAsync } from "chronots";
+
+export const f = async(function* (n: number) {
+  yield* sleepAsync(1);
+  if (n > 0) throw new Error("x");
+  return n;
+});
+`;
+    const { out } = transform(code);
+    const lines = out!.code.split("\n");
+    const map = decode(out!.map.mappings);
+    const handler = lines.findIndex((l) => /^ *catch \(\$e\) \{$/.test(l));
+    expect(lines.slice(handler, handler + 4).map((l) => l.trim())).toEqual(["catch ($e) {", "if ($r._child !== null)", "throw $e;", "return $c.settle($r, $e);"]);
+    // Run whenever the body throws, these lines mapped to \`return n\` made coverage count it run.
+    for (let l = handler; l < handler + 4; l++) expect(map[l]!.map((s) => s[2]), lines[l]).toEqual(map[l]!.map(() => 2));
+  });
+
   /**
    * The stack of the error that `run` (an expression of `f`, the module's exports) fails with, `f` the
    * module `source(runtime)` imported through a Vite server with this plugin: Vite's module runner maps

@@ -116,8 +116,11 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
     : m.fastBody;
   const fast = f.createIfStatement(f.createStrictEquality(id(n.s), f.createNumericLiteral(0)), f.createLabeledStatement(m.fastLabel, f.createBlock(fastBody, true)));
   const run = m.structuredCopy ? [fast, machine] : [machine];
-  let guarded: ts.Statement = f.createTryStatement(f.createBlock(run, true), f.createCatchClause(e, f.createBlock(handler, true)), undefined);
-  if (m.usesHandler) guarded = f.createForStatement(undefined, undefined, undefined, guarded);
+  let guarded: ts.Statement = f.createTryStatement(f.createBlock(run, true), atHeader(fn, f.createCatchClause(e, f.createBlock(handler, true))), undefined);
+  if (m.usesHandler) guarded = atHeader(fn, f.createForStatement(undefined, undefined, undefined, guarded), false);
+  atHeader(fn, machine, false);
+  atHeader(fn, machine.statement, false);
+  atHeader(fn, sw, false);
   const stepBody = f.createBlock([letList(restore), f.createExpressionStatement(f.createAssignment(prop(n.r, "_child"), f.createNull())), guarded], true);
   const step = f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, n.a)], undefined, undefined, stepBody);
   const body = [
@@ -161,6 +164,25 @@ function coroutine(n: Internals, name: string): ts.Expression {
   return f.createCallExpression(f.createPropertyAccessExpression(runtime, "coroutine"), undefined, [f.createStringLiteral(name)]);
 }
 
+/**
+ * `node`, code of the lowering's own around the body (the step's loop and switch, the handler that settles
+ * the result), mapped in the source map to the generator's first line, where a stack frame of the
+ * function runs that is in no statement of the body; with `deep`, the statements inside it too. Left
+ * unmapped, such a line took the place of the line before it: a source map's consumer finds a position
+ * of an unmapped line at the last mapping before it (node's stack traces; the Vite plugin writes that
+ * mapping in, see withSplices), so the handler that runs when the body throws counted as the body's last
+ * line, run (coverage), and the loop around the states as the structured copy's last line.
+ */
+function atHeader<T extends ts.Node>(fn: GeneratorFunction, node: T, deep = true): T {
+  tsi.setSourceMapRange(node, { pos: fn.pos, end: -1 });
+  if (deep)
+    tsi.forEachChild(node, function visit(c: ts.Node): void {
+      if (tsi.isStatement(c)) tsi.setSourceMapRange(c, { pos: fn.pos, end: -1 });
+      tsi.forEachChild(c, visit);
+    });
+  return node;
+}
+
 const assign = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 
 /** A body without suspension: a plain function returning a finished future. */
@@ -197,7 +219,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
     ...directivesOf(fn),
     constStatement(n.r, coroutine(n, s.name)),
     ...bind.slice(0, 1),
-    f.createTryStatement(f.createBlock(inner, true), f.createCatchClause(n.e, f.createBlock([settle], true)), undefined),
+    f.createTryStatement(f.createBlock(inner, true), atHeader(fn, f.createCatchClause(n.e, f.createBlock([settle], true))), undefined),
     f.createReturnStatement(id(n.r)),
   ];
   return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);

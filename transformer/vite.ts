@@ -7,7 +7,7 @@
  * every kept character home; inside a splice, the map takes the positions TypeScript's printer recorded
  * for the lowered text (lowerText), so each line of a lowered body, the structured copy of a loop
  * included, points where `tspc`'s own source map would; a line the printer left unmapped points where
- * the line before it ended (withSplices).
+ * the line before it ended, and each line's indentation where the line's first mapping does (withSplices).
  *
  * `modules` may name bare specifiers ("chronots") or files ("./runtime/index.ts", an absolute path):
  * a file entry matches every relative import in any file that resolves to it, whatever its suffix
@@ -156,11 +156,15 @@ function lower(code: string, file: string, modules: string[], jsxFactories: stri
 
 /**
  * `lines`, the decoded map of `out`, with each splice's own mappings (lowerText's, from the printer) in
- * place of magic-string's, which send the whole overwritten text to the call's first character. A line
- * of a splice that the printer left unmapped at its start (the checks and `case` labels the lowering
- * adds) starts with the position mapped last before it: Vite chains this map under oxc's, looking each
- * position up on its own line only, and a column before a line's first segment would be lost, the
- * stack trace left in generated coordinates.
+ * place of magic-string's, which send the whole overwritten text to the call's first character. Each
+ * line of a splice starts with a mapping at its first column: Vite chains this map under oxc's, looking
+ * each position up on its own line only, and a column before a line's first segment would be lost, the
+ * stack trace left in generated coordinates. A line the printer mapped from a later column starts with
+ * that column's position (its indentation is its first statement's); a line it left unmapped (the
+ * checks and `case` labels the lowering adds) with the position mapped last before it. The lowering
+ * maps its own code around the body (the handler that settles the result when the body throws) to the
+ * generator's first line: filled with the position before it, the handler counted as the body's last
+ * line in coverage, run whenever the body threw.
  */
 function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[], preludeAt: number, preludeLength: number): SourceMapSegment[][] {
   const starts = [0];
@@ -193,7 +197,8 @@ function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[]
   let last: SourceMapSegment | undefined;
   for (let l = 0; l < starts.length; l++) {
     const segs = (lines[l] ??= []);
-    if (last && spliced.has(l) && segs[0]?.[0] !== 0) segs.unshift([0, last[1]!, last[2]!, last[3]!]);
+    const from = segs.find((seg) => seg.length > 1) ?? last;
+    if (from && spliced.has(l) && segs[0]?.[0] !== 0) segs.unshift([0, from[1]!, from[2]!, from[3]!]);
     for (const seg of segs) if (seg.length > 1) last = seg;
   }
   return lines;
