@@ -96,8 +96,12 @@ class Harness {
   E(n: number): Error {
     return new Error(`E${n}`);
   }
-  /** An object whose method `m` reports which object it was called on. */
-  box(n: number): { n: number; m(...args: unknown[]): number } {
+  /**
+   * An object whose method `m` reports which object it was called on, and whose `nm`, for an even `n`
+   * only, is a function doing the same (also under `new`): `o.nm(…)` of an odd one is the engine's
+   * TypeError, thrown after the arguments.
+   */
+  box(n: number): { n: number; m(...args: unknown[]): number; nm?: (...args: unknown[]) => unknown } {
     const h = this;
     return {
       n,
@@ -105,6 +109,13 @@ class Harness {
         h.ev(`m${this.n}(${args.map(canon).join(",")})`);
         return this.n;
       },
+      nm:
+        n % 2 === 0
+          ? function (this: { n?: number }, ...args: unknown[]) {
+              h.ev(`nm${this.n}(${args.map(canon).join(",")})`);
+              return this.n;
+            }
+          : undefined,
     };
   }
   /** A base class for generated classes. */
@@ -258,6 +269,15 @@ class Harness {
 }
 
 /** A stable text form of any value a program can produce. */
+/**
+ * An error's message, where a call of what is no function has the engine name it as it finds the callee
+ * (`o.nm is not a function`, or in some places `undefined is not a function`): only that it was such a
+ * call counts, the text is the engine's. The lowering's own text for it is tested in test/async.test.ts.
+ */
+function uncalled(e: Error): string {
+  return e instanceof TypeError ? e.message.replace(/^.* is not a (function|constructor)$/, "… is not a $1") : e.message;
+}
+
 export function canon(v: unknown, depth = 0): string {
   if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
   if (typeof v === "string") return JSON.stringify(v);
@@ -265,7 +285,7 @@ export function canon(v: unknown, depth = 0): string {
   if (v instanceof Future) return `Future(${v.state})`;
   if (v instanceof Error) {
     const { error, suppressed } = v as { error?: unknown; suppressed?: unknown };
-    return v.name === "SuppressedError" ? `SuppressedError(${canon(error, depth + 1)},${canon(suppressed, depth + 1)})` : `${v.name}:${v.message}`;
+    return v.name === "SuppressedError" ? `SuppressedError(${canon(error, depth + 1)},${canon(suppressed, depth + 1)})` : `${v.name}:${uncalled(v)}`;
   }
   if (depth > 3) return "…";
   if (Array.isArray(v)) return `[${v.map((x) => canon(x, depth + 1)).join(",")}]`;

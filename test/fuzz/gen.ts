@@ -24,7 +24,9 @@
  * class while it is made (`classdecl`, its name from a pool of two so other blocks declare it again);
  * a function in a (maybe per-iteration) binding called plainly, reporting its `this` with `h.who`
  * (`bare`). Each may stand in a loop or block of its own whose binding it reads. Computed keys an
- * operand that suspended gave (`suspkey`) are `h.key`s, whose conversion to a key is an event.
+ * operand that suspended gave (`suspkey`) are `h.key`s, whose conversion to a key is an event. A method
+ * call or `new` of `o.nm`, which only an even box has (`maybeMethod`), throws after its arguments where
+ * it has none.
  */
 import fc from "fast-check";
 
@@ -54,6 +56,7 @@ export type Expr =
   | { k: "keep"; i: number }
   | { k: "this" | "args" }
   | { k: "method"; args: Expr[] }
+  | { k: "maybeMethod"; ctor: boolean; args: Expr[] }
   | { k: "rebox"; n: number }
   | { k: "update"; i: number; op: "++" | "--"; prefix: boolean }
   | { k: "comma"; a: Expr; b: Expr }
@@ -160,6 +163,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("this")),
       w(1, node("args")),
       w(1, node("method", { args })),
+      w(1, node("maybeMethod", { ctor: fc.boolean(), args })),
       w(1, node("rebox", { n: digit })),
       w(1, node("update", { i: pick, op: fc.constantFrom("++", "--"), prefix: fc.boolean() })),
       w(1, node("comma", { a: expr, b: expr })),
@@ -657,6 +661,9 @@ class Printer {
         return "arguments.length";
       case "method":
         return `o.m(${e.args.map((a) => this.expr(a)).join(", ")})`;
+      case "maybeMethod":
+        // No function on an odd box: the engine's TypeError names the callee as written, after the arguments.
+        return `${e.ctor ? "(new o.nm(" : "o.nm("}${e.args.map((a) => this.expr(a)).join(", ")})${e.ctor ? ", 0)" : ""}`;
       case "rebox":
         return `(o = h.box(${e.n})).n`;
       case "update": {
