@@ -155,12 +155,15 @@ function bodyOf(fn: GeneratorFunction, statements: ts.Statement[]): ts.Block {
   return tsi.setOriginalNode(f.createBlock(list, true), fn.body);
 }
 
+/** The name of the function that sets the runtime object `runtime` (`$cinit` of `$c`). */
+export const initOf = (runtime: string) => `${runtime}init`;
+
 /**
  * `($c || $cinit()).coroutine("name")`: the runtime object read first through its module's init function
  * when a lowered function runs before its module's code has set it (lower.ts, runtimeOf).
  */
 function coroutine(n: Internals, name: string): ts.Expression {
-  const runtime = f.createParenthesizedExpression(f.createLogicalOr(id(n.c), f.createCallExpression(id(n.c + "init"), undefined, [])));
+  const runtime = f.createParenthesizedExpression(f.createLogicalOr(id(n.c), f.createCallExpression(id(initOf(n.c)), undefined, [])));
   return f.createCallExpression(f.createPropertyAccessExpression(runtime, "coroutine"), undefined, [f.createStringLiteral(name)]);
 }
 

@@ -17,7 +17,7 @@ import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
 import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
 import { type Declared, type DeclaredGenerator, declaredGenerators, GENERATOR } from "./declared.js";
-import { emitMachine, emitPlain } from "./emit.js";
+import { emitMachine, emitPlain, initOf } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
@@ -586,7 +586,7 @@ function runtimeOf(spec: string, name: string, cjs: boolean): ts.Statement[] {
   const ns = name + "ns";
   const read = () => f.createPropertyAccessExpression(cjs ? f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(spec)]) : f.createIdentifier(ns), "__chronots");
   const load = f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, read())], tsi.NodeFlags.None));
-  const init = f.createFunctionDeclaration(undefined, undefined, name + "init", undefined, [], undefined, f.createBlock([f.createReturnStatement(f.createAssignment(f.createIdentifier(name), read()))], false));
+  const init = f.createFunctionDeclaration(undefined, undefined, initOf(name), undefined, [], undefined, f.createBlock([f.createReturnStatement(f.createAssignment(f.createIdentifier(name), read()))], false));
   if (cjs) return [load, init];
   return [f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), f.createStringLiteral(spec)), load, init];
 }
@@ -667,6 +667,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   const diagnostics: ts.Diagnostic[] = [];
   const splices: Splice[] = [];
   const used = new Map<string, string>();
+  let runtimes = "";
   let consts = "";
   let at = 0;
   useCompiler(options.typescript);
@@ -756,18 +757,21 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
       },
     ]);
     result.dispose();
-    consts = templates.statements().map((st) => printer.printNode(tsi.EmitHint.Unspecified, st, file) + "\n").join("");
+    const print = (st: ts.Statement) => printer.printNode(tsi.EmitHint.Unspecified, st, file);
+    // One line per module, runtimeOf's statements. A module of the user's that does not re-export all of
+    // chronots has no runtime object: said at load, on the same line.
+    const check = (spec: string, name: string) =>
+      spec === "chronots" ? [] : [`if (!${name}) throw new TypeError(${JSON.stringify(`chronots: '${spec}', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`)});`];
+    for (const [spec, name] of used) {
+      const [load, set, init] = runtimeOf(spec, name, false).map(print);
+      runtimes += [load, set, ...check(spec, name), init].join(" ") + "\n";
+    }
+    consts = templates.statements().map((st) => print(st) + "\n").join("");
   } catch (e) {
     diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: INTERNAL_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${messageOf(e)})` });
     return { splices: [], prelude: "", preludeAt: 0, diagnostics };
   }
-  // One line per module, runtimeOf's statements. A module of the user's that does not re-export all of chronots
-  // has no runtime object: said at load, on the same line.
-  const check = (spec: string, name: string) =>
-    spec === "chronots" ? "" : ` if (!${name}) throw new TypeError(${JSON.stringify(`chronots: '${spec}', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`)});`;
-  const line = (spec: string, name: string) =>
-    `import * as ${name}ns from ${JSON.stringify(spec)}; var ${name} = ${name}ns.__chronots;${check(spec, name)} function ${name}init() { return ${name} = ${name}ns.__chronots; }\n`;
-  const prelude = [...used].map(([spec, name]) => line(spec, name)).join("") + consts;
+  const prelude = runtimes + consts;
   return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
 }
 
