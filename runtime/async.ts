@@ -252,10 +252,23 @@ function callable(fn: unknown, written: string): unknown {
 }
 
 function constructible(fn: unknown, written: string): unknown {
-  return typeof fn === "function" ? fn : function () {
+  return isConstructor(fn) ? fn : function () {
     notCallable(`${written} is not a constructor`);
   };
 }
+
+/** A proxy has [[Construct]] only when its target has; constructing it runs the proxy's trap, never `fn`, so nothing of `fn` is read. */
+function isConstructor(fn: unknown): boolean {
+  if (typeof fn !== "function") return false;
+  try {
+    Reflect.construct(new Proxy(fn, noConstruct), []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const noConstruct: ProxyHandler<Function> = { construct: () => noConstruct };
 
 function notCallable(message: string): never {
   throw new TypeError(message);

@@ -38,8 +38,9 @@ describe("async(): execution rules", () => {
   });
 
   it("a callee that is not a function throws the engine's TypeError naming it as written, also when the arguments suspend", () => {
-    const conn: Record<string, any> = { Ctor: 5 };
+    const conn: Record<string, any> = { Ctor: 5, arrow: () => 1 };
     const g: any = 5;
+    const h = () => conn;
     const k = "missing";
     const run = async(function* () {
       const messages: string[] = [];
@@ -51,9 +52,19 @@ describe("async(): execution rules", () => {
       try { conn.send(yield* sleepAsync(0), messages.push("argument")); } catch (e) { messages.push((e as Error).message); }
       try { new conn.Ctor(yield* sleepAsync(0), messages.push("argument")); } catch (e) { messages.push((e as Error).message); }
       try { conn[k](yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      // Named without TypeScript's syntax, as the engine names what it runs.
+      try { (conn as any)!["send"](yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { h().send(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      // A function, but no constructor.
+      try { new conn.arrow(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { new (() => 1)(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
       return messages;
     });
-    expect(waitFor(run())).toEqual(["conn.send is not a function", "conn.Ctor is not a constructor", "conn.missing is not a function", "g is not a function", "argument", "conn.send is not a function", "argument", "conn.Ctor is not a constructor", "conn[k] is not a function"]);
+    expect(waitFor(run())).toEqual([
+      "conn.send is not a function", "conn.Ctor is not a constructor", "conn.missing is not a function", "g is not a function", "argument", "conn.send is not a function",
+      "argument", "conn.Ctor is not a constructor", "conn[k] is not a function", "conn.send is not a function", "h(...).send is not a function", "conn.arrow is not a constructor",
+      "(intermediate value) is not a constructor",
+    ]);
   });
 
   it("runs when an import cycle calls it before its module's own code has run", async () => {

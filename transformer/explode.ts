@@ -923,8 +923,7 @@ export class Machine implements Hooks {
   private checked(fn: ts.Expression | string, written: ts.Expression, check: "callable" | "constructible"): ts.Expression {
     const held = typeof fn === "string" ? id(fn) : fn;
     if (!tsi.isIdentifier(held) || !this.temps.has(held.text)) return held;
-    const callee = unparen(written);
-    const text = callee.pos >= 0 && callee.getSourceFile() ? callee.getText().replace(/\s+/g, " ") : "expression";
+    const text = calleeName(written);
     return f.createCallExpression(prop(this.n.c, check), undefined, [held, f.createStringLiteral(text.length <= 60 ? text : `${text.slice(0, 59)}…`)]);
   }
 
@@ -1680,6 +1679,27 @@ function splitDefault(e: ts.Expression): [ts.Expression, ts.Expression | undefin
 
 function unparenTarget(t: ts.BindingName | ts.Expression): ts.BindingName | ts.Expression {
   return tsi.isIdentifier(t) || tsi.isObjectBindingPattern(t) || tsi.isArrayBindingPattern(t) ? t : unparen(t);
+}
+
+/**
+ * A callee as the engine names it in "… is not a function": names, `this`, member chains (a string key
+ * as `.key`), calls as `f(...)`; TypeScript's own syntax (`as`, `!`) dropped; anything else, as V8 says it,
+ * `(intermediate value)`.
+ */
+function calleeName(e: ts.Expression): string {
+  const n = unparen(e);
+  if (tsi.isIdentifier(n) || tsi.isPrivateIdentifier(n)) return n.text;
+  if (n.kind === SK.ThisKeyword) return "this";
+  if (n.kind === SK.SuperKeyword) return "super";
+  const dot = (x: ts.PropertyAccessExpression | ts.ElementAccessExpression) => (x.questionDotToken ? "?." : tsi.isPropertyAccessExpression(x) ? "." : "");
+  if (tsi.isPropertyAccessExpression(n)) return `${calleeName(n.expression)}${dot(n)}${n.name.text}`;
+  if (tsi.isElementAccessExpression(n)) {
+    const key = unparen(n.argumentExpression);
+    if (tsi.isStringLiteral(key) || tsi.isNoSubstitutionTemplateLiteral(key)) return `${calleeName(n.expression)}${n.questionDotToken ? "?." : "."}${key.text}`;
+    return `${calleeName(n.expression)}${dot(n)}[${tsi.isNumericLiteral(key) ? key.text : calleeName(key)}]`;
+  }
+  if (tsi.isCallExpression(n)) return `${calleeName(n.expression)}(...)`;
+  return "(intermediate value)";
 }
 
 /** Whether an object or array literal is a destructuring target (`[a, b] = …`, `for ([k, v] of …)`, nested in one). */
