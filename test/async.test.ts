@@ -58,12 +58,16 @@ describe("async(): execution rules", () => {
       // A function, but no constructor.
       try { new conn.arrow(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
       try { new (() => 1)(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { conn.tag`${yield* sleepAsync(0)}`; } catch (e) { messages.push((e as Error).message); }
+      try { conn.send?.(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { conn.Ctor?.(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { conn?.Ctor(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
       return messages;
     });
     expect(waitFor(run())).toEqual([
       "conn.send is not a function", "conn.Ctor is not a constructor", "conn.missing is not a function", "g is not a function", "argument", "conn.send is not a function",
       "argument", "conn.Ctor is not a constructor", "conn[k] is not a function", "conn.send is not a function", "h(...).send is not a function", "conn.arrow is not a constructor",
-      "(intermediate value) is not a constructor",
+      "(intermediate value) is not a constructor", "conn.tag is not a function", "conn.Ctor is not a function", "conn?.Ctor is not a function",
     ]);
   });
 

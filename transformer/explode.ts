@@ -942,7 +942,8 @@ export class Machine implements Hooks {
     const tpl = node.template;
     const values = tsi.isTemplateExpression(tpl) ? this.operands(tpl.templateSpans.map((x) => x.expression)) : [];
     const strings = this.s.template(tpl);
-    return self === undefined ? f.createCallExpression(fn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(fn, "call"), undefined, [self, strings, ...values]);
+    const tagFn = this.checked(fn, node.tag, "callable");
+    return self === undefined ? f.createCallExpression(tagFn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(tagFn, "call"), undefined, [self, strings, ...values]);
   }
 
   /**
@@ -1019,7 +1020,8 @@ export class Machine implements Hooks {
         this.emit(set(value, key === undefined ? f.createPropertyAccessExpression(id(value), (link as ts.PropertyAccessExpression).name) : f.createElementAccessExpression(id(value), key)));
       } else if (tsi.isCallExpression(link)) {
         const args = this.operands(link.arguments);
-        const callee = self === undefined ? id(value) : f.createPropertyAccessExpression(id(value), "call");
+        const fn = this.checked(value, link.expression, "callable");
+        const callee = self === undefined ? fn : f.createPropertyAccessExpression(fn, "call");
         this.emit(set(value, f.createCallExpression(callee, undefined, self === undefined ? args : [id(self), ...args])));
         self = undefined;
       }
