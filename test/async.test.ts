@@ -57,7 +57,7 @@ describe("async(): execution rules", () => {
       try { h().send(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
       // A function, but no constructor.
       try { new conn.arrow(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
-      try { new (() => 1)(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { new ((() => 1) as any)(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
       try { conn.tag`${yield* sleepAsync(0)}`; } catch (e) { messages.push((e as Error).message); }
       try { conn.send?.(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
       try { conn.Ctor?.(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }

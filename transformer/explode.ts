@@ -31,7 +31,7 @@ import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 import { type Binding, isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
-import { addComments, compoundOperator, constStatement, contextName, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
+import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
 const THROW = -1;
@@ -537,7 +537,7 @@ export class Machine implements Hooks {
     if (!isAnonymousFunction(v)) return v;
     const name = contextName(tsi.getOriginalNode(v));
     if (name === null) throw new Unsupported(v, "an anonymous function named by a computed key, before a suspension");
-    return name === undefined ? f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), v)) : nameOf(v, name);
+    return name === undefined ? detached(v) : nameOf(v, name);
   }
 
   private simple(v: ts.Expression): boolean {
@@ -789,7 +789,7 @@ export class Machine implements Hooks {
     const op = node.operatorToken.kind;
     if (op === SK.CommaToken) {
       this.discard(this.expr(node.left), node.left);
-      return this.unnamed(this.expr(node.right));
+      return asValue(this.unnamed(this.expr(node.right)));
     }
     if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
       const t = this.temp();
@@ -839,6 +839,8 @@ export class Machine implements Hooks {
       this.mark(end);
       return id(t);
     }
+    // `#x in o`: the name is no value to evaluate first, nor one a temp can hold.
+    if (tsi.isPrivateIdentifier(node.left)) return f.createBinaryExpression(node.left, node.operatorToken, this.expr(node.right));
     const [l, r] = this.operands([node.left, node.right]);
     return f.createBinaryExpression(l!, node.operatorToken, r!);
   }
@@ -1241,7 +1243,7 @@ export class Machine implements Hooks {
     }
     const skip = this.label();
     this.branch(f.createStrictInequality(id(t), f.createVoidZero()), skip);
-    this.emit(set(t, this.expr(init)));
+    this.emit(set(t, this.rw.named(this.expr(init), init, name, undefined)));
     this.mark(skip);
   }
 
@@ -1681,6 +1683,14 @@ function splitDefault(e: ts.Expression): [ts.Expression, ts.Expression | undefin
 
 function unparenTarget(t: ts.BindingName | ts.Expression): ts.BindingName | ts.Expression {
   return tsi.isIdentifier(t) || tsi.isObjectBindingPattern(t) || tsi.isArrayBindingPattern(t) ? t : unparen(t);
+}
+
+/** `(a, o.m)` is a value, not a reference: called without `this`, never deleted, an `eval` in it indirect. */
+function asValue(v: ts.Expression): ts.Expression {
+  let inner = v;
+  while (tsi.isParenthesizedExpression(inner)) inner = inner.expression;
+  const reference = tsi.isIdentifier(inner) || tsi.isPropertyAccessExpression(inner) || tsi.isElementAccessExpression(inner);
+  return reference ? detached(v) : v;
 }
 
 /**

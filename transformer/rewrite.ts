@@ -165,7 +165,7 @@ export function renamer(s: Scope): Rename {
     if (slot.env) {
       const property = tsi.setTextRange(f.createPropertyAccessExpression(f.createIdentifier(slot.env), slot.name), id);
       // Called, a property would pass its environment as `this`: `(0, env.fn)()` calls it as `fn()` does.
-      return isCallee(id) ? f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), property)) : property;
+      return isCallee(id) ? detached(property) : property;
     }
     if (slot.name === id.text) return undefined;
     return tsi.setTextRange(f.createIdentifier(slot.name), id);
@@ -620,6 +620,11 @@ export class Rewriter {
     }
     return undefined;
   }
+}
+
+/** `(0, value)`: its value, not a reference (a call of it passes no `this`), and no name given to a function. */
+export function detached(value: ts.Expression): ts.Expression {
+  return f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), value));
 }
 
 /** `({ ["name"]: value })["name"]`: an anonymous function or class named as a property definition names it. */
