@@ -336,6 +336,35 @@ Promise.all([...promised, ...outcome.slice(1) as Promise<number>[]]).then((r) =>
   }
 });
 
+it("keeps a captured block-scoped binding hoisted across a suspension one binding per call in ES5, where TypeScript renames such bindings", { timeout: 120_000 }, () => {
+  const build = oneModule(
+    "es5-block-bindings",
+    `import { async, sleepAsync, waitFor } from "chronots";
+const f = async(function* (v: string, ms: number) {
+  {
+    let y = v;
+    if (ms > 0) {
+      const c = v + "!";
+      yield* sleepAsync(ms);
+      return () => y + c;
+    }
+  }
+  return () => "none";
+});
+const a = f("a", 5), b = f("b", 1);
+console.log(waitFor(a)(), waitFor(b)());
+`,
+  );
+  const options = { target: "ES5", lib: ["ES2015"], downlevelIteration: true };
+  const plain = build("plain", options, []);
+  expect(plain.stdout.trim()).toBe("aa! bb!");
+  const lowered = build("lowered", options, [{ transform: join(cjs, "index.js") }]);
+  expect(lowered.compiled).toBe(plain.compiled);
+  expect(lowered.js).toContain(".coroutine(");
+  expect(lowered.stderr).toBe("");
+  expect(lowered.stdout.trim()).toBe("aa! bb!");
+});
+
 describe("fixtures built by tspc leave the trace tsc's build leaves", () => {
   // `using` against tsc's own downlevel; JSX run through tsc's React transform after the lowering;
   // generators declared by name, rewritten in place by the checker-backed entry.

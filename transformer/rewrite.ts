@@ -167,7 +167,9 @@ export function renamer(s: Scope): Rename {
       // Called, a property would pass its environment as `this`: `(0, env.fn)()` calls it as `fn()` does.
       return isCallee(id) ? detached(property) : property;
     }
-    if (slot.name === id.text) return undefined;
+    // Below ES2015 TypeScript renames a captured block-scoped binding through the node as parsed, which
+    // would rename the references kept and not the hoisted declaration made here: all are made anew.
+    if (slot.name === id.text && !s.downlevel.generators) return undefined;
     return tsi.setTextRange(f.createIdentifier(slot.name), id);
   };
 }
