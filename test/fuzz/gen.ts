@@ -59,7 +59,7 @@ export type Expr =
   | { k: "maybeMethod"; ctor: boolean; args: Expr[] }
   | { k: "rebox"; n: number }
   | { k: "update"; i: number; op: "++" | "--"; prefix: boolean }
-  | { k: "comma"; a: Expr; b: Expr }
+  | { k: "comma"; form: number; a: Expr; b: Expr }
   | { k: "chain"; n: number; form: number; a: Expr; b: Expr }
   | { k: "tag"; a: Expr; b: Expr }
   | { k: "bump"; i: number }
@@ -166,7 +166,7 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("maybeMethod", { ctor: fc.boolean(), args })),
       w(1, node("rebox", { n: digit })),
       w(1, node("update", { i: pick, op: fc.constantFrom("++", "--"), prefix: fc.boolean() })),
-      w(1, node("comma", { a: expr, b: expr })),
+      w(1, node("comma", { form: fc.nat(2), a: expr, b: expr })),
       w(1, node("chain", { n: digit, form: fc.nat(3), a: expr, b: expr })),
       w(1, node("tag", { a: expr, b: expr })),
       w(1, node("bump", { i: pick })),
@@ -670,8 +670,11 @@ class Printer {
         const v = this.assignable(e.i);
         return e.prefix ? `(${e.op}${v})` : `(${v}${e.op})`;
       }
-      case "comma":
-        return `(${this.expr(e.a)}, ${this.expr(e.b)})`;
+      case "comma": {
+        // A comma gives a value, no reference: a method called through it gets no `this`, a property is not deleted.
+        const [a, b] = [this.expr(e.a), this.expr(e.b)];
+        return [`(${a}, ${b})`, `(${a}, o.m)(${b})`, `[delete (${a}, o.n), o.n, ${b}]`][e.form]!;
+      }
       case "chain": {
         // Suspensions after the head of optional chains: nothing after a nullish head runs; calls keep `this`.
         const [head, a, b] = [`h.maybe(${e.n})`, this.expr(e.a), this.expr(e.b)];
