@@ -244,6 +244,15 @@ export const f = async(function* (n: number) {
     expect(transform(js, "/proj/src/a.cjs").out).toBeNull();
   });
 
+  it("leaves a call alone where a namespace, an `import x = …` or an enum may shadow the import, and lowers despite a type's parameter of its name", () => {
+    const inner = (decl: string) => `import { async } from "chronots";\nnamespace Mine { export function wrap(g: unknown) { return g; } }\nexport namespace N {\n  ${decl}\n  export const f = async(function* () { return 6; });\n}\n`;
+    expect(transform(inner("import async = Mine.wrap;")).out).toBeNull();
+    expect(transform(inner("export namespace async { export const x = 1; }")).out).toBeNull();
+    expect(transform(inner("enum async { A }")).out).toBeNull();
+    const typed = `import { async } from "chronots";\ntype Options = { done: (async: boolean) => void };\nexport const f = async(function* () { return 6; });\n`;
+    expect(transform(typed).out?.code).not.toContain("function*");
+  });
+
   it("takes each file alike through an include or exclude RegExp with the g or y flag", () => {
     const code = head + call + tail;
     for (const options of [{ include: /\.ts$/g }, { include: /.*\.ts$/y }, { exclude: /\.skip\.ts$/g }]) {

@@ -613,8 +613,12 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
   const pending: ts.Node[] = [file];
   const add = (n: ts.Node) => void pending.push(n);
   for (let n = pending.pop(); n !== undefined; n = pending.pop()) {
-    if (tsi.isVariableDeclaration(n) || tsi.isParameter(n) || tsi.isBindingElement(n) || tsi.isFunctionDeclaration(n) || tsi.isFunctionExpression(n) || tsi.isClassLike(n) || tsi.isImportSpecifier(n) || tsi.isNamespaceImport(n) || tsi.isImportClause(n))
-      count(n.name);
+    // A namespace, `import x = …` or enum declares a value too; a parameter of a signature without a body (a type's) none.
+    const declares =
+      tsi.isVariableDeclaration(n) || tsi.isBindingElement(n) || tsi.isFunctionDeclaration(n) || tsi.isFunctionExpression(n) || tsi.isClassLike(n) || tsi.isImportSpecifier(n) ||
+      tsi.isNamespaceImport(n) || tsi.isImportClause(n) || tsi.isModuleDeclaration(n) || tsi.isImportEqualsDeclaration(n) || tsi.isEnumDeclaration(n) ||
+      (tsi.isParameter(n) && (n.parent as ts.SignatureDeclaration & { body?: ts.Node }).body !== undefined);
+    if (declares) count((n as ts.NamedDeclaration).name);
     if (tsi.isVariableDeclaration(n) && n.initializer && tsi.isIdentifier(n.initializer)) copies.push(n as (typeof copies)[number]);
     tsi.forEachChild(n, add);
   }
