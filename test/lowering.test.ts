@@ -84,7 +84,7 @@ describe("odd input", () => {
    * standing in for the module. Its text has no type annotation left, so it runs as JavaScript as it is.
    */
   const evaluate = (splices: Splice[]): (() => Future<number>) =>
-    new Function("$c", "leaf", `return ${splices[1]!.text};`)(__chronots, new Function("$c", `return ${ts.transpile(splices[0]!.text)};`)(__chronots));
+    new Function("$c", "leaf", `return ${splices[1]!.text};`)(__chronots, new Function("$c", `return ${ts.transpile(splices[0]!.text, { target: ts.ScriptTarget.ES2022 })};`)(__chronots));
 
   it("turns a body without suspension into a plain function returning a finished future", () => {
     const { splices, diagnostics } = lower(`import { async } from "chronots";\nexport const f = async(function* (a: number) { if (a) return a * 2; });\n`);
@@ -466,7 +466,7 @@ export const f = async(function* (n: number) {
 `;
     const out = lower(text).splices[0]!.text;
     // One written after the last statement ends the lowered function.
-    expect(out).toMatch(/return \$r;\n\s*\/\/ after the last statement\n\}\)$/);
+    expect(out).toMatch(/return \$r;\n\s*\/\/ after the last statement\n\s*\} \}\)\[""\]\)$/);
     expect(out.match(/\/\/ wait first/g)).toHaveLength(1);
     expect(out).toMatch(/\/\/ wait first\n\s*\$f = sleepAsync\(n\);/);
     expect(out.match(/\/\/ then/g)).toHaveLength(1);

@@ -3,7 +3,7 @@
  * the "transformed" project of this suite, see test/modes.test.ts.)
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -113,7 +113,7 @@ describe("chronots/vite", () => {
     const lines = out!.code.split("\n");
     const map = decode(out!.map.mappings);
     const first = lines.findIndex((l) => l.startsWith("export const f"));
-    const last = lines.indexOf("});");
+    const last = lines.findIndex((l, i) => i > first && l.endsWith("})[\"\"]);"));
     expect(last - first).toBeGreaterThan(10);
     // Vite chains this map under oxc's, looking each position up on its own line: each must hit.
     for (let l = first; l <= last; l++) {
@@ -227,6 +227,40 @@ export const f = async(function* (n: number) {
     expect(stdout).toMatch(/^Error: check undefined/);
     // The frame below check's is the body's, at the call (untransformed: w8.ts:8:9), not at the yield on line 9.
     expect(stdout.split("\n").filter((l) => l.includes(file))[1]).toMatch(/^ +at \S+ \(.*\/w8\.ts:8:\d+\)$/);
+  });
+
+  it("keeps anonymous functions anonymous through vite build, whose bundler folds '(0, f)' into 'f'", { timeout: 120_000 }, () => {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), "chronots-vite-build-"));
+    try {
+      mkdirSync(join(dir, "node_modules"));
+      symlinkSync(root, join(dir, "node_modules/chronots"), "dir");
+      writeFileSync(
+        join(dir, "names.ts"),
+        `import { async, sleepAsync, waitFor } from "chronots";
+const names = (...fs: unknown[]) => fs.map((f) => JSON.stringify((f as { name?: string } | undefined)?.name)).join(" ");
+const f = async(function* () { return names(() => 0, yield* sleepAsync(1), function () {}, class {}); });
+export const handler = async(function* (x: number) { return x; });
+const table = { run: async(function* () { return 0; }) };
+console.log(waitFor(f()), JSON.stringify(handler.name), JSON.stringify(table.run.name));
+`,
+      );
+      const script = `
+        import { build, runnerImport } from "vite";
+        const [plugin, dir] = process.argv.slice(1);
+        const { default: chronots } = (await runnerImport(plugin, { configFile: false, logLevel: "silent" })).module;
+        for (const [out, plugins] of [["plain", []], ["lowered", [chronots()]]])
+          await build({ configFile: false, root: dir, logLevel: "silent", plugins, ssr: { external: ["chronots"] }, build: { ssr: "names.ts", outDir: out, minify: false } });`;
+      const built = spawnSync(process.execPath, ["--input-type=module", "-e", script, join(root, "transformer/vite.ts"), dir], { cwd: root, encoding: "utf8" });
+      expect(built.stderr).toBe("");
+      const run = (out: string) => spawnSync(process.execPath, [join(dir, out, "names.mjs")], { encoding: "utf8" });
+      expect(readFileSync(join(dir, "lowered/names.mjs"), "utf8")).toContain(".coroutine(");
+      const plain = run("plain");
+      expect(plain.stdout).toBe('""  "" "" "" ""\n');
+      expect(run("lowered")).toMatchObject({ stdout: plain.stdout, stderr: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("leaves alone files without async calls, without a marking import, or outside include", () => {

@@ -537,7 +537,7 @@ export class Machine implements Hooks {
     if (!isAnonymousFunction(v)) return v;
     const name = contextName(tsi.getOriginalNode(v));
     if (name === null) throw new Unsupported(v, "an anonymous function named by a computed key, before a suspension");
-    return name === undefined ? detached(v) : nameOf(v, name);
+    return nameOf(v, name ?? "");
   }
 
   private simple(v: ts.Expression): boolean {

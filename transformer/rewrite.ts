@@ -624,12 +624,15 @@ export class Rewriter {
   }
 }
 
-/** `(0, value)`: its value, not a reference (a call of it passes no `this`), and no name given to a function. */
+/** `(0, value)`: its value, not a reference: a call of it passes no `this`. */
 export function detached(value: ts.Expression): ts.Expression {
   return f.createParenthesizedExpression(f.createComma(f.createNumericLiteral(0), value));
 }
 
-/** `({ ["name"]: value })["name"]`: an anonymous function or class named as a property definition names it. */
+/**
+ * `({ ["name"]: value })["name"]`: an anonymous function or class named as a property definition names
+ * it; named "", it is kept anonymous where it is assigned, which bundlers keep as it is.
+ */
 export function nameOf(value: ts.Expression, name: string): ts.Expression {
   const key = f.createStringLiteral(name);
   const holder = f.createObjectLiteralExpression([f.createPropertyAssignment(f.createComputedPropertyName(key), value)]);
