@@ -8,7 +8,7 @@
  * `f`; `yield* f` goes through `Future[Symbol.iterator]`, which returns `f`'s value or throws its
  * error. The lowered form keeps exactly these rules and shares `settle` and `notAFuture` with it.
  */
-import { CancelledError } from "./errors.js";
+import { CancelledError, FutureDefect } from "./errors.js";
 import { dispose, Disposer, fail, use } from "./dispose.js";
 import { CANCELLED, COMPLETED, creationSite, FAILED, Future, PENDING, typeName } from "./future.js";
 
@@ -96,6 +96,8 @@ function loweredCoroutine<R>(name: string): Future<R> {
 
 /** Finish an async call's result with the error its body threw; a `CancelledError` cancels it. */
 export function settle(r: Future<any>, e: unknown): void {
+  // The body's `return` finishing a result finished from outside: its defect goes on, as the driver's does.
+  if (e instanceof FutureDefect && r._state !== PENDING && r._state !== CANCELLED) throw e;
   r._finish(e instanceof CancelledError ? CANCELLED : FAILED, e);
 }
 

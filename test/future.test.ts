@@ -35,6 +35,22 @@ describe("Future states", () => {
     expect(f.read()).toBe(1);
   });
 
+  it("a body finishing its result after something else did throws the FutureDefect of the transition it attempted", () => {
+    const returns = async(function* () {
+      yield* sleepAsync(1);
+      return 7;
+    })();
+    returns.complete(99);
+    expect(() => waitFor(sleepAsync(20))).toThrow(/is already completed; it cannot become completed/);
+    expect(returns.read()).toBe(99);
+    const throws = async(function* () {
+      yield* sleepAsync(1);
+      throw new Error("late");
+    })();
+    throws.complete(99);
+    expect(() => waitFor(sleepAsync(20))).toThrow(/is already completed; it cannot become failed/);
+  });
+
   it("completing a cancelled future is ignored", () => {
     const f = new Future<number>();
     expect(f.cancel()).toBe(true);
