@@ -71,6 +71,20 @@ describe("async(): execution rules", () => {
     ]);
   });
 
+  it("names a function keyed by a BigInt literal by the key, also beside a suspension", () => {
+    const named = async(function* () {
+      // @ts-expect-error: TypeScript refuses a BigInt literal as a property name, JavaScript takes it
+      const o = { 0x10n: function () {}, b: yield* sleepAsync(0) };
+      return (o as unknown as Record<string, { name: string }>)["16"]!.name;
+    });
+    expect(waitFor(named())).toBe("16");
+  });
+
+  it("an anonymous async function called where it is written gets no this", () => {
+    expect(waitFor(async(function* (this: unknown) { return typeof this; })())).toBe("undefined");
+    expect(waitFor((async(function* (this: unknown) { return typeof this; }))())).toBe("undefined");
+  });
+
   it("runs when an import cycle calls it before its module's own code has run", async () => {
     // first.ts imports second.ts, which calls first's work() as it loads, waiting for its result.
     const { fromCycle } = await import("./fixtures/cycle/first.js");

@@ -41,14 +41,18 @@ describe("Future states", () => {
       return 7;
     })();
     returns.complete(99);
-    expect(() => waitFor(sleepAsync(20))).toThrow(/is already completed; it cannot become completed/);
+    const meanwhile = sleepAsync(20);
+    expect(() => waitFor(meanwhile)).toThrow(/is already completed; it cannot become completed/);
+    waitFor(meanwhile);
     expect(returns.read()).toBe(99);
     const throws = async(function* () {
       yield* sleepAsync(1);
       throw new Error("late");
     })();
-    throws.complete(99);
-    expect(() => waitFor(sleepAsync(20))).toThrow(/is already completed; it cannot become failed/);
+    (throws as Future<unknown>).complete(99);
+    const then = sleepAsync(20);
+    expect(() => waitFor(then)).toThrow(/is already completed; it cannot become failed/);
+    waitFor(then);
   });
 
   it("completing a cancelled future is ignored", () => {

@@ -16,9 +16,9 @@
 import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 
-/** `e` without the parentheses and type assertions around it (what JavaScript sees). */
+/** `e` without the parentheses, type assertions and type arguments around it (what JavaScript sees). */
 export function unparen(e: ts.Expression): ts.Expression {
-  while (tsi.isParenthesizedExpression(e) || tsi.isAsExpression(e) || tsi.isNonNullExpression(e) || tsi.isTypeAssertionExpression(e) || tsi.isSatisfiesExpression(e)) e = e.expression;
+  while (tsi.isParenthesizedExpression(e) || tsi.isAsExpression(e) || tsi.isNonNullExpression(e) || tsi.isTypeAssertionExpression(e) || tsi.isSatisfiesExpression(e) || tsi.isExpressionWithTypeArguments(e)) e = e.expression;
   return e;
 }
 

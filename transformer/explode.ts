@@ -1687,8 +1687,7 @@ function unparenTarget(t: ts.BindingName | ts.Expression): ts.BindingName | ts.E
 
 /** `(a, o.m)` is a value, not a reference: called without `this`, never deleted, an `eval` in it indirect. */
 function asValue(v: ts.Expression): ts.Expression {
-  let inner = v;
-  while (tsi.isParenthesizedExpression(inner)) inner = inner.expression;
+  const inner = unparen(v);
   const reference = tsi.isIdentifier(inner) || tsi.isPropertyAccessExpression(inner) || tsi.isElementAccessExpression(inner);
   return reference ? detached(v) : v;
 }

@@ -23,7 +23,7 @@ import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
 import { Names, planHoisting } from "./hoist.js";
 import { aliasUnsupported } from "./recognize.js";
-import { addComments, type Hooks, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
+import { addComments, detached, type Hooks, isCallee, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
 
 /** Diagnostic code of "left to the run-time driver" warnings. */
 export const UNSUPPORTED_CODE = 99301;
@@ -223,7 +223,8 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
     addComments(low, text, tsi.getTrailingCommentRanges(text, fn.end), false);
     // Named as the generator is, and by nothing else: an anonymous one "", also where a bundler folds
     // `(0, function …)` into `function …` (Vite's, rolldown), which the name of what it is assigned to would name.
-    if (!fn.name) return nameOf(low, "");
+    // Called where it stands, it is detached from the object holding it, which would be its `this`.
+    if (!fn.name) return isCallee(call) ? detached(nameOf(low, "")) : nameOf(low, "");
     return f.updateFunctionExpression(low, low.modifiers, low.asteriskToken, f.createIdentifier(fn.name.text), low.typeParameters, low.parameters, low.type, low.body);
   });
 }

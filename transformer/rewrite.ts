@@ -147,10 +147,10 @@ function newTargetOf(node: ts.Node): ts.Node | undefined {
   return p;
 }
 
-/** Whether `id` is what a call or a tagged template calls, inside parentheses or type assertions or not. */
-function isCallee(id: ts.Identifier): boolean {
-  let n: ts.Node = id;
-  while (n.parent && (tsi.isParenthesizedExpression(n.parent) || tsi.isAssertionExpression(n.parent) || tsi.isNonNullExpression(n.parent) || tsi.isSatisfiesExpression(n.parent))) n = n.parent;
+/** Whether `node` is what a call or a tagged template calls, inside parentheses or type assertions or not. */
+export function isCallee(node: ts.Node): boolean {
+  let n = node;
+  while (n.parent && (tsi.isParenthesizedExpression(n.parent) || tsi.isAssertionExpression(n.parent) || tsi.isNonNullExpression(n.parent) || tsi.isSatisfiesExpression(n.parent) || tsi.isExpressionWithTypeArguments(n.parent))) n = n.parent;
   const p = n.parent;
   return !!p && ((tsi.isCallExpression(p) && p.expression === n) || (tsi.isTaggedTemplateExpression(p) && p.tag === n));
 }
@@ -639,6 +639,11 @@ export function nameOf(value: ts.Expression, name: string): ts.Expression {
   return f.createElementAccessExpression(f.createParenthesizedExpression(holder), f.createStringLiteral(name));
 }
 
+/** A number or BigInt literal as the property key it is (`0x10` and `16n` are "16"). */
+function literalKey(n: ts.NumericLiteral | ts.BigIntLiteral): string {
+  return tsi.isBigIntLiteral(n) ? BigInt(n.text.slice(0, -1)).toString() : String(Number(n.text));
+}
+
 /**
  * The name JavaScript gives the anonymous function or class `node` from where it stands: the binding,
  * parameter, property or assigned variable; `null` when a computed key decides it at run time.
@@ -653,9 +658,9 @@ export function contextName(node: ts.Node): string | null | undefined {
     if (tsi.isComputedPropertyName(name)) {
       // A literal key names it as written; any other, as it evaluates at run time.
       const e = unparen(name.expression);
-      return tsi.isStringLiteralLike(e) ? e.text : tsi.isNumericLiteral(e) ? String(Number(e.text)) : null;
+      return tsi.isStringLiteralLike(e) ? e.text : tsi.isNumericLiteral(e) || tsi.isBigIntLiteral(e) ? literalKey(e) : null;
     }
-    if (tsi.isNumericLiteral(name)) return String(Number(name.text));
+    if (tsi.isNumericLiteral(name) || tsi.isBigIntLiteral(name)) return literalKey(name);
     return tsi.isIdentifier(name) || tsi.isStringLiteral(name) || tsi.isPrivateIdentifier(name) || tsi.isNoSubstitutionTemplateLiteral(name) ? name.text : undefined;
   };
   if ((tsi.isVariableDeclaration(p) || tsi.isBindingElement(p) || tsi.isParameter(p)) && p.initializer === child) return tsi.isIdentifier(p.name) ? p.name.text : undefined;
