@@ -516,6 +516,35 @@ describe("chronots check", { timeout: 120_000 }, () => {
     expect(check(join(dir, "bad.json"))).toEqual({ status: 1, out: [...expected, expect.stringMatching(/bad\.json\(1,\d+\): error TS5025: Unknown compiler option 'strictt'/)] });
   });
 
+  it("reports a cycle of project references as tspc -b does (TS6202), and checks a cycle marked circular without going round it", () => {
+    const dir = join(tmp, "cycle");
+    const write = (file: string, json: object) => {
+      mkdirSync(join(dir, file, ".."), { recursive: true });
+      writeFileSync(join(dir, file), JSON.stringify(json));
+    };
+    const project = (files: string[], references: object[]) => ({ compilerOptions: { module: "nodenext", composite: true, strict: true, skipLibCheck: true, types: [] }, files, references });
+    write("package.json", { name: "cycle", type: "module" });
+    write("tsconfig.json", { files: [], references: [{ path: "./a" }, { path: "./self" }] });
+    write("a/tsconfig.json", project(["a.ts"], [{ path: "../b" }]));
+    write("b/tsconfig.json", project(["b.ts"], [{ path: "../a" }]));
+    write("self/tsconfig.json", project(["s.ts"], [{ path: "." }]));
+    for (const f of ["a/a.ts", "b/b.ts", "self/s.ts"]) writeFileSync(join(dir, f), `import { sleepAsync } from "chronots";\nsleepAsync(1);\n`);
+    const run = (...args: string[]) => spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
+    for (const p of [dir, join(dir, "a"), join(dir, "self")]) {
+      const built = run(join(root, "node_modules/typescript/bin/tsc"), "-b", p, "--pretty", "false");
+      expect(built.stdout).toMatch(/error TS6202: /);
+      expect(run(join(pkg, "bin/chronots.js"), "check", "-p", p)).toMatchObject({ status: 1, stdout: built.stdout, stderr: "" });
+    }
+    // tspc -b builds such a cycle: each project is checked once, its own files in its own check.
+    write("b/tsconfig.json", project(["b.ts"], [{ path: "../a", circular: true }]));
+    const checked = run(join(pkg, "bin/chronots.js"), "check", "-p", join(dir, "a"));
+    expect({ status: checked.status, stderr: checked.stderr, out: checked.stdout.split("\n").filter(Boolean) }).toEqual({
+      status: 1,
+      stderr: "",
+      out: ["b/b.ts", "a/a.ts"].map((f) => expect.stringMatching(new RegExp(`cycle/${f}\\(2,1\\): error TS90001: `))),
+    });
+  });
+
   it("checks a file holding an expression nested deeper than a recursive walk goes: the Future dropped after it is reported, and nothing fails", () => {
     const long = join(tmp, "long.ts");
     const terms = Array.from({ length: 3000 }, (_, i) => `"p${i}"`).join(" + ");

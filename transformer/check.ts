@@ -10,6 +10,7 @@
  * `"unlowered"`; a bad entry is an error TS99302 at its option, as in a `tspc` build.
  * Every project a `tspc -b` would build is checked, once, the referenced ones first; a referenced
  * project is read from its sources, built or not, and its files are reported in its own check only.
+ * A cycle of references not marked `"circular": true` is reported as tspc -b reports it (TS6202), alone.
  * Exit status: 0 clean (warnings allowed), 1 on any error, 2 on bad arguments.
  */
 import { join, resolve } from "node:path";
@@ -48,7 +49,10 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
     return 2;
   }
   const root = resolve(ts.sys.directoryExists(project) ? join(project, "tsconfig.json") : project);
-  return Math.max(0, ...buildOrder(root).map((p) => checkProject(p, out, pretty)));
+  const { order, cycles } = buildOrder(root);
+  // tspc -b builds nothing then: it reports the cycles alone.
+  if (cycles.length > 0) return report(out, cycles, pretty);
+  return Math.max(0, ...order.map((p) => checkProject(p, out, pretty)));
 }
 
 /** A tsconfig as read: `config` undefined when it could not be, `errors` then saying why. */
@@ -59,18 +63,38 @@ interface Project {
 }
 
 /**
- * The projects `tspc -b` builds from `configFile`, in its order: each once, the projects it
- * references (theirs too) before it.
+ * The projects `tspc -b` builds from `root`, in its order: each once, the projects it references
+ * (theirs too) before it; and, as tspc -b finds them, the cycles of references not marked
+ * `"circular": true` (TS6202, in its words).
  */
-function buildOrder(configFile: string, order: Project[] = [], seen = new Set<string>()): Project[] {
-  if (seen.has(configFile)) return order;
-  seen.add(configFile);
-  const errors: ts.Diagnostic[] = [];
-  const host: ts.ParseConfigFileHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => errors.push(d) };
-  const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, host);
-  for (const ref of config?.projectReferences ?? []) buildOrder(ts.resolveProjectReferencePath(ref), order, seen);
-  order.push({ configFile, config, errors });
-  return order;
+function buildOrder(root: string): { order: Project[]; cycles: ts.Diagnostic[] } {
+  const order: Project[] = [];
+  const cycles: ts.Diagnostic[] = [];
+  const done = new Set<string>();
+  const visiting: string[] = [];
+  const visit = (configFile: string, circular: boolean) => {
+    if (done.has(configFile)) return;
+    if (visiting.includes(configFile)) {
+      if (!circular) cycles.push(cycleError(visiting));
+      return;
+    }
+    visiting.push(configFile);
+    const errors: ts.Diagnostic[] = [];
+    const host: ts.ParseConfigFileHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => errors.push(d) };
+    const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, host);
+    for (const ref of config?.projectReferences ?? []) visit(ts.resolveProjectReferencePath(ref), circular || ref.circular === true);
+    visiting.pop();
+    done.add(configFile);
+    order.push({ configFile, config, errors });
+  };
+  visit(root, false);
+  return { order, cycles };
+}
+
+function cycleError(configFiles: readonly string[]): ts.Diagnostic {
+  // Joined as tsc -b joins them.
+  const messageText = `Project references may not form a circular graph. Cycle detected: ${configFiles.join("\r\n")}`;
+  return { file: undefined, start: undefined, length: undefined, category: ts.DiagnosticCategory.Error, code: 6202, messageText };
 }
 
 /**
@@ -93,10 +117,14 @@ function checkProject({ configFile, config, errors }: Project, out: NodeJS.Writa
   const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, projectReferences: config.projectReferences, host, configFileParsingDiagnostics: configErrors });
   // Those sources are their own project's, checked there.
   const theirs = new Set<ts.SourceFile | undefined>();
+  // References marked "circular" may lead back to a project already seen, this one too, whose files stay its own.
+  const seen = new Set<string>([config.options.configFilePath as string]);
   const collect = (refs: readonly (ts.ResolvedProjectReference | undefined)[] | undefined) => {
     for (const ref of refs ?? []) {
-      for (const f of ref?.commandLine.fileNames ?? []) theirs.add(program.getSourceFile(f));
-      collect(ref?.references);
+      if (!ref || seen.has(ref.sourceFile.fileName)) continue;
+      seen.add(ref.sourceFile.fileName);
+      for (const f of ref.commandLine.fileNames) theirs.add(program.getSourceFile(f));
+      collect(ref.references);
     }
   };
   collect(program.getResolvedProjectReferences());
