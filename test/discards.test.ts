@@ -454,6 +454,16 @@ describe("chronots check", { timeout: 120_000 }, () => {
     expect(r.status).toBe(1);
   });
 
+  it("without -p, checks the nearest tsconfig.json from the current folder up, as tsc does", () => {
+    const dir = join(tmp, "nearest");
+    mkdirSync(join(dir, "src/deeper"), { recursive: true });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "nearest", type: "module" }));
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, noEmit: true, skipLibCheck: true, types: [] }, include: ["src"] }));
+    writeFileSync(join(dir, "src/main.ts"), 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+    const r = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: join(dir, "src/deeper"), encoding: "utf8" });
+    expect({ status: r.status, out: r.stdout.split("\n").filter(Boolean) }).toEqual({ status: 1, out: [expect.stringMatching(/^\.\.\/main\.ts\(2,1\): error TS90001: /)] });
+  });
+
   it("--pretty prints tsc's colored form with the source line and a count", () => {
     const r = chronots("check", "-p", fixtureConfig, "--pretty");
     const text = r.out.join("\n");

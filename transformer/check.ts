@@ -25,10 +25,11 @@ import { badYields } from "./yields.js";
 
 export const usage = `Usage: chronots check [-p <tsconfig.json or directory>] [--pretty | --no-pretty]
 Reports the program's type errors, every discarded Future, every yield of a non-Future and, when the
-build lowers, every function left to the run-time driver, like tsc; exits 1 on errors.`;
+build lowers, every function left to the run-time driver, like tsc; exits 1 on errors. Without -p, the
+tsconfig.json of the current folder or the nearest one above it, as tsc finds it.`;
 
 export function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): number {
-  let project = "tsconfig.json";
+  let project: string | undefined;
   let pretty = !!(out as { isTTY?: boolean }).isTTY;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -48,7 +49,9 @@ export function main(args: readonly string[], out: NodeJS.WritableStream = proce
     out.write(`chronots check: ${problem}\n`);
     return 2;
   }
-  const root = resolve(ts.sys.directoryExists(project) ? join(project, "tsconfig.json") : project);
+  // Without -p, as tsc: the nearest tsconfig.json from the current folder up (none: the missing one in it is the error).
+  const found = project ?? ts.findConfigFile(ts.sys.getCurrentDirectory(), ts.sys.fileExists) ?? "tsconfig.json";
+  const root = resolve(ts.sys.directoryExists(found) ? join(found, "tsconfig.json") : found);
   const { order, cycles } = buildOrder(root);
   // tspc -b builds nothing then: it reports the cycles alone.
   if (cycles.length > 0) return report(out, cycles, pretty);
