@@ -318,6 +318,15 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     expect(r.status).not.toBe(0);
   });
 
+  it("tspc and chronots check print the same lines in the same order: by file, then position", () => {
+    const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js"), discarded: "error" }];
+    const project = config("tspc-order.json", { compilerOptions: { noEmit: false, outDir: join(tmp, "tspc-order"), plugins } });
+    const printed = (r: { stdout: string }) => r.stdout.split("\n").filter(Boolean);
+    const built = printed(spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", project, "--pretty", "false"], { cwd: root, encoding: "utf8" }));
+    expect(built).toHaveLength(expected().length + yieldLines().length + unloweredLines().length);
+    expect(printed(spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check", "-p", project], { cwd: root, encoding: "utf8" }))).toEqual(built);
+  });
+
   it("a tspc entry naming the editor's plugin is an entry error of the build, not ts-patch's crash", () => {
     const plugins = [{ transform: join(pkg, "dist/cjs/transformer/service.js") }];
     const project = config("tspc-service.json", { compilerOptions: { noEmit: false, outDir: join(tmp, "tspc-service"), plugins } });
@@ -506,10 +515,10 @@ describe("chronots check", { timeout: 120_000 }, () => {
     write("a/main.ts", 'import { sleepAsync } from "chronots";\nimport { x } from "../c/lib.js";\nsleepAsync(x);\n');
     write("c/tsconfig.json", JSON.stringify({ compilerOptions, files: ["lib.ts"] }));
     write("c/lib.ts", 'import { sleepAsync } from "chronots";\nsleepAsync(1);\nexport const x = 1;\nexport const bad: number = "x";\n');
-    // In the build order: c, which a references, first.
+    // In the build order: c, which a references, first; each project's lines by position, as tsc sorts them.
     const expected = [
-      expect.stringMatching(/transitive\/c\/lib\.ts\(4,14\): error TS2322: /),
       expect.stringMatching(/transitive\/c\/lib\.ts\(2,1\): error TS90001: chronots: Future returned by 'sleepAsync\(1\)' is discarded;/),
+      expect.stringMatching(/transitive\/c\/lib\.ts\(4,14\): error TS2322: /),
       expect.stringMatching(/transitive\/a\/main\.ts\(3,1\): error TS90001: chronots: Future returned by 'sleepAsync\(x\)' is discarded;/),
     ];
     const check = (config: string) => {

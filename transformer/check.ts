@@ -1,9 +1,9 @@
 /**
  * `chronots check -p tsconfig.json`: what a `tspc` build would report, for CI, without emitting anything.
  *
- * Reads the tsconfig, builds a Program, and prints, like tsc, the program's own errors (so the command
- * can stand in for `tsc --noEmit`) followed by every discarded Future (TS90001) in the project's
- * source files (declaration files and node_modules are skipped), every yield of a non-Future (TS90002)
+ * Reads the tsconfig, builds a Program, and prints, like tsc and sorted as tsc sorts them (by file,
+ * then position), the program's own errors (so the command can stand in for `tsc --noEmit`), every
+ * discarded Future (TS90001) in the project's source files (declaration files and node_modules are skipped), every yield of a non-Future (TS90002)
  * and, when the project's build lowers,
  * every function the lowering leaves to the run-time driver (TS99301). The severities come from the
  * chronots entry in `compilerOptions.plugins` (entry.ts): `"discarded"`, "error" without one, and
@@ -132,7 +132,7 @@ function checkProject({ configFile, config, errors }: Project, out: NodeJS.Writa
   };
   collect(program.getResolvedProjectReferences());
   const files = program.getSourceFiles().filter((sf) => !theirs.has(sf));
-  const own = ts.sortAndDeduplicateDiagnostics([...configErrors, ...files.flatMap((sf) => ts.getPreEmitDiagnostics(program, sf))]);
+  const own = [...configErrors, ...files.flatMap((sf) => ts.getPreEmitDiagnostics(program, sf))];
   const sources = files.filter((sf) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf));
   const recognize = checkerRecognizer(program);
   const found = sources.flatMap((sf) => [
@@ -149,8 +149,10 @@ function report(out: NodeJS.WritableStream, diags: readonly ts.Diagnostic[], pre
     getCurrentDirectory: ts.sys.getCurrentDirectory,
     getNewLine: () => ts.sys.newLine,
   };
-  const errors = diags.filter((d) => d.category === ts.DiagnosticCategory.Error).length;
-  if (diags.length > 0) out.write(pretty ? ts.formatDiagnosticsWithColorAndContext(diags, host) : ts.formatDiagnostics(diags, host));
+  // In tsc's order: by file, then position.
+  const sorted = ts.sortAndDeduplicateDiagnostics(diags);
+  const errors = sorted.filter((d) => d.category === ts.DiagnosticCategory.Error).length;
+  if (sorted.length > 0) out.write(pretty ? ts.formatDiagnosticsWithColorAndContext(sorted, host) : ts.formatDiagnostics(sorted, host));
   if (pretty && errors > 0) out.write(`\nFound ${errors} error${errors === 1 ? "" : "s"}.\n`);
   return errors > 0 ? 1 : 0;
 }
