@@ -350,6 +350,16 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     expect(hiddenProblem([{ transform: "typescript-transform-paths", afterDeclarations: true }, { transform: "chronots/transformer" }], project, {})).toBeUndefined();
   });
 
+  it('a tspc entry with "after": true is an entry error at that option, not a warning at every function TypeScript rewrote first', () => {
+    const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js"), after: true }];
+    const project = config("tspc-after-ts.json", { compilerOptions: { noEmit: false, outDir: join(tmp, "tspc-after-ts"), plugins } });
+    const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", project, "--pretty", "false"], { cwd: root, encoding: "utf8" });
+    const at = readFileSync(project, "utf8").indexOf('"after"') + 1;
+    const message = `chronots: chronots/transformer is a source transformer, which must run before TypeScript's own transforms; "after": true has ts-patch run it after them, on code they rewrote, which it cannot lower: remove the option`;
+    expect(r.stdout.split("\n").filter((l) => / TS993\d\d: /.test(l))).toEqual([`${relative(root, project)}(1,${at}): error TS99302: ${message}`]);
+    expect(r.status).not.toBe(0);
+  });
+
   it("an incremental tspc build reports them again for files it does not emit again", () => {
     const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js") }];
     const out = join(tmp, "tspc-incremental");

@@ -597,7 +597,7 @@ it("leaves a function another transform already rebuilt (an \"after\" entry) to 
   expect(written.get("typed.js")).toContain("export const f = async(function* (ms) {");
   expect(written.get("typed.js")).not.toContain("__chronots");
   expect(added.map((d) => [ts.getLineAndCharacterOfPosition(d.file!, d.start!).line + 1, d.messageText])).toEqual([
-    [2, `chronots: this async function is left to the run-time driver: a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots) is not lowered`],
+    [2, `chronots: this async function is left to the run-time driver: a function a transform that ran first rewrote (TypeScript's own, for a transformer run after it, or a plugin listed before chronots) is not lowered`],
     [8, "chronots: this async function is left to the run-time driver: a generator function neither written in the async() call nor declared in a block around it is not lowered"],
   ]);
   expect(written.get("typed.js")).toContain("function* worker(ms) {");

@@ -265,6 +265,7 @@ describe("functions left to the run-time driver, at every entry point", { timeou
       { transform: "chronots/transformer", transformProgram: true },
       { transform: "chronots/vite" },
       { transform: "chronots/transformer", afterDeclarations: true },
+      { transform: "chronots/transformer", after: true },
     ];
     const config = JSON.parse(readFileSync(p.editorConfig, "utf8"));
     config.compilerOptions.plugins.push(...misplaced);
@@ -276,6 +277,7 @@ describe("functions left to the run-time driver, at every entry point", { timeou
       `chronots: chronots/transformer is a source transformer; "transformProgram": true has ts-patch run it as a program transformer, which lowers nothing: remove the option`,
       `chronots: chronots/vite is the Vite plugin, for the plugins of a vite.config; a tsconfig's entries are ${forms}`,
       `chronots: chronots/transformer is a source transformer; "afterDeclarations": true has ts-patch run it on the declaration files it emits, which lowers and checks nothing: remove the option`,
+      `chronots: chronots/transformer is a source transformer, which must run before TypeScript's own transforms; "after": true has ts-patch run it after them, on code they rewrote, which it cannot lower: remove the option`,
     ];
     const c = checked(p);
     expect(c.status).toBe(1);
@@ -287,6 +289,7 @@ describe("functions left to the run-time driver, at every entry point", { timeou
       `editor.json(1,${at('"transformProgram"', '"transformProgram"')}): error TS99302: ${messages[2]}`,
       `editor.json(1,${at('"transform"', '"transform":"chronots/vite"')}): error TS99302: ${messages[3]}`,
       `editor.json(1,${at('"afterDeclarations"', '"afterDeclarations"')}): error TS99302: ${messages[4]}`,
+      `editor.json(1,${at('"after"', '"after":')}): error TS99302: ${messages[5]}`,
     ]);
     const shown = editor(p).ls.getSemanticDiagnostics(join(p.dir, "main.ts")).filter((d) => d.code === 99302);
     expect(shown.map((d) => [d.start, d.messageText])).toEqual(messages.map((m) => [0, `${m} (in ${p.editorConfig})`]));

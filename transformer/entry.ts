@@ -98,8 +98,9 @@ const FORMS = `{ "transform": "chronots/transformer" } for the build, { "name": 
  * What is wrong with an entry that names one of chronots' plugins under a key that loads it as
  * something else, so that no host runs it as meant and nothing says so: ts-patch skips an entry
  * without "transform", one with `"transformProgram": true` runs the transformer as a program
- * transformer, one with `"afterDeclarations": true` on the declaration files only, and the Vite
- * plugin is no transformer at all. `isBuild` is the build entry's test (isBuildIn).
+ * transformer, one with `"after": true` after TypeScript's own transforms, one with
+ * `"afterDeclarations": true` on the declaration files only, and the Vite plugin is no transformer
+ * at all. `isBuild` is the build entry's test (isBuildIn).
  */
 export function misplacedProblem(entry: PluginEntry, isBuild: (p: PluginEntry) => boolean): Problem | undefined {
   if (entry.transform === undefined && entry.name === "chronots/transformer")
@@ -107,12 +108,20 @@ export function misplacedProblem(entry: PluginEntry, isBuild: (p: PluginEntry) =
   if (entry.transform === "chronots/service") return { option: "transform", message: `chronots: chronots/service is the editor's plugin, which tsserver loads through "name": ${FORMS}` };
   if (entry.transform === "chronots/vite") return { option: "transform", message: VITE_PLUGIN };
   if (isBuild(entry) && entry.transformProgram === true) return { option: "transformProgram", message: PROGRAM_TRANSFORMER };
-  if (isBuild(entry) && entry.afterDeclarations === true) return { option: "afterDeclarations", message: AFTER_DECLARATIONS };
+  return isBuild(entry) ? stageProblem(entry) : undefined;
+}
+
+/** The problem of a build entry ts-patch runs later than before TypeScript's own transforms; as in ts-patch, "after" wins. */
+function stageProblem(entry: PluginEntry): Problem | undefined {
+  if (entry.after === true) return { option: "after", message: AFTER };
+  if (entry.afterDeclarations === true) return { option: "afterDeclarations", message: AFTER_DECLARATIONS };
   return undefined;
 }
 
 /** Why an entry with `"transformProgram": true` lowers nothing. */
 export const PROGRAM_TRANSFORMER = `chronots: chronots/transformer is a source transformer; "transformProgram": true has ts-patch run it as a program transformer, which lowers nothing: remove the option`;
+
+const AFTER = `chronots: chronots/transformer is a source transformer, which must run before TypeScript's own transforms; "after": true has ts-patch run it after them, on code they rewrote, which it cannot lower: remove the option`;
 
 const AFTER_DECLARATIONS = `chronots: chronots/transformer is a source transformer; "afterDeclarations": true has ts-patch run it on the declaration files it emits, which lowers and checks nothing: remove the option`;
 
@@ -121,13 +130,13 @@ export const VITE_PLUGIN = `chronots: chronots/vite is the Vite plugin, for the 
 
 /**
  * The problem of the build entry ts-patch handed over as `given` that only the tsconfig shows:
- * ts-patch keeps `"afterDeclarations"` to itself. Said only when every build entry with `given`'s
- * options has it, so that a right entry beside a wrong one is not blamed.
+ * ts-patch keeps `"after"` and `"afterDeclarations"` to itself. Said only when every build entry
+ * with `given`'s options has the same one, so that a right entry beside a wrong one is not blamed.
  */
 export function hiddenProblem(plugins: readonly PluginEntry[], configFile: string | undefined, given: PluginEntry): Problem | undefined {
   const isBuild = isBuildIn(configFile);
-  const same = plugins.filter((p) => isBuild(p) && sameBuildEntry(given)(p));
-  return same.length > 0 && same.every((p) => p.afterDeclarations === true) ? { option: "afterDeclarations", message: AFTER_DECLARATIONS } : undefined;
+  const problems = plugins.filter((p) => isBuild(p) && sameBuildEntry(given)(p)).map(stageProblem);
+  return problems.every((p) => p !== undefined && p.option === problems[0]!.option) ? problems[0] : undefined;
 }
 
 /** What is wrong with an entry: each bad value, and each option neither chronots nor its host knows. */

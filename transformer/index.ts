@@ -112,7 +112,7 @@ export default function transformer(program: ts.Program, config: TransformerConf
   const { report, transforming } = reporter(extras);
   useCompiler(compiler);
   const configFile = configFileOf(program);
-  // An entry ts-patch runs after the declarations are emitted gets the same arguments: the tsconfig tells.
+  // An entry ts-patch runs after TypeScript's transforms or on the declarations gets the same arguments: the tsconfig tells.
   const hidden = hiddenProblem((program.getCompilerOptions().plugins ?? []) as PluginEntry[], configFile, config);
   if (hidden) {
     const isBuild = isBuildIn(configFile);

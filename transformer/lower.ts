@@ -287,7 +287,7 @@ export const NESTING = 16;
 function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node, name = fn.name?.text ?? ""): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
   // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
   if (!tsi.isParseTreeNode(fn))
-    throw new Unsupported(tsi.getParseTreeNode(origin) ?? origin, `a function a transform that ran first rewrote (TypeScript's own, for a plugin entry with "after": true, or a plugin listed before chronots)`);
+    throw new Unsupported(tsi.getParseTreeNode(origin) ?? origin, `a function a transform that ran first rewrote (TypeScript's own, for a transformer run after it, or a plugin listed before chronots)`);
   if (l.depth > NESTING) throw new Unsupported(fn, `an async function nested more than ${NESTING} deep in other lowered async functions`);
   l.depth++;
   try {
