@@ -307,7 +307,7 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     expect(vite.stderr).not.toContain("getRootFileNames");
   });
 
-  it("places a bad entry's errors at their option: in the build and the check; the editor shows its own entry's on every file", () => {
+  it("places a bad entry's errors at their option: in the build and the check; the editor shows them, its own entry's and the build entry's, on every file", () => {
     const p = project("bad", { unlowered: "loud", unlowerd: "off" }, { discard: "warning" });
     const bad = `tsconfig.json(1,`;
     const built = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", p.tspcConfig, "--pretty", "false"], { cwd: p.dir, encoding: "utf8" });
@@ -326,6 +326,8 @@ describe("functions left to the run-time driver, at every entry point", { timeou
     const shown = editor(p).ls.getSemanticDiagnostics(join(p.dir, "main.ts")).filter((d) => d.code === 99302);
     expect(shown.map((d) => [d.start, d.category, d.messageText])).toEqual([
       [0, ts.DiagnosticCategory.Error, `chronots: unknown plugin option "discard"; did you mean "discarded"? (the "chronots/service" entry of ${p.editorConfig})`],
+      [0, ts.DiagnosticCategory.Error, `chronots: plugin option "unlowered" must be "error", "warning" or "off", got "loud" (in ${p.editorConfig})`],
+      [0, ts.DiagnosticCategory.Error, `chronots: unknown plugin option "unlowerd"; did you mean "unlowered"? (in ${p.editorConfig})`],
     ]);
   });
 });

@@ -10,7 +10,8 @@
  * running the lowering on the file and dropping its output; kept per file until it, the options or
  * what its calls' callees are changes (`cachedWarnings`). Both run with the TypeScript instance
  * tsserver hands to `init` (compiler.ts), since the editor's compiler may not be ours. A bad entry
- * (entry.ts) does not stop the plugin: its errors head every file's list, the only place an editor has.
+ * (entry.ts), its own or the build's, does not stop the plugin: its errors head every file's list, the
+ * only place an editor has.
  *
  * tsserver loads plugins with `require` and ignores package `exports`, so the package carries a CommonJS
  * shim at `service/index.cjs` that hands this module's default export to tsserver.
@@ -132,7 +133,7 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
         const isBuild = isBuildIn(configFile);
         const bad = [
           ...problems.map(({ message }) => `${message} (the "chronots/service" entry of ${configFile ?? "the tsconfig"})`),
-          ...plugins.flatMap((e) => misplacedProblem(e, isBuild) ?? []).map(({ message }) => `${message} (in ${configFile ?? "the tsconfig"})`),
+          ...plugins.flatMap((e) => [misplacedProblem(e, isBuild) ?? [], isBuild(e) ? problemsOf(e, "build") : []].flat()).map(({ message }) => `${message} (in ${configFile ?? "the tsconfig"})`),
         ].map((messageText): ts.Diagnostic => ({ file: sf, start: 0, length: 0, category: typescript.DiagnosticCategory.Error, code: ENTRY_CODE, source: "chronots", messageText }));
         return [
           ...bad,
