@@ -277,6 +277,44 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
     }
   });
 
+  it("tsserver, reloading an edited tsconfig: the plugin reports once, with the entry as it is now, and not at all once it is removed", async () => {
+    const dir = join(tmp, "reload");
+    mkdirSync(dir);
+    const file = join(dir, "main.ts");
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "reload", type: "module" }));
+    writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+    const write = (plugins: object[], indent?: number) =>
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], plugins }, files: ["main.ts"] }, null, indent));
+    const shown = async (server: ReturnType<typeof spawnTsserver>) => {
+      server.send("reloadProjects", {});
+      const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
+      return diags.map((d) => `${d.category} TS${d.code}`);
+    };
+    const server = spawnTsserver(["--pluginProbeLocations", tmp]);
+    try {
+      write([{ name: "chronots/service" }]);
+      server.send("open", { file });
+      expect(await shown(server)).toEqual(["error TS90001"]);
+      write([{ name: "chronots/service" }], 2);
+      expect(await shown(server)).toEqual(["error TS90001"]);
+      write([{ name: "chronots/service", discarded: "warning" }]);
+      expect(await shown(server)).toEqual(["warning TS90001"]);
+      write([]);
+      expect(await shown(server)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+    // A global plugin has no entry in the tsconfig.
+    const global = spawnTsserver(["--pluginProbeLocations", tmp, "--globalPlugins", "chronots/service"]);
+    try {
+      global.send("open", { file });
+      expect(await shown(global)).toEqual(["error TS90001"]);
+      expect(await shown(global)).toEqual(["error TS90001"]);
+    } finally {
+      await global.close();
+    }
+  });
+
   it("chronots check, run through the installed bin", () => {
     const r = chronots("check", "-p", fixtureConfig);
     expect(r.out).toEqual(expected);

@@ -59,7 +59,8 @@ const OPTIONS: readonly Option[] = ["discarded", "unlowered"];
 /** What the host reads from an entry (ts-patch's keys for a transform, tsserver's for a plugin): not ours to judge. */
 const HOST_KEYS = {
   build: ["transform", "type", "import", "isEsm", "after", "afterDeclarations", "transformProgram", "resolvePathAliases"],
-  editor: ["name"],
+  // tsserver marks the entry it makes for a plugin named by --globalPlugins "global".
+  editor: ["name", "global"],
 };
 
 /** The category a diagnostic of `severity` is reported in (an "off" one is not reported at all). */

@@ -19,7 +19,7 @@
 import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { configFileOf, ENTRY_CODE, entryDiagnostics, isBuildIn, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
+import { configFileOf, ENTRY_CODE, entryDiagnostics, isBuildIn, isEditor, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
 import { guarded, messageOf } from "./guard.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
 import { forgetPackages } from "./package.js";
@@ -92,6 +92,14 @@ function misloaded(program: ts.Program, extras: Extras = {}): ts.TransformerFact
 
 type Extras = { ts?: typeof ts; addDiagnostic?: (d: ts.Diagnostic) => void };
 
+/**
+ * Where a proxy of ours keeps the language service it wraps. Reloading a tsconfig, tsserver creates
+ * its plugins again over the service it has, which may be our last proxy: wrapped again, it would
+ * report everything twice, the old entry's severities beside the new ones.
+ */
+const INNER = Symbol.for("chronots/service inner language service");
+type Proxied = ts.LanguageService & { [INNER]?: ts.LanguageService };
+
 /** tsserver calls it with its modules; ts-patch, given the wrong entry, with a program, the entry and its extras. */
 export default function init(modules: { typescript: typeof ts }, _entry?: unknown, extras?: Extras): ts.server.PluginModule {
   if (typeof (modules as unknown as ts.Program).getTypeChecker === "function") return misloaded(modules as unknown as ts.Program, extras) as never;
@@ -110,8 +118,10 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
       configure(info.config);
       const warned = new WeakMap<ts.SourceFile, Warned>();
       let seen: ts.Program | undefined;
-      const ls = info.languageService;
-      const proxy: ts.LanguageService = Object.create(null);
+      const given: Proxied = info.languageService;
+      const ls = given[INNER] ?? given;
+      const proxy: Proxied = Object.create(null);
+      proxy[INNER] = ls;
       for (const k of Object.keys(ls) as (keyof ts.LanguageService)[]) {
         const member = ls[k];
         (proxy as any)[k] = typeof member === "function" ? member.bind(ls) : member;
@@ -128,6 +138,8 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
         }
         const options = program.getCompilerOptions();
         const plugins = (options.plugins ?? []) as PluginEntry[];
+        // Its entry gone from the tsconfig, tsserver keeps this proxy all the same; a global plugin (--globalPlugins) has none.
+        if (!(info.config as { global?: unknown } | undefined)?.global && !plugins.some(isEditor)) return own;
         const configFile = configFileOf(program);
         const unlowered = unloweredWithoutEmit(entry, plugins, configFile);
         const isBuild = isBuildIn(configFile);
