@@ -365,6 +365,50 @@ console.log(waitFor(a)(), waitFor(b)());
   expect(lowered.stdout.trim()).toBe("aa! bb!");
 });
 
+it("names functions as tsc does in ES5, and leaves to the driver there a body holding a class and a self-naming generator that catches", { timeout: 120_000 }, () => {
+  const build = oneModule(
+    "es5-state",
+    `import { async, Future, sleepAsync, waitFor } from "chronots";
+const later = () => sleepAsync(1);
+const named = async(function* () {
+  const names: string[] = [];
+  for (let j = 0; j < 2; j++) {
+    const f = function () { return j; };
+    names.push(f.name);
+    yield* later();
+  }
+  function fn() { fn = () => 1; return 0; }
+  yield* later();
+  return names.concat(fn.name);
+});
+const classes = async(function* () {
+  const kept: (() => number)[] = [];
+  for (let j = 0; j < 2; j++) {
+    class R { static x = 5 + j; m() { return R.x; } }
+    kept.push(() => new R().m());
+    yield* later();
+  }
+  const c = { kc: class {} }.kc;
+  return [...kept.map((k) => k()), c.name];
+});
+const self = async(function* f0(): Generator<Future<unknown>, string, unknown> {
+  try { yield* later(); throw new Error("caught"); } catch (e) { return (e as Error).message + " " + f0.name; }
+});
+console.log(JSON.stringify([waitFor(named()), waitFor(classes()), waitFor(self())]));
+`,
+  );
+  const options = { target: "ES5", lib: ["ES2015"], downlevelIteration: true };
+  const plain = build("plain", options, []);
+  expect(plain.stdout.trim()).toBe('[["f","f","fn"],[5,6,"kc"],"caught f0"]');
+  const lowered = build("lowered", options, [{ transform: join(cjs, "index.js") }]);
+  expect(lowered.compiled.match(/TS99301: .*/g)).toEqual([
+    expect.stringContaining("a class, in ES5 output, is not lowered"),
+    expect.stringContaining("a generator naming itself and catching, in ES5 output, is not lowered"),
+  ]);
+  expect(lowered.js.match(/\.coroutine\(/g)).toHaveLength(1);
+  expect([lowered.stdout, lowered.stderr]).toEqual([plain.stdout, ""]);
+});
+
 describe("fixtures built by tspc leave the trace tsc's build leaves", () => {
   // `using` against tsc's own downlevel; JSX run through tsc's React transform after the lowering;
   // generators declared by name, rewritten in place by the checker-backed entry.

@@ -307,6 +307,12 @@ function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, oute
     const declared = [...an.bindingOf].find(([, b]) => b === shadow)![0];
     throw new Unsupported(declared, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
   }
+  // In ES5 TypeScript lowers again, keeping state by the node as parsed, a class (the alias its loop
+  // holds, the name it takes from where it stood) and the generator kept for its own name (its catch
+  // variables renamed): the lowered body, printed from the same nodes, would share that state.
+  if (l.downlevel.generators && an.holds.classes) throw new Unsupported(fn, "a class, in ES5 output,");
+  if (l.downlevel.generators && fn.name && an.bindingOf.get(fn.name)?.referenced && [...an.bindingOf.values()].some((b) => b.kind === "catch"))
+    throw new Unsupported(fn.name, "a generator naming itself and catching, in ES5 output,");
   const m = l.names.mark;
   const own = stepName(name || standingName(origin), an, l);
   const n: Internals = {

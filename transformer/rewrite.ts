@@ -630,12 +630,13 @@ export function detached(value: ts.Expression): ts.Expression {
 }
 
 /**
- * `({ ["name"]: value })["name"]`: an anonymous function or class named as a property definition names
+ * `({ "name": value })["name"]`: an anonymous function or class named as a property definition names
  * it; named "", it is kept anonymous where it is assigned, which bundlers keep as it is.
  */
 export function nameOf(value: ts.Expression, name: string): ts.Expression {
-  const key = f.createStringLiteral(name);
-  const holder = f.createObjectLiteralExpression([f.createPropertyAssignment(f.createComputedPropertyName(key), value)]);
+  // A computed key only for the one that would set the prototype: one TypeScript lowers to an assignment in ES5, which names nothing.
+  const key = name === "__proto__" ? f.createComputedPropertyName(f.createStringLiteral(name)) : f.createStringLiteral(name);
+  const holder = f.createObjectLiteralExpression([f.createPropertyAssignment(key, value)]);
   return f.createElementAccessExpression(f.createParenthesizedExpression(holder), f.createStringLiteral(name));
 }
 
