@@ -398,6 +398,38 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     expect(r.status).not.toBe(0);
   });
 
+  it('"after" and "afterDeclarations" count as set when truthy, as ts-patch reads them: the same entry error from tspc, chronots check and tsserver', async () => {
+    for (const [option, value] of [["after", "true"], ["afterDeclarations", 1]] as const) {
+      const dir = join(tmp, `truthy-${option}`);
+      mkdirSync(dir);
+      const file = join(dir, "main.ts");
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "truthy", type: "module" }));
+      writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+      const plugins = [{ name: "chronots/service" }, { transform: join(pkg, "dist/cjs/transformer/index.js"), [option]: value }];
+      const project = join(dir, "tsconfig.json");
+      writeFileSync(project, JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], outDir: "out", plugins }, files: ["main.ts"] }));
+      const at = readFileSync(project, "utf8").indexOf(`"${option}"`) + 1;
+      const message =
+        option === "after"
+          ? `chronots: chronots/transformer is a source transformer, which must run before TypeScript's own transforms; "after": "true" has ts-patch run it after them, on code they rewrote, which it cannot lower: remove the option`
+          : `chronots: chronots/transformer is a source transformer; "afterDeclarations": 1 has ts-patch run it on the declaration files it emits, which lowers and checks nothing: remove the option`;
+      const line = `tsconfig.json(1,${at}): error TS99302: ${message}`;
+      const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", project, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+      expect(r.stdout.split("\n").filter((l) => / TS9\d{4}: /.test(l))).toEqual([line]);
+      expect(r.status).not.toBe(0);
+      const c = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
+      expect(c.stdout.split("\n").filter((l) => l.includes(" TS99302: "))).toEqual([line]);
+      const server = spawnTsserver(["--pluginProbeLocations", tmp]);
+      try {
+        server.send("open", { file });
+        const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
+        expect(diags.map((d) => `${d.category} TS${d.code}: ${d.text}`)).toEqual([`error TS99302: ${message} (in ${project})`, expect.stringMatching(/^error TS90001: /)]);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it("an incremental tspc build reports them again for files it does not emit again", () => {
     const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js") }];
     const out = join(tmp, "tspc-incremental");

@@ -112,19 +112,27 @@ export function misplacedProblem(entry: PluginEntry, isBuild: (p: PluginEntry) =
   return isBuild(entry) ? stageProblem(entry) : undefined;
 }
 
-/** The problem of a build entry ts-patch runs later than before TypeScript's own transforms; as in ts-patch, "after" wins. */
+/**
+ * The problem of a build entry ts-patch runs later than before TypeScript's own transforms. As in
+ * ts-patch, "after" wins, and any truthy value sets either ("true", 1): only `=== true` would leave
+ * such an entry running unseen on rewritten code or on declarations.
+ */
 function stageProblem(entry: PluginEntry): Problem | undefined {
-  if (entry.after === true) return { option: "after", message: AFTER };
-  if (entry.afterDeclarations === true) return { option: "afterDeclarations", message: AFTER_DECLARATIONS };
+  if (entry.after) return { option: "after", message: after(JSON.stringify(entry.after)) };
+  if (entry.afterDeclarations) return { option: "afterDeclarations", message: afterDeclarations(JSON.stringify(entry.afterDeclarations)) };
   return undefined;
 }
 
 /** Why an entry with `"transformProgram": true` lowers nothing. */
 export const PROGRAM_TRANSFORMER = `chronots: chronots/transformer is a source transformer; "transformProgram": true has ts-patch run it as a program transformer, which lowers nothing: remove the option`;
 
-const AFTER = `chronots: chronots/transformer is a source transformer, which must run before TypeScript's own transforms; "after": true has ts-patch run it after them, on code they rewrote, which it cannot lower: remove the option`;
+/** Why an entry with `"after"` set to `value` (JSON) lowers nothing. */
+const after = (value: string) =>
+  `chronots: chronots/transformer is a source transformer, which must run before TypeScript's own transforms; "after": ${value} has ts-patch run it after them, on code they rewrote, which it cannot lower: remove the option`;
 
-const AFTER_DECLARATIONS = `chronots: chronots/transformer is a source transformer; "afterDeclarations": true has ts-patch run it on the declaration files it emits, which lowers and checks nothing: remove the option`;
+/** Why an entry with `"afterDeclarations"` set to `value` (JSON) lowers and checks nothing. */
+const afterDeclarations = (value: string) =>
+  `chronots: chronots/transformer is a source transformer; "afterDeclarations": ${value} has ts-patch run it on the declaration files it emits, which lowers and checks nothing: remove the option`;
 
 /** Why chronots/vite has no place in a tsconfig (ts-patch calls it with a program, and it throws this). */
 export const VITE_PLUGIN = `chronots: chronots/vite is the Vite plugin, for the plugins of a vite.config; a tsconfig's entries are ${FORMS}`;
