@@ -315,6 +315,25 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
     }
   });
 
+  it("tsserver, an entry naming the plugin by a path into the package: the plugin reports as for its package name", async () => {
+    for (const [i, name] of ["chronots/service/index.cjs", "chronots/service/"].entries()) {
+      const dir = join(tmp, `spelled-${i}`);
+      mkdirSync(dir);
+      const file = join(dir, "main.ts");
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "spelled", type: "module" }));
+      writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], plugins: [{ name }] }, files: ["main.ts"] }));
+      const server = spawnTsserver(["--pluginProbeLocations", tmp]);
+      try {
+        server.send("open", { file });
+        const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
+        expect(diags.map((d) => `${d.category} TS${d.code}`), name).toEqual(["error TS90001"]);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it("chronots check, run through the installed bin", () => {
     const r = chronots("check", "-p", fixtureConfig);
     expect(r.out).toEqual(expected);

@@ -19,7 +19,7 @@
 import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { configFileOf, ENTRY_CODE, entryDiagnostics, isBuildIn, isEditor, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
+import { configFileOf, ENTRY_CODE, entryDiagnostics, isBuildIn, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
 import { guarded, messageOf } from "./guard.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
 import { forgetPackages } from "./package.js";
@@ -139,7 +139,9 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
         const options = program.getCompilerOptions();
         const plugins = (options.plugins ?? []) as PluginEntry[];
         // Its entry gone from the tsconfig, tsserver keeps this proxy all the same; a global plugin (--globalPlugins) has none.
-        if (!(info.config as { global?: unknown } | undefined)?.global && !plugins.some(isEditor)) return own;
+        // The entry is the one named as tsserver loaded this proxy, which may be a path into the package ("chronots/service/index.cjs").
+        const name = (info.config as PluginEntry | undefined)?.name;
+        if (!(info.config as { global?: unknown } | undefined)?.global && !plugins.some((p) => name !== undefined && p.name === name)) return own;
         const configFile = configFileOf(program);
         const unlowered = unloweredWithoutEmit(entry, plugins, configFile);
         const isBuild = isBuildIn(configFile);
