@@ -315,6 +315,40 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
     }
   });
 
+  it("tsserver, reloading a tsconfig where another plugin wraps ours: the plugin reports once, with the entry as it is now", async () => {
+    const dir = join(tmp, "reload-under");
+    mkdirSync(dir);
+    const file = join(dir, "main.ts");
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "reload-under", type: "module" }));
+    writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+    // A plugin that, as many do, copies the service it is given into an object of its own.
+    const other = join(tmp, "node_modules/copying-plugin");
+    mkdirSync(other, { recursive: true });
+    writeFileSync(
+      join(other, "index.js"),
+      "module.exports = () => ({ create(info) { const ls = info.languageService, o = {}; for (const k of Object.keys(ls)) o[k] = typeof ls[k] === 'function' ? ls[k].bind(ls) : ls[k]; return o; } });\n",
+    );
+    const write = (service: object, indent?: number) =>
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], plugins: [{ name: "chronots/service", ...service }, { name: "copying-plugin" }] }, files: ["main.ts"] }, null, indent));
+    const server = spawnTsserver(["--pluginProbeLocations", tmp]);
+    const shown = async () => {
+      server.send("reloadProjects", {});
+      const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
+      return diags.map((d) => `${d.category} TS${d.code}`);
+    };
+    try {
+      write({});
+      server.send("open", { file });
+      expect(await shown()).toEqual(["error TS90001"]);
+      write({}, 2);
+      expect(await shown()).toEqual(["error TS90001"]);
+      write({ discarded: "warning" });
+      expect(await shown()).toEqual(["warning TS90001"]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("tsserver, an entry naming the plugin by a path into the package: the plugin reports as for its package name", async () => {
     for (const [i, name] of ["chronots/service/index.cjs", "chronots/service/"].entries()) {
       const dir = join(tmp, `spelled-${i}`);

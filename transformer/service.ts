@@ -100,6 +100,13 @@ type Extras = { ts?: typeof ts; addDiagnostic?: (d: ts.Diagnostic) => void };
 const INNER = Symbol.for("chronots/service inner language service");
 type Proxied = ts.LanguageService & { [INNER]?: ts.LanguageService };
 
+/**
+ * The proxy created last for each project. Another plugin created after ours wraps our proxy in one
+ * of its own, which INNER cannot see through, so a reload stacks ours over it: the older proxies
+ * below add nothing and leave the reporting to this one.
+ */
+const newest = new WeakMap<object, ts.LanguageService>();
+
 /** tsserver calls it with its modules; ts-patch, given the wrong entry, with a program, the entry and its extras. */
 export default function init(modules: { typescript: typeof ts }, _entry?: unknown, extras?: Extras): ts.server.PluginModule {
   if (typeof (modules as unknown as ts.Program).getTypeChecker === "function") return misloaded(modules as unknown as ts.Program, extras) as never;
@@ -122,12 +129,16 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
       const ls = given[INNER] ?? given;
       const proxy: Proxied = Object.create(null);
       proxy[INNER] = ls;
+      // A host without projects (a test's) gives each proxy a service of its own.
+      const owner: object = info.project ?? proxy;
+      newest.set(owner, proxy);
       for (const k of Object.keys(ls) as (keyof ts.LanguageService)[]) {
         const member = ls[k];
         (proxy as any)[k] = typeof member === "function" ? member.bind(ls) : member;
       }
       proxy.getSemanticDiagnostics = (fileName) => {
         const own = ls.getSemanticDiagnostics(fileName);
+        if (newest.get(owner) !== proxy) return own;
         const program = ls.getProgram();
         const sf = program?.getSourceFile(fileName);
         if (!program || !sf) return own;
