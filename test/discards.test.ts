@@ -349,6 +349,32 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
     }
   });
 
+  it("two chronots/service entries: tsserver and chronots check read the first and report the second", async () => {
+    const dir = join(tmp, "twice");
+    mkdirSync(dir);
+    const file = join(dir, "main.ts");
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "twice", type: "module" }));
+    writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+    const project = join(dir, "tsconfig.json");
+    const plugins = [{ name: "chronots/service" }, { name: "chronots/service", discarded: "warning" }];
+    writeFileSync(project, JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], plugins }, files: ["main.ts"] }));
+    const message = `chronots: a second "chronots/service" entry: the editor and chronots check read the first one only: remove this one`;
+    const text = readFileSync(project, "utf8");
+    const c = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
+    expect(c.stdout.split("\n").filter(Boolean).map((l) => l.replace(/: chronots: Future .*/, ""))).toEqual([
+      `main.ts(2,1): error TS90001`,
+      `tsconfig.json(1,${text.lastIndexOf('"name"') + 1}): error TS99302: ${message}`,
+    ]);
+    const server = spawnTsserver(["--pluginProbeLocations", tmp]);
+    try {
+      server.send("open", { file });
+      const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
+      expect(diags.map((d) => `${d.category} TS${d.code}: ${d.text}`)).toEqual([`error TS99302: ${message} (in ${project})`, expect.stringMatching(/^error TS90001: /)]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("tsserver, an entry naming the plugin by a path into the package: the plugin reports as for its package name", async () => {
     for (const [i, name] of ["chronots/service/index.cjs", "chronots/service/"].entries()) {
       const dir = join(tmp, `spelled-${i}`);

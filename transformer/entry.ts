@@ -254,12 +254,24 @@ function valueOf(o: ts.ObjectLiteralExpression): PluginEntry {
 /** The problems of chronots' entries among `plugins` (misplaced ones included), as TS99302 errors placed at their options in `configFile`. */
 export function pluginDiagnostics(plugins: readonly PluginEntry[], configFile: string | undefined): ts.Diagnostic[] {
   const isBuild = isBuildIn(configFile);
+  const editors = plugins.filter(isEditor);
   return plugins.flatMap((e) => {
     const misplaced = misplacedProblem(e, isBuild);
     const own = isEditor(e) ? problemsOf(e, "editor") : isBuild(e) ? problemsOf(e, "build") : [];
-    const pick = misplaced ? (p: PluginEntry) => misplacedProblem(p, isBuild)?.message === misplaced.message : isEditor(e) ? isEditor : isBuild;
-    return entryDiagnostics(misplaced ? [misplaced, ...own] : own, configFile, pick);
+    const nth = editors.indexOf(e);
+    const duplicate = nth > 0 ? [{ option: "name", message: DUPLICATE_EDITOR }] : [];
+    const pick = misplaced ? (p: PluginEntry) => misplacedProblem(p, isBuild)?.message === misplaced.message : nth >= 0 ? nthEditor(nth) : isBuild;
+    return entryDiagnostics(misplaced ? [misplaced, ...own] : [...duplicate, ...own], configFile, pick);
   });
+}
+
+/** Why a second `chronots/service` entry is wrong: tsserver loads the plugin for each, and all read the first. */
+export const DUPLICATE_EDITOR = `chronots: a second "chronots/service" entry: the editor and chronots check read the first one only: remove this one`;
+
+/** Picks the `n`th editor entry, counting the entries it is asked about in order. */
+function nthEditor(n: number): (p: PluginEntry) => boolean {
+  let seen = 0;
+  return (p) => isEditor(p) && seen++ === n;
 }
 
 /**

@@ -19,7 +19,7 @@
 import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { configFileOf, ENTRY_CODE, entryDiagnostics, isBuildIn, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
+import { configFileOf, DUPLICATE_EDITOR, ENTRY_CODE, entryDiagnostics, isBuildIn, isEditor, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
 import { guarded, messageOf } from "./guard.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
 import { forgetPackages } from "./package.js";
@@ -122,7 +122,9 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
   };
   return {
     create(info) {
-      configure(info.config);
+      // Of two entries naming the plugin, tsserver creates a proxy for each and the last one reports: it reads the first, as chronots check does.
+      const listed = (info.project?.getCompilerOptions().plugins ?? []) as PluginEntry[];
+      configure(listed.find((p) => p.name === (info.config as PluginEntry | undefined)?.name) ?? info.config);
       const warned = new WeakMap<ts.SourceFile, Warned>();
       let seen: ts.Program | undefined;
       const given: Proxied = info.languageService;
@@ -158,6 +160,7 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
         const isBuild = isBuildIn(configFile);
         const bad = [
           ...problems.map(({ message }) => `${message} (the "chronots/service" entry of ${configFile ?? "the tsconfig"})`),
+          ...plugins.filter(isEditor).slice(1).map(() => `${DUPLICATE_EDITOR} (in ${configFile ?? "the tsconfig"})`),
           ...plugins.flatMap((e) => [misplacedProblem(e, isBuild) ?? [], isBuild(e) ? problemsOf(e, "build") : []].flat()).map(({ message }) => `${message} (in ${configFile ?? "the tsconfig"})`),
         ].map((messageText): ts.Diagnostic => ({ file: sf, start: 0, length: 0, category: typescript.DiagnosticCategory.Error, code: ENTRY_CODE, source: "chronots", messageText }));
         return [
