@@ -365,7 +365,7 @@ console.log(waitFor(a)(), waitFor(b)());
   expect(lowered.stdout.trim()).toBe("aa! bb!");
 });
 
-it("names functions as tsc does in ES5, and leaves to the driver there a body holding a class and a self-naming generator that catches", { timeout: 120_000 }, () => {
+it("names functions as tsc does in ES5, and leaves to the driver there a body holding a class, a self-naming generator that catches or a binding named __proto__", { timeout: 120_000 }, () => {
   const build = oneModule(
     "es5-state",
     `import { async, Future, sleepAsync, waitFor } from "chronots";
@@ -394,16 +394,23 @@ const classes = async(function* () {
 const self = async(function* f0(): Generator<Future<unknown>, string, unknown> {
   try { yield* later(); throw new Error("caught"); } catch (e) { return (e as Error).message + " " + f0.name; }
 });
-console.log(JSON.stringify([waitFor(named()), waitFor(classes()), waitFor(self())]));
+const proto = async(function* () {
+  let __proto__ = function () {};
+  yield* later();
+  { let __proto__ = 1; yield* later(); }
+  return __proto__.name;
+});
+console.log(JSON.stringify([waitFor(named()), waitFor(classes()), waitFor(self()), waitFor(proto())]));
 `,
   );
   const options = { target: "ES5", lib: ["ES2015"], downlevelIteration: true };
   const plain = build("plain", options, []);
-  expect(plain.stdout.trim()).toBe('[["f","f","fn"],[5,6,"kc"],"caught f0"]');
+  expect(plain.stdout.trim()).toBe('[["f","f","fn"],[5,6,"kc"],"caught f0","__proto__"]');
   const lowered = build("lowered", options, [{ transform: join(cjs, "index.js") }]);
   expect(lowered.compiled.match(/TS99301: .*/g)).toEqual([
     expect.stringContaining("a class, in ES5 output, is not lowered"),
     expect.stringContaining("a generator naming itself and catching, in ES5 output, is not lowered"),
+    expect.stringContaining("a binding named __proto__, in ES5 output, is not lowered"),
   ]);
   expect(lowered.js.match(/\.coroutine\(/g)).toHaveLength(1);
   expect([lowered.stdout, lowered.stderr]).toEqual([plain.stdout, ""]);

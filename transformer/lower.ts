@@ -311,6 +311,9 @@ function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, oute
   // holds, the name it takes from where it stood) and the generator kept for its own name (its catch
   // variables renamed): the lowered body, printed from the same nodes, would share that state.
   if (l.downlevel.generators && an.holds.classes) throw new Unsupported(fn, "a class, in ES5 output,");
+  // Named through `({ ["__proto__"]: f })`, whose computed key TypeScript lowers in ES5 to an assignment, which names nothing.
+  const proto = l.downlevel.generators ? [...an.bindingOf].find(([, b]) => b.name === "__proto__") : undefined;
+  if (proto) throw new Unsupported(proto[0], "a binding named __proto__, in ES5 output,");
   if (l.downlevel.generators && fn.name && an.bindingOf.get(fn.name)?.referenced && [...an.bindingOf.values()].some((b) => b.kind === "catch"))
     throw new Unsupported(fn.name, "a generator naming itself and catching, in ES5 output,");
   const m = l.names.mark;
