@@ -170,6 +170,16 @@ describe("the project's own code", { timeout: 120_000 }, () => {
 let tmp: string;
 let pkg: string;
 
+/** A module project in `tmp/name` whose main.ts drops a Future on its last line. */
+function dropping(name: string): { dir: string; file: string } {
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  const file = join(dir, "main.ts");
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "dropping", type: "module" }));
+  writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+  return { dir, file };
+}
+
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "chronots-discards-"));
   pkg = join(tmp, "node_modules/chronots");
@@ -278,11 +288,7 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
   });
 
   it("tsserver, reloading an edited tsconfig: the plugin reports once, with the entry as it is now, and not at all once it is removed", async () => {
-    const dir = join(tmp, "reload");
-    mkdirSync(dir);
-    const file = join(dir, "main.ts");
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "reload", type: "module" }));
-    writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+    const { dir, file } = dropping("reload");
     const write = (plugins: object[], indent?: number) =>
       writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], plugins }, files: ["main.ts"] }, null, indent));
     const shown = async (server: ReturnType<typeof spawnTsserver>) => {
@@ -316,11 +322,7 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
   });
 
   it("tsserver, reloading a tsconfig where another plugin wraps ours: the plugin reports once, with the entry as it is now", async () => {
-    const dir = join(tmp, "reload-under");
-    mkdirSync(dir);
-    const file = join(dir, "main.ts");
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "reload-under", type: "module" }));
-    writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+    const { dir, file } = dropping("reload-under");
     // A plugin that, as many do, copies the service it is given into an object of its own.
     const other = join(tmp, "node_modules/copying-plugin");
     mkdirSync(other, { recursive: true });
@@ -350,11 +352,7 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
   });
 
   it("two chronots/service entries: tsserver and chronots check read the first and report the second", async () => {
-    const dir = join(tmp, "twice");
-    mkdirSync(dir);
-    const file = join(dir, "main.ts");
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "twice", type: "module" }));
-    writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+    const { dir, file } = dropping("twice");
     const project = join(dir, "tsconfig.json");
     const plugins = [{ name: "chronots/service" }, { name: "chronots/service", discarded: "warning" }];
     writeFileSync(project, JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], plugins }, files: ["main.ts"] }));
@@ -377,11 +375,7 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
 
   it("tsserver, an entry naming the plugin by a path into the package: the plugin reports as for its package name", async () => {
     for (const [i, name] of ["chronots/service/index.cjs", "chronots/service/"].entries()) {
-      const dir = join(tmp, `spelled-${i}`);
-      mkdirSync(dir);
-      const file = join(dir, "main.ts");
-      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "spelled", type: "module" }));
-      writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+      const { dir, file } = dropping(`spelled-${i}`);
       writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], plugins: [{ name }] }, files: ["main.ts"] }));
       const server = spawnTsserver(["--pluginProbeLocations", tmp]);
       try {
@@ -479,11 +473,7 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
 
   it('"after" and "afterDeclarations" count as set when truthy, as ts-patch reads them: the same entry error from tspc, chronots check and tsserver', async () => {
     for (const [option, value] of [["after", "true"], ["afterDeclarations", 1]] as const) {
-      const dir = join(tmp, `truthy-${option}`);
-      mkdirSync(dir);
-      const file = join(dir, "main.ts");
-      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "truthy", type: "module" }));
-      writeFileSync(file, 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n');
+      const { dir, file } = dropping(`truthy-${option}`);
       const plugins = [{ name: "chronots/service" }, { transform: join(pkg, "dist/cjs/transformer/index.js"), [option]: value }];
       const project = join(dir, "tsconfig.json");
       writeFileSync(project, JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], outDir: "out", plugins }, files: ["main.ts"] }));
