@@ -259,16 +259,23 @@ function constructible(fn: unknown, written: string): unknown {
   };
 }
 
-/** A proxy has [[Construct]] only when its target has; constructing it runs the proxy's trap, never `fn`, so nothing of `fn` is read. */
+/**
+ * A proxy has [[Construct]] only when its target has; constructing it runs the proxy's trap, never `fn`,
+ * so nothing of `fn` is read. A constructor found is remembered: `new C(yield* f)` in a loop asks once.
+ */
 function isConstructor(fn: unknown): boolean {
   if (typeof fn !== "function") return false;
+  if (constructors.has(fn)) return true;
   try {
     Reflect.construct(new Proxy(fn, noConstruct), []);
-    return true;
   } catch {
     return false;
   }
+  constructors.add(fn);
+  return true;
 }
+
+const constructors = new WeakSet<Function>();
 
 const noConstruct: ProxyHandler<Function> = { construct: () => noConstruct };
 

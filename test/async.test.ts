@@ -71,7 +71,12 @@ describe("async(): execution rules", () => {
     ]);
   });
 
-  it("names a function keyed by a BigInt literal by the key, also beside a suspension", () => {
+  it("names a function by its key as JavaScript does, also beside a suspension: a BigInt literal key, a value under a type assertion", () => {
+    const asserted = async(function* () {
+      const o = { p: <() => number>(() => 0), q: yield* sleepAsync(0) };
+      return o.p.name;
+    });
+    expect(waitFor(asserted())).toBe("p");
     const named = async(function* () {
       // @ts-expect-error: TypeScript refuses a BigInt literal as a property name, JavaScript takes it
       const o = { 0x10n: function () {}, b: yield* sleepAsync(0) };

@@ -16,9 +16,14 @@
 import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 
-/** `e` without the parentheses, type assertions and type arguments around it (what JavaScript sees). */
+/** Parentheses, a type assertion or type arguments: syntax around an expression that JavaScript does not see. */
+export function isWrapper(n: ts.Node): n is ts.ParenthesizedExpression | ts.AssertionExpression | ts.NonNullExpression | ts.SatisfiesExpression | ts.ExpressionWithTypeArguments {
+  return tsi.isParenthesizedExpression(n) || tsi.isAssertionExpression(n) || tsi.isNonNullExpression(n) || tsi.isSatisfiesExpression(n) || tsi.isExpressionWithTypeArguments(n);
+}
+
+/** `e` without the wrappers around it (what JavaScript sees). */
 export function unparen(e: ts.Expression): ts.Expression {
-  while (tsi.isParenthesizedExpression(e) || tsi.isAsExpression(e) || tsi.isNonNullExpression(e) || tsi.isTypeAssertionExpression(e) || tsi.isSatisfiesExpression(e) || tsi.isExpressionWithTypeArguments(e)) e = e.expression;
+  while (isWrapper(e)) e = e.expression;
   return e;
 }
 

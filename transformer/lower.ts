@@ -297,6 +297,20 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
   }
 }
 
+/**
+ * In ES5 TypeScript lowers again, keeping state by the node as parsed, what the lowered body, printed from
+ * the same nodes, would share: a class (the alias its loop holds, the name it takes from where it stood),
+ * the generator kept for its own name (its catch variables renamed), and a binding named `__proto__`
+ * (named through a computed key, which ES5 output makes an assignment that names nothing).
+ */
+function refuseSharedInES5(fn: GeneratorFunction, an: Analysis): void {
+  if (an.holds.classes) throw new Unsupported(fn, "a class, in ES5 output,");
+  const proto = [...an.bindingOf].find(([, b]) => b.name === "__proto__");
+  if (proto) throw new Unsupported(proto[0], "a binding named __proto__, in ES5 output,");
+  if (fn.name && an.bindingOf.get(fn.name)?.referenced && [...an.bindingOf.values()].some((b) => b.kind === "catch"))
+    throw new Unsupported(fn.name, "a generator naming itself and catching, in ES5 output,");
+}
+
 function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node, name: string): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
   const an = analyze(fn, l.strict, l.module);
   if (an.unsupported.length > 0) throw an.unsupported[0];
@@ -307,15 +321,7 @@ function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, oute
     const declared = [...an.bindingOf].find(([, b]) => b === shadow)![0];
     throw new Unsupported(declared, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
   }
-  // In ES5 TypeScript lowers again, keeping state by the node as parsed, a class (the alias its loop
-  // holds, the name it takes from where it stood) and the generator kept for its own name (its catch
-  // variables renamed): the lowered body, printed from the same nodes, would share that state.
-  if (l.downlevel.generators && an.holds.classes) throw new Unsupported(fn, "a class, in ES5 output,");
-  // Named through `({ ["__proto__"]: f })`, whose computed key TypeScript lowers in ES5 to an assignment, which names nothing.
-  const proto = l.downlevel.generators ? [...an.bindingOf].find(([, b]) => b.name === "__proto__") : undefined;
-  if (proto) throw new Unsupported(proto[0], "a binding named __proto__, in ES5 output,");
-  if (l.downlevel.generators && fn.name && an.bindingOf.get(fn.name)?.referenced && [...an.bindingOf.values()].some((b) => b.kind === "catch"))
-    throw new Unsupported(fn.name, "a generator naming itself and catching, in ES5 output,");
+  if (l.downlevel.generators) refuseSharedInES5(fn, an);
   const m = l.names.mark;
   const own = stepName(name || standingName(origin), an, l);
   const n: Internals = {

@@ -19,7 +19,7 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
-import { type Analysis, type Binding, bindingNames, type Downlevel, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
+import { type Analysis, type Binding, bindingNames, type Downlevel, isUsing, isWrapper, Unsupported, unparen, usingHead } from "./analyze.js";
 import type { Internals } from "./explode.js";
 import type { Slot } from "./hoist.js";
 
@@ -150,7 +150,7 @@ function newTargetOf(node: ts.Node): ts.Node | undefined {
 /** Whether `node` is what a call or a tagged template calls, inside parentheses or type assertions or not. */
 export function isCallee(node: ts.Node): boolean {
   let n = node;
-  while (n.parent && (tsi.isParenthesizedExpression(n.parent) || tsi.isAssertionExpression(n.parent) || tsi.isNonNullExpression(n.parent) || tsi.isSatisfiesExpression(n.parent) || tsi.isExpressionWithTypeArguments(n.parent))) n = n.parent;
+  while (n.parent && isWrapper(n.parent)) n = n.parent;
   const p = n.parent;
   return !!p && ((tsi.isCallExpression(p) && p.expression === n) || (tsi.isTaggedTemplateExpression(p) && p.tag === n));
 }
@@ -653,7 +653,7 @@ export function contextName(node: ts.Node): string | null | undefined {
   if (!tsi.isExpression(node) || !isAnonymousFunction(node)) return undefined;
   let child: ts.Node = node;
   let p = node.parent;
-  while (p && (tsi.isParenthesizedExpression(p) || tsi.isAsExpression(p) || tsi.isSatisfiesExpression(p) || tsi.isNonNullExpression(p))) [child, p] = [p, p.parent];
+  while (p && isWrapper(p)) [child, p] = [p, p.parent];
   if (!p) return undefined;
   const key = (name: ts.PropertyName): string | null | undefined => {
     if (tsi.isComputedPropertyName(name)) {

@@ -21,7 +21,7 @@
  */
 import type ts from "typescript";
 import { forEachDescendant, SK, tsi } from "./compiler.js";
-import { Unsupported } from "./analyze.js";
+import { isWrapper, Unsupported } from "./analyze.js";
 import { futureTypes } from "./futures.js";
 import type { Recognizer } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
@@ -68,7 +68,7 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
   /** What the generator an `async()` call takes must yield, when `fn` is that call's argument under a cast that hides its type (`as any`, `satisfies`). */
   const castIntoAsync = (fn: ts.FunctionExpression): ts.Type | undefined => {
     let arg: ts.Node = fn;
-    while (tsi.isParenthesizedExpression(arg.parent) || tsi.isAssertionExpression(arg.parent) || tsi.isSatisfiesExpression(arg.parent) || tsi.isNonNullExpression(arg.parent)) arg = arg.parent;
+    while (isWrapper(arg.parent)) arg = arg.parent;
     const call = arg.parent;
     if (!tsi.isCallExpression(call) || call.arguments.length !== 1 || call.arguments[0] !== arg || !callsAsync(call)) return undefined;
     const param = checker.getResolvedSignature(call)?.parameters[0];
