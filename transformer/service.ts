@@ -158,10 +158,11 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
         const configFile = configFileOf(program);
         const unlowered = unloweredWithoutEmit(entry, plugins, configFile);
         const isBuild = isBuildIn(configFile);
+        const where = configFile ?? "the tsconfig";
         const bad = [
-          ...problems.map(({ message }) => `${message} (the "chronots/service" entry of ${configFile ?? "the tsconfig"})`),
-          ...plugins.filter(isEditor).slice(1).map(() => `${DUPLICATE_EDITOR} (in ${configFile ?? "the tsconfig"})`),
-          ...plugins.flatMap((e) => [misplacedProblem(e, isBuild) ?? [], isBuild(e) ? problemsOf(e, "build") : []].flat()).map(({ message }) => `${message} (in ${configFile ?? "the tsconfig"})`),
+          ...problems.map(({ message }) => `${message} (the "chronots/service" entry of ${where})`),
+          ...plugins.filter(isEditor).slice(1).map(() => `${DUPLICATE_EDITOR} (in ${where})`),
+          ...plugins.flatMap((e) => [misplacedProblem(e, isBuild) ?? [], isBuild(e) ? problemsOf(e, "build") : []].flat()).map(({ message }) => `${message} (in ${where})`),
         ].map((messageText): ts.Diagnostic => ({ file: sf, start: 0, length: 0, category: typescript.DiagnosticCategory.Error, code: ENTRY_CODE, source: "chronots", messageText }));
         return [
           ...bad,
