@@ -37,11 +37,17 @@ export function sleepAsync(ms: number): Future<void> {
 
 /**
  * Race `f` against `ms`: the result settles once `f` has finished, with `onTime(f)` if it finished
- * before the deadline, `late(f)` if the deadline cancelled it.
+ * before the deadline, `late(f)` if the deadline cancelled it. An `f` finished already is on time at
+ * once, as in chronos: no timer, no callback, and an await of the result takes the fast path.
  */
 function race<T, R>(f: Future<T>, ms: number, name: string, onTime: (f: Future<T>) => [number, unknown], late: () => [number, unknown]): Future<R> {
-  const d = getGlobalDispatcher();
   const r = new Future<R>(name);
+  if (f._state !== PENDING) {
+    const [state, result] = onTime(f);
+    r._finish(state, result);
+    return r;
+  }
+  const d = getGlobalDispatcher();
   r._ownCancel = true;
   let timedOut = false;
   let cancelRequested = false;

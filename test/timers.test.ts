@@ -180,6 +180,20 @@ describe("wait", () => {
     expect(trace).toEqual(["input cleaned up"]);
   });
 
+  it("of a future finished already finishes at once like it, as chronos' does: no timer, nothing left to cancel", () => {
+    const done = new Future<number>();
+    done.complete(5);
+    const failed = new Future<number>();
+    failed.fail(new TypeError("bad"));
+    const r = wait(done, 100);
+    const t = withTimeout(failed, 100);
+    expect([r.completed, r.read(), t.completed, t.read()]).toEqual([true, 5, true, true]);
+    expect(wait(failed, 100).error).toBeInstanceOf(TypeError);
+    expect(r.cancel()).toBe(false);
+    expect(r.completed).toBe(true);
+    expect(getGlobalDispatcher().timers.size).toBe(0);
+  });
+
   it("rejects a bad delay before touching the input", () => {
     const f = sleepAsync(1);
     expect(() => wait(f, NaN)).toThrow(/wait: ms must be/);
