@@ -86,6 +86,10 @@ export interface Downlevel {
   asyncs: boolean;
 }
 
+/** Whether a function holding `holds` is lowered again by TypeScript where it lowers `downlevel`: printed twice, both prints would share that state. */
+export const lowersAgain = (holds: Downlevel, downlevel: Downlevel): boolean =>
+  (holds.classes && downlevel.classes) || (holds.generators && downlevel.generators) || (holds.asyncs && downlevel.asyncs);
+
 export interface Analysis {
   fn: GeneratorFunction;
   /** Identifier node (reference or declaration name) → its binding. */

@@ -29,7 +29,7 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
-import { type Binding, isComponentTag, isUsing, Unsupported, unparen, usingHead } from "./analyze.js";
+import { type Binding, isComponentTag, isUsing, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
@@ -228,10 +228,7 @@ export class Machine implements Hooks {
   body(block: ts.Block): Case[] {
     // What TypeScript lowers again after this transform would be printed in both copies, sharing the
     // state its transform keeps by the node as parsed (Downlevel in analyze.ts).
-    const { holds } = this.s.an;
-    const { downlevel } = this.s;
-    const shared = (holds.classes && downlevel.classes) || (holds.generators && downlevel.generators) || (holds.asyncs && downlevel.asyncs);
-    this.structuredCopy = this.s.an.loopSuspends && !shared;
+    this.structuredCopy = this.s.an.loopSuspends && !lowersAgain(this.s.an.holds, this.s.downlevel);
     if (this.structuredCopy) this.fast = this.fastBody;
     this.block(block.statements, true);
     this.fast = undefined;

@@ -15,7 +15,7 @@
  */
 import type ts from "typescript";
 import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
-import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, Unsupported, unparen } from "./analyze.js";
+import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, lowersAgain, Unsupported, unparen } from "./analyze.js";
 import { type Declared, type DeclaredGenerator, declaredGenerators, GENERATOR } from "./declared.js";
 import { emitMachine, emitPlain, initOf } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
@@ -322,6 +322,9 @@ function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, oute
     throw new Unsupported(declared, `JSX next to a local named '${shadow.name}', as the JSX factory is,`);
   }
   if (l.downlevel.generators) refuseSharedInES5(fn, an);
+  // The generator kept for its own name (withSelf) is printed from the same nodes as the lowered body.
+  if (fn.name && an.bindingOf.get(fn.name)?.referenced && lowersAgain(an.holds, l.downlevel))
+    throw new Unsupported(fn.name, "a generator naming itself and holding what TypeScript lowers again for this target (a class below ES2022, a generator in ES5, an async function below ES2017),");
   const m = l.names.mark;
   const own = stepName(name || standingName(origin), an, l);
   const n: Internals = {
