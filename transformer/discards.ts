@@ -56,8 +56,9 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     out.push({ file: sf, start, length: e.getEnd() - start, category, code: DISCARDED_CODE, source: "chronots", messageText });
   }
 
-  /** Whether `t` is an array or tuple some of whose elements may be Futures. */
+  /** Whether `t` is an array or tuple some of whose elements may be Futures, or a union or intersection with one among its members (`Future<T>[] | undefined`, an optional chain's). */
   function holdsFutures(t: ts.Type): boolean {
+    if (t.isUnionOrIntersection()) return t.types.some(holdsFutures);
     return (checker.isArrayType(t) || checker.isTupleType(t)) && checker.getTypeArguments(t as ts.TypeReference).some(includesFuture);
   }
 
