@@ -20,6 +20,7 @@
  * It runs on the compiler the entry point was given (compiler.ts): a tsserver plugin must use the editor's.
  */
 import type ts from "typescript";
+import { unparen } from "./analyze.js";
 import { forEachDescendant, SK, tsi } from "./compiler.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { futureTypes } from "./futures.js";
@@ -63,8 +64,9 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   }
 
   /** `e`'s value is thrown away. */
-  function drop(e: ts.Expression): void {
-    while (tsi.isParenthesizedExpression(e) || tsi.isNonNullExpression(e) || tsi.isSatisfiesExpression(e)) e = e.expression;
+  function drop(outer: ts.Expression): void {
+    // A cast changes only the static type: the value dropped is the one inside (`f() as any;`), named as itself.
+    const e = unparen(outer);
     if (tsi.isYieldExpression(e)) return;
     if (tsi.isArrayLiteralExpression(e)) {
       // `[job(), other()];`: an array thrown away drops what it holds.
@@ -81,17 +83,22 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       if (op === SK.CommaToken) return drop(e.right); // the left operand is dropped wherever the comma is
       if (op >= SK.FirstAssignment && op <= SK.LastAssignment) return;
       if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
-        const left = skipParens(e.left);
-        if (!isReference(left) && !tsi.isYieldExpression(left) && alwaysFuture(checker.getTypeAtLocation(left))) report(left);
+        const left = unparen(e.left);
+        if (!isReference(left) && !tsi.isYieldExpression(left) && seenAs(left, e.left).some(alwaysFuture)) report(left);
         return drop(e.right);
       }
     }
     if (tsi.isVoidExpression(e)) return; // its operand is dropped wherever the `void` is
     if (tsi.isAwaitExpression(e) && includesFuture(typeOf(e.expression))) return; // reported at the await
     if (notAnObject(e) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
-    const t = typeOf(e);
-    if (includesFuture(t)) report(e);
-    else if (holdsFutures(t)) reportAll(e);
+    const types = seenAs(e, outer);
+    if (types.some(includesFuture)) report(e);
+    else if (types.some(holdsFutures)) reportAll(e);
+  }
+
+  /** The types of `e`, the value inside the wrappers of `outer`: its own and, under a cast, the one asserted (`g() as Future<T>`). */
+  function seenAs(e: ts.Expression, outer: ts.Expression): ts.Type[] {
+    return e === outer ? [typeOf(e)] : [typeOf(e), checker.getTypeAtLocation(outer)];
   }
 
   /** The type of `e`; a call's from its resolved signature, which the type check has cached (asking for the call's type checks its callee again). */
