@@ -68,6 +68,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     // A cast changes only the static type: the value dropped is the one inside (`f() as any;`), named as itself.
     const e = unparen(outer);
     if (tsi.isYieldExpression(e)) return;
+    if (tsi.isCallExpression(e) && isReference(holder(e))) return; // `futs.sort();`: the Futures stay in `futs`
     if (tsi.isArrayLiteralExpression(e)) {
       // `[job(), other()];`: an array thrown away drops what it holds.
       for (const el of e.elements) if (!tsi.isOmittedExpression(el)) drop(tsi.isSpreadElement(el) ? el.expression : el);
@@ -84,7 +85,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       if (op >= SK.FirstAssignment && op <= SK.LastAssignment) return;
       if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
         const left = unparen(e.left);
-        if (!isReference(left) && !tsi.isYieldExpression(left) && seenAs(left, e.left).some(alwaysFuture)) report(left);
+        if (!isReference(holder(left)) && !tsi.isYieldExpression(left) && seenAs(left, e.left).some(alwaysFuture)) report(left);
         return drop(e.right);
       }
     }
@@ -94,6 +95,28 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     const types = seenAs(e, outer);
     if (types.some(includesFuture)) report(e);
     else if (types.some(holdsFutures)) reportAll(e);
+  }
+
+  /**
+   * What `e`'s value is, past the calls that return their receiver: a method whose declared return type
+   * is `this` (Array's `sort`, `fill`, `copyWithin`; a Future subclass's `me(): this`) or Array's `reverse`,
+   * which lib declares `T[]` but reverses in place.
+   */
+  function holder(e: ts.Expression): ts.Expression {
+    while (tsi.isCallExpression(e) && (tsi.isPropertyAccessExpression(e.expression) || tsi.isElementAccessExpression(e.expression)) && returnsReceiver(e)) e = unparen(e.expression.expression);
+    return e;
+  }
+
+  function returnsReceiver(call: ts.CallExpression): boolean {
+    const decl = checker.getResolvedSignature(call)?.declaration;
+    if (!decl || tsi.isJSDocSignature(decl)) return false;
+    const owner = decl.parent;
+    if (tsi.isInterfaceDeclaration(owner) && owner.name.text === "Array" && decl.name?.getText() === "reverse" && program.isSourceFileDefaultLibrary(decl.getSourceFile())) return true;
+    // A `this` type is a type parameter whose symbol is its class's or interface's, that type's `thisType`.
+    const declared = checker.getSignatureFromDeclaration(decl);
+    const t = declared && checker.getReturnTypeOfSignature(declared);
+    const of = t && t.flags & tsi.TypeFlags.TypeParameter ? t.getSymbol() : undefined;
+    return !!of && (checker.getDeclaredTypeOfSymbol(of) as ts.InterfaceType).thisType === t;
   }
 
   /** The types of `e`, the value inside the wrappers of `outer`: its own and, under a cast, the one asserted (`g() as Future<T>`). */
