@@ -499,6 +499,28 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
     }
   });
 
+  it('"discarded" set on the build entry only: tspc, chronots check and tsserver all report at its severity', async () => {
+    for (const discarded of ["off", "warning"] as const) {
+      const { dir, file } = dropping(`build-severity-${discarded}`);
+      const plugins = [{ name: "chronots/service" }, { transform: join(pkg, "dist/cjs/transformer/index.js"), discarded }];
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], outDir: "out", plugins }, files: ["main.ts"] }));
+      const want = discarded === "off" ? [] : ["warning TS90001"];
+      const shown = (stdout: string) => stdout.split("\n").filter((l) => l.includes(" TS90001: ")).map((l) => l.replace(/^.*?: (\w+) (TS\d+): .*$/, "$1 $2"));
+      const built = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", dir, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+      expect(shown(built.stdout), `tspc, ${discarded}`).toEqual(want);
+      const c = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
+      expect({ status: c.status, shown: shown(c.stdout) }, `check, ${discarded}`).toEqual({ status: 0, shown: want });
+      const server = spawnTsserver(["--pluginProbeLocations", tmp]);
+      try {
+        server.send("open", { file });
+        const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
+        expect(diags.map((d) => `${d.category} TS${d.code}`), `tsserver, ${discarded}`).toEqual(want);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it("an incremental tspc build reports them again for files it does not emit again", () => {
     const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js") }];
     const out = join(tmp, "tspc-incremental");

@@ -6,8 +6,8 @@
  * discarded Future (TS90001) in the project's source files (declaration files and node_modules are skipped), every yield of a non-Future (TS90002)
  * and, when the project's build lowers,
  * every function the lowering leaves to the run-time driver (TS99301). The severities come from the
- * chronots entry in `compilerOptions.plugins` (entry.ts): `"discarded"`, "error" without one, and
- * `"unlowered"`; a bad entry is an error TS99302 at its option, as in a `tspc` build.
+ * chronots entries in `compilerOptions.plugins` (entry.ts): `"discarded"` (the editor entry's, else the
+ * build entry's, else "error") and `"unlowered"`; a bad entry is an error TS99302 at its option, as in a `tspc` build.
  * Every project a `tspc -b` would build is checked, once, the referenced ones first; a referenced
  * project is read from its sources, built or not, and its files are reported in its own check only.
  * A cycle of references not marked `"circular": true` is reported as tspc -b reports it (TS6202), alone.
@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import ts from "typescript";
 import { compilerProblem, useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { chronotsEntry, type PluginEntry, pluginDiagnostics, readSeverity, unloweredWithoutEmit } from "./entry.js";
+import { chronotsEntry, discardedWithoutEmit, type PluginEntry, pluginDiagnostics, unloweredWithoutEmit } from "./entry.js";
 import { guarded } from "./guard.js";
 import { driverWarnings } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
@@ -113,7 +113,7 @@ function checkProject({ configFile, config, errors }: Project, out: NodeJS.Writa
   // A bad entry is an error of the check, placed at its option, as tspc reports it; the check goes on.
   const entryErrors = pluginDiagnostics(plugins, configFile);
   const entry = chronotsEntry(plugins, configFile);
-  const discarded = readSeverity(entry, "discarded", "error");
+  const discarded = discardedWithoutEmit(entry, plugins, configFile);
   const unlowered = unloweredWithoutEmit(entry, plugins, configFile);
   // A referenced project is read from its sources, as tsserver reads it: its .d.ts may not be built (TS6305), or be stale.
   const host = Object.assign(ts.createCompilerHost(config.options), { useSourceOfProjectReferenceRedirect: () => true });

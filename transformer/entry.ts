@@ -4,7 +4,8 @@
  *   { "transform": "chronots/transformer", "discarded": "error", "unlowered": "warning" }   the build (tspc)
  *   { "name": "chronots/service", "discarded": "error" }                                    the editor
  *
- * `"discarded"` is the severity of a dropped Future (TS90001, discards.ts). `"unlowered"` is the
+ * `"discarded"` is the severity of a dropped Future (TS90001, discards.ts): "error" by default; the
+ * editor and `chronots check` read it from the editor entry, else from the build entry. `"unlowered"` is the
  * severity of a function left to the run-time driver (TS99301): "warning" by default, "error" for
  * a project that wants every function lowered, "off". The editor and `chronots check` emit nothing,
  * so for them a function left to the driver matters only when the build lowers: there it defaults
@@ -286,6 +287,14 @@ export function sameBuildEntry(given: PluginEntry): (p: PluginEntry) => boolean 
 /** The entry `chronots check` reads its options from: the editor's, else the build's. */
 export function chronotsEntry(plugins: readonly PluginEntry[] | undefined, configFile: string | undefined): PluginEntry | undefined {
   return plugins?.find(isEditor) ?? plugins?.find(isBuildIn(configFile));
+}
+
+/**
+ * The severity of a discarded Future in the editor and `chronots check`: `entry`'s own setting, else
+ * the build entry's among `plugins`, else "error"; so they report what the build reports.
+ */
+export function discardedWithoutEmit(entry: PluginEntry | undefined, plugins: readonly PluginEntry[] | undefined, configFile: string | undefined): Severity {
+  return readSeverity(entry, "discarded", readSeverity(plugins?.find(isBuildIn(configFile)), "discarded", "error"));
 }
 
 /**

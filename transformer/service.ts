@@ -19,7 +19,7 @@
 import type ts from "typescript";
 import { useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
-import { configFileOf, DUPLICATE_EDITOR, ENTRY_CODE, entryDiagnostics, isBuildIn, isEditor, misplacedProblem, type PluginEntry, type Problem, problemsOf, readSeverity, type Severity, unloweredWithoutEmit } from "./entry.js";
+import { configFileOf, discardedWithoutEmit, DUPLICATE_EDITOR, ENTRY_CODE, entryDiagnostics, isBuildIn, isEditor, misplacedProblem, type PluginEntry, type Problem, problemsOf, type Severity, unloweredWithoutEmit } from "./entry.js";
 import { guarded, messageOf } from "./guard.js";
 import { driverWarnings, type Recognizer } from "./lower.js";
 import { forgetPackages } from "./package.js";
@@ -112,12 +112,10 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
   if (typeof (modules as unknown as ts.Program).getTypeChecker === "function") return misloaded(modules as unknown as ts.Program, extras) as never;
   const { typescript } = modules;
   let entry: PluginEntry | undefined;
-  let discarded: Severity;
   /** What is wrong with the entry, shown at the top of every file: an editor has no other place for it. */
   let problems: Problem[] = [];
   const configure = (config: PluginEntry | undefined) => {
     entry = config;
-    discarded = readSeverity(config, "discarded", "error");
     problems = config ? problemsOf(config, "editor") : [];
   };
   return {
@@ -156,6 +154,7 @@ export default function init(modules: { typescript: typeof ts }, _entry?: unknow
         const name = (info.config as PluginEntry | undefined)?.name;
         if (!(info.config as { global?: unknown } | undefined)?.global && !plugins.some((p) => name !== undefined && p.name === name)) return own;
         const configFile = configFileOf(program);
+        const discarded = discardedWithoutEmit(entry, plugins, configFile);
         const unlowered = unloweredWithoutEmit(entry, plugins, configFile);
         const isBuild = isBuildIn(configFile);
         const where = configFile ?? "the tsconfig";
