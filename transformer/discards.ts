@@ -85,12 +85,12 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       if (op >= SK.FirstAssignment && op <= SK.LastAssignment) return;
       if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
         const left = unparen(e.left);
-        if (!isReference(holder(left)) && !tsi.isYieldExpression(left) && seenAs(left, e.left).some(alwaysFuture)) report(left);
+        if (!isReference(holder(left)) && !tsi.isYieldExpression(left) && !reportedAtAwait(left) && seenAs(left, e.left).some(alwaysFuture)) report(left);
         return drop(e.right);
       }
     }
     if (tsi.isVoidExpression(e)) return; // its operand is dropped wherever the `void` is
-    if (tsi.isAwaitExpression(e) && includesFuture(typeOf(e.expression))) return; // reported at the await
+    if (reportedAtAwait(e)) return;
     if (notAnObject(e) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
     const types = seenAs(e, outer);
     if (types.some(includesFuture)) report(e);
@@ -122,6 +122,11 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   /** The types of `e`, the value inside the wrappers of `outer`: its own and, under a cast, the one asserted (`g() as Future<T>`). */
   function seenAs(e: ts.Expression, outer: ts.Expression): ts.Type[] {
     return e === outer ? [typeOf(e)] : [typeOf(e), checker.getTypeAtLocation(outer)];
+  }
+
+  /** An `await` of a Future: reported at its operand, which the `await` gives back unwaited. */
+  function reportedAtAwait(e: ts.Expression): boolean {
+    return tsi.isAwaitExpression(e) && includesFuture(typeOf(e.expression));
   }
 
   /** The type of `e`; a call's from its resolved signature, which the type check has cached (asking for the call's type checks its callee again). */
