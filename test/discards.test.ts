@@ -744,6 +744,18 @@ describe("chronots check", { timeout: 120_000 }, () => {
     expect(r.status).toBe(1);
   });
 
+  it("reports nothing in a file TypeScript does not check: // @ts-nocheck, JavaScript without checkJs", () => {
+    const { dir } = dropping("unchecked");
+    const drop = 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n';
+    writeFileSync(join(dir, "nocheck.ts"), `// @ts-nocheck\n${drop}`);
+    writeFileSync(join(dir, "plain.js"), drop);
+    writeFileSync(join(dir, "checked.js"), `// @ts-check\n${drop}`);
+    const compilerOptions = { module: "nodenext", strict: true, allowJs: true, noEmit: true, skipLibCheck: true, types: [] };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts", "nocheck.ts", "plain.js", "checked.js"] }));
+    const r = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
+    expect(r.stdout.split("\n").filter(Boolean).map((l) => l.slice(0, l.indexOf(":")))).toEqual(["checked.js(3,1)", "main.ts(2,1)"]);
+  });
+
   it("exits 0 on a clean project", () => {
     const clean = config("clean.json", { files: [join(fixtures, "clean.ts")] });
     expect(chronots("check", "-p", clean)).toMatchObject({ status: 0, out: [] });

@@ -8,7 +8,12 @@
  * `Future` (subclasses and unions count). Assignments, `yield` and `yield*` are never "dropped": their
  * Future went somewhere. The left operand of `&&`/`||`/`??` is a test; it is reported only when it is
  * always a Future (the test is then constant and the Future is what gets thrown away) and is not a
- * variable or member, whose Future stays where it is (`this.timer && this.timer.cancel()`).
+ * variable or member, whose Future stays where it is (`this.timer && this.timer.cancel()`). Wrappers
+ * JavaScript does not see (parentheses, `!`, casts) are looked through: a cast hides no Future. A call
+ * returning its receiver (`futs.sort()`) is judged by that receiver.
+ *
+ * A file TypeScript does not check gets no report, and a `// @ts-ignore` silences one as it silences
+ * TypeScript's own errors.
  *
  * Callbacks follow typescript-eslint's `checksVoidReturn` idea: an argument or JSX attribute value
  * whose contextual type is a function returning `void` (forEach, callSoon, event handlers, `onClick`)
@@ -23,13 +28,13 @@ import type ts from "typescript";
 import { unparen } from "./analyze.js";
 import { forEachDescendant, SK, tsi } from "./compiler.js";
 import { categoryOf, type Severity } from "./entry.js";
-import { futureTypes } from "./futures.js";
+import { futureTypes, typeChecked } from "./futures.js";
 
 /** The diagnostic code of a discarded Future: `error TS90001` in tsc's output. */
 export const DISCARDED_CODE = 90001;
 
 export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severity: Severity): ts.Diagnostic[] {
-  if (severity === "off") return [];
+  if (severity === "off" || !typeChecked(sf, program.getCompilerOptions())) return [];
   const checker = program.getTypeChecker();
   const category = categoryOf(severity);
   const out: ts.Diagnostic[] = [];
@@ -54,6 +59,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
 
   function push(e: ts.Expression, messageText: string): void {
     const start = e.getStart(sf);
+    if (ignored(sf, start)) return;
     out.push({ file: sf, start, length: e.getEnd() - start, category, code: DISCARDED_CODE, source: "chronots", messageText });
   }
 
@@ -230,6 +236,29 @@ function waitHere(e: ts.Node, what: string): string {
     inner = true;
   }
   return `'waitFor(${what})'`;
+}
+
+/** TypeScript's comment directives in a file (internal: the scanner records them), each with the line it stands on. */
+type Directives = { range: ts.TextRange; type: number }[];
+
+/**
+ * Whether a `// @ts-ignore` silences an error at `pos`, by TypeScript's own rule: the directive on the
+ * nearest line above that is not blank and not only a `//` comment. A `@ts-expect-error` there is
+ * TypeScript's alone: it ends the search, and TypeScript reports it unused (TS2578) all the same.
+ */
+function ignored(sf: ts.SourceFile, pos: number): boolean {
+  const directives = (sf as { commentDirectives?: Directives }).commentDirectives;
+  if (!directives?.length) return false;
+  // As TypeScript's createCommentDirectivesMap, a directive stands on the line its comment ends on.
+  const on = (line: number) => directives.find((d) => sf.getLineAndCharacterOfPosition(d.range.end).line === line);
+  const starts = sf.getLineStarts();
+  for (let line = sf.getLineAndCharacterOfPosition(pos).line - 1; line >= 0; line--) {
+    const d = on(line);
+    if (d) return d.type === (tsi as unknown as { CommentDirectiveType: { Ignore: number } }).CommentDirectiveType.Ignore;
+    const text = sf.text.slice(starts[line], starts[line + 1]).trim();
+    if (text !== "" && !text.startsWith("//")) return false;
+  }
+  return false;
 }
 
 function skipParens(e: ts.Expression): ts.Expression {

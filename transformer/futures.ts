@@ -56,3 +56,11 @@ function isChronotsFutureFile(fileName: string): boolean {
   const inner = pathInChronots(fileName);
   return inner !== undefined && /^(runtime\/future\.ts|dist\/(.+\/)?future\.d\.[cm]?ts)$/.test(inner);
 }
+
+/** Whether TypeScript reports type errors in `sf` (the rules report none where it does not): not under `// @ts-nocheck`, and a JavaScript file only with `checkJs` or `// @ts-check`. */
+export function typeChecked(sf: ts.SourceFile, options: ts.CompilerOptions): boolean {
+  // `checkJsDirective` is internal to TypeScript: the parser sets it from a file's @ts-check / @ts-nocheck.
+  const directive = (sf as { checkJsDirective?: { enabled: boolean } }).checkJsDirective;
+  if (directive) return directive.enabled;
+  return !/\.[cm]?jsx?$/.test(sf.fileName) || !!options.checkJs;
+}

@@ -22,7 +22,7 @@
 import type ts from "typescript";
 import { forEachDescendant, SK, tsi } from "./compiler.js";
 import { isWrapper, Unsupported } from "./analyze.js";
-import { futureTypes } from "./futures.js";
+import { futureTypes, typeChecked } from "./futures.js";
 import type { Recognizer } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 
@@ -151,12 +151,4 @@ function generatorOf(y: ts.YieldExpression): ts.FunctionExpression | undefined {
     n = n.parent;
   }
   return n && tsi.isFunctionExpression(n) && n.asteriskToken ? n : undefined;
-}
-
-/** Whether TypeScript reports type errors in `sf`: not under `// @ts-nocheck`, and a JavaScript file only with `checkJs` or `// @ts-check`. */
-function typeChecked(sf: ts.SourceFile, options: ts.CompilerOptions): boolean {
-  // `checkJsDirective` is internal to TypeScript: the parser sets it from a file's @ts-check / @ts-nocheck.
-  const directive = (sf as { checkJsDirective?: { enabled: boolean } }).checkJsDirective;
-  if (directive) return directive.enabled;
-  return !/\.[cm]?jsx?$/.test(sf.fileName) || !!options.checkJs;
 }
