@@ -74,7 +74,6 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     // A cast changes only the static type: the value dropped is the one inside (`f() as any;`), named as itself.
     const e = unparen(outer);
     if (tsi.isYieldExpression(e)) return;
-    if (tsi.isCallExpression(e) && isReference(holder(e))) return; // `futs.sort();`: the Futures stay in `futs`
     if (tsi.isArrayLiteralExpression(e)) {
       // `[job(), other()];`: an array thrown away drops what it holds.
       for (const el of e.elements) if (!tsi.isOmittedExpression(el)) drop(tsi.isSpreadElement(el) ? el.expression : el);
@@ -91,7 +90,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       if (op >= SK.FirstAssignment && op <= SK.LastAssignment) return;
       if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
         const left = unparen(e.left);
-        if (!isReference(holder(left)) && !tsi.isYieldExpression(left) && !reportedAtAwait(left) && seenAs(left, e.left).some(alwaysFuture)) report(left);
+        if (!tsi.isYieldExpression(left) && !reportedAtAwait(left) && seenAs(left, e.left).some(alwaysFuture) && !isReference(holder(left))) report(left);
         return drop(e.right);
       }
     }
@@ -99,8 +98,11 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     if (reportedAtAwait(e)) return;
     if (notAnObject(e) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
     const types = seenAs(e, outer);
-    if (types.some(includesFuture)) report(e);
-    else if (types.some(holdsFutures)) reportAll(e);
+    const future = types.some(includesFuture);
+    if (!future && !types.some(holdsFutures)) return;
+    if (tsi.isCallExpression(e) && isReference(holder(e))) return; // `futs.sort();`: the Futures stay in `futs`
+    if (future) report(e);
+    else reportAll(e);
   }
 
   /**
