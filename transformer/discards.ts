@@ -38,7 +38,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   const checker = program.getTypeChecker();
   const category = categoryOf(severity);
   const out: ts.Diagnostic[] = [];
-  const { includesFuture, alwaysFuture } = futureTypes(checker);
+  const { includesFuture, alwaysFuture, typeOf } = futureTypes(checker);
 
   /**
    * Report `e`: a Future dropped as it is, or (a call, or a callback whose result is ignored) the
@@ -135,15 +135,6 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   /** An `await` of a Future: reported at its operand, which the `await` gives back unwaited. */
   function reportedAtAwait(e: ts.Expression): boolean {
     return tsi.isAwaitExpression(e) && includesFuture(typeOf(e.expression));
-  }
-
-  /** The type of `e`; a call's from its resolved signature, which the type check has cached (asking for the call's type checks its callee again). */
-  function typeOf(e: ts.Expression): ts.Type {
-    if ((tsi.isCallExpression(e) || tsi.isNewExpression(e)) && e.expression.kind !== SK.ImportKeyword && e.expression.kind !== SK.SuperKeyword) {
-      const sig = checker.getResolvedSignature(e);
-      if (sig) return checker.getReturnTypeOfSignature(sig);
-    }
-    return checker.getTypeAtLocation(e);
   }
 
   /** An argument passed where a function returning void is expected. */

@@ -6,7 +6,7 @@
  * (discards.ts) and the yield rule (yields.ts) ask it.
  */
 import type ts from "typescript";
-import { tsi } from "./compiler.js";
+import { SK, tsi } from "./compiler.js";
 import { pathInChronots } from "./package.js";
 
 export interface FutureTypes {
@@ -15,6 +15,8 @@ export interface FutureTypes {
   includesFuture(t: ts.Type): boolean;
   /** A Future whatever it is at run time: each member of a union is one. */
   alwaysFuture(t: ts.Type): boolean;
+  /** The type of `e`; a call's from its resolved signature, which the type check has cached (asking for the call's type checks its callee again). */
+  typeOf(e: ts.Expression): ts.Type;
 }
 
 /** The test for one checker, remembering each class it has judged. */
@@ -48,7 +50,15 @@ export function futureTypes(checker: ts.TypeChecker): FutureTypes {
     return t.isUnion() ? t.types.every(isFuture) : includesFuture(t);
   }
 
-  return { isFuture, includesFuture, alwaysFuture };
+  function typeOf(e: ts.Expression): ts.Type {
+    if ((tsi.isCallExpression(e) || tsi.isNewExpression(e)) && e.expression.kind !== SK.ImportKeyword && e.expression.kind !== SK.SuperKeyword) {
+      const sig = checker.getResolvedSignature(e);
+      if (sig) return checker.getReturnTypeOfSignature(sig);
+    }
+    return checker.getTypeAtLocation(e);
+  }
+
+  return { isFuture, includesFuture, alwaysFuture, typeOf };
 }
 
 function isChronotsFutureFile(fileName: string): boolean {

@@ -36,7 +36,7 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
   const out: ts.Diagnostic[] = [];
   if (!sf.text.includes("yield") || !typeChecked(sf, program.getCompilerOptions())) return out;
   const checker = program.getTypeChecker();
-  const { includesFuture, alwaysFuture } = futureTypes(checker);
+  const { includesFuture, alwaysFuture, typeOf } = futureTypes(checker);
   /** Per generator function expression: the Future type it must yield, or undefined when it is not judged. */
   const expectedOf = new Map<ts.Node, ts.Type | undefined>();
   /** Where TypeScript's own errors in this file start (computed already by the host, which reports them). */
@@ -126,7 +126,7 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
     const future = expected(y);
     if (!future) return;
     if (!y.expression) return report(y, "a bare 'yield' yields undefined");
-    const t = checker.getTypeAtLocation(y.expression);
+    const t = typeOf(y.expression);
     if (!neverFuture(t, future)) return;
     if (!y.asteriskToken) return report(y, `yield of a non-Future value of type '${typeName(t)}'${promiseHint(t)}`);
     // `yield*` of an iterable other than a Future yields each of its elements in turn.
