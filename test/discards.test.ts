@@ -744,7 +744,7 @@ describe("chronots check", { timeout: 120_000 }, () => {
     expect(r.status).toBe(1);
   });
 
-  it("reports nothing in a file TypeScript does not check: // @ts-nocheck, JavaScript without checkJs", () => {
+  it("reports nothing in a file TypeScript does not check: // @ts-nocheck, JavaScript without checkJs, --noCheck", () => {
     const { dir } = dropping("unchecked");
     const drop = 'import { sleepAsync } from "chronots";\nsleepAsync(1);\n';
     writeFileSync(join(dir, "nocheck.ts"), `// @ts-nocheck\n${drop}`);
@@ -754,6 +754,9 @@ describe("chronots check", { timeout: 120_000 }, () => {
     writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.ts", "nocheck.ts", "plain.js", "checked.js"] }));
     const r = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
     expect(r.stdout.split("\n").filter(Boolean).map((l) => l.slice(0, l.indexOf(":")))).toEqual(["checked.js(3,1)", "main.ts(2,1)"]);
+    // Nor where the build skips the type check.
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...compilerOptions, noCheck: true }, files: ["main.ts"] }));
+    expect(spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" }).stdout).toBe("");
   });
 
   it("exits 0 on a clean project", () => {

@@ -134,7 +134,13 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
 
   /** An `await` of a Future: reported at its operand, which the `await` gives back unwaited. */
   function reportedAtAwait(e: ts.Expression): boolean {
-    return tsi.isAwaitExpression(e) && includesFuture(typeOf(e.expression));
+    return tsi.isAwaitExpression(e) && awaitedFuture(e) !== undefined;
+  }
+
+  /** The Future an `await` gives back unwaited, inside any cast (`await (f() as unknown as Promise<T>)`). */
+  function awaitedFuture(a: ts.AwaitExpression): ts.Expression | undefined {
+    const operand = unparen(a.expression);
+    return !notAnObject(operand) && seenAs(operand, a.expression).some(includesFuture) ? operand : undefined;
   }
 
   /** An argument passed where a function returning void is expected. */
@@ -190,8 +196,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
         break;
       }
       case SK.AwaitExpression: {
-        const operand = (n as ts.AwaitExpression).expression;
-        if (!notAnObject(operand) && includesFuture(typeOf(operand))) report(operand, undefined, true);
+        const future = awaitedFuture(n as ts.AwaitExpression);
+        if (future) report(future, undefined, true);
         break;
       }
       case SK.CallExpression:
@@ -243,7 +249,8 @@ function ignored(sf: ts.SourceFile, pos: number): boolean {
   const directives = (sf as { commentDirectives?: Directives }).commentDirectives;
   if (!directives?.length) return false;
   // As TypeScript's createCommentDirectivesMap, a directive stands on the line its comment ends on.
-  const on = (line: number) => directives.find((d) => sf.getLineAndCharacterOfPosition(d.range.end).line === line);
+  // Of two on one line, TypeScript keeps the last.
+  const on = (line: number) => directives.filter((d) => sf.getLineAndCharacterOfPosition(d.range.end).line === line).pop();
   const starts = sf.getLineStarts();
   for (let line = sf.getLineAndCharacterOfPosition(pos).line - 1; line >= 0; line--) {
     const d = on(line);
@@ -295,7 +302,7 @@ function notAnObject(e: ts.Expression): boolean {
 
 /** A variable or member tested by `&&`/`||`/`??`: the Future stays where it is. */
 function isReference(e: ts.Expression): boolean {
-  return tsi.isIdentifier(e) || tsi.isPropertyAccessExpression(e) || tsi.isElementAccessExpression(e) || e.kind === SK.ThisKeyword;
+  return tsi.isIdentifier(e) || tsi.isPropertyAccessExpression(e) || tsi.isElementAccessExpression(e) || e.kind === SK.ThisKeyword || e.kind === SK.SuperKeyword;
 }
 
 /** `e`'s source on one line: comments dropped, each run of whitespace and comments one space. */

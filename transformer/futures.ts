@@ -67,8 +67,9 @@ function isChronotsFutureFile(fileName: string): boolean {
   return inner !== undefined && /^(runtime\/future\.ts|dist\/(.+\/)?future\.d\.[cm]?ts)$/.test(inner);
 }
 
-/** Whether TypeScript reports type errors in `sf` (the rules report none where it does not): not under `// @ts-nocheck`, and a JavaScript file only with `checkJs` or `// @ts-check`. */
+/** Whether TypeScript reports type errors in `sf` (the rules report none where it does not): not under `--noCheck` or `// @ts-nocheck`, and a JavaScript file only with `checkJs` or `// @ts-check`. */
 export function typeChecked(sf: ts.SourceFile, options: ts.CompilerOptions): boolean {
+  if (options.noCheck) return false;
   // `checkJsDirective` is internal to TypeScript: the parser sets it from a file's @ts-check / @ts-nocheck.
   const directive = (sf as { checkJsDirective?: { enabled: boolean } }).checkJsDirective;
   if (directive) return directive.enabled;
