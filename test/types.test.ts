@@ -54,3 +54,17 @@ it("the published declarations check clean without skipLibCheck, and leave the r
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it("the transformer's and the Vite plugin's declarations load in a CommonJS project without esModuleInterop", () => {
+  const dir = mkdtempSync(join(tmpdir(), "chronots-dts-cjs-"));
+  try {
+    const dist = resolve(__dirname, "../dist/transformer");
+    const file = join(dir, "consumer.ts");
+    writeFileSync(file, `import transformer = require(${JSON.stringify(join(dist, "index.js"))});\nimport vite = require(${JSON.stringify(join(dist, "vite.js"))});\nexport const both = [transformer, vite];\n`);
+    const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, types: ["node"], typeRoots: [resolve(__dirname, "../node_modules/@types")] });
+    // A default import of typescript in them would be TS1259 ("can only be default-imported using the 'esModuleInterop' flag").
+    expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"))).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -13,7 +13,7 @@
  * it up to the generator, so the answer is a set lookup. Constructs the lowering does not handle
  * are collected as `Unsupported`, so the caller leaves the function to the run-time driver.
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 
 /** Parentheses, a type assertion or type arguments: syntax around an expression that JavaScript does not see. */

@@ -12,15 +12,21 @@
  * The host's compiler must be the same TypeScript version as the package (it is when chronots is
  * installed with TypeScript as its peer): node kinds differ between versions.
  */
-import type typescript from "typescript";
+import type * as ts from "typescript";
 
-export let tsi: typeof typescript;
-export let factory: typescript.NodeFactory;
+/**
+ * The compiler module, as `import ts from "typescript"` gives it. Named by an import type, not a
+ * default import, so the declarations chronots publishes load without `esModuleInterop`.
+ */
+export type TypeScript = typeof import("typescript");
+
+export let tsi: TypeScript;
+export let factory: ts.NodeFactory;
 /**
  * `tsi.SyntaxKind`, read once: the compiler exports each member through a getter, and the
  * visitors compare node kinds against it on every node.
  */
-export let SK: typeof typescript.SyntaxKind;
+export let SK: TypeScript["SyntaxKind"];
 
 /**
  * Why `instance` cannot be the compiler chronots works with, or `undefined` when it can. TypeScript 7
@@ -28,14 +34,14 @@ export let SK: typeof typescript.SyntaxKind;
  * transformer nor ts-patch can run on it.
  */
 export function compilerProblem(instance: unknown): string | undefined {
-  const c = instance as Partial<typeof typescript> | null | undefined;
+  const c = instance as Partial<TypeScript> | null | undefined;
   if (typeof c?.createSourceFile === "function" && typeof c.transform === "function" && c.factory) return undefined;
   const which = typeof c?.version === "string" ? `TypeScript ${c.version}` : "the 'typescript' module it was given";
   return `chronots needs TypeScript's JavaScript compiler API, which ${which} does not have (TypeScript 7 compiles natively, without one); chronots works with TypeScript 5.9 or 6: npm install -D typescript@~5.9 ts-patch@3`;
 }
 
 /** Work with `instance` from now on. */
-export function useCompiler(instance: typeof typescript): void {
+export function useCompiler(instance: TypeScript): void {
   tsi = instance;
   factory = instance.factory;
   SK = instance.SyntaxKind;
@@ -48,11 +54,11 @@ export function useCompiler(instance: typeof typescript): void {
  * than the stack goes (a concatenation of a few thousand strings), and the rules that use this walk
  * every file.
  */
-export function forEachDescendant(root: typescript.Node, visit: (n: typescript.Node) => boolean | void): void {
-  const pending: typescript.Node[] = [];
-  const children: typescript.Node[] = [];
-  const add = (n: typescript.Node) => void children.push(n);
-  const push = (n: typescript.Node) => {
+export function forEachDescendant(root: ts.Node, visit: (n: ts.Node) => boolean | void): void {
+  const pending: ts.Node[] = [];
+  const children: ts.Node[] = [];
+  const add = (n: ts.Node) => void children.push(n);
+  const push = (n: ts.Node) => {
     tsi.forEachChild(n, add);
     while (children.length > 0) pending.push(children.pop()!);
   };

@@ -25,7 +25,7 @@
  * recogniser still decides, per call, whether its `async` is chronots'. A call whose generator fails
  * them gets the reason, which the warning that leaves it to the driver gives.
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { forEachDescendant, SK, tsi } from "./compiler.js";
 import { type GeneratorDeclaration, unparen } from "./analyze.js";
 

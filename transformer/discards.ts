@@ -24,7 +24,7 @@
  *
  * It runs on the compiler the entry point was given (compiler.ts): a tsserver plugin must use the editor's.
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { unparen } from "./analyze.js";
 import { forEachDescendant, SK, tsi } from "./compiler.js";
 import { categoryOf, type Severity } from "./entry.js";

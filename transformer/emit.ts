@@ -26,7 +26,7 @@
  * with the value so that its `finally` runs first). Parameters with defaults or patterns are bound
  * from `arguments` inside the same `try`, so their errors fail the result as in the driver.
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
 import { type Analysis, bindingNames, boundFromArguments, directivePrologue, type GeneratorFunction, isPlainDirective } from "./analyze.js";
 import { type Case, ends, type Internals, type Machine } from "./explode.js";

@@ -17,7 +17,7 @@
  */
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { tsi } from "./compiler.js";
 import { pathInChronots } from "./package.js";
 

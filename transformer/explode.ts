@@ -27,7 +27,7 @@
  * jumps crossing a `finally` are recorded on it statically. Leaving a `for…of` by a jump closes its
  * iterator inline; leaving it by a throw goes through a handler state that closes and rethrows.
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 import { type Binding, isComponentTag, isUsing, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";

@@ -5,7 +5,7 @@
  * and intersections include a Future when one of their members is one. The asyncCheck rule
  * (discards.ts) and the yield rule (yields.ts) ask it.
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { SK, tsi } from "./compiler.js";
 import { pathInChronots } from "./package.js";
 

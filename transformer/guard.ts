@@ -4,7 +4,7 @@
  * severities say, and the host goes on with what the other parts found. The warning has a code of
  * its own, so that turning the driver warnings off (`"unlowered": "off"`) cannot hide it.
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { tsi } from "./compiler.js";
 
 /** Diagnostic code of a part of chronots that failed on a file: `warning TS99303` in tsc's output. */

@@ -21,7 +21,7 @@
  * it into a new one before each increment, as JavaScript does), and a closure made inside takes
  * the environment current at its creation as a parameter of a wrapping arrow (see rewrite.ts).
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { SK, tsi } from "./compiler.js";
 import type { Analysis, Binding } from "./analyze.js";
 

@@ -11,8 +11,8 @@
  * `"unlowered"`, entry.ts), and runs on the run-time driver; so does `async(gen)` of a generator not
  * written in the call.
  */
-import type ts from "typescript";
-import { compilerProblem, useCompiler } from "./compiler.js";
+import type * as ts from "typescript";
+import { compilerProblem, type TypeScript, useCompiler } from "./compiler.js";
 import { asUnlowered, lowerFile } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
 import { discardedFutures } from "./discards.js";
@@ -32,7 +32,7 @@ export interface TransformerConfig {
 /** What ts-patch passes as a plugin's third argument; a direct caller passes at least `ts`. */
 export interface TransformerExtras {
   /** The compiler to build nodes with; without it the CommonJS build requires `typescript`, the ES module build throws. */
-  ts?: typeof ts;
+  ts?: TypeScript;
   /** Where warnings (functions left to the driver) and discarded-future errors go; dropped without it. */
   addDiagnostic?: (d: ts.Diagnostic) => void;
   /** The list `addDiagnostic` adds to (ts-patch's, one per program, added to the result of every emit of it). */
@@ -79,8 +79,8 @@ function reporter(extras: TransformerExtras): { report: (d: ts.Diagnostic) => vo
  * Required only then, so that a patched `tsc` does not load a second compiler for the transformer's
  * sake. An ES module has no `require`: there the caller passes `ts`.
  */
-function packageCompiler(): typeof ts {
-  if (typeof require === "function") return require("typescript") as typeof ts;
+function packageCompiler(): TypeScript {
+  if (typeof require === "function") return require("typescript") as TypeScript;
   throw new TypeError("chronots/transformer: no TypeScript compiler was given; pass it as `ts` in the third argument, as ts-patch does: transformer(program, config, { ts })");
 }
 

@@ -13,8 +13,8 @@
  * the fuzzer: imports of `async` from the given modules (renamed or through a namespace) mark
  * the calls, and the result is a list of text splices plus the import line to prepend.
  */
-import type ts from "typescript";
-import { factory as f, SK, tsi, useCompiler } from "./compiler.js";
+import type * as ts from "typescript";
+import { factory as f, SK, tsi, type TypeScript, useCompiler } from "./compiler.js";
 import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, lowersAgain, Unsupported, unparen } from "./analyze.js";
 import { type Declared, type DeclaredGenerator, declaredGenerators, GENERATOR } from "./declared.js";
 import { emitMachine, emitPlain, initOf } from "./emit.js";
@@ -30,7 +30,7 @@ export const UNSUPPORTED_CODE = 99301;
 
 export interface LowerTextOptions {
   /** The compiler to parse and print with (see compiler.ts). */
-  typescript: typeof ts;
+  typescript: TypeScript;
   modules?: string[];
   /** The factories (`h`, `React.createElement`) the JSX transform run after the lowering calls, when not `React`'s or set by a pragma in the file. */
   jsxFactories?: string[];

@@ -7,7 +7,7 @@
  * (index.ts), the editor plugin (service.ts) and `chronots check` share it; the Vite plugin, which
  * has no checker, matches import specifiers as written (lowerText in lower.ts).
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { tsi } from "./compiler.js";
 import { Unsupported } from "./analyze.js";
 import type { Recognizer } from "./lower.js";

@@ -17,7 +17,7 @@
  * holding the site (lower.ts), as the lowering may copy a statement into two places and each copy
  * would be a site.
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
 import { type Analysis, type Binding, bindingNames, type Downlevel, isUsing, isWrapper, Unsupported, unparen, usingHead } from "./analyze.js";
 import type { Internals } from "./explode.js";

@@ -16,8 +16,8 @@
  * tsserver loads plugins with `require` and ignores package `exports`, so the package carries a CommonJS
  * shim at `service/index.cjs` that hands this module's default export to tsserver.
  */
-import type ts from "typescript";
-import { useCompiler } from "./compiler.js";
+import type * as ts from "typescript";
+import { type TypeScript, useCompiler } from "./compiler.js";
 import { discardedFutures } from "./discards.js";
 import { configFileOf, discardedWithoutEmit, DUPLICATE_EDITOR, ENTRY_CODE, entryDiagnostics, isBuildIn, isEditor, misplacedProblem, type PluginEntry, type Problem, problemsOf, type Severity, unloweredWithoutEmit } from "./entry.js";
 import { guarded, messageOf } from "./guard.js";
@@ -90,7 +90,7 @@ function misloaded(program: ts.Program, extras: Extras = {}): ts.TransformerFact
   return () => (file) => file;
 }
 
-type Extras = { ts?: typeof ts; addDiagnostic?: (d: ts.Diagnostic) => void };
+type Extras = { ts?: TypeScript; addDiagnostic?: (d: ts.Diagnostic) => void };
 
 /**
  * Where a proxy of ours keeps the language service it wraps. Reloading a tsconfig, tsserver creates
@@ -108,7 +108,7 @@ type Proxied = ts.LanguageService & { [INNER]?: ts.LanguageService };
 const newest = new WeakMap<object, ts.LanguageService>();
 
 /** tsserver calls it with its modules; ts-patch, given the wrong entry, with a program, the entry and its extras. */
-export default function init(modules: { typescript: typeof ts }, _entry?: unknown, extras?: Extras): ts.server.PluginModule {
+export default function init(modules: { typescript: TypeScript }, _entry?: unknown, extras?: Extras): ts.server.PluginModule {
   if (typeof (modules as unknown as ts.Program).getTypeChecker === "function") return misloaded(modules as unknown as ts.Program, extras) as never;
   const { typescript } = modules;
   let entry: PluginEntry | undefined;

@@ -19,7 +19,7 @@
  * checked against the generator's own annotation) is left to it, and so is a file TypeScript does
  * not check (`// @ts-nocheck`, JavaScript without `checkJs`).
  */
-import type ts from "typescript";
+import type * as ts from "typescript";
 import { forEachDescendant, SK, tsi } from "./compiler.js";
 import { isWrapper, Unsupported } from "./analyze.js";
 import { futureTypes, typeChecked } from "./futures.js";
