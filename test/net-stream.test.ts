@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { allFinished, allFutures, async, Future, sleepAsync, waitFor } from "../runtime/index.js";
+import { allFinished, allFutures, async, Future, sleepAsync, trackers, waitFor } from "../runtime/index.js";
 import {
   connect,
   createStreamServer,
@@ -342,6 +342,27 @@ describe.each(backends)("stream transports over %s", (kind) => {
       if (reported.pending) reported.complete();
     });
     expect(errors[0]).toBe("EMFILE");
+  });
+
+  it("an onError that closes the server on EMFILE ends accepting cleanly, leaving no pause timer", () => {
+    let closing: Future<void> | null = null;
+    const server: StreamServer = createStreamServer("127.0.0.1:0", echo, {
+      onError: (_e, client) => {
+        if (!client) closing ??= server.closeWait();
+      },
+    });
+    const clients = [0, 1].map(() => waitFor(connect(server.localAddress)));
+    const saved = setFdLimit(lowestFreeFd());
+    try {
+      server.start();
+      while (closing === null) waitFor(sleepAsync(1));
+    } finally {
+      setFdLimit(saved);
+    }
+    waitFor(closing);
+    expect(server.closed).toBe(true);
+    expect(trackers().timers, "no accept pause outlives the server").toBe(0);
+    for (const c of clients) waitFor(c.closeWait());
   });
 
   it("fails every call on a closed transport with TransportClosedError", () => {

@@ -623,6 +623,8 @@ export class StreamServer {
         if (e === EAGAIN) return;
         if (e === EINTR || e === ECONNABORTED) continue;
         this.report(osError("accept", e, `on ${this.localAddress}`), null);
+        // onError may have stopped or closed the server: then there is nothing to pause.
+        if (!this.accepting) return;
         if (e === EMFILE || e === ENFILE || e === ENOBUFS || e === ENOMEM) this.pauseAccepting();
         return;
       }
