@@ -365,6 +365,28 @@ describe.each(backends)("stream transports over %s", (kind) => {
     for (const c of clients) waitFor(c.closeWait());
   });
 
+  it("closeWait called by a handler as it starts still ends that handler and closes its client", () => {
+    let closing: Future<void> | null = null;
+    let ended = false;
+    const server: StreamServer = createStreamServer("127.0.0.1:0", async(function* (t: StreamTransport) {
+      closing ??= server.closeWait();
+      try {
+        yield* t.readLine();
+      } finally {
+        ended = true;
+      }
+    }));
+    server.start();
+    const client = waitFor(connect(server.localAddress));
+    while (closing === null) waitFor(sleepAsync(1));
+    waitFor(closing);
+    expect(ended, "closeWait waited for the handler").toBe(true);
+    expect(server.connections).toBe(0);
+    expect(trackers().fds, "only the client's own fd is left").toBe(1);
+    expect(waitFor(client.read()).length, "the client sees end of stream").toBe(0);
+    waitFor(client.closeWait());
+  });
+
   it("fails every call on a closed transport with TransportClosedError", () => {
     withServer("127.0.0.1:0", echo, (server) => {
       const client = waitFor(connect(server.localAddress));

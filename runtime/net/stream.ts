@@ -35,11 +35,11 @@
  * closes `t`. A handler that fails (or throws) is reported to `onError` (stderr by default) and
  * never stops the server. `server.closeWait()` stops accepting, closes the listening socket,
  * cancels the handlers still running, closes their transports, and completes once every handler
- * has ended, so no client fd outlives it. Running out of fds (EMFILE, ENFILE) while accepting is
- * reported and pauses accepting for 100 ms, instead of spinning on a listener that stays readable.
+ * has ended, so no client fd outlives it, also when a handler calls it as it starts. Running out
+ * of fds (EMFILE, ENFILE) while accepting is reported and pauses accepting for 100 ms, instead of
+ * spinning on a listener that stays readable.
  */
 import { async } from "../async.js";
-import { allFutures } from "../combinators.js";
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
 import { Future } from "../future.js";
 import { close, EAGAIN, EINTR, EINPROGRESS, errno } from "../libc.js";
@@ -538,7 +538,10 @@ export class StreamServer {
   private readonly address: Address;
   private accepting = false;
   private pause: TimerHandle | null = null;
-  private readonly handlers = new Map<StreamTransport, Future<unknown>>();
+  /** Every accepted transport, with its handler's future; null while the handler's synchronous start runs. */
+  private readonly handlers = new Map<StreamTransport, Future<unknown> | null>();
+  /** closeWait calls waiting for the last handler to end. */
+  private drainers: Future<void>[] = [];
   /** Accepted transports get the listening address itself as their local address unless it is a wildcard. */
   private readonly sharedLocal: string | null;
 
@@ -599,10 +602,15 @@ export class StreamServer {
       close(this.fd);
       this.fd = -1;
       if (this.address.family === "unix" && !this.address.path.startsWith("@")) unlinkPath(this.address.path);
-      for (const f of this.handlers.values()) f.cancel();
+      for (const f of this.handlers.values()) f?.cancel();
       for (const t of this.handlers.keys()) t._close();
     }
-    yield allFutures([...this.handlers.values()]);
+    // A handler still in its synchronous start (it called closeWait) has no future yet to wait on.
+    if (this.handlers.size > 0) {
+      const w = new Future<void>("StreamServer.closeWait");
+      this.drainers.push(w);
+      yield w;
+    }
   });
 
   /** Number of clients whose handler is still running. */
@@ -654,21 +662,30 @@ export class StreamServer {
       this.report(e, null);
       return;
     }
+    // Recorded before the handler runs: a closeWait it calls as it starts must close `t` and wait for it.
+    this.handlers.set(t, null);
     let f: Future<unknown>;
     try {
       f = this.handler(t);
       if (!(f instanceof Future)) throw new TypeError(`the handler of server ${this.localAddress} must return a Future, it returned ${typeof f}`);
     } catch (e) {
-      t._close();
+      this.ended(t);
       this.report(e, t);
       return;
     }
     this.handlers.set(t, f);
+    // Closed meanwhile: closeWait could not cancel a future that did not exist yet.
+    if (this.fd < 0) f.cancel();
     f.addCallback(() => {
-      this.handlers.delete(t);
-      t._close();
+      this.ended(t);
       if (f.failed && this.fd >= 0) this.report(f.error, t);
     });
+  }
+
+  private ended(t: StreamTransport): void {
+    this.handlers.delete(t);
+    t._close();
+    if (this.handlers.size === 0) for (const w of this.drainers.splice(0)) if (w.pending) w.complete();
   }
 }
 
