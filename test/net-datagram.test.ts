@@ -15,12 +15,28 @@ import {
   TransportClosedError,
   TransportLimitError,
 } from "../runtime/net/index.js";
+import { parseAddress } from "../runtime/net/address.js";
+import { encodeSockaddr, openSocket, sendDatagram, setIntOption, SOCK_DGRAM, SOL_SOCKET } from "../runtime/net/sys.js";
+import { close } from "../runtime/libc.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 import { startPeer } from "./helpers/peer.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "chronots-udp-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
+const SO_SNDBUF = 7;
+
+/** Send `sizes` datagrams to `to` from a raw Unix socket: sendTo itself refuses more than 65535 bytes. */
+function sendRaw(to: string, sizes: number[]): void {
+  const a = parseAddress(to, "sendRaw");
+  const fd = openSocket(a, SOCK_DGRAM);
+  try {
+    setIntOption(fd, SOL_SOCKET, SO_SNDBUF, 1 << 20, "SO_SNDBUF");
+    for (const n of sizes) expect(sendDatagram(fd, new Uint8Array(n), 0, n, encodeSockaddr(a)), `a datagram of ${n} bytes`).toBe(n);
+  } finally {
+    close(fd);
+  }
+}
 
 /** A transport that answers every datagram with "re: <it>". */
 function replier(local: string): DatagramTransport {
@@ -104,6 +120,27 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     waitFor(t.closeWait());
     expect(seen).toEqual(["boom", "async boom", "last"]);
     expect(errors).toEqual(["boom", "async boom"]);
+  });
+
+  it("reports a Unix datagram over 65535 bytes with TransportLimitError instead of delivering it cut", () => {
+    const sizes: number[] = [];
+    const errors: unknown[] = [];
+    const last = new Future<void>("last");
+    const t = newDatagramTransport(
+      `unix:${path.join(dir, `${kind}-big.sock`)}`,
+      (data) => {
+        sizes.push(data.length);
+        if (data.length === 10) last.complete();
+      },
+      { onError: (e) => errors.push(e) },
+    );
+    sendRaw(t.localAddress, [100000, 65535, 10]);
+    waitFor(last);
+    waitFor(t.closeWait());
+    expect(sizes).toEqual([65535, 10]);
+    expect(errors.length).toBe(1);
+    expect(errors[0]).toBeInstanceOf(TransportLimitError);
+    expect((errors[0] as Error).message).toMatch(/100000 bytes.* \(ELIMIT\)$/);
   });
 
   it("fails bad sends with typed errors, and every send once closed", () => {

@@ -6,7 +6,9 @@
  * `onMessage(data, remoteAddress, transport)` runs for each. It may return a Future; its failure,
  * like a throw, goes to `onError` (stderr by default) and never stops the transport. `sendTo`
  * sends at once when nothing is queued; on EAGAIN the datagram waits in a FIFO until the socket
- * is writable. A queued datagram can be cancelled; a datagram is never sent in part.
+ * is writable. A queued datagram can be cancelled; a datagram is never sent in part. Datagrams hold
+ * at most 65535 bytes both ways: a larger one received (Unix sockets allow them) is dropped and
+ * reported to `onError` as a TransportLimitError, never delivered cut.
  */
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
 import { Future } from "../future.js";
@@ -175,6 +177,11 @@ export class DatagramTransport {
         // An ICMP error from an earlier send (ECONNREFUSED…) surfaces here; the socket itself is fine.
         this.report(osError("recvfrom", e, `on ${this.localAddress}`));
         return;
+      }
+      if (n > MAX_DATAGRAM) {
+        // Only a Unix datagram can be this large; delivering its first bytes would pass a cut message for a whole one.
+        this.report(new TransportLimitError(`recvfrom on ${this.localAddress}: a datagram of ${n} bytes from ${lastAddress()} is larger than ${MAX_DATAGRAM}, dropped`));
+        continue;
       }
       const data = scratch.slice(0, n);
       const from = lastAddress();

@@ -33,6 +33,7 @@ const SO_ERROR = 4;
 export const IPPROTO_TCP = 6;
 export const TCP_NODELAY = 1;
 const MSG_NOSIGNAL = 0x4000;
+const MSG_TRUNC = 0x20;
 const SHUT_WR = 1;
 
 const c = {
@@ -244,12 +245,15 @@ export function sendFrom(fd: number, buf: Uint8Array, off: number, len: number):
   return c.send(fd, view(buf, off, len), len, MSG_NOSIGNAL);
 }
 
-/** Receive one datagram into `buf[0 .. len)`; the sender's address is left for `lastAddress()`. */
+/**
+ * Receive one datagram into `buf[0 .. len)`; the sender's address is left for `lastAddress()`.
+ * Returns the datagram's whole length (MSG_TRUNC), which exceeds `len` when only its first `len` bytes fitted.
+ */
 export function recvDatagram(fd: number, buf: Uint8Array, len: number): number {
   checkFd(fd, "recvfrom");
   checkSpan(buf, 0, len, "recvfrom");
   nameLen[0] = SOCKADDR_MAX;
-  return c.recvfrom(fd, buf, len, 0, nameBuf, nameLen);
+  return c.recvfrom(fd, buf, len, MSG_TRUNC, nameBuf, nameLen);
 }
 
 export function sendDatagram(fd: number, buf: Uint8Array, off: number, len: number, sockaddr: Uint8Array): number {
