@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { allFutures, async, Future, waitFor } from "../runtime/index.js";
+import { allFutures, async, Future, sleepAsync, trackers, waitFor } from "../runtime/index.js";
 import {
   type DatagramTransport,
   newDatagramTransport,
@@ -16,7 +16,7 @@ import {
   TransportLimitError,
 } from "../runtime/net/index.js";
 import { parseAddress } from "../runtime/net/address.js";
-import { encodeSockaddr, openSocket, sendDatagram, setIntOption, SOCK_DGRAM, SOL_SOCKET } from "../runtime/net/sys.js";
+import { bindTo, encodeSockaddr, openSocket, recvDatagram, sendDatagram, setIntOption, SOCK_DGRAM, SOL_SOCKET } from "../runtime/net/sys.js";
 import { close } from "../runtime/libc.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 import { startPeer } from "./helpers/peer.js";
@@ -55,7 +55,7 @@ function collector(local: string, count: number) {
 }
 
 describe.each(backends)("datagram transports over %s", (kind) => {
-  useDispatcher(kind);
+  const dispatcher = useDispatcher(kind);
 
   it.each([
     ["IPv4", "127.0.0.1:0"],
@@ -141,6 +141,49 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     expect(errors.length).toBe(1);
     expect(errors[0]).toBeInstanceOf(TransportLimitError);
     expect((errors[0] as Error).message).toMatch(/100000 bytes.* \(ELIMIT\)$/);
+  });
+
+  it("backs off instead of spinning while a Unix receiver's queue is full, and sends once it drains", () => {
+    // A receiver that does not read: its queue fills after a few datagrams, and sendto gets EAGAIN.
+    const sink = parseAddress(`unix:@chronots-sink-${process.pid}-${kind}`, "sink");
+    const fd = openSocket(sink, SOCK_DGRAM);
+    const t = newDatagramTransport(`unix:@chronots-src-${process.pid}-${kind}`, () => {});
+    try {
+      bindTo(fd, sink, encodeSockaddr(sink));
+      const d = dispatcher();
+      let steps = 0;
+      d.poll = () => {
+        steps++;
+        Object.getPrototypeOf(d).poll.call(d);
+      };
+      /** Dispatcher steps taken while sleeping 100 ms. */
+      const stepsIn100ms = () => {
+        steps = 0;
+        waitFor(sleepAsync(100));
+        return steps;
+      };
+      /** Send until a datagram waits: the first one the full queue does not take. */
+      const fill = () => {
+        let f = t.sendTo(sink.text, "x");
+        for (let i = 0; i < 10000 && f.completed; i++) f = t.sendTo(sink.text, "x");
+        expect(f.pending, "the receiver's queue is full").toBe(true);
+        return f;
+      };
+      const idle = stepsIn100ms();
+      const f = fill();
+      const blocked = stepsIn100ms();
+      // Spinning takes thousands of steps in 100 ms; a 1 ms retry doubling to 50 ms takes about 8.
+      expect(blocked, `${blocked} steps blocked vs ${idle} idle`).toBeLessThan(idle + 30);
+      while (recvDatagram(fd, new Uint8Array(16), 16) >= 0);
+      waitFor(f);
+      const g = fill();
+      waitFor(t.closeWait());
+      expect(() => waitFor(g)).toThrow(TransportClosedError);
+      expect(trackers().timers, "closeWait removes the retry").toBe(0);
+    } finally {
+      waitFor(t.closeWait());
+      close(fd);
+    }
   });
 
   it("fails bad sends with typed errors, and every send once closed", () => {

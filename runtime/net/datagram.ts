@@ -6,13 +6,16 @@
  * `onMessage(data, remoteAddress, transport)` runs for each. It may return a Future; its failure,
  * like a throw, goes to `onError` (stderr by default) and never stops the transport. `sendTo`
  * sends at once when nothing is queued; on EAGAIN the datagram waits in a FIFO until the socket
- * is writable. A queued datagram can be cancelled; a datagram is never sent in part. Datagrams hold
- * at most 65535 bytes both ways: a larger one received (Unix sockets allow them) is dropped and
- * reported to `onError` as a TransportLimitError, never delivered cut.
+ * is writable; on a Unix socket, whose writability says nothing of the receiver's full queue, until
+ * a retry succeeds (1 ms after the refusal, the delay doubling to 50 ms). A queued datagram can be
+ * cancelled; a datagram is never sent in part. Datagrams hold at most 65535 bytes both ways: a
+ * larger one received (Unix sockets allow them) is dropped and reported to `onError` as a
+ * TransportLimitError, never delivered cut.
  */
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
 import { Future } from "../future.js";
 import { close, EAGAIN, EINTR, errno } from "../libc.js";
+import type { TimerHandle } from "../timerheap.js";
 import { type Address, parseAddress } from "./address.js";
 import { osError, TransportAddressError, TransportClosedError, TransportLimitError } from "./errors.js";
 import { done, failed, reportToStderr } from "./outcome.js";
@@ -21,6 +24,8 @@ import { bindTo, encodeSockaddr, lastAddress, localName, openSocket, recvDatagra
 /** Largest datagram received or sent (the UDP length field is 16 bits). */
 const MAX_DATAGRAM = 65535;
 const BATCH = 64;
+/** Longest wait (ms) between retries of a Unix datagram the receiver's full queue refused. */
+const MAX_RETRY = 50;
 const scratch = new Uint8Array(MAX_DATAGRAM);
 
 export type MessageHandler = (data: Uint8Array, remoteAddress: string, transport: DatagramTransport) => void | Future<unknown>;
@@ -44,6 +49,9 @@ export class DatagramTransport {
   private readonly address: Address;
   private readonly queue: Outgoing[] = [];
   private writerOn = false;
+  /** Unix sockets: the timer of the next send attempt, and its delay (ms), doubled on each refusal. */
+  private retry: TimerHandle | null = null;
+  private delay = 0;
   /** The last destination, parsed: replies usually go to the same few peers. */
   private lastTo: { text: string; to: Uint8Array } | null = null;
 
@@ -102,10 +110,7 @@ export class DatagramTransport {
       if (this.queue.length === 0) this.stopWriting();
     };
     this.queue.push(out);
-    if (!this.writerOn) {
-      this.d.addWriter(this.fd, this.onWritable);
-      this.writerOn = true;
-    }
+    this.awaitWritable();
     return fut;
   }
 
@@ -113,8 +118,8 @@ export class DatagramTransport {
   closeWait(): Future<void> {
     if (this.fd >= 0) {
       const fd = this.fd;
+      this.stopWriting();
       this.fd = -1;
-      this.writerOn = false;
       this.d.unregister(fd);
       close(fd);
       if (this.address.family === "unix" && !this.address.path.startsWith("@")) unlinkPath(this.address.path);
@@ -148,18 +153,43 @@ export class DatagramTransport {
     }
   }
 
+  /** Send the queue once the socket can take more. */
+  private awaitWritable(): void {
+    if (this.address.family !== "unix") {
+      if (!this.writerOn) {
+        this.d.addWriter(this.fd, this.onWritable);
+        this.writerOn = true;
+      }
+      return;
+    }
+    // Linux reports an unconnected Unix datagram socket writable however full the receiver's queue
+    // is, so watching it would spin on EAGAIN: retry on a timer instead, backing off.
+    if (this.retry !== null) return;
+    this.delay = Math.min(Math.max(1, 2 * this.delay), MAX_RETRY);
+    this.retry = this.d.addTimer(performance.now() + this.delay, this.onWritable);
+  }
+
   private stopWriting(): void {
     if (this.writerOn) {
       this.d.removeWriter(this.fd);
       this.writerOn = false;
     }
+    if (this.retry !== null) {
+      this.d.removeTimer(this.retry);
+      this.retry = null;
+    }
   }
 
   private readonly onWritable = (): void => {
+    this.retry = null;
     while (this.queue.length > 0) {
       const out = this.queue[0]!;
       const r = this.trySend(out.bytes, out.to, out.text);
-      if (r === false) return;
+      if (r === false) {
+        this.awaitWritable();
+        return;
+      }
+      this.delay = 0;
       this.queue.shift();
       if (r === true) out.fut.complete();
       else out.fut.fail(r);
