@@ -20,7 +20,7 @@
  * meanwhile ends the idle: through an eventfd in the poller's set (waker.ts), or the timer's promise.
  */
 import { DeadlockError } from "./errors.js";
-import { checkFuture, describe, Future, PENDING, waitingFutures } from "./future.js";
+import { checkFuture, describe, Future, PENDING, type ValueOf, waitingFutures } from "./future.js";
 import { createPoller, defaultPollerKind } from "./poller/index.js";
 import { READ, WRITE, type Poller, type PollerKind } from "./poller/poller.js";
 import { type SignalName, SignalSet, signalNumber } from "./poller/signals.js";
@@ -113,7 +113,7 @@ export class Dispatcher {
     return this.queue.length > 0 || this.timers.size > 0 || this.watched > 0 || this.signalCallbacks.size > 0;
   }
 
-  waitFor<T>(f: Future<T>): T {
+  waitFor<F extends Future<any>>(f: F): ValueOf<F> {
     checkFuture(f, "waitFor");
     while (f._state === PENDING) {
       if (!this.busy)
@@ -133,7 +133,7 @@ export class Dispatcher {
    * queued, a timer is due, a watched fd or signal may be ready (a wait on a worker thread), or a
    * bridged promise settles.
    */
-  async waitForAsync<T>(f: Future<T>): Promise<T> {
+  async waitForAsync<F extends Future<any>>(f: F): Promise<ValueOf<F>> {
     checkFuture(f, "waitForAsync");
     // No DeadlockError here: any of Node's callbacks may still finish `f`. A wait nothing ends is
     // Node's unsettled promise (the process ends when Node has nothing left either).
@@ -356,8 +356,8 @@ export function setGlobalDispatcher(d: Dispatcher): void {
 
 export const now = (): number => performance.now();
 export const poll = (): void => gd.poll();
-export const waitFor = <T>(f: Future<T>): T => gd.waitFor(f);
-export const waitForAsync = <T>(f: Future<T>): Promise<T> => gd.waitForAsync(f);
+export const waitFor = <F extends Future<any>>(f: F): ValueOf<F> => gd.waitFor(f);
+export const waitForAsync = <F extends Future<any>>(f: F): Promise<ValueOf<F>> => gd.waitForAsync(f);
 export const runForever = (): never => gd.runForever();
 export const callSoon = (cb: () => void): void => gd.callSoon(cb);
 export const addTimer = (at: number, cb: () => void): TimerHandle => gd.addTimer(at, cb);

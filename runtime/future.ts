@@ -223,6 +223,12 @@ class Await<T> implements Iterator<Future<T>, T, unknown> {
   }
 }
 
+/**
+ * The value of a future of type F, taken from each member of a union: a parameter `f: F` with `F extends
+ * Future<any>` accepts `Future<number> | Future<string>`, where `f: Future<T>` would pick one T and reject the other.
+ */
+export type ValueOf<F> = F extends Future<infer T> ? T : never;
+
 export function newFuture<T = void>(name?: string): Future<T> {
   return new Future<T>(name);
 }

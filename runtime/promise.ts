@@ -8,10 +8,11 @@
 import { getGlobalDispatcher } from "./dispatcher.js";
 import { Future } from "./future.js";
 
-export function fromPromise<T>(p: PromiseLike<T>, name = "fromPromise"): Future<T> {
+/** Typed as `await p` is (Awaited), so that a union of promises gives a future of the union of their values. */
+export function fromPromise<P extends PromiseLike<any>>(p: P, name = "fromPromise"): Future<Awaited<P>> {
   if (p === null || (typeof p !== "object" && typeof p !== "function") || typeof p.then !== "function")
     throw new TypeError(`fromPromise: expected a promise, got ${p === null ? "null" : typeof p}`);
-  const f = new Future<T>(name);
+  const f = new Future<Awaited<P>>(name);
   const settle = getGlobalDispatcher().openBridge();
   // Cancelled, the future stops waiting: the promise still settles later, into a finished future (ignored).
   f.cancelCallback = settle;

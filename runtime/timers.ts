@@ -7,7 +7,7 @@
  */
 import { getGlobalDispatcher } from "./dispatcher.js";
 import { AsyncTimeoutError, CancelledError } from "./errors.js";
-import { CANCELLED, checkFuture, COMPLETED, describe, FAILED, Future, PENDING } from "./future.js";
+import { CANCELLED, checkFuture, COMPLETED, describe, FAILED, Future, PENDING, type ValueOf } from "./future.js";
 import type { TimerHandle } from "./timerheap.js";
 
 /** `ms` must be a non-negative number of milliseconds; `Infinity`, chronos' InfiniteDuration, only for a timeout, where it means none. */
@@ -85,7 +85,7 @@ export function withTimeout(f: Future<any>, ms: number): Future<boolean> {
 }
 
 /** Finishes like `f`; after `ms` (never with `Infinity`), `f` is cancelled and, once it has finished, this fails with AsyncTimeoutError. */
-export function wait<T>(f: Future<T>, ms: number): Future<T> {
+export function wait<F extends Future<any>>(f: F, ms: number): Future<ValueOf<F>> {
   checkFuture(f, "wait");
   checkDelay(ms, "wait", true);
   return race(
