@@ -161,6 +161,30 @@ async((function* () {
     expect(r.ours.map((l) => l.split(" | ")[0])).toEqual(["4:3 yield 1", "7:3 yield \"s\"", "10:3 yield"]);
   });
 
+  it("judges a generator declared by name that a call of chronots' async takes, and no other", () => {
+    const r = check(`import { async } from ${runtime};
+function* w2(): Generator<any, number, any> {
+  yield 5;
+  return 1;
+}
+export const c = async(w2);
+const w3 = (function* () {
+  yield "s";
+}) as any;
+export const d = async((w3));
+function* plain() {
+  yield 6;
+}
+export const p = [...plain()];
+export function* shadowed() {
+  yield 7;
+}
+export const e = ((shadowed: any) => async(shadowed))(0);
+`);
+    expect(r.ts).toEqual([]);
+    expect(r.ours.map((l) => l.split(" | ")[0])).toEqual(["3:3 yield 5", "8:3 yield \"s\""]);
+  });
+
   it("reports only a type no Future could be: not object, {}, a type a Future has the shape of, or a generic bound to one", () => {
     const r = check(`import { async, Future } from ${runtime};
 export const shapes = async(function* <T extends object>(a: object, b: {}, c: { readonly completed: boolean }, t: T, loose: any) {

@@ -9,7 +9,9 @@
  * A generator function expression is judged when TypeScript's contextual type for it (an argument
  * of `async`, or of anything typed like it) says it yields chronots' Futures and nothing else, or,
  * when a cast hides that type (`async((function* () {…}) as any)`, `satisfies`), when it is the argument of a
- * call of chronots' `async` (recognize.ts).
+ * call of chronots' `async` (recognize.ts). A generator declared by name (`function* w …`, `const w =
+ * function* …`), which no contextual type reaches, is judged when a call of chronots' `async` in the same
+ * file takes that name (`async(w)`): the yields are judged after a walk that finds those calls.
  * Reported: a bare `yield`, which yields undefined, and `yield x` where no Future could be an `x`:
  * `x`'s type (a generic one's constraint) holds no Future, and a Future is not assignable to it. So `any`, `unknown`,
  * `object`, a union holding a Future and an unconstrained type parameter are left alone. `yield* x`
@@ -21,7 +23,7 @@
  */
 import type * as ts from "typescript";
 import { forEachDescendant, SK, tsi } from "./compiler.js";
-import { isWrapper, Unsupported } from "./analyze.js";
+import { isWrapper, unparen, Unsupported } from "./analyze.js";
 import { futureTypes, typeChecked } from "./futures.js";
 import type { Recognizer } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
@@ -37,7 +39,9 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
   if (!sf.text.includes("yield") || !typeChecked(sf, program.getCompilerOptions())) return out;
   const checker = program.getTypeChecker();
   const { includesFuture, alwaysFuture, typeOf } = futureTypes(checker);
-  /** Per generator function expression: the Future type it must yield, or undefined when it is not judged. */
+  /** The calls of one name, `f(name)`, by that name: those that may pass a generator declared by name to `async`. */
+  const byName = new Map<string, ts.CallExpression[]>();
+  /** Per generator function: the Future type it must yield, or undefined when it is not judged. */
   const expectedOf = new Map<ts.Node, ts.Type | undefined>();
   /** Where TypeScript's own errors in this file start (computed already by the host, which reports them). */
   let reported: Set<number> | undefined;
@@ -65,23 +69,48 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
     }
   };
 
-  /** What the generator an `async()` call takes must yield, when `fn` is that call's argument under a cast that hides its type (`as any`, `satisfies`). */
-  const castIntoAsync = (fn: ts.FunctionExpression): ts.Type | undefined => {
-    let arg: ts.Node = fn;
-    while (isWrapper(arg.parent)) arg = arg.parent;
-    const call = arg.parent;
-    if (!tsi.isCallExpression(call) || call.arguments.length !== 1 || call.arguments[0] !== arg || !callsAsync(call)) return undefined;
+  /** What the generator a call of chronots' `async` takes must yield. */
+  const asyncYield = (call: ts.CallExpression): ts.Type | undefined => {
     const param = checker.getResolvedSignature(call)?.parameters[0];
     return yieldTypeOf(param && checker.getTypeOfSymbol(param).getCallSignatures()[0]?.getReturnType());
   };
 
-  const expectedYield = (fn: ts.FunctionExpression): ts.Type | undefined => {
-    const context = checker.getContextualType(fn);
-    const sig = context && checker.getNonNullableType(context).getCallSignatures()[0];
-    const expected = yieldTypeOf(sig?.getReturnType());
-    if (expected && alwaysFuture(expected)) return expected;
-    const cast = castIntoAsync(fn);
-    return cast && alwaysFuture(cast) ? cast : undefined;
+  /** `fn` with the wrappers around it (parentheses, casts). */
+  const wrapped = (fn: ts.Node): ts.Node => {
+    while (isWrapper(fn.parent)) fn = fn.parent;
+    return fn;
+  };
+
+  /** What the generator an `async()` call takes must yield, when `fn` is that call's argument under a cast that hides its type (`as any`, `satisfies`). */
+  const castIntoAsync = (fn: ts.FunctionExpression): ts.Type | undefined => {
+    const arg = wrapped(fn);
+    const call = arg.parent;
+    return tsi.isCallExpression(call) && call.arguments.length === 1 && call.arguments[0] === arg && callsAsync(call) ? asyncYield(call) : undefined;
+  };
+
+  /**
+   * What `fn` must yield when it is declared by name (`function* w …`, `const w = function* …`) and a
+   * call of this file passes that name to chronots' `async` (`async(w)`), where no contextual type reaches it.
+   */
+  const namedIntoAsync = (fn: GeneratorFn): ts.Type | undefined => {
+    const decl = tsi.isFunctionDeclaration(fn) ? fn : wrapped(fn).parent;
+    if (!(tsi.isFunctionDeclaration(decl) || (tsi.isVariableDeclaration(decl) && decl.initializer === wrapped(fn))) || !decl.name || !tsi.isIdentifier(decl.name)) return undefined;
+    const symbol = checker.getSymbolAtLocation(decl.name);
+    const call = symbol && byName.get(decl.name.text)?.find((c) => checker.getSymbolAtLocation(unparen(c.arguments[0]!)) === symbol && callsAsync(c));
+    return call && asyncYield(call);
+  };
+
+  const expectedYield = (fn: GeneratorFn): ts.Type | undefined => {
+    if (tsi.isFunctionExpression(fn)) {
+      const context = checker.getContextualType(fn);
+      const sig = context && checker.getNonNullableType(context).getCallSignatures()[0];
+      const expected = yieldTypeOf(sig?.getReturnType());
+      if (expected && alwaysFuture(expected)) return expected;
+      const cast = castIntoAsync(fn);
+      if (cast && alwaysFuture(cast)) return cast;
+    }
+    const named = namedIntoAsync(fn);
+    return named && alwaysFuture(named) ? named : undefined;
   };
 
   /** The Future type the generator holding `y` must yield, when this rule judges it (asked once per generator). */
@@ -134,21 +163,33 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
     if (bad) report(y, `'yield*' of a '${typeName(t)}' yields its elements, of type '${typeName(bad)}', not Futures`);
   };
 
+  // The yields are judged after the walk: a generator declared by name may be passed to `async` further down.
+  const yields: ts.YieldExpression[] = [];
   forEachDescendant(sf, (n) => {
     if (n.kind >= SK.FirstTypeNode && n.kind <= SK.LastTypeNode) return false;
-    if (tsi.isYieldExpression(n)) judge(n);
+    if (tsi.isYieldExpression(n)) yields.push(n);
+    else if (tsi.isCallExpression(n) && n.arguments.length === 1) {
+      const arg = unparen(n.arguments[0]!);
+      const calls = tsi.isIdentifier(arg) ? byName.get(arg.text) : undefined;
+      if (calls) calls.push(n);
+      else if (tsi.isIdentifier(arg)) byName.set(arg.text, [n]);
+    }
     return true;
   });
+  yields.forEach(judge);
   return out;
 }
 
-/** The generator function expression a yield belongs to: the nearest function, past a method whose computed name holds the yield. */
-function generatorOf(y: ts.YieldExpression): ts.FunctionExpression | undefined {
+/** A generator function: an expression, or a declaration. */
+type GeneratorFn = ts.FunctionExpression | ts.FunctionDeclaration;
+
+/** The generator function a yield belongs to: the nearest function, past a method whose computed name holds the yield. */
+function generatorOf(y: ts.YieldExpression): GeneratorFn | undefined {
   let n: ts.Node | undefined = y.parent;
   while (n && !tsi.isFunctionLike(n)) {
     // `{ [(yield f)]() {} }`: the name is evaluated in the enclosing function, not the method it names.
     if (tsi.isComputedPropertyName(n) && tsi.isFunctionLike(n.parent)) n = n.parent;
     n = n.parent;
   }
-  return n && tsi.isFunctionExpression(n) && n.asteriskToken ? n : undefined;
+  return n && (tsi.isFunctionExpression(n) || tsi.isFunctionDeclaration(n)) && n.asteriskToken ? n : undefined;
 }
