@@ -48,6 +48,12 @@ export function setDebug(on: boolean): void {
 }
 
 export class Future<T = void> {
+  /**
+   * A private member the published declaration keeps (unlike the internal ones, stripped), so that a
+   * Future of another copy of chronots, which this copy's `instanceof` checks refuse, is a type error
+   * too rather than a match by shape. Declared only: no field at run time.
+   */
+  private declare readonly _brand: unknown;
   /** @internal */ _state = S.Pending;
   /** @internal the value, or the error */ _result: unknown = undefined;
   /** @internal */ _cb: Callback | null = null;
@@ -244,9 +250,16 @@ export function checkFuture(f: unknown, what: string): asserts f is Future<any> 
   if (!(f instanceof Future)) throw new TypeError(`${what}: expected a Future, got ${typeName(f)}`);
 }
 
+/** A Future's methods: an object with them all that `instanceof Future` refuses is another copy's Future. */
+const FUTURE_METHODS = ["read", "complete", "fail", "cancel", "addCallback", "removeCallback"];
+
 export function typeName(v: unknown): string {
   if (v === null) return "null";
-  if (typeof v === "object") return v.constructor?.name ?? "object";
+  if (typeof v === "object") {
+    if (!(v instanceof Future) && FUTURE_METHODS.every((m) => typeof (v as Record<string, unknown>)[m] === "function"))
+      return "a Future of another copy of chronots (two versions installed?)";
+    return v.constructor?.name ?? "object";
+  }
   return typeof v === "string" ? `string ${JSON.stringify(v.slice(0, 40))}` : typeof v === "number" ? `number ${v}` : typeof v;
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { allFinished, allFutures, async, asyncCheck, asyncDiscard, CancelledError, Future, one, poll, runForever, sleepAsync, waitFor } from "../runtime/index.js";
 
 const job = async(function* (ms: number, v: number, fail = false) {
@@ -129,5 +129,13 @@ describe("asyncCheck and asyncDiscard", () => {
   it("both reject a non-Future", () => {
     expect(() => asyncCheck(undefined as never)).toThrow(/asyncCheck: expected a Future, got undefined/);
     expect(() => asyncDiscard({} as never)).toThrow(/asyncDiscard: expected a Future, got Object/);
+  });
+
+  it("name a Future of another copy of chronots as such, not as 'Future'", async () => {
+    vi.resetModules();
+    const copy = await import("../runtime/future.js");
+    expect(() => asyncCheck(new copy.Future() as never)).toThrow("asyncCheck: expected a Future, got a Future of another copy of chronots (two versions installed?)");
+    // A class of the same name without a Future's methods is only named.
+    expect(() => asyncCheck(new (class Future {})() as never)).toThrow(/asyncCheck: expected a Future, got Future$/);
   });
 });
