@@ -16,7 +16,8 @@
  * `x`'s type (a generic one's constraint) holds no Future, and a Future is not assignable to it. So `any`, `unknown`,
  * `object`, a union holding a Future and an unconstrained type parameter are left alone. `yield* x`
  * of something no Future could be yields x's elements: reported when the type says what they are
- * (an array, a tuple, a string, a generator) and one of them cannot be a Future, so delegating to a
+ * (an array, each element of a tuple, a string, and any iterable by its iterator's `next().value`: a generator,
+ * a Set, a Map's entries, `arr.values()`) and one of them cannot be a Future, so delegating to a
  * plain generator of Futures stays allowed. A yield TypeScript already reports an error at (one
  * checked against the generator's own annotation) is left to it, and so is a file TypeScript does
  * not check (`// @ts-nocheck`, JavaScript without `checkJs`).
@@ -139,12 +140,38 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
     out.push({ file: sf, start, length: y.getEnd() - start, category: tsi.DiagnosticCategory.Error, code: YIELD_CODE, source: "chronots", messageText: `chronots: ${what}; ${ONLY_FUTURES}` });
   };
 
-  /** What iterating a value of type `t` gives, where the type says it: an array's, a tuple's or a generator's elements, a string's characters. */
+  /** The type of a call of the method `p`, when it has one call signature. */
+  const callOf = (p: ts.Symbol | undefined): ts.Type | undefined => {
+    const sigs = p && checker.getTypeOfSymbol(p).getCallSignatures();
+    return sigs?.length === 1 ? checker.getReturnTypeOfSignature(sigs[0]!) : undefined;
+  };
+
+  /**
+   * What iterating a value of type `t` gives: the `value` of its `[Symbol.iterator]().next()` while not
+   * `done`. Asked of the type itself, so any iterable is judged (Set, Map, the ArrayIterator and others
+   * of TypeScript 5.6, a user's), not only a list of the library's iterable types. The checker has no
+   * public call for it, and a well-known symbol's property is named `__@iterator@<id>`.
+   */
+  const iterated = (t: ts.Type): ts.Type | undefined => {
+    const apparent = checker.getApparentType(t);
+    const iterator = callOf(apparent.getProperties().find((p) => (p.escapedName as string).startsWith("__@iterator")));
+    const result = iterator && callOf(iterator.getProperty("next"));
+    if (!result) return undefined;
+    // IteratorResult: the members whose `done` may be false carry the elements.
+    const values = (result.isUnion() ? result.types : [result]).flatMap((r) => {
+      const done = r.getProperty("done");
+      const value = r.getProperty("value");
+      return value && !(done && checker.getTypeOfSymbol(done) === checker.getTrueType()) ? [checker.getTypeOfSymbol(value)] : [];
+    });
+    return values.length === 1 ? values[0] : undefined;
+  };
+
+  /** What iterating a value of type `t` gives, where the type says it: a tuple's elements one by one, a string's characters, any other iterable's element type. */
   const elementsOf = (t: ts.Type): readonly ts.Type[] | undefined => {
     if (t.flags & tsi.TypeFlags.StringLike) return [checker.getStringType()];
     if (checker.isArrayType(t) || checker.isTupleType(t)) return checker.getTypeArguments(t as ts.TypeReference);
-    const y = yieldTypeOf(t);
-    return y && [y];
+    const e = iterated(t);
+    return e && [e];
   };
 
   const typeName = (t: ts.Type) => checker.typeToString(checker.getBaseTypeOfLiteralType(t));
