@@ -48,12 +48,6 @@ export function setDebug(on: boolean): void {
 }
 
 export class Future<T = void> {
-  /**
-   * A private member the published declaration keeps (unlike the internal ones, stripped), so that a
-   * Future of another copy of chronots, which this copy's `instanceof` checks refuse, is a type error
-   * too rather than a match by shape. Declared only: no field at run time.
-   */
-  private declare readonly _brand: unknown;
   /** @internal */ _state = S.Pending;
   /** @internal the value, or the error */ _result: unknown = undefined;
   /** @internal */ _cb: Callback | null = null;
@@ -232,8 +226,9 @@ class Await<T> implements Iterator<Future<T>, T, unknown> {
 /**
  * The value of a future of type F, taken from each member of a union: a parameter `f: F` with `F extends
  * Future<any>` accepts `Future<number> | Future<string>`, where `f: Future<T>` would pick one T and reject the other.
+ * Of `any`, `any` (as `Future<T>` inferred it), where the conditional alone would give `unknown`.
  */
-export type ValueOf<F> = F extends Future<infer T> ? T : never;
+export type ValueOf<F> = 0 extends 1 & F ? any : F extends Future<infer T> ? T : never;
 
 export function newFuture<T = void>(name?: string): Future<T> {
   return new Future<T>(name);

@@ -226,7 +226,11 @@ export const f = async(function* (loose: any, pending: Future<void>[]) {
   it("'yield*' of any iterable whose element type is known: a Set, a Map, the built-in iterators, a user's iterable", () => {
     const r = check(`import { async, type Future } from ${runtime};
 declare const counts: { [Symbol.iterator](): Iterator<number, void> };
+// A symbol of the user's own, named alike, is not the iterator.
+declare const iteratorKey: unique symbol;
+declare const keyed: { [iteratorKey](): Iterator<number>; [Symbol.iterator](): Iterator<Future<void>> };
 export const f = async(function* (pending: Set<Future<void>>, m: Map<string, number>) {
+  yield* keyed;
   yield* pending;
   yield* pending.values();
   yield* new Set([5]);
@@ -237,11 +241,11 @@ export const f = async(function* (pending: Set<Future<void>>, m: Map<string, num
 });
 `);
     expect(r.ours.map((l) => l.replace(/; an async function yields only Futures.*$/, ""))).toEqual([
-      "6:3 yield* new Set([5]) | chronots: 'yield*' of a 'Set<number>' yields its elements, of type 'number', not Futures",
-      "7:3 yield* m | chronots: 'yield*' of a 'Map<string, number>' yields its elements, of type '[string, number]', not Futures",
-      "8:3 yield* m.values() | chronots: 'yield*' of a 'MapIterator<number>' yields its elements, of type 'number', not Futures",
-      "9:3 yield* [1, 2].values() | chronots: 'yield*' of a 'ArrayIterator<number>' yields its elements, of type 'number', not Futures",
-      "10:3 yield* counts | chronots: 'yield*' of a '{ [Symbol.iterator](): Iterator<number, void, any>; }' yields its elements, of type 'number', not Futures",
+      "10:3 yield* new Set([5]) | chronots: 'yield*' of a 'Set<number>' yields its elements, of type 'number', not Futures",
+      "11:3 yield* m | chronots: 'yield*' of a 'Map<string, number>' yields its elements, of type '[string, number]', not Futures",
+      "12:3 yield* m.values() | chronots: 'yield*' of a 'MapIterator<number>' yields its elements, of type 'number', not Futures",
+      "13:3 yield* [1, 2].values() | chronots: 'yield*' of a 'ArrayIterator<number>' yields its elements, of type 'number', not Futures",
+      "14:3 yield* counts | chronots: 'yield*' of a '{ [Symbol.iterator](): Iterator<number, void, any>; }' yields its elements, of type 'number', not Futures",
     ]);
   });
 

@@ -35,6 +35,14 @@ export const YIELD_CODE = 90002;
 const ONLY_FUTURES = "an async function yields only Futures ('yield f' waits for the Future f, 'yield* f' also takes its value)";
 const GENERATOR_TYPES = new Set(["Generator", "Iterator", "IterableIterator", "Iterable"]);
 
+/** A member declared `[Symbol.iterator]`, as the library's iterables and a user's are. */
+function isSymbolIterator(d: ts.Declaration): boolean {
+  const name = (d as ts.NamedDeclaration).name;
+  if (!name || !tsi.isComputedPropertyName(name)) return false;
+  const e = name.expression;
+  return tsi.isPropertyAccessExpression(e) && e.name.text === "iterator" && tsi.isIdentifier(e.expression) && e.expression.text === "Symbol";
+}
+
 export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic[] {
   const out: ts.Diagnostic[] = [];
   if (!sf.text.includes("yield") || !typeChecked(sf, program.getCompilerOptions())) return out;
@@ -150,11 +158,12 @@ export function badYields(program: ts.Program, sf: ts.SourceFile): ts.Diagnostic
    * What iterating a value of type `t` gives: the `value` of its `[Symbol.iterator]().next()` while not
    * `done`. Asked of the type itself, so any iterable is judged (Set, Map, the ArrayIterator and others
    * of TypeScript 5.6, a user's), not only a list of the library's iterable types. The checker has no
-   * public call for it, and a well-known symbol's property is named `__@iterator@<id>`.
+   * public call for it. A symbol-keyed property is named `__@<description>@<id>`, so a user's own
+   * `[iteratorKey]()` is named alike: the one declared as `[Symbol.iterator]` is the iterator.
    */
   const iterated = (t: ts.Type): ts.Type | undefined => {
     const apparent = checker.getApparentType(t);
-    const iterator = callOf(apparent.getProperties().find((p) => (p.escapedName as string).startsWith("__@iterator")));
+    const iterator = callOf(apparent.getProperties().find((p) => (p.escapedName as string).startsWith("__@iterator@") && !!p.declarations?.some(isSymbolIterator)));
     const result = iterator && callOf(iterator.getProperty("next"));
     if (!result) return undefined;
     // IteratorResult: the members whose `done` may be false carry the elements.
