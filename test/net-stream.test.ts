@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { allFinished, allFutures, async, Future, sleepAsync, trackers, waitFor } from "../runtime/index.js";
+import { allFinished, allFutures, async, CancelledError, Future, sleepAsync, trackers, waitFor } from "../runtime/index.js";
 import {
   connect,
   createStreamServer,
@@ -384,6 +384,34 @@ describe.each(backends)("stream transports over %s", (kind) => {
     expect(server.connections).toBe(0);
     expect(trackers().fds, "only the client's own fd is left").toBe(1);
     expect(waitFor(client.read()).length, "the client sees end of stream").toBe(0);
+    waitFor(client.closeWait());
+  });
+
+  it("closeWait cancelled while a handler holds out ends cancelled, not completed; a later closeWait waits for that handler", () => {
+    const gate = new Future<void>("gate");
+    let started = false;
+    const server = createStreamServer("127.0.0.1:0", async(function* (t: StreamTransport) {
+      started = true;
+      try {
+        yield* t.readLine();
+      } catch {
+        yield gate; // holds out after its cancellation
+      }
+    }));
+    server.start();
+    const client = waitFor(connect(server.localAddress));
+    while (!started) waitFor(sleepAsync(1));
+    const first = server.closeWait();
+    waitFor(sleepAsync(1));
+    expect(first.cancel()).toBe(true);
+    expect(catchError(() => waitFor(first))).toBeInstanceOf(CancelledError);
+    expect([first.cancelled, server.connections]).toEqual([true, 1]);
+    const second = server.closeWait();
+    waitFor(sleepAsync(1));
+    expect(second.pending).toBe(true);
+    gate.complete();
+    waitFor(second);
+    expect(server.connections).toBe(0);
     waitFor(client.closeWait());
   });
 

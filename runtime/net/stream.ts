@@ -609,7 +609,7 @@ export class StreamServer {
     if (this.handlers.size > 0) {
       const w = new Future<void>("StreamServer.closeWait");
       this.drainers.push(w);
-      yield w;
+      yield* w; // cancelled, closeWait ends cancelled: the handlers it waits for still run
     }
   });
 
