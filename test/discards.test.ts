@@ -363,28 +363,16 @@ describe("every entry point reports the same diagnostics", { timeout: 120_000 },
       `main.ts(2,1): error TS90001`,
       `tsconfig.json(1,${text.lastIndexOf('"name"') + 1}): error TS99302: ${message}`,
     ]);
-    const server = spawnTsserver(["--pluginProbeLocations", tmp]);
-    try {
-      server.send("open", { file });
-      const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
-      expect(diags.map((d) => `${d.category} TS${d.code}: ${d.text}`)).toEqual([`error TS99302: ${message} (in ${project})`, expect.stringMatching(/^error TS90001: /)]);
-    } finally {
-      await server.close();
-    }
+    const diags = await editorShows(file);
+    expect(diags.map((d) => `${d.category} TS${d.code}: ${d.text}`)).toEqual([`error TS99302: ${message} (in ${project})`, expect.stringMatching(/^error TS90001: /)]);
   });
 
   it("tsserver, an entry naming the plugin by a path into the package: the plugin reports as for its package name", async () => {
     for (const [i, name] of ["chronots/service/index.cjs", "chronots/service/"].entries()) {
       const { dir, file } = dropping(`spelled-${i}`);
       writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], plugins: [{ name }] }, files: ["main.ts"] }));
-      const server = spawnTsserver(["--pluginProbeLocations", tmp]);
-      try {
-        server.send("open", { file });
-        const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
-        expect(diags.map((d) => `${d.category} TS${d.code}`), name).toEqual(["error TS90001"]);
-      } finally {
-        await server.close();
-      }
+      const diags = await editorShows(file);
+      expect(diags.map((d) => `${d.category} TS${d.code}`), name).toEqual(["error TS90001"]);
     }
   });
 
@@ -488,14 +476,8 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
       expect(r.status).not.toBe(0);
       const c = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
       expect(c.stdout.split("\n").filter((l) => l.includes(" TS99302: "))).toEqual([line]);
-      const server = spawnTsserver(["--pluginProbeLocations", tmp]);
-      try {
-        server.send("open", { file });
-        const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
-        expect(diags.map((d) => `${d.category} TS${d.code}: ${d.text}`)).toEqual([`error TS99302: ${message} (in ${project})`, expect.stringMatching(/^error TS90001: /)]);
-      } finally {
-        await server.close();
-      }
+      const diags = await editorShows(file);
+      expect(diags.map((d) => `${d.category} TS${d.code}: ${d.text}`)).toEqual([`error TS99302: ${message} (in ${project})`, expect.stringMatching(/^error TS90001: /)]);
     }
   });
 
@@ -510,14 +492,8 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
       expect(shown(built.stdout), `tspc, ${discarded}`).toEqual(want);
       const c = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
       expect({ status: c.status, shown: shown(c.stdout) }, `check, ${discarded}`).toEqual({ status: 0, shown: want });
-      const server = spawnTsserver(["--pluginProbeLocations", tmp]);
-      try {
-        server.send("open", { file });
-        const diags = (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
-        expect(diags.map((d) => `${d.category} TS${d.code}`), `tsserver, ${discarded}`).toEqual(want);
-      } finally {
-        await server.close();
-      }
+      const diags = await editorShows(file);
+      expect(diags.map((d) => `${d.category} TS${d.code}`), `tsserver, ${discarded}`).toEqual(want);
     }
   });
 
@@ -823,6 +799,17 @@ interface ProtocolDiagnostic {
   text: string;
   code: number;
   category: string;
+}
+
+/** What the editor shows for `file`: a tsserver with chronots' plugin opens it and asks for its semantic diagnostics. */
+async function editorShows(file: string): Promise<ProtocolDiagnostic[]> {
+  const server = spawnTsserver(["--pluginProbeLocations", tmp]);
+  try {
+    server.send("open", { file });
+    return (await server.request("semanticDiagnosticsSync", { file })) as ProtocolDiagnostic[];
+  } finally {
+    await server.close();
+  }
 }
 
 /** A real tsserver over its stdio protocol: Content-Length framed JSON responses. */

@@ -8,6 +8,12 @@ import { join, resolve } from "node:path";
 import ts from "typescript";
 import { expect, it } from "vitest";
 
+/** A program of a user's `file` using the published declarations (dist/): strict, ES2022, NodeNext unless `options` say otherwise. */
+function consumer(file: string, options: ts.CompilerOptions): ts.Program {
+  const typeRoots = [resolve(__dirname, "../node_modules/@types")];
+  return ts.createProgram([file], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: ["node"], typeRoots, ...options });
+}
+
 it("the public types: async() (generics, this:, yield and yield*), the combinators and transport handlers", () => {
   const file = "test/fixtures/types.ts";
   const program = ts.createProgram([file], {
@@ -46,7 +52,7 @@ it("the published declarations check clean without skipLibCheck, and leave the r
         `export const hidden = [f._state, f._result, f._suspend, f._finish];`,
       ].join("\n"),
     );
-    const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: ["node"], typeRoots: [resolve(__dirname, "../node_modules/@types")] });
+    const program = consumer(file, { noEmit: true });
     const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? `${d.file.fileName.slice(d.file.fileName.lastIndexOf("/") + 1)}:${d.file.getLineAndCharacterOfPosition(d.start!).line + 1}` : "-"} TS${d.code}`);
     // Only the four reads of internals fail, all on the consumer's last line: no such property (or "did you mean").
     expect(errors).toEqual(Array(4).fill(expect.stringMatching(/^consumer\.ts:5 TS(2339|2551)$/)));
@@ -61,7 +67,7 @@ it("the transformer's and the Vite plugin's declarations load in a CommonJS proj
     const dist = resolve(__dirname, "../dist/transformer");
     const file = join(dir, "consumer.ts");
     writeFileSync(file, `import transformer = require(${JSON.stringify(join(dist, "index.js"))});\nimport vite = require(${JSON.stringify(join(dist, "vite.js"))});\nexport const both = [transformer, vite];\n`);
-    const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, types: ["node"], typeRoots: [resolve(__dirname, "../node_modules/@types")] });
+    const program = consumer(file, { noEmit: true, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 });
     // A default import of typescript in them would be TS1259 ("can only be default-imported using the 'esModuleInterop' flag").
     expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"))).toEqual([]);
   } finally {
@@ -75,7 +81,7 @@ it("a user's library declares an anonymous subclass of the published Future (a m
     const dist = resolve(__dirname, "../dist/runtime");
     const file = join(dir, "mixin.ts");
     writeFileSync(file, `import { Future } from ${JSON.stringify(join(dist, "index.js"))};\nexport function factory() { return class extends Future<number> { extra = 1; }; }\nexport const Anon = class extends Future<string> {};\n`);
-    const program = ts.createProgram([file], { strict: true, declaration: true, emitDeclarationOnly: true, outDir: join(dir, "out"), target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: ["node"], typeRoots: [resolve(__dirname, "../node_modules/@types")] });
+    const program = consumer(file, { declaration: true, emitDeclarationOnly: true, outDir: join(dir, "out") });
     // A private member would be TS4094, "Property of exported anonymous class type may not be private or protected".
     const emitted = program.emit();
     expect([...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map((d) => `TS${d.code}`)).toEqual([]);
