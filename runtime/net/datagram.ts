@@ -107,7 +107,10 @@ export class DatagramTransport {
     fut.cancelCallback = () => {
       const i = this.queue.indexOf(out);
       if (i >= 0) this.queue.splice(i, 1);
-      if (this.queue.length === 0) this.stopWriting();
+      if (this.queue.length > 0) return;
+      this.stopWriting();
+      // No send succeeded to reset the backoff: the next refusal starts it afresh, as after a drained queue.
+      this.delay = 0;
     };
     this.queue.push(out);
     this.awaitWritable();
