@@ -24,6 +24,8 @@ export function async<This, A extends unknown[], R>(
   genFn: (this: This, ...args: A) => Generator<Future<any>, R, Future<any>>,
 ): AsyncFunction<This, A, R> {
   if (typeof genFn !== "function") throw new TypeError(`async: expected a generator function, got ${typeName(genFn)}`);
+  if (Object.prototype.toString.call(genFn) === "[object AsyncGeneratorFunction]")
+    throw new TypeError(`async: '${genFn.name || "anonymous"}' is an async generator function (async function*); async() takes a generator function (function*), which yields futures`);
   const name = genFn.name;
   const fn = function (this: This) {
     const r = coroutine<R>(name);
@@ -34,7 +36,8 @@ export function async<This, A extends unknown[], R>(
       settle(r, e);
       return r;
     }
-    if (gen === null || typeof gen !== "object" || typeof gen.next !== "function")
+    // An async generator's `next` returns promises, whose missing `done` would keep the driver stepping forever.
+    if (gen === null || typeof gen !== "object" || typeof gen.next !== "function" || Symbol.asyncIterator in gen)
       throw new TypeError(`async: '${name || "anonymous"}' must be a generator function (function*), it returned ${typeName(gen)}`);
     const resume = (f: Future<any>) => run(r, gen, f, resume);
     run(r, gen, undefined, resume);

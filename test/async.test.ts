@@ -404,4 +404,11 @@ describe("async(): types", () => {
     expect(() => wrap(42 as never)).toThrow(/expected a generator function, got number 42/);
     expect(() => wrap((() => 1) as never)()).toThrow(/must be a generator function/);
   });
+
+  it("rejects an async generator with a TypeError, where stepping it would never end", () => {
+    const wrap: (g: never) => () => unknown = async;
+    expect(() => wrap(async function* agen() {} as never)).toThrow(/'agen' is an async generator function \(async function\*\); async\(\) takes a generator function/);
+    // Its object, from a plain function: `next` gives promises, with no `done` to end on.
+    expect(() => wrap(function made() { return (async function* () {})(); } as never)()).toThrow(/'made' must be a generator function \(function\*\), it returned/);
+  });
 });
