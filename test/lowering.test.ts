@@ -399,6 +399,8 @@ export const f = async(/* before */ function* (n: number) {
     const superUse = lowerText("super.ts", `import { async } from "chronots";\nconst s = async(function* () {\n  return super.toString();\n});\nconst ok = async(function* () {\n  return { m() { return super.toString(); } }.m();\n});\n`, { typescript: ts });
     expect(superUse.diagnostics.map((d) => d.messageText)).toEqual(["chronots: this async function is left to the run-time driver: super, which no function expression can use (a syntax error TypeScript reports too), is not lowered"]);
     expect(superUse.splices).toHaveLength(1);
+    const instantiation = lowerText("inst.ts", `import { async, sleepAsync } from "chronots";\nconst g = async(function* () {\n  return (yield* sleepAsync(0), Array)<number>;\n});\n`, { typescript: ts }).diagnostics;
+    expect(instantiation.map((d) => d.messageText)).toEqual(["chronots: this async function is left to the run-time driver: a suspension inside an instantiation expression (f<T>) is not lowered"]);
     const asyncGenerator = lowerText("agen.ts", `import { async } from "chronots";\nconst g = async(async function* () {});\n`, { typescript: ts }).diagnostics;
     expect(asyncGenerator.map((d) => d.messageText)).toEqual([expect.stringMatching(/driver: an async generator function \(async\(\) takes a function\*\) is not lowered$/)]);
     const notGenerators = lowerText("plain.ts", `import { async } from "chronots";\nconst a = async((x: number) => x + 1);\nconst b = async(function () {});\n`, { typescript: ts }).diagnostics;

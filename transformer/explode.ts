@@ -714,7 +714,7 @@ export class Machine implements Hooks {
       return f.createDeleteExpression(this.reference(node.expression));
     }
     if (tsi.isJsxElement(node) || tsi.isJsxSelfClosingElement(node) || tsi.isJsxFragment(node)) return this.jsx(node);
-    throw new Unsupported(node, `a suspension inside ${SK[node.kind]}`);
+    throw new Unsupported(node, `a suspension inside ${kindName(node)}`);
   }
 
   /**
@@ -1182,7 +1182,7 @@ export class Machine implements Hooks {
     if (tsi.isSwitchStatement(node)) return this.switchStatement(node, labels);
     if (tsi.isTryStatement(node)) return this.tryStatement(node);
     if (tsi.isClassDeclaration(node) && node.name) return this.emit(this.classValue(node) as ts.Statement, node);
-    throw new Unsupported(node, `a suspension inside ${SK[node.kind]}`);
+    throw new Unsupported(node, `a suspension inside ${kindName(node)}`);
   }
 
   /** `disposer`: the resource stack `using` declarations add their values to. */
@@ -1764,4 +1764,11 @@ export function ends(st: ts.Statement): boolean {
 /** Whether the machine explodes the operands of `op` into branches: `&&`, `||`, `??` and their assignments. */
 function branches(op: ts.SyntaxKind): boolean {
   return op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken || logicalOperator(op) !== undefined;
+}
+
+/** A node's kind as a message names it, in words: `ConditionalType` → "a conditional type". */
+function kindName(node: ts.Node): string {
+  if (tsi.isExpressionWithTypeArguments(node)) return "an instantiation expression (f<T>)";
+  const words = SK[node.kind].replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return `${/^[aeiou]/.test(words) ? "an" : "a"} ${words}`;
 }
