@@ -56,6 +56,8 @@ export class Dispatcher {
   private idling: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private waker: Waker | null = null;
+  /** The idle's wait on a worker thread, while it runs: close() must not release its kernel objects under it. */
+  private worker: Promise<void> | null = null;
   private readonly onReady = (fd: number, events: number): void => {
     const w = this.fds.get(fd);
     if (w === undefined) {
@@ -145,7 +147,7 @@ export class Dispatcher {
         this.turn(false);
         if (f._state !== PENDING) break;
         await (this.idling ??= this.idle().finally(() => {
-          this.idling = null;
+          this.idling = this.worker = null;
           this.wake = this.queue.onFill = this.timers.onEarlier = null;
         }));
       }
@@ -170,7 +172,7 @@ export class Dispatcher {
       // Linux wakes the wait through an eventfd; elsewhere it looks again every 10 ms.
       const waker = process.platform === "linux" ? (this.waker ??= new Waker(this.poller!)) : null;
       if (waker) this.wake = this.queue.onFill = this.timers.onEarlier = () => waker.signal();
-      return this.poller!.waitAsync(waker || (timeout >= 0 && timeout <= 10) ? timeout : 10);
+      return (this.worker = this.poller!.waitAsync(waker || (timeout >= 0 && timeout <= 10) ? timeout : 10));
     }
     return new Promise((resolve) => {
       // Node's timers hold at most 2^31 - 1 ms: a later chronots timer would fire Node's at once, every step.
@@ -294,15 +296,26 @@ export class Dispatcher {
     return { futures: waitingFutures(), fds: this.fds.size, timers: this.timers.size, callbacks: this.queue.length };
   }
 
-  /** Release the poller. The dispatcher must have no registered fd left. */
+  /**
+   * Release the poller. The dispatcher must have no registered fd left. A waitForAsync idling on a
+   * worker thread is woken, and the poller's fds are closed once that wait has returned.
+   */
   close(): void {
     if (this.fds.size > 0) throw new RangeError(`close: ${this.fds.size} fd(s) are still registered: ${[...this.fds.keys()].join(", ")}`);
-    // A wait on a worker thread would outlive its poller and keep the process alive: end it first.
-    this.waker?.signal();
-    this.waker?.close();
-    this.waker = null;
-    this.poller?.close();
-    this.poller = null;
+    const { waker, poller, worker } = this;
+    this.waker = this.poller = null;
+    const release = () => {
+      waker?.close();
+      poller?.close();
+    };
+    if (worker === null) return release();
+    // A wait on a worker thread would outlive its poller and keep the process alive. It ends only
+    // through the waker while the waker is still in the set (a removed one wakes nothing, and the
+    // wait sleeps on), so signal it, and release both once the wait has returned.
+    waker?.signal();
+    // The hooks signal the waker: its number, once released, may be another file's.
+    this.wake = this.queue.onFill = this.timers.onEarlier = null;
+    worker.then(release);
   }
 
   private entry(fd: number, what: string): FdWatch {

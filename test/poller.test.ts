@@ -2,6 +2,9 @@
  * The pollers through the dispatcher, on real fds (pipes, eventfds, Unix socket pairs), each test
  * run against every backend; then the poller interface itself and backend selection.
  */
+import { closeSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   addReader,
@@ -334,6 +337,36 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
     dispatcher().close();
     register(fd); // a closed dispatcher makes a new poller on demand
     unregister(fd);
+  });
+
+  it("close while a waitForAsync idles on the worker thread ends that wait, writes to no fd afterwards, and leaves none open", async () => {
+    const victim = join(tmpdir(), `chronots-victim-${process.pid}-${kind}`);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      // The wait's wake-up raced close's removal of the waker: the wait missed it several times in ten.
+      for (let i = 0; i < 10; i++) {
+        const before = readdirSync("/proc/self/fd").length;
+        const fd = eventfd();
+        register(fd);
+        addReader(fd, () => {}); // an fd watched: the idle waits on a worker thread, woken by the waker
+        const f = new Future<number>("closed under");
+        const p = dispatcher().waitForAsync(f);
+        await sleep(5);
+        removeReader(fd);
+        unregister(fd);
+        close(fd);
+        dispatcher().close();
+        // Files that take the numbers close freed: finishing `f` must write the 8 bytes of a wake to none.
+        const opened = Array.from({ length: 20 }, () => openSync(victim, "a"));
+        f.complete(i);
+        expect(await Promise.race([p, sleep(2000).then(() => "still idling")])).toBe(i);
+        opened.forEach((n) => closeSync(n));
+        expect(readFileSync(victim).length).toBe(0);
+        expect(readdirSync("/proc/self/fd").length).toBe(before);
+      }
+    } finally {
+      rmSync(victim, { force: true });
+    }
   });
 });
 

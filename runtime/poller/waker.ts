@@ -22,7 +22,8 @@ function eventfds() {
 }
 
 export class Waker {
-  readonly fd: number;
+  /** -1 once closed. */
+  fd: number;
   private readonly word = new BigUint64Array(1);
 
   constructor(private readonly poller: Poller) {
@@ -33,17 +34,22 @@ export class Waker {
   }
 
   signal(): void {
+    // Closed, the number may be another file's now.
+    if (this.fd < 0) return;
     this.word[0] = 1n;
     // The counter cannot overflow from ones: a failed write (EAGAIN) still leaves the fd readable.
     eventfds().write(this.fd, this.word, 8);
   }
 
   drain(): void {
+    if (this.fd < 0) return;
     eventfds().read(this.fd, this.word, 8);
   }
 
   close(): void {
+    if (this.fd < 0) return;
     this.poller.remove(this.fd);
     close(this.fd);
+    this.fd = -1;
   }
 }
