@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { formatInet, parseAddress } from "../runtime/net/address.js";
 import { TransportAddressError } from "../runtime/net/errors.js";
 import { checkSpan, decodeSockaddr, encodeSockaddr, recvInto, sendFrom } from "../runtime/net/sys.js";
+import { close, read, socketpair } from "./helpers/fds.js";
 import { thrown } from "./helpers/thrown.js";
 
 const canonical = (ip: string) => new SocketAddress({ address: ip, family: "ipv6" }).address;
@@ -110,6 +111,22 @@ describe("bounds checks before C sees a buffer", () => {
   it("rejects what is not a Uint8Array, and bad fds", () => {
     expect(() => recvInto(0, [1, 2] as unknown as Uint8Array, 0, 2)).toThrow(TypeError);
     for (const fd of [-1, 1.5, 2 ** 31, NaN]) expect(() => sendFrom(fd, buf, 0, 1)).toThrow(/fd must be a non-negative int32/);
+  });
+
+  it("measures a buffer by its bytes, not by a shadowed length", () => {
+    const liar = Object.defineProperty(new Uint8Array(16), "length", { value: 65536 });
+    expect(() => checkSpan(liar, 0, 17, "send")).toThrow(/overruns a buffer of 16 bytes/);
+    expect(() => checkSpan(liar, 17, 0, "send")).toThrow(/outside a buffer of 16 bytes/);
+    // A span from an offset is sent from the buffer's own memory, not from what its subarray returns.
+    const buf = Uint8Array.from({ length: 16 }, (_, i) => i);
+    Object.defineProperty(buf, "subarray", { value: () => new Uint8Array(1) });
+    const [a, b] = socketpair();
+    try {
+      expect(sendFrom(a, buf, 4, 8)).toBe(8);
+      expect([...read(b)!]).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
+    } finally {
+      close(a, b);
+    }
   });
 
   it("accepts a span ending exactly at the buffer's end, and an empty one", () => {

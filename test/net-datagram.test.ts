@@ -122,6 +122,14 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     expect(errors).toEqual(["boom", "async boom"]);
   });
 
+  it("sends the bytes a buffer holds, not what a shadowed length claims (C would read past it)", () => {
+    const { t, all } = collector("127.0.0.1:0", 1);
+    const liar = Object.defineProperty(new Uint8Array(16).fill(65), "length", { value: 4000 });
+    waitFor(t.sendTo(t.localAddress, liar));
+    expect(waitFor(all)[0]![0]).toBe("A".repeat(16));
+    waitFor(t.closeWait());
+  });
+
   it("reports a Unix datagram over 65535 bytes with TransportLimitError instead of delivering it cut", () => {
     const sizes: number[] = [];
     const errors: unknown[] = [];

@@ -193,6 +193,27 @@ describe.each(backends)("stream transports over %s", (kind) => {
     });
   });
 
+  it("writes the bytes a buffer holds, not what a shadowed length claims (C would read past it)", () => {
+    class Liar extends Uint8Array {
+      override get length() {
+        return 65536;
+      }
+    }
+    const own = Object.defineProperty(new Uint8Array(16).fill(65), "length", { value: 65536 });
+    const sub = new Liar(16).fill(66);
+    const received = new Future<Buffer>("received");
+    withServer("127.0.0.1:0", async(function* (t: StreamTransport) {
+      received.complete(yield* readAll(t));
+    }), (server) => {
+      const client = waitFor(connect(server.localAddress));
+      expect(waitFor(client.write(own))).toBe(16);
+      expect(waitFor(client.write(sub))).toBe(16);
+      waitFor(client.shutdownWait());
+      expect(text(waitFor(received))).toBe("A".repeat(16) + "B".repeat(16));
+      waitFor(client.closeWait());
+    });
+  });
+
   it("cancelling writes: a started one still goes out whole, a queued one is dropped", () => {
     const gate = new Future<void>("gate");
     const received = new Future<Buffer>("received");

@@ -19,7 +19,7 @@ import type { TimerHandle } from "../timerheap.js";
 import { type Address, parseAddress } from "./address.js";
 import { osError, TransportAddressError, TransportClosedError, TransportLimitError } from "./errors.js";
 import { done, failed, reportToStderr } from "./outcome.js";
-import { bindTo, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SO_REUSEADDR, SOCK_DGRAM, sendDatagram, setIntOption, SOL_SOCKET, unlinkPath } from "./sys.js";
+import { bindTo, byteLength, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SO_REUSEADDR, SOCK_DGRAM, sendDatagram, setIntOption, SOL_SOCKET, unlinkPath } from "./sys.js";
 
 /** Largest datagram received or sent (the UDP length field is 16 bits). */
 const MAX_DATAGRAM = 65535;
@@ -37,6 +37,8 @@ export interface DatagramOptions {
 
 interface Outgoing {
   readonly bytes: Uint8Array;
+  /** Its real length, taken once: `bytes.length` may be shadowed. */
+  readonly len: number;
   readonly to: Uint8Array;
   readonly text: string;
   readonly fut: Future<void>;
@@ -90,20 +92,22 @@ export class DatagramTransport {
     else if (data instanceof Uint8Array) bytes = data;
     else return failed(new TypeError(`sendTo: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "sendTo");
     if (this.fd < 0) return failed(new TransportClosedError(`sendTo ${address} from ${this.localAddress}: the transport is closed`), "sendTo");
-    if (bytes.length > MAX_DATAGRAM) return failed(new TransportLimitError(`sendTo ${address}: a datagram holds at most ${MAX_DATAGRAM} bytes, got ${bytes.length}`), "sendTo");
+    let len: number;
     let to: Uint8Array;
     try {
+      len = byteLength(bytes);
+      if (len > MAX_DATAGRAM) return failed(new TransportLimitError(`sendTo ${address}: a datagram holds at most ${MAX_DATAGRAM} bytes, got ${len}`), "sendTo");
       to = this.destination(address);
     } catch (e) {
       return failed(e, "sendTo");
     }
     if (this.queue.length === 0) {
-      const r = this.trySend(bytes, to, address);
+      const r = this.trySend(bytes, len, to, address);
       if (r === true) return done(undefined, "sendTo");
       if (r !== false) return failed(r, "sendTo");
     }
     const fut = new Future<void>("DatagramTransport.sendTo");
-    const out: Outgoing = { bytes, to, text: address, fut };
+    const out: Outgoing = { bytes, len, to, text: address, fut };
     fut.cancelCallback = () => {
       const i = this.queue.indexOf(out);
       if (i >= 0) this.queue.splice(i, 1);
@@ -147,9 +151,9 @@ export class DatagramTransport {
   }
 
   /** true when sent, false on EAGAIN, else the error. */
-  private trySend(bytes: Uint8Array, to: Uint8Array, text: string): boolean | Error {
+  private trySend(bytes: Uint8Array, len: number, to: Uint8Array, text: string): boolean | Error {
     for (;;) {
-      if (sendDatagram(this.fd, bytes, 0, bytes.length, to) >= 0) return true;
+      if (sendDatagram(this.fd, bytes, 0, len, to) >= 0) return true;
       const e = errno();
       if (e === EAGAIN) return false;
       if (e !== EINTR) return osError("sendto", e, text);
@@ -187,7 +191,7 @@ export class DatagramTransport {
     this.retry = null;
     while (this.queue.length > 0) {
       const out = this.queue[0]!;
-      const r = this.trySend(out.bytes, out.to, out.text);
+      const r = this.trySend(out.bytes, out.len, out.to, out.text);
       if (r === false) {
         this.awaitWritable();
         return;

@@ -63,6 +63,7 @@ import {
   listenOn,
   localName,
   openSocket,
+  byteLength,
   recvInto,
   sendFrom,
   setIntOption,
@@ -99,6 +100,8 @@ const ACCEPT_PAUSE = 100;
 
 interface WriteRequest {
   readonly bytes: Uint8Array;
+  /** Its real length, taken once: `bytes.length` may be shadowed. */
+  readonly len: number;
   off: number;
   readonly fut: Future<number>;
 }
@@ -220,19 +223,24 @@ export class StreamTransport {
     else if (data instanceof Uint8Array) bytes = data;
     else return failed(new TypeError(`write: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "write");
     if (this.fd < 0) return failed(this.closedError("write"), "write");
-    const len = bytes.length;
+    let len: number;
+    try {
+      len = byteLength(bytes);
+    } catch (e) {
+      return failed(e, "write");
+    }
     if (len === 0) return done(0, "write");
     let off = 0;
     if (this.writes.length === 0) {
       try {
-        off = this.trySend(bytes, 0);
+        off = this.trySend(bytes, 0, len);
       } catch (e) {
         return failed(e, "write");
       }
       if (off === len) return done(len, "write");
     }
     const fut = new Future<number>("StreamTransport.write");
-    const req: WriteRequest = { bytes, off, fut };
+    const req: WriteRequest = { bytes, len, off, fut };
     fut.cancelCallback = () => this.unqueue(req);
     this.writes.push(req);
     if (!this.writerOn) {
@@ -396,9 +404,9 @@ export class StreamTransport {
   }
 
   /** Send from `off`: the new offset (unchanged on EAGAIN); throws other errors. */
-  private trySend(bytes: Uint8Array, off: number): number {
+  private trySend(bytes: Uint8Array, off: number, len: number): number {
     for (;;) {
-      const n = sendFrom(this.fd, bytes, off, bytes.length - off);
+      const n = sendFrom(this.fd, bytes, off, len - off);
       if (n >= 0) return off + n;
       const e = errno();
       if (e === EAGAIN) return off;
@@ -411,14 +419,14 @@ export class StreamTransport {
     while (q.length > 0) {
       const req = q[0]!;
       try {
-        req.off = this.trySend(req.bytes, req.off);
+        req.off = this.trySend(req.bytes, req.off, req.len);
       } catch (e) {
         this.failWrites(e);
         return;
       }
-      if (req.off < req.bytes.length) return;
+      if (req.off < req.len) return;
       q.shift();
-      if (req.fut.pending) req.fut.complete(req.bytes.length);
+      if (req.fut.pending) req.fut.complete(req.len);
     }
     this.stopWriting();
     for (const f of this.flushWaiters.splice(0)) f.complete();

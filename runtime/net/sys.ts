@@ -136,16 +136,29 @@ export function checkFd(fd: number, what: string): void {
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new RangeError(`${what}: fd must be a non-negative int32, got ${String(fd)}`);
 }
 
+/**
+ * The built-in TypedArray getters, bound once: a Uint8Array's `length` (an own property, a subclass
+ * getter) or its `subarray` may lie, and C would then read or write past its memory.
+ */
+const typedArray = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const builtin = <T>(name: string) => Function.prototype.call.bind(Object.getOwnPropertyDescriptor(typedArray, name)!.get!) as (buf: Uint8Array) => T;
+/** The bytes `buf` really holds; a TypeError for an object that only inherits from Uint8Array. */
+export const byteLength = builtin<number>("byteLength");
+const bufferOf = builtin<ArrayBufferLike>("buffer");
+const byteOffset = builtin<number>("byteOffset");
+
 /** Throw unless `buf[off .. off+len)` lies inside `buf`. */
 export function checkSpan(buf: Uint8Array, off: number, len: number, what: string): void {
   if (!(buf instanceof Uint8Array)) throw new TypeError(`${what}: buffer must be a Uint8Array, got ${buf === null ? "null" : typeof buf}`);
-  if (!Number.isInteger(off) || off < 0 || off > buf.length) throw new RangeError(`${what}: offset ${String(off)} is outside a buffer of ${buf.length} bytes`);
-  if (!Number.isInteger(len) || len < 0 || len > buf.length - off)
-    throw new RangeError(`${what}: length ${String(len)} at offset ${off} overruns a buffer of ${buf.length} bytes`);
+  const size = byteLength(buf);
+  if (!Number.isInteger(off) || off < 0 || off > size) throw new RangeError(`${what}: offset ${String(off)} is outside a buffer of ${size} bytes`);
+  if (!Number.isInteger(len) || len < 0 || len > size - off)
+    throw new RangeError(`${what}: length ${String(len)} at offset ${off} overruns a buffer of ${size} bytes`);
 }
 
+/** The memory from `off` (checked by checkSpan): C gets a pointer to a view's first byte and the length beside it. */
 function view(buf: Uint8Array, off: number, len: number): Uint8Array {
-  return off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
+  return off === 0 ? buf : new Uint8Array(bufferOf(buf), byteOffset(buf) + off, len);
 }
 
 export function familyOf(a: Address): number {
