@@ -326,6 +326,40 @@ describe.each(backends)("stream transports over %s", (kind) => {
     expect(() => server.start()).toThrow(TransportClosedError);
   });
 
+  it("closeWait reports a handler that fails as it ends, but not one failing only because its transport was closed", () => {
+    const errors: unknown[] = [];
+    const handlers = [
+      async(function* (t: StreamTransport) {
+        try {
+          yield* t.read();
+        } finally {
+          throw new Error("cleanup failed");
+        }
+      }),
+      async(function* (t: StreamTransport) {
+        try {
+          yield* t.read();
+        } catch {
+          yield* t.write("bye"); // TransportClosedError: closeWait closed t
+        }
+      }),
+    ];
+    const futures: Future<void>[] = [];
+    const serve = (t: StreamTransport) => {
+      const f = handlers[futures.length]!(t);
+      futures.push(f);
+      return f;
+    };
+    const server = createStreamServer("127.0.0.1:0", serve, { onError: (e) => errors.push(e) });
+    server.start();
+    const clients = handlers.map(() => waitFor(connect(server.localAddress)));
+    while (server.connections < handlers.length) waitFor(sleepAsync(1));
+    waitFor(server.closeWait());
+    expect(futures[1]!.error).toBeInstanceOf(TransportClosedError);
+    expect(errors).toEqual([new Error("cleanup failed")]);
+    for (const c of clients) waitFor(c.closeWait());
+  });
+
   it("stop() holds new clients back in the kernel until start() again", () => {
     withServer("127.0.0.1:0", echo, (server) => {
       server.stop();

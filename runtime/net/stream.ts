@@ -35,7 +35,8 @@
  * closes `t`. A handler that fails (or throws) is reported to `onError` (stderr by default) and
  * never stops the server. `server.closeWait()` stops accepting, closes the listening socket,
  * cancels the handlers still running, closes their transports, and completes once every handler
- * has ended, so no client fd outlives it, also when a handler calls it as it starts. Running out
+ * has ended, so no client fd outlives it, also when a handler calls it as it starts. A handler
+ * failing meanwhile is reported too, unless with the TransportClosedError of its closed transport. Running out
  * of fds (EMFILE, ENFILE) while accepting is reported and pauses accepting for 100 ms, instead of
  * spinning on a listener that stays readable.
  */
@@ -686,7 +687,8 @@ export class StreamServer {
     if (this.fd < 0) f.cancel();
     f.addCallback(() => {
       this.ended(t);
-      if (f.failed && this.fd >= 0) this.report(f.error, t);
+      // Closing, the server closed `t` under its handler: a TransportClosedError is that, not a fault.
+      if (f.failed && (this.fd >= 0 || !(f.error instanceof TransportClosedError))) this.report(f.error, t);
     });
   }
 
