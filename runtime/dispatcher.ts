@@ -139,24 +139,41 @@ export class Dispatcher {
     checkFuture(f, "waitForAsync");
     // No DeadlockError here: any of Node's callbacks may still finish `f`. A wait nothing ends is
     // Node's unsettled promise (the process ends when Node has nothing left either).
-    // A callback of our own, so that `f` finishing from Node's side queues work, which ends the idle.
-    const finished = () => {};
+    // A callback of our own, so that `f` finishing from Node's side queues work, which ends the idle;
+    // queued on another dispatcher idling meanwhile (whose queue is then the active one), it ends ours.
+    const finished = () => this.wake?.();
     if (f._state === PENDING) f.addCallback(finished);
     try {
       while (f._state === PENDING) {
         this.turn(false);
         if (f._state !== PENDING) break;
-        await (this.idling ??= this.idle().finally(() => {
-          this.idling = this.worker = null;
-          this.wake = this.queue.onFill = this.timers.onEarlier = null;
-        }));
+        await (this.idling ??= this.idleHere());
       }
     } finally {
-      // Finished, `f` has queued its callbacks: ours, a no-op, leaves the queue unrun.
+      // Finished, `f` has queued its callbacks: ours leaves the queue unrun, wherever it went.
       f.removeCallback(finished);
       this.queue.drop(finished, f);
+      if (activeQueue !== this.queue) activeQueue.drop(finished, f);
     }
     return f.read();
+  }
+
+  /**
+   * The idle, with this dispatcher's queue the active one throughout: the futures Node's side finishes
+   * meanwhile queue their callbacks here, and so wake it. A dispatcher that is not the global one would
+   * otherwise never see them, as outside a step they go to the global one.
+   */
+  private idleHere(): Promise<void> {
+    const idle = this.idle();
+    const prev = activeQueue;
+    setActiveQueue(this.queue);
+    return idle.finally(() => {
+      this.idling = this.worker = null;
+      this.wake = this.queue.onFill = this.timers.onEarlier = null;
+      // Back to the queue of a dispatcher idling still (its onFill set), else the global one's; unless
+      // Node's side installed another global dispatcher meanwhile, whose queue is then the one.
+      if (activeQueue === this.queue && prev !== this.queue) setActiveQueue(prev.onFill !== null ? prev : gd.queue);
+    });
   }
 
   /**

@@ -6,7 +6,7 @@
 import net from "node:net";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { addSignal, async, asyncCheck, callSoon, DeadlockError, fromPromise, Future, removeSignal, sleepAsync, trackers, waitFor, waitForAsync } from "../runtime/index.js";
+import { addSignal, async, asyncCheck, callSoon, DeadlockError, Dispatcher, fromPromise, Future, removeSignal, sleepAsync, trackers, waitFor, waitForAsync } from "../runtime/index.js";
 import { connect } from "../runtime/net/index.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 
@@ -160,6 +160,28 @@ describe("bridges and wakes on the global dispatcher", () => {
     setTimeout(() => byNode.complete(1), 2);
     expect(await waitForAsync(byNode)).toBe(1);
     expect(trackers().callbacks).toBe(0);
+  });
+
+  it("a dispatcher that is not the global one wakes when Node's side finishes its future, alone or idling beside the global one", async () => {
+    const d = new Dispatcher();
+    const within = <T>(p: Promise<T>) => Promise.race([p, later("still idling", 2000)]);
+    try {
+      const f = new Future<number>("finished by a Node timer");
+      setTimeout(() => f.complete(1), 2);
+      expect(await within(d.waitForAsync(f))).toBe(1);
+      expect([trackers().callbacks, d.trackers().callbacks]).toEqual([0, 0]);
+      // Both idle at once, whichever finishes first: each wakes for its own future.
+      for (const [first, second] of [[2, 10], [10, 2]] as const) {
+        const a = new Future<string>("the global one's");
+        const b = new Future<string>("d's");
+        setTimeout(() => a.complete("a"), first);
+        setTimeout(() => b.complete("b"), second);
+        expect(await within(Promise.all([waitForAsync(a), d.waitForAsync(b)]))).toEqual(["a", "b"]);
+        expect([trackers().callbacks, d.trackers().callbacks]).toEqual([0, 0]);
+      }
+    } finally {
+      d.close();
+    }
   });
 
   it("idles in one Node timer while a chronots timer is further away than Node's timers reach", async () => {
