@@ -162,6 +162,27 @@ describe("async(): execution rules", () => {
     expect(f.cancelled).toBe(true);
   });
 
+  it("a function declared in a block of strict code binds in that block only, across suspensions, beside one of the same name outside", () => {
+    const f = async(function* () {
+      const seen: string[] = [];
+      function g() {
+        return "outer";
+      }
+      {
+        seen.push(g());
+        yield* later(0);
+        function g() {
+          return "inner";
+        }
+        seen.push(g());
+      }
+      yield* later(0);
+      seen.push(g());
+      return seen;
+    });
+    expect(waitFor(f())).toEqual(["inner", "inner", "outer"]);
+  });
+
   it("a body that throws before its first suspension gives a failed future, not a throw", () => {
     const f = async(function* () {
       throw new Error("early");

@@ -328,8 +328,10 @@ Promise.all([...promised, ...outcome.slice(1) as Promise<number>[]]).then((r) =>
     const plain = build(`plain-${target}`, options, []);
     expect(plain.stdout.trim(), target).toBe(`[["Error: caught","Error: caught","Error: caught"],[${target === "ES5" ? "0,0,0" : "2,2,2"},3]]`);
     const lowered = build(`lowered-${target}`, options, [{ transform: join(cjs, "index.js") }]);
-    // In ES5 both report TS2496 at the arrow's `arguments`, and emit.
-    expect(lowered.compiled, target).toBe(plain.compiled);
+    // In ES5 both report TS2496 at the arrow's `arguments`, and emit; the function reading them is left to the driver there.
+    const left = target === "ES5" ? ["main.ts(13,31): warning TS99301: chronots: this async function is left to the run-time driver: arguments, in ES5 output, is not lowered"] : [];
+    expect(lowered.compiled.split("\n").filter((l) => l.includes("TS99301")), target).toEqual(left);
+    expect(lowered.compiled.split("\n").filter((l) => !l.includes("TS99301")).join("\n"), target).toBe(plain.compiled);
     expect(lowered.js).toContain(".coroutine(");
     expect(lowered.stderr, target).toBe("");
     expect(lowered.stdout.trim(), target).toBe(plain.stdout.trim());
@@ -400,17 +402,24 @@ const proto = async(function* () {
   { let __proto__ = 1; yield* later(); }
   return __proto__.name;
 });
-console.log(JSON.stringify([waitFor(named()), waitFor(classes()), waitFor(self()), waitFor(proto())]));
+const args = async(function* (_a: number, _b: number) {
+  yield* later();
+  return [arguments.length, String(arguments[0])];
+});
+console.log(JSON.stringify([waitFor(named()), waitFor(classes()), waitFor(self()), waitFor(proto()), waitFor(args(1, 2))]));
 `,
   );
   const options = { target: "ES5", lib: ["ES2015"], downlevelIteration: true };
   const plain = build("plain", options, []);
-  expect(plain.stdout.trim()).toBe('[["f","f","fn"],[5,6,"kc"],"caught f0","__proto__"]');
+  // TypeScript's own ES5 generator reads the arguments of the function it runs the body in (1, its state).
+  expect(plain.stdout.trim()).toBe('[["f","f","fn"],[5,6,"kc"],"caught f0","__proto__",[1,"[object Object]"]]');
   const lowered = build("lowered", options, [{ transform: join(cjs, "index.js") }]);
   expect(lowered.compiled.match(/TS99301: .*/g)).toEqual([
     expect.stringContaining("a class, in ES5 output, is not lowered"),
     expect.stringContaining("a generator naming itself and catching, in ES5 output, is not lowered"),
     expect.stringContaining("a binding named __proto__, in ES5 output, is not lowered"),
+    // The step arrow becomes a function with its own arguments object.
+    expect.stringContaining("arguments, in ES5 output, is not lowered"),
   ]);
   expect(lowered.js.match(/\.coroutine\(/g)).toHaveLength(1);
   expect([lowered.stdout, lowered.stderr]).toEqual([plain.stdout, ""]);
@@ -732,7 +741,7 @@ it("lowers sloppy JavaScript as the driver runs it: arguments unmapped where the
     `function* (...arguments) {\n  return arguments.callee;\n}`,
     `function* () {\n  const named = function arguments() {};\n  yield sleepAsync(0);\n  return named.name;\n}`,
   ];
-  const left = [`function* (arguments, b = 1) {\n  yield sleepAsync(0);\n  return [arguments, b];\n}`, `function* ({ x: arguments }) {\n  return arguments;\n}`, `function* (let, b = 2) {\n  return [let, b];\n}`];
+  const left = [`function* (arguments, b = 1) {\n  yield sleepAsync(0);\n  return [arguments, b];\n}`, `function* ({ x: arguments }) {\n  return arguments;\n}`, `function* (let, b = 2) {\n  return [let, b];\n}`, `function* () {\n  {\n    function inner() {}\n  }\n  yield sleepAsync(0);\n  return typeof inner;\n}`];
   const args = "(1, undefined, 3, 4)";
   const text = `const { async, sleepAsync } = require("./runtime/index.js");\n${[...fns, ...left].map((fn, i) => `exports.f${i} = () => async(${fn})${args};\n`).join("")}`;
   const { written, added } = emitWith("sloppy", { "sloppy.js": text }, { ...commonjs, allowJs: true, strict: false, alwaysStrict: false });
@@ -743,6 +752,7 @@ it("lowers sloppy JavaScript as the driver runs it: arguments unmapped where the
     "a parameter named arguments in a function with defaults or patterns in its parameters (sloppy code) is not lowered",
     "a parameter named arguments in a function with defaults or patterns in its parameters (sloppy code) is not lowered",
     "a parameter named let in a function with defaults or patterns in its parameters (sloppy code) is not lowered",
+    "a function declared in a block and named outside it ('inner'), which sloppy code binds in the whole function, is not lowered",
   ]);
   const run = (code: string) => {
     const exports: Record<string, () => runtime.Future<unknown>> = {};
@@ -750,7 +760,7 @@ it("lowers sloppy JavaScript as the driver runs it: arguments unmapped where the
     return Object.values(exports).map((f) => runtime.waitFor(f()));
   };
   const driver = run(text);
-  expect(driver).toEqual([["TypeError", "function", 1, undefined, 3, 4, 10, 30], "TypeError", [[false, false, 0, false, false, 1], [0, 1]], undefined, "arguments", [1, 1], undefined, [1, 2]]);
+  expect(driver).toEqual([["TypeError", "function", 1, undefined, 3, 4, 10, 30], "TypeError", [[false, false, 0, false, false, 1], [0, 1]], undefined, "arguments", [1, 1], undefined, [1, 2], "function"]);
   expect(run(out)).toEqual(driver);
   // Each lowered function has its generator's length.
   const lengths = (code: string) => {

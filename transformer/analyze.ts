@@ -120,8 +120,8 @@ export interface Analysis {
   holds: Downlevel;
   /** The generator is strict code (its file, a class around it or a "use strict" directive makes it so). */
   strict: boolean;
-  /** The body reads the generator's own arguments object (maybe: any free `arguments` counts). */
-  readsArguments: boolean;
+  /** Where the body first reads the generator's own arguments object (maybe: any free `arguments` counts). */
+  readsArguments: ts.Identifier | undefined;
 }
 
 // Node kinds are compared directly (one read of `kind`, no call per kind): these run on every node.
@@ -288,7 +288,7 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
   let loopSuspends = false;
   let jsx = false;
   const holds: Downlevel = { classes: false, generators: false, asyncs: false };
-  let readsArguments = false;
+  let readsArguments: ts.Identifier | undefined;
   const strict = isStrict(fn, strictFile);
   /** Whether `n`, in the function, is strict code (asked only of rare constructs: it walks up to the function). */
   const strictAt = (n: ts.Node): boolean => strict || isStrict(n, false, fn);
@@ -396,7 +396,7 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
   };
 
   const resolve = (id: ts.Identifier, scope: Scope, write: boolean): void => {
-    if (!readsArguments && id.text === "arguments" && argumentsOwner(scope) === fn) readsArguments = true;
+    if (!readsArguments && id.text === "arguments" && argumentsOwner(scope) === fn) readsArguments = id;
     for (let s: Scope | undefined = scope; s; s = s.parent) {
       const b = s.names.get(id.text);
       if (b) {
@@ -674,9 +674,10 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
   const outside: Scope = { node: fn, parent: undefined, fn: fn.parent ?? f.createBlock([]), names: new Map() };
   walkFunction(fn, outside);
   // Sloppy code also binds a block's function in the function's scope (Annex B), which the lowering does not.
-  for (const id of blockFunctions)
-    if (free.has(id.text) || own.some((b) => b.name === id.text && b.scope.node === fn))
-      unsupported.push(new Unsupported(id, `a function declared in a block and named outside it ('${id.text}'), which sloppy code binds in the whole function,`));
+  if (!strict)
+    for (const id of blockFunctions)
+      if (free.has(id.text) || own.some((b) => b.name === id.text && b.scope.node === fn))
+        unsupported.push(new Unsupported(id, `a function declared in a block and named outside it ('${id.text}'), which sloppy code binds in the whole function,`));
   unboundParameters(fn, bindingOf, unsupported);
   yields.forEach(markSuspension);
   for (const [st, block] of clauseUsing) if (suspends(block)) unsupported.push(new Unsupported(st, "a 'using' declaration in a case clause of a switch that suspends"));

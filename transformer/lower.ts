@@ -350,6 +350,9 @@ function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, oute
   };
   const plain: Scope = { an, name, slots: new Map(), outer, nested, context: l.context, downlevel: l.downlevel, template: l.template, n };
   if (!an.suspends(fn.body)) return { low: emitPlain(plain, n, origin), an, plain };
+  // The step is an arrow, which TypeScript's ES5 output makes a function with its own arguments object:
+  // it captures the outer one only for arrows the checker saw in the source.
+  if (l.downlevel.generators && an.readsArguments) throw new Unsupported(an.readsArguments, "arguments, in ES5 output,");
   const scope: Scope = { ...plain, slots: planHoisting(an, l.names) };
   const machine = new Machine(scope, n);
   const cases = machine.body(fn.body);
