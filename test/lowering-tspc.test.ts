@@ -486,6 +486,55 @@ describe("fixtures built by tspc leave the trace tsc's build leaves", () => {
   }
 });
 
+it("evaluates a key last under the automatic JSX runtime, as its jsx(type, props, key) does, and keeps a literal spread inlinable", () => {
+  const dir = join(tmp, "jsx-automatic");
+  mkdirSync(join(dir, "node_modules/react"), { recursive: true });
+  symlinkSync(join(root, "runtime"), join(dir, "runtime"));
+  for (const m of ["@types", "koffi"]) symlinkSync(join(root, "node_modules", m), join(dir, "node_modules", m));
+  // A runtime without createElement: an element that fell back to it would fail to load.
+  const react = join(dir, "node_modules/react");
+  writeFileSync(join(react, "package.json"), JSON.stringify({ name: "react", type: "module", exports: { ".": "./index.js", "./jsx-runtime": "./jsx-runtime.js" } }));
+  writeFileSync(join(react, "jsx-runtime.js"), `export const jsx = (t, p, k) => [t, k, ...Object.keys(p)].join(" "); export const jsxs = jsx; export const Fragment = "F";\n`);
+  writeFileSync(join(react, "index.js"), `export const createElement = (t, p) => ["ce", t, ...Object.keys(p)].join(" ");\n`);
+  writeFileSync(join(react, "jsx-runtime.d.ts"), `export const jsx: any, jsxs: any, Fragment: any;\n`);
+  writeFileSync(join(react, "index.d.ts"), `export const createElement: any;\n`);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(
+    join(dir, "main.tsx"),
+    `import { async, sleepAsync, waitFor } from "./runtime/index.js";
+declare global { namespace JSX { interface IntrinsicElements { [tag: string]: any } } }
+const log: string[] = [];
+const t = (s: string) => (log.push(s), s);
+const o = { s: 1 };
+const main = async(function* () {
+  const els = [
+    <i key={t("k1")} id={(yield* sleepAsync(1), t("id1"))}>{t("c1")}</i>,
+    <i key={(yield* sleepAsync(1), t("k2"))} id={t("id2")} />,
+    <i {...o} key={t("k3")} id={(yield* sleepAsync(1), t("id3"))} />,
+    <i {...{ a: t("a4") }} key={t("k4")} id={(yield* sleepAsync(1), t("id4"))} />,
+  ];
+  return [els, log];
+});
+console.log(JSON.stringify(waitFor(main())));
+`,
+  );
+  const build = (outDir: string, plugins: object[]) => {
+    const compilerOptions = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", jsx: "react-jsx", strict: true, outDir, skipLibCheck: true, types: ["node"], plugins };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["main.tsx"] }));
+    const r = spawnSync(process.execPath, [plugins.length ? tspc : join(root, "node_modules/typescript/bin/tsc"), "-p", dir, "--pretty", "false"], { encoding: "utf8" });
+    expect(r.stdout + r.stderr).toBe("");
+    return spawnSync(process.execPath, [join(dir, outDir, "main.js")], { encoding: "utf8" });
+  };
+  const plain = build("plain", []);
+  expect(JSON.parse(plain.stdout)).toEqual([
+    ["i k1 id children", "i k2 id", "ce i s key id", "i k4 a id"],
+    ["id1", "c1", "k1", "id2", "k2", "k3", "id3", "a4", "id4", "k4"],
+  ]);
+  const lowered = build("lowered", [{ transform: join(cjs, "index.js") }]);
+  expect(readFileSync(join(dir, "lowered/main.js"), "utf8")).not.toMatch(/function\*/);
+  expect(lowered).toMatchObject({ stdout: plain.stdout, stderr: "" });
+});
+
 it("loads the typescript package only for a host that gives no compiler; an ES module caller is asked for one", () => {
   const node = (type: string, script: string) => {
     const r = spawnSync(process.execPath, [`--input-type=${type}`, "-e", script], { cwd: root, encoding: "utf8" });

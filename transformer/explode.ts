@@ -29,7 +29,7 @@
  */
 import type * as ts from "typescript";
 import { factory as f, SK, tsi } from "./compiler.js";
-import { type Binding, isComponentTag, isUsing, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
+import { type Binding, isComponentTag, isKey, isUsing, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
@@ -719,8 +719,9 @@ export class Machine implements Hooks {
 
   /**
    * JSX holding a suspension, as a call of its factory: the operands (a component's tag, attribute
-   * values and spreads, children) are evaluated in source order, those left of the last suspension
-   * into temps, a spread as a copy. An element left of it is made there, its factory called in
+   * values and spreads, children) are evaluated in the order the JSX transform's call evaluates them
+   * (source order; the key last where it is passed apart), those left of the last suspension into
+   * temps, a spread as a copy (an object literal as one with its parts in temps). An element left of it is made there, its factory called in
    * order; its temp becomes an `{expression}`. A component's tag is a temp then too, in both tags.
    */
   private jsx(node: ts.JsxElement | ts.JsxSelfClosingElement | ts.JsxFragment): ts.Expression {
@@ -731,14 +732,18 @@ export class Machine implements Hooks {
     // A component's tag is a value: an identifier, `this` or a member, never a namespaced name.
     const tag = opening && isComponentTag(opening.tagName) ? (opening.tagName as ts.Expression) : undefined;
     const operands: { x: ts.Expression; spread?: "props" | "children" }[] = tag ? [{ x: tag }] : [];
+    // The automatic runtime's `jsx(type, props, key)` evaluates the key after the props and children.
+    const key = opening && this.s.keyLast(opening.attributes) ? opening.attributes.properties.find(isKey) : undefined;
     for (const a of opening?.attributes.properties ?? []) {
-      const x = tsi.isJsxSpreadAttribute(a) ? a.expression : a.initializer && operandOf(a.initializer);
+      const x = tsi.isJsxSpreadAttribute(a) ? a.expression : a !== key && a.initializer && operandOf(a.initializer);
       if (x) operands.push({ x, spread: tsi.isJsxSpreadAttribute(a) ? "props" : undefined });
     }
     for (const c of children) {
       const x = operandOf(c);
       if (x) operands.push({ x, spread: tsi.isJsxExpression(c) && c.dotDotDotToken ? "children" : undefined });
     }
+    const keyValue = key?.initializer && operandOf(key.initializer);
+    if (keyValue) operands.push({ x: keyValue });
     let last = -1;
     operands.forEach(({ x }, i) => {
       if (this.suspends(x)) last = i;
@@ -746,6 +751,10 @@ export class Machine implements Hooks {
     const value = new Map<ts.Node, ts.Expression>();
     operands.forEach(({ x, spread }, i) => {
       if (i > last) return void value.set(x, this.rw.expr(x));
+      // An object literal TypeScript inlines stays one, its parts in temps: copied, it would count as a
+      // spread before the key, and the element would switch to `createElement`.
+      if (i < last && spread === "props" && tsi.isObjectLiteralExpression(x) && !x.properties.some(tsi.isSpreadAssignment))
+        return void value.set(x, this.object(x, true));
       const v = this.expr(x);
       if (i === last) value.set(x, v);
       else if (spread === "props") value.set(x, this.save(f.createObjectLiteralExpression([f.createSpreadAssignment(v)])));
@@ -766,6 +775,9 @@ export class Machine implements Hooks {
       tsi.isJsxSpreadAttribute(a) ? f.updateJsxSpreadAttribute(a, value.get(a.expression)!) : a.initializer ? f.updateJsxAttribute(a, a.name, put(a.initializer)) : a,
     );
     const attributes = f.updateJsxAttributes(opening!.attributes, props);
+    // An object literal whose methods close over per-iteration bindings is made by a call.
+    if (this.s.keyLast(opening!.attributes) !== this.s.keyLast(attributes))
+      throw new Unsupported(opening!, "JSX whose spread before `key`, lowered, would no longer be an object literal (the JSX transform would pass its key another way)");
     if (tsi.isJsxSelfClosingElement(node)) return f.updateJsxSelfClosingElement(node, tagName, node.typeArguments, attributes);
     const closing = tag ? f.updateJsxClosingElement(node.closingElement, id((tagName as ts.Identifier).text)) : node.closingElement;
     return f.updateJsxElement(node, f.updateJsxOpeningElement(node.openingElement, tagName, node.openingElement.typeArguments, attributes), kids, closing);
@@ -1029,7 +1041,8 @@ export class Machine implements Hooks {
     return { value, self };
   }
 
-  private object(node: ts.ObjectLiteralExpression): ts.Expression {
+  /** An object literal, its parts left of its last suspension (or, `all`, every part: a later operand suspends) held in temps. */
+  private object(node: ts.ObjectLiteralExpression, all = false): ts.Expression {
     // Evaluation order: each property's computed key, then its value, left to right.
     const parts: ts.Expression[] = [];
     for (const p of node.properties) {
@@ -1038,9 +1051,9 @@ export class Machine implements Hooks {
       else if (tsi.isShorthandPropertyAssignment(p)) parts.push(p.name);
       else if (tsi.isSpreadAssignment(p)) parts.push(p.expression);
     }
-    let last = -1;
+    let last = all ? parts.length : -1;
     parts.forEach((x, i) => {
-      if (this.suspends(x)) last = i;
+      if (!all && this.suspends(x)) last = i;
     });
     let i = 0;
     const value = (x: ts.Expression, kind: "key" | "value" | "spread"): ts.Expression => {

@@ -15,7 +15,7 @@
  */
 import type * as ts from "typescript";
 import { factory as f, SK, tsi, type TypeScript, useCompiler } from "./compiler.js";
-import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, lowersAgain, Unsupported, unparen } from "./analyze.js";
+import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, isKey, lowersAgain, Unsupported, unparen } from "./analyze.js";
 import { type Declared, type DeclaredGenerator, declaredGenerators, GENERATOR } from "./declared.js";
 import { emitMachine, emitPlain, initOf } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
@@ -34,6 +34,8 @@ export interface LowerTextOptions {
   modules?: string[];
   /** The factories (`h`, `React.createElement`) the JSX transform run after the lowering calls, when not `React`'s or set by a pragma in the file. */
   jsxFactories?: string[];
+  /** The JSX runtime Vite's transform uses for a file without a `@jsxRuntime` pragma; default "automatic", oxc's. */
+  jsxRuntime?: "classic" | "automatic";
 }
 export interface Splice {
   start: number;
@@ -112,6 +114,8 @@ interface Lowering {
   declared: Declared;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
   jsxNames: Set<string>;
+  /** Whether the JSX transform run later evaluates an element's key last (see keyLast). */
+  keyLast: (attributes: ts.JsxAttributes) => boolean;
   /** The identifier of the runtime object for a module specifier (recorded as used). */
   runtime(spec: string): string;
   /** The strings object of a tagged template's site, from the module-level function returning it (see rewrite.ts). */
@@ -348,7 +352,7 @@ function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, oute
     if (!lowered.has(c)) lowered.set(c, lowerCall(c, l, rename));
     return lowered.get(c);
   };
-  const plain: Scope = { an, name, slots: new Map(), outer, nested, context: l.context, downlevel: l.downlevel, template: l.template, n };
+  const plain: Scope = { an, name, slots: new Map(), outer, nested, context: l.context, downlevel: l.downlevel, keyLast: l.keyLast, template: l.template, n };
   if (!an.suspends(fn.body)) return { low: emitPlain(plain, n, origin), an, plain };
   // The step is an arrow, which TypeScript's ES5 output makes a function with its own arguments object:
   // it captures the outer one only for arrows the checker saw in the source.
@@ -435,6 +439,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     depth: 0,
     declared: new Map(),
     jsxNames: jsxNames(file, context.getCompilerOptions()),
+    keyLast: keyLast(automaticJsx(file, context.getCompilerOptions()), false),
     template: templates.strings,
     runtime(spec) {
       let name = used.get(spec);
@@ -491,6 +496,40 @@ function jsxNames(file: ts.SourceFile, options: ts.CompilerOptions, extra: strin
   };
   const factories = [options.reactNamespace ?? "React", options.jsxFactory, options.jsxFragmentFactory, pragma("jsx"), pragma("jsxfrag"), ...extra];
   return new Set(factories.filter((x): x is string => !!x).map((x) => x.split(".")[0]!.trim()));
+}
+
+/** The argument of `file`'s last `@name` pragma (TypeScript's parser fills `pragmas`, internal, for every file). */
+function pragmaOf(file: ts.SourceFile, name: string): string | undefined {
+  const pragmas = (file as { pragmas?: ReadonlyMap<string, { arguments: { factory?: string } } | { arguments: { factory?: string } }[]> }).pragmas;
+  const p = pragmas?.get(name);
+  return (Array.isArray(p) ? p[p.length - 1] : p)?.arguments.factory;
+}
+
+/** Whether TypeScript's JSX transform uses the automatic runtime in `file` (its getJSXImplicitImportBase). */
+function automaticJsx(file: ts.SourceFile, options: ts.CompilerOptions): boolean {
+  const runtime = pragmaOf(file, "jsxruntime");
+  if (runtime === "classic") return false;
+  const { ReactJSX, ReactJSXDev } = tsi.JsxEmit;
+  return options.jsx === ReactJSX || options.jsx === ReactJSXDev || !!options.jsxImportSource || !!pragmaOf(file, "jsximportsource") || runtime === "automatic";
+}
+
+/**
+ * Whether the JSX transform run after the lowering evaluates an element's `key` after its other
+ * attributes and children: the automatic runtime passes it apart, `jsx(type, props, key)`. Where a
+ * `key` follows a spread, both transforms fall back to `createElement(type, props)`, the key among the
+ * props in source order; TypeScript counts no spread of an object literal without spreads of its own
+ * (it inlines those), oxc (Vite) counts every one (`anySpread`).
+ */
+function keyLast(automatic: boolean, anySpread: boolean): (attributes: ts.JsxAttributes) => boolean {
+  if (!automatic) return () => false;
+  return (attributes) => {
+    let spread = false;
+    for (const a of attributes.properties) {
+      if (tsi.isJsxSpreadAttribute(a)) spread ||= anySpread || !tsi.isObjectLiteralExpression(a.expression) || a.expression.properties.some(tsi.isSpreadAssignment);
+      else if (spread && isKey(a)) return false;
+    }
+    return true;
+  };
 }
 
 /**
@@ -732,6 +771,8 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           depth: 0,
           declared: new Map(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
+          // oxc's pragma wins over its options.
+          keyLast: keyLast((pragmaOf(file, "jsxruntime") ?? options.jsxRuntime ?? "automatic") === "automatic", true),
           report: once((d) => diagnostics.push(d)),
           template: templates.strings,
           runtime(spec) {

@@ -16,8 +16,9 @@
  *
  * Lowering diagnostics become warnings with file:line:col. A file the lowering cannot handle is
  * warned about and left as it is: untransformed code still runs, through the run-time driver.
- * The JSX factory Vite's own transform is set to call (oxc's or esbuild's option) is handed to the
- * lowering, which leaves alone a function whose locals would shadow it.
+ * The JSX factory Vite's own transform is set to call (oxc's or esbuild's option, else the file's
+ * tsconfig.json) is handed to the lowering, which leaves alone a function whose locals would shadow it;
+ * so is its JSX runtime, which decides when an element's key is evaluated (see jsxOf).
  */
 import * as path from "node:path";
 import { decode, encode, type SourceMapSegment } from "@jridgewell/sourcemap-codec";
@@ -52,9 +53,11 @@ interface WarnContext {
 /** A source map as magic-string makes it. */
 type SourceMap = ReturnType<MagicString["generateMap"]>;
 
-/** What the plugin reads of Vite's resolved config: the root, and the JSX factories of Vite's own transform. */
+/** What the plugin reads of Vite's resolved config: the root, and the JSX options of Vite's own transform. */
 interface ResolvedConfig {
   root: string;
+  /** The tsconfig.json Vite's transform reads for every file, instead of each file's nearest one. */
+  tsconfig?: string;
   oxc?: false | { jsx?: unknown };
   esbuild?: false | { jsxFactory?: string; jsxFragment?: string };
 }
@@ -97,14 +100,14 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
     files = new Set(modules.filter(isPath).map((m) => stem(path.resolve(root, m))));
   };
   resolveFiles(process.cwd());
-  let jsxFactories: string[] = [];
+  let config: ResolvedConfig = { root: process.cwd() };
 
   return {
     name: "chronots",
     enforce: "pre",
-    configResolved(config) {
+    configResolved(resolved) {
+      config = resolved;
       resolveFiles(config.root);
-      jsxFactories = factoriesOf(config);
     },
     transform(code, id) {
       const file = id.split("?", 1)[0]!;
@@ -113,7 +116,7 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
       if (used.length === 0) return null;
       let lowered: Lowered;
       try {
-        lowered = lower(code, file, used, jsxFactories);
+        lowered = lower(code, file, used, jsxOf(config, file));
       } catch (e) {
         this.warn(`${file}: chronots could not lower this file and left it untransformed: ${messageOf(e)}`);
         return null;
@@ -136,8 +139,8 @@ interface Lowered {
   result: { code: string; map: SourceMap } | null;
 }
 
-function lower(code: string, file: string, modules: string[], jsxFactories: string[]): Lowered {
-  const { splices, prelude, preludeAt, diagnostics: found } = lowerText(file, code, { typescript: ts, modules, jsxFactories });
+function lower(code: string, file: string, modules: string[], jsx: Jsx): Lowered {
+  const { splices, prelude, preludeAt, diagnostics: found } = lowerText(file, code, { typescript: ts, modules, ...jsx });
   const lines = (internal: boolean) => found.filter((d) => (d.code === INTERNAL_CODE) === internal).map((d) => formatDiagnostic(file, code, d));
   const diagnostics = { driver: lines(false), internal: lines(true) };
   if (splices.length === 0 && prelude === "") return { ...diagnostics, result: null };
@@ -217,12 +220,33 @@ function importedModules(code: string, file: string, bare: string[], files: Set<
   return [...found];
 }
 
-/** The JSX factories Vite's transform is set to call (oxc's `pragma`/`pragmaFrag`, esbuild's `jsxFactory`/`jsxFragment`). */
-function factoriesOf(config: ResolvedConfig): string[] {
-  const jsx = config.oxc ? config.oxc.jsx : undefined;
-  const oxc = jsx && typeof jsx === "object" ? [(jsx as { pragma?: unknown }).pragma, (jsx as { pragmaFrag?: unknown }).pragmaFrag] : [];
+interface Jsx {
+  jsxFactories: string[];
+  jsxRuntime: "classic" | "automatic";
+}
+
+/**
+ * The JSX factories and runtime Vite's transform (oxc) uses for `file` where no pragma says: those its
+ * `oxc.jsx` sets (Vite converts an `esbuild` option to it), else those of the tsconfig.json it reads
+ * for the file (rolldown's: Vite's `tsconfig`, else the nearest), else the automatic runtime. JSX that
+ * Vite leaves as it is (`preserve`, `oxc: false`) keeps its source order, as "classic".
+ */
+function jsxOf(config: ResolvedConfig, file: string): Jsx {
+  const jsx = config.oxc === false ? "preserve" : config.oxc?.jsx;
+  const set = jsx && typeof jsx === "object" ? (jsx as { runtime?: unknown; pragma?: unknown; pragmaFrag?: unknown }) : {};
   const esbuild = config.esbuild ? [config.esbuild.jsxFactory, config.esbuild.jsxFragment] : [];
-  return [...oxc, ...esbuild].filter((x): x is string => typeof x === "string" && x !== "");
+  // Read only for files that may hold JSX, each time: Vite reloads when a tsconfig.json changes.
+  const tsconfig = typeof jsx !== "string" && /\.[jt]sx$/.test(file) ? optionsOf(config.tsconfig ?? ts.findConfigFile(path.dirname(file), ts.sys.fileExists)) : {};
+  const factories = [set.pragma ?? tsconfig.jsxFactory, set.pragmaFrag ?? tsconfig.jsxFragmentFactory, ...esbuild];
+  const automatic = set.runtime !== undefined ? set.runtime === "automatic" : typeof jsx !== "string" && ![ts.JsxEmit.React, ts.JsxEmit.Preserve, ts.JsxEmit.ReactNative].includes(tsconfig.jsx!);
+  return { jsxFactories: factories.filter((x): x is string => typeof x === "string" && x !== ""), jsxRuntime: automatic ? "automatic" : "classic" };
+}
+
+/** The compiler options of a tsconfig.json, its `extends` followed; none when there is none or it does not parse. */
+function optionsOf(tsconfig: string | undefined): ts.CompilerOptions {
+  if (!tsconfig) return {};
+  const host = { ...ts.sys, readDirectory: () => [], onUnRecoverableConfigFileDiagnostic: () => {} };
+  return ts.getParsedCommandLineOfConfigFile(tsconfig, {}, host)?.options ?? {};
 }
 
 function isPath(m: string): boolean {
