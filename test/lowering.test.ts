@@ -107,6 +107,18 @@ describe("odd input", () => {
     expect(prelude).toBe(`import * as $cns from "chronots"; var $c = $cns.__chronots; function $cinit() { return $c = $cns.__chronots; }\n`);
     const shadowed = `import { async } from "chronots";\nfunction inner(async: (g: unknown) => unknown) { return async(function* () { yield 4; }); }\n`;
     expect(lowerText("shadow.ts", shadowed, { typescript: ts }).splices).toEqual([]);
+    // A name declared again binds only where it stands: calls outside that code are the import's.
+    const elsewhere = [
+      `import { async } from "chronots";`,
+      `export function cfg(o: { async: unknown }) { const { async } = o; return async; }`,
+      `export function loop(xs: ((g: unknown) => unknown)[]) { for (const async of xs) async(function* () { yield 5; }); }`,
+      `export const d = async(function* () { return 6; });`,
+      `export const e = () => { var async = (g: unknown) => g; return async(function* () { yield 7; }); };`,
+    ].join("\n");
+    const around = lowerText("elsewhere.ts", elsewhere, { typescript: ts });
+    expect(around.diagnostics).toEqual([]);
+    expect(around.splices.map((s) => elsewhere.slice(s.start, s.end).slice(0, 8))).toEqual(["async(fu"]);
+    expect(around.splices[0]!.start).toBe(elsewhere.indexOf("async(function* () { return 6"));
   });
 
   it("lowers a generator declared beside its one async() call in place, and warns at every other async(gen)", () => {

@@ -664,11 +664,14 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
     if (tsi.isNamespaceImport(b)) namespaces.set(b.name.text, st.moduleSpecifier.text);
     else for (const e of b.elements) if ((e.propertyName ?? e.name).text === "async" && !e.isTypeOnly) direct.set(e.name.text, st.moduleSpecifier.text);
   }
-  // A name declared again anywhere else in the file may shadow the import: such calls are left alone.
-  const declared = new Map<string, number>();
-  const count = (name: ts.Node | undefined) => {
-    if (name && tsi.isIdentifier(name)) declared.set(name.text, (declared.get(name.text) ?? 0) + 1);
+  // A name declared again elsewhere in the file may shadow the import where that declaration binds:
+  // each declaration is kept with the node it binds the name in, a call inside two is left alone.
+  const scopes = new Map<string, ts.Node[]>();
+  const declare = (d: ts.NamedDeclaration) => {
+    if (d.name && tsi.isIdentifier(d.name)) scopes.set(d.name.text, [...(scopes.get(d.name.text) ?? []), bindsIn(d)]);
   };
+  /** How many declarations of the name `id` reads bind it where `id` stands. */
+  const bindings = (id: ts.Identifier) => (scopes.get(id.text) ?? []).filter((s) => s.pos <= id.pos && id.end <= s.end).length;
   /** `const x = y` and `const { … } = y`: maybe aliases of the import. */
   const copies: (ts.VariableDeclaration & { initializer: ts.Identifier })[] = [];
   // A loop, not a recursion: an expression may nest deeper than the stack goes.
@@ -680,7 +683,7 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
       tsi.isVariableDeclaration(n) || tsi.isBindingElement(n) || tsi.isFunctionDeclaration(n) || tsi.isFunctionExpression(n) || tsi.isClassLike(n) || tsi.isImportSpecifier(n) ||
       tsi.isNamespaceImport(n) || tsi.isImportClause(n) || tsi.isModuleDeclaration(n) || tsi.isImportEqualsDeclaration(n) || tsi.isEnumDeclaration(n) ||
       (tsi.isParameter(n) && (n.parent as ts.SignatureDeclaration & { body?: ts.Node }).body !== undefined);
-    if (declares) count((n as ts.NamedDeclaration).name);
+    if (declares) declare(n as ts.NamedDeclaration);
     if (tsi.isVariableDeclaration(n) && n.initializer && tsi.isIdentifier(n.initializer)) copies.push(n as (typeof copies)[number]);
     tsi.forEachChild(n, add);
   }
@@ -697,7 +700,7 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
   for (let grew = true; grew; ) {
     grew = false;
     for (const { name, initializer: from } of copies) {
-      if (declared.get(from.text) !== 1) continue;
+      if (bindings(from) !== 1) continue;
       const ns = namespaces.get(from.text);
       const fn = direct.get(from.text);
       if (tsi.isIdentifier(name)) grew = (ns !== undefined && alias(name, namespaces, ns)) || (fn !== undefined && alias(name, direct, fn)) || grew;
@@ -711,11 +714,29 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
   return (call) => {
     const c = call.expression;
     const local = tsi.isIdentifier(c) ? c : tsi.isPropertyAccessExpression(c) && tsi.isIdentifier(c.expression) && c.name.text === "async" ? c.expression : undefined;
-    if (!local || declared.get(local.text) !== 1) return undefined;
+    if (!local || bindings(local) !== 1) return undefined;
     const spec = (local === c ? direct : namespaces).get(local.text);
     if (spec !== undefined && aliases.has(local.text)) throw aliasUnsupported(c, spec);
     return spec;
   };
+}
+
+/**
+ * The node a declaration binds its name in, or one around it: a function expression's or class
+ * expression's own name, in that function or class; a `var`, a function declaration (sloppy code
+ * binds one in a block in its whole function) or a parameter, in the function; any other, in the
+ * nearest block, loop head, catch clause, module or file.
+ */
+function bindsIn(d: ts.NamedDeclaration): ts.Node {
+  if (tsi.isFunctionExpression(d) || tsi.isClassExpression(d)) return d;
+  let list: ts.Node = d;
+  while (tsi.isBindingElement(list) || tsi.isArrayBindingPattern(list) || tsi.isObjectBindingPattern(list) || tsi.isVariableDeclaration(list)) list = list.parent;
+  const functionWide = tsi.isFunctionDeclaration(d) || tsi.isParameter(d) || (tsi.isVariableDeclarationList(list) && !(list.flags & tsi.NodeFlags.BlockScoped));
+  for (let n = d.parent; n; n = n.parent) {
+    if (tsi.isFunctionLike(n) || tsi.isClassStaticBlockDeclaration(n) || tsi.isSourceFile(n) || tsi.isModuleBlock(n)) return n;
+    if (!functionWide && (tsi.isBlock(n) || tsi.isCaseBlock(n) || tsi.isCatchClause(n) || tsi.isIterationStatement(n, false))) return n;
+  }
+  return d.getSourceFile();
 }
 
 function scriptKind(fileName: string): ts.ScriptKind {
