@@ -139,15 +139,18 @@ export class Dispatcher {
     checkFuture(f, "waitForAsync");
     // No DeadlockError here: any of Node's callbacks may still finish `f`. A wait nothing ends is
     // Node's unsettled promise (the process ends when Node has nothing left either).
-    // A callback of our own, so that `f` finishing from Node's side queues work, which ends the idle;
-    // queued on another dispatcher idling meanwhile (whose queue is then the active one), it ends ours.
+    // A callback of our own, so that `f` finishing from Node's side queues work, which ends the idle.
+    // Outside a step it goes to the global dispatcher's queue: run there, it still ends ours.
     const finished = () => this.wake?.();
     if (f._state === PENDING) f.addCallback(finished);
     try {
       while (f._state === PENDING) {
         this.turn(false);
         if (f._state !== PENDING) break;
-        await (this.idling ??= this.idleHere());
+        await (this.idling ??= this.idle().finally(() => {
+          this.idling = this.worker = null;
+          this.wake = this.queue.onFill = this.timers.onEarlier = null;
+        }));
       }
     } finally {
       // Finished, `f` has queued its callbacks: ours leaves the queue unrun, wherever it went.
@@ -159,31 +162,16 @@ export class Dispatcher {
   }
 
   /**
-   * The idle, with this dispatcher's queue the active one throughout: the futures Node's side finishes
-   * meanwhile queue their callbacks here, and so wake it. A dispatcher that is not the global one would
-   * otherwise never see them, as outside a step they go to the global one.
-   */
-  private idleHere(): Promise<void> {
-    const idle = this.idle();
-    const prev = activeQueue;
-    setActiveQueue(this.queue);
-    return idle.finally(() => {
-      this.idling = this.worker = null;
-      this.wake = this.queue.onFill = this.timers.onEarlier = null;
-      // Back to the queue of a dispatcher idling still (its onFill set), else the global one's; unless
-      // Node's side installed another global dispatcher meanwhile, whose queue is then the one.
-      if (activeQueue === this.queue && prev !== this.queue) setActiveQueue(prev.onFill !== null ? prev : gd.queue);
-    });
-  }
-
-  /**
    * Until chronots has work: a callback queued, a timer due, a watched fd or signal ready. Node's
    * side may make work meanwhile (a settled promise bridge, a callback it queues, a timer or a watch
    * it adds), and each ends the idle through `wake`.
    */
   private idle(): Promise<void> {
     const q = this.queue;
-    const timeout = this.timers.size > 0 ? this.timers.moveDue(performance.now(), q) : -1;
+    let timeout = this.timers.size > 0 ? this.timers.moveDue(performance.now(), q) : -1;
+    // Node's side finishes this one's futures into the global queue, which never wakes it: it looks
+    // again every 10 ms (swapping queues under Node's side would strand the wakes of the global one).
+    if (this !== gd && (timeout < 0 || timeout > 10)) timeout = 10;
     if (q.length > 0) return new Promise((resolve) => setImmediate(resolve));
     if (this.watched > 0) {
       // Linux wakes the wait through an eventfd; elsewhere it looks again every 10 ms.

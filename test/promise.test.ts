@@ -179,6 +179,36 @@ describe("bridges and wakes on the global dispatcher", () => {
         expect(await within(Promise.all([waitForAsync(a), d.waitForAsync(b)]))).toEqual(["a", "b"]);
         expect([trackers().callbacks, d.trackers().callbacks]).toEqual([0, 0]);
       }
+      // Three idling at once, none the global one: each still wakes.
+      const more = [new Dispatcher(), new Dispatcher(), new Dispatcher()];
+      try {
+        const waits = more.map((m, i) => {
+          const g = new Future<number>(`the future of dispatcher ${i}`);
+          setTimeout(() => g.complete(i), [9, 3, 6][i]);
+          return m.waitForAsync(g);
+        });
+        expect(await within(Promise.all(waits))).toEqual([0, 1, 2]);
+      } finally {
+        more.forEach((m) => m.close());
+      }
+    } finally {
+      d.close();
+    }
+  });
+
+  it("the global dispatcher wakes for its future finished inside a step while another dispatcher idles", async () => {
+    const d = new Dispatcher();
+    const within = <T>(p: Promise<T>) => Promise.race([p, later("still idling", 2000)]);
+    try {
+      const theirs = new Future<string>("d's");
+      // The global one's coroutine finishes d's future and then its own, in the step that resumes it.
+      const program = async(function* () {
+        yield fromPromise(later(0, 5));
+        theirs.complete("d's");
+        return "the global one's";
+      });
+      expect(await within(Promise.all([waitForAsync(program()), d.waitForAsync(theirs)]))).toEqual(["the global one's", "d's"]);
+      expect([trackers().callbacks, d.trackers().callbacks]).toEqual([0, 0]);
     } finally {
       d.close();
     }
