@@ -253,7 +253,8 @@ export function typeName(v: unknown): string {
   if (typeof v === "object") {
     if (!(v instanceof Future) && FUTURE_METHODS.every((m) => typeof (v as Record<string, unknown>)[m] === "function"))
       return "a Future of another copy of chronots (two versions installed?)";
-    return v.constructor?.name ?? "object";
+    // A generator's constructor is its function's prototype, which has no name.
+    return v.constructor?.name || (Symbol.asyncIterator in v ? "an async generator" : "object");
   }
   return typeof v === "string" ? `string ${JSON.stringify(v.slice(0, 40))}` : typeof v === "number" ? `number ${v}` : typeof v;
 }

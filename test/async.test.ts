@@ -430,6 +430,6 @@ describe("async(): types", () => {
     const wrap: (g: never) => () => unknown = async;
     expect(() => wrap(async function* agen() {} as never)).toThrow(/'agen' is an async generator function \(async function\*\); async\(\) takes a generator function/);
     // Its object, from a plain function: `next` gives promises, with no `done` to end on.
-    expect(() => wrap(function made() { return (async function* () {})(); } as never)()).toThrow(/'made' must be a generator function \(function\*\), it returned/);
+    expect(() => wrap(function made() { return (async function* () {})(); } as never)()).toThrow(/'made' must be a generator function \(function\*\), it returned an async generator$/);
   });
 });
