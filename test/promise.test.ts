@@ -6,7 +6,7 @@
 import net from "node:net";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { addSignal, async, asyncCheck, callSoon, DeadlockError, Dispatcher, fromPromise, Future, removeSignal, sleepAsync, trackers, waitFor, waitForAsync } from "../runtime/index.js";
+import { addSignal, async, asyncCheck, callSoon, DeadlockError, Dispatcher, fromPromise, Future, getGlobalDispatcher, removeSignal, setGlobalDispatcher, sleepAsync, trackers, waitFor, waitForAsync } from "../runtime/index.js";
 import { connect } from "../runtime/net/index.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 
@@ -192,6 +192,22 @@ describe("bridges and wakes on the global dispatcher", () => {
         more.forEach((m) => m.close());
       }
     } finally {
+      d.close();
+    }
+  });
+
+  it("a dispatcher that is not the global one wakes for its future when Node's side installs another global one meanwhile", async () => {
+    const d = new Dispatcher();
+    const saved = getGlobalDispatcher();
+    const installed = new Dispatcher();
+    try {
+      const f = new Future<number>("d's");
+      setTimeout(() => setGlobalDispatcher(installed), 2);
+      setTimeout(() => f.complete(1), 6);
+      expect(await Promise.race([d.waitForAsync(f), later("still idling", 2000)])).toBe(1);
+    } finally {
+      setGlobalDispatcher(saved);
+      installed.close();
       d.close();
     }
   });
