@@ -391,28 +391,46 @@ console.log(waitFor(f()), JSON.stringify(handler.name), JSON.stringify(table.run
     expect(transform(code).warnings).toEqual([]);
   });
 
-  it("evaluates a key last where Vite's transform uses the automatic runtime: by a pragma, else its oxc.jsx, else the file's tsconfig.json, else by default", () => {
-    const dir = mkdtempSync(join(tmpdir(), "chronots-vite-jsx-"));
+  const keyCode = (head = "") =>
+    `${head}import { async, sleepAsync } from "chronots";\ndeclare const t: (s: string) => string;\nexport const f = async(function* () {\n  return <i key={t("key")} id={(yield* sleepAsync(0), t("id"))} />;\n});\n`;
+  // Classic: the key, evaluated first, is held in a temp across the suspension.
+  const keyFirst = (text: string, id: string, config: object = {}) => /= t\("key"\)/.test(transform(text, id, undefined, "/proj", config).out!.code);
+  /** A temporary folder holding `files` (name → JSON), removed after `run`. */
+  function withFiles(files: Record<string, object>, run: (dir: string) => void): void {
+    const dir = mkdtempSync(join(tmpdir(), "chronots-vite-tsconfig-"));
     try {
-      const code = (head = "") =>
-        `${head}import { async, sleepAsync } from "chronots";\ndeclare const t: (s: string) => string;\nexport const f = async(function* () {\n  return <i key={t("key")} id={(yield* sleepAsync(0), t("id"))} />;\n});\n`;
-      // Classic: the key, evaluated first, is held in a temp across the suspension.
-      const keyFirst = (text: string, id: string, config: object = {}) => /= t\("key"\)/.test(transform(text, id, undefined, "/proj", config).out!.code);
-      const classic = { oxc: { jsx: { runtime: "classic" } } };
-      expect(keyFirst(code(), "/proj/src/a.tsx")).toBe(false);
-      expect(keyFirst(code(), "/proj/src/a.tsx", classic)).toBe(true);
-      expect(keyFirst(code("/** @jsxRuntime automatic */\n"), "/proj/src/a.tsx", classic)).toBe(false);
-      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { jsx: "react", jsxFactory: "h" } }));
-      mkdirSync(join(dir, "src"));
-      const file = join(dir, "src/a.tsx");
-      expect(keyFirst(code(), file)).toBe(true);
-      expect(keyFirst(code(), file, { oxc: { jsx: { runtime: "automatic" } } })).toBe(false);
-      expect(keyFirst(code("/** @jsxRuntime automatic */\n"), file)).toBe(false);
-      // The tsconfig's factory, which oxc calls, is one a local must not shadow.
-      expect(transform(code().replace("return <i", "const h = 1;\n  return <i"), file).warnings).toEqual([expect.stringMatching(/JSX next to a local named 'h'/)]);
+      for (const [name, json] of Object.entries(files)) {
+        mkdirSync(join(dir, name, ".."), { recursive: true });
+        writeFileSync(join(dir, name), JSON.stringify(json));
+      }
+      run(dir);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it("evaluates a key last where Vite's transform uses the automatic runtime: by a pragma, else its oxc.jsx, else the file's tsconfig.json, else by default", () => {
+    const dir = mkdtempSync(join(tmpdir(), "chronots-vite-jsx-"));
+    try {
+      const classic = { oxc: { jsx: { runtime: "classic" } } };
+      expect(keyFirst(keyCode(), "/proj/src/a.tsx")).toBe(false);
+      expect(keyFirst(keyCode(), "/proj/src/a.tsx", classic)).toBe(true);
+      expect(keyFirst(keyCode("/** @jsxRuntime automatic */\n"), "/proj/src/a.tsx", classic)).toBe(false);
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { jsx: "react", jsxFactory: "h" } }));
+      mkdirSync(join(dir, "src"));
+      const file = join(dir, "src/a.tsx");
+      expect(keyFirst(keyCode(), file)).toBe(true);
+      expect(keyFirst(keyCode(), file, { oxc: { jsx: { runtime: "automatic" } } })).toBe(false);
+      expect(keyFirst(keyCode("/** @jsxRuntime automatic */\n"), file)).toBe(false);
+      // The tsconfig's factory, which oxc calls, is one a local must not shadow.
+      expect(transform(keyCode().replace("return <i", "const h = 1;\n  return <i"), file).warnings).toEqual([expect.stringMatching(/JSX next to a local named 'h'/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('evaluates a key last under a tsconfig.json\'s "jsx": "react-native", which oxc compiles with the automatic runtime', () => {
+    withFiles({ "tsconfig.json": { compilerOptions: { jsx: "react-native" } } }, (dir) => expect(keyFirst(keyCode(), join(dir, "a.tsx"))).toBe(false));
   });
 
   it("takes the JSX factory Vite's own transform is set to, and keeps a file's pragmas leading it", () => {

@@ -238,7 +238,8 @@ function jsxOf(config: ResolvedConfig, file: string): Jsx {
   // Read only for files that may hold JSX, each time: Vite reloads when a tsconfig.json changes.
   const tsconfig = typeof jsx !== "string" && /\.[jt]sx$/.test(file) ? optionsOf(config.tsconfig ?? ts.findConfigFile(path.dirname(file), ts.sys.fileExists)) : {};
   const factories = [set.pragma ?? tsconfig.jsxFactory, set.pragmaFrag ?? tsconfig.jsxFragmentFactory, ...esbuild];
-  const automatic = set.runtime !== undefined ? set.runtime === "automatic" : typeof jsx !== "string" && ![ts.JsxEmit.React, ts.JsxEmit.Preserve, ts.JsxEmit.ReactNative].includes(tsconfig.jsx!);
+  // oxc reads "react-native" as automatic, where tsc keeps the JSX as it is.
+  const automatic = set.runtime !== undefined ? set.runtime === "automatic" : typeof jsx !== "string" && ![ts.JsxEmit.React, ts.JsxEmit.Preserve].includes(tsconfig.jsx!);
   return { jsxFactories: factories.filter((x): x is string => typeof x === "string" && x !== ""), jsxRuntime: automatic ? "automatic" : "classic" };
 }
 
