@@ -161,7 +161,7 @@ export function isComponentTag(tag: ts.JsxTagNameExpression): boolean {
   return !(c >= 97 && c <= 122) && !tag.text.includes("-");
 }
 
-/** A `key` attribute, which the automatic JSX runtime passes apart from the props (lower.ts keyLast). */
+/** A `key` attribute, which the automatic JSX runtime passes apart from the props (lower.ts keyApart). */
 export const isKey = (a: ts.JsxAttributeLike): a is ts.JsxAttribute => tsi.isJsxAttribute(a) && tsi.isIdentifier(a.name) && a.name.text === "key";
 
 /** Whether `child` of `p` runs once per iteration: any part of a loop but a `for`'s initializer and a `for…in`/`for…of`'s operand. */

@@ -733,10 +733,17 @@ export class Machine implements Hooks {
     const tag = opening && isComponentTag(opening.tagName) ? (opening.tagName as ts.Expression) : undefined;
     const operands: { x: ts.Expression; spread?: "props" | "children" }[] = tag ? [{ x: tag }] : [];
     // The automatic runtime's `jsx(type, props, key)` evaluates the key after the props and children.
-    const key = opening && this.s.keyLast(opening.attributes) ? opening.attributes.properties.find(isKey) : undefined;
-    for (const a of opening?.attributes.properties ?? []) {
+    const key = opening && this.s.keyApart(opening.attributes);
+    const value = new Map<ts.Node, ts.Expression>();
+    const attrs: readonly ts.JsxAttributeLike[] = opening?.attributes.properties ?? [];
+    for (const a of attrs) {
       const x = tsi.isJsxSpreadAttribute(a) ? a.expression : a !== key && a.initializer && operandOf(a.initializer);
-      if (x) operands.push({ x, spread: tsi.isJsxSpreadAttribute(a) ? "props" : undefined });
+      if (!x) continue;
+      // A key before the one passed apart is oxc's, which drops it unevaluated.
+      if (key && isKey(a) && attrs.indexOf(a) < attrs.indexOf(key)) {
+        if (this.suspends(x)) throw new Unsupported(a, "a suspension in a `key` the JSX transform drops (oxc passes an element's last `key`)");
+        value.set(x, this.rw.expr(x));
+      } else operands.push({ x, spread: tsi.isJsxSpreadAttribute(a) ? "props" : undefined });
     }
     for (const c of children) {
       const x = operandOf(c);
@@ -748,7 +755,6 @@ export class Machine implements Hooks {
     operands.forEach(({ x }, i) => {
       if (this.suspends(x)) last = i;
     });
-    const value = new Map<ts.Node, ts.Expression>();
     operands.forEach(({ x, spread }, i) => {
       if (i > last) return void value.set(x, this.rw.expr(x));
       // An object literal TypeScript inlines stays one, its parts in temps: copied, it would count as a
@@ -776,7 +782,7 @@ export class Machine implements Hooks {
     );
     const attributes = f.updateJsxAttributes(opening!.attributes, props);
     // An object literal whose methods close over per-iteration bindings is made by a call.
-    if (this.s.keyLast(opening!.attributes) !== this.s.keyLast(attributes))
+    if (!this.s.keyApart(opening!.attributes) !== !this.s.keyApart(attributes))
       throw new Unsupported(opening!, "JSX whose spread before `key`, lowered, would no longer be an object literal (the JSX transform would pass its key another way)");
     if (tsi.isJsxSelfClosingElement(node)) return f.updateJsxSelfClosingElement(node, tagName, node.typeArguments, attributes);
     const closing = tag ? f.updateJsxClosingElement(node.closingElement, id((tagName as ts.Identifier).text)) : node.closingElement;

@@ -114,8 +114,8 @@ interface Lowering {
   declared: Declared;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
   jsxNames: Set<string>;
-  /** Whether the JSX transform run later evaluates an element's key last (see keyLast). */
-  keyLast: (attributes: ts.JsxAttributes) => boolean;
+  /** The key the JSX transform run later passes apart, evaluated last (see keyApart). */
+  keyApart: (attributes: ts.JsxAttributes) => ts.JsxAttribute | undefined;
   /** The identifier of the runtime object for a module specifier (recorded as used). */
   runtime(spec: string): string;
   /** The strings object of a tagged template's site, from the module-level function returning it (see rewrite.ts). */
@@ -352,7 +352,7 @@ function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, oute
     if (!lowered.has(c)) lowered.set(c, lowerCall(c, l, rename));
     return lowered.get(c);
   };
-  const plain: Scope = { an, name, slots: new Map(), outer, nested, context: l.context, downlevel: l.downlevel, keyLast: l.keyLast, template: l.template, n };
+  const plain: Scope = { an, name, slots: new Map(), outer, nested, context: l.context, downlevel: l.downlevel, keyApart: l.keyApart, template: l.template, n };
   if (!an.suspends(fn.body)) return { low: emitPlain(plain, n, origin), an, plain };
   // The step is an arrow, which TypeScript's ES5 output makes a function with its own arguments object:
   // it captures the outer one only for arrows the checker saw in the source.
@@ -439,7 +439,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     depth: 0,
     declared: new Map(),
     jsxNames: jsxNames(file, context.getCompilerOptions()),
-    keyLast: keyLast(automaticJsx(file, context.getCompilerOptions()), false),
+    keyApart: keyApart(automaticJsx(file, context.getCompilerOptions()), false),
     template: templates.strings,
     runtime(spec) {
       let name = used.get(spec);
@@ -514,21 +514,26 @@ function automaticJsx(file: ts.SourceFile, options: ts.CompilerOptions): boolean
 }
 
 /**
- * Whether the JSX transform run after the lowering evaluates an element's `key` after its other
+ * The `key` attribute the JSX transform run after the lowering evaluates after an element's other
  * attributes and children: the automatic runtime passes it apart, `jsx(type, props, key)`. Where a
  * `key` follows a spread, both transforms fall back to `createElement(type, props)`, the key among the
  * props in source order; TypeScript counts no spread of an object literal without spreads of its own
- * (it inlines those), oxc (Vite) counts every one (`anySpread`).
+ * (it inlines those), oxc (Vite) counts every one. Of several keys (TS17001 to tsc), TypeScript passes
+ * the first apart and the others among the props; oxc the last, and drops the others unevaluated.
  */
-function keyLast(automatic: boolean, anySpread: boolean): (attributes: ts.JsxAttributes) => boolean {
-  if (!automatic) return () => false;
+function keyApart(automatic: boolean, oxc: boolean): (attributes: ts.JsxAttributes) => ts.JsxAttribute | undefined {
+  if (!automatic) return () => undefined;
   return (attributes) => {
     let spread = false;
+    let key: ts.JsxAttribute | undefined;
     for (const a of attributes.properties) {
-      if (tsi.isJsxSpreadAttribute(a)) spread ||= anySpread || !tsi.isObjectLiteralExpression(a.expression) || a.expression.properties.some(tsi.isSpreadAssignment);
-      else if (spread && isKey(a)) return false;
+      if (tsi.isJsxSpreadAttribute(a)) spread ||= oxc || !tsi.isObjectLiteralExpression(a.expression) || a.expression.properties.some(tsi.isSpreadAssignment);
+      else if (isKey(a)) {
+        if (spread) return undefined;
+        if (!key || oxc) key = a;
+      }
     }
-    return true;
+    return key;
   };
 }
 
@@ -793,7 +798,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           declared: new Map(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
           // oxc's pragma wins over its options.
-          keyLast: keyLast((pragmaOf(file, "jsxruntime") ?? options.jsxRuntime ?? "automatic") === "automatic", true),
+          keyApart: keyApart((pragmaOf(file, "jsxruntime") ?? options.jsxRuntime ?? "automatic") === "automatic", true),
           report: once((d) => diagnostics.push(d)),
           template: templates.strings,
           runtime(spec) {

@@ -46,8 +46,8 @@ export interface Scope {
   context: ts.TransformationContext;
   /** What TypeScript lowers again after this transform (none in the Vite plugin). */
   downlevel: Downlevel;
-  /** Whether the JSX transform run later evaluates an element's key last (lower.ts). */
-  keyLast: (attributes: ts.JsxAttributes) => boolean;
+  /** The key the JSX transform run later passes apart, evaluated last (lower.ts keyApart). */
+  keyApart: (attributes: ts.JsxAttributes) => ts.JsxAttribute | undefined;
   /** The lowered function's internal names. */
   n: Internals;
   /** The strings object of a tagged template's site, from the module-level function returning it. */
