@@ -3,7 +3,7 @@
  * the "transformed" project of this suite, see test/modes.test.ts.)
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -485,6 +485,53 @@ ${bodies.map((b) => `run(async(function* () { ${b} }));`).join("\n")}
     expect(lowered).toBe(plain);
     // A suspension oxc drops, which the lowering cannot, is left to the driver.
     expect(warnings).toMatch(/main\.tsx:8:\d+: TS99301: .*: a suspension in a `key` the JSX transform drops \(oxc passes an element's last `key`\) is not lowered/);
+  });
+
+  it("reads the tsconfig oxc reads for a file: of the nearest tsconfig.json, the first reference holding it, else itself if it does, else one above", () => {
+    const files = {
+      "tsconfig.json": { compilerOptions: { jsx: "react-jsx" } },
+      "app/tsconfig.json": { compilerOptions: { jsx: "react" }, files: [], references: [{ path: "./tsconfig.app.json" }, { path: "./node" }] },
+      "app/tsconfig.app.json": { compilerOptions: { jsx: "react", jsxFactory: "h" }, include: ["src"], exclude: ["src/gen"] },
+      "app/node/tsconfig.json": { compilerOptions: { jsx: "react-jsx" }, include: ["../*.tsx"] },
+    };
+    withFiles(files, (dir) => {
+      const at = (file: string) => join(dir, "app", file);
+      expect(keyFirst(keyCode(), at("src/a.tsx"))).toBe(true);
+      expect(transform(keyCode().replace("return <i", "const h = 1;\n  return <i"), at("src/a.tsx")).warnings).toEqual([expect.stringMatching(/JSX next to a local named 'h'/)]);
+      expect(keyFirst(keyCode(), at("b.tsx"))).toBe(false);
+      expect(keyFirst(keyCode(), at("src/gen/c.tsx"))).toBe(false);
+      expect(keyFirst(keyCode(), at("other/c.tsx"))).toBe(false);
+    });
+  });
+
+  it("leaves a function holding JSX to the driver where a tsconfig.json oxc would read cannot be read", () => {
+    withFiles({ "tsconfig.json": { files: [], references: [{ path: "./missing.json" }] } }, (dir) => {
+      expect(transform(keyCode(), join(dir, "a.tsx")).warnings).toEqual([expect.stringMatching(/a\.tsx:3:24: .*JSX whose runtime and factory are unknown/)]);
+      expect(transform(keyCode(), join(dir, "a.tsx"), undefined, "/proj", { oxc: { jsx: "preserve" } }).warnings).toEqual([]);
+    });
+  });
+
+  it("reads a tsconfig again once it or a file it extends has changed", () => {
+    withFiles({ "tsconfig.json": { extends: "./base.json" }, "base.json": { compilerOptions: { jsx: "react" } } }, (dir) => {
+      const plugin = chronots();
+      plugin.configResolved({ root: dir });
+      const keyFirst = () => /= t\("key"\)/.test(plugin.transform.call({ warn() {}, error: () => undefined as never }, keyCode(), join(dir, "a.tsx"))!.code);
+      expect(keyFirst()).toBe(true);
+      writeFileSync(join(dir, "base.json"), JSON.stringify({ compilerOptions: { jsx: "react-jsx" } }));
+      utimesSync(join(dir, "base.json"), new Date(), new Date(Date.now() + 10_000));
+      expect(keyFirst()).toBe(false);
+    });
+  });
+
+  it("keeps a solution-style tsconfig's referenced jsxFactory from being shadowed", { timeout: 60_000 }, () => {
+    const { plain, lowered, warnings } = runThroughVite({
+      "tsconfig.json": JSON.stringify({ files: [], references: [{ path: "./tsconfig.app.json" }] }),
+      "tsconfig.app.json": JSON.stringify({ compilerOptions: { jsx: "react", jsxFactory: "h" }, include: ["*.tsx"] }),
+      "main.tsx": `${logging(`let r = "";\n  { const h = (s: string) => "inner " + s; r = h(t("a")); yield* S(); }\n  return [r, <b />];`)}function h(tag: string) { return "h made " + tag; }\n`,
+    });
+    expect(plain).toBe(`["inner a","h made b"] a\n`);
+    expect(lowered).toBe(plain);
+    expect(warnings).toMatch(/main\.tsx:8:\d+: TS99301: .*JSX next to a local named 'h'/);
   });
 
   it("takes the JSX factory Vite's own transform is set to, and keeps a file's pragmas leading it", () => {

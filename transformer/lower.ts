@@ -34,8 +34,11 @@ export interface LowerTextOptions {
   modules?: string[];
   /** The factories (`h`, `React.createElement`) the JSX transform run after the lowering calls, when not `React`'s or set by a pragma in the file. */
   jsxFactories?: string[];
-  /** The JSX runtime Vite's transform uses for a file without a `@jsxRuntime` pragma; default "automatic", oxc's. */
-  jsxRuntime?: "classic" | "automatic";
+  /**
+   * The JSX runtime Vite's transform uses for a file without a `@jsxRuntime` pragma; default "automatic",
+   * oxc's. "unknown" (its tsconfig.json could not be read): a function holding JSX is left to the driver.
+   */
+  jsxRuntime?: "classic" | "automatic" | "unknown";
 }
 export interface Splice {
   start: number;
@@ -114,6 +117,8 @@ interface Lowering {
   declared: Declared;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
   jsxNames: Set<string>;
+  /** Those names and the runtime are unknown (the Vite plugin could not read the file's tsconfig.json). */
+  jsxUnknown?: boolean;
   /** The key the JSX transform run later passes apart, evaluated last (see keyApart). */
   keyApart: (attributes: ts.JsxAttributes) => ts.JsxAttribute | undefined;
   /** The identifier of the runtime object for a module specifier (recorded as used). */
@@ -318,6 +323,8 @@ function refuseSharedInES5(fn: GeneratorFunction, an: Analysis): void {
 function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node, name: string): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
   const an = analyze(fn, l.strict, l.module);
   if (an.unsupported.length > 0) throw an.unsupported[0];
+  // Which factory a local may shadow, and where the key goes, is not known.
+  if (an.jsx && l.jsxUnknown) throw new Unsupported(fn, "JSX whose runtime and factory are unknown (the tsconfig.json Vite's transform reads for the file could not be read)");
   // The factory JSX compiles to is found by name where the JSX stands, and a local of the
   // generator may live elsewhere once lowered (a per-iteration environment, say).
   const shadow = an.jsx ? an.own.find((b) => l.jsxNames.has(b.name)) : undefined;
@@ -797,6 +804,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           depth: 0,
           declared: new Map(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
+          jsxUnknown: options.jsxRuntime === "unknown",
           // oxc's pragma wins over its options.
           keyApart: keyApart((pragmaOf(file, "jsxruntime") ?? options.jsxRuntime ?? "automatic") === "automatic", true),
           report: once((d) => diagnostics.push(d)),
