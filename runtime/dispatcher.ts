@@ -134,13 +134,16 @@ export class Dispatcher {
    * promises that `fromPromise` futures wait on. The dispatcher then idles until a callback is
    * queued, a timer is due, a watched fd or signal may be ready (a wait on a worker thread), or a
    * bridged promise settles.
+   *
+   * Only the global dispatcher can: outside any step, what Node's side finishes queues its callbacks
+   * on the global one, so another would never run the resumptions it waits for.
    */
   async waitForAsync<F extends Future<any>>(f: F): Promise<ValueOf<F>> {
     checkFuture(f, "waitForAsync");
+    if (this !== gd) throw new TypeError(`waitForAsync: this dispatcher is not the global one, where the futures Node's side finishes queue their callbacks; make it global first (setGlobalDispatcher)`);
     // No DeadlockError here: any of Node's callbacks may still finish `f`. A wait nothing ends is
     // Node's unsettled promise (the process ends when Node has nothing left either).
     // A callback of our own, so that `f` finishing from Node's side queues work, which ends the idle.
-    // Outside a step it goes to the global dispatcher's queue: run there, it still ends ours.
     const finished = () => this.wake?.();
     if (f._state === PENDING) f.addCallback(finished);
     try {
@@ -151,6 +154,7 @@ export class Dispatcher {
           this.idling = this.worker = null;
           this.wake = this.queue.onFill = this.timers.onEarlier = null;
         }));
+        if (this !== gd) throw new TypeError(`waitForAsync: Node's side made another dispatcher global while ${describe(f)} was waited on, so what finishes it queues there`);
       }
     } finally {
       // Finished, `f` has queued its callbacks: ours leaves the queue unrun, wherever it went.
@@ -168,10 +172,7 @@ export class Dispatcher {
    */
   private idle(): Promise<void> {
     const q = this.queue;
-    let timeout = this.timers.size > 0 ? this.timers.moveDue(performance.now(), q) : -1;
-    // Node's side finishes this one's futures into the global queue, which never wakes it: it looks
-    // again every 10 ms (swapping queues under Node's side would strand the wakes of the global one).
-    if (this !== gd && (timeout < 0 || timeout > 10)) timeout = 10;
+    const timeout = this.timers.size > 0 ? this.timers.moveDue(performance.now(), q) : -1;
     if (q.length > 0) return new Promise((resolve) => setImmediate(resolve));
     if (this.watched > 0) {
       // Linux wakes the wait through an eventfd; elsewhere it looks again every 10 ms.
@@ -187,6 +188,11 @@ export class Dispatcher {
         resolve();
       };
     });
+  }
+
+  /** @internal Ends an idle waitForAsync, which then looks again. */
+  interrupt(): void {
+    this.wake?.();
   }
 
   /** @internal A promise bridge opens: returns its settle, which ends an idle waitForAsync. */
@@ -368,8 +374,11 @@ export function getGlobalDispatcher(): Dispatcher {
 /** Make `d` the thread's dispatcher. Callbacks already queued on the old one stay there. */
 export function setGlobalDispatcher(d: Dispatcher): void {
   if (!(d instanceof Dispatcher)) throw new TypeError("setGlobalDispatcher: expected a Dispatcher");
+  const old = gd;
   gd = d;
   setActiveQueue(d.queue);
+  // A waitForAsync idling on the old one would wait for callbacks that now queue here: it ends, saying so.
+  if (old !== d) old.interrupt();
 }
 
 export const now = (): number => performance.now();
