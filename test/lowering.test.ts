@@ -114,6 +114,7 @@ describe("odd input", () => {
       `export function loop(xs: ((g: unknown) => unknown)[]) { for (const async of xs) async(function* () { yield 5; }); }`,
       `export const d = async(function* () { return 6; });`,
       `export const e = () => { var async = (g: unknown) => g; return async(function* () { yield 7; }); };`,
+      `export enum E { async = 7, b = (() => { try { return async(function* () { return 8; }) as unknown as number; } catch { return -1; } })() }`,
     ].join("\n");
     const around = lowerText("elsewhere.ts", elsewhere, { typescript: ts });
     expect(around.diagnostics).toEqual([]);

@@ -693,7 +693,7 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
     // A namespace, `import x = …` or enum declares a value too; a parameter of a signature without a body (a type's) none.
     const declares =
       tsi.isVariableDeclaration(n) || tsi.isBindingElement(n) || tsi.isFunctionDeclaration(n) || tsi.isFunctionExpression(n) || tsi.isClassLike(n) || tsi.isImportSpecifier(n) ||
-      tsi.isNamespaceImport(n) || tsi.isImportClause(n) || tsi.isModuleDeclaration(n) || tsi.isImportEqualsDeclaration(n) || tsi.isEnumDeclaration(n) ||
+      tsi.isNamespaceImport(n) || tsi.isImportClause(n) || tsi.isModuleDeclaration(n) || tsi.isImportEqualsDeclaration(n) || tsi.isEnumDeclaration(n) || tsi.isEnumMember(n) ||
       (tsi.isParameter(n) && (n.parent as ts.SignatureDeclaration & { body?: ts.Node }).body !== undefined);
     if (declares) declare(n as ts.NamedDeclaration);
     if (tsi.isVariableDeclaration(n) && n.initializer && tsi.isIdentifier(n.initializer)) copies.push(n as (typeof copies)[number]);
@@ -735,12 +735,14 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
 
 /**
  * The node a declaration binds its name in, or one around it: a function expression's or class
- * expression's own name, in that function or class; a `var`, a function declaration (sloppy code
+ * expression's own name, in that function or class; an enum member, in its enum; a `var`, a function declaration (sloppy code
  * binds one in a block in its whole function) or a parameter, in the function; any other, in the
  * nearest block, loop head, catch clause, module or file.
  */
 function bindsIn(d: ts.NamedDeclaration): ts.Node {
   if (tsi.isFunctionExpression(d) || tsi.isClassExpression(d)) return d;
+  // The enum's initializers read its members by name.
+  if (tsi.isEnumMember(d)) return d.parent;
   let list: ts.Node = d;
   while (tsi.isBindingElement(list) || tsi.isArrayBindingPattern(list) || tsi.isObjectBindingPattern(list) || tsi.isVariableDeclaration(list)) list = list.parent;
   const functionWide = tsi.isFunctionDeclaration(d) || tsi.isParameter(d) || (tsi.isVariableDeclarationList(list) && !(list.flags & tsi.NodeFlags.BlockScoped));
