@@ -502,6 +502,10 @@ ${bodies.map((b) => `run(async(function* () { ${b} }));`).join("\n")}
       expect(keyFirst(keyCode(), at("src/gen/c.tsx"))).toBe(false);
       expect(keyFirst(keyCode(), at("other/c.tsx"))).toBe(false);
     });
+    // Without an exclude, a file in outDir is held, as oxc holds it (TypeScript itself would leave it out).
+    withFiles({ "tsconfig.json": { compilerOptions: { jsx: "react-jsx" } }, "sub/tsconfig.json": { compilerOptions: { jsx: "react", outDir: "gen" } } }, (dir) => {
+      expect(keyFirst(keyCode(), join(dir, "sub/gen/a.tsx"))).toBe(true);
+    });
   });
 
   it("leaves a function holding JSX to the driver where a tsconfig.json oxc would read cannot be read", () => {

@@ -274,6 +274,8 @@ function readTsconfig(at: string, tsconfigs: Tsconfigs): Tsconfig | undefined {
     onUnRecoverableConfigFileDiagnostic: () => {},
   };
   const parsed = ts.getParsedCommandLineOfConfigFile(at, {}, host);
+  // Without an `exclude`, TypeScript excludes `outDir` and `declarationDir`; oxc_resolver does not.
+  if (search && (parsed?.raw as { exclude?: unknown } | undefined)?.exclude === undefined) search = [search[0], search[1], undefined, search[3], search[4]];
   // No file found by `include` (TS18003) is what the search above makes of every config.
   const broken = !parsed || parsed.errors.some((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
   const extended = (parsed?.options.configFile as { extendedSourceFiles?: string[] } | undefined)?.extendedSourceFiles ?? [];
