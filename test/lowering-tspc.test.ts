@@ -457,7 +457,7 @@ describe("fixtures built by tspc leave the trace tsc's build leaves", () => {
   // `using` against tsc's own downlevel; JSX run through tsc's React transform after the lowering;
   // generators declared by name, rewritten in place by the checker-backed entry.
   for (const [name, file] of [["resources", "resources.ts"], ["jsx", "jsx.tsx"], ["declared", "declared.ts"]] as const) {
-    it(name, () => {
+    it(name, { timeout: 120_000 }, () => {
       const dir = join(tmp, name);
       mkdirSync(dir);
       symlinkSync(join(root, "runtime"), join(dir, "runtime"));
