@@ -183,6 +183,39 @@ describe("async(): execution rules", () => {
     expect(waitFor(f())).toEqual(["inner", "inner", "outer"]);
   });
 
+  it("a for...of whose body suspends then throws closes the iterator, and the body's error wins over one from return()", () => {
+    const trace: string[] = [];
+    const iterable = {
+      [Symbol.iterator]() {
+        return {
+          next: () => ({ done: false, value: 1 }),
+          return: () => {
+            trace.push("return");
+            throw new Error("return");
+          },
+        };
+      },
+    };
+    const f = async(function* () {
+      for (const x of iterable) {
+        yield* later(x);
+        throw new Error("body");
+      }
+    })();
+    expect(() => waitFor(f)).toThrow("body");
+    expect(trace).toEqual(["return"]);
+  });
+
+  it("a rest element beside a computed key that suspends copies own enumerable properties only", () => {
+    const o: Record<string, number> = { a: 1, b: 2 };
+    Object.defineProperty(o, "hidden", { value: 3, enumerable: false });
+    const f = async(function* () {
+      const { [yield* later("a")]: a, ...r } = o;
+      return [a, r, Object.getOwnPropertyNames(r)];
+    });
+    expect(waitFor(f())).toEqual([1, { b: 2 }, ["b"]]);
+  });
+
   it("a body that throws before its first suspension gives a failed future, not a throw", () => {
     const f = async(function* () {
       throw new Error("early");
