@@ -146,6 +146,16 @@ describe("bridges and wakes on the global dispatcher", () => {
     expect(f.cancelled).toBe(true);
   });
 
+  it("a rejected bridge stops counting, as a completed one does", async () => {
+    let reject!: (e: Error) => void;
+    const f = fromPromise(new Promise<number>((_, r) => (reject = r)), "rejected");
+    reject(new Error("no"));
+    await expect(waitForAsync(f)).rejects.toThrow("no");
+    expect(f.failed).toBe(true);
+    // Its bridge closed as it failed: a future nothing can finish is a plain deadlock.
+    expect(() => waitFor(new Future<void>("stuck"))).toThrow(/can never finish: no callback is queued/);
+  });
+
   it("a thenable whose then throws gives a failed future, and its bridge closes", () => {
     const f = fromPromise({ then: () => { throw new Error("bad thenable"); } } as unknown as PromiseLike<number>);
     expect(f.failed).toBe(true);
