@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { allFinished, allFutures, async, asyncCheck, asyncDiscard, CancelledError, Future, one, poll, runForever, sleepAsync, waitFor } from "../runtime/index.js";
+import { allFinished, allFutures, async, asyncCheck, asyncDiscard, CancelledError, Future, one, poll, runForever, sleepAsync, trackers, waitFor } from "../runtime/index.js";
 
 const job = async(function* (ms: number, v: number, fail = false) {
   yield* sleepAsync(ms);
@@ -26,6 +26,17 @@ describe("allFutures", () => {
     expect(s.pending).toBe(true);
     waitFor(s);
   });
+
+  it("cancelling its result stops listening: the inputs hold no callback of it", () => {
+    const [a, b] = [new Future<number>("a"), new Future<number>("b")];
+    const before = trackers().futures;
+    const r = allFutures([a, b]);
+    expect(trackers().futures).toBe(before + 2);
+    r.cancel();
+    expect(trackers().futures).toBe(before);
+    a.complete(1);
+    b.complete(2);
+  });
 });
 
 describe("allFinished", () => {
@@ -36,6 +47,35 @@ describe("allFinished", () => {
     expect(got[0]).toBe(fs[0]);
     expect(got[1]).toBe(fs[1]);
     expect(got.map((f) => f.state)).toEqual(["completed", "failed"]);
+  });
+
+  it("gives a copy of the array, which changing the input afterwards leaves alone", () => {
+    const [a, b] = [new Future<number>("a"), new Future<number>("b")];
+    a.complete(1);
+    b.complete(2);
+    const fs = [a, b];
+    const now = allFinished(fs).read();
+    expect(now).not.toBe(fs);
+    const c = new Future<number>("c");
+    const p = [c];
+    const r = allFinished(p);
+    c.complete(3);
+    const got = waitFor(r);
+    expect(got).not.toBe(p);
+    fs.pop();
+    p.push(a);
+    expect(now).toEqual([a, b]);
+    expect(got).toEqual([c]);
+  });
+
+  it("cancelling its result stops listening: the inputs hold no callback of it", () => {
+    const a = new Future<number>("a");
+    const before = trackers().futures;
+    const r = allFinished([a]);
+    expect(trackers().futures).toBe(before + 1);
+    r.cancel();
+    expect(trackers().futures).toBe(before);
+    a.complete(1);
   });
 
   it("cancelling its result does not cancel the inputs", () => {
@@ -79,6 +119,18 @@ describe("one", () => {
     const sleeps = [sleepAsync(5), sleepAsync(5)];
     expect(waitFor(one(sleeps))).toBe(sleeps[0]);
     waitFor(allFutures(sleeps));
+  });
+
+  it("stops listening to the other inputs once one finishes", () => {
+    const [a, b, c] = [new Future<number>("a"), new Future<number>("b"), new Future<number>("c")];
+    const before = trackers().futures;
+    const r = one([a, b, c]);
+    expect(trackers().futures).toBe(before + 3);
+    b.complete(2);
+    expect(waitFor(r)).toBe(b);
+    expect(trackers().futures).toBe(before);
+    a.complete(1);
+    c.complete(3);
   });
 
   it("cancelling its result leaves the inputs running", () => {
