@@ -329,6 +329,22 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
     unregister(fd);
   });
 
+  it("unregistering fds that still have a reader, a writer or both leaves nothing watched: waitFor throws DeadlockError", () => {
+    const [a, b, c] = track(eventfd(), eventfd(), eventfd());
+    for (const fd of [a, b, c]) register(fd);
+    addReader(a, () => {});
+    addWriter(b, () => {});
+    addReader(c, () => {});
+    addWriter(c, () => {});
+    expect(dispatcher().busy).toBe(true);
+    unregister(a);
+    unregister(b);
+    expect(dispatcher().busy).toBe(true);
+    unregister(c);
+    expect(dispatcher().busy).toBe(false);
+    expect(() => waitFor(new Future<void>("orphan"))).toThrow(DeadlockError);
+  });
+
   it("close refuses while fds are registered, then releases the poller", () => {
     const [fd] = track(eventfd());
     register(fd);
