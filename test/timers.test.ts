@@ -80,6 +80,39 @@ describe("withTimeout", () => {
     expect(getGlobalDispatcher().timers.size).toBe(0);
   });
 
+  it("cancelling its result removes its deadline at once, also while the input goes on after the cancel: the input is cancelled once", () => {
+    for (const race of [withTimeout, wait] as const) {
+      const gate = new Future<void>("gate");
+      const release = new Future<string>("release");
+      const seen: string[] = [];
+      const input = async(function* () {
+        try {
+          yield* gate;
+        } catch (e) {
+          seen.push((e as Error).name);
+        }
+        try {
+          return yield* release;
+        } catch (e) {
+          seen.push(`again: ${(e as Error).name}`);
+          throw e;
+        }
+      })();
+      // A deadline of 0 is due at the next step: left behind, it would cancel the input a second time there.
+      const r = race(input, 0);
+      expect(getGlobalDispatcher().timers.size).toBe(1);
+      r.cancel();
+      expect(getGlobalDispatcher().timers.size).toBe(0);
+      poll();
+      expect(input.pending).toBe(true);
+      expect(release.pending).toBe(true);
+      release.complete("done");
+      expect(() => waitFor(r)).toThrow(CancelledError);
+      expect(input.completed).toBe(true);
+      expect(seen).toEqual(["CancelledError"]);
+    }
+  });
+
   it("rejects a non-Future and a bad delay", () => {
     expect(() => withTimeout(5 as never, 1)).toThrow(/withTimeout: expected a Future, got number 5/);
     expect(() => withTimeout(new Future(), -3)).toThrow(/withTimeout: ms must be a non-negative number of milliseconds \(Infinity for no timeout\), got -3/);
