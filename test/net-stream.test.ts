@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { allFinished, allFutures, async, CancelledError, Future, sleepAsync, trackers, waitFor } from "../runtime/index.js";
+import { allFinished, allFutures, async, CancelledError, Future, sleepAsync, trackers, waitFor, withTimeout } from "../runtime/index.js";
 import {
   connect,
   createStreamServer,
@@ -25,6 +25,7 @@ import {
 } from "../runtime/net/index.js";
 import { libc } from "../runtime/libc.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
+import { write as writeFd } from "./helpers/fds.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "chronots-net-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -132,6 +133,19 @@ describe.each(backends)("stream transports over %s", (kind) => {
     });
   });
 
+  it("takes a line of exactly its limit and refuses one a byte longer, terminated or cut by the end", () => {
+    withServer("127.0.0.1:0", sender("abcde\nabcdef\nabcdef"), (server) => {
+      const client = waitFor(connect(server.localAddress));
+      expect(waitFor(client.readLine(5))).toBe("abcde");
+      expect(catchError(() => waitFor(client.readLine(5)))).toBeInstanceOf(TransportLimitError);
+      expect(waitFor(client.readLine(6))).toBe("abcdef");
+      expect(catchError(() => waitFor(client.readLine(5)))).toBeInstanceOf(TransportLimitError);
+      expect(waitFor(client.readLine(6))).toBe("abcdef");
+      expect(waitFor(client.readLine(6))).toBe("");
+      waitFor(client.closeWait());
+    });
+  });
+
   it("readExactly fails with TransportIncompleteError at end of stream, leaving the bytes readable", () => {
     withServer("127.0.0.1:0", sender("abc"), (server) => {
       const client = waitFor(connect(server.localAddress));
@@ -235,6 +249,53 @@ describe.each(backends)("stream transports over %s", (kind) => {
       expect(waitFor(w3)).toBe(5);
       waitFor(client.shutdownWait());
       expect(Buffer.compare(waitFor(received), Buffer.concat([big, Buffer.from("THIRD")]))).toBe(0);
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("closeWait fails a shutdownWait still flushing to a peer that does not read", () => {
+    const gate = new Future<void>("gate");
+    withServer("127.0.0.1:0", async(function* () {
+      yield gate;
+    }), (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const w = client.write(randomBytes(16 << 20));
+      expect(w.pending, "the kernel cannot take 16 MiB while nobody reads").toBe(true);
+      const shut = client.shutdownWait();
+      expect(shut.pending).toBe(true);
+      waitFor(client.closeWait());
+      // Bounded, so that a shutdownWait left pending fails the test rather than hanging it.
+      waitFor(withTimeout(shut, 10_000));
+      expect(shut.failed && shut.error).toBeInstanceOf(TransportClosedError);
+      expect(w.failed && w.error).toBeInstanceOf(TransportClosedError);
+      gate.complete();
+    });
+  });
+
+  it("cancelling the only queued write, none of it sent, lets a waiting shutdownWait go on", () => {
+    const gate = new Future<void>("gate");
+    const received = new Future<Buffer>("received");
+    // A Unix socket: what the kernel holds for a peer that does not read stays put, so a full buffer stays full.
+    withServer(`unix:@chronots-test-${process.pid}-${kind}-unqueue`, async(function* (t: StreamTransport) {
+      yield gate;
+      received.complete(yield* readAll(t));
+    }), (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const fd = (client as unknown as { fd: number }).fd;
+      // Fill the socket's buffer from under the transport: large writes, then single bytes, until the kernel takes none.
+      let sent = 0;
+      for (const chunk of [new Uint8Array(65536), new Uint8Array(1)]) for (let n; (n = writeFd(fd, chunk)) > 0; ) sent += n;
+      const w = client.write("X");
+      expect(w.pending, "a full buffer takes no byte of it").toBe(true);
+      const shut = client.shutdownWait();
+      expect(shut.pending).toBe(true);
+      expect(w.cancel()).toBe(true);
+      waitFor(withTimeout(shut, 10_000));
+      expect(shut.completed).toBe(true);
+      gate.complete();
+      const got = waitFor(received);
+      expect(got.length).toBe(sent);
+      expect(got.includes("X")).toBe(false);
       waitFor(client.closeWait());
     });
   });
