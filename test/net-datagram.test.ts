@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { allFutures, async, Future, sleepAsync, trackers, waitFor } from "../runtime/index.js";
+import { allFutures, async, Future, sleepAsync, trackers, waitFor, withTimeout } from "../runtime/index.js";
 import {
   type DatagramTransport,
   newDatagramTransport,
@@ -191,6 +191,50 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     } finally {
       waitFor(t.closeWait());
       close(fd);
+    }
+  });
+
+  it("cancelling one of several queued datagrams leaves the others to go out once the receiver drains", () => {
+    const sink = parseAddress(`unix:@chronots-sink2-${process.pid}-${kind}`, "sink");
+    const fd = openSocket(sink, SOCK_DGRAM);
+    const t = newDatagramTransport(`unix:@chronots-src2-${process.pid}-${kind}`, () => {});
+    try {
+      bindTo(fd, sink, encodeSockaddr(sink));
+      let first = t.sendTo(sink.text, "x");
+      for (let i = 0; i < 10000 && first.completed; i++) first = t.sendTo(sink.text, "x");
+      expect(first.pending, "the receiver's queue is full").toBe(true);
+      const [middle, last] = [t.sendTo(sink.text, "middle"), t.sendTo(sink.text, "last")];
+      expect(middle.cancel()).toBe(true);
+      expect(last.pending).toBe(true);
+      const got: string[] = [];
+      const buf = new Uint8Array(16);
+      for (let n; (n = recvDatagram(fd, buf, 16)) >= 0; );
+      // Bounded, so that a stalled queue fails the test rather than hanging it.
+      expect(waitFor(withTimeout(allFutures([first, last]), 10_000))).toBe(true);
+      expect(first.completed && last.completed).toBe(true);
+      for (let n; (n = recvDatagram(fd, buf, 16)) >= 0; ) got.push(text(buf.subarray(0, n)));
+      expect(got).toEqual(["x", "last"]);
+    } finally {
+      waitFor(t.closeWait());
+      close(fd);
+    }
+  });
+
+  it("sends a datagram of exactly 65535 bytes and refuses one of 65536 with TransportLimitError", () => {
+    const sizes: number[] = [];
+    const got = new Future<void>("got");
+    const t = newDatagramTransport(`unix:@chronots-max-${process.pid}-${kind}`, (data) => {
+      sizes.push(data.length);
+      got.complete();
+    });
+    try {
+      const over = t.sendTo(t.localAddress, new Uint8Array(65536));
+      expect(over.failed && over.error).toBeInstanceOf(TransportLimitError);
+      expect(waitFor(t.sendTo(t.localAddress, new Uint8Array(65535)))).toBeUndefined();
+      waitFor(got);
+      expect(sizes).toEqual([65535]);
+    } finally {
+      waitFor(t.closeWait());
     }
   });
 
