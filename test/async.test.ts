@@ -189,7 +189,7 @@ describe("async(): execution rules", () => {
       [Symbol.iterator]() {
         return {
           next: () => ({ done: false, value: 1 }),
-          return: () => {
+          return: (): IteratorResult<number> => {
             trace.push("return");
             throw new Error("return");
           },

@@ -208,7 +208,7 @@ describe.each(backends)("datagram transports over %s", (kind) => {
       expect(last.pending).toBe(true);
       const got: string[] = [];
       const buf = new Uint8Array(16);
-      for (let n; (n = recvDatagram(fd, buf, 16)) >= 0; );
+      while (recvDatagram(fd, buf, 16) >= 0);
       // Bounded, so that a stalled queue fails the test rather than hanging it.
       expect(waitFor(withTimeout(allFutures([first, last]), 10_000))).toBe(true);
       expect(first.completed && last.completed).toBe(true);
