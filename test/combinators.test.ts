@@ -62,7 +62,7 @@ describe("allFinished", () => {
     c.complete(3);
     const got = waitFor(r);
     expect(got).not.toBe(p);
-    fs.pop();
+    fs.length = 1;
     p.push(a);
     expect(now).toEqual([a, b]);
     expect(got).toEqual([c]);
