@@ -144,7 +144,7 @@ export class Dispatcher {
     // No DeadlockError here: any of Node's callbacks may still finish `f`. A wait nothing ends is
     // Node's unsettled promise (the process ends when Node has nothing left either).
     // A callback of our own, so that `f` finishing from Node's side queues work, which ends the idle.
-    const finished = () => this.wake?.();
+    const finished = () => {};
     if (f._state === PENDING) f.addCallback(finished);
     try {
       while (f._state === PENDING) {
@@ -157,7 +157,8 @@ export class Dispatcher {
         if (this !== gd) throw new TypeError(`waitForAsync: Node's side made another dispatcher global while ${describe(f)} was waited on, so what finishes it queues there`);
       }
     } finally {
-      // Finished, `f` has queued its callbacks: ours leaves the queue unrun, wherever it went.
+      // Finished, `f` has queued its callbacks: ours, a no-op, leaves the queue unrun (the new global
+      // one's when Node's side installed one meanwhile).
       f.removeCallback(finished);
       this.queue.drop(finished, f);
       if (activeQueue !== this.queue) activeQueue.drop(finished, f);
