@@ -495,29 +495,27 @@ export function driverWarnings(file: ts.SourceFile, options: ts.CompilerOptions,
  * `React`, the default. (The automatic runtime imports its functions under fresh names.)
  */
 function jsxNames(file: ts.SourceFile, options: ts.CompilerOptions, extra: string[] = []): Set<string> {
-  // `pragmas` is internal to TypeScript; the parser fills it for every file.
-  const pragmas = (file as { pragmas?: ReadonlyMap<string, { arguments: { factory?: string } } | { arguments: { factory?: string } }[]> }).pragmas;
-  const pragma = (name: string) => {
-    const p = pragmas?.get(name);
-    return (Array.isArray(p) ? p[0] : p)?.arguments.factory;
-  };
-  const factories = [options.reactNamespace ?? "React", options.jsxFactory, options.jsxFragmentFactory, pragma("jsx"), pragma("jsxfrag"), ...extra];
+  const factories = [options.reactNamespace ?? "React", options.jsxFactory, options.jsxFragmentFactory, pragmaOf(file, "jsx", "first"), pragmaOf(file, "jsxfrag", "first"), ...extra];
   return new Set(factories.filter((x): x is string => !!x).map((x) => x.split(".")[0]!.trim()));
 }
 
-/** The argument of `file`'s last `@name` pragma (TypeScript's parser fills `pragmas`, internal, for every file). */
-function pragmaOf(file: ts.SourceFile, name: string): string | undefined {
+/**
+ * The argument of `file`'s `@name` pragma; of several, the one TypeScript reads: the first `@jsx` and
+ * `@jsxFrag`, the last `@jsxRuntime` and `@jsxImportSource`. TypeScript's parser fills `pragmas`
+ * (internal) for every file.
+ */
+function pragmaOf(file: ts.SourceFile, name: string, which: "first" | "last"): string | undefined {
   const pragmas = (file as { pragmas?: ReadonlyMap<string, { arguments: { factory?: string } } | { arguments: { factory?: string } }[]> }).pragmas;
   const p = pragmas?.get(name);
-  return (Array.isArray(p) ? p[p.length - 1] : p)?.arguments.factory;
+  return (Array.isArray(p) ? p[which === "first" ? 0 : p.length - 1] : p)?.arguments.factory;
 }
 
 /** Whether TypeScript's JSX transform uses the automatic runtime in `file` (its getJSXImplicitImportBase). */
 function automaticJsx(file: ts.SourceFile, options: ts.CompilerOptions): boolean {
-  const runtime = pragmaOf(file, "jsxruntime");
+  const runtime = pragmaOf(file, "jsxruntime", "last");
   if (runtime === "classic") return false;
   const { ReactJSX, ReactJSXDev } = tsi.JsxEmit;
-  return options.jsx === ReactJSX || options.jsx === ReactJSXDev || !!options.jsxImportSource || !!pragmaOf(file, "jsximportsource") || runtime === "automatic";
+  return options.jsx === ReactJSX || options.jsx === ReactJSXDev || !!options.jsxImportSource || !!pragmaOf(file, "jsximportsource", "last") || runtime === "automatic";
 }
 
 /**
@@ -808,7 +806,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           jsxNames: jsxNames(file, {}, options.jsxFactories),
           jsxUnknown: options.jsxRuntime === "unknown",
           // oxc's pragma wins over its options.
-          keyApart: keyApart((pragmaOf(file, "jsxruntime") ?? options.jsxRuntime ?? "automatic") === "automatic", true),
+          keyApart: keyApart((pragmaOf(file, "jsxruntime", "last") ?? options.jsxRuntime ?? "automatic") === "automatic", true),
           report: once((d) => diagnostics.push(d)),
           template: templates.strings,
           runtime(spec) {
