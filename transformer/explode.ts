@@ -721,8 +721,9 @@ export class Machine implements Hooks {
    * JSX holding a suspension, as a call of its factory: the operands (a component's tag, attribute
    * values and spreads, children) are evaluated in the order the JSX transform's call evaluates them
    * (source order; the key last where it is passed apart), those left of the last suspension into
-   * temps, a spread as a copy (an object literal as one with its parts in temps). An element left of it is made there, its factory called in
-   * order; its temp becomes an `{expression}`. A component's tag is a temp then too, in both tags.
+   * temps, a spread as a copy (an object literal as one with its parts in temps). An element left of
+   * it is made there, its factory called in order; its temp becomes an `{expression}`. A component's
+   * tag is a temp then too, in both tags.
    */
   private jsx(node: ts.JsxElement | ts.JsxSelfClosingElement | ts.JsxFragment): ts.Expression {
     const opening = tsi.isJsxElement(node) ? node.openingElement : tsi.isJsxSelfClosingElement(node) ? node : undefined;
