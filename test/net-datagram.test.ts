@@ -15,7 +15,7 @@ import {
   TransportClosedError,
   TransportLimitError,
 } from "../runtime/net/index.js";
-import { parseAddress } from "../runtime/net/address.js";
+import { type Address, parseAddress } from "../runtime/net/address.js";
 import { bindTo, encodeSockaddr, openSocket, recvDatagram, sendDatagram, setIntOption, SOCK_DGRAM, SOL_SOCKET } from "../runtime/net/sys.js";
 import { close } from "../runtime/libc.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
@@ -52,6 +52,30 @@ function collector(local: string, count: number) {
     if (got.length === count) all.complete(got);
   });
   return { t, all };
+}
+
+
+/**
+ * A Unix datagram receiver `fd` at `sink` that never reads, and a transport sending to it; `fill` sends
+ * until the full queue refuses a datagram, which it returns pending. Both are closed afterwards.
+ */
+function withFullReceiver(name: string, run: (t: DatagramTransport, sink: Address, fd: number, fill: () => Future<void>) => void): void {
+  const sink = parseAddress(`unix:@chronots-${name}-sink-${process.pid}`, "sink");
+  const fd = openSocket(sink, SOCK_DGRAM);
+  const t = newDatagramTransport(`unix:@chronots-${name}-src-${process.pid}`, () => {});
+  const fill = () => {
+    let f = t.sendTo(sink.text, "x");
+    for (let i = 0; i < 10000 && f.completed; i++) f = t.sendTo(sink.text, "x");
+    expect(f.pending, "the receiver's queue is full").toBe(true);
+    return f;
+  };
+  try {
+    bindTo(fd, sink, encodeSockaddr(sink));
+    run(t, sink, fd, fill);
+  } finally {
+    waitFor(t.closeWait());
+    close(fd);
+  }
 }
 
 describe.each(backends)("datagram transports over %s", (kind) => {
@@ -153,11 +177,7 @@ describe.each(backends)("datagram transports over %s", (kind) => {
 
   it("backs off instead of spinning while a Unix receiver's queue is full, and sends once it drains", () => {
     // A receiver that does not read: its queue fills after a few datagrams, and sendto gets EAGAIN.
-    const sink = parseAddress(`unix:@chronots-sink-${process.pid}-${kind}`, "sink");
-    const fd = openSocket(sink, SOCK_DGRAM);
-    const t = newDatagramTransport(`unix:@chronots-src-${process.pid}-${kind}`, () => {});
-    try {
-      bindTo(fd, sink, encodeSockaddr(sink));
+    withFullReceiver(`backoff-${kind}`, (t, _sink, fd, fill) => {
       const d = dispatcher();
       let steps = 0;
       d.poll = () => {
@@ -170,13 +190,6 @@ describe.each(backends)("datagram transports over %s", (kind) => {
         waitFor(sleepAsync(100));
         return steps;
       };
-      /** Send until a datagram waits: the first one the full queue does not take. */
-      const fill = () => {
-        let f = t.sendTo(sink.text, "x");
-        for (let i = 0; i < 10000 && f.completed; i++) f = t.sendTo(sink.text, "x");
-        expect(f.pending, "the receiver's queue is full").toBe(true);
-        return f;
-      };
       const idle = stepsIn100ms();
       const f = fill();
       const blocked = stepsIn100ms();
@@ -188,21 +201,12 @@ describe.each(backends)("datagram transports over %s", (kind) => {
       waitFor(t.closeWait());
       expect(() => waitFor(g)).toThrow(TransportClosedError);
       expect(trackers().timers, "closeWait removes the retry").toBe(0);
-    } finally {
-      waitFor(t.closeWait());
-      close(fd);
-    }
+    });
   });
 
   it("cancelling one of several queued datagrams leaves the others to go out once the receiver drains", () => {
-    const sink = parseAddress(`unix:@chronots-sink2-${process.pid}-${kind}`, "sink");
-    const fd = openSocket(sink, SOCK_DGRAM);
-    const t = newDatagramTransport(`unix:@chronots-src2-${process.pid}-${kind}`, () => {});
-    try {
-      bindTo(fd, sink, encodeSockaddr(sink));
-      let first = t.sendTo(sink.text, "x");
-      for (let i = 0; i < 10000 && first.completed; i++) first = t.sendTo(sink.text, "x");
-      expect(first.pending, "the receiver's queue is full").toBe(true);
+    withFullReceiver(`cancel-${kind}`, (t, sink, fd, fill) => {
+      const first = fill();
       const [middle, last] = [t.sendTo(sink.text, "middle"), t.sendTo(sink.text, "last")];
       expect(middle.cancel()).toBe(true);
       expect(last.pending).toBe(true);
@@ -214,10 +218,7 @@ describe.each(backends)("datagram transports over %s", (kind) => {
       expect(first.completed && last.completed).toBe(true);
       for (let n; (n = recvDatagram(fd, buf, 16)) >= 0; ) got.push(text(buf.subarray(0, n)));
       expect(got).toEqual(["x", "last"]);
-    } finally {
-      waitFor(t.closeWait());
-      close(fd);
-    }
+    });
   });
 
   it("sends a datagram of exactly 65535 bytes and refuses one of 65536 with TransportLimitError", () => {
