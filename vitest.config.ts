@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           name: "transformed",
           include: tests,
-          exclude: [...configDefaults.exclude, "test/lowering*", "test/discards*", "test/unlowered*", "test/fuzz*", "test/vite*"],
+          exclude: [...configDefaults.exclude, "test/lowering*", "test/discards*", "test/unlowered*", "test/fuzz*", "test/vite*", "test/watchdog*"],
           env: { CHRONOTS_MODE: "transformed" },
         },
       },
