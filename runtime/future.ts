@@ -102,8 +102,10 @@ export class Future<T = void> {
     if (this._state !== S.Pending) return false;
     if (this._child !== undefined) {
       const child = this._child;
-      if (child !== null && child._state === S.Pending) child.cancel();
-      else this._mustCancel = true;
+      if (child === null || child._state === S.Completed || child._state === S.Failed) this._mustCancel = true;
+      // A cancelled child already carries the request to the resume (chronos' tryCancel): kept again, it
+      // would cancel the wait of a body that caught the CancelledError to clean up.
+      else if (child._state === S.Pending) child.cancel();
       return true;
     }
     const cb = this.cancelCallback;

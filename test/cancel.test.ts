@@ -95,6 +95,47 @@ describe("cancellation races (chronos #334, #516)", () => {
     expect(waitFor(f)).toBe(2);
   });
 
+  it("a second cancel() before the body resumed from the first is not delivered again: cleanup may wait", () => {
+    const trace: string[] = [];
+    const f = async(function* () {
+      try {
+        yield* sleepAsync(10_000);
+      } catch (e) {
+        trace.push(`caught ${(e as Error).name}`);
+      }
+      yield* sleepAsync(1);
+      trace.push("cleanup done");
+      return "ok";
+    })();
+    expect(f.cancel()).toBe(true);
+    expect(f.cancel()).toBe(true);
+    expect(waitFor(f)).toBe("ok");
+    expect(trace).toEqual(["caught CancelledError", "cleanup done"]);
+  });
+
+  it("cancelling a task and the task it awaits, in either order, cancels the inner wait once", () => {
+    for (const innerFirst of [false, true]) {
+      const trace: string[] = [];
+      const worker = async(function* () {
+        try {
+          yield* sleepAsync(10_000);
+        } catch {
+          trace.push("worker cancelled");
+        }
+        yield* sleepAsync(1);
+        trace.push("worker cleanup done");
+        return 1;
+      });
+      const b = worker();
+      const a = async(function* () {
+        return yield* b;
+      })();
+      for (const t of innerFirst ? [b, a] : [a, b]) t.cancel();
+      expect(waitFor(a)).toBe(1);
+      expect(trace).toEqual(["worker cancelled", "worker cleanup done"]);
+    }
+  });
+
   it("withTimeout whose input finishes in the same step as the deadline reports the input's finish once", () => {
     const input = new Future<number>("input");
     const r = withTimeout(input, 0);
