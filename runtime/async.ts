@@ -10,7 +10,7 @@
  */
 import { CancelledError, FutureDefect } from "./errors.js";
 import { dispose, Disposer, fail, use } from "./dispose.js";
-import { CANCELLED, COMPLETED, creationSite, FAILED, Future, PENDING, typeName } from "./future.js";
+import { CANCELLED, COMPLETED, creationSite, FAILED, Future, PENDING, promiseHint, typeName } from "./future.js";
 
 /**
  * The function `async` makes of a generator returning R. A plain function type, not a conditional
@@ -102,12 +102,6 @@ export function settle(r: Future<any>, e: unknown): void {
   // The body's `return` finishing a result finished from outside: its defect goes on, as the driver's does.
   if (e instanceof FutureDefect && r._state !== PENDING && r._state !== CANCELLED) throw e;
   r._finish(e instanceof CancelledError ? CANCELLED : FAILED, e);
-}
-
-/** What to do with a promise where a Future was wanted, or nothing for any other value. */
-function promiseHint(v: unknown): string {
-  const then = v !== null && (typeof v === "object" || typeof v === "function") ? (v as { then?: unknown }).then : undefined;
-  return typeof then === "function" ? "; a promise becomes a Future with fromPromise(p), which waitForAsync lets settle" : "";
 }
 
 /** The error thrown at a `yield` of something that is not a Future. */

@@ -121,7 +121,7 @@ export class Dispatcher {
       if (!this.busy)
         throw new DeadlockError(
           this.bridges > 0
-            ? `waitFor: ${describe(f)} can only finish once a promise settles, which Node's event loop does while waitFor blocks it; use waitForAsync`
+            ? `waitFor: ${describe(f)} cannot finish while waitFor blocks Node's event loop: no callback is queued, no timer is set and no reader, writer or signal is watched, and the ${this.bridges} promise(s) that fromPromise futures wait on settle only on that loop; if it waits on one of them, use waitForAsync`
             : `waitFor: ${describe(f)} can never finish: no callback is queued, no timer is set and no reader, writer or signal is watched`,
         );
       this.poll();

@@ -244,7 +244,13 @@ export function describe(f: Future<any>): string {
 
 /** Throw a TypeError naming `what` unless `f` is a Future. */
 export function checkFuture(f: unknown, what: string): asserts f is Future<any> {
-  if (!(f instanceof Future)) throw new TypeError(`${what}: expected a Future, got ${typeName(f)}`);
+  if (!(f instanceof Future)) throw new TypeError(`${what}: expected a Future, got ${typeName(f)}${promiseHint(f)}`);
+}
+
+/** What to do with a promise where a Future was wanted, or nothing for any other value. */
+export function promiseHint(v: unknown): string {
+  const then = v !== null && (typeof v === "object" || typeof v === "function") ? (v as { then?: unknown }).then : undefined;
+  return typeof then === "function" ? "; a promise becomes a Future with fromPromise(p), which waitForAsync lets settle" : "";
 }
 
 /** A Future's methods: an object with them all that `instanceof Future` refuses is another copy's Future. */

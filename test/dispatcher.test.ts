@@ -176,7 +176,7 @@ describe("waitFor and runForever", () => {
   });
 
   it("rejects a non-Future", () => {
-    expect(() => waitFor(Promise.resolve(1) as never)).toThrow(/waitFor: expected a Future, got Promise/);
+    expect(() => waitFor(Promise.resolve(1) as never)).toThrow("waitFor: expected a Future, got Promise; a promise becomes a Future with fromPromise(p), which waitForAsync lets settle");
   });
 
   it("waitFor nested in a callback the dispatcher runs finishes, and the step around it runs only what is still queued", () => {

@@ -122,6 +122,21 @@ describe("odd input", () => {
     expect(around.splices[0]!.start).toBe(elsewhere.indexOf("async(function* () { return 6"));
   });
 
+  it("warns at async() of a value that is no function, naming it, at the value", () => {
+    const cases: [string, string, string][] = [
+      [`export const Five = async(5 as any);`, "a numeric literal", "5 as any"],
+      [`export const Nil = async((null)!);`, "'null'", "(null)!"],
+      [`export const Obj = async({} as any);`, "an object literal expression", "{} as any"],
+    ];
+    for (const [body, what, at] of cases) {
+      const text = `import { async } from "chronots";\n${body}`;
+      const { diagnostics } = lowerText("values.ts", text, { typescript: ts });
+      expect(diagnostics.map((d) => [d.messageText, text.slice(d.start, d.start! + d.length!)]), body).toEqual([
+        [`chronots: this async function is left to the run-time driver: ${what}, not a function (async() takes a function*) is not lowered`, at],
+      ]);
+    }
+  });
+
   it("lowers a generator declared beside its one async() call in place, and warns at every other async(gen)", () => {
     const lowered = [
       `function* a() { return 1; }\nexport const A = async(a);`,

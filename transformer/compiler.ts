@@ -37,7 +37,7 @@ export function compilerProblem(instance: unknown): string | undefined {
   const c = instance as Partial<TypeScript> | null | undefined;
   if (typeof c?.createSourceFile === "function" && typeof c.transform === "function" && c.factory) return undefined;
   const which = typeof c?.version === "string" ? `TypeScript ${c.version}` : "the 'typescript' module it was given";
-  return `chronots needs TypeScript's JavaScript compiler API, which ${which} does not have (TypeScript 7 compiles natively, without one); chronots works with TypeScript 5.9 or 6: npm install -D typescript@~5.9 ts-patch@3`;
+  return `chronots needs TypeScript's JavaScript compiler API, which ${which} does not have (TypeScript 7 compiles natively, without one); chronots works with TypeScript 5.9 or 6: npm install -D typescript@~5.9 (and, for tspc, ts-patch@3)`;
 }
 
 /** Work with `instance` from now on. */
@@ -45,6 +45,19 @@ export function useCompiler(instance: TypeScript): void {
   tsi = instance;
   factory = instance.factory;
   SK = instance.SyntaxKind;
+  kindNames = undefined;
+}
+
+/** Each SyntaxKind's own name, made when a message first needs one. */
+let kindNames: Map<number, string> | undefined;
+
+/** A node's kind as a message names it, in words: `ConditionalType` → "a conditional type". */
+export function kindName(node: ts.Node): string {
+  if (tsi.isExpressionWithTypeArguments(node)) return "an instantiation expression (f<T>)";
+  // SK[kind] would give the last name of a value: `FirstLiteralToken` for NumericLiteral.
+  kindNames ??= new Map(Object.entries(SK).flatMap(([name, kind]) => (typeof kind === "number" && !/^(First|Last)[A-Z]/.test(name) ? [[kind, name]] : [])));
+  const words = kindNames.get(node.kind)!.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return `${/^[aeiou]/.test(words) ? "an" : "a"} ${words}`;
 }
 
 /**

@@ -28,7 +28,7 @@
  * iterator inline; leaving it by a throw goes through a handler state that closes and rethrows.
  */
 import type * as ts from "typescript";
-import { factory as f, SK, tsi } from "./compiler.js";
+import { factory as f, kindName, SK, tsi } from "./compiler.js";
 import { type Binding, isComponentTag, isKey, isUsing, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
@@ -1786,9 +1786,3 @@ function branches(op: ts.SyntaxKind): boolean {
   return op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken || logicalOperator(op) !== undefined;
 }
 
-/** A node's kind as a message names it, in words: `ConditionalType` → "a conditional type". */
-function kindName(node: ts.Node): string {
-  if (tsi.isExpressionWithTypeArguments(node)) return "an instantiation expression (f<T>)";
-  const words = SK[node.kind].replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
-  return `${/^[aeiou]/.test(words) ? "an" : "a"} ${words}`;
-}

@@ -14,7 +14,7 @@
  * the calls, and the result is a list of text splices plus the import line to prepend.
  */
 import type * as ts from "typescript";
-import { factory as f, SK, tsi, type TypeScript, useCompiler } from "./compiler.js";
+import { factory as f, kindName, SK, tsi, type TypeScript, useCompiler } from "./compiler.js";
 import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, isKey, lowersAgain, Unsupported, unparen } from "./analyze.js";
 import { type Declared, type DeclaredGenerator, declaredGenerators, GENERATOR } from "./declared.js";
 import { emitMachine, emitPlain, initOf } from "./emit.js";
@@ -219,7 +219,9 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
           ? "an async generator function (async() takes a function*)"
           : tsi.isArrowFunction(given) || tsi.isFunctionExpression(given)
             ? "a function that is not a generator (async() takes a function*)"
-            : (whyNot ?? "a generator function neither written in the async() call nor declared in a block around it"),
+            : isValue(given)
+              ? `${tsi.tokenToString(given.kind) ? `'${tsi.tokenToString(given.kind)}'` : kindName(given)}, not a function (async() takes a function*)`
+              : (whyNot ?? "a generator function neither written in the async() call nor declared in a block around it"),
       );
     }
     const { low, an, plain } = lowerGenerator(fn, spec, l, outer, call);
@@ -890,4 +892,10 @@ function preludeOffset(text: string): number {
   const eol = text.indexOf("\n", end);
   const line = eol < 0 ? text.length : eol + 1;
   return text.slice(end, line).trim() === "" ? line : end;
+}
+
+/** An argument that is plainly no function: a literal of any kind, `null`, `true` or `false`. */
+function isValue(e: ts.Expression): boolean {
+  const k = e.kind;
+  return (k >= SK.FirstLiteralToken && k <= SK.LastLiteralToken) || k === SK.TemplateExpression || k === SK.ObjectLiteralExpression || k === SK.ArrayLiteralExpression || k === SK.NullKeyword || k === SK.TrueKeyword || k === SK.FalseKeyword;
 }
