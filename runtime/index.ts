@@ -1,6 +1,6 @@
 /** chronots: Future, async, the dispatcher, timers, combinators and errors. */
 export { async, type AsyncFunction, __chronots } from "./async.js";
-export { Future, newFuture, setDebug, type FutureState } from "./future.js";
+export { Future, newFuture, setDebug, type FutureState, type ValueOf } from "./future.js";
 export {
   Dispatcher,
   type DispatcherOptions,
@@ -24,6 +24,7 @@ export {
   removeSignal,
   trackers,
 } from "./dispatcher.js";
+export type { PollerKind } from "./poller/poller.js";
 export type { SignalName } from "./poller/signals.js";
 export { fromPromise } from "./promise.js";
 export { TimerHandle } from "./timerheap.js";

@@ -2,7 +2,7 @@
  * The public types, checked by the compiler itself: test/fixtures/types.ts marks each line that
  * must fail to type-check with `// @type-error`; every other line must check clean.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import ts from "typescript";
@@ -70,6 +70,31 @@ it("the transformer's and the Vite plugin's declarations load in a CommonJS proj
     const program = consumer(file, { noEmit: true, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 });
     // A default import of typescript in them would be TS1259 ("can only be default-imported using the 'esModuleInterop' flag").
     expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"))).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it("a user's library declares what returns the published types' helpers (ValueOf, PollerKind): each can be named, TS2742 otherwise", () => {
+  const dir = mkdtempSync(join(tmpdir(), "chronots-dts-names-"));
+  try {
+    // A copy, not a link: a link resolves outside node_modules, where any file may be named by its path.
+    const installed = join(dir, "node_modules/chronots");
+    cpSync(resolve(__dirname, "../package.json"), join(installed, "package.json"));
+    cpSync(resolve(__dirname, "../dist"), join(installed, "dist"), { recursive: true });
+    const file = join(dir, "lib.ts");
+    writeFileSync(
+      file,
+      `import { async, Dispatcher, Future, wait, waitFor } from "chronots";
+export const within = <F extends Future<any>>(f: F) => wait(f, 1000);
+export const now = <F extends Future<any>>(f: F) => waitFor(f);
+export const retry = async(function* <F extends Future<any>>(make: () => F) { return yield* wait(make(), 10); });
+export const kind = new Dispatcher().pollerKind;
+`,
+    );
+    const program = consumer(file, { declaration: true, emitDeclarationOnly: true, outDir: join(dir, "out") });
+    const emitted = program.emit();
+    expect([...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`)).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
