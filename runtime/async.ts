@@ -20,6 +20,16 @@ import { CANCELLED, COMPLETED, creationSite, FAILED, Future, PENDING, promiseHin
  */
 export type AsyncFunction<This, A extends unknown[], R> = (this: This, ...args: A) => Future<R>;
 
+/**
+ * Make an async function of a generator function whose yields are Futures: same parameters (an
+ * explicit `this:` too), returning a `Future<R>`, R being the generator's return type. In the body
+ * `yield* f` awaits `f`: its value, or its error thrown (`CancelledError` if cancelled); `yield f`
+ * waits and evaluates to `f`, never throwing. A call runs the body synchronously until it waits on a
+ * pending future, and resumes it from the dispatcher's callback queue once that one finishes.
+ * Returning completes the result, throwing fails it, an escaping `CancelledError` cancels it; a
+ * `yield` of anything but a Future throws a TypeError there. chronots/transformer lowers the function
+ * to a state machine; untransformed, this function drives the generator, with the same behaviour.
+ */
 export function async<This, A extends unknown[], R>(
   genFn: (this: This, ...args: A) => Generator<Future<any>, R, Future<any>>,
 ): AsyncFunction<This, A, R> {

@@ -28,21 +28,28 @@ function whenAll<R>(fs: Future<any>[], name: string, value: () => R): Future<R> 
   return r;
 }
 
-/** Finishes when every one of `fs` has finished, however each ended. */
+/**
+ * Completes, with no value, once every one of `fs` has finished, however each ended: it never fails.
+ * Cancelling it does not cancel the inputs.
+ */
 export function allFutures(fs: readonly Future<any>[]): Future<void> {
   return whenAll<void>(checkAll(fs, "allFutures"), "allFutures", () => undefined);
 }
 
 /**
- * The same futures, once all have finished: a copy of the array, typed element by element when
- * `fs` is written as a literal (`const [a, b] = yield* allFinished([num(), str()])`).
+ * The same futures, once all have finished, however each ended: a copy of the array, typed element
+ * by element when `fs` is written as a literal (`const [a, b] = yield* allFinished([num(), str()])`).
+ * It never fails; cancelling it does not cancel the inputs.
  */
 export function allFinished<const F extends readonly Future<any>[]>(fs: F): Future<[...F]> {
   const list = checkAll(fs, "allFinished");
   return whenAll(list, "allFinished", () => list as [...F]);
 }
 
-/** The first of `fs` to finish (the first in order, if some already have); of futures of different types, their union. */
+/**
+ * The first of `fs` to finish (the first in order, if some already have), however it ended; of futures
+ * of different types, their union. Cancelling it does not cancel the inputs. An empty `fs` is a RangeError.
+ */
 export function one<F extends Future<any>>(fs: readonly F[]): Future<F> {
   const list = checkAll(fs, "one");
   if (list.length === 0) throw new RangeError("one: needs at least one future, got an empty array");

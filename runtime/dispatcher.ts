@@ -35,14 +35,21 @@ interface FdWatch {
   writer: (() => void) | null;
 }
 
+/** Options of `new Dispatcher(options)`. */
 export interface DispatcherOptions {
   /** I/O backend; default `CHRONOTS_POLLER` from the environment, else epoll on Linux, poll elsewhere. */
   poller?: PollerKind;
 }
 
+/**
+ * An event loop: a timer heap, a callback queue and an I/O poller. Each thread has a global one
+ * (`getGlobalDispatcher`), which the free functions (`poll`, `waitFor`, `addTimer`…), `sleepAsync`
+ * and the timeouts use; while a dispatcher steps, the futures that finish queue their callbacks on it.
+ */
 export class Dispatcher {
   /** @internal */ readonly queue = new CallbackQueue();
   /** @internal */ readonly timers = new TimerHeap();
+  /** The I/O backend: `"epoll"` or `"poll"` (poll(2)). */
   readonly pollerKind: PollerKind;
   private poller: Poller | null = null;
   private readonly fds = new Map<number, FdWatch>();
@@ -68,12 +75,20 @@ export class Dispatcher {
     if (events & WRITE && w.writer !== null) this.queue.push(w.writer, undefined);
   };
 
+  /** A dispatcher of its own; `setGlobalDispatcher` makes it the thread's. */
   constructor(options: DispatcherOptions = {}) {
     const kind = options.poller ?? defaultPollerKind();
     if (kind !== "epoll" && kind !== "poll") throw new TypeError(`Dispatcher: unknown poller '${String(kind)}', expected 'epoll' or 'poll'`);
     this.pollerKind = kind;
   }
 
+  /**
+   * One step: move due timers to the callback queue; wait for I/O (not at all with callbacks queued,
+   * else until the next timer); queue the ready readers, writers and signals; move due timers again;
+   * run the callbacks queued so far (the ones they queue run next step). A callback's error ends the
+   * step and propagates.
+   * @throws {DeadlockError} when nothing is queued, no timer is set and nothing is watched: the wait would block forever.
+   */
   poll(): void {
     this.turn(true);
   }
@@ -115,6 +130,12 @@ export class Dispatcher {
     return this.queue.length > 0 || this.timers.size > 0 || this.watched > 0 || this.signalCallbacks.size > 0;
   }
 
+  /**
+   * Poll until `f` finishes; return its value or throw its error (`CancelledError` if cancelled).
+   * Blocks the thread, Node's event loop with it: a program with other Node work uses `waitForAsync`.
+   * @throws {DeadlockError} when nothing could ever finish `f`: no callback queued, no timer, no reader,
+   * writer or signal watched (a `fromPromise` future, which only Node's loop settles, included).
+   */
   waitFor<F extends Future<any>>(f: F): ValueOf<F> {
     checkFuture(f, "waitFor");
     while (f._state === PENDING) {
@@ -135,8 +156,12 @@ export class Dispatcher {
    * queued, a timer is due, a watched fd or signal may be ready (a wait on a worker thread), or a
    * bridged promise settles.
    *
-   * Only the global dispatcher can: outside any step, what Node's side finishes queues its callbacks
-   * on the global one, so another would never run the resumptions it waits for.
+   * Resolves with `f`'s value or rejects with its error; never with `DeadlockError`, since any of
+   * Node's callbacks may still finish `f`.
+   *
+   * Only the global dispatcher can (another rejects with a TypeError): outside any step, what Node's
+   * side finishes queues its callbacks on the global one, so another would never run the resumptions
+   * it waits for.
    */
   async waitForAsync<F extends Future<any>>(f: F): Promise<ValueOf<F>> {
     checkFuture(f, "waitForAsync");
@@ -208,6 +233,10 @@ export class Dispatcher {
     };
   }
 
+  /**
+   * Poll forever. With nothing to do it blocks (no `DeadlockError`); a callback's error, such as an
+   * `asyncCheck`ed failure, propagates out of it.
+   */
   runForever(): never {
     for (;;) {
       if (!this.busy) Atomics.wait(sleeper, 0, 0);
@@ -215,11 +244,16 @@ export class Dispatcher {
     }
   }
 
+  /** Queue `cb()` for the next callback phase. */
   callSoon(cb: () => void): void {
     if (typeof cb !== "function") throw new TypeError(`callSoon: expected a function, got ${typeof cb}`);
     this.queue.push(cb, undefined);
   }
 
+  /**
+   * Run `cb()` from the callback queue once `now() >= at` (`at` finite, in `now()` milliseconds); timers
+   * fire in deadline order, ties in insertion order. The handle is for `removeTimer`.
+   */
   addTimer(at: number, cb: () => void): TimerHandle {
     if (typeof at !== "number") throw new TypeError(`addTimer: deadline must be a number of milliseconds, got ${typeof at}`);
     // A timer that can never fire would keep waitFor from ever seeing a deadlock.
@@ -228,11 +262,13 @@ export class Dispatcher {
     return this.timers.add(at, cb, undefined);
   }
 
+  /** Remove a timer before it fires, from the dispatcher it was added to; `false` if it already fired or was removed. */
   removeTimer(h: TimerHandle): boolean {
     if (!(h instanceof TimerHandle)) throw new TypeError("removeTimer: expected a TimerHandle from addTimer");
     return h.heap.remove(h);
   }
 
+  /** Add file descriptor `fd` to the poller, as `addReader` and `addWriter` need; a RangeError if it already is. */
   register(fd: number): void {
     checkFd(fd, "register");
     if (this.fds.has(fd)) throw new RangeError(`register: fd ${fd} is already registered`);
@@ -240,6 +276,7 @@ export class Dispatcher {
     this.fds.set(fd, { reader: null, writer: null });
   }
 
+  /** Remove `fd` from the poller with its reader and writer; the fd stays open, the caller's to close. */
   unregister(fd: number): void {
     const w = this.entry(fd, "unregister");
     if (w.reader !== null) this.watched--;
@@ -248,15 +285,19 @@ export class Dispatcher {
     this.poller!.remove(fd);
   }
 
+  /** Run `cb()` from the callback queue in each step in which registered `fd` is readable (level-triggered); replaces its reader. */
   addReader(fd: number, cb: () => void): void {
     this.setWatch(fd, cb, "reader");
   }
+  /** Stop watching registered `fd` for reading. */
   removeReader(fd: number): void {
     this.clearWatch(fd, "reader");
   }
+  /** Run `cb()` from the callback queue in each step in which registered `fd` is writable (level-triggered); replaces its writer. */
   addWriter(fd: number, cb: () => void): void {
     this.setWatch(fd, cb, "writer");
   }
+  /** Stop watching registered `fd` for writing. */
   removeWriter(fd: number): void {
     this.clearWatch(fd, "writer");
   }
@@ -266,6 +307,11 @@ export class Dispatcher {
     return this.fds.size;
   }
 
+  /**
+   * Run `cb()` from the callback queue when the process receives `sig` (a number or a name, `"SIGINT"`)
+   * while this dispatcher runs; deliveries between two steps may merge into one. Returns the id for
+   * `removeSignal`. Refused: SIGKILL, SIGSTOP, the fault signals, SIGUSR1, SIGPIPE, SIGXFSZ.
+   */
   addSignal(sig: number | SignalName, cb: () => void): number {
     if (typeof cb !== "function") throw new TypeError(`addSignal: expected a callback function, got ${typeof cb}`);
     const num = signalNumber(sig);
@@ -290,6 +336,7 @@ export class Dispatcher {
     for (const s of this.signals.read()) for (const e of this.signalCallbacks.values()) if (e.sig === s) this.queue.push(e.cb, undefined);
   };
 
+  /** Remove the handler `addSignal` returned `id` for; a RangeError for an unknown id. */
   removeSignal(id: number): void {
     const e = this.signalCallbacks.get(id);
     if (e === undefined) throw new RangeError(`removeSignal: no signal handler with id ${id}`);
@@ -303,7 +350,10 @@ export class Dispatcher {
     }
   }
 
-  /** Counts for leak checks: what is still outstanding on this dispatcher. */
+  /**
+   * What a leak check counts: pending futures that have callbacks (on any dispatcher), and this
+   * dispatcher's registered fds, timers and queued callbacks.
+   */
   trackers(): { futures: number; fds: number; timers: number; callbacks: number } {
     return { futures: waitingFutures(), fds: this.fds.size, timers: this.timers.size, callbacks: this.queue.length };
   }
@@ -368,11 +418,15 @@ function checkFd(fd: number, what: string): void {
 let gd = new Dispatcher();
 setActiveQueue(gd.queue);
 
+/** The thread's dispatcher, which the free functions (`poll`, `waitFor`, `addTimer`…), `sleepAsync` and the timeouts use. */
 export function getGlobalDispatcher(): Dispatcher {
   return gd;
 }
 
-/** Make `d` the thread's dispatcher. Callbacks already queued on the old one stay there. */
+/**
+ * Make `d` the thread's dispatcher. Callbacks already queued on the old one stay there; a
+ * `waitForAsync` idling on it ends with a TypeError.
+ */
 export function setGlobalDispatcher(d: Dispatcher): void {
   if (!(d instanceof Dispatcher)) throw new TypeError("setGlobalDispatcher: expected a Dispatcher");
   const old = gd;
@@ -382,20 +436,76 @@ export function setGlobalDispatcher(d: Dispatcher): void {
   if (old !== d) old.interrupt();
 }
 
+/** Monotonic milliseconds, fractional (`performance.now()`): the clock of `addTimer` deadlines. */
 export const now = (): number => performance.now();
+/**
+ * One step of the global dispatcher: move due timers to the callback queue; wait for I/O (not at all
+ * with callbacks queued, else until the next timer); queue the ready readers, writers and signals;
+ * move due timers again; run the callbacks queued so far (the ones they queue run next step). A
+ * callback's error ends the step and propagates.
+ * @throws {DeadlockError} when nothing is queued, no timer is set and nothing is watched: the wait would block forever.
+ */
 export const poll = (): void => gd.poll();
+/**
+ * Run the global dispatcher until `f` finishes; return its value or throw its error (`CancelledError`
+ * if cancelled). Blocks the thread, Node's event loop with it: a program with other Node work uses
+ * `await waitForAsync(f)`.
+ * @throws {DeadlockError} when nothing could ever finish `f`: no callback queued, no timer, no reader,
+ * writer or signal watched (a `fromPromise` future, which only Node's loop settles, included).
+ */
 export const waitFor = <F extends Future<any>>(f: F): ValueOf<F> => gd.waitFor(f);
+/**
+ * `waitFor` for an `async` function of Node's: runs the global dispatcher's steps until `f` finishes,
+ * letting Node's event loop (its timers, I/O, promises, `fromPromise` bridges) run between them.
+ * Resolves with `f`'s value or rejects with its error; never with `DeadlockError`. The global
+ * dispatcher only: it rejects with a TypeError if another is made global meanwhile.
+ */
 export const waitForAsync = <F extends Future<any>>(f: F): Promise<ValueOf<F>> => gd.waitForAsync(f);
+/**
+ * Poll the global dispatcher forever. With nothing to do it blocks (no `DeadlockError`); a callback's
+ * error, such as an `asyncCheck`ed failure, propagates out of it.
+ */
 export const runForever = (): never => gd.runForever();
+/** Queue `cb()` on the global dispatcher for its next callback phase. */
 export const callSoon = (cb: () => void): void => gd.callSoon(cb);
+/**
+ * Run `cb()` from the callback queue once `now() >= at` (`at` finite, in `now()` milliseconds); timers
+ * fire in deadline order, ties in insertion order. The handle is for `removeTimer`.
+ */
 export const addTimer = (at: number, cb: () => void): TimerHandle => gd.addTimer(at, cb);
+/**
+ * Remove a timer of `addTimer` before it fires; `false` if it already fired or was removed. It leaves
+ * the dispatcher it was added to, even after `setGlobalDispatcher` installed another.
+ */
 export const removeTimer = (h: TimerHandle): boolean => gd.removeTimer(h);
+/** Add file descriptor `fd` to the global dispatcher's poller, as `addReader` and `addWriter` need; a RangeError if it already is. */
 export const register = (fd: number): void => gd.register(fd);
+/** Remove `fd` from the global dispatcher's poller with its reader and writer; the fd stays open, the caller's to close. */
 export const unregister = (fd: number): void => gd.unregister(fd);
+/**
+ * Run `cb()` from the callback queue in each step in which `fd` is readable (level-triggered); replaces
+ * its reader. `fd` must be registered first (`register`), else a RangeError.
+ */
 export const addReader = (fd: number, cb: () => void): void => gd.addReader(fd, cb);
+/** Stop watching registered `fd` for reading. */
 export const removeReader = (fd: number): void => gd.removeReader(fd);
+/**
+ * Run `cb()` from the callback queue in each step in which `fd` is writable (level-triggered); replaces
+ * its writer. `fd` must be registered first (`register`), else a RangeError.
+ */
 export const addWriter = (fd: number, cb: () => void): void => gd.addWriter(fd, cb);
+/** Stop watching registered `fd` for writing. */
 export const removeWriter = (fd: number): void => gd.removeWriter(fd);
+/**
+ * Run `cb()` from the callback queue when the process receives `sig` (a number or a name, `"SIGINT"`)
+ * while the dispatcher runs; deliveries between two steps may merge into one. Returns the id for
+ * `removeSignal`. Refused: SIGKILL, SIGSTOP, the fault signals, SIGUSR1, SIGPIPE, SIGXFSZ.
+ */
 export const addSignal = (sig: number | SignalName, cb: () => void): number => gd.addSignal(sig, cb);
+/** Remove the handler `addSignal` returned `id` for; a RangeError for an unknown id. */
 export const removeSignal = (id: number): void => gd.removeSignal(id);
+/**
+ * What a leak check counts: pending futures that have callbacks (on any dispatcher), and the global
+ * dispatcher's registered fds, timers and queued callbacks.
+ */
 export const trackers = () => gd.trackers();

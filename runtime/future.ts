@@ -15,6 +15,7 @@
 import { CancelledError, FutureDefect, FuturePendingError } from "./errors.js";
 import { activeQueue, type Callback } from "./queue.js";
 
+/** A future's `state`: `"pending"` until it finishes, once, as one of the other three. */
 export type FutureState = "pending" | "completed" | "failed" | "cancelled";
 
 /**
@@ -47,6 +48,12 @@ export function setDebug(on: boolean): void {
   options.debug = on;
 }
 
+/**
+ * A value of type T that arrives later: pending, then completed, failed or cancelled, once.
+ * In an async function, `yield* f` awaits it (its value, or its error thrown) and `yield f` waits
+ * without throwing; elsewhere `waitFor(f)`. Its callbacks run from the dispatcher's callback queue,
+ * never inside `complete`/`fail`/`cancel`.
+ */
 export class Future<T = void> {
   /** @internal */ _state = S.Pending;
   /** @internal the value, or the error */ _result: unknown = undefined;
@@ -55,49 +62,75 @@ export class Future<T = void> {
   /** @internal the future a coroutine waits on; `undefined` for a leaf */ _child: Future<any> | null | undefined = undefined;
   /** @internal a cancel request not yet delivered */ _mustCancel = false;
   /** @internal the result settles itself after a cancel request (timeouts) */ _ownCancel = false;
-  /** Run once when cancellation of this pending leaf future is requested. */
+  /**
+   * Run once when cancellation of this pending leaf future is requested (to remove a timer, close a
+   * handle); the future is then cancelled, unless the callback finished it itself. An error it throws
+   * goes to the caller of `cancel()`, the future being cancelled all the same.
+   */
   cancelCallback: ((fut: Future<any>) => void) | null = null;
+  /** The name given at creation (`""` if none): errors and debug output name the future by it. */
   readonly name: string;
   /** Where the future was created, when debugging is on (`setDebug`, `CHRONOTS_DEBUG=1`). */
   readonly site: string | undefined;
 
+  /** A pending future; `name` shows in errors and debug output. */
   constructor(name = "") {
     this.name = name;
     this.site = options.debug ? creationSite() : undefined;
   }
 
+  /** `"pending"`, `"completed"`, `"failed"` or `"cancelled"`. */
   get state(): FutureState {
     return STATES[this._state]!;
   }
+  /** Not finished yet. */
   get pending(): boolean {
     return this._state === S.Pending;
   }
+  /** Completed, failed or cancelled: not pending. */
   get finished(): boolean {
     return this._state !== S.Pending;
   }
+  /** Finished with a value, which `read()` returns. */
   get completed(): boolean {
     return this._state === S.Completed;
   }
+  /** Finished with an error: `error` holds it, `read()` throws it. */
   get failed(): boolean {
     return this._state === S.Failed;
   }
+  /** Finished by cancellation: `error` is a `CancelledError`, which `read()` throws. */
   get cancelled(): boolean {
     return this._state === S.Cancelled;
   }
-  /** The error of a failed or cancelled future, else `undefined`. */
+  /** The error of a failed future (a `CancelledError` for a cancelled one), else `undefined`. */
   get error(): unknown {
     return this._state >= S.Failed ? this._result : undefined;
   }
 
+  /**
+   * Finish with `value`, queueing the callbacks (none runs inside this call). Ignored on a cancelled future.
+   * @throws {FutureDefect} when the future has already completed or failed; the message names it.
+   */
   complete(value: T): void {
     this._finish(S.Completed, value);
   }
 
+  /**
+   * Finish with `error`, queueing the callbacks (none runs inside this call). Ignored on a cancelled future.
+   * @throws {FutureDefect} when the future has already completed or failed; the message names it.
+   */
   fail(error: unknown): void {
     this._finish(S.Failed, error);
   }
 
-  /** Request cancellation; `false` when the future has already finished. */
+  /**
+   * Request cancellation; `false` when the future has already finished. The future of a pending async
+   * call forwards the request to the future its body waits on, and ends as its body then ends (usually
+   * cancelled, by the `CancelledError` that wait throws); a leaf future (`sleepAsync`, a read) runs its
+   * `cancelCallback` and becomes cancelled. Callbacks are queued, never run inside this call.
+   * @throws whatever the `cancelCallback` throws; the future is cancelled all the same.
+   */
   cancel(): boolean {
     if (this._state !== S.Pending) return false;
     if (this._child !== undefined) {
@@ -119,6 +152,10 @@ export class Future<T = void> {
     return true;
   }
 
+  /**
+   * The value of a completed future.
+   * @throws its error if it failed, `CancelledError` if it was cancelled, `FuturePendingError` if it is pending.
+   */
   read(): T {
     switch (this._state) {
       case S.Completed:
@@ -130,12 +167,17 @@ export class Future<T = void> {
     }
   }
 
+  /**
+   * Run `cb(fut)` once the future has finished, from the dispatcher's callback queue in the order added,
+   * never inside `complete`/`fail`/`cancel`; added to a finished future, it is queued at once.
+   */
   addCallback(cb: (fut: Future<T>) => void): void {
     if (typeof cb !== "function") throw new TypeError(`addCallback on ${describe(this)}: callback must be a function, got ${typeof cb}`);
     if (this._state !== S.Pending) activeQueue.push(cb, this);
     else this._addCallback(cb);
   }
 
+  /** Remove one registration of `cb` while the future is pending; once it has finished, its callbacks are already queued and run. */
   removeCallback(cb: (fut: Future<T>) => void): void {
     if (typeof cb !== "function") throw new TypeError(`removeCallback on ${describe(this)}: callback must be a function, got ${cb === null ? "null" : typeof cb}`);
     if (this._cb === cb) {
@@ -153,6 +195,7 @@ export class Future<T = void> {
     return new Await(this);
   }
 
+  /** `Future 'name' (state)`, with the creation site when debugging is on. */
   toString(): string {
     return `${describe(this)} (${this.state})`;
   }
@@ -232,6 +275,7 @@ class Await<T> implements Iterator<Future<T>, T, unknown> {
  */
 export type ValueOf<F> = 0 extends 1 & F ? any : F extends Future<infer T> ? T : never;
 
+/** A pending future, as `new Future<T>(name)`; `name` shows in errors and debug output. */
 export function newFuture<T = void>(name?: string): Future<T> {
   return new Future<T>(name);
 }

@@ -8,7 +8,13 @@
 import { getGlobalDispatcher } from "./dispatcher.js";
 import { Future } from "./future.js";
 
-/** Typed as `await p` is (Awaited), so that a union of promises gives a future of the union of their values. */
+/**
+ * A future that finishes as `p` settles: completed with its value, failed with its reason. Only Node's
+ * event loop settles a promise, so wait for it with `waitForAsync` (`waitFor` would throw
+ * `DeadlockError`). Cancelled, it stops waiting, and the promise's later result is dropped.
+ *
+ * Typed as `await p` is (Awaited), so that a union of promises gives a future of the union of their values.
+ */
 export function fromPromise<P extends PromiseLike<any>>(p: P, name = "fromPromise"): Future<Awaited<P>> {
   if (p === null || (typeof p !== "object" && typeof p !== "function") || typeof p.then !== "function")
     throw new TypeError(`fromPromise: expected a promise, got ${p === null ? "null" : typeof p}`);

@@ -26,7 +26,10 @@ function unsleep(f: Future<void>): void {
   t.heap.remove(t);
 }
 
-/** A future that completes `ms` milliseconds from now; cancelling it removes its timer. */
+/**
+ * A future that completes `ms` milliseconds from now (on the global dispatcher); cancelling it
+ * removes its timer. `ms` is finite and non-negative, else a RangeError.
+ */
 export function sleepAsync(ms: number): Future<void> {
   checkDelay(ms, "sleepAsync");
   const f = new Future<void>("sleepAsync");
@@ -77,14 +80,22 @@ function race<T, R>(f: Future<T>, ms: number, name: string, onTime: (f: Future<T
   return r;
 }
 
-/** `true` if `f` finishes within `ms` (never late with `Infinity`); otherwise `f` is cancelled and, once it has finished, `false`. */
+/**
+ * `true` if `f` finishes within `ms`, however it ends (never late with `Infinity`); otherwise `f` is
+ * cancelled and, once it has finished, `false`. Cancelling the result cancels `f`, and the result
+ * ends cancelled once `f` has finished.
+ */
 export function withTimeout(f: Future<any>, ms: number): Future<boolean> {
   checkFuture(f, "withTimeout");
   checkDelay(ms, "withTimeout", true);
   return race(f, ms, "withTimeout", () => [COMPLETED, true], () => [COMPLETED, false]);
 }
 
-/** Finishes like `f`; after `ms` (never with `Infinity`), `f` is cancelled and, once it has finished, this fails with AsyncTimeoutError. */
+/**
+ * Finishes like `f`; after `ms` (never with `Infinity`), `f` is cancelled and, once it has finished,
+ * this fails with `AsyncTimeoutError`. Cancelling the result cancels `f`, and the result ends
+ * cancelled once `f` has finished.
+ */
 export function wait<F extends Future<any>>(f: F, ms: number): Future<ValueOf<F>> {
   checkFuture(f, "wait");
   checkDelay(ms, "wait", true);
