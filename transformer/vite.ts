@@ -23,6 +23,9 @@
 import * as path from "node:path";
 import { decode, encode, type SourceMapSegment } from "@jridgewell/sourcemap-codec";
 import MagicString from "magic-string";
+// magic-string is an ES module only: the declarations of the CommonJS build (dist/cjs) name its source-map
+// type through a type-only import that says so; a plain import there is TS1479 under node16 and node18.
+import type { SourceMap } from "magic-string" with { "resolution-mode": "import" };
 import ts from "typescript";
 import { compilerProblem } from "./compiler.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
@@ -50,9 +53,6 @@ interface WarnContext {
   warn(message: string): void;
   error(message: string): never;
 }
-
-/** A source map as magic-string makes it. */
-type SourceMap = ReturnType<MagicString["generateMap"]>;
 
 /** What the plugin reads of Vite's resolved config: the root, and the JSX options of Vite's own transform. */
 interface ResolvedConfig {
