@@ -82,6 +82,21 @@ describe.each([
       expect(readFileSync(join(cjs, "out/main.js"), "utf8")).toMatch(/= require\("chronots"\)\.__chronots;/);
       expect(run(process.execPath, [join(cjs, "out/main.js")], cjs)).toBe("42 true\n");
 
+      // The same CommonJS project under `"module": "node16"`, which refuses to require an ES module: the
+      // `require` condition of chronots/vite and chronots/transformer must give CommonJS declarations that
+      // describe what require() returns, while an ES module file still gets the ES module ones.
+      writeFileSync(
+        join(cjs, "require.ts"),
+        `import v = require("chronots/vite");\nimport t = require("chronots/transformer");\nimport type { TransformerConfig } from "chronots/transformer";\n` +
+          `const p: { name: string } = v.default();\nconst config: TransformerConfig = {};\nconst make: (program: import("typescript").Program) => unknown = (program) => t.default(program, config);\n` +
+          `console.log(p.name, typeof make, typeof t.ENTRY_CODE);\n`,
+      );
+      writeFileSync(join(cjs, "import.mts"), `import chronots from "chronots/vite";\nimport transformer from "chronots/transformer";\nconst p: { name: string } = chronots();\nexport const uses = [p, transformer];\n`);
+      const node16Options = { target: "ES2022", module: "node16", strict: true, skipLibCheck: false, skipDefaultLibCheck: true, types: [], outDir: "out16" };
+      writeFileSync(join(cjs, "tsconfig.node16.json"), JSON.stringify({ compilerOptions: node16Options, files: ["require.ts", "import.mts"] }));
+      run(process.execPath, [join(dir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.node16.json"], cjs);
+      expect(run(process.execPath, [join(cjs, "out16/require.js")], cjs)).toBe("chronots function number\n");
+
       // `chronots check` on this TypeScript: a discarded Future, a yield of a non-Future, and (the build lowers) a function left to the driver.
       const checked = join(dir, "checked");
       mkdirSync(checked);
