@@ -24,7 +24,8 @@ beforeAll(() => {
   tarball = join(tmp, out.trim().split("\n").at(-1)!);
 }, 300_000);
 
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// Three installed projects: on a busy machine removing them takes longer than the default 10 s hook timeout.
+afterAll(() => rmSync(tmp, { recursive: true, force: true }), 120_000);
 
 function run(cmd: string, args: string[], cwd: string): string {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 300_000 });
