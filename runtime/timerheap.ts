@@ -5,16 +5,28 @@
  */
 import type { Callback, CallbackQueue } from "./queue.js";
 
+/** Held by this module only: a `new TimerHandle()` from plain JavaScript, without it, is refused. */
+const INTERNAL: unique symbol = Symbol("TimerHandle");
+
+/** A timer added with `addTimer`; pass it to `removeTimer`. Not constructed by users (the constructor is private). */
 export class TimerHandle {
   /** @internal position in the heap, -1 once fired or removed */ index = -1;
-  /** @internal */
-  constructor(
+  private constructor(
+    key: typeof INTERNAL,
     readonly at: number,
     /** @internal */ readonly seq: number,
     /** @internal */ readonly fn: Callback,
     /** @internal */ readonly arg: unknown,
     /** @internal the heap it was added to, which is the one to remove it from whatever dispatcher is global by then */ readonly heap: TimerHeap,
-  ) {}
+  ) {
+    if (key !== INTERNAL) throw new TypeError("TimerHandle: use addTimer(); it cannot be constructed");
+  }
+
+  /** @internal the heap's way to make one */
+  static _create(at: number, seq: number, fn: Callback, arg: unknown, heap: TimerHeap): TimerHandle {
+    return new TimerHandle(INTERNAL, at, seq, fn, arg, heap);
+  }
+
   /** Still waiting to fire. */
   get active(): boolean {
     return this.index >= 0;
@@ -33,7 +45,7 @@ export class TimerHeap {
   onEarlier: (() => void) | null = null;
 
   add(at: number, fn: Callback, arg: unknown): TimerHandle {
-    const t = new TimerHandle(at, this.seq++, fn, arg, this);
+    const t = TimerHandle._create(at, this.seq++, fn, arg, this);
     t.index = this.heap.length;
     this.heap.push(t);
     this.up(t.index);

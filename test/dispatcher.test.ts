@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addTimer, async, callSoon, DeadlockError, Dispatcher, Future, getGlobalDispatcher, now, poll, removeTimer, runForever, setGlobalDispatcher, sleepAsync, trackers, waitFor } from "../runtime/index.js";
+import { addTimer, async, callSoon, DeadlockError, Dispatcher, Future, getGlobalDispatcher, now, poll, removeTimer, runForever, setGlobalDispatcher, sleepAsync, TimerHandle, trackers, waitFor } from "../runtime/index.js";
 import { CallbackQueue } from "../runtime/queue.js";
 import { TimerHeap } from "../runtime/timerheap.js";
 
@@ -165,6 +165,19 @@ describe("timers (chronos testtime)", () => {
     for (const at of [NaN, Infinity, -Infinity]) expect(() => addTimer(at, () => {})).toThrow(/addTimer: deadline must be a finite number/);
     expect(() => addTimer(now(), null as never)).toThrow(/expected a callback function/);
     expect(() => removeTimer({} as never)).toThrow(/expected a TimerHandle/);
+  });
+
+  it("a TimerHandle comes only from addTimer: constructing one, as plain JavaScript can, throws a TypeError saying so", () => {
+    // TypeScript refuses `new TimerHandle()` (a private constructor); JavaScript would otherwise get a handle removeTimer trips on.
+    const Handle = TimerHandle as unknown as new (...args: unknown[]) => TimerHandle;
+    let error: unknown = null;
+    try {
+      new Handle(0, 0, () => {}, null);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toStrictEqual(new TypeError("TimerHandle: use addTimer(); it cannot be constructed"));
+    expect(getGlobalDispatcher().timers.size).toBe(0);
   });
 });
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { allFutures, async, Future, sleepAsync, trackers, waitFor, withTimeout } from "../runtime/index.js";
 import {
-  type DatagramTransport,
+  DatagramTransport,
   newDatagramTransport,
   TransportAddressError,
   TransportClosedError,
@@ -255,4 +255,17 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     expect(() => newDatagramTransport("127.0.0.1", () => {})).toThrow(TransportAddressError);
     expect(() => newDatagramTransport("127.0.0.1:0", null as never)).toThrow(TypeError);
   });
+});
+
+it("DatagramTransport cannot be constructed, from JavaScript either: a TypeError says where to get one", () => {
+  // What plain JavaScript (no types) can write; TypeScript refuses it (a private constructor).
+  const Transport = DatagramTransport as unknown as new (...args: unknown[]) => unknown;
+  let error: unknown = null;
+  try {
+    new Transport("127.0.0.1:0", () => {}, {});
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toStrictEqual(new TypeError("DatagramTransport: use newDatagramTransport(); it cannot be constructed"));
+  expect(trackers().fds).toBe(0);
 });

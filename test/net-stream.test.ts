@@ -13,8 +13,8 @@ import { allFinished, allFutures, async, CancelledError, Future, sleepAsync, tra
 import {
   connect,
   createStreamServer,
-  type StreamServer,
-  type StreamTransport,
+  StreamServer,
+  StreamTransport,
   TransportAddressError,
   TransportBusyError,
   TransportClosedError,
@@ -655,3 +655,14 @@ function catchError(f: () => unknown): unknown {
   }
   throw new Error("expected an error");
 }
+
+it("StreamTransport and StreamServer cannot be constructed, from JavaScript either: a TypeError says where to get one", () => {
+  // What plain JavaScript (no types) can write; TypeScript refuses both (private constructors).
+  const Transport = StreamTransport as unknown as new (...args: unknown[]) => unknown;
+  const Server = StreamServer as unknown as new (...args: unknown[]) => unknown;
+  const refusal = new TypeError("StreamTransport: use connect() or a StreamServer's handler; it cannot be constructed");
+  expect(catchError(() => new Transport())).toStrictEqual(refusal);
+  expect(catchError(() => new Transport(3, undefined, "a", "b"))).toStrictEqual(refusal);
+  expect(catchError(() => new Server("127.0.0.1:0", echo, {}))).toStrictEqual(new TypeError("StreamServer: use createStreamServer(); it cannot be constructed"));
+  expect(trackers().fds).toBe(0);
+});

@@ -37,6 +37,23 @@ it("the public types: async() (generics, this:, yield and yield*), the combinato
   expect(reported).toEqual(marked);
 });
 
+it("the published declarations: no public constructor where the library makes the instances", () => {
+  const file = "test/fixtures/published-types.ts";
+  // The declarations themselves are checked by the next test: skipping them here halves the time.
+  const program = consumer(file, { noEmit: true, skipLibCheck: true });
+  const sf = program.getSourceFile(file)!;
+  const reported = ts.getPreEmitDiagnostics(program).map((d) => `${d.file === sf ? sf.getLineAndCharacterOfPosition(d.start!).line + 1 : d.file?.fileName} TS${d.code}`);
+  const marked = readFileSync(file, "utf8")
+    .split("\n")
+    .flatMap((l, i) => {
+      const m = /\/\/ @type-error (TS\d+)$/.exec(l);
+      return m ? [`${i + 1} ${m[1]}`] : [];
+    });
+  expect(marked.length).toBeGreaterThan(0);
+  const byLine = (a: string, b: string) => parseInt(a) - parseInt(b) || a.localeCompare(b);
+  expect(reported.sort(byLine)).toEqual(marked.sort(byLine));
+});
+
 it("the published declarations check clean without skipLibCheck, and leave the runtime's internals out", () => {
   const dir = mkdtempSync(join(tmpdir(), "chronots-dts-"));
   try {

@@ -35,6 +35,9 @@ export interface DatagramOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Held by this module only: the constructor refuses a call without it (a `new` from plain JavaScript). */
+const INTERNAL: unique symbol = Symbol("chronots/net datagram");
+
 interface Outgoing {
   readonly bytes: Uint8Array;
   /** Its real length, taken once: `bytes.length` may be shadowed. */
@@ -57,12 +60,14 @@ export class DatagramTransport {
   /** The last destination, parsed: replies usually go to the same few peers. */
   private lastTo: { text: string; to: Uint8Array } | null = null;
 
-  /** @internal use `newDatagramTransport` */
-  constructor(
+  /** Datagram transports come from `newDatagramTransport` only. */
+  private constructor(
+    key: typeof INTERNAL,
     local: string,
     private readonly onMessage: MessageHandler,
     private readonly options: DatagramOptions,
   ) {
+    if (key !== INTERNAL) throw new TypeError("DatagramTransport: use newDatagramTransport(); it cannot be constructed");
     if (typeof onMessage !== "function") throw new TypeError(`newDatagramTransport: onMessage must be a function, got ${typeof onMessage}`);
     const a = parseAddress(local, "newDatagramTransport");
     this.address = a;
@@ -79,6 +84,11 @@ export class DatagramTransport {
       throw e;
     }
     this.fd = fd;
+  }
+
+  /** @internal */
+  static _create(local: string, onMessage: MessageHandler, options: DatagramOptions): DatagramTransport {
+    return new DatagramTransport(INTERNAL, local, onMessage, options);
   }
 
   get closed(): boolean {
@@ -239,5 +249,5 @@ export class DatagramTransport {
 
 /** A datagram socket bound to `local` (port 0 picks a free port); `onMessage` runs per datagram received. */
 export function newDatagramTransport(local: string, onMessage: MessageHandler, options: DatagramOptions = {}): DatagramTransport {
-  return new DatagramTransport(local, onMessage, options);
+  return DatagramTransport._create(local, onMessage, options);
 }

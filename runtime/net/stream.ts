@@ -107,6 +107,9 @@ interface WriteRequest {
   readonly fut: Future<number>;
 }
 
+/** Held by this module only: the classes' constructors refuse a call without it (a `new` from plain JavaScript). */
+const INTERNAL: unique symbol = Symbol("chronots/net stream");
+
 function checkCount(n: unknown, what: string, min: number, name = "byte count"): asserts n is number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > MAX_COUNT)
     throw new RangeError(`${what}: ${name} must be an integer from ${min} to ${MAX_COUNT}, got ${String(n)}`);
@@ -136,12 +139,18 @@ export class StreamTransport {
   private readonly writes: WriteRequest[] = [];
   private flushWaiters: Future<void>[] = [];
 
-  /** @internal transports come from `connect` and from servers; `fd` is already registered with `d`. */
-  constructor(fd: number, d: Dispatcher, localAddress: string, remoteAddress: string) {
+  /** Transports come from `connect` and from servers' handlers only. */
+  private constructor(key: typeof INTERNAL, fd: number, d: Dispatcher, localAddress: string, remoteAddress: string) {
+    if (key !== INTERNAL) throw new TypeError("StreamTransport: use connect() or a StreamServer's handler; it cannot be constructed");
     this.fd = fd;
     this.d = d;
     this.localAddress = localAddress;
     this.remoteAddress = remoteAddress;
+  }
+
+  /** @internal `fd` is already registered with `d` */
+  static _create(fd: number, d: Dispatcher, localAddress: string, remoteAddress: string): StreamTransport {
+    return new StreamTransport(INTERNAL, fd, d, localAddress, remoteAddress);
   }
 
   get closed(): boolean {
@@ -495,7 +504,7 @@ export function connect(address: string): Future<StreamTransport> {
     try {
       if (err !== 0) throw osError("connect", err, `to ${a.text}`);
       if (a.family !== "unix") setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1, `TCP_NODELAY on ${a.text}`);
-      return new StreamTransport(fd, d, localName(fd), a.text);
+      return StreamTransport._create(fd, d, localName(fd), a.text);
     } catch (e) {
       d.unregister(fd);
       close(fd);
@@ -554,12 +563,14 @@ export class StreamServer {
   /** Accepted transports get the listening address itself as their local address unless it is a wildcard. */
   private readonly sharedLocal: string | null;
 
-  /** @internal use `createStreamServer` */
-  constructor(
+  /** Servers come from `createStreamServer` only. */
+  private constructor(
+    key: typeof INTERNAL,
     address: string,
     private readonly handler: (t: StreamTransport) => Future<unknown>,
     private readonly options: StreamServerOptions,
   ) {
+    if (key !== INTERNAL) throw new TypeError("StreamServer: use createStreamServer(); it cannot be constructed");
     if (typeof handler !== "function") throw new TypeError(`createStreamServer: handler must be a function, got ${typeof handler}`);
     const backlog = options.backlog ?? 1024;
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65535) throw new RangeError(`createStreamServer: backlog must be an integer from 1 to 65535, got ${String(backlog)}`);
@@ -580,6 +591,11 @@ export class StreamServer {
     this.fd = fd;
     const wildcard = a.family !== "unix" && a.ip.every((b) => b === 0);
     this.sharedLocal = wildcard ? null : this.localAddress;
+  }
+
+  /** @internal */
+  static _create(address: string, handler: (t: StreamTransport) => Future<unknown>, options: StreamServerOptions): StreamServer {
+    return new StreamServer(INTERNAL, address, handler, options);
   }
 
   get closed(): boolean {
@@ -665,7 +681,7 @@ export class StreamServer {
       if (this.address.family !== "unix") setIntOption(cfd, IPPROTO_TCP, TCP_NODELAY, 1, `TCP_NODELAY for ${remote}`);
       const local = this.sharedLocal ?? localName(cfd);
       this.d.register(cfd);
-      t = new StreamTransport(cfd, this.d, local, remote);
+      t = StreamTransport._create(cfd, this.d, local, remote);
     } catch (e) {
       close(cfd);
       this.report(e, null);
@@ -701,5 +717,5 @@ export class StreamServer {
 
 /** A listening server at `address` (port 0 picks a free port; see `localAddress`). Call `start()` to accept. */
 export function createStreamServer(address: string, handler: (t: StreamTransport) => Future<unknown>, options: StreamServerOptions = {}): StreamServer {
-  return new StreamServer(address, handler, options);
+  return StreamServer._create(address, handler, options);
 }
