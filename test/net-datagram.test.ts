@@ -146,6 +146,32 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     expect(errors).toEqual(["boom", "async boom"]);
   });
 
+  it("calls onMessage and onError as plain functions: `this` is undefined, not the transport or its options", () => {
+    const seen: [string, unknown][] = [];
+    const reported = new Future<void>("reported");
+    const options = {
+      onError(this: unknown) {
+        seen.push(["onError", this]);
+        reported.complete();
+      },
+    };
+    const t = newDatagramTransport(
+      "127.0.0.1:0",
+      function (this: unknown) {
+        seen.push(["onMessage", this]);
+        throw new Error("reported");
+      },
+      options,
+    );
+    waitFor(t.sendTo(t.localAddress, "x"));
+    waitFor(reported);
+    waitFor(t.closeWait());
+    expect(seen).toEqual([
+      ["onMessage", undefined],
+      ["onError", undefined],
+    ]);
+  });
+
   it("sends the bytes a buffer holds, not what a shadowed length claims (C would read past it)", () => {
     const { t, all } = collector("127.0.0.1:0", 1);
     const liar = Object.defineProperty(new Uint8Array(16).fill(65), "length", { value: 4000 });

@@ -559,6 +559,30 @@ describe.each(backends)("stream transports over %s", (kind) => {
     expect(() => createStreamServer("127.0.0.1:0", "echo" as never)).toThrow(TypeError);
   });
 
+  it("calls the handler and onError as plain functions: `this` is undefined, not the server or its options", () => {
+    const seen: [string, unknown][] = [];
+    const handler = async(function* (this: unknown, t: StreamTransport) {
+      seen.push(["handler", this]);
+      yield* t.write("x");
+      throw new Error("reported");
+    });
+    const options = {
+      onError(this: unknown) {
+        seen.push(["onError", this]);
+      },
+    };
+    const server = createStreamServer("127.0.0.1:0", handler, options);
+    server.start();
+    const client = waitFor(connect(server.localAddress));
+    expect(text(waitFor(readAll(client)))).toBe("x");
+    waitFor(client.closeWait());
+    waitFor(server.closeWait());
+    expect(seen).toEqual([
+      ["handler", undefined],
+      ["onError", undefined],
+    ]);
+  });
+
   it("cancelling a connect still under way releases its socket", () => {
     // A server that never accepts, with the smallest backlog: once its queue is full, further SYNs go unanswered.
     const server = createStreamServer("127.0.0.1:0", echo, { backlog: 1 });

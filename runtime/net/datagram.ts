@@ -28,11 +28,12 @@ const BATCH = 64;
 const MAX_RETRY = 50;
 const scratch = new Uint8Array(MAX_DATAGRAM);
 
-export type MessageHandler = (data: Uint8Array, remoteAddress: string, transport: DatagramTransport) => void | Future<unknown>;
+/** Called as a plain function: `this` is undefined (pass a bound method or an arrow, not a method needing `this`). */
+export type MessageHandler = (this: void, data: Uint8Array, remoteAddress: string, transport: DatagramTransport) => void | Future<unknown>;
 
 export interface DatagramOptions {
   /** Errors with no caller to take them: a failing `onMessage`, a failed receive. Default: printed to stderr. */
-  onError?: (error: unknown) => void;
+  onError?: (this: void, error: unknown) => void;
 }
 
 /** Held by this module only: the constructor refuses a call without it (a `new` from plain JavaScript). */
@@ -233,7 +234,9 @@ export class DatagramTransport {
       const data = scratch.slice(0, n);
       const from = lastAddress();
       try {
-        const r = this.onMessage(data, from, this);
+        // A plain call: the handler gets no `this` (undefined), not the transport (its third argument).
+        const onMessage = this.onMessage;
+        const r = onMessage(data, from, this);
         if (r instanceof Future) r.addCallback(() => r.failed && this.report(r.error));
       } catch (e) {
         this.report(e);
@@ -242,7 +245,8 @@ export class DatagramTransport {
   };
 
   private report(error: unknown): void {
-    if (this.options.onError) this.options.onError(error);
+    const onError = this.options.onError;
+    if (onError) onError(error);
     else reportToStderr(error, `datagram transport ${this.localAddress}`);
   }
 }

@@ -546,7 +546,7 @@ export interface StreamServerOptions {
   /** listen(2) backlog; default 1024. */
   backlog?: number;
   /** Errors with no caller to take them: failed handlers, failed accepts. Default: printed to stderr. */
-  onError?: (error: unknown, client: StreamTransport | null) => void;
+  onError?: (this: void, error: unknown, client: StreamTransport | null) => void;
 }
 
 export class StreamServer {
@@ -567,7 +567,7 @@ export class StreamServer {
   private constructor(
     key: typeof INTERNAL,
     address: string,
-    private readonly handler: (t: StreamTransport) => Future<unknown>,
+    private readonly handler: (this: void, t: StreamTransport) => Future<unknown>,
     private readonly options: StreamServerOptions,
   ) {
     if (key !== INTERNAL) throw new TypeError("StreamServer: use createStreamServer(); it cannot be constructed");
@@ -594,7 +594,7 @@ export class StreamServer {
   }
 
   /** @internal */
-  static _create(address: string, handler: (t: StreamTransport) => Future<unknown>, options: StreamServerOptions): StreamServer {
+  static _create(address: string, handler: (this: void, t: StreamTransport) => Future<unknown>, options: StreamServerOptions): StreamServer {
     return new StreamServer(INTERNAL, address, handler, options);
   }
 
@@ -644,7 +644,9 @@ export class StreamServer {
   }
 
   private report(error: unknown, client: StreamTransport | null): void {
-    if (this.options.onError) this.options.onError(error, client);
+    // Called as plain functions, as the handler is: `this` is not the options object.
+    const onError = this.options.onError;
+    if (onError) onError(error, client);
     else reportToStderr(error, client ? `handler for ${client.remoteAddress} on server ${this.localAddress} failed` : `server ${this.localAddress}`);
   }
 
@@ -691,7 +693,9 @@ export class StreamServer {
     this.handlers.set(t, null);
     let f: Future<unknown>;
     try {
-      f = this.handler(t);
+      // A plain call: the handler gets no `this` (undefined), not the server.
+      const handler = this.handler;
+      f = handler(t);
       if (!(f instanceof Future)) throw new TypeError(`the handler of server ${this.localAddress} must return a Future, it returned ${typeof f}`);
     } catch (e) {
       this.ended(t);
@@ -716,6 +720,6 @@ export class StreamServer {
 }
 
 /** A listening server at `address` (port 0 picks a free port; see `localAddress`). Call `start()` to accept. */
-export function createStreamServer(address: string, handler: (t: StreamTransport) => Future<unknown>, options: StreamServerOptions = {}): StreamServer {
+export function createStreamServer(address: string, handler: (this: void, t: StreamTransport) => Future<unknown>, options: StreamServerOptions = {}): StreamServer {
   return StreamServer._create(address, handler, options);
 }
