@@ -37,7 +37,7 @@ it("the public types: async() (generics, this:, yield and yield*), the combinato
   expect(reported).toEqual(marked);
 });
 
-it("the published declarations: no public constructor where the library makes the instances, handlers without a this", () => {
+it("the published declarations: no public constructor where the library makes the instances, handlers without a this, read-only async() methods", () => {
   const file = "test/fixtures/published-types.ts";
   // The declarations themselves are checked by the next test: skipping them here halves the time.
   const program = consumer(file, { noEmit: true, skipLibCheck: true });

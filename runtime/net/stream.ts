@@ -176,7 +176,7 @@ export class StreamTransport {
   }
 
   /** Exactly `n` bytes; TransportIncompleteError if the stream ends first (the bytes stay readable). */
-  readExactly = async(function* (this: StreamTransport, n: number) {
+  readonly readExactly = async(function* (this: StreamTransport, n: number) {
     checkCount(n, "readExactly", 0);
     const refused = this.readRefusal("readExactly");
     if (refused !== null) throw refused;
@@ -200,7 +200,7 @@ export class StreamTransport {
    * The next line, without its `\n` or `\r\n`, decoded as UTF-8; at end of stream the unterminated
    * rest, then `""`. A line longer than `limit` bytes fails with TransportLimitError and stays buffered.
    */
-  readLine = async(function* (this: StreamTransport, limit: number = LINE_LIMIT) {
+  readonly readLine = async(function* (this: StreamTransport, limit: number = LINE_LIMIT) {
     checkCount(limit, "readLine", 1, "the line limit (bytes)");
     const refused = this.readRefusal("readLine");
     if (refused !== null) throw refused;
@@ -261,7 +261,7 @@ export class StreamTransport {
   }
 
   /** Send what is queued, then half-close: the peer reads end of stream, and we can still read. */
-  shutdownWait = async(function* (this: StreamTransport) {
+  readonly shutdownWait = async(function* (this: StreamTransport) {
     if (this.writes.length > 0) yield* this.flush();
     if (this.fd < 0) throw this.closedError("shutdownWait");
     if (shutdownWrite(this.fd) < 0) throw osError("shutdown", errno(), `of ${this.remoteAddress}`);
@@ -620,7 +620,7 @@ export class StreamServer {
   }
 
   /** Close the listener, cancel the handlers, close their clients; completes when all have ended. */
-  closeWait = async(function* (this: StreamServer) {
+  readonly closeWait = async(function* (this: StreamServer) {
     if (this.fd >= 0) {
       this.stop();
       this.d.unregister(this.fd);
