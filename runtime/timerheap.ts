@@ -13,6 +13,7 @@ export class TimerHandle {
   /** @internal position in the heap, -1 once fired or removed */ index = -1;
   private constructor(
     key: typeof INTERNAL,
+    /** The deadline, in `now()` milliseconds. */
     readonly at: number,
     /** @internal */ readonly seq: number,
     /** @internal */ readonly fn: Callback,

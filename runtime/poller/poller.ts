@@ -10,6 +10,7 @@
 export const READ = 1;
 export const WRITE = 2;
 
+/** The poller a dispatcher waits with: `epoll` (the default on Linux) or `poll(2)` (elsewhere); `CHRONOTS_POLLER` or the `poller` option choose. */
 export type PollerKind = "epoll" | "poll";
 
 export interface Poller {
