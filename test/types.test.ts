@@ -1,6 +1,8 @@
 /**
  * The public types, checked by the compiler itself: test/fixtures/types.ts marks each line that
- * must fail to type-check with `// @type-error`; every other line must check clean.
+ * must fail to type-check with `// @type-error`; every other line must check clean. Each test builds a
+ * whole program over the published declarations, seconds each, and more on a loaded machine: hence
+ * their timeout.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +16,7 @@ function consumer(file: string, options: ts.CompilerOptions): ts.Program {
   return ts.createProgram([file], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: ["node"], typeRoots, ...options });
 }
 
-it("the public types: async() (generics, this:, yield and yield*), the combinators and transport handlers", () => {
+it("the public types: async() (generics, this:, yield and yield*), the combinators and transport handlers", { timeout: 120_000 }, () => {
   const file = "test/fixtures/types.ts";
   const program = ts.createProgram([file], {
     strict: true,
@@ -37,7 +39,7 @@ it("the public types: async() (generics, this:, yield and yield*), the combinato
   expect(reported).toEqual(marked);
 });
 
-it("the published declarations: no public constructor where the library makes the instances, handlers without a this, read-only async() methods", () => {
+it("the published declarations: no public constructor where the library makes the instances, handlers without a this, read-only async() methods", { timeout: 120_000 }, () => {
   const file = "test/fixtures/published-types.ts";
   // The declarations themselves are checked by the next test: skipping them here halves the time.
   const program = consumer(file, { noEmit: true, skipLibCheck: true });
@@ -54,7 +56,7 @@ it("the published declarations: no public constructor where the library makes th
   expect(reported.sort(byLine)).toEqual(marked.sort(byLine));
 });
 
-it("the published declarations check clean without skipLibCheck, and leave the runtime's internals out", () => {
+it("the published declarations check clean without skipLibCheck, and leave the runtime's internals out", { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "chronots-dts-"));
   try {
     const dist = resolve(__dirname, "../dist/runtime");
@@ -78,7 +80,7 @@ it("the published declarations check clean without skipLibCheck, and leave the r
   }
 });
 
-it("the transformer's and the Vite plugin's declarations load in a CommonJS project without esModuleInterop", () => {
+it("the transformer's and the Vite plugin's declarations load in a CommonJS project without esModuleInterop", { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "chronots-dts-cjs-"));
   try {
     const dist = resolve(__dirname, "../dist/transformer");
@@ -92,7 +94,7 @@ it("the transformer's and the Vite plugin's declarations load in a CommonJS proj
   }
 });
 
-it("a user's library declares what returns the published types' helpers (ValueOf, PollerKind): each can be named, TS2742 otherwise", () => {
+it("a user's library declares what returns the published types' helpers (ValueOf, PollerKind): each can be named, TS2742 otherwise", { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "chronots-dts-names-"));
   try {
     // A copy, not a link: a link resolves outside node_modules, where any file may be named by its path.
@@ -117,7 +119,7 @@ export const kind = new Dispatcher().pollerKind;
   }
 });
 
-it("a user's library declares an anonymous subclass of the published Future (a mixin's), no private member of it in the way", () => {
+it("a user's library declares an anonymous subclass of the published Future (a mixin's), no private member of it in the way", { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "chronots-dts-mixin-"));
   try {
     const dist = resolve(__dirname, "../dist/runtime");
@@ -142,7 +144,7 @@ const undocumented: Record<string, string> = {
   ),
 };
 
-it("every export of chronots, and every public member of an exported class or interface, has a documentation comment that a hover shows", () => {
+it("every export of chronots, and every public member of an exported class or interface, has a documentation comment that a hover shows", { timeout: 120_000 }, () => {
   const dist = resolve(__dirname, "../dist/runtime/index.d.ts");
   // What an editor shows: quick info on each name imported into a user's file, through the language service.
   // The file first imports nothing, to list the exports; then every one of them.
