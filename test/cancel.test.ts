@@ -113,6 +113,29 @@ describe("cancellation races (chronos #334, #516)", () => {
     expect(trace).toEqual(["caught CancelledError", "cleanup done"]);
   });
 
+  it("a cancel() that finds the awaited future cancelled by someone else is kept for the next wait", () => {
+    for (const style of ["yield", "yield*"]) {
+      const s = sleepAsync(10_000);
+      const trace: string[] = [];
+      const c = async(function* () {
+        if (style === "yield") yield s;
+        else
+          try {
+            yield* s;
+          } catch (e) {
+            trace.push(`caught ${(e as Error).name}`);
+          }
+        yield* sleepAsync(1);
+        trace.push("not reached");
+      })();
+      s.cancel();
+      expect(c.cancel()).toBe(true);
+      expect(() => waitFor(c)).toThrow(CancelledError);
+      expect(c.cancelled).toBe(true);
+      expect(trace).toEqual(style === "yield" ? [] : ["caught CancelledError"]);
+    }
+  });
+
   it("cancelling a task and the task it awaits, in either order, cancels the inner wait once", () => {
     for (const innerFirst of [false, true]) {
       const trace: string[] = [];
