@@ -283,6 +283,31 @@ console.log(waitFor(f()), JSON.stringify(handler.name), JSON.stringify(table.run
     expect(transform(inner("import async = Mine.wrap;")).out).toBeNull();
     expect(transform(inner("export namespace async { export const x = 1; }")).out).toBeNull();
     expect(transform(inner("enum async { A }")).out).toBeNull();
+    // What one block of a namespace exports is in scope in every block it merges with (TypeScript compiles the call to `NS.async(…)`).
+    const call = "async(function* () { return 12; })";
+    const merged = [
+      `namespace NS { export const async = (g: unknown) => "ns"; }\nnamespace NS { export const r = ${call}; }`,
+      `namespace NS { export const r = ${call}; }\nnamespace NS { export function async(g: unknown) { return g; } }`,
+      `namespace NS { export let { async } = { async: 1 }; }\nnamespace NS { export const r = ${call}; }`,
+      `namespace NS { export enum async { A } }\nnamespace NS { export const r = ${call}; }`,
+      `namespace NS { export import async = Mine.wrap; }\nnamespace NS { export const r = ${call}; }`,
+      `declare namespace NS { const async: (g: unknown) => string; }\nnamespace NS { export const r = ${call}; }`,
+      `namespace A { export const async = 1; }\nnamespace A.B { export const r = ${call}; }`,
+      `namespace A.B { export const async = 1; }\nnamespace A { export namespace B { export const r = ${call}; } }`,
+      `namespace A { export namespace B { export const async = 1; } }\nnamespace A.B { export const r = ${call}; }`,
+      `export namespace O { export namespace NS { export class async {} } }\nexport namespace O { export namespace NS { export const r = ${call}; } }`,
+    ];
+    const file = (decls: string) => `import { async } from "chronots";\nnamespace Mine { export function wrap(g: unknown) { return g; } }\n${decls}\n`;
+    for (const decls of merged) expect(transform(file(decls)).out, decls).toBeNull();
+    // Not a merge: a block's own declaration, a local namespace of another block, an enum's member (in no namespace's scope).
+    const apart = [
+      `namespace NS { const async = 1; }\nnamespace NS { export const r = ${call}; }`,
+      `namespace I { namespace J { export const async = 1; } }\nnamespace I { namespace J { export const r = ${call}; } }`,
+      `namespace K { namespace J { export const async = 1; } }\nnamespace K.J { export const r = ${call}; }`,
+      `namespace M { export const async = 1; }\nnamespace N { export const r = ${call}; }`,
+      `enum E { async = 1 }\nnamespace E { export const r = ${call}; }`,
+    ];
+    for (const decls of apart) expect(transform(file(decls)).out?.code, decls).not.toContain("function*");
     const typed = `import { async } from "chronots";\ntype Options = { done: (async: boolean) => void };\nexport const f = async(function* () { return 6; });\n`;
     expect(transform(typed).out?.code).not.toContain("function*");
   });

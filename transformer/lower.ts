@@ -677,10 +677,11 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
     else for (const e of b.elements) if ((e.propertyName ?? e.name).text === "async" && !e.isTypeOnly) direct.set(e.name.text, st.moduleSpecifier.text);
   }
   // A name declared again elsewhere in the file may shadow the import where that declaration binds:
-  // each declaration is kept with the node it binds the name in, a call inside two is left alone.
+  // each declaration is kept with the node(s) it binds the name in, a call inside two is left alone.
   const scopes = new Map<string, ts.Node[]>();
-  const declare = (d: ts.NamedDeclaration) => {
-    if (d.name && tsi.isIdentifier(d.name)) scopes.set(d.name.text, [...(scopes.get(d.name.text) ?? []), bindsIn(d)]);
+  const declarations: ts.NamedDeclaration[] = [];
+  const declare = (d: ts.NamedDeclaration, merged: NamespaceMerges) => {
+    if (d.name && tsi.isIdentifier(d.name)) scopes.set(d.name.text, [...(scopes.get(d.name.text) ?? []), ...(merged.exportedIn(d) ?? [bindsIn(d)])]);
   };
   /** How many declarations of the name `id` reads bind it where `id` stands. */
   const bindings = (id: ts.Identifier) => (scopes.get(id.text) ?? []).filter((s) => s.pos <= id.pos && id.end <= s.end).length;
@@ -695,10 +696,13 @@ function syntacticRecognizer(file: ts.SourceFile, modules: string[]): Recognizer
       tsi.isVariableDeclaration(n) || tsi.isBindingElement(n) || tsi.isFunctionDeclaration(n) || tsi.isFunctionExpression(n) || tsi.isClassLike(n) || tsi.isImportSpecifier(n) ||
       tsi.isNamespaceImport(n) || tsi.isImportClause(n) || tsi.isModuleDeclaration(n) || tsi.isImportEqualsDeclaration(n) || tsi.isEnumDeclaration(n) || tsi.isEnumMember(n) ||
       (tsi.isParameter(n) && (n.parent as ts.SignatureDeclaration & { body?: ts.Node }).body !== undefined);
-    if (declares) declare(n as ts.NamedDeclaration);
+    if (declares) declarations.push(n as ts.NamedDeclaration);
     if (tsi.isVariableDeclaration(n) && n.initializer && tsi.isIdentifier(n.initializer)) copies.push(n as (typeof copies)[number]);
     tsi.forEachChild(n, add);
   }
+  // Declared once all the file's namespaces are known: a namespace's export binds in each of its blocks.
+  const merged = new NamespaceMerges(declarations.filter(tsi.isModuleDeclaration));
+  for (const d of declarations) declare(d, merged);
   // Aliases, to warn about calls through them, which the lowering does not follow: `const run = async`,
   // `const { async: run } = C`, `const ns = C`, and aliases of those. Only as written: one passed
   // through anything else (a parameter, a property, an assignment) is beyond a syntactic test.
@@ -751,6 +755,62 @@ function bindsIn(d: ts.NamedDeclaration): ts.Node {
     if (!functionWide && (tsi.isBlock(n) || tsi.isCaseBlock(n) || tsi.isCatchClause(n) || tsi.isIterationStatement(n, false))) return n;
   }
   return d.getSourceFile();
+}
+
+/**
+ * The blocks of a file's merged namespaces. TypeScript merges the declarations of a namespace of one
+ * name in one scope (`namespace N {…} namespace N {…}`, `namespace A.B {…}` with `namespace A {
+ * export namespace B {…} }`), ambient ones too, and what one block exports is in scope in every
+ * block: a reference there is compiled to `N.name`. Which blocks merge is read from the syntax: a
+ * namespace is named by the scope it is declared in and its name, and an exported one (or one in a
+ * dotted name, or in an ambient namespace, where all is exported) by its parent namespace's name.
+ */
+class NamespaceMerges {
+  private readonly groups = new Map<string, ts.ModuleDeclaration[]>();
+  private readonly keys = new Map<ts.ModuleDeclaration, string>();
+  private readonly scopeIds = new Map<ts.Node, number>();
+
+  constructor(namespaces: readonly ts.ModuleDeclaration[]) {
+    for (const m of namespaces) {
+      const key = this.keyOf(m);
+      const group = this.groups.get(key);
+      if (group) group.push(m);
+      else this.groups.set(key, [m]);
+    }
+  }
+
+  /** Every block of the namespace `d` is exported from, when it is: the nodes its name binds in. */
+  exportedIn(d: ts.NamedDeclaration): ts.Node[] | undefined {
+    const block = bindsIn(d);
+    if (!tsi.isModuleBlock(block) || !(isExported(d) || isAmbient(block))) return undefined;
+    return this.groups.get(this.keyOf(block.parent));
+  }
+
+  private keyOf(m: ts.ModuleDeclaration): string {
+    let key = this.keys.get(m);
+    if (key !== undefined) return key;
+    const p = m.parent;
+    const member = tsi.isModuleDeclaration(p) ? p : tsi.isModuleBlock(p) && (isExported(m) || isAmbient(p)) ? p.parent : undefined;
+    let outer: string;
+    if (member && tsi.isIdentifier(member.name)) outer = this.keyOf(member);
+    else {
+      let id = this.scopeIds.get(p);
+      if (id === undefined) this.scopeIds.set(p, (id = this.scopeIds.size));
+      outer = `#${id}`;
+    }
+    // A module named by a string (`declare module "x"`) merges with no namespace.
+    key = tsi.isIdentifier(m.name) ? `${outer}.${m.name.text}` : `${outer}#${m.pos}`;
+    this.keys.set(m, key);
+    return key;
+  }
+}
+
+const isExported = (d: ts.Node): boolean => (tsi.getCombinedModifierFlags(d as ts.Declaration) & tsi.ModifierFlags.Export) !== 0;
+
+/** Whether `n` sits in a `declare namespace` (or `declare module`, `declare global`). */
+function isAmbient(n: ts.Node): boolean {
+  for (let p: ts.Node | undefined = n; p; p = p.parent) if (tsi.isModuleDeclaration(p) && tsi.getCombinedModifierFlags(p) & tsi.ModifierFlags.Ambient) return true;
+  return false;
 }
 
 function scriptKind(fileName: string): ts.ScriptKind {
