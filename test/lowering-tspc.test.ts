@@ -726,6 +726,14 @@ it("leaves a directive prologue first, above the runtime object's import", () =>
   expect(written.get("client.js")).toMatch(/^"use client";\nimport \{ async, sleepAsync \} from "\.\/runtime\/index\.js";\nimport \* as (\$+c)ns from "\.\/runtime\/index\.js";\nvar \1 = \1ns\.__chronots;/);
 });
 
+it("leaves to the driver the early errors TypeScript's checker reports and still emits, which the lowering would erase", () => {
+  const cases: [string, string][] = [["switch (p) {\n    default: yield* sleepAsync(0); break;\n    default: break;\n  }", "more than one default clause in a switch (a syntax error)"]];
+  const text = `import { async, sleepAsync } from "./runtime/index.js";\n${cases.map(([body], i) => `export const f${i} = async(function* (p: any) {\n  ${body}\n});\n`).join("")}`;
+  const { written, added } = emitWith("early-errors", { "early.ts": text }, bundler);
+  expect(added.map((d) => `${d.messageText}`.replace(/^.*driver: /, ""))).toEqual(cases.map(([, why]) => `${why} is not lowered`));
+  expect(written.get("early.js")!.match(/function\*/g)).toHaveLength(cases.length);
+});
+
 it("leaves a function another transform already rebuilt (an \"after\" entry) to the driver, warned at the call", () => {
   // TypeScript's own transform has stripped `ms: number` by the time an "after" transformer runs,
   // and the file it hands on is a rebuilt tree, in which no declaration is rewritten in place.

@@ -366,6 +366,7 @@ export const f = async(/* before */ function* (n: number) {
       ["let p = 1;\n  yield* sleepAsync(0);", "'p' declared twice in one scope (a syntax error)"],
       ["switch (p) {\n    case 1: let x = 1; break;\n    case 2: let x = 2;\n  }\n  yield* sleepAsync(0);", "'x' declared twice in one scope (a syntax error)"],
       ["const x;\n  yield* sleepAsync(0);", "a const without a value (a syntax error)"],
+      ["switch (p) {\n    default: yield* sleepAsync(0); break;\n    case 1: break;\n    default: break;\n  }", "more than one default clause in a switch (a syntax error)"],
       // Strict code (a module), where these are syntax errors the lowering would hide: deleting a name an environment object holds is false, labels become states, a binding is renamed, a tag becomes a callee.
       ["for (let i = 0; i < 1; i++) {\n    (() => i);\n    yield* sleepAsync(0);\n    delete (i);\n  }", "delete of a plain name in strict code (a syntax error)"],
       ["a: a: {\n    yield* sleepAsync(0);\n    break a;\n  }", "a label 'a' inside a label of the same name (a syntax error)"],

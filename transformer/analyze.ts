@@ -583,6 +583,11 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
         break;
       case SK.Block:
       case SK.CaseBlock: {
+        // A syntax error TypeScript's parser lets through; lowered, the switch becomes states, where the second default is never reached.
+        if (node.kind === SK.CaseBlock) {
+          const defaults = (node as ts.CaseBlock).clauses.filter(tsi.isDefaultClause);
+          if (defaults.length > 1) unsupported.push(new Unsupported(defaults[1]!, "more than one default clause in a switch (a syntax error)"));
+        }
         const inner = newScope(node, scope, scope.fn);
         const stmts = tsi.isBlock(node) ? node.statements : (node as ts.CaseBlock).clauses.flatMap((c) => c.statements);
         declareLexical(stmts, inner);
