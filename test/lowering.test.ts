@@ -367,6 +367,8 @@ export const f = async(/* before */ function* (n: number) {
       ["switch (p) {\n    case 1: let x = 1; break;\n    case 2: let x = 2;\n  }\n  yield* sleepAsync(0);", "'x' declared twice in one scope (a syntax error)"],
       ["const x;\n  yield* sleepAsync(0);", "a const without a value (a syntax error)"],
       ["switch (p) {\n    default: yield* sleepAsync(0); break;\n    case 1: break;\n    default: break;\n  }", "more than one default clause in a switch (a syntax error)"],
+      ["const o = { a = yield* sleepAsync(0) };\n  return o;", "a shorthand property with an initializer in an object literal (a syntax error)"],
+      ["let a;\n  [a = { b = 1 }] = [yield* sleepAsync(0)];", "a shorthand property with an initializer in an object literal (a syntax error)"],
       // Strict code (a module), where these are syntax errors the lowering would hide: deleting a name an environment object holds is false, labels become states, a binding is renamed, a tag becomes a callee.
       ["for (let i = 0; i < 1; i++) {\n    (() => i);\n    yield* sleepAsync(0);\n    delete (i);\n  }", "delete of a plain name in strict code (a syntax error)"],
       ["a: a: {\n    yield* sleepAsync(0);\n    break a;\n  }", "a label 'a' inside a label of the same name (a syntax error)"],
@@ -382,7 +384,7 @@ export const f = async(/* before */ function* (n: number) {
       expect(splices, body).toEqual([]);
       expect(diagnostics.map((d) => d.messageText), body).toEqual([`chronots: this async function is left to the run-time driver: ${why} is not lowered`]);
     }
-    const valid = ["var x; var x;", "function f() {}\n  function f() {}", "let x = 1;\n  { let x = 2; }", "for (let i = 0; i < 1; i++) { let i = 5; }", "for (const k of [1]) {}", "(p?.tag)`z`;", "a: { b: { break a; } }\n  a: { const f = () => { a: { break a; } }; }", "const o = { static: 1, let: 2 };\n  o.static; o.let;"];
+    const valid = ["var x; var x;", "function f() {}\n  function f() {}", "let x = 1;\n  { let x = 2; }", "for (let i = 0; i < 1; i++) { let i = 5; }", "for (const k of [1]) {}", "(p?.tag)`z`;", "a: { b: { break a; } }\n  a: { const f = () => { a: { break a; } }; }", "const o = { static: 1, let: 2 };\n  o.static; o.let;", "let a, c;\n  ({ a = 1, b: { c = 2 } = {} } = {});\n  [{ a = 3 }] = [{}];\n  for ({ a = 4 } of [{}]);\n  (({ a = 5 }) => a)({});"];
     for (const body of valid) {
       const text = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* (p) {\n  ${body}\n  yield* sleepAsync(0);\n});\n`;
       expect(lowerText("valid.js", text, { typescript: ts }), body).toMatchObject({ diagnostics: [], splices: [expect.anything()] });

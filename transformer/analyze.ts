@@ -531,9 +531,14 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
         return walk(p.initializer, scope);
       }
       case SK.ShorthandPropertyAssignment: {
+        // A destructuring assignment's (`({ a = 1 } = o)`) is taken apart by assignTargets: here `{ a = 1 }` is an object literal, a
+        // syntax error TypeScript's parser lets through; lowered, it printed as `{ a: a }`, the initializer dropped.
         const p = node as ts.ShorthandPropertyAssignment;
         resolve(p.name, scope, false);
-        if (p.objectAssignmentInitializer) walk(p.objectAssignmentInitializer, scope);
+        if (p.objectAssignmentInitializer) {
+          unsupported.push(new Unsupported(p, "a shorthand property with an initializer in an object literal (a syntax error)"));
+          walk(p.objectAssignmentInitializer, scope);
+        }
         return;
       }
       case SK.PropertyDeclaration: {
