@@ -729,6 +729,7 @@ it("leaves a directive prologue first, above the runtime object's import", () =>
 it("leaves to the driver the early errors TypeScript's checker reports and still emits, which the lowering would erase", () => {
   const cases: [string, string][] = [["switch (p) {\n    default: yield* sleepAsync(0); break;\n    default: break;\n  }", "more than one default clause in a switch (a syntax error)"],
     ["const o = { a = yield* sleepAsync(0) };\n  return o;", "a shorthand property with an initializer in an object literal (a syntax error)"],
+    ["for (let i of [1]) {\n    var i;\n    yield* sleepAsync(0);\n  }", "a `var` redeclaring 'i', which a block around it declares with let (a syntax error)"],
   ];
   const text = `import { async, sleepAsync } from "./runtime/index.js";\n${cases.map(([body], i) => `export const f${i} = async(function* (p: any) {\n  ${body}\n});\n`).join("")}`;
   const { written, added } = emitWith("early-errors", { "early.ts": text }, bundler);

@@ -369,6 +369,12 @@ export const f = async(/* before */ function* (n: number) {
       ["switch (p) {\n    default: yield* sleepAsync(0); break;\n    case 1: break;\n    default: break;\n  }", "more than one default clause in a switch (a syntax error)"],
       ["const o = { a = yield* sleepAsync(0) };\n  return o;", "a shorthand property with an initializer in an object literal (a syntax error)"],
       ["let a;\n  [a = { b = 1 }] = [yield* sleepAsync(0)];", "a shorthand property with an initializer in an object literal (a syntax error)"],
+      ["for (let i of [1]) {\n    var i;\n    yield* sleepAsync(0);\n  }", "a `var` redeclaring 'i', which a block around it declares with let (a syntax error)"],
+      ["{\n    let x;\n    {\n      var x = yield* sleepAsync(0);\n    }\n  }", "a `var` redeclaring 'x', which a block around it declares with let (a syntax error)"],
+      ["switch (p) {\n    case 1: const y = 1; break;\n    case 2: for (var y of []);\n  }\n  yield* sleepAsync(0);", "a `var` redeclaring 'y', which a block around it declares with const (a syntax error)"],
+      ["{\n    class C {}\n    var [C] = [yield* sleepAsync(0)];\n  }", "a `var` redeclaring 'C', which a block around it declares with class (a syntax error)"],
+      ["{\n    function h() {}\n    var h;\n  }\n  yield* sleepAsync(0);", "a `var` redeclaring 'h', which a block around it declares with function (a syntax error)"],
+      ["try {\n    yield* sleepAsync(0);\n  } catch ({ e }) {\n    var e;\n  }", "a `var` redeclaring 'e', which a block around it declares with its catch clause (a syntax error)"],
       // Strict code (a module), where these are syntax errors the lowering would hide: deleting a name an environment object holds is false, labels become states, a binding is renamed, a tag becomes a callee.
       ["for (let i = 0; i < 1; i++) {\n    (() => i);\n    yield* sleepAsync(0);\n    delete (i);\n  }", "delete of a plain name in strict code (a syntax error)"],
       ["a: a: {\n    yield* sleepAsync(0);\n    break a;\n  }", "a label 'a' inside a label of the same name (a syntax error)"],
@@ -384,7 +390,7 @@ export const f = async(/* before */ function* (n: number) {
       expect(splices, body).toEqual([]);
       expect(diagnostics.map((d) => d.messageText), body).toEqual([`chronots: this async function is left to the run-time driver: ${why} is not lowered`]);
     }
-    const valid = ["var x; var x;", "function f() {}\n  function f() {}", "let x = 1;\n  { let x = 2; }", "for (let i = 0; i < 1; i++) { let i = 5; }", "for (const k of [1]) {}", "(p?.tag)`z`;", "a: { b: { break a; } }\n  a: { const f = () => { a: { break a; } }; }", "const o = { static: 1, let: 2 };\n  o.static; o.let;", "let a, c;\n  ({ a = 1, b: { c = 2 } = {} } = {});\n  [{ a = 3 }] = [{}];\n  for ({ a = 4 } of [{}]);\n  (({ a = 5 }) => a)({});"];
+    const valid = ["var x; var x;", "function f() {}\n  function f() {}", "let x = 1;\n  { let x = 2; }", "for (let i = 0; i < 1; i++) { let i = 5; }", "for (const k of [1]) {}", "(p?.tag)`z`;", "a: { b: { break a; } }\n  a: { const f = () => { a: { break a; } }; }", "const o = { static: 1, let: 2 };\n  o.static; o.let;", "let a, c;\n  ({ a = 1, b: { c = 2 } = {} } = {});\n  [{ a = 3 }] = [{}];\n  for ({ a = 4 } of [{}]);\n  (({ a = 5 }) => a)({});", "{\n    let v;\n    (function () { var v; });\n  }\n  function w(v) { { var v; } }"];
     for (const body of valid) {
       const text = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* (p) {\n  ${body}\n  yield* sleepAsync(0);\n});\n`;
       expect(lowerText("valid.js", text, { typescript: ts }), body).toMatchObject({ diagnostics: [], splices: [expect.anything()] });

@@ -579,6 +579,16 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
         // Another syntax error TypeScript's parser lets through.
         const head = tsi.isForInStatement(list.parent) || tsi.isForOfStatement(list.parent);
         if (list.flags & tsi.NodeFlags.Const && !head) for (const d of list.declarations) if (!d.initializer) unsupported.push(new Unsupported(d, "a const without a value (a syntax error)"));
+        // And a `var` of a name a block around it (a loop head, a case block) declares lexically: the lowering hoists the `var` and renames the block's binding, and the code V8 rejects at load runs.
+        if (!(list.flags & tsi.NodeFlags.BlockScoped))
+          for (const d of list.declarations)
+            for (const id of bindingNames(d.name))
+              for (let s: Scope | undefined = scope; s && s.node !== s.fn; s = s.parent) {
+                const b = s.names.get(id.text);
+                // A catch parameter's plain name may be redeclared (Annex B; varQuirk's), one in a pattern not.
+                if (b && !(b.kind === "catch" && tsi.isIdentifier((s.node as ts.CatchClause).variableDeclaration!.name))) unsupported.push(new Unsupported(id, `a \`var\` redeclaring '${id.text}', which a block around it declares with ${b.kind === "catch" ? "its catch clause" : b.kind} (a syntax error)`));
+                if (b) break;
+              }
         break;
       }
       case SK.CaseClause:
