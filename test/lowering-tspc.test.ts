@@ -730,6 +730,9 @@ it("leaves to the driver the early errors TypeScript's checker reports and still
   const cases: [string, string][] = [["switch (p) {\n    default: yield* sleepAsync(0); break;\n    default: break;\n  }", "more than one default clause in a switch (a syntax error)"],
     ["const o = { a = yield* sleepAsync(0) };\n  return o;", "a shorthand property with an initializer in an object literal (a syntax error)"],
     ["for (let i of [1]) {\n    var i;\n    yield* sleepAsync(0);\n  }", "a `var` redeclaring 'i', which a block around it declares with let (a syntax error)"],
+    ["export const x = yield* sleepAsync(0);", "the modifier 'export' on a declaration in a function (a syntax error)"],
+    ["declare let q: number;\n  yield* sleepAsync(0);\n  return q;", "the modifier 'declare' on a declaration in a function (an error TypeScript reports)"],
+    ["import z = p.a;\n  yield* sleepAsync(0);\n  return z;", "an import alias (import x = …) in a function (an error TypeScript reports)"],
   ];
   const text = `import { async, sleepAsync } from "./runtime/index.js";\n${cases.map(([body], i) => `export const f${i} = async(function* (p: any) {\n  ${body}\n});\n`).join("")}`;
   const { written, added } = emitWith("early-errors", { "early.ts": text }, bundler);

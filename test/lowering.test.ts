@@ -361,7 +361,7 @@ export const f = async(/* before */ function* (n: number) {
   });
 
   it("leaves to the driver the syntax errors TypeScript's parser lets through: a redeclaration in one scope, a const without a value", () => {
-    const cases: [string, string][] = [
+    const cases: [string, string, string?][] = [
       ["let [a, a] = yield* sleepAsync(0);", "'a' declared twice in one scope (a syntax error)"],
       ["let p = 1;\n  yield* sleepAsync(0);", "'p' declared twice in one scope (a syntax error)"],
       ["switch (p) {\n    case 1: let x = 1; break;\n    case 2: let x = 2;\n  }\n  yield* sleepAsync(0);", "'x' declared twice in one scope (a syntax error)"],
@@ -375,6 +375,16 @@ export const f = async(/* before */ function* (n: number) {
       ["{\n    class C {}\n    var [C] = [yield* sleepAsync(0)];\n  }", "a `var` redeclaring 'C', which a block around it declares with class (a syntax error)"],
       ["{\n    function h() {}\n    var h;\n  }\n  yield* sleepAsync(0);", "a `var` redeclaring 'h', which a block around it declares with function (a syntax error)"],
       ["try {\n    yield* sleepAsync(0);\n  } catch ({ e }) {\n    var e;\n  }", "a `var` redeclaring 'e', which a block around it declares with its catch clause (a syntax error)"],
+      // Declarations only a module's top level may have, or no statement in a function; TypeScript's own modifiers and import aliases, which its emit drops or makes a var, in a TypeScript file.
+      ["export const x = yield* sleepAsync(0);\n  return x;", "the modifier 'export' on a declaration in a function (a syntax error)"],
+      ["yield* sleepAsync(0);\n  export default function q() {}", "the modifier 'export' on a declaration in a function (a syntax error)"],
+      ["async const w = yield* sleepAsync(0);\n  return w;", "the modifier 'async' on a declaration that is no function (a syntax error)"],
+      ["static let w = yield* sleepAsync(0);\n  return w;", "the modifier 'static' on a declaration in a function (a syntax error)"],
+      ["import x from \"node:fs\";\n  yield* sleepAsync(0);", "an import declaration in a function (a syntax error)"],
+      ["yield* sleepAsync(0);\n  export { p };", "an export declaration in a function (a syntax error)"],
+      ["declare let q: number;\n  yield* sleepAsync(0);\n  return q;", "the modifier 'declare' on a declaration in a function (an error TypeScript reports)", "errors.ts"],
+      ["public const w = yield* sleepAsync(0);\n  return w;", "the modifier 'public' on a declaration in a function (an error TypeScript reports)", "errors.ts"],
+      ["import z = p.a;\n  yield* sleepAsync(0);\n  return z;", "an import alias (import x = …) in a function (an error TypeScript reports)", "errors.ts"],
       // Strict code (a module), where these are syntax errors the lowering would hide: deleting a name an environment object holds is false, labels become states, a binding is renamed, a tag becomes a callee.
       ["for (let i = 0; i < 1; i++) {\n    (() => i);\n    yield* sleepAsync(0);\n    delete (i);\n  }", "delete of a plain name in strict code (a syntax error)"],
       ["a: a: {\n    yield* sleepAsync(0);\n    break a;\n  }", "a label 'a' inside a label of the same name (a syntax error)"],
@@ -384,13 +394,13 @@ export const f = async(/* before */ function* (n: number) {
       // In a module, await too.
       ["for (let await = 0; await < 2; await++) {\n    (() => await);\n    yield* sleepAsync(0);\n  }", "a binding named await in a module (a syntax error)"],
     ];
-    for (const [body, why] of cases) {
+    for (const [body, why, file = "errors.js"] of cases) {
       const text = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* (p) {\n  ${body}\n});\n`;
-      const { splices, diagnostics } = lowerText("errors.js", text, { typescript: ts });
+      const { splices, diagnostics } = lowerText(file, text, { typescript: ts });
       expect(splices, body).toEqual([]);
       expect(diagnostics.map((d) => d.messageText), body).toEqual([`chronots: this async function is left to the run-time driver: ${why} is not lowered`]);
     }
-    const valid = ["var x; var x;", "function f() {}\n  function f() {}", "let x = 1;\n  { let x = 2; }", "for (let i = 0; i < 1; i++) { let i = 5; }", "for (const k of [1]) {}", "(p?.tag)`z`;", "a: { b: { break a; } }\n  a: { const f = () => { a: { break a; } }; }", "const o = { static: 1, let: 2 };\n  o.static; o.let;", "let a, c;\n  ({ a = 1, b: { c = 2 } = {} } = {});\n  [{ a = 3 }] = [{}];\n  for ({ a = 4 } of [{}]);\n  (({ a = 5 }) => a)({});", "{\n    let v;\n    (function () { var v; });\n  }\n  function w(v) { { var v; } }"];
+    const valid = ["var x; var x;", "function f() {}\n  function f() {}", "let x = 1;\n  { let x = 2; }", "for (let i = 0; i < 1; i++) { let i = 5; }", "for (const k of [1]) {}", "(p?.tag)`z`;", "a: { b: { break a; } }\n  a: { const f = () => { a: { break a; } }; }", "const o = { static: 1, let: 2 };\n  o.static; o.let;", "let a, c;\n  ({ a = 1, b: { c = 2 } = {} } = {});\n  [{ a = 3 }] = [{}];\n  for ({ a = 4 } of [{}]);\n  (({ a = 5 }) => a)({});", "{\n    let v;\n    (function () { var v; });\n  }\n  function w(v) { { var v; } }", "async function a() {}\n  class K { static s = 1; async m() {} }"];
     for (const body of valid) {
       const text = `import { async, sleepAsync } from "chronots";\nexport const g = async(function* (p) {\n  ${body}\n  yield* sleepAsync(0);\n});\n`;
       expect(lowerText("valid.js", text, { typescript: ts }), body).toMatchObject({ diagnostics: [], splices: [expect.anything()] });

@@ -273,6 +273,9 @@ function decoratorOf(c: ts.ClassLikeDeclaration): ts.Decorator | undefined {
   return first(c) ?? c.members.map(ofMember).find((d) => d);
 }
 
+/** Modifiers TypeScript's emit drops. */
+const TYPESCRIPT_MODIFIERS = new Set(["declare", "public", "private", "protected", "readonly", "abstract", "override", "const", "in", "out"]);
+
 /** `strictFile`: the file is strict code as a whole (a module, or TypeScript's alwaysStrict); `moduleFile`: an ES module, where `await` is reserved too. */
 export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: boolean): Analysis {
   const bindingOf = new Map<ts.Identifier, Binding>();
@@ -484,8 +487,24 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
     return undefined;
   };
 
+  /**
+   * Modifiers no statement in a function may have, which TypeScript's parser lets through (its checker
+   * reports them): JavaScript's are syntax errors the lowering would erase, TypeScript's own it erases
+   * itself (a `declare`d binding is none), where the lowering would keep the declaration.
+   */
+  const statementModifiers = (st: ts.VariableStatement | ts.FunctionDeclaration | ts.ClassDeclaration): void => {
+    for (const m of st.modifiers ?? []) {
+      if (m.kind === SK.Decorator || (m.kind === SK.AsyncKeyword && st.kind === SK.FunctionDeclaration) || (m.kind === SK.AbstractKeyword && st.kind === SK.ClassDeclaration)) continue;
+      const word = tsi.tokenToString(m.kind);
+      if (m.kind === SK.AsyncKeyword) unsupported.push(new Unsupported(m, "the modifier 'async' on a declaration that is no function (a syntax error)"));
+      else if (TYPESCRIPT_MODIFIERS.has(word!)) unsupported.push(new Unsupported(m, `the modifier '${word}' on a declaration in a function (an error TypeScript reports)`));
+      else unsupported.push(new Unsupported(m, `the modifier '${word}' on a declaration in a function (a syntax error)`));
+    }
+  };
+
   const walk = (node: ts.Node, scope: Scope): void => {
     if (isTypeOnly(node)) return;
+    if (node.kind === SK.VariableStatement || node.kind === SK.FunctionDeclaration || node.kind === SK.ClassDeclaration) statementModifiers(node as ts.VariableStatement);
     if (isFunctionLike(node)) return walkFunction(node, scope);
     switch (node.kind) {
       case SK.Identifier:
@@ -647,6 +666,18 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
         if (u.operator === SK.PlusPlusToken || u.operator === SK.MinusMinusToken) return assignTargets(u.operand, scope);
         break;
       }
+      // Syntax errors TypeScript's parser lets through; an alias `import x = N.y` TypeScript compiles to a `var`, which the lowering left unbound.
+      case SK.ImportDeclaration:
+        unsupported.push(new Unsupported(node, "an import declaration in a function (a syntax error)"));
+        return;
+      case SK.ImportEqualsDeclaration:
+        unsupported.push(new Unsupported(node, "an import alias (import x = …) in a function (an error TypeScript reports)"));
+        return;
+      case SK.ExportDeclaration:
+      case SK.ExportAssignment:
+      case SK.NamespaceExportDeclaration:
+        unsupported.push(new Unsupported(node, "an export declaration in a function (a syntax error)"));
+        return;
       case SK.WithStatement:
         unsupported.push(new Unsupported(node, "a 'with' statement"));
         break;
