@@ -733,6 +733,8 @@ it("leaves to the driver the early errors TypeScript's checker reports and still
     ["export const x = yield* sleepAsync(0);", "the modifier 'export' on a declaration in a function (a syntax error)"],
     ["declare let q: number;\n  yield* sleepAsync(0);\n  return q;", "the modifier 'declare' on a declaration in a function (an error TypeScript reports)"],
     ["import z = p.a;\n  yield* sleepAsync(0);\n  return z;", "an import alias (import x = …) in a function (an error TypeScript reports)"],
+    ["yield* sleepAsync(0);\n  new.target = 1;", "new.target as an assignment target (a syntax error)"],
+    ["let a;\n  ([a]) = yield* sleepAsync(0);", "a destructuring pattern in parentheses (a syntax error)"],
   ];
   const text = `import { async, sleepAsync } from "./runtime/index.js";\n${cases.map(([body], i) => `export const f${i} = async(function* (p: any) {\n  ${body}\n});\n`).join("")}`;
   const { written, added } = emitWith("early-errors", { "early.ts": text }, bundler);

@@ -273,6 +273,89 @@ function decoratorOf(c: ts.ClassLikeDeclaration): ts.Decorator | undefined {
   return first(c) ?? c.members.map(ofMember).find((d) => d);
 }
 
+/** How an expression is assigned to: by `=`, an arithmetic or bitwise compound assignment, a logical one, `++`/`--`, as a for-in/of loop's head, as an element of a destructuring pattern, or as its object rest. */
+type TargetUse = "=" | "op=" | "logical" | "++" | "for" | "element" | "rest";
+
+/**
+ * Why `target`, assigned to as `use` says, is no target JavaScript accepts, or undefined when it is one.
+ * TypeScript's parser takes any expression there; V8 rejects most at load (a syntax error), which the
+ * lowering must not erase as it takes the assignment apart (`new.target = 1` became an assignment to
+ * a variable, `([a]) = x` a destructuring). A call is the exception: in an assignment, a compound one
+ * or `++`, V8 throws a ReferenceError when it runs, after calling it, and so does the lowered code; as
+ * a for-in/of loop's head it names the error otherwise than the lowered code.
+ */
+function invalidTarget(target: ts.Expression, use: TargetUse, strictAt: (n: ts.Node) => boolean): Unsupported | undefined {
+  let t = target;
+  let parenthesized = false;
+  while (isWrapper(t)) {
+    // TypeScript's emit drops the parentheses around a type assertion: `([a] as T) = x` is `[a] = x`.
+    if (tsi.isParenthesizedExpression(t)) {
+      let inner = t.expression;
+      while (tsi.isParenthesizedExpression(inner)) inner = inner.expression;
+      if (!tsi.isAssertionExpression(inner) && !tsi.isSatisfiesExpression(inner)) parenthesized = true;
+    }
+    t = t.expression;
+  }
+  const role = use === "for" ? "a for-in/of loop's target" : use === "element" || use === "rest" ? "a destructuring target" : "an assignment target";
+  if (tsi.isArrayLiteralExpression(t) || tsi.isObjectLiteralExpression(t)) {
+    if (parenthesized) return new Unsupported(t, "a destructuring pattern in parentheses (a syntax error)");
+    if (use !== "=" && use !== "for" && use !== "element") return new Unsupported(t, `a destructuring pattern as ${use === "rest" ? "an object rest's target" : "the target of a compound assignment or an increment"} (a syntax error)`);
+    return invalidPattern(t, strictAt);
+  }
+  if (t.flags & tsi.NodeFlags.OptionalChain) return new Unsupported(t, `an optional chain as ${role} (a syntax error)`);
+  switch (t.kind) {
+    case SK.Identifier: {
+      const name = (t as ts.Identifier).text;
+      return (name === "eval" || name === "arguments") && strictAt(t) ? new Unsupported(t, `${name} as ${role} in strict code (a syntax error)`) : undefined;
+    }
+    case SK.PropertyAccessExpression:
+    case SK.ElementAccessExpression:
+      return undefined;
+    case SK.CallExpression:
+      if ((t as ts.CallExpression).expression.kind === SK.ImportKeyword) break;
+      if (use === "=" || use === "op=" || use === "++") return undefined;
+      return new Unsupported(t, use === "for" ? `a call as ${role} (a ReferenceError when the loop runs)` : `a call as ${role} (a syntax error)`);
+  }
+  const what =
+    t.kind === SK.MetaProperty
+      ? `${tsi.tokenToString((t as ts.MetaProperty).keywordToken)}.${(t as ts.MetaProperty).name.text}`
+      : t.kind === SK.ThisKeyword
+        ? "this"
+        : t.kind === SK.SuperKeyword
+          ? "super"
+          : "an expression that is no reference";
+  return new Unsupported(t, `${what} as ${role} (a syntax error)`);
+}
+
+/** Why a destructuring assignment's pattern is no valid one (see invalidTarget), or undefined. */
+function invalidPattern(pattern: ts.ArrayLiteralExpression | ts.ObjectLiteralExpression, strictAt: (n: ts.Node) => boolean): Unsupported | undefined {
+  /** An element, `target` or `target = default`. */
+  const element = (e: ts.Expression) => (tsi.isBinaryExpression(e) && e.operatorToken.kind === SK.EqualsToken ? invalidTarget(e.left, "element", strictAt) : invalidTarget(e, "element", strictAt));
+  const notLast = (list: ts.NodeArray<ts.Node>, i: number) => i < list.length - 1 || list.hasTrailingComma;
+  if (tsi.isArrayLiteralExpression(pattern)) {
+    for (const [i, e] of pattern.elements.entries()) {
+      if (tsi.isOmittedExpression(e)) continue;
+      const invalid = !tsi.isSpreadElement(e)
+        ? element(e)
+        : notLast(pattern.elements, i)
+          ? new Unsupported(e, "a rest element before the end of a destructuring pattern (a syntax error)")
+          : invalidTarget(e.expression, "element", strictAt);
+      if (invalid) return invalid;
+    }
+    return undefined;
+  }
+  for (const [i, p] of pattern.properties.entries()) {
+    let invalid: Unsupported | undefined;
+    if (tsi.isPropertyAssignment(p)) invalid = element(p.initializer);
+    else if (tsi.isShorthandPropertyAssignment(p)) invalid = invalidTarget(p.name, "element", strictAt);
+    else if (tsi.isSpreadAssignment(p))
+      invalid = notLast(pattern.properties, i) ? new Unsupported(p, "a rest element before the end of a destructuring pattern (a syntax error)") : invalidTarget(p.expression, "rest", strictAt);
+    else invalid = new Unsupported(p, "a method or accessor in a destructuring pattern (a syntax error)");
+    if (invalid) return invalid;
+  }
+  return undefined;
+}
+
 /** Modifiers TypeScript's emit drops. */
 const TYPESCRIPT_MODIFIERS = new Set(["declare", "public", "private", "protected", "readonly", "abstract", "override", "const", "in", "out"]);
 
@@ -443,6 +526,12 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
       assignTargets(t.left, scope);
       walk(t.right, scope);
     } else walk(target, scope);
+  };
+
+  /** An assignment target JavaScript rejects, which TypeScript's parser lets through (its checker reports it): see invalidTarget. */
+  const checkTarget = (target: ts.Expression, use: TargetUse): void => {
+    const invalid = invalidTarget(target, use, strictAt);
+    if (invalid) unsupported.push(invalid);
   };
 
   const walkFunction = (node: ts.SignatureDeclaration & { body?: ts.Node }, outer: Scope): void => {
@@ -639,7 +728,10 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
           unsupported.push(new Unsupported(init, "a for-in variable with an initializer (sloppy code, a syntax error in strict code)"));
         if (init && tsi.isVariableDeclarationList(init) && init.flags & tsi.NodeFlags.BlockScoped)
           for (const d of init.declarations) declarePattern(d.name, inner, init.flags & (tsi.NodeFlags.Const | tsi.NodeFlags.Using) ? "const" : "let");
-        if (init && !tsi.isVariableDeclarationList(init) && !tsi.isForStatement(node)) assignTargets(init, inner);
+        if (init && !tsi.isVariableDeclarationList(init) && !tsi.isForStatement(node)) {
+          checkTarget(init, "for");
+          assignTargets(init, inner);
+        }
         tsi.forEachChild(node, (c) => (c === init && !tsi.isForStatement(node) && !tsi.isVariableDeclarationList(init) ? undefined : walk(c, inner)));
         return;
       }
@@ -654,7 +746,10 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
       }
       case SK.BinaryExpression: {
         const b = node as ts.BinaryExpression;
-        if (b.operatorToken.kind >= SK.FirstAssignment && b.operatorToken.kind <= SK.LastAssignment) {
+        const op = b.operatorToken.kind;
+        if (op >= SK.FirstAssignment && op <= SK.LastAssignment) {
+          const logical = op === SK.BarBarEqualsToken || op === SK.AmpersandAmpersandEqualsToken || op === SK.QuestionQuestionEqualsToken;
+          checkTarget(b.left, op === SK.EqualsToken ? "=" : logical ? "logical" : "op=");
           assignTargets(b.left, scope);
           return walk(b.right, scope);
         }
@@ -663,7 +758,10 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
       case SK.PrefixUnaryExpression:
       case SK.PostfixUnaryExpression: {
         const u = node as ts.PrefixUnaryExpression;
-        if (u.operator === SK.PlusPlusToken || u.operator === SK.MinusMinusToken) return assignTargets(u.operand, scope);
+        if (u.operator === SK.PlusPlusToken || u.operator === SK.MinusMinusToken) {
+          checkTarget(u.operand, "++");
+          return assignTargets(u.operand, scope);
+        }
         break;
       }
       // Syntax errors TypeScript's parser lets through; an alias `import x = N.y` TypeScript compiles to a `var`, which the lowering left unbound.
