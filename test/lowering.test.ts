@@ -127,12 +127,14 @@ describe("odd input", () => {
       [`export const Five = async(5 as any);`, "a numeric literal", "5 as any"],
       [`export const Nil = async((null)!);`, "'null'", "(null)!"],
       [`export const Obj = async({} as any);`, "an object literal expression", "{} as any"],
+      [`export const Minus = async(-1 as any);`, "a prefix unary expression", "-1 as any"],
+      [`export const Cls = async(class {} as any);`, "a class expression", "class {} as any"],
     ];
     for (const [body, what, at] of cases) {
       const text = `import { async } from "chronots";\n${body}`;
       const { diagnostics } = lowerText("values.ts", text, { typescript: ts });
       expect(diagnostics.map((d) => [d.messageText, text.slice(d.start, d.start! + d.length!)]), body).toEqual([
-        [`chronots: this async function is left to the run-time driver: ${what}, not a function (async() takes a function*) is not lowered`, at],
+        [`chronots: this async function is left to the run-time driver: an argument that is no generator function (${what}; async() takes a function*) is not lowered`, at],
       ]);
     }
   });

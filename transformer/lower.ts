@@ -220,7 +220,7 @@ function lowerCall(call: ts.CallExpression, l: Lowering, outer: Rename | undefin
           : tsi.isArrowFunction(given) || tsi.isFunctionExpression(given)
             ? "a function that is not a generator (async() takes a function*)"
             : isValue(given)
-              ? `${tsi.tokenToString(given.kind) ? `'${tsi.tokenToString(given.kind)}'` : kindName(given)}, not a function (async() takes a function*)`
+              ? `an argument that is no generator function (${tsi.tokenToString(given.kind) ? `'${tsi.tokenToString(given.kind)}'` : kindName(given)}; async() takes a function*)`
               : (whyNot ?? "a generator function neither written in the async() call nor declared in a block around it"),
       );
     }
@@ -954,8 +954,20 @@ function preludeOffset(text: string): number {
   return text.slice(end, line).trim() === "" ? line : end;
 }
 
-/** An argument that is plainly no function: a literal of any kind, `null`, `true` or `false`. */
+/** An argument that is plainly no generator function: a literal of any kind, `null`, `true`, `false`, a class, or a unary operator's result. */
 function isValue(e: ts.Expression): boolean {
   const k = e.kind;
-  return (k >= SK.FirstLiteralToken && k <= SK.LastLiteralToken) || k === SK.TemplateExpression || k === SK.ObjectLiteralExpression || k === SK.ArrayLiteralExpression || k === SK.NullKeyword || k === SK.TrueKeyword || k === SK.FalseKeyword;
+  return (
+    (k >= SK.FirstLiteralToken && k <= SK.LastLiteralToken) ||
+    k === SK.TemplateExpression ||
+    k === SK.ObjectLiteralExpression ||
+    k === SK.ArrayLiteralExpression ||
+    k === SK.NullKeyword ||
+    k === SK.TrueKeyword ||
+    k === SK.FalseKeyword ||
+    k === SK.ClassExpression ||
+    k === SK.PrefixUnaryExpression ||
+    k === SK.VoidExpression ||
+    k === SK.TypeOfExpression
+  );
 }
