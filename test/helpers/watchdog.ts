@@ -9,12 +9,15 @@
  * writeSync (process.stderr would flush through the blocked main thread) and kills the process: vitest
  * reports "Worker exited unexpectedly", test/summary.ts counts it as failed and the run ends non-zero.
  *
- * The deadline is the test's own timeout plus SLACK_MS: a test that yields to the event loop is
- * failed by vitest's timeout first, so only a test that blocks its thread gets this far, and one that
- * returns past its timeout fails anyway (vitest checks the time), so the watchdog only turns a hang
- * into a failure. CHRONOTS_WATCHDOG_MS sets every test's deadline instead (test/watchdog.test.ts sets
- * it short). A file's tests run one at a time (none is test.concurrent), so one slot holds the running
- * one. Arming costs a string encode and two Atomics stores; the worker is unref'd, keeping nothing alive.
+ * The deadline is the test's own timeout plus SLACK_MS, and past it the watchdog acts only while the
+ * thread is blocked: the main thread stamps the time into shared memory every second from its event
+ * loop, and a stamp older than STALE_MS means no turn of that loop has run since. A test that yields to
+ * the event loop, however long it waits (no timeout, slow hooks, a debugger that resumes), is left to
+ * vitest; one that returns past its timeout fails anyway (vitest checks the time), so the watchdog only
+ * turns a hang into a failure. CHRONOTS_WATCHDOG_MS sets every test's deadline instead
+ * (test/watchdog.test.ts sets it short). A file's tests run one at a time (none is test.concurrent), so
+ * one slot holds the running one. Arming costs a string encode and two Atomics stores; the worker and
+ * the stamping timer are unref'd, keeping nothing alive.
  */
 import { Worker } from "node:worker_threads";
 import type { TestContext } from "vitest";
@@ -22,25 +25,34 @@ import type { TestContext } from "vitest";
 /** Past a test's timeout, time for vitest's timeout to fail it if its thread still runs the event loop. */
 const SLACK_MS = 40_000;
 
-/** [0]: the running test's deadline in ms after `origin`, 0 while none runs; [1]: the message's length in bytes. */
-const state = new Int32Array(new SharedArrayBuffer(8));
+/** How long the event loop must have stood still, past the deadline, for the thread to count as blocked. */
+const STALE_MS = 3000;
+
+/**
+ * [0]: the running test's deadline in ms after `origin`, 0 while none runs; [1]: the message's length in
+ * bytes; [2]: when the main thread's event loop last ran, in ms after `origin`.
+ */
+const state = new Int32Array(new SharedArrayBuffer(12));
 const message = new Uint8Array(new SharedArrayBuffer(4096));
 const origin = Date.now();
 const encoder = new TextEncoder();
 
 const watcher = `
-const { workerData: { state, message, origin } } = require("node:worker_threads");
+const { workerData: { state, message, origin, stale } } = require("node:worker_threads");
 setInterval(() => {
   const deadline = Atomics.load(state, 0);
-  if (deadline === 0 || Date.now() - origin < deadline) return;
+  const at = Date.now() - origin;
+  if (deadline === 0 || at < deadline || at - Atomics.load(state, 2) < stale) return;
   require("node:fs").writeSync(2, message.subarray(0, Atomics.load(state, 1)));
   process.kill(process.pid, "SIGKILL");
 }, 1000);`;
 
 /** Starts the watchdog's thread; resolves once it runs, when the fds of its event loop are open. */
 export function startWatchdog(): Promise<void> {
-  const worker = new Worker(watcher, { eval: true, workerData: { state, message, origin } });
+  const worker = new Worker(watcher, { eval: true, workerData: { state, message, origin, stale: STALE_MS } });
   worker.unref();
+  Atomics.store(state, 2, Date.now() - origin);
+  setInterval(() => Atomics.store(state, 2, Date.now() - origin), 1000).unref();
   return new Promise((resolve, reject) => {
     worker.once("online", resolve);
     worker.once("error", reject);
@@ -53,7 +65,7 @@ export function watch(task: TestContext["task"]): void {
   const project = task.file.projectName ? ` [${task.file.projectName}]` : "";
   const text =
     `\nchronots watchdog: test "${task.fullTestName}" in ${task.file.name}${project} still runs after ${bound / 1000} s` +
-    ` (its timeout is ${task.timeout / 1000} s). It has blocked its thread, so vitest's timeout, which needs the` +
+    ` (its timeout is ${task.timeout / 1000} s), and its thread's event loop has not run for ${STALE_MS / 1000} s or more. It has blocked its thread, so vitest's timeout, which needs the` +
     ` event loop, cannot end it: likely a synchronous wait (waitFor, poll) that never returned. Killing test process ${process.pid}.\n`;
   Atomics.store(state, 1, encoder.encodeInto(text, message).written);
   Atomics.store(state, 0, Date.now() - origin + bound);
