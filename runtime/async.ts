@@ -10,7 +10,7 @@
  */
 import { CancelledError, FutureDefect } from "./errors.js";
 import { dispose, Disposer, fail, use } from "./dispose.js";
-import { CANCELLED, COMPLETED, creationSite, FAILED, Future, KEPT, PENDING, promiseHint, typeName } from "./future.js";
+import { CANCELLED, COMPLETED, creationSite, FAILED, Future, PENDING, promiseHint, typeName } from "./future.js";
 
 /**
  * The function `async` makes of a generator returning R. A plain function type, not a conditional
@@ -168,7 +168,7 @@ class Delegation extends Future<unknown> {
     }
   }
   private end(state: number, result: unknown): void {
-    if (this._cancelRequest === KEPT) this.owner._cancelRequest = KEPT;
+    if (this._mustCancel) this.owner._mustCancel = true;
     this._finishInline(state, result);
   }
 }

@@ -35,14 +35,6 @@ export const FAILED: 2 = S.Failed;
 export const CANCELLED: 3 = S.Cancelled;
 const STATES: FutureState[] = ["pending", "completed", "failed", "cancelled"];
 
-/**
- * Where a coroutine's cancel request stands. KEPT: it came while the body ran or after the awaited
- * future had finished, and goes to the body's next wait. SENT: it went to the future the body waits on,
- * so that future's being cancelled is this request's doing; a second request finding it so adds nothing.
- */
-export const KEPT = 1;
-export const SENT = 2;
-
 /** Pending futures that have callbacks: what a leak check counts. */
 let waiting = 0;
 export function waitingFutures(): number {
@@ -68,7 +60,7 @@ export class Future<T = void> {
   /** @internal */ _cb: Callback | null = null;
   /** @internal callbacks after the first */ _cbs: Callback[] | null = null;
   /** @internal the future a coroutine waits on; `undefined` for a leaf */ _child: Future<any> | null | undefined = undefined;
-  /** @internal 0, KEPT or SENT */ _cancelRequest = 0;
+  /** @internal a cancel request not yet delivered */ _mustCancel = false;
   /** @internal the result settles itself after a cancel request (timeouts) */ _ownCancel = false;
   /**
    * Run once when cancellation of this pending leaf future is requested (to remove a timer, close a
@@ -143,12 +135,11 @@ export class Future<T = void> {
     if (this._state !== S.Pending) return false;
     if (this._child !== undefined) {
       const child = this._child;
-      if (child !== null && child._state === S.Pending) {
-        this._cancelRequest = SENT;
-        child.cancel();
-      } else if (child === null || child._state !== S.Cancelled || this._cancelRequest !== SENT) this._cancelRequest = KEPT;
-      // Else an earlier request cancelled that future: kept again, this one would also cancel the next wait,
-      // that of a body cleaning up after the CancelledError.
+      if (child !== null && child._state === S.Pending) child.cancel();
+      else if (child === null || child._state !== S.Cancelled) this._mustCancel = true;
+      // Else the body is about to see that future cancelled (a CancelledError from `yield*`, `f.cancelled`
+      // after `yield f`), which is the delivery (chronos' tryCancel): kept as well, a second cancel() would
+      // also cancel the next wait, that of a body cleaning up after the first.
       return true;
     }
     const cb = this.cancelCallback;
@@ -223,13 +214,9 @@ export class Future<T = void> {
   _suspend(child: Future<any>, resume: Callback): void {
     this._child = child;
     child._addCallback(resume);
-    const request = this._cancelRequest;
-    if (request !== 0) {
-      this._cancelRequest = 0;
-      if (request === KEPT) {
-        this._cancelRequest = SENT;
-        child.cancel();
-      }
+    if (this._mustCancel) {
+      this._mustCancel = false;
+      child.cancel();
     }
   }
 
