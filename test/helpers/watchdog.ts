@@ -16,7 +16,7 @@
  * vitest; one that returns past its timeout fails anyway (vitest checks the time), so the watchdog only
  * turns a hang into a failure. CHRONOTS_WATCHDOG_MS sets every test's deadline instead
  * (test/watchdog.test.ts sets it short). A file's tests run one at a time (none is test.concurrent), so
- * one slot holds the running one. Arming costs a string encode and two Atomics stores; the worker and
+ * one slot holds the running one. Arming costs a string encode and two stores; the worker and
  * the stamping timer are unref'd, keeping nothing alive.
  */
 import { Worker } from "node:worker_threads";
@@ -30,9 +30,11 @@ const STALE_MS = 3000;
 
 /**
  * [0]: the running test's deadline in ms after `origin`, 0 while none runs; [1]: the message's length in
- * bytes; [2]: when the main thread's event loop last ran, in ms after `origin`.
+ * bytes; [2]: when the main thread's event loop last ran, in ms after `origin`. Float64: a deadline past
+ * a timeout of 2^31 - 1 ms (setTimeout's largest, a common "no limit") does not fit an int32. Plain
+ * reads and writes: an aligned float64 is never seen torn, and a watchdog can act a second late.
  */
-const state = new Int32Array(new SharedArrayBuffer(12));
+const state = new Float64Array(new SharedArrayBuffer(24));
 const message = new Uint8Array(new SharedArrayBuffer(4096));
 const origin = Date.now();
 const encoder = new TextEncoder();
@@ -40,10 +42,10 @@ const encoder = new TextEncoder();
 const watcher = `
 const { workerData: { state, message, origin, stale } } = require("node:worker_threads");
 setInterval(() => {
-  const deadline = Atomics.load(state, 0);
+  const deadline = state[0];
   const at = Date.now() - origin;
-  if (deadline === 0 || at < deadline || at - Atomics.load(state, 2) < stale) return;
-  require("node:fs").writeSync(2, message.subarray(0, Atomics.load(state, 1)));
+  if (deadline === 0 || at < deadline || at - state[2] < stale) return;
+  require("node:fs").writeSync(2, message.subarray(0, state[1]));
   process.kill(process.pid, "SIGKILL");
 }, 1000);`;
 
@@ -51,27 +53,32 @@ setInterval(() => {
 export function startWatchdog(): Promise<void> {
   const worker = new Worker(watcher, { eval: true, workerData: { state, message, origin, stale: STALE_MS } });
   worker.unref();
-  Atomics.store(state, 2, Date.now() - origin);
-  setInterval(() => Atomics.store(state, 2, Date.now() - origin), 1000).unref();
+  state[2] = Date.now() - origin;
+  setInterval(() => (state[2] = Date.now() - origin), 1000).unref();
   return new Promise((resolve, reject) => {
     worker.once("online", resolve);
     worker.once("error", reject);
   });
 }
 
-/** `task` starts: the watchdog kills this process if `task` has not ended by its deadline. */
+/**
+ * `task` starts: the watchdog kills this process if `task` has not ended by its deadline. A test without
+ * a timeout (0 or Infinity, as vitest reads them) has none: vitest would wait for it for ever too.
+ */
 export function watch(task: TestContext["task"]): void {
-  const bound = Number(process.env.CHRONOTS_WATCHDOG_MS) || task.timeout + SLACK_MS;
+  const override = Number(process.env.CHRONOTS_WATCHDOG_MS);
+  if (!override && !(task.timeout > 0 && Number.isFinite(task.timeout))) return;
+  const bound = override || task.timeout + SLACK_MS;
   const project = task.file.projectName ? ` [${task.file.projectName}]` : "";
   const text =
     `\nchronots watchdog: test "${task.fullTestName}" in ${task.file.name}${project} still runs after ${bound / 1000} s` +
     ` (its timeout is ${task.timeout / 1000} s), and its thread's event loop has not run for ${STALE_MS / 1000} s or more. It has blocked its thread, so vitest's timeout, which needs the` +
     ` event loop, cannot end it: likely a synchronous wait (waitFor, poll) that never returned. Killing test process ${process.pid}.\n`;
-  Atomics.store(state, 1, encoder.encodeInto(text, message).written);
-  Atomics.store(state, 0, Date.now() - origin + bound);
+  state[1] = encoder.encodeInto(text, message).written;
+  state[0] = Date.now() - origin + bound;
 }
 
 /** The test has ended. */
 export function unwatch(): void {
-  Atomics.store(state, 0, 0);
+  state[0] = 0;
 }
