@@ -1392,7 +1392,7 @@ export class Machine implements Hooks {
       els = this.collect(() => this.statement(e));
     }
     this.machineOnly(() => this.mark(end));
-    if (then) append(this.fast!, tsi.setTextRange(f.createIfStatement(test, f.createBlock(then, true), els && f.createBlock(els, true)), node));
+    if (then) append(this.fast!, tsi.setTextRange(f.createIfStatement(test, f.createBlock(then, true), els && elseBranch(els)), node));
   }
 
   private loop(node: ts.WhileStatement | ts.DoStatement | ts.ForStatement, labels: string[]): void {
@@ -1759,6 +1759,15 @@ function copyLabelled(rw: Rewriter, node: ts.ForOfStatement | ts.ForInStatement 
 function mapFrom<T extends ts.Node>(st: T, from: ts.Node, to: ts.Node): T {
   if (from.pos >= 0 && to.end >= 0) tsi.setSourceMapRange(st, { pos: from.pos, end: to.end });
   return st;
+}
+
+/**
+ * The structured copy's `else` branch: a lone `if` as it is, so that an `else if` chain stays flat
+ * (as a block each link nested the output one level deeper, and TypeScript's printer, which recurses,
+ * overflowed the stack on some 600 links, where tsc prints the source's own chain up to ~1,500).
+ */
+function elseBranch(sts: ts.Statement[]): ts.Statement {
+  return sts.length === 1 && tsi.isIfStatement(sts[0]!) ? sts[0] : f.createBlock(sts, true);
 }
 
 /** Append to a list of statements, dropping what follows a jump, return or throw (unreachable there). */
