@@ -647,6 +647,18 @@ export const f = async(function* (o: { x?: number }) {
     expect(js).toContain("var $c = $cns.__chronots;");
   });
 
+  it("keeps an else-if chain whose links suspend a flat chain in the structured copy, as written, not each link in a block of the one before", () => {
+    const chain = Array.from({ length: 4 }, (_, i) => `if (v === ${i}) s += yield* leaf(${i + 1});`).join(" else ");
+    const text = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const f = async(function* () {\n  let s = 0;\n  for (let v = 0; v < 6; v++) {\n    ${chain}\n  }\n  return s;\n});\n`;
+    const result = lower(text);
+    expect(result.diagnostics).toEqual([]);
+    const low = result.splices[1]!.text;
+    expect(low).toContain("$fast: {");
+    expect(low.match(/else if \(v === \d\)/g)).toEqual(["else if (v === 1)", "else if (v === 2)", "else if (v === 3)"]);
+    expect(low).not.toMatch(/else\s*\{\s*if/);
+    expect(waitFor(evaluate(result.splices)())).toBe(10);
+  });
+
   it("leaves a function nested deeper than the stack goes to the driver, with a warning at it, and lowers the rest of the file", () => {
     const deep = Array.from({ length: 4000 }, (_, i) => `(yield* leaf(${i}))`).join(" + ");
     const text = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const deep = async(function* () {\n  return ${deep};\n});\n`;
