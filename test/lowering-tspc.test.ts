@@ -856,3 +856,53 @@ it("builds a file of 50 async functions each nested in the one before, as tsc do
   expect(lowered.js.match(/\.coroutine\(/g)).toHaveLength(NESTING + 1);
   expect([lowered.stdout.trim(), lowered.stderr]).toEqual(["1275", ""]);
 });
+
+it("builds an else-if chain of 600 links that suspend, a flat chain once lowered, and leaves to the driver, with a warning, statements the lowering would nest much deeper than written", { timeout: 120_000 }, () => {
+  const links = 600;
+  const chain = Array.from({ length: links }, (_, i) => `if (v === ${i}) { s += yield* leaf(${i}); }`).join(" else ");
+  const loops = Array.from({ length: 450 }, (_, i) => `for (let i${i} = 0; i${i} < 1; i${i}++) `).join("");
+  const build = oneModule(
+    "deep-statements",
+    `import { async, sleepAsync, waitFor } from "chronots";
+const leaf = async(function* (i: number) {
+  if (i % 7 === 0) yield* sleepAsync(0);
+  return i;
+});
+const chain = async(function* () {
+  let s = 0;
+  for (let k = 0; k < 50; k++) {
+    const v: number = (k * 13) % ${links};
+    ${chain}
+  }
+  return s;
+});
+const loops = async(function* () {
+  let s = 0;
+  ${loops}s += yield* leaf(7);
+  return s;
+});
+console.log(waitFor(chain()), waitFor(loops()));
+`,
+  );
+  const plain = build("plain", { target: "ES2022" }, []);
+  expect(plain.compiled).toBe("");
+  expect(plain.stdout).toBe(`${Array.from({ length: 50 }, (_, k) => (k * 13) % links).reduce((a, b) => a + b, 0)} 7\n`);
+  // Each link lowered as `else { if … }`, TypeScript's printer overflowed the stack: tspc ended with its RangeError and wrote nothing.
+  // Each of the loops lowered takes a block: the printer overflowed from some 400 of them; now left to the driver.
+  const lowered = build("lowered", { target: "ES2022" }, [{ transform: join(cjs, "index.js") }]);
+  expect(lowered.compiled).toMatch(/^main\.ts\(14,21\): warning TS99301: chronots: this async function is left to the run-time driver: code nested \d+ deep once lowered \(past 1000, counting a block, a call or a literal 2\.5, an if or a loop 1: TypeScript's printer may overflow\), is not lowered\n$/);
+  expect(lowered.js.match(/\.coroutine\(/g)).toHaveLength(2);
+  expect(lowered.js.match(/\n\s+else if \(v === \d+\) \{\n/g)).toHaveLength(links - 1);
+  expect(lowered.js).not.toMatch(/else \{\s+if/);
+  expect([lowered.stdout, lowered.stderr]).toEqual([plain.stdout, ""]);
+});
+
+it("lowers nothing in a file whose own code nests past PRINT_DEPTH, with a warning at each function: printing lowered code first, TypeScript's printer overflowed on the rest", () => {
+  const body = `import { async, sleepAsync } from "./runtime/index.js";\nexport const data = ${"{ a: ".repeat(300)}1${" }".repeat(300)};\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
+  const { written, added } = emitWith("file-too-deep", { "deep.ts": body }, commonjs);
+  expect(added.map((d) => [d.code, d.start, String(d.messageText)])).toEqual([
+    [99301, body.indexOf("function* ()"), expect.stringMatching(/^chronots: this async function is left to the run-time driver: a file holding code nested \d+ deep \(at 2:\d+, past 1000: TypeScript's printer may overflow printing it around lowered code\), is not lowered$/)],
+  ]);
+  expect(written.get("deep.js")).toContain("(0, index_js_1.async)(function* () {");
+  expect(written.get("deep.js")).not.toContain(".coroutine(");
+});

@@ -113,6 +113,8 @@ interface Lowering {
   warned: Set<ts.CallExpression>;
   /** How many lowered async functions stand around the one being lowered (see NESTING). */
   depth: number;
+  /** Why no function of the file is lowered: its own code goes too deep for tspc's printer (fileTooDeep). */
+  fileTooDeep?: string;
   /** Calls `async(name)` of a generator declaration, with the declaration or why it stays a generator (declared.ts). */
   declared: Declared;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
@@ -294,15 +296,95 @@ function reporting<T>(l: Lowering, at: ts.Node, lower: () => T | undefined): T |
  */
 export const NESTING = 16;
 
+/**
+ * How deep a lowered function's code may go, as printDepth counts. TypeScript's printer recurses, and
+ * tspc prints the lowered tree outside the transformer's reach, where its RangeError ends the build
+ * with nothing written. Inside tsc, its frames as large as node's JIT has left them (which varies some
+ * 3% from run to run), it overflowed on 1,130 unbraced ifs each in the one before, 1,150 unbraced
+ * loops, 1,490 links of an else-if chain, 390 braced ifs (printDepth 1,360), 550 blocks (1,380), 400
+ * object literals (1,410), 240 switches (1,450), 590 array literals (1,470), 960 arrow functions
+ * (2,400). A file of 50 async functions each in the one before, NESTING + 1 of them lowered, stays
+ * under it; so does an else-if chain of 600 links that suspend (640).
+ */
+export const PRINT_DEPTH = 1000;
+
+/** The kinds printDepth counts 1 (the printer's cheap ones, ~1/1,100 of its stack or less), read from the compiler in use; the others count HEAVY. */
+let light: { kinds: Set<ts.SyntaxKind>; of: TypeScript["SyntaxKind"] } | undefined;
+const HEAVY = 2.5;
+
+function isLight(kind: ts.SyntaxKind): boolean {
+  if (light?.of !== SK)
+    light = {
+      of: SK,
+      kinds: new Set([
+        SK.IfStatement, SK.ForStatement, SK.ForInStatement, SK.ForOfStatement, SK.WhileStatement, SK.DoStatement, SK.LabeledStatement, SK.TryStatement, SK.CatchClause, SK.SwitchStatement,
+        SK.ExpressionStatement, SK.ReturnStatement, SK.ThrowStatement, SK.VariableStatement, SK.VariableDeclarationList, SK.VariableDeclaration,
+        SK.PropertyAssignment, SK.ShorthandPropertyAssignment, SK.ConditionalExpression, SK.BinaryExpression, SK.PropertyAccessExpression, SK.ElementAccessExpression, SK.PrefixUnaryExpression, SK.PostfixUnaryExpression,
+        SK.TypeOfExpression, SK.VoidExpression, SK.DeleteExpression, SK.AwaitExpression, SK.YieldExpression,
+        SK.AsExpression, SK.SatisfiesExpression, SK.TypeAssertionExpression, SK.NonNullExpression,
+        SK.Identifier, SK.PrivateIdentifier, SK.StringLiteral, SK.NumericLiteral, SK.BigIntLiteral, SK.NoSubstitutionTemplateLiteral, SK.RegularExpressionLiteral,
+        SK.TrueKeyword, SK.FalseKeyword, SK.NullKeyword, SK.ThisKeyword, SK.SuperKeyword,
+      ]),
+    };
+  return light.kinds.has(kind);
+}
+
+/**
+ * How deep TypeScript's printer recurses on `root`'s tree, and the node deepest in it: the largest sum
+ * along a path of 1 a light node (isLight), HEAVY the others (a block, a call, an object or array
+ * literal, a function, a case block, a parenthesized expression: up to ~1/550 of its stack). A binary
+ * expression an operand of another costs nothing (the printer loops over such a chain), a type
+ * annotation nothing (nothing prints it). A loop, not a recursion.
+ */
+function printDepth(root: ts.Node): { depth: number; deepest: ts.Node } {
+  let depth = 0;
+  let deepest = root;
+  const stack: [ts.Node, ts.Node | undefined, number][] = [[root, undefined, 0]];
+  while (stack.length > 0) {
+    const [node, above, at] = stack.pop()!;
+    const d = at + (tsi.isBinaryExpression(node) && above && tsi.isBinaryExpression(above) ? 0 : isLight(node.kind) ? 1 : HEAVY);
+    if (d > depth) [depth, deepest] = [d, node];
+    tsi.forEachChild(node, (child) => {
+      if (!tsi.isTypeNode(child)) stack.push([child, node, d]);
+    });
+  }
+  return { depth, deepest };
+}
+
+/** Throws `Unsupported` when the outermost lowered function `low`, standing at `origin`, nests past PRINT_DEPTH, counted from the file. */
+function refuseTooDeep(fn: GeneratorFunction, low: ts.FunctionExpression, origin: ts.Node): void {
+  let around = 0;
+  for (let p: ts.Node = origin; p.parent; p = p.parent) around += p.parent.kind === SK.SourceFile ? 0 : isLight(p.parent.kind) ? 1 : HEAVY;
+  const depth = around + printDepth(low).depth;
+  if (depth > PRINT_DEPTH) throw new Unsupported(fn, `code nested ${Math.round(depth)} deep once lowered (past ${PRINT_DEPTH}, counting a block, a call or a literal ${HEAVY}, an if or a loop 1: TypeScript's printer may overflow),`);
+}
+
+/**
+ * Why no function of `file` is lowered, when its own code goes past PRINT_DEPTH, or `undefined`.
+ * tspc prints the whole file from the lowered tree, and printing the lowering's code leaves its
+ * printer less stack for the rest: a file tsc printed within ~3% of its limit overflowed it, in code
+ * no lowering touched, where the same file, nothing in it lowered, printed.
+ */
+function fileTooDeep(file: ts.SourceFile): string | undefined {
+  const { depth, deepest } = printDepth(file);
+  if (depth <= PRINT_DEPTH) return undefined;
+  const { line, character } = file.getLineAndCharacterOfPosition(deepest.pos >= 0 ? deepest.getStart(file) : 0);
+  return `a file holding code nested ${Math.round(depth)} deep (at ${line + 1}:${character + 1}, past ${PRINT_DEPTH}: TypeScript's printer may overflow printing it around lowered code),`;
+}
+
 /** `fn` as the lowered function expression (analyze → hoist → explode → emit), nested async calls lowered on the way; throws `Unsupported`. */
 function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node, name = fn.name?.text ?? ""): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
   // The analysis walks the tree as parsed (parents, positions); a transform that ran first has rebuilt it.
   if (!tsi.isParseTreeNode(fn))
     throw new Unsupported(tsi.getParseTreeNode(origin) ?? origin, `a function a transform that ran first rewrote (TypeScript's own, for a transformer run after it, or a plugin listed before chronots)`);
   if (l.depth > NESTING) throw new Unsupported(fn, `an async function nested more than ${NESTING} deep in other lowered async functions`);
+  if (l.fileTooDeep) throw new Unsupported(fn, l.fileTooDeep);
   l.depth++;
   try {
-    return lowerGeneratorAt(fn, spec, l, outer, origin, name);
+    const lowered = lowerGeneratorAt(fn, spec, l, outer, origin, name);
+    // The outermost holds the others, lowered: its depth is theirs too.
+    if (l.depth === 1) refuseTooDeep(fn, lowered.low, origin);
+    return lowered;
   } finally {
     l.depth--;
   }
@@ -446,6 +528,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     replaced: new Map(),
     warned: new Set(),
     depth: 0,
+    fileTooDeep: fileTooDeep(file),
     declared: new Map(),
     jsxNames: jsxNames(file, context.getCompilerOptions()),
     keyApart: keyApart(automaticJsx(file, context.getCompilerOptions()), false),
