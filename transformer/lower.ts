@@ -113,8 +113,8 @@ interface Lowering {
   warned: Set<ts.CallExpression>;
   /** How many lowered async functions stand around the one being lowered (see NESTING). */
   depth: number;
-  /** Why no function of the file is lowered: its own code goes too deep for tspc's printer (fileTooDeep). */
-  fileTooDeep?: string;
+  /** How deep the file's code goes for TypeScript's printer (depthCheck). */
+  fileDepth: FileDepth;
   /** Calls `async(name)` of a generator declaration, with the declaration or why it stays a generator (declared.ts). */
   declared: Declared;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
@@ -297,79 +297,119 @@ function reporting<T>(l: Lowering, at: ts.Node, lower: () => T | undefined): T |
 export const NESTING = 16;
 
 /**
- * How deep a lowered function's code may go, as printDepth counts. TypeScript's printer recurses, and
+ * How deep a lowered function's code may go, as tooDeep counts. TypeScript's printer recurses, and
  * tspc prints the lowered tree outside the transformer's reach, where its RangeError ends the build
  * with nothing written. Inside tsc, its frames as large as node's JIT has left them (which varies some
  * 3% from run to run), it overflowed on 1,130 unbraced ifs each in the one before, 1,150 unbraced
- * loops, 1,490 links of an else-if chain, 390 braced ifs (printDepth 1,360), 550 blocks (1,380), 400
+ * loops, 1,490 links of an else-if chain, 390 braced ifs (1,360 as counted here), 550 blocks (1,380), 400
  * object literals (1,410), 240 switches (1,450), 590 array literals (1,470), 960 arrow functions
  * (2,400). A file of 50 async functions each in the one before, NESTING + 1 of them lowered, stays
  * under it; so does an else-if chain of 600 links that suspend (640).
  */
 export const PRINT_DEPTH = 1000;
 
-/** The kinds printDepth counts 1 (the printer's cheap ones, ~1/1,100 of its stack or less), read from the compiler in use; the others count HEAVY. */
-let light: { kinds: Set<ts.SyntaxKind>; of: TypeScript["SyntaxKind"] } | undefined;
-const HEAVY = 2.5;
+/**
+ * What each node kind adds to the depth counted here, indexed by kind, for the compiler in use: LIGHT
+ * for the printer's cheap ones (~1/1,100 of its stack or less: an if, a loop, a statement, a simple
+ * expression), HEAVY for the others (a block, a call, an object or array literal, a function, a case
+ * block, a parenthesized expression: up to ~1/550 of it), nothing for a type (nothing prints it).
+ * Whole numbers, so the walk adds integers.
+ */
+let costs: { of: TypeScript["SyntaxKind"]; cost: Uint8Array } | undefined;
+const LIGHT = 2;
+const HEAVY = 5;
+const LIMIT = PRINT_DEPTH * LIGHT;
+/**
+ * A file no deeper than this has each function checked as written, not once lowered: the lowering
+ * nests a body at most some 3.5 times deeper than written (a block around each loop of the structured
+ * copy, a loop and a switch around a nested lowered function's body), so such a file's lowered code
+ * stays well short of LIMIT, and walking all of it would cost some 2% of a build that lowers much.
+ */
+const SHALLOW = LIMIT / 8;
 
-function isLight(kind: ts.SyntaxKind): boolean {
-  if (light?.of !== SK)
-    light = {
-      of: SK,
-      kinds: new Set([
-        SK.IfStatement, SK.ForStatement, SK.ForInStatement, SK.ForOfStatement, SK.WhileStatement, SK.DoStatement, SK.LabeledStatement, SK.TryStatement, SK.CatchClause, SK.SwitchStatement,
-        SK.ExpressionStatement, SK.ReturnStatement, SK.ThrowStatement, SK.VariableStatement, SK.VariableDeclarationList, SK.VariableDeclaration,
-        SK.PropertyAssignment, SK.ShorthandPropertyAssignment, SK.ConditionalExpression, SK.BinaryExpression, SK.PropertyAccessExpression, SK.ElementAccessExpression, SK.PrefixUnaryExpression, SK.PostfixUnaryExpression,
-        SK.TypeOfExpression, SK.VoidExpression, SK.DeleteExpression, SK.AwaitExpression, SK.YieldExpression,
-        SK.AsExpression, SK.SatisfiesExpression, SK.TypeAssertionExpression, SK.NonNullExpression,
-        SK.Identifier, SK.PrivateIdentifier, SK.StringLiteral, SK.NumericLiteral, SK.BigIntLiteral, SK.NoSubstitutionTemplateLiteral, SK.RegularExpressionLiteral,
-        SK.TrueKeyword, SK.FalseKeyword, SK.NullKeyword, SK.ThisKeyword, SK.SuperKeyword,
-      ]),
-    };
-  return light.kinds.has(kind);
+function costOf(): Uint8Array {
+  if (costs?.of === SK) return costs.cost;
+  const cost = new Uint8Array(SK.Count).fill(HEAVY);
+  for (let kind = 0; kind < SK.Count; kind++) if (tsi.isTypeNode({ kind } as ts.Node)) cost[kind] = 0;
+  for (const kind of [
+    SK.IfStatement, SK.ForStatement, SK.ForInStatement, SK.ForOfStatement, SK.WhileStatement, SK.DoStatement, SK.LabeledStatement, SK.TryStatement, SK.CatchClause, SK.SwitchStatement,
+    SK.ExpressionStatement, SK.ReturnStatement, SK.ThrowStatement, SK.VariableStatement, SK.VariableDeclarationList, SK.VariableDeclaration,
+    SK.PropertyAssignment, SK.ShorthandPropertyAssignment, SK.ConditionalExpression, SK.BinaryExpression, SK.PropertyAccessExpression, SK.ElementAccessExpression, SK.PrefixUnaryExpression, SK.PostfixUnaryExpression,
+    SK.TypeOfExpression, SK.VoidExpression, SK.DeleteExpression, SK.AwaitExpression, SK.YieldExpression,
+    SK.AsExpression, SK.SatisfiesExpression, SK.TypeAssertionExpression, SK.NonNullExpression,
+    SK.Identifier, SK.PrivateIdentifier, SK.StringLiteral, SK.NumericLiteral, SK.BigIntLiteral, SK.NoSubstitutionTemplateLiteral, SK.RegularExpressionLiteral,
+    SK.TrueKeyword, SK.FalseKeyword, SK.NullKeyword, SK.ThisKeyword, SK.SuperKeyword,
+  ])
+    cost[kind] = LIGHT;
+  costs = { of: SK, cost };
+  return cost;
 }
 
 /**
- * How deep TypeScript's printer recurses on `root`'s tree, and the node deepest in it: the largest sum
- * along a path of 1 a light node (isLight), HEAVY the others (a block, a call, an object or array
- * literal, a function, a case block, a parenthesized expression: up to ~1/550 of its stack). A binary
- * expression an operand of another costs nothing (the printer loops over such a chain), a type
- * annotation nothing (nothing prints it). A loop, not a recursion.
+ * The walk of depthOf, kept as stacks of its own (a recursion would overflow where the printer's
+ * loops do not: a chain of binary expressions) and reused, as it visits every node of a file.
  */
-function printDepth(root: ts.Node): { depth: number; deepest: ts.Node } {
-  let depth = 0;
+const pending: ts.Node[] = [];
+const depths: number[] = [];
+let pushDepth = 0;
+let pushBinary = false;
+const push = (child: ts.Node): void => {
+  const cost = costs!.cost[child.kind]!;
+  if (cost === 0) return;
+  pending.push(child);
+  depths.push(child.kind === SK.BinaryExpression && pushBinary ? pushDepth : pushDepth + cost);
+};
+
+/**
+ * How deep TypeScript's printer recurses on `root`'s tree, `around` deep already: along a path, the
+ * sum of each node's cost (costOf), where a binary expression an operand of another costs nothing
+ * (the printer loops over such a chain). The walk stops at the first node past LIMIT.
+ */
+function depthOf(root: ts.Node, around: number): { depth: number; deepest: ts.Node } {
+  const cost = costOf();
   let deepest = root;
-  const stack: [ts.Node, ts.Node | undefined, number][] = [[root, undefined, 0]];
-  while (stack.length > 0) {
-    const [node, above, at] = stack.pop()!;
-    const d = at + (tsi.isBinaryExpression(node) && above && tsi.isBinaryExpression(above) ? 0 : isLight(node.kind) ? 1 : HEAVY);
-    if (d > depth) [depth, deepest] = [d, node];
-    tsi.forEachChild(node, (child) => {
-      if (!tsi.isTypeNode(child)) stack.push([child, node, d]);
-    });
+  let depth = around + cost[root.kind]!;
+  pending.length = depths.length = 0;
+  pending.push(root);
+  depths.push(depth);
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    pushDepth = depths.pop()!;
+    if (pushDepth > depth) [depth, deepest] = [pushDepth, node];
+    if (depth > LIMIT) break;
+    pushBinary = node.kind === SK.BinaryExpression;
+    tsi.forEachChild(node, push);
   }
+  pending.length = depths.length = 0;
   return { depth, deepest };
 }
 
 /** Throws `Unsupported` when the outermost lowered function `low`, standing at `origin`, nests past PRINT_DEPTH, counted from the file. */
 function refuseTooDeep(fn: GeneratorFunction, low: ts.FunctionExpression, origin: ts.Node): void {
+  const cost = costOf();
   let around = 0;
-  for (let p: ts.Node = origin; p.parent; p = p.parent) around += p.parent.kind === SK.SourceFile ? 0 : isLight(p.parent.kind) ? 1 : HEAVY;
-  const depth = around + printDepth(low).depth;
-  if (depth > PRINT_DEPTH) throw new Unsupported(fn, `code nested ${Math.round(depth)} deep once lowered (past ${PRINT_DEPTH}, counting a block, a call or a literal ${HEAVY}, an if or a loop 1: TypeScript's printer may overflow),`);
+  for (let p: ts.Node = origin; p.parent; p = p.parent) around += p.parent.kind === SK.SourceFile ? 0 : cost[p.parent.kind]!;
+  if (depthOf(low, around).depth > LIMIT) throw new Unsupported(fn, `code nested more than ${PRINT_DEPTH} deep once lowered (counting a block, a call or a literal ${HEAVY / LIGHT}, an if or a loop 1: TypeScript's printer may overflow),`);
 }
 
 /**
- * Why no function of `file` is lowered, when its own code goes past PRINT_DEPTH, or `undefined`.
- * tspc prints the whole file from the lowered tree, and printing the lowering's code leaves its
- * printer less stack for the rest: a file tsc printed within ~3% of its limit overflowed it, in code
- * no lowering touched, where the same file, nothing in it lowered, printed.
+ * "shallow": no lowered function of the file needs a check (SHALLOW); "deep": each is checked once
+ * lowered (refuseTooDeep); or why none is lowered, when the file's own code is past PRINT_DEPTH.
  */
-function fileTooDeep(file: ts.SourceFile): string | undefined {
-  const { depth, deepest } = printDepth(file);
-  if (depth <= PRINT_DEPTH) return undefined;
+type FileDepth = "shallow" | "deep" | { refused: string };
+
+/**
+ * How deep `file` goes, as FileDepth says. A file past PRINT_DEPTH has nothing lowered, as tspc prints
+ * the whole file from the lowered tree, and printing the lowering's code leaves its printer less stack
+ * for the rest: a file tsc printed within ~3% of its limit overflowed it, in code no lowering touched,
+ * where the same file, nothing in it lowered, printed.
+ */
+function fileDepth(file: ts.SourceFile): FileDepth {
+  const { depth, deepest } = depthOf(file, 0);
+  if (depth <= SHALLOW) return "shallow";
+  if (depth <= LIMIT) return "deep";
   const { line, character } = file.getLineAndCharacterOfPosition(deepest.pos >= 0 ? deepest.getStart(file) : 0);
-  return `a file holding code nested ${Math.round(depth)} deep (at ${line + 1}:${character + 1}, past ${PRINT_DEPTH}: TypeScript's printer may overflow printing it around lowered code),`;
+  return { refused: `a file holding code nested more than ${PRINT_DEPTH} deep (at ${line + 1}:${character + 1}: TypeScript's printer may overflow printing it around lowered code),` };
 }
 
 /** `fn` as the lowered function expression (analyze → hoist → explode → emit), nested async calls lowered on the way; throws `Unsupported`. */
@@ -378,12 +418,12 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
   if (!tsi.isParseTreeNode(fn))
     throw new Unsupported(tsi.getParseTreeNode(origin) ?? origin, `a function a transform that ran first rewrote (TypeScript's own, for a transformer run after it, or a plugin listed before chronots)`);
   if (l.depth > NESTING) throw new Unsupported(fn, `an async function nested more than ${NESTING} deep in other lowered async functions`);
-  if (l.fileTooDeep) throw new Unsupported(fn, l.fileTooDeep);
+  if (typeof l.fileDepth === "object") throw new Unsupported(fn, l.fileDepth.refused);
   l.depth++;
   try {
     const lowered = lowerGeneratorAt(fn, spec, l, outer, origin, name);
     // The outermost holds the others, lowered: its depth is theirs too.
-    if (l.depth === 1) refuseTooDeep(fn, lowered.low, origin);
+    if (l.depth === 1 && l.fileDepth === "deep") refuseTooDeep(fn, lowered.low, origin);
     return lowered;
   } finally {
     l.depth--;
@@ -528,7 +568,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     replaced: new Map(),
     warned: new Set(),
     depth: 0,
-    fileTooDeep: fileTooDeep(file),
+    fileDepth: fileDepth(file),
     declared: new Map(),
     jsxNames: jsxNames(file, context.getCompilerOptions()),
     keyApart: keyApart(automaticJsx(file, context.getCompilerOptions()), false),
@@ -947,6 +987,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           replaced: new Map(),
           warned: new Set(),
           depth: 0,
+          fileDepth: fileDepth(file),
           declared: new Map(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
           jsxUnknown: options.jsxRuntime === "unknown",
