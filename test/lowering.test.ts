@@ -667,10 +667,28 @@ export const f = async(function* (o: { x?: number }) {
     const text = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const loops = async(function* () {\n  let s = 0;\n  ${loops}s += yield* leaf(1);\n  return s;\n});\nexport const chain = async(function* () {\n  let s = 0;\n  for (let v = 0; v < 650; v += 50) {\n    ${chain}\n  }\n  return s;\n});\n`;
     const result = lower(text);
     expect(result.diagnostics.map((d) => [d.code, d.start])).toEqual([[99301, text.indexOf("function* () {\n  let s = 0;\n  for (let i0")]]);
-    expect(String(result.diagnostics[0]!.messageText)).toMatch(/^chronots: this async function is left to the run-time driver: code nested more than 1000 deep once lowered \(counting a block, a call or a literal 2\.5, an if or a loop 1: TypeScript's printer may overflow\), is not lowered$/);
+    expect(String(result.diagnostics[0]!.messageText)).toMatch(/^chronots: this async function is left to the run-time driver: code nested more than 1000 deep once lowered \(counting an if, a loop or a statement 1, a block, a literal or a call's arguments 2\.5: TypeScript's printer may overflow\), is not lowered$/);
     expect(result.splices).toHaveLength(2);
     expect(result.splices[1]!.text.match(/else if \(v === /g)).toHaveLength(599);
     expect(waitFor(evaluate(result.splices)())).toBe(3300);
+  });
+
+  it("counts the depth of code in a class's extends clause and in namespaces, and a chain of method calls as the printer walks it", () => {
+    const loops = (n: number) => Array.from({ length: n }, (_, i) => `for (let i${i} = 0; i${i} < 1; i${i}++) `).join("");
+    const body = (n: number) => `function* () {\n  let s = 0;\n  ${loops(n)}s += yield* leaf(7);\n  return s;\n}`;
+    const head = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\n`;
+    // A class's extends clause holds an expression, printed: its depth was not counted, and tspc's printer overflowed on 450 loops there.
+    const inExtends = `${head}let loops: any;\nexport class A extends (loops = async(${body(450)}), Object) {}\n`;
+    expect(lower(inExtends).diagnostics.map((d) => [d.code, d.start])).toEqual([[99301, inExtends.indexOf(body(450))]]);
+    // Each level of a namespace prints as a function called around its body: 100 levels around 190 loops overflowed tspc's printer.
+    const names = Array.from({ length: 100 }, (_, i) => `A${i}`).join(".");
+    const inNamespace = `${head}namespace ${names} {\n  export const loops = async(${body(190)});\n}\n`;
+    expect(lower(inNamespace).diagnostics.map((d) => [d.code, d.start])).toEqual([[99301, inNamespace.indexOf(body(190))]]);
+    // A chain of 450 method calls is no deeper than 450 ifs for the printer (tsc prints 590), and an ambient namespace prints nothing.
+    const chain = `${head}declare namespace ${names} { const x: number; }\nclass B { o(_: object) { return this; } }\nexport const cli = new B()${Array.from({ length: 450 }, (_, i) => `\n  .o({ key: "k${i}" })`).join("")};\nexport const f = async(${body(2)});\n`;
+    const result = lower(chain);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.splices).toHaveLength(2);
   });
 
   it("leaves a function nested deeper than the stack goes to the driver, with a warning at it, and lowers the rest of the file", () => {
@@ -725,7 +743,7 @@ export const f = async(function* (o: { x?: number }) {
     expect(left).toBeLessThan(NESTING + 1);
     expect(result.diagnostics.map((d) => [d.code, d.start])).toEqual(Array.from({ length: left }, (_, i) => [99301, text.indexOf(`function* () {\nconst g${i} = co(`)]));
     for (const d of result.diagnostics)
-      expect(String(d.messageText)).toBe(`chronots: this async function is left to the run-time driver: code nested more than ${PRINT_DEPTH} deep once lowered (counting a block, a call or a literal 2.5, an if or a loop 1: TypeScript's printer may overflow), is not lowered`);
+      expect(String(d.messageText)).toBe(`chronots: this async function is left to the run-time driver: code nested more than ${PRINT_DEPTH} deep once lowered (counting an if, a loop or a statement 1, a block, a literal or a call's arguments 2.5: TypeScript's printer may overflow), is not lowered`);
     expect(result.splices).toHaveLength(1);
     expect(result.splices[0]!.text.match(/\.coroutine\(/g)).toHaveLength(NESTING + 1 - left);
     expect(await runLowered(text, result, "printer-deep")).toBe((NESTING * (NESTING + 1)) / 2);

@@ -297,27 +297,34 @@ function reporting<T>(l: Lowering, at: ts.Node, lower: () => T | undefined): T |
 export const NESTING = 16;
 
 /**
- * How deep a lowered function's code may go, as tooDeep counts. TypeScript's printer recurses, and
+ * How deep a lowered function's code may go, as depthOf counts. TypeScript's printer recurses, and
  * tspc prints the lowered tree outside the transformer's reach, where its RangeError ends the build
  * with nothing written. Inside tsc, its frames as large as node's JIT has left them (which varies some
  * 3% from run to run), it overflowed on 1,130 unbraced ifs each in the one before, 1,150 unbraced
- * loops, 1,490 links of an else-if chain, 390 braced ifs (1,360 as counted here), 550 blocks (1,380), 400
- * object literals (1,410), 240 switches (1,450), 590 array literals (1,470), 960 arrow functions
- * (2,400). A file of 50 async functions each in the one before, NESTING + 1 of them lowered, stays
- * under it; so does an else-if chain of 600 links that suspend (640).
+ * loops, 1,490 links of an else-if chain, 620 links of a chain of method calls, 390 braced ifs
+ * (1,360 as counted here), 550 blocks (1,380), 400 object literals (1,410), 240 switches (1,450), 590
+ * array literals (1,470), 960 arrow functions (2,400). A file of 50 async functions each in the one
+ * before, NESTING + 1 of them lowered, stays under it; so does an else-if chain of 600 links that
+ * suspend.
  */
 export const PRINT_DEPTH = 1000;
 
 /**
  * What each node kind adds to the depth counted here, indexed by kind, for the compiler in use: LIGHT
  * for the printer's cheap ones (~1/1,100 of its stack or less: an if, a loop, a statement, a simple
- * expression), HEAVY for the others (a block, a call, an object or array literal, a function, a case
- * block, a parenthesized expression: up to ~1/550 of it), nothing for a type (nothing prints it).
- * Whole numbers, so the walk adds integers.
+ * expression, a call along its callee), HEAVY for the others (a block, an object or array literal, a
+ * function, a case block, a parenthesized expression, a call into its arguments: up to ~1/550 of it),
+ * NAMESPACE for a namespace (printed as a function called around its body), nothing for a type or a
+ * declaration of an ambient context (nothing prints either). Whole numbers, so the walk adds integers.
  */
-let costs: { of: TypeScript["SyntaxKind"]; cost: Uint8Array } | undefined;
-const LIGHT = 2;
-const HEAVY = 5;
+let costs: { of: TypeScript["SyntaxKind"]; cost: Uint8Array; ambient: number } | undefined;
+const LIGHT = 4;
+const HEAVY = 10;
+/** An if that is the else of another: the printer loops over most of such a chain. */
+const ELSE_IF = 3;
+const NAMESPACE = 24;
+/** The lowered function's wrapper that names it, `({ "": function … })[""]`, around what depthOf walks. */
+const NAMING = 2 * LIGHT + 2 * HEAVY;
 const LIMIT = PRINT_DEPTH * LIGHT;
 /**
  * A file no deeper than this has each function checked as written, not once lowered: the lowering
@@ -339,10 +346,21 @@ function costOf(): Uint8Array {
     SK.AsExpression, SK.SatisfiesExpression, SK.TypeAssertionExpression, SK.NonNullExpression,
     SK.Identifier, SK.PrivateIdentifier, SK.StringLiteral, SK.NumericLiteral, SK.BigIntLiteral, SK.NoSubstitutionTemplateLiteral, SK.RegularExpressionLiteral,
     SK.TrueKeyword, SK.FalseKeyword, SK.NullKeyword, SK.ThisKeyword, SK.SuperKeyword,
+    // The arguments add the difference (edgeCost); a class's `extends` clause and `f<T>` print their expression.
+    SK.CallExpression, SK.NewExpression, SK.ExpressionWithTypeArguments,
   ])
     cost[kind] = LIGHT;
-  costs = { of: SK, cost };
+  cost[SK.ModuleDeclaration] = NAMESPACE;
+  // The flag the parser sets on everything in an ambient context (`declare`, a .d.ts): internal to TypeScript.
+  costs = { of: SK, cost, ambient: (tsi.NodeFlags as unknown as { Ambient?: number }).Ambient ?? 0 };
   return cost;
+}
+
+/** What reaching `child` from `parent` adds beyond the child's own cost. */
+function edgeCost(parent: ts.Node, child: ts.Node): number {
+  if ((parent.kind === SK.CallExpression || parent.kind === SK.NewExpression) && child !== (parent as ts.CallExpression).expression) return HEAVY - LIGHT;
+  if (parent.kind === SK.IfStatement && child.kind === SK.IfStatement && child === (parent as ts.IfStatement).elseStatement) return ELSE_IF - LIGHT;
+  return 0;
 }
 
 /**
@@ -352,18 +370,18 @@ function costOf(): Uint8Array {
 const pending: ts.Node[] = [];
 const depths: number[] = [];
 let pushDepth = 0;
-let pushBinary = false;
+let pushParent: ts.Node;
 const push = (child: ts.Node): void => {
   const cost = costs!.cost[child.kind]!;
-  if (cost === 0) return;
+  if (cost === 0 || child.flags & costs!.ambient) return;
   pending.push(child);
-  depths.push(child.kind === SK.BinaryExpression && pushBinary ? pushDepth : pushDepth + cost);
+  // A binary expression an operand of another costs nothing: the printer loops over such a chain.
+  depths.push(child.kind === SK.BinaryExpression && pushParent.kind === SK.BinaryExpression ? pushDepth : pushDepth + cost + edgeCost(pushParent, child));
 };
 
 /**
  * How deep TypeScript's printer recurses on `root`'s tree, `around` deep already: along a path, the
- * sum of each node's cost (costOf), where a binary expression an operand of another costs nothing
- * (the printer loops over such a chain). The walk stops at the first node past LIMIT.
+ * sum of each node's cost (costOf, edgeCost). The walk stops at the first node past LIMIT.
  */
 function depthOf(root: ts.Node, around: number): { depth: number; deepest: ts.Node } {
   const cost = costOf();
@@ -377,7 +395,7 @@ function depthOf(root: ts.Node, around: number): { depth: number; deepest: ts.No
     pushDepth = depths.pop()!;
     if (pushDepth > depth) [depth, deepest] = [pushDepth, node];
     if (depth > LIMIT) break;
-    pushBinary = node.kind === SK.BinaryExpression;
+    pushParent = node;
     tsi.forEachChild(node, push);
   }
   pending.length = depths.length = 0;
@@ -387,9 +405,9 @@ function depthOf(root: ts.Node, around: number): { depth: number; deepest: ts.No
 /** Throws `Unsupported` when the outermost lowered function `low`, standing at `origin`, nests past PRINT_DEPTH, counted from the file. */
 function refuseTooDeep(fn: GeneratorFunction, low: ts.FunctionExpression, origin: ts.Node): void {
   const cost = costOf();
-  let around = 0;
-  for (let p: ts.Node = origin; p.parent; p = p.parent) around += p.parent.kind === SK.SourceFile ? 0 : cost[p.parent.kind]!;
-  if (depthOf(low, around).depth > LIMIT) throw new Unsupported(fn, `code nested more than ${PRINT_DEPTH} deep once lowered (counting a block, a call or a literal ${HEAVY / LIGHT}, an if or a loop 1: TypeScript's printer may overflow),`);
+  let around = NAMING;
+  for (let p: ts.Node = origin; p.parent; p = p.parent) around += p.parent.kind === SK.SourceFile ? 0 : cost[p.parent.kind]! + edgeCost(p.parent, p);
+  if (depthOf(low, around).depth > LIMIT) throw new Unsupported(fn, `code nested more than ${PRINT_DEPTH} deep once lowered (counting an if, a loop or a statement 1, a block, a literal or a call's arguments ${HEAVY / LIGHT}: TypeScript's printer may overflow),`);
 }
 
 /**
