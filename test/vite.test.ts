@@ -229,6 +229,40 @@ export const f = async(function* (n: number) {
     expect(stdout.split("\n").filter((l) => l.includes(file))[1]).toMatch(/^ +at \S+ \(.*\/w8\.ts:8:\d+\)$/);
   });
 
+  it("numbers lines as JavaScript does through Vite, after a lone CR, a U+2028 or a U+2029 in the file", () => {
+    // Line 2 holds both separators in a string, every line ends in a lone CR: the throw stands on line 7.
+    const source = (runtime: string) => [`import { async, sleepAsync } from "${runtime}";`, `const sep = "\u2028\u2029";`, `export const f = async(function* () {`, `  yield* sleepAsync(1);`, `  throw new Error(sep);`, `});`, ``].join("\r");
+    const { stdout, file } = stackThroughVite("cr.ts", source, "waitFor(f.f())");
+    expect(stdout.split("\n").find((l) => l.includes(file))).toMatch(/^ +at \S+ \(.*\/cr\.ts:7:9\)$/);
+  });
+
+  it("places the frame of a call or new whose arguments suspend at the call, as written", () => {
+    const source = (runtime: string) => `import { async, sleepAsync } from "${runtime}";
+const boom = (_: unknown): number => { throw new Error("boom"); };
+const o = { m: boom };
+export const call = async(function* () {
+  return [1,
+    boom(yield* sleepAsync(1))];
+});
+export const method = async(function* () {
+  return [1,
+    o.m(yield* sleepAsync(1), 3)];
+});
+export const make = async(function* () {
+  return [1,
+    new (boom as any)(yield* sleepAsync(1))];
+});
+`;
+    const frames = (run: string) => {
+      const { stdout, file } = stackThroughVite("calls.ts", source, run);
+      return [stdout.split("\n")[0], ...stdout.split("\n").filter((l) => l.includes(file)).map((l) => /calls\.ts:(\d+:\d+)\)$/.exec(l)?.[1])];
+    };
+    // As untransformed: 6:5 (boom), 10:7 (m), 14:5 (new), below boom's own frame (2:46); the lowered code called them from a line before.
+    expect(frames("waitFor(f.call())")).toEqual(["Error: boom", "2:46", "6:5"]);
+    expect(frames("waitFor(f.method())")).toEqual(["Error: boom", "2:46", "10:7"]);
+    expect(frames("waitFor(f.make())")).toEqual(["TypeError: boom is not a constructor", "14:5"]);
+  });
+
   it("keeps anonymous functions anonymous through vite build, whose bundler folds '(0, f)' into 'f'", { timeout: 120_000 }, () => {
     const root = fileURLToPath(new URL("..", import.meta.url));
     const dir = mkdtempSync(join(tmpdir(), "chronots-vite-build-"));

@@ -90,6 +90,11 @@ export interface Internals {
 
 const id = (name: string) => f.createIdentifier(name);
 const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression(SK.MinusToken, f.createNumericLiteral(-n)) : f.createNumericLiteral(n));
+/**
+ * `.call` for a method call taken apart (`$t1.call(o, …)`), mapped to the method's name: V8 places the
+ * frame of a method call at the name it calls, `call` here, `m` in `o.m(…)` as written.
+ */
+const methodCall = (written: ts.AccessExpression): ts.Identifier => tsi.setSourceMapRange(f.createIdentifier("call"), tsi.isPropertyAccessExpression(written) ? written.name : written.argumentExpression);
 const set = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
 /** A computed key whose conversion to a property key may wait for the literal or class it names a member of: a primitive literal, which runs nothing. */
@@ -672,7 +677,7 @@ export class Machine implements Hooks {
     if (tsi.isCallExpression(node)) return this.call(node);
     if (tsi.isNewExpression(node)) {
       const [callee, ...args] = this.operands([node.expression, ...(node.arguments ?? [])]);
-      return f.createNewExpression(this.checked(callee!, node.expression, "constructible"), undefined, args);
+      return tsi.setSourceMapRange(f.createNewExpression(this.checked(callee!, node.expression, "constructible"), undefined, args), node);
     }
     if (tsi.isPropertyAccessExpression(node)) {
       const o = this.expr(node.expression);
@@ -905,7 +910,16 @@ export class Machine implements Hooks {
     throw new Unsupported(node, "a suspension in a compound assignment to this kind of target");
   }
 
+  /**
+   * The call `node`, its operands taken apart where its arguments suspend: rebuilt, it keeps the call's
+   * place in the source map, where a stack trace shows a frame of the body running it.
+   */
   private call(node: ts.CallExpression): ts.Expression {
+    const rebuilt = this.callApart(node);
+    return rebuilt.pos < 0 ? tsi.setSourceMapRange(rebuilt, node) : rebuilt;
+  }
+
+  private callApart(node: ts.CallExpression): ts.Expression {
     const argsSuspend = node.arguments.some((a) => this.suspends(a));
     const callee = node.expression;
     if (!argsSuspend) {
@@ -921,12 +935,12 @@ export class Machine implements Hooks {
       const key = tsi.isPropertyAccessExpression(inner) ? undefined : this.expr(inner.argumentExpression);
       const fn = this.save(key === undefined ? f.createPropertyAccessExpression(o, (inner as ts.PropertyAccessExpression).name) : f.createElementAccessExpression(o, key));
       const args = this.operands(node.arguments);
-      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(fn, callee, "callable"), "call"), undefined, [o, ...args]);
+      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(fn, callee, "callable"), methodCall(inner)), undefined, [o, ...args]);
     }
     if ((tsi.isPropertyAccessExpression(inner) || tsi.isElementAccessExpression(inner)) && tsi.isOptionalChain(inner)) {
       // `(a?.b.m)(…)`: the parentheses end the chain but keep `this`.
       const { value, self } = this.chain(inner, true);
-      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(value, callee, "callable"), "call"), undefined, [id(self!), ...this.operands(node.arguments)]);
+      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(value, callee, "callable"), methodCall(inner)), undefined, [id(self!), ...this.operands(node.arguments)]);
     }
     const fn = this.saveIfNeeded(this.expr(callee));
     return f.createCallExpression(this.checked(fn, callee, "callable"), undefined, this.operands(node.arguments));
@@ -961,7 +975,8 @@ export class Machine implements Hooks {
     const values = tsi.isTemplateExpression(tpl) ? this.operands(tpl.templateSpans.map((x) => x.expression)) : [];
     const strings = this.s.template(tpl);
     const tagFn = this.checked(fn, node.tag, "callable");
-    return self === undefined ? f.createCallExpression(tagFn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(tagFn, "call"), undefined, [self, strings, ...values]);
+    const call = self === undefined ? f.createCallExpression(tagFn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(tagFn, methodCall(tag as ts.AccessExpression)), undefined, [self, strings, ...values]);
+    return tsi.setSourceMapRange(call, node);
   }
 
   /**

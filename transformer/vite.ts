@@ -155,8 +155,50 @@ function lower(code: string, file: string, modules: string[], jsx: Jsx): Lowered
   }
   const out = s.toString();
   const map = s.generateMap({ hires: true, source: file, includeContent: true });
-  map.mappings = encode(withSplices(decode(map.mappings), out, splices, preludeAt, line.length));
+  const own = decode(map.mappings);
+  map.mappings = encode(withSplices(OTHER_BREAK.test(code) || OTHER_BREAK.test(out) ? byJavaScriptLines(own, code, out) : own, out, splices, preludeAt, line.length));
   return { ...diagnostics, result: { code: out, map } };
+}
+
+/** A line terminator other than \n and \r\n: magic-string counts lines by \n alone. */
+const OTHER_BREAK = /\r(?!\n)|[\u2028\u2029]/;
+
+/**
+ * Where each line of `text` starts, by JavaScript's line terminators (\n, \r\n, \r, U+2028, U+2029):
+ * as V8 numbers the lines of a stack trace, and TypeScript's printer and oxc those of their maps.
+ */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  const breaks = /\r\n?|[\n\u2028\u2029]/g;
+  for (let m = breaks.exec(text); m; m = breaks.exec(text)) starts.push(m.index + m[0].length);
+  return starts;
+}
+
+/** The line and column of `offset`, given its text's lineStarts. */
+function positionIn(starts: readonly number[], offset: number): [number, number] {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return [lo, offset - starts[lo]!];
+}
+
+/** magic-string's map of `code` to `out`, its lines counted by \n, counted by JavaScript's line terminators on both sides. */
+function byJavaScriptLines(lines: SourceMapSegment[][], code: string, out: string): SourceMapSegment[][] {
+  const byNewline = (text: string) => lineStarts(text.replace(/[\r\u2028\u2029]/g, " "));
+  const [outN, codeN, outJs, codeJs] = [byNewline(out), byNewline(code), lineStarts(out), lineStarts(code)];
+  const result: SourceMapSegment[][] = Array.from({ length: outJs.length }, () => []);
+  lines.forEach((segs, l) => {
+    for (const seg of segs) {
+      const [line, column] = positionIn(outJs, outN[l]! + seg[0]);
+      if (seg.length === 1) result[line]!.push([column]);
+      else result[line]!.push([column, seg[1]!, ...positionIn(codeJs, codeN[seg[2]!]! + seg[3]!), ...(seg.length === 5 ? [seg[4]!] : [])] as SourceMapSegment);
+    }
+  });
+  return result;
 }
 
 /**
@@ -172,18 +214,8 @@ function lower(code: string, file: string, modules: string[], jsx: Jsx): Lowered
  * line in coverage, run whenever the body threw.
  */
 function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[], preludeAt: number, preludeLength: number): SourceMapSegment[][] {
-  const starts = [0];
-  for (let i = out.indexOf("\n"); i >= 0; i = out.indexOf("\n", i + 1)) starts.push(i + 1);
-  const position = (offset: number): [number, number] => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return [lo, offset - starts[lo]!];
-  };
+  const starts = lineStarts(out);
+  const position = (offset: number) => positionIn(starts, offset);
   let shift = 0;
   const spliced = new Set<number>();
   for (const sp of [...splices].sort((a, b) => a.start - b.start)) {
@@ -271,8 +303,6 @@ function formatDiagnostic(file: string, code: string, d: ts.Diagnostic): string 
   // The code as tsc prints it, so a warning can be looked up in the README's table.
   const message = `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
   if (d.start === undefined) return `${file}: ${message}`;
-  const before = code.slice(0, d.start);
-  const line = before.split("\n").length;
-  const col = d.start - before.lastIndexOf("\n");
-  return `${file}:${line}:${col}: ${message}`;
+  const [line, column] = positionIn(lineStarts(code), d.start);
+  return `${file}:${line + 1}:${column + 1}: ${message}`;
 }
