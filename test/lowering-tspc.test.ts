@@ -906,3 +906,16 @@ it("lowers nothing in a file whose own code nests past PRINT_DEPTH, with a warni
   expect(written.get("deep.js")).toContain("(0, index_js_1.async)(function* () {");
   expect(written.get("deep.js")).not.toContain(".coroutine(");
 });
+
+it("counts an object's spreads as the calls each in the next that TypeScript prints them as below ES2018", () => {
+  // Printed as 400 Object.assign calls each in the next, the literal is as deep as 400 nested calls: at ES2017 the file's depth
+  // is past PRINT_DEPTH and nothing is lowered; at ES2022 it prints as written, and the function is lowered.
+  const body = `import { async, sleepAsync } from "./runtime/index.js";\nconst p = { a: 1 };\nexport const data = { ${"...p, ".repeat(400)}z: 1 };\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
+  const below = emitWith("spreads-es2017", { "spreads.ts": body }, { ...commonjs, target: ts.ScriptTarget.ES2017 });
+  expect(below.added.map((d) => [d.code, d.start])).toEqual([[99301, body.indexOf("function* ()")]]);
+  expect(below.written.get("spreads.js")).toContain("Object.assign(Object.assign(");
+  expect(below.written.get("spreads.js")).not.toContain(".coroutine(");
+  const modern = emitWith("spreads-es2022", { "spreads.ts": body }, commonjs);
+  expect(modern.added).toEqual([]);
+  expect(modern.written.get("spreads.js")).toContain(".coroutine(");
+});

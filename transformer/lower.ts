@@ -113,8 +113,10 @@ interface Lowering {
   warned: Set<ts.CallExpression>;
   /** How many lowered async functions stand around the one being lowered (see NESTING). */
   depth: number;
-  /** How deep the file's code goes for TypeScript's printer (depthCheck). */
+  /** How deep the file's code goes for TypeScript's printer (fileDepth). */
   fileDepth: FileDepth;
+  /** What TypeScript's downlevel for the target prints deeper than written (depthOf). */
+  unfolds: Unfolds;
   /** Calls `async(name)` of a generator declaration, with the declaration or why it stays a generator (declared.ts). */
   declared: Declared;
   /** The names the JSX transform run later writes into the file (see jsxNames). */
@@ -356,6 +358,34 @@ function costOf(): Uint8Array {
   return cost;
 }
 
+/**
+ * Syntax TypeScript's downlevel for the target prints nested deeper than written: below ES2018, an
+ * object literal's spreads become calls each in the next (`Object.assign(Object.assign({}, a), b)`);
+ * below ES2020, each link of an optional chain a conditional in parentheses around the rest.
+ */
+interface Unfolds {
+  spreads: boolean;
+  chains: boolean;
+}
+
+const NO_UNFOLDS: Unfolds = { spreads: false, chains: false };
+
+function unfoldsOf(options: ts.CompilerOptions): Unfolds {
+  const target = options.target ?? tsi.ScriptTarget.ES5;
+  return { spreads: target < tsi.ScriptTarget.ES2018, chains: target < tsi.ScriptTarget.ES2020 };
+}
+
+/** What printing `node` adds where `unfolds` says TypeScript prints it deeper than written. */
+function unfoldedCost(node: ts.Node, unfolds: Unfolds): number {
+  if (unfolds.chains && (node as { questionDotToken?: ts.Node }).questionDotToken) return HEAVY + LIGHT;
+  if (unfolds.spreads && node.kind === SK.ObjectLiteralExpression) {
+    let spreads = 0;
+    for (const p of (node as ts.ObjectLiteralExpression).properties) if (p.kind === SK.SpreadAssignment) spreads++;
+    return spreads * HEAVY;
+  }
+  return 0;
+}
+
 /** What reaching `child` from `parent` adds beyond the child's own cost. */
 function edgeCost(parent: ts.Node, child: ts.Node): number {
   if ((parent.kind === SK.CallExpression || parent.kind === SK.NewExpression) && child !== (parent as ts.CallExpression).expression) return HEAVY - LIGHT;
@@ -371,22 +401,24 @@ const pending: ts.Node[] = [];
 const depths: number[] = [];
 let pushDepth = 0;
 let pushParent: ts.Node;
+let pushUnfolds: Unfolds;
 const push = (child: ts.Node): void => {
   const cost = costs!.cost[child.kind]!;
   if (cost === 0 || child.flags & costs!.ambient) return;
   pending.push(child);
   // A binary expression an operand of another costs nothing: the printer loops over such a chain.
-  depths.push(child.kind === SK.BinaryExpression && pushParent.kind === SK.BinaryExpression ? pushDepth : pushDepth + cost + edgeCost(pushParent, child));
+  depths.push(child.kind === SK.BinaryExpression && pushParent.kind === SK.BinaryExpression ? pushDepth : pushDepth + cost + edgeCost(pushParent, child) + unfoldedCost(child, pushUnfolds));
 };
 
 /**
  * How deep TypeScript's printer recurses on `root`'s tree, `around` deep already: along a path, the
  * sum of each node's cost (costOf, edgeCost). The walk stops at the first node past LIMIT.
  */
-function depthOf(root: ts.Node, around: number): { depth: number; deepest: ts.Node } {
+function depthOf(root: ts.Node, around: number, unfolds: Unfolds): { depth: number; deepest: ts.Node } {
   const cost = costOf();
   let deepest = root;
-  let depth = around + cost[root.kind]!;
+  let depth = around + cost[root.kind]! + unfoldedCost(root, unfolds);
+  pushUnfolds = unfolds;
   pending.length = depths.length = 0;
   pending.push(root);
   depths.push(depth);
@@ -403,11 +435,11 @@ function depthOf(root: ts.Node, around: number): { depth: number; deepest: ts.No
 }
 
 /** Throws `Unsupported` when the outermost lowered function `low`, standing at `origin`, nests past PRINT_DEPTH, counted from the file. */
-function refuseTooDeep(fn: GeneratorFunction, low: ts.FunctionExpression, origin: ts.Node): void {
+function refuseTooDeep(fn: GeneratorFunction, low: ts.FunctionExpression, origin: ts.Node, unfolds: Unfolds): void {
   const cost = costOf();
   let around = NAMING;
-  for (let p: ts.Node = origin; p.parent; p = p.parent) around += p.parent.kind === SK.SourceFile ? 0 : cost[p.parent.kind]! + edgeCost(p.parent, p);
-  if (depthOf(low, around).depth > LIMIT) throw new Unsupported(fn, `code nested more than ${PRINT_DEPTH} deep once lowered (counting an if, a loop or a statement 1, a block, a literal or a call's arguments ${HEAVY / LIGHT}: TypeScript's printer may overflow),`);
+  for (let p: ts.Node = origin; p.parent; p = p.parent) around += p.parent.kind === SK.SourceFile ? 0 : cost[p.parent.kind]! + edgeCost(p.parent, p) + unfoldedCost(p.parent, unfolds);
+  if (depthOf(low, around, unfolds).depth > LIMIT) throw new Unsupported(fn, `code nested more than ${PRINT_DEPTH} deep once lowered (counting an if, a loop or a statement 1, a block, a literal or a call's arguments ${HEAVY / LIGHT}: TypeScript's printer may overflow),`);
 }
 
 /**
@@ -422,8 +454,8 @@ type FileDepth = "shallow" | "deep" | { refused: string };
  * for the rest: a file tsc printed within ~3% of its limit overflowed it, in code no lowering touched,
  * where the same file, nothing in it lowered, printed.
  */
-function fileDepth(file: ts.SourceFile): FileDepth {
-  const { depth, deepest } = depthOf(file, 0);
+function fileDepth(file: ts.SourceFile, unfolds: Unfolds): FileDepth {
+  const { depth, deepest } = depthOf(file, 0, unfolds);
   if (depth <= SHALLOW) return "shallow";
   if (depth <= LIMIT) return "deep";
   const { line, character } = file.getLineAndCharacterOfPosition(deepest.pos >= 0 ? deepest.getStart(file) : 0);
@@ -441,7 +473,7 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
   try {
     const lowered = lowerGeneratorAt(fn, spec, l, outer, origin, name);
     // The outermost holds the others, lowered: its depth is theirs too.
-    if (l.depth === 1 && l.fileDepth === "deep") refuseTooDeep(fn, lowered.low, origin);
+    if (l.depth === 1 && l.fileDepth === "deep") refuseTooDeep(fn, lowered.low, origin, l.unfolds);
     return lowered;
   } finally {
     l.depth--;
@@ -570,6 +602,7 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   if (holds === undefined) return file;
   const names = new Names(file.text);
   const used = new Map<string, string>();
+  const unfolds = unfoldsOf(context.getCompilerOptions());
   const templates = new Templates(names);
   const l: Lowering = {
     file,
@@ -586,7 +619,8 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
     replaced: new Map(),
     warned: new Set(),
     depth: 0,
-    fileDepth: fileDepth(file),
+    fileDepth: fileDepth(file, unfolds),
+    unfolds,
     declared: new Map(),
     jsxNames: jsxNames(file, context.getCompilerOptions()),
     keyApart: keyApart(automaticJsx(file, context.getCompilerOptions()), false),
@@ -1005,7 +1039,9 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           replaced: new Map(),
           warned: new Set(),
           depth: 0,
-          fileDepth: fileDepth(file),
+          // Vite's own transform lowers the output further, printing it its own way.
+          fileDepth: fileDepth(file, NO_UNFOLDS),
+          unfolds: NO_UNFOLDS,
           declared: new Map(),
           jsxNames: jsxNames(file, {}, options.jsxFactories),
           jsxUnknown: options.jsxRuntime === "unknown",
