@@ -9,7 +9,8 @@ import { join, resolve } from "node:path";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { __chronots, async, Future, sleepAsync, waitFor } from "../runtime/index.js";
-import { lowerText, NESTING, PRINT_DEPTH, type Splice } from "../transformer/lower.js";
+import { PRINT_DEPTH } from "../transformer/depth.js";
+import { lowerText, NESTING, type Splice } from "../transformer/lower.js";
 
 const dir = resolve(__dirname, "fixtures/lowering");
 const runtimeSpec = "../../../runtime/index.js";
