@@ -109,6 +109,13 @@ function edgeCost(parent: ts.Node, child: ts.Node): number {
   return 0;
 }
 
+/** What reaching `child` from `parent` adds to the depth: its own cost, the edge's, what the target unfolds. */
+function stepCost(parent: ts.Node, child: ts.Node, unfolds: Unfolds): number {
+  // A binary expression an operand of another costs nothing: the printer loops over such a chain.
+  if (child.kind === SK.BinaryExpression && parent.kind === SK.BinaryExpression) return 0;
+  return costs!.cost[child.kind]! + edgeCost(parent, child) + unfoldedCost(child, unfolds);
+}
+
 /**
  * The walk of depthOf, kept as stacks of its own (a recursion would overflow where the printer's
  * loops do not: a chain of binary expressions) and reused, as it visits every node of a file.
@@ -122,13 +129,12 @@ const push = (child: ts.Node): void => {
   const cost = costs!.cost[child.kind]!;
   if (cost === 0 || child.flags & costs!.ambient) return;
   pending.push(child);
-  // A binary expression an operand of another costs nothing: the printer loops over such a chain.
-  depths.push(child.kind === SK.BinaryExpression && pushParent.kind === SK.BinaryExpression ? pushDepth : pushDepth + cost + edgeCost(pushParent, child) + unfoldedCost(child, pushUnfolds));
+  depths.push(pushDepth + stepCost(pushParent, child, pushUnfolds));
 };
 
 /**
  * How deep TypeScript's printer recurses on `root`'s tree, `around` deep already: along a path, the
- * sum of each node's cost (costOf, edgeCost). The walk stops at the first node past LIMIT.
+ * sum of each step's cost (stepCost). The walk stops at the first node past LIMIT.
  */
 function depthOf(root: ts.Node, around: number, unfolds: Unfolds): { depth: number; deepest: ts.Node } {
   const cost = costOf();
@@ -152,9 +158,10 @@ function depthOf(root: ts.Node, around: number, unfolds: Unfolds): { depth: numb
 
 /** Throws `Unsupported` when the outermost lowered function `low`, standing at `origin`, nests past PRINT_DEPTH, counted from the file. */
 export function refuseTooDeep(fn: GeneratorFunction, low: ts.FunctionExpression, origin: ts.Node, unfolds: Unfolds): void {
-  const cost = costOf();
-  let around = NAMING;
-  for (let p: ts.Node = origin; p.parent; p = p.parent) around += p.parent.kind === SK.SourceFile ? 0 : cost[p.parent.kind]! + edgeCost(p.parent, p) + unfoldedCost(p.parent, unfolds);
+  costOf(); // the table stepCost reads
+  // The wrapper stands where the call did, reached as the call was.
+  let around = NAMING + edgeCost(origin.parent, origin);
+  for (let n = origin.parent; n.kind !== SK.SourceFile; n = n.parent) around += stepCost(n.parent, n, unfolds);
   if (depthOf(low, around, unfolds).depth > LIMIT) throw new Unsupported(fn, `code nested more than ${PRINT_DEPTH} deep once lowered (counting an if, a loop or a statement 1, a block, a literal or a call's arguments ${HEAVY / LIGHT}: TypeScript's printer may overflow),`);
 }
 
