@@ -6,7 +6,8 @@ import { checkFuture, COMPLETED, Future, PENDING } from "./future.js";
 
 function checkAll(fs: unknown, what: string): Future<any>[] {
   if (!Array.isArray(fs)) throw new TypeError(`${what}: expected an array of Futures, got ${fs === null ? "null" : typeof fs}`);
-  fs.forEach((f, i) => checkFuture(f, `${what}: element ${i}`));
+  // By index, not forEach: a hole is an element too (undefined), not one to skip.
+  for (let i = 0; i < fs.length; i++) checkFuture(fs[i], `${what}: element ${i}`);
   return fs.slice();
 }
 

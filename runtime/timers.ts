@@ -7,12 +7,13 @@
  */
 import { getGlobalDispatcher } from "./dispatcher.js";
 import { AsyncTimeoutError, CancelledError } from "./errors.js";
-import { CANCELLED, checkFuture, COMPLETED, describe, FAILED, Future, PENDING, type ValueOf } from "./future.js";
+import { CANCELLED, checkFuture, COMPLETED, describe, FAILED, Future, PENDING, typeName, type ValueOf } from "./future.js";
 import type { TimerHandle } from "./timerheap.js";
 
 /** `ms` must be a non-negative number of milliseconds; `Infinity`, chronos' InfiniteDuration, only for a timeout, where it means none. */
 function checkDelay(ms: unknown, what: string, infinite = false): asserts ms is number {
-  if (typeof ms !== "number" || !(ms >= 0) || (ms === Infinity && !infinite))
+  if (typeof ms !== "number") throw new TypeError(`${what}: ms must be a number of milliseconds, got ${typeName(ms)}`);
+  if (!(ms >= 0) || (ms === Infinity && !infinite))
     throw new RangeError(`${what}: ms must be a ${infinite ? "" : "finite, "}non-negative number of milliseconds${infinite ? " (Infinity for no timeout)" : ""}, got ${String(ms)}`);
 }
 

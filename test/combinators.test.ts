@@ -146,6 +146,17 @@ describe("one", () => {
     expect(() => allFutures([new Future(), 3 as never])).toThrow(/allFutures: element 1: expected a Future, got number 3/);
     expect(() => allFinished("x" as never)).toThrow(/expected an array of Futures/);
   });
+
+  it("takes a hole in a sparse array for the undefined it reads as, leaving no callback on the other inputs", () => {
+    const f = new Future<number>("f");
+    const before = trackers().futures;
+    // eslint-disable-next-line no-sparse-arrays
+    const sparse = [f, , f] as Future<number>[];
+    expect(() => allFutures(sparse)).toThrow("allFutures: element 1: expected a Future, got undefined");
+    expect(() => allFinished(sparse)).toThrow("allFinished: element 1: expected a Future, got undefined");
+    expect(() => one(new Array<Future<number>>(2))).toThrow("one: element 0: expected a Future, got undefined");
+    expect(trackers().futures).toBe(before);
+  });
 });
 
 describe("asyncCheck and asyncDiscard", () => {

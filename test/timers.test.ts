@@ -44,9 +44,20 @@ describe("sleepAsync", () => {
     expect(s.cancelled).toBe(true);
   });
 
-  it.each([-1, NaN, Infinity, "5", undefined])("rejects %s as a delay with a RangeError", (ms) => {
-    expect(() => sleepAsync(ms as number)).toThrow(RangeError);
-    expect(() => sleepAsync(ms as number)).toThrow(/sleepAsync: ms must be a finite, non-negative number/);
+  it.each([-1, NaN, Infinity])("rejects %s as a delay with a RangeError", (ms) => {
+    expect(() => sleepAsync(ms)).toThrow(RangeError);
+    expect(() => sleepAsync(ms)).toThrow(/sleepAsync: ms must be a finite, non-negative number/);
+  });
+
+  it.each([
+    ["5", 'string "5"'],
+    [undefined, "undefined"],
+    [5n, "bigint"],
+    [null, "null"],
+  ])("rejects %s, not a number, as a delay with a TypeError naming its type", (ms, named) => {
+    expect(() => sleepAsync(ms as never)).toThrow(TypeError);
+    expect(() => sleepAsync(ms as never)).toThrow(`sleepAsync: ms must be a number of milliseconds, got ${named}`);
+    expect(() => withTimeout(new Future(), ms as never)).toThrow(`withTimeout: ms must be a number of milliseconds, got ${named}`);
   });
 });
 
