@@ -145,7 +145,8 @@ export class Future<T = void> {
     const cb = this.cancelCallback;
     this.cancelCallback = null;
     try {
-      if (cb !== null) cb(this);
+      if (typeof cb === "function") cb(this);
+      else if (cb !== null) throw new TypeError(`${describe(this)}: cancelCallback must be a function or null, got ${typeName(cb)}`);
     } finally {
       // Also when `cb` throws: its error goes to the caller, and the future does not stay pending for ever.
       if (!this._ownCancel && this._state === S.Pending) this._finish(S.Cancelled, new CancelledError(`${describe(this)} was cancelled`));

@@ -167,6 +167,16 @@ describe("Future bad callbacks", () => {
     expect(f.cancel()).toBe(false);
   });
 
+  it("a cancelCallback that is not a function: a TypeError naming the future and the value, the future cancelled all the same", () => {
+    const f = new Future<number>("leaf");
+    f.cancelCallback = "close" as never;
+    expect(() => f.cancel()).toThrow(TypeError);
+    expect(f.cancelled).toBe(true);
+    const g = new Future<number>("other");
+    g.cancelCallback = 3 as never;
+    expect(() => g.cancel()).toThrow(`Future 'other': cancelCallback must be a function or null, got number 3`);
+  });
+
   it("a cancelCallback that finishes its future itself: the future keeps that outcome, as it finishes once", () => {
     const f = new Future<number>("leaf");
     f.cancelCallback = (g) => g.complete(7);
