@@ -35,6 +35,12 @@ interface FdWatch {
   writer: (() => void) | null;
 }
 
+/** An `addSignal` handler; `cb` is null once removed. */
+interface SignalWatch {
+  sig: number;
+  cb: (() => void) | null;
+}
+
 /** Options of `new Dispatcher(options)`. */
 export interface DispatcherOptions {
   /** I/O backend; default `CHRONOTS_POLLER` from the environment, else epoll on Linux, poll elsewhere. */
@@ -55,7 +61,7 @@ export class Dispatcher {
   private readonly fds = new Map<number, FdWatch>();
   private watched = 0;
   private signals: SignalSet | null = null;
-  private readonly signalCallbacks = new Map<number, { sig: number; cb: () => void }>();
+  private readonly signalCallbacks = new Map<number, SignalWatch>();
   private nextSignalId = 1;
   /** Futures of promises (fromPromise) not settled yet: only Node's event loop can settle them. */
   private bridges = 0;
@@ -71,8 +77,8 @@ export class Dispatcher {
       if (fd === this.waker?.fd) this.waker.drain();
       return;
     }
-    if (events & READ && w.reader !== null) this.queue.push(w.reader, undefined);
-    if (events & WRITE && w.writer !== null) this.queue.push(w.writer, undefined);
+    if (events & READ && w.reader !== null) this.queue.push(runReader, w);
+    if (events & WRITE && w.writer !== null) this.queue.push(runWriter, w);
   };
 
   /** A dispatcher of its own; `setGlobalDispatcher` makes it the thread's. */
@@ -281,6 +287,8 @@ export class Dispatcher {
     const w = this.entry(fd, "unregister");
     if (w.reader !== null) this.watched--;
     if (w.writer !== null) this.watched--;
+    // A callback of this fd queued in this step then does nothing: the fd may be closed, or its number reused, by the time it runs.
+    w.reader = w.writer = null;
     this.fds.delete(fd);
     this.poller!.remove(fd);
   }
@@ -333,7 +341,7 @@ export class Dispatcher {
 
   private readonly drainSignals = (): void => {
     if (this.signals === null) return;
-    for (const s of this.signals.read()) for (const e of this.signalCallbacks.values()) if (e.sig === s) this.queue.push(e.cb, undefined);
+    for (const s of this.signals.read()) for (const e of this.signalCallbacks.values()) if (e.sig === s) this.queue.push(runSignal, e);
   };
 
   /** Remove the handler `addSignal` returned `id` for; a RangeError for an unknown id. */
@@ -341,6 +349,7 @@ export class Dispatcher {
     const e = this.signalCallbacks.get(id);
     if (e === undefined) throw new RangeError(`removeSignal: no signal handler with id ${id}`);
     this.signalCallbacks.delete(id);
+    e.cb = null;
     const set = this.signals!;
     if (![...this.signalCallbacks.values()].some((o) => o.sig === e.sig)) set.remove(e.sig);
     if (this.signalCallbacks.size === 0) {
@@ -405,6 +414,23 @@ export class Dispatcher {
     this.watched--;
     this.poller!.watch(fd, mask(w));
   }
+}
+
+/**
+ * What the queue runs for a ready fd or a received signal: the reader (writer, handler) there is when
+ * the call comes, none if it was removed since the step queued it, as a removed timer does not fire either.
+ */
+function runReader(w: FdWatch): void {
+  const cb = w.reader;
+  if (cb !== null) cb();
+}
+function runWriter(w: FdWatch): void {
+  const cb = w.writer;
+  if (cb !== null) cb();
+}
+function runSignal(e: SignalWatch): void {
+  const cb = e.cb;
+  if (cb !== null) cb();
 }
 
 function mask(w: FdWatch): number {

@@ -10,7 +10,7 @@ const INTERNAL: unique symbol = Symbol("TimerHandle");
 
 /** A timer added with `addTimer`; pass it to `removeTimer`. Not constructed by users (the constructor is private). */
 export class TimerHandle {
-  /** @internal position in the heap, -1 once fired or removed */ index = -1;
+  /** @internal position in the heap; QUEUED when due, in the callback queue; -1 once fired or removed */ index = -1;
   private constructor(
     key: typeof INTERNAL,
     /** The deadline, in `now()` milliseconds. */
@@ -28,10 +28,20 @@ export class TimerHandle {
     return new TimerHandle(INTERNAL, at, seq, fn, arg, heap);
   }
 
-  /** Still waiting to fire. */
+  /** Still waiting to fire: in the heap, or due and queued. */
   get active(): boolean {
-    return this.index >= 0;
+    return this.index !== -1;
   }
+}
+
+/** A due timer's index: out of the heap, in the callback queue, where `remove` can still stop it. */
+const QUEUED = -2;
+
+/** What the queue runs for a due timer: its callback, unless the timer was removed since it was queued. */
+function fire(t: TimerHandle): void {
+  if (t.index !== QUEUED) return;
+  t.index = -1;
+  t.fn(t.arg);
 }
 
 export class TimerHeap {
@@ -54,9 +64,13 @@ export class TimerHeap {
     return t;
   }
 
-  /** Remove `t`; `false` when it already fired or was removed. */
+  /** Remove `t`, also when it is due and queued: it then stays in the queue, and does nothing; `false` when it already fired or was removed. */
   remove(t: TimerHandle): boolean {
     const i = t.index;
+    if (i === QUEUED) {
+      t.index = -1;
+      return true;
+    }
     if (i < 0 || this.heap[i] !== t) return false;
     t.index = -1;
     const last = this.heap.pop()!;
@@ -76,7 +90,8 @@ export class TimerHeap {
       const t = h[0]!;
       if (t.at > now) return t.at - now;
       this.remove(t);
-      q.push(t.fn, t.arg);
+      t.index = QUEUED;
+      q.push(fire, t);
     }
     return -1;
   }

@@ -137,6 +137,27 @@ describe("timers (chronos testtime)", () => {
     expect(fired).toBe(false);
   });
 
+  it("removeTimer stops a due timer that an earlier timer of the same step removes: it is queued, not fired", () => {
+    const fired: string[] = [];
+    const at = now() + 1;
+    let second: TimerHandle | undefined;
+    addTimer(at, () => {
+      expect(second!.active).toBe(true);
+      fired.push(`first removes the second: ${removeTimer(second!)}`);
+    });
+    second = addTimer(at + 0.5, () => fired.push("second fired"));
+    const later = addTimer(at + 0.5, () => fired.push("third fired"));
+    while (now() < at + 1) {
+      // Both due before the step begins, so both are in the queue when the first runs.
+    }
+    poll();
+    expect(fired).toEqual(["first removes the second: true", "third fired"]);
+    expect(second.active).toBe(false);
+    expect(later.active).toBe(false);
+    expect(removeTimer(second)).toBe(false);
+    expect(trackers().callbacks).toBe(0);
+  });
+
   it("the heap releases timers in (deadline, insertion) order under random adds and removes", () => {
     const op = fc.oneof(fc.record({ add: fc.integer({ min: 0, max: 20 }) }), fc.record({ remove: fc.nat() }));
     fc.assert(

@@ -61,6 +61,26 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
     unregister(r);
   });
 
+  it("a reader removed, or an fd unregistered, by an earlier callback of the step is not called, though the step had queued it", () => {
+    const [r1, w1, r2, w2, r3, w3] = track(...pipe(), ...pipe(), ...pipe());
+    for (const fd of [r1, r2, r3]) register(fd);
+    const order: string[] = [];
+    addReader(r1, () => {
+      order.push("first");
+      read(r1);
+      removeReader(r2);
+      unregister(r3);
+    });
+    addReader(r2, () => order.push("second, removed"));
+    addReader(r3, () => order.push("third, unregistered"));
+    for (const w of [w1, w2, w3]) write(w, bytes("x"));
+    poll();
+    expect(order).toEqual(["first"]);
+    removeReader(r1);
+    unregister(r1);
+    unregister(r2);
+  });
+
   it("one step runs what was queued, then the due timers, then the ready readers; what they queue waits for the next step", () => {
     const [r, w] = track(...pipe());
     register(r);

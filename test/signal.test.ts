@@ -55,6 +55,23 @@ describe.each(backends)("signals over %s", (kind) => {
     removeSignal(id);
   });
 
+  it("a handler removed by another handler of the same step is not called, though the step had queued it", () => {
+    const heard: string[] = [];
+    const done = new Future<void>("first handler");
+    let second = 0;
+    const first = addSignal("SIGUSR2", () => {
+      heard.push("first");
+      removeSignal(second);
+      done.complete();
+    });
+    second = addSignal("SIGUSR2", () => heard.push("second, removed"));
+    process.kill(process.pid, "SIGUSR2");
+    waitFor(done);
+    expect(heard).toEqual(["first"]);
+    removeSignal(first);
+    expect(dispatcher().registeredFds).toBe(0);
+  });
+
   it("hears a signal that another of Node's threads received", () => {
     const heard = new Future<void>("SIGUSR2 to another thread");
     const id = addSignal("SIGUSR2", () => heard.complete());
