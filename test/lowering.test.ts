@@ -567,6 +567,21 @@ export const f = async(function* (o: { x?: number }) {
     }
   });
 
+  it("leaves to the driver a class whose computed name using its own private names would be evaluated before the class", () => {
+    const body = (keys: string) => `import { async, sleepAsync } from "chronots";\nexport const f = async(function* (o: object) {\n  class A {\n    #x = 1;\n    ${keys}\n  }\n  return Object.getOwnPropertyNames(A.prototype).join();\n});\n`;
+    // Moved out of the class, `#x` would be a SyntaxError, or an enclosing class's `#x`.
+    const before = body(`[#x in o ? "y" : "n"]() {}\n    [(yield* sleepAsync(0), "k")]() {}`);
+    const refused = lowerText("private.ts", before, { typescript: ts });
+    expect(refused.splices).toEqual([]);
+    expect(refused.diagnostics.map((d) => [d.messageText, before.slice(d.start, d.start! + 7)])).toEqual([
+      ["chronots: this async function is left to the run-time driver: a computed member name using its class's private names, evaluated before the class because a name after it suspends is not lowered", "#x in o"],
+    ]);
+    // After the last name that suspends, it stays in the class; another class's private name is not this one's.
+    const after = body(`[(yield* sleepAsync(0), "k")]() {}\n    [#x in o ? "y" : "n"]() {}`);
+    const outer = `import { async, sleepAsync } from "chronots";\nclass B {\n  #y = 2;\n  static f = async(function* (o: object) {\n    class A {\n      [#y in o ? "y" : "n"]() {}\n      [(yield* sleepAsync(0), "k")]() {}\n    }\n    return Object.getOwnPropertyNames(A.prototype).join();\n  });\n}\n`;
+    for (const text of [after, outer]) expect(lowerText("private.ts", text, { typescript: ts }), text).toMatchObject({ diagnostics: [], splices: [expect.anything()] });
+  });
+
   it("leaves to the driver a var JavaScript binds elsewhere, a block's function named outside it, and a write to the generator's own name", () => {
     const cases: [string, string][] = [
       [`try {\n    throw 1;\n  } catch (err) {\n    var err = 2;\n  }`, "a `var` redeclaring the catch parameter 'err'"],

@@ -78,3 +78,10 @@ export function forEachDescendant(root: ts.Node, visit: (n: ts.Node) => boolean 
   push(root);
   for (let n = pending.pop(); n !== undefined; n = pending.pop()) if (visit(n) !== false) push(n);
 }
+
+/** Whether `root` or a node below it passes `test`. */
+export function contains(root: ts.Node, test: (n: ts.Node) => boolean): boolean {
+  let found = test(root);
+  if (!found) forEachDescendant(root, (n) => !found && !(found = test(n)));
+  return found;
+}

@@ -28,7 +28,7 @@
  * iterator inline; leaving it by a throw goes through a handler state that closes and rethrows.
  */
 import type * as ts from "typescript";
-import { factory as f, kindName, SK, tsi } from "./compiler.js";
+import { contains, factory as f, kindName, SK, tsi } from "./compiler.js";
 import { type Binding, isComponentTag, isKey, isUsing, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
@@ -989,12 +989,17 @@ export class Machine implements Hooks {
     for (const m of node.members) if (m.name && tsi.isComputedPropertyName(m.name)) parts.push({ e: m.name.expression, key: true });
     // Inside them the class's own name is not yet initialized: using it throws, which a hoisted name would not.
     const isSelf = (b: Binding | undefined) => b !== undefined && b.scope.node === node && b.name === node.name?.text;
-    const usesSelf = (n: ts.Node): boolean => (tsi.isIdentifier(n) ? isSelf(this.s.an.bindingOf.get(n)) : tsi.forEachChild(n, (c) => (usesSelf(c) ? true : undefined)) === true);
-    if (node.name && parts.some((p) => usesSelf(p.e))) throw new Unsupported(node, "a class using its own name in its 'extends' or computed member names");
+    if (node.name && parts.some((p) => contains(p.e, (n) => tsi.isIdentifier(n) && isSelf(this.s.an.bindingOf.get(n)))))
+      throw new Unsupported(node, "a class using its own name in its 'extends' or computed member names");
     let last = -1;
     parts.forEach((p, i) => {
       if (this.suspends(p.e)) last = i;
     });
+    // A key is evaluated where the class's private names are in scope; moved out before the class, `#x` would be
+    // a SyntaxError, or an enclosing class's `#x`.
+    const own = new Set(node.members.flatMap((m) => (m.name && tsi.isPrivateIdentifier(m.name) ? [m.name.text] : [])));
+    const moved = parts.slice(0, last + 1).find((p) => p.key && contains(p.e, (n) => tsi.isPrivateIdentifier(n) && own.has(n.text)));
+    if (moved) throw new Unsupported(moved.e, "a computed member name using its class's private names, evaluated before the class because a name after it suspends");
     parts.forEach((p, i) => {
       if (i > last) return;
       const v = this.expr(p.e);
