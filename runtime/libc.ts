@@ -61,6 +61,7 @@ export const close = libc.func("int close(int fd)") as (fd: number) => number;
 
 export const EBADF = constants.errno.EBADF;
 export const ENOENT = constants.errno.ENOENT;
+export const EPERM = constants.errno.EPERM;
 
 /** poll(2); `fds` is an array of `struct pollfd` (8 bytes each) of at least `n` entries. */
 export const poll = libc.func(`int poll(void *fds, ${process.platform === "darwin" ? "unsigned int" : "unsigned long"} n, int timeout)`) as (

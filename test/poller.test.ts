@@ -50,6 +50,29 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
     expect(dispatcher().pollerKind).toBe(kind);
   });
 
+  it("a regular file: epoll refuses it with EPERM, saying why; poll(2) reports it always ready", () => {
+    const path = join(tmpdir(), `chronots-regular-${process.pid}`);
+    const fd = openSync(path, "w+");
+    try {
+      if (kind === "epoll") {
+        const e = thrown(() => register(fd));
+        expect(e).toBeInstanceOf(OSError);
+        expect(e).toMatchObject({ code: "EPERM", message: expect.stringContaining(`fd ${fd}, a regular file or a directory, which epoll cannot watch`) });
+        expect(dispatcher().registeredFds).toBe(0);
+      } else {
+        register(fd);
+        const ready = new Future<string>("regular file");
+        addReader(fd, () => ready.complete("ready"));
+        expect(waitFor(ready)).toBe("ready");
+        removeReader(fd);
+        unregister(fd);
+      }
+    } finally {
+      closeSync(fd);
+      rmSync(path);
+    }
+  });
+
   it("runs a reader when its pipe has data, inside waitFor", () => {
     const [r, w] = track(...pipe());
     register(r);

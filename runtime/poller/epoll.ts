@@ -10,7 +10,7 @@
  * The kernel reports EPOLLERR/EPOLLHUP even for an empty interest mask. Such an fd would wake
  * every wait, so it is taken out of the kernel set ("parked") until someone watches it again.
  */
-import { EBADF, ENOENT, EINTR, close, errno, lastError, libc } from "../libc.js";
+import { EBADF, ENOENT, EINTR, EPERM, close, errno, lastError, libc } from "../libc.js";
 import { READ, WRITE, checkFd, checkMask, kernelTimeout, type AsyncCall, type Poller } from "./poller.js";
 
 const EPOLL_CLOEXEC = 0o2000000;
@@ -142,7 +142,11 @@ export class EpollPoller implements Poller {
     const one = this.one;
     one[0] = (events & READ ? EPOLLIN : 0) | (events & WRITE ? EPOLLOUT : 0);
     one[DATA] = fd;
-    if (epoll().ctl(this.epfd, op, fd, one) < 0) throw lastError("epoll_ctl", `${opName[op]} fd ${fd}`);
+    if (epoll().ctl(this.epfd, op, fd, one) < 0) {
+      // poll(2) takes such a file, and reports it always ready.
+      const why = errno() === EPERM ? ", a regular file or a directory, which epoll cannot watch: it is always ready, read it directly" : "";
+      throw lastError("epoll_ctl", `${opName[op]} fd ${fd}${why}`);
+    }
   }
 
   private current(fd: number, what: string): number {
