@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { allFinished, allFutures, async, CancelledError, Future, sleepAsync, trackers, waitFor, withTimeout } from "../runtime/index.js";
 import {
@@ -224,6 +225,33 @@ describe.each(backends)("stream transports over %s", (kind) => {
       expect(waitFor(client.write(sub))).toBe(16);
       waitFor(client.shutdownWait());
       expect(text(waitFor(received))).toBe("A".repeat(16) + "B".repeat(16));
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("a read result's buffer cannot be transferred away: the shared arena stays attached for every later read", () => {
+    withServer("127.0.0.1:0", echo, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      waitFor(client.write("hello"));
+      const chunk = waitFor(client.read());
+      const { port1, port2 } = new MessageChannel();
+      const arena = chunk.buffer as ArrayBuffer;
+      const handOver = [() => port1.postMessage(chunk, [arena]), () => structuredClone(chunk, { transfer: [arena] })];
+      // markAsUntransferable: Node 20 ignores such an entry of the transfer list and copies; Node 21 on throws DataCloneError.
+      const copies = Number(process.versions.node.split(".")[0]) < 21;
+      for (const transfer of handOver) {
+        if (copies) transfer();
+        else expect(transfer).toThrow(expect.objectContaining({ name: "DataCloneError" }));
+        expect(text(chunk)).toBe("hello");
+      }
+      if (copies) expect(text(receiveMessageOnPort(port2)!.message as Uint8Array)).toBe("hello");
+      port1.close();
+      waitFor(client.write("again"));
+      expect(text(waitFor(client.read()))).toBe("again");
+      const other = waitFor(connect(server.localAddress));
+      waitFor(other.write("other"));
+      expect(text(waitFor(other.read()))).toBe("other");
+      waitFor(other.closeWait());
       waitFor(client.closeWait());
     });
   });

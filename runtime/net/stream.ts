@@ -16,8 +16,8 @@
  * copy, and the GC's accounting of external memory) cost more than the rest of an echo round
  * trip's JavaScript. Arena bytes are written once: when the free space runs short a new arena
  * starts, and an old one is freed once no result views it. So a result stays valid forever, but
- * its `.buffer` is the arena (as with Node's pooled Buffers), and a result kept for long keeps its
- * whole arena alive: `slice()` it to keep only its bytes.
+ * its `.buffer` is the arena (as with Node's pooled Buffers, and untransferable as they are), and a
+ * result kept for long keeps its whole arena alive: `slice()` it to keep only its bytes.
  *
  * Writing. `write` sends at once when nothing is queued; what the kernel does not take is queued
  * (writes go out whole and in call order) and sent as the fd turns writable. The future completes
@@ -40,6 +40,7 @@
  * of fds (EMFILE, ENFILE) while accepting is reported and pauses accepting for 100 ms, instead of
  * spinning on a listener that stays readable.
  */
+import { markAsUntransferable } from "node:worker_threads";
 import { async } from "../async.js";
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
 import { Future } from "../future.js";
@@ -88,7 +89,7 @@ const EMPTY = new Uint8Array(0);
 /** Size of a read arena, and the least free space a recv is given before a new arena starts. */
 const ARENA_SIZE = 64 * 1024;
 const ARENA_MIN = 4096;
-let arena = new ArrayBuffer(ARENA_SIZE);
+let arena = newArena();
 let arenaUsed = 0;
 const utf8 = new TextDecoder();
 const EMFILE = 24;
@@ -109,6 +110,17 @@ interface WriteRequest {
 
 /** Held by this module only: the classes' constructors refuse a call without it (a `new` from plain JavaScript). */
 const INTERNAL: unique symbol = Symbol("chronots/net stream");
+
+/**
+ * Untransferable, as Node's Buffer pool is: a user passing a result's `.buffer` in a transfer list
+ * would otherwise detach the arena under every later read of every transport (Node 20 then copies
+ * it, later Nodes throw DataCloneError).
+ */
+function newArena(): ArrayBuffer {
+  const a = new ArrayBuffer(ARENA_SIZE);
+  markAsUntransferable(a);
+  return a;
+}
 
 function checkCount(n: unknown, what: string, min: number, name = "byte count"): asserts n is number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > MAX_COUNT)
@@ -332,8 +344,9 @@ export class StreamTransport {
   private tryRecv(max: number): Uint8Array | null {
     for (;;) {
       let free = ARENA_SIZE - arenaUsed;
-      if (free < max && free < ARENA_MIN) {
-        arena = new ArrayBuffer(ARENA_SIZE);
+      // Detached (byteLength 0): `result.buffer.transfer()` detaches even an untransferable arena on Nodes before the fix of nodejs/node#61362.
+      if ((free < max && free < ARENA_MIN) || arena.byteLength === 0) {
+        arena = newArena();
         arenaUsed = 0;
         free = ARENA_SIZE;
       }
