@@ -14,6 +14,7 @@ import {
   TransportAddressError,
   TransportClosedError,
   TransportLimitError,
+  TransportOsError,
 } from "../runtime/net/index.js";
 import { type Address, parseAddress } from "../runtime/net/address.js";
 import { bindTo, encodeSockaddr, openSocket, recvDatagram, sendDatagram, setIntOption, SOCK_DGRAM, SOL_SOCKET } from "../runtime/net/sys.js";
@@ -261,6 +262,25 @@ describe.each(backends)("datagram transports over %s", (kind) => {
       waitFor(got);
       expect(sizes).toEqual([65535]);
     } finally {
+      waitFor(t.closeWait());
+    }
+  });
+
+  it("refuses to bind an ip:port another socket holds with EADDRINUSE, instead of sharing its datagrams", () => {
+    for (const local of ["127.0.0.1:0", "[::1]:0"]) {
+      const { t, all } = collector(local, 1);
+      let error: unknown = null;
+      try {
+        newDatagramTransport(t.localAddress, () => {});
+      } catch (e) {
+        error = e;
+      }
+      expect(error, local).toBeInstanceOf(TransportOsError);
+      expect((error as TransportOsError).code).toBe("EADDRINUSE");
+      const sender = newDatagramTransport(local, () => {});
+      waitFor(sender.sendTo(t.localAddress, "still mine"));
+      expect(waitFor(all)).toEqual([["still mine", sender.localAddress]]);
+      waitFor(sender.closeWait());
       waitFor(t.closeWait());
     }
   });

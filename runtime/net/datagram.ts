@@ -19,7 +19,7 @@ import type { TimerHandle } from "../timerheap.js";
 import { type Address, parseAddress } from "./address.js";
 import { osError, TransportAddressError, TransportClosedError, TransportLimitError } from "./errors.js";
 import { done, failed, reportToStderr } from "./outcome.js";
-import { bindTo, byteLength, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SO_REUSEADDR, SOCK_DGRAM, sendDatagram, setIntOption, SOL_SOCKET, unlinkPath } from "./sys.js";
+import { bindTo, byteLength, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SOCK_DGRAM, sendDatagram, unlinkPath } from "./sys.js";
 
 /** Largest datagram received or sent (the UDP length field is 16 bits). */
 const MAX_DATAGRAM = 65535;
@@ -75,7 +75,7 @@ export class DatagramTransport {
     this.d = getGlobalDispatcher();
     const fd = openSocket(a, SOCK_DGRAM);
     try {
-      if (a.family !== "unix") setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, `SO_REUSEADDR on ${a.text}`);
+      // No SO_REUSEADDR, as Node's dgram by default: on Linux it lets a second UDP socket bind a port in use and take its datagrams.
       bindTo(fd, a, encodeSockaddr(a));
       this.localAddress = a.family === "unix" ? a.text : localName(fd);
       this.d.register(fd);
