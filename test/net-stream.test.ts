@@ -256,6 +256,38 @@ describe.each(backends)("stream transports over %s", (kind) => {
     });
   });
 
+  it("a write failing part-way ends writing: the rest fail with TransportClosedError naming it, the peer reads end of stream, reading goes on", () => {
+    const gate = new Future<void>("gate");
+    const received = new Future<Buffer>("received");
+    const lazy = async(function* (t: StreamTransport) {
+      yield gate;
+      received.complete(yield* readAll(t));
+      yield* t.write("bye");
+    });
+    // A length-tracking view of a resizable buffer: shrinking it under a queued write makes its next send fail.
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+    const memory = new Resizable(16 << 20, { maxByteLength: 16 << 20 });
+    withServer("127.0.0.1:0", lazy, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const cut = client.write(new Uint8Array(memory));
+      const queued = client.write("after");
+      expect(cut.pending && queued.pending).toBe(true);
+      memory.resize(1000);
+      gate.complete();
+      expect(() => waitFor(cut)).toThrow(/^send: offset \d+ is outside a buffer of 1000 bytes$/);
+      const fault = /: writing has ended, a write failed after sending (\d+) of its 16777216 bytes: send: offset \d+ is outside a buffer of 1000 bytes \(ECLOSED\)$/;
+      for (const f of [queued, client.write("more"), client.shutdownWait()]) {
+        const e = catchError(() => waitFor(f));
+        expect(e).toBeInstanceOf(TransportClosedError);
+        expect((e as Error).message).toMatch(fault);
+      }
+      const sent = Number(fault.exec((catchError(() => waitFor(queued)) as Error).message)![1]);
+      expect(waitFor(received).length, "what went out, and nothing after it").toBe(sent);
+      expect(text(waitFor(readAll(client)))).toBe("bye");
+      waitFor(client.closeWait());
+    });
+  });
+
   it("cancelling writes: a started one still goes out whole, a queued one is dropped", () => {
     const gate = new Future<void>("gate");
     const received = new Future<Buffer>("received");

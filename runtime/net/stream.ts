@@ -24,6 +24,12 @@
  * once all of its bytes are in the kernel, so a writer that awaits its writes holds at most one
  * buffer while a slow reader drains. Cancelling a queued write that has not started removes it;
  * one already partly sent is finished anyway (the future is cancelled, the stream stays intact).
+ * A send that fails (the peer reset the stream, a queued buffer shrank or was detached) ends
+ * writing, as an error destroys a Node socket: the stream may hold part of that write, and bytes
+ * appended after it would be taken for its rest. That write fails with its own error; the others
+ * queued, and every later write and `shutdownWait`, fail with TransportClosedError naming it. The
+ * write side is shut down, so the peer reads end of stream after the bytes that went out; reading
+ * goes on.
  * TCP sockets have Nagle's algorithm off (TCP_NODELAY): a write goes out at once, as
  * request/response protocols want; callers that write many small pieces should batch them.
  *
@@ -150,6 +156,8 @@ export class StreamTransport {
   private reading = false;
   private readonly writes: WriteRequest[] = [];
   private flushWaiters: Future<void>[] = [];
+  /** Set by a failed send: why writing has ended. */
+  private writeFault: string | null = null;
 
   /** Transports come from `connect` and from servers' handlers only. */
   private constructor(key: typeof INTERNAL, fd: number, d: Dispatcher, localAddress: string, remoteAddress: string) {
@@ -245,6 +253,7 @@ export class StreamTransport {
     else if (data instanceof Uint8Array) bytes = data;
     else return failed(new TypeError(`write: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "write");
     if (this.fd < 0) return failed(this.closedError("write"), "write");
+    if (this.writeFault !== null) return failed(this.faultError("write"), "write");
     let len: number;
     try {
       len = byteLength(bytes);
@@ -257,6 +266,7 @@ export class StreamTransport {
       try {
         off = this.trySend(bytes, 0, len);
       } catch (e) {
+        this.endWriting(0, len, e);
         return failed(e, "write");
       }
       if (off === len) return done(len, "write");
@@ -276,6 +286,7 @@ export class StreamTransport {
   readonly shutdownWait = async(function* (this: StreamTransport) {
     if (this.writes.length > 0) yield* this.flush();
     if (this.fd < 0) throw this.closedError("shutdownWait");
+    if (this.writeFault !== null) throw this.faultError("shutdownWait");
     if (shutdownWrite(this.fd) < 0) throw osError("shutdown", errno(), `of ${this.remoteAddress}`);
   });
 
@@ -307,6 +318,10 @@ export class StreamTransport {
 
   private closedError(what: string): TransportClosedError {
     return new TransportClosedError(`${what} on ${this}: the transport is closed`);
+  }
+
+  private faultError(what: string): TransportClosedError {
+    return new TransportClosedError(`${what} on ${this}: writing has ended, ${this.writeFault}`);
   }
 
   /** Why a read cannot start now (the transport is closed, or another read is pending), or null. */
@@ -444,7 +459,9 @@ export class StreamTransport {
       try {
         req.off = this.trySend(req.bytes, req.off, req.len);
       } catch (e) {
-        this.failWrites(e);
+        q.shift();
+        if (req.fut.pending) req.fut.fail(e);
+        this.endWriting(req.off, req.len, e);
         return;
       }
       if (req.off < req.len) return;
@@ -462,10 +479,14 @@ export class StreamTransport {
     }
   }
 
-  /** A failed send breaks the stream for every queued write. */
-  private failWrites(e: unknown): void {
-    for (const req of this.writes.splice(0)) if (req.fut.pending) req.fut.fail(e);
-    for (const f of this.flushWaiters.splice(0)) f.fail(e);
+  /** After a failed send (error `e`, `sent` of `len` bytes out): no later byte may follow what went out. */
+  private endWriting(sent: number, len: number, e: unknown): void {
+    this.writeFault = `a write failed after sending ${sent} of its ${len} bytes: ${e instanceof Error ? e.message : String(e)}`;
+    // Its own failure (a reset stream) changes nothing: writing is over either way.
+    shutdownWrite(this.fd);
+    const err = this.faultError("a queued write");
+    for (const req of this.writes.splice(0)) if (req.fut.pending) req.fut.fail(err);
+    for (const f of this.flushWaiters.splice(0)) f.fail(this.faultError("shutdownWait"));
     this.stopWriting();
   }
 
