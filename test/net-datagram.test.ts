@@ -294,12 +294,16 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     expect(() => waitFor(t.sendTo(t.localAddress, new Uint8Array(70000)))).toThrow(TransportLimitError);
     expect(() => waitFor(t.sendTo(t.localAddress, new Uint8Array(70000)))).toThrow(/ \(ELIMIT\)$/);
     expect(() => waitFor(t.sendTo(t.localAddress, 5 as unknown as string))).toThrow(TypeError);
+    // Inherits from Uint8Array.prototype (so `instanceof` holds) without being one.
+    const fake = Object.create(Uint8Array.prototype) as Uint8Array;
+    expect(() => waitFor(t.sendTo(t.localAddress, fake))).toThrow(/^sendTo: data must be a Uint8Array or a string, got object$/);
     waitFor(t.closeWait());
     expect(t.closed).toBe(true);
     expect(() => waitFor(t.sendTo("127.0.0.1:9", "x"))).toThrow(TransportClosedError);
     expect(() => waitFor(t.sendTo("127.0.0.1:9", "x"))).toThrow(/: the transport is closed \(ECLOSED\)$/);
     expect(() => newDatagramTransport("127.0.0.1", () => {})).toThrow(TransportAddressError);
     expect(() => newDatagramTransport("127.0.0.1:0", null as never)).toThrow(TypeError);
+    expect(() => newDatagramTransport("127.0.0.1:0", () => {}, null as never)).toThrow(/^newDatagramTransport: options must be an object, got null$/);
   });
 });
 

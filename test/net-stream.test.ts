@@ -613,9 +613,13 @@ describe.each(backends)("stream transports over %s", (kind) => {
       expect(() => waitFor(client.readExactly(-1))).toThrow(/readExactly: byte count/);
       expect(() => waitFor(client.readLine(0))).toThrow(/^readLine: the line limit \(bytes\) must be an integer from 1 to \d+, got 0$/);
       expect(() => waitFor(client.write(42 as unknown as string))).toThrow(TypeError);
+      // Inherits from Uint8Array.prototype (so `instanceof` holds) without being one.
+      const fake = Object.create(Uint8Array.prototype) as Uint8Array;
+      expect(catchError(() => waitFor(client.write(fake)))).toStrictEqual(new TypeError("write: data must be a Uint8Array or a string, got object"));
       waitFor(client.closeWait());
     });
     expect(() => createStreamServer("127.0.0.1:0", echo, { backlog: 0 })).toThrow(RangeError);
+    expect(catchError(() => createStreamServer("127.0.0.1:0", echo, null as never))).toStrictEqual(new TypeError("createStreamServer: options must be an object, got null"));
     expect(() => createStreamServer("127.0.0.1:0", "echo" as never)).toThrow(TypeError);
   });
 

@@ -12,6 +12,7 @@
  * larger one received (Unix sockets allow them) is dropped and reported to `onError` as a
  * TransportLimitError, never delivered cut.
  */
+import { types } from "node:util";
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
 import { Future } from "../future.js";
 import { close, EAGAIN, EINTR, errno } from "../libc.js";
@@ -70,6 +71,7 @@ export class DatagramTransport {
   ) {
     if (key !== INTERNAL) throw new TypeError("DatagramTransport: use newDatagramTransport(); it cannot be constructed");
     if (typeof onMessage !== "function") throw new TypeError(`newDatagramTransport: onMessage must be a function, got ${typeof onMessage}`);
+    if (typeof options !== "object" || options === null) throw new TypeError(`newDatagramTransport: options must be an object, got ${options === null ? "null" : typeof options}`);
     const a = parseAddress(local, "newDatagramTransport");
     this.address = a;
     this.d = getGlobalDispatcher();
@@ -100,7 +102,8 @@ export class DatagramTransport {
   sendTo(address: string, data: Uint8Array | string): Future<void> {
     let bytes: Uint8Array;
     if (typeof data === "string") bytes = Buffer.from(data, "utf8");
-    else if (data instanceof Uint8Array) bytes = data;
+    // A brand check: an object that only inherits from Uint8Array.prototype passes `instanceof` and has no bytes.
+    else if (types.isUint8Array(data)) bytes = data;
     else return failed(new TypeError(`sendTo: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "sendTo");
     if (this.fd < 0) return failed(new TransportClosedError(`sendTo ${address} from ${this.localAddress}: the transport is closed`), "sendTo");
     let len: number;

@@ -46,6 +46,7 @@
  * of fds (EMFILE, ENFILE) while accepting is reported and pauses accepting for 100 ms, instead of
  * spinning on a listener that stays readable.
  */
+import { types } from "node:util";
 import { markAsUntransferable } from "node:worker_threads";
 import { async } from "../async.js";
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
@@ -250,16 +251,12 @@ export class StreamTransport {
   write(data: Uint8Array | string): Future<number> {
     let bytes: Uint8Array;
     if (typeof data === "string") bytes = Buffer.from(data, "utf8");
-    else if (data instanceof Uint8Array) bytes = data;
+    // A brand check: an object that only inherits from Uint8Array.prototype passes `instanceof` and has no bytes.
+    else if (types.isUint8Array(data)) bytes = data;
     else return failed(new TypeError(`write: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "write");
     if (this.fd < 0) return failed(this.closedError("write"), "write");
     if (this.writeFault !== null) return failed(this.faultError("write"), "write");
-    let len: number;
-    try {
-      len = byteLength(bytes);
-    } catch (e) {
-      return failed(e, "write");
-    }
+    const len = byteLength(bytes);
     if (len === 0) return done(0, "write");
     let off = 0;
     if (this.writes.length === 0) {
@@ -606,6 +603,7 @@ export class StreamServer {
   ) {
     if (key !== INTERNAL) throw new TypeError("StreamServer: use createStreamServer(); it cannot be constructed");
     if (typeof handler !== "function") throw new TypeError(`createStreamServer: handler must be a function, got ${typeof handler}`);
+    if (typeof options !== "object" || options === null) throw new TypeError(`createStreamServer: options must be an object, got ${options === null ? "null" : typeof options}`);
     const backlog = options.backlog ?? 1024;
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65535) throw new RangeError(`createStreamServer: backlog must be an integer from 1 to 65535, got ${String(backlog)}`);
     const a = parseAddress(address, "createStreamServer");
