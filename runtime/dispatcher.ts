@@ -399,17 +399,19 @@ export class Dispatcher {
   private setWatch(fd: number, cb: () => void, side: "reader" | "writer"): void {
     const w = this.entry(fd, side === "reader" ? "addReader" : "addWriter");
     if (typeof cb !== "function") throw new TypeError(`add${side === "reader" ? "Reader" : "Writer"}: expected a callback function, got ${typeof cb}`);
+    // The poller first: a watch the kernel refuses (an fd closed while registered) must not count, or poll() would wait for it forever.
+    this.poller!.watch(fd, mask(w) | (side === "reader" ? READ : WRITE));
     if (w[side] === null) {
       this.watched++;
       this.wake?.();
     }
     w[side] = cb;
-    this.poller!.watch(fd, mask(w));
   }
 
   private clearWatch(fd: number, side: "reader" | "writer"): void {
     const w = this.entry(fd, side === "reader" ? "removeReader" : "removeWriter");
     if (w[side] === null) return;
+    // Forgotten before the poller is told: a removal the kernel refuses still leaves nothing to wait for.
     w[side] = null;
     this.watched--;
     this.poller!.watch(fd, mask(w));

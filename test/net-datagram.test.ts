@@ -14,6 +14,7 @@ import {
   TransportAddressError,
   TransportClosedError,
   TransportLimitError,
+  TransportOsError,
 } from "../runtime/net/index.js";
 import { type Address, parseAddress } from "../runtime/net/address.js";
 import { bindTo, encodeSockaddr, openSocket, recvDatagram, sendDatagram, setIntOption, SOCK_DGRAM, SOL_SOCKET } from "../runtime/net/sys.js";
@@ -265,6 +266,25 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     }
   });
 
+  it("refuses to bind an ip:port another socket holds with EADDRINUSE, instead of sharing its datagrams", () => {
+    for (const local of ["127.0.0.1:0", "[::1]:0"]) {
+      const { t, all } = collector(local, 1);
+      let error: unknown = null;
+      try {
+        newDatagramTransport(t.localAddress, () => {});
+      } catch (e) {
+        error = e;
+      }
+      expect(error, local).toBeInstanceOf(TransportOsError);
+      expect((error as TransportOsError).code).toBe("EADDRINUSE");
+      const sender = newDatagramTransport(local, () => {});
+      waitFor(sender.sendTo(t.localAddress, "still mine"));
+      expect(waitFor(all)).toEqual([["still mine", sender.localAddress]]);
+      waitFor(sender.closeWait());
+      waitFor(t.closeWait());
+    }
+  });
+
   it("fails bad sends with typed errors, and every send once closed", () => {
     const t = newDatagramTransport("127.0.0.1:0", () => {});
     expect(() => waitFor(t.sendTo("nowhere", "x"))).toThrow(TransportAddressError);
@@ -274,12 +294,16 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     expect(() => waitFor(t.sendTo(t.localAddress, new Uint8Array(70000)))).toThrow(TransportLimitError);
     expect(() => waitFor(t.sendTo(t.localAddress, new Uint8Array(70000)))).toThrow(/ \(ELIMIT\)$/);
     expect(() => waitFor(t.sendTo(t.localAddress, 5 as unknown as string))).toThrow(TypeError);
+    // Inherits from Uint8Array.prototype (so `instanceof` holds) without being one.
+    const fake = Object.create(Uint8Array.prototype) as Uint8Array;
+    expect(() => waitFor(t.sendTo(t.localAddress, fake))).toThrow(/^sendTo: data must be a Uint8Array or a string, got object$/);
     waitFor(t.closeWait());
     expect(t.closed).toBe(true);
     expect(() => waitFor(t.sendTo("127.0.0.1:9", "x"))).toThrow(TransportClosedError);
     expect(() => waitFor(t.sendTo("127.0.0.1:9", "x"))).toThrow(/: the transport is closed \(ECLOSED\)$/);
     expect(() => newDatagramTransport("127.0.0.1", () => {})).toThrow(TransportAddressError);
     expect(() => newDatagramTransport("127.0.0.1:0", null as never)).toThrow(TypeError);
+    expect(() => newDatagramTransport("127.0.0.1:0", () => {}, null as never)).toThrow(/^newDatagramTransport: options must be an object, got null$/);
   });
 });
 

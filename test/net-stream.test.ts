@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { allFinished, allFutures, async, CancelledError, Future, sleepAsync, trackers, waitFor, withTimeout } from "../runtime/index.js";
 import {
@@ -224,6 +225,65 @@ describe.each(backends)("stream transports over %s", (kind) => {
       expect(waitFor(client.write(sub))).toBe(16);
       waitFor(client.shutdownWait());
       expect(text(waitFor(received))).toBe("A".repeat(16) + "B".repeat(16));
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("a read result's buffer cannot be transferred away: the shared arena stays attached for every later read", () => {
+    withServer("127.0.0.1:0", echo, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      waitFor(client.write("hello"));
+      const chunk = waitFor(client.read());
+      const { port1, port2 } = new MessageChannel();
+      const arena = chunk.buffer as ArrayBuffer;
+      const handOver = [() => port1.postMessage(chunk, [arena]), () => structuredClone(chunk, { transfer: [arena] })];
+      // markAsUntransferable: Node 20 ignores such an entry of the transfer list and copies; Node 21 on throws DataCloneError.
+      const copies = Number(process.versions.node.split(".")[0]) < 21;
+      for (const transfer of handOver) {
+        if (copies) transfer();
+        else expect(transfer).toThrow(expect.objectContaining({ name: "DataCloneError" }));
+        expect(text(chunk)).toBe("hello");
+      }
+      if (copies) expect(text(receiveMessageOnPort(port2)!.message as Uint8Array)).toBe("hello");
+      port1.close();
+      waitFor(client.write("again"));
+      expect(text(waitFor(client.read()))).toBe("again");
+      const other = waitFor(connect(server.localAddress));
+      waitFor(other.write("other"));
+      expect(text(waitFor(other.read()))).toBe("other");
+      waitFor(other.closeWait());
+      waitFor(client.closeWait());
+    });
+  });
+
+  it("a write failing part-way ends writing: the rest fail with TransportClosedError naming it, the peer reads end of stream, reading goes on", () => {
+    const gate = new Future<void>("gate");
+    const received = new Future<Buffer>("received");
+    const lazy = async(function* (t: StreamTransport) {
+      yield gate;
+      received.complete(yield* readAll(t));
+      yield* t.write("bye");
+    });
+    // A length-tracking view of a resizable buffer: shrinking it under a queued write makes its next send fail.
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+    const memory = new Resizable(16 << 20, { maxByteLength: 16 << 20 });
+    withServer("127.0.0.1:0", lazy, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      const cut = client.write(new Uint8Array(memory));
+      const queued = client.write("after");
+      expect(cut.pending && queued.pending).toBe(true);
+      memory.resize(1000);
+      gate.complete();
+      expect(() => waitFor(cut)).toThrow(/^send: offset \d+ is outside a buffer of 1000 bytes$/);
+      const fault = /: writing has ended, a write failed after sending (\d+) of its 16777216 bytes: send: offset \d+ is outside a buffer of 1000 bytes \(ECLOSED\)$/;
+      for (const f of [queued, client.write("more"), client.shutdownWait()]) {
+        const e = catchError(() => waitFor(f));
+        expect(e).toBeInstanceOf(TransportClosedError);
+        expect((e as Error).message).toMatch(fault);
+      }
+      const sent = Number(fault.exec((catchError(() => waitFor(queued)) as Error).message)![1]);
+      expect(waitFor(received).length, "what went out, and nothing after it").toBe(sent);
+      expect(text(waitFor(readAll(client)))).toBe("bye");
       waitFor(client.closeWait());
     });
   });
@@ -553,9 +613,13 @@ describe.each(backends)("stream transports over %s", (kind) => {
       expect(() => waitFor(client.readExactly(-1))).toThrow(/readExactly: byte count/);
       expect(() => waitFor(client.readLine(0))).toThrow(/^readLine: the line limit \(bytes\) must be an integer from 1 to \d+, got 0$/);
       expect(() => waitFor(client.write(42 as unknown as string))).toThrow(TypeError);
+      // Inherits from Uint8Array.prototype (so `instanceof` holds) without being one.
+      const fake = Object.create(Uint8Array.prototype) as Uint8Array;
+      expect(catchError(() => waitFor(client.write(fake)))).toStrictEqual(new TypeError("write: data must be a Uint8Array or a string, got object"));
       waitFor(client.closeWait());
     });
     expect(() => createStreamServer("127.0.0.1:0", echo, { backlog: 0 })).toThrow(RangeError);
+    expect(catchError(() => createStreamServer("127.0.0.1:0", echo, null as never))).toStrictEqual(new TypeError("createStreamServer: options must be an object, got null"));
     expect(() => createStreamServer("127.0.0.1:0", "echo" as never)).toThrow(TypeError);
   });
 

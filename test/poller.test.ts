@@ -352,6 +352,28 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
     unregister(keep);
   });
 
+  it("a watch on an fd closed while registered never leaves poll() blocked: epoll refuses it with EBADF, poll(2) runs the reader", () => {
+    const [r, w] = pipe();
+    register(r);
+    close(r, w);
+    let ran = 0;
+    if (kind === "epoll") {
+      const err = thrown(() => addReader(r, () => ran++));
+      expect(err).toBeInstanceOf(OSError);
+      expect((err as OSError).code).toBe("EBADF");
+      expect(dispatcher().busy, "a refused watch is not counted").toBe(false);
+      expect(() => poll()).toThrow(DeadlockError);
+    } else {
+      // poll(2) reports a closed fd as POLLNVAL, which counts as readiness: the reader's own read meets EBADF.
+      addReader(r, () => ran++);
+      poll();
+      expect(ran).toBe(1);
+      removeReader(r);
+    }
+    unregister(r);
+    expect(dispatcher().busy).toBe(false);
+  });
+
   it("rejects unregistered fds, double registration and non-function callbacks", () => {
     const [fd] = track(eventfd());
     expect(() => addReader(fd, () => {})).toThrow(RangeError);

@@ -12,6 +12,7 @@
  * larger one received (Unix sockets allow them) is dropped and reported to `onError` as a
  * TransportLimitError, never delivered cut.
  */
+import { types } from "node:util";
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
 import { Future } from "../future.js";
 import { close, EAGAIN, EINTR, errno } from "../libc.js";
@@ -19,7 +20,7 @@ import type { TimerHandle } from "../timerheap.js";
 import { type Address, parseAddress } from "./address.js";
 import { osError, TransportAddressError, TransportClosedError, TransportLimitError } from "./errors.js";
 import { done, failed, reportToStderr } from "./outcome.js";
-import { bindTo, byteLength, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SO_REUSEADDR, SOCK_DGRAM, sendDatagram, setIntOption, SOL_SOCKET, unlinkPath } from "./sys.js";
+import { bindTo, byteLength, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SOCK_DGRAM, sendDatagram, unlinkPath } from "./sys.js";
 
 /** Largest datagram received or sent (the UDP length field is 16 bits). */
 const MAX_DATAGRAM = 65535;
@@ -70,12 +71,13 @@ export class DatagramTransport {
   ) {
     if (key !== INTERNAL) throw new TypeError("DatagramTransport: use newDatagramTransport(); it cannot be constructed");
     if (typeof onMessage !== "function") throw new TypeError(`newDatagramTransport: onMessage must be a function, got ${typeof onMessage}`);
+    if (typeof options !== "object" || options === null) throw new TypeError(`newDatagramTransport: options must be an object, got ${options === null ? "null" : typeof options}`);
     const a = parseAddress(local, "newDatagramTransport");
     this.address = a;
     this.d = getGlobalDispatcher();
     const fd = openSocket(a, SOCK_DGRAM);
     try {
-      if (a.family !== "unix") setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, `SO_REUSEADDR on ${a.text}`);
+      // No SO_REUSEADDR, as Node's dgram by default: on Linux it lets a second UDP socket bind a port in use and take its datagrams.
       bindTo(fd, a, encodeSockaddr(a));
       this.localAddress = a.family === "unix" ? a.text : localName(fd);
       this.d.register(fd);
@@ -100,7 +102,8 @@ export class DatagramTransport {
   sendTo(address: string, data: Uint8Array | string): Future<void> {
     let bytes: Uint8Array;
     if (typeof data === "string") bytes = Buffer.from(data, "utf8");
-    else if (data instanceof Uint8Array) bytes = data;
+    // A brand check: an object that only inherits from Uint8Array.prototype passes `instanceof` and has no bytes.
+    else if (types.isUint8Array(data)) bytes = data;
     else return failed(new TypeError(`sendTo: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "sendTo");
     if (this.fd < 0) return failed(new TransportClosedError(`sendTo ${address} from ${this.localAddress}: the transport is closed`), "sendTo");
     let len: number;

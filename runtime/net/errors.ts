@@ -12,7 +12,8 @@
  * | `TransportPipeError`       | `EPIPE`              | writing after the peer (or we) shut the stream    |
  * | `TransportAddressError`    | `EADDRESS`           | a malformed address string; no syscall was made   |
  * | `TransportResolveError`    | `EAI_*` name         | `resolveAddress` found no address for a name      |
- * | `TransportClosedError`     | `ECLOSED`            | using a transport after `closeWait()`             |
+ * | `TransportClosedError`     | `ECLOSED`            | using a transport after `closeWait()`; writing    |
+ * |                            |                      | after a send failed (the message names it)        |
  * | `TransportBusyError`       | `EBUSY`              | a second read while one is pending                |
  * | `TransportIncompleteError` | `EOF`                | `readExactly` met the end of the stream           |
  * | `TransportLimitError`      | `ELIMIT`             | a line or datagram larger than allowed            |

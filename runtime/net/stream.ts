@@ -16,14 +16,20 @@
  * copy, and the GC's accounting of external memory) cost more than the rest of an echo round
  * trip's JavaScript. Arena bytes are written once: when the free space runs short a new arena
  * starts, and an old one is freed once no result views it. So a result stays valid forever, but
- * its `.buffer` is the arena (as with Node's pooled Buffers), and a result kept for long keeps its
- * whole arena alive: `slice()` it to keep only its bytes.
+ * its `.buffer` is the arena (as with Node's pooled Buffers, and untransferable as they are), and a
+ * result kept for long keeps its whole arena alive: `slice()` it to keep only its bytes.
  *
  * Writing. `write` sends at once when nothing is queued; what the kernel does not take is queued
  * (writes go out whole and in call order) and sent as the fd turns writable. The future completes
  * once all of its bytes are in the kernel, so a writer that awaits its writes holds at most one
  * buffer while a slow reader drains. Cancelling a queued write that has not started removes it;
  * one already partly sent is finished anyway (the future is cancelled, the stream stays intact).
+ * A send that fails (the peer reset the stream, a queued buffer shrank or was detached) ends
+ * writing, as an error destroys a Node socket: the stream may hold part of that write, and bytes
+ * appended after it would be taken for its rest. That write fails with its own error; the others
+ * queued, and every later write and `shutdownWait`, fail with TransportClosedError naming it. The
+ * write side is shut down, so the peer reads end of stream after the bytes that went out; reading
+ * goes on.
  * TCP sockets have Nagle's algorithm off (TCP_NODELAY): a write goes out at once, as
  * request/response protocols want; callers that write many small pieces should batch them.
  *
@@ -40,6 +46,8 @@
  * of fds (EMFILE, ENFILE) while accepting is reported and pauses accepting for 100 ms, instead of
  * spinning on a listener that stays readable.
  */
+import { types } from "node:util";
+import { markAsUntransferable } from "node:worker_threads";
 import { async } from "../async.js";
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
 import { Future } from "../future.js";
@@ -88,7 +96,7 @@ const EMPTY = new Uint8Array(0);
 /** Size of a read arena, and the least free space a recv is given before a new arena starts. */
 const ARENA_SIZE = 64 * 1024;
 const ARENA_MIN = 4096;
-let arena = new ArrayBuffer(ARENA_SIZE);
+let arena = newArena();
 let arenaUsed = 0;
 const utf8 = new TextDecoder();
 const EMFILE = 24;
@@ -109,6 +117,17 @@ interface WriteRequest {
 
 /** Held by this module only: the classes' constructors refuse a call without it (a `new` from plain JavaScript). */
 const INTERNAL: unique symbol = Symbol("chronots/net stream");
+
+/**
+ * Untransferable, as Node's Buffer pool is: a user passing a result's `.buffer` in a transfer list
+ * would otherwise detach the arena under every later read of every transport (Node 20 then copies
+ * it, later Nodes throw DataCloneError).
+ */
+function newArena(): ArrayBuffer {
+  const a = new ArrayBuffer(ARENA_SIZE);
+  markAsUntransferable(a);
+  return a;
+}
 
 function checkCount(n: unknown, what: string, min: number, name = "byte count"): asserts n is number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > MAX_COUNT)
@@ -138,6 +157,8 @@ export class StreamTransport {
   private reading = false;
   private readonly writes: WriteRequest[] = [];
   private flushWaiters: Future<void>[] = [];
+  /** Set by a failed send: why writing has ended. */
+  private writeFault: string | null = null;
 
   /** Transports come from `connect` and from servers' handlers only. */
   private constructor(key: typeof INTERNAL, fd: number, d: Dispatcher, localAddress: string, remoteAddress: string) {
@@ -230,21 +251,19 @@ export class StreamTransport {
   write(data: Uint8Array | string): Future<number> {
     let bytes: Uint8Array;
     if (typeof data === "string") bytes = Buffer.from(data, "utf8");
-    else if (data instanceof Uint8Array) bytes = data;
+    // A brand check: an object that only inherits from Uint8Array.prototype passes `instanceof` and has no bytes.
+    else if (types.isUint8Array(data)) bytes = data;
     else return failed(new TypeError(`write: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "write");
     if (this.fd < 0) return failed(this.closedError("write"), "write");
-    let len: number;
-    try {
-      len = byteLength(bytes);
-    } catch (e) {
-      return failed(e, "write");
-    }
+    if (this.writeFault !== null) return failed(this.faultError("write"), "write");
+    const len = byteLength(bytes);
     if (len === 0) return done(0, "write");
     let off = 0;
     if (this.writes.length === 0) {
       try {
         off = this.trySend(bytes, 0, len);
       } catch (e) {
+        this.endWriting(0, len, e);
         return failed(e, "write");
       }
       if (off === len) return done(len, "write");
@@ -264,6 +283,7 @@ export class StreamTransport {
   readonly shutdownWait = async(function* (this: StreamTransport) {
     if (this.writes.length > 0) yield* this.flush();
     if (this.fd < 0) throw this.closedError("shutdownWait");
+    if (this.writeFault !== null) throw this.faultError("shutdownWait");
     if (shutdownWrite(this.fd) < 0) throw osError("shutdown", errno(), `of ${this.remoteAddress}`);
   });
 
@@ -295,6 +315,10 @@ export class StreamTransport {
 
   private closedError(what: string): TransportClosedError {
     return new TransportClosedError(`${what} on ${this}: the transport is closed`);
+  }
+
+  private faultError(what: string): TransportClosedError {
+    return new TransportClosedError(`${what} on ${this}: writing has ended, ${this.writeFault}`);
   }
 
   /** Why a read cannot start now (the transport is closed, or another read is pending), or null. */
@@ -332,8 +356,9 @@ export class StreamTransport {
   private tryRecv(max: number): Uint8Array | null {
     for (;;) {
       let free = ARENA_SIZE - arenaUsed;
-      if (free < max && free < ARENA_MIN) {
-        arena = new ArrayBuffer(ARENA_SIZE);
+      // Detached (byteLength 0): `result.buffer.transfer()` detaches even an untransferable arena on Nodes before the fix of nodejs/node#61362.
+      if ((free < max && free < ARENA_MIN) || arena.byteLength === 0) {
+        arena = newArena();
         arenaUsed = 0;
         free = ARENA_SIZE;
       }
@@ -431,7 +456,9 @@ export class StreamTransport {
       try {
         req.off = this.trySend(req.bytes, req.off, req.len);
       } catch (e) {
-        this.failWrites(e);
+        q.shift();
+        if (req.fut.pending) req.fut.fail(e);
+        this.endWriting(req.off, req.len, e);
         return;
       }
       if (req.off < req.len) return;
@@ -449,10 +476,14 @@ export class StreamTransport {
     }
   }
 
-  /** A failed send breaks the stream for every queued write. */
-  private failWrites(e: unknown): void {
-    for (const req of this.writes.splice(0)) if (req.fut.pending) req.fut.fail(e);
-    for (const f of this.flushWaiters.splice(0)) f.fail(e);
+  /** After a failed send (error `e`, `sent` of `len` bytes out): no later byte may follow what went out. */
+  private endWriting(sent: number, len: number, e: unknown): void {
+    this.writeFault = `a write failed after sending ${sent} of its ${len} bytes: ${e instanceof Error ? e.message : String(e)}`;
+    // Its own failure (a reset stream) changes nothing: writing is over either way.
+    shutdownWrite(this.fd);
+    const err = this.faultError("a queued write");
+    for (const req of this.writes.splice(0)) if (req.fut.pending) req.fut.fail(err);
+    for (const f of this.flushWaiters.splice(0)) f.fail(this.faultError("shutdownWait"));
     this.stopWriting();
   }
 
@@ -572,6 +603,7 @@ export class StreamServer {
   ) {
     if (key !== INTERNAL) throw new TypeError("StreamServer: use createStreamServer(); it cannot be constructed");
     if (typeof handler !== "function") throw new TypeError(`createStreamServer: handler must be a function, got ${typeof handler}`);
+    if (typeof options !== "object" || options === null) throw new TypeError(`createStreamServer: options must be an object, got ${options === null ? "null" : typeof options}`);
     const backlog = options.backlog ?? 1024;
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65535) throw new RangeError(`createStreamServer: backlog must be an integer from 1 to 65535, got ${String(backlog)}`);
     const a = parseAddress(address, "createStreamServer");
