@@ -20,12 +20,16 @@ export class Disposer {
   failed = false;
 }
 
-/** AddDisposableResource: `null` and `undefined` are allowed and ignored; anything else needs a `[Symbol.dispose]()` method, read now. */
+/**
+ * AddDisposableResource: `null` and `undefined` are allowed and ignored; anything else needs a `[Symbol.dispose]()` method, read now.
+ * The checks and their TypeErrors are those of TypeScript's `__addDisposableResource`, word for word, as the untransformed build throws them.
+ */
 export function use<T>(d: Disposer, value: T): T {
   if (value === null || value === undefined) return value;
-  if (typeof value !== "object" && typeof value !== "function") throw new TypeError(`using: expected an object with a [Symbol.dispose]() method, got ${typeof value}`);
+  if (typeof value !== "object" && typeof value !== "function") throw new TypeError("Object expected.");
+  if (!Symbol.dispose) throw new TypeError("Symbol.dispose is not defined.");
   const dispose = (value as { [Symbol.dispose]?: unknown })[Symbol.dispose];
-  if (typeof dispose !== "function") throw new TypeError("using: the value has no [Symbol.dispose]() method");
+  if (typeof dispose !== "function") throw new TypeError("Object not disposable.");
   d.stack.push(value, dispose);
   return value;
 }

@@ -216,6 +216,26 @@ describe("async(): execution rules", () => {
     expect(waitFor(f())).toEqual([1, { b: 2 }, ["b"]]);
   });
 
+  it("a `using` of a value that is not disposable throws a TypeError saying whether it is no object or has no [Symbol.dispose]() method", () => {
+    const hold = async(function* (v: unknown) {
+      using r = v as Disposable;
+      yield* later(0);
+      return r === null ? "null" : "held";
+    });
+    // Untransformed, Vite's transform lowers `using` with its own helper, worded otherwise; tsc's words are the lowering's (lowering-tspc.test.ts runs both builds).
+    const [notObject, notDisposable] = (
+      process.env.CHRONOTS_MODE === "transformed"
+        ? ["Object expected.", "Object not disposable."]
+        : ["using declarations can only be used with objects, functions, null, or undefined.", "Object is not disposable."]
+    ).map((m) => new TypeError(m));
+    expect(() => waitFor(hold(7))).toThrow(notObject);
+    expect(() => waitFor(hold("s"))).toThrow(notObject);
+    expect(() => waitFor(hold({}))).toThrow(notDisposable);
+    expect(() => waitFor(hold({ [Symbol.dispose]: 1 }))).toThrow(notDisposable);
+    expect(() => waitFor(hold(() => {}))).toThrow(notDisposable);
+    expect(waitFor(hold(null))).toBe("null");
+  });
+
   it("a body that throws before its first suspension gives a failed future, not a throw", () => {
     const f = async(function* () {
       throw new Error("early");

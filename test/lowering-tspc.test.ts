@@ -292,6 +292,34 @@ console.log(JSON.stringify([waitFor(f()), waitFor(g())]));
   expect(lowered.stdout.trim()).toBe('[[2,20],["p1",1,"p2",1]]');
 });
 
+it("fails a `using` of a value that is not disposable with the TypeError tsc's helper throws, word for word", { timeout: 120_000 }, () => {
+  const build = oneModule(
+    "using-bad",
+    `import { async, sleepAsync, waitFor } from "chronots";
+const hold = async(function* (v: unknown) {
+  using r = v as Disposable;
+  yield* sleepAsync(0);
+  return r === null ? "null" : "held";
+});
+for (const v of [7, "s", {}, { [Symbol.dispose]: 1 }, () => {}, null]) {
+  try {
+    console.log(waitFor(hold(v)));
+  } catch (e) {
+    console.log(String(e));
+  }
+}
+`,
+  );
+  const options = { target: "ES2022", lib: ["ES2022", "DOM", "esnext.disposable"] };
+  const expected = ["TypeError: Object expected.", "TypeError: Object expected.", ...Array(3).fill("TypeError: Object not disposable."), "null", ""].join("\n");
+  const plain = build("plain", options, []);
+  expect([plain.compiled, plain.stdout]).toEqual(["", expected]);
+  const lowered = build("lowered", options, [{ transform: join(cjs, "index.js") }]);
+  expect(lowered.compiled).toBe("");
+  expect(lowered.js).not.toMatch(/function\*/);
+  expect([lowered.stdout, lowered.stderr]).toEqual([expected, ""]);
+});
+
 it("leaves generators and async functions nested in a lowered body to TypeScript's downlevel as tsc does: caught errors, arguments, below ES2017 and in ES5", { timeout: 120_000 }, () => {
   const build = oneModule(
     "nested-downlevel",

@@ -612,6 +612,23 @@ export const f = async(function* (o: { x?: number }) {
     expect(lowerText("kept.js", kept, { typescript: ts })).toMatchObject({ diagnostics: [], splices: [expect.anything()] });
   });
 
+  it("leaves a function holding a for await or an await using to the driver, with a warning at the construct, whether or not it suspends there", () => {
+    const cases: [string, string, string][] = [
+      ["for await (const x of log) log(x);", "for await", "for await"],
+      ["for await (const x of log) {\n    yield* sleepAsync(x);\n  }", "for await", "for await"],
+      ["await using r = log;", "an 'await using' declaration", "await using"],
+    ];
+    for (const [body, why, at] of cases) {
+      const text = `import { async, sleepAsync } from "chronots";\nexport const f = async(function* (log) {\n  yield* sleepAsync(0);\n  ${body}\n});\n`;
+      const { splices, diagnostics } = lowerText("awaits.js", text, { typescript: ts });
+      expect(splices, body).toEqual([]);
+      expect(diagnostics.map((d) => [d.messageText, text.slice(d.start, d.start! + at.length)]), body).toEqual([[`chronots: this async function is left to the run-time driver: ${why} is not lowered`, at]]);
+    }
+    // A real async function in the body may hold one: it is copied as it is.
+    const nested = `import { async, sleepAsync } from "chronots";\nexport const f = async(function* (log) {\n  yield* sleepAsync(0);\n  return async function () { for await (const x of log) log(x); };\n});\n`;
+    expect(lowerText("nested.js", nested, { typescript: ts })).toMatchObject({ diagnostics: [], splices: [expect.anything()] });
+  });
+
   it("names an anonymous class a 'using' declaration holds, as the language and TypeScript's own downlevel do", () => {
     // Vite's transform does not name it, so the fixtures cannot compare this across modes.
     const holder = "using named = class { static [Symbol.dispose]() {} };";
@@ -628,8 +645,8 @@ export const f = async(function* (o: { x?: number }) {
   it("fails the call with a TypeError saying what a 'using' declaration was given", () => {
     const { splices } = lower(`import { async } from "chronots";\nasync(function* (v: any) { using r = v; return 1; });\n`);
     const fn = new Function("$c", `return ${ts.transpile(splices[0]!.text, { target: ts.ScriptTarget.ES2022 })};`)(__chronots);
-    expect(() => waitFor(fn(7))).toThrow(new TypeError("using: expected an object with a [Symbol.dispose]() method, got number"));
-    expect(() => waitFor(fn({}))).toThrow(new TypeError("using: the value has no [Symbol.dispose]() method"));
+    expect(() => waitFor(fn(7))).toThrow(new TypeError("Object expected."));
+    expect(() => waitFor(fn({}))).toThrow(new TypeError("Object not disposable."));
     expect(waitFor(fn(null))).toBe(1);
   });
 

@@ -1490,7 +1490,6 @@ export class Machine implements Hooks {
   }
 
   private forEach(node: ts.ForOfStatement | ts.ForInStatement, labels: string[]): void {
-    if (tsi.isForOfStatement(node) && node.awaitModifier) throw new Unsupported(node, "for await");
     const source = this.expr(node.expression);
     if (!isExploded(this.s.an, node)) {
       return this.copy(node, (rw) => copyLabelled(rw, node, labels, source));
