@@ -41,7 +41,9 @@ const QUEUED = -2;
 function fire(t: TimerHandle): void {
   if (t.index !== QUEUED) return;
   t.index = -1;
-  t.fn(t.arg);
+  // Called plainly, as the queue calls: as a method of `t` its `this` would be the handle.
+  const fn = t.fn;
+  fn(t.arg);
 }
 
 export class TimerHeap {

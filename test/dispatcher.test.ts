@@ -137,6 +137,15 @@ describe("timers (chronos testtime)", () => {
     expect(fired).toBe(false);
   });
 
+  it("calls a timer's callback plainly: `this` is undefined, not the handle", () => {
+    let self: unknown = "not called";
+    addTimer(now(), function (this: unknown) {
+      self = this;
+    });
+    poll();
+    expect(self).toBeUndefined();
+  });
+
   it("removeTimer stops a due timer that an earlier timer of the same step removes: it is queued, not fired", () => {
     const fired: string[] = [];
     const at = now() + 1;

@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import vm from "node:vm";
 import { afterAll, describe, expect, it } from "vitest";
 import { allFutures, async, Future, sleepAsync, trackers, waitFor, withTimeout } from "../runtime/index.js";
 import {
@@ -245,6 +246,26 @@ describe.each(backends)("datagram transports over %s", (kind) => {
       expect(first.completed && last.completed).toBe(true);
       for (let n; (n = recvDatagram(fd, buf, 16)) >= 0; ) got.push(text(buf.subarray(0, n)));
       expect(got).toEqual(["x", "last"]);
+    });
+  });
+
+  it("a queued datagram whose buffer was detached fails alone with a RangeError; the others go out, the loop runs on", () => {
+    withFullReceiver(`detached-${kind}`, (t, sink, fd, fill) => {
+      const first = fill();
+      const bytes = new Uint8Array(8);
+      const gone = t.sendTo(sink.text, bytes);
+      // Another realm's Uint8Array is a Uint8Array: queued beside it, it goes out.
+      const foreign = t.sendTo(sink.text, vm.runInNewContext('new Uint8Array([102, 111, 114, 101, 105, 103, 110])') as Uint8Array);
+      const last = t.sendTo(sink.text, "last");
+      structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+      const buf = new Uint8Array(16);
+      while (recvDatagram(fd, buf, 16) >= 0);
+      expect(waitFor(withTimeout(allFutures([first, gone, foreign, last]), 10_000))).toBe(true);
+      expect(gone.error).toBeInstanceOf(RangeError);
+      expect([first.completed, foreign.completed, last.completed]).toEqual([true, true, true]);
+      const got: string[] = [];
+      for (let n; (n = recvDatagram(fd, buf, 16)) >= 0; ) got.push(text(buf.subarray(0, n)));
+      expect(got).toEqual(["x", "foreign", "last"]);
     });
   });
 

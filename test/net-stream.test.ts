@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import vm from "node:vm";
 import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { allFinished, allFutures, async, CancelledError, Future, sleepAsync, trackers, waitFor, withTimeout } from "../runtime/index.js";
@@ -84,6 +85,16 @@ describe.each(backends)("stream transports over %s", (kind) => {
       expect(client.closed).toBe(true);
     });
     if (address.startsWith("unix:/")) expect(existsSync(address.slice(5)), "the socket file is removed").toBe(false);
+  });
+
+  it("writes a Uint8Array of another realm as any other, and the stream goes on", () => {
+    withServer("127.0.0.1:0", echo, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      expect(waitFor(client.write(vm.runInNewContext("new Uint8Array([104, 105])") as Uint8Array))).toBe(2);
+      expect(waitFor(client.write("!"))).toBe(1);
+      expect(text(waitFor(client.readExactly(3)))).toBe("hi!");
+      waitFor(client.closeWait());
+    });
   });
 
   it("reads lines ending in \\n or \\r\\n, then the unterminated rest, then \"\" at end of stream", () => {

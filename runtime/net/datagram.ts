@@ -167,7 +167,14 @@ export class DatagramTransport {
   /** true when sent, false on EAGAIN, else the error. */
   private trySend(bytes: Uint8Array, len: number, to: Uint8Array, text: string): boolean | Error {
     for (;;) {
-      if (sendDatagram(this.fd, bytes, 0, len, to) >= 0) return true;
+      let sent: number;
+      try {
+        sent = sendDatagram(this.fd, bytes, 0, len, to);
+      } catch (e) {
+        // A queued buffer shrunk or detached since sendTo measured it: that datagram fails, the queue goes on.
+        return e as Error;
+      }
+      if (sent >= 0) return true;
       const e = errno();
       if (e === EAGAIN) return false;
       if (e !== EINTR) return osError("sendto", e, text);

@@ -9,7 +9,8 @@
  * | `TransportOsError`         | errno name           | a system call failed                              |
  * | `TransportRefusedError`    | `ECONNREFUSED`       | nobody listens at the address                     |
  * | `TransportResetError`      | `ECONNRESET`         | the peer reset the connection                     |
- * | `TransportPipeError`       | `EPIPE`              | writing after the peer (or we) shut the stream    |
+ * | `TransportPipeError`       | `EPIPE`              | the first write after the peer (or we) shut the   |
+ * |                            |                      | stream (then writing has ended: ECLOSED)          |
  * | `TransportAddressError`    | `EADDRESS`           | a malformed address string; no syscall was made   |
  * | `TransportResolveError`    | `EAI_*` name         | `resolveAddress` found no address for a name      |
  * | `TransportClosedError`     | `ECLOSED`            | using a transport after `closeWait()`; writing    |

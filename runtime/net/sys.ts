@@ -15,6 +15,7 @@
  * accept4 with the same flags), and every send uses MSG_NOSIGNAL, so a peer that went away fails a
  * write with EPIPE instead of killing the process with SIGPIPE.
  */
+import { types } from "node:util";
 import koffi from "koffi";
 import { errno, errnoName, libc } from "../libc.js";
 import { type Address, formatInet, UNIX_PATH_MAX } from "./address.js";
@@ -149,7 +150,8 @@ const byteOffset = builtin<number>("byteOffset");
 
 /** Throw unless `buf[off .. off+len)` lies inside `buf`. */
 export function checkSpan(buf: Uint8Array, off: number, len: number, what: string): void {
-  if (!(buf instanceof Uint8Array)) throw new TypeError(`${what}: buffer must be a Uint8Array, got ${buf === null ? "null" : typeof buf}`);
+  // The brand, as write and sendTo check it: a Uint8Array of another realm is one, an object inheriting from its prototype is not.
+  if (!types.isUint8Array(buf)) throw new TypeError(`${what}: buffer must be a Uint8Array, got ${buf === null ? "null" : typeof buf}`);
   const size = byteLength(buf);
   if (!Number.isInteger(off) || off < 0 || off > size) throw new RangeError(`${what}: offset ${String(off)} is outside a buffer of ${size} bytes`);
   if (!Number.isInteger(len) || len < 0 || len > size - off)

@@ -144,7 +144,7 @@ export class EpollPoller implements Poller {
     one[DATA] = fd;
     if (epoll().ctl(this.epfd, op, fd, one) < 0) {
       // poll(2) takes such a file, and reports it always ready.
-      const why = errno() === EPERM ? ", a regular file or a directory, which epoll cannot watch: it is always ready, read it directly" : "";
+      const why = errno() === EPERM ? ", a file epoll cannot watch (a regular file, a directory, some devices such as /dev/null): it is always ready, read it directly" : "";
       throw lastError("epoll_ctl", `${opName[op]} fd ${fd}${why}`);
     }
   }
