@@ -868,6 +868,24 @@ it("lowers sloppy JavaScript as the driver runs it: arguments unmapped where the
   expect(warned.map((d) => `${d.messageText}`.replace(/^.*driver: /, ""))).toEqual(["delete of a plain name in strict code (a syntax error) is not lowered", "a binding named static in strict code (a syntax error) is not lowered"]);
 });
 
+it("leaves to the driver, in sloppy code, a class whose extends or computed names suspend: moved out of the class they would run as sloppy code", () => {
+  const cls = `class A extends (function () { return this === undefined ? Object : Array; })() {\n    [(function () { return this === undefined ? "strict" : "sloppy"; })()]() {}\n    [(yield sleepAsync(0), "k")]() {}\n  }\n  return [Object.getPrototypeOf(A).name, Object.getOwnPropertyNames(A.prototype).join()];`;
+  const text = `const { async, sleepAsync } = require("./runtime/index.js");\nexports.f = async(function* () {\n  ${cls}\n});\nexports.g = async(function* () {\n  "use strict";\n  ${cls}\n});\n`;
+  const { written, added } = emitWith("sloppy-class", { "sloppy.js": text }, { ...commonjs, allowJs: true, strict: false, alwaysStrict: false });
+  const out = written.get("sloppy.js")!;
+  expect(added.map((d) => `${d.messageText}`.replace(/^.*driver: /, ""))).toEqual(["a class whose 'extends' or computed member names suspend, in sloppy code (a class's own code is strict) is not lowered"]);
+  // The one with "use strict" is lowered.
+  expect(out.match(/function\*/g)).toHaveLength(1);
+  const run = (code: string) => {
+    const exports: Record<string, () => runtime.Future<unknown>> = {};
+    new Function("require", "exports", code)(() => runtime, exports);
+    return Object.values(exports).map((f) => runtime.waitFor(f()));
+  };
+  const strictly = ["Object", "constructor,strict,k"];
+  expect(run(text)).toEqual([strictly, strictly]);
+  expect(run(out)).toEqual([strictly, strictly]);
+});
+
 it("builds a file of 50 async functions each nested in the one before, as tsc does: those more than NESTING deep in lowered ones are left to the driver, with a warning at each", { timeout: 120_000 }, () => {
   let inner = "return yield* F(50);";
   for (let i = 49; i >= 0; i--) inner = `const g${i} = co(function* () {\n${inner}\n});\nreturn (yield* F(${i})) + (yield* g${i}());`;

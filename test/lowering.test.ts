@@ -574,12 +574,19 @@ export const f = async(function* (o: { x?: number }) {
     const refused = lowerText("private.ts", before, { typescript: ts });
     expect(refused.splices).toEqual([]);
     expect(refused.diagnostics.map((d) => [d.messageText, before.slice(d.start, d.start! + 7)])).toEqual([
-      ["chronots: this async function is left to the run-time driver: a computed member name using its class's private names, evaluated before the class because a name after it suspends is not lowered", "#x in o"],
+      ["chronots: this async function is left to the run-time driver: a computed member name using its class's private names, evaluated before the class because it or a later name suspends is not lowered", "#x in o"],
     ]);
     // After the last name that suspends, it stays in the class; another class's private name is not this one's.
     const after = body(`[(yield* sleepAsync(0), "k")]() {}\n    [#x in o ? "y" : "n"]() {}`);
     const outer = `import { async, sleepAsync } from "chronots";\nclass B {\n  #y = 2;\n  static f = async(function* (o: object) {\n    class A {\n      [#y in o ? "y" : "n"]() {}\n      [(yield* sleepAsync(0), "k")]() {}\n    }\n    return Object.getOwnPropertyNames(A.prototype).join();\n  });\n}\n`;
     for (const text of [after, outer]) expect(lowerText("private.ts", text, { typescript: ts }), text).toMatchObject({ diagnostics: [], splices: [expect.anything()] });
+  });
+
+  it("sees the generator's arguments in the computed names of a named class expression: arguments.callee there is left to the driver", () => {
+    const text = `import { async, sleepAsync } from "chronots";\nexport const f = async(function* () {\n  const C = class K { [arguments.callee.name]() {} };\n  yield* sleepAsync(0);\n  return C;\n});\n`;
+    const { splices, diagnostics } = lowerText("callee.js", text, { typescript: ts });
+    expect(splices).toEqual([]);
+    expect(diagnostics.map((d) => [d.messageText, text.slice(d.start, d.start! + 16)])).toEqual([["chronots: this async function is left to the run-time driver: arguments.callee is not lowered", "arguments.callee"]]);
   });
 
   it("leaves to the driver a var JavaScript binds elsewhere, a block's function named outside it, and a write to the generator's own name", () => {

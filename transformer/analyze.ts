@@ -571,7 +571,8 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
   const argumentsOwner = (scope: Scope): ts.Node | undefined => {
     for (let s: Scope | undefined = scope; s; s = s.parent) {
       if (s.names.has("arguments")) return undefined;
-      if (s.node === s.fn && s.fn.kind !== SK.ArrowFunction) return s.fn;
+      // A named class expression's scope counts as a function of its own (its name binds inside it), yet its keys see the body's `arguments`.
+      if (s.node === s.fn && s.fn.kind !== SK.ArrowFunction && !tsi.isClassLike(s.fn)) return s.fn;
     }
     return undefined;
   };

@@ -984,9 +984,19 @@ export class Machine implements Hooks {
    * converted to a property key as it is evaluated), and the class made from their values.
    */
   private classValue(node: ts.ClassExpression | ts.ClassDeclaration): ts.Expression | ts.Statement {
+    // Moved out of the class they would run in the step function, sloppy code where the generator is: a class is strict code.
+    if (!this.s.an.strict) throw new Unsupported(node, "a class whose 'extends' or computed member names suspend, in sloppy code (a class's own code is strict)");
     const heritage = node.heritageClauses?.find((h) => h.token === SK.ExtendsKeyword)?.types[0]?.expression;
     const parts: { e: ts.Expression; key: boolean }[] = heritage ? [{ e: heritage, key: false }] : [];
-    for (const m of node.members) if (m.name && tsi.isComputedPropertyName(m.name)) parts.push({ e: m.name.expression, key: true });
+    for (const m of node.members) {
+      if (!m.name || !tsi.isComputedPropertyName(m.name)) continue;
+      // TypeScript drops an overload, an abstract or a `declare` member, and its name is never evaluated.
+      if (isDropped(m)) {
+        if (this.suspends(m.name.expression)) throw new Unsupported(m.name, "a suspension in the name of a member TypeScript drops (an overload, abstract or declare)");
+        continue;
+      }
+      parts.push({ e: m.name.expression, key: true });
+    }
     // Inside them the class's own name is not yet initialized: using it throws, which a hoisted name would not.
     const isSelf = (b: Binding | undefined) => b !== undefined && b.scope.node === node && b.name === node.name?.text;
     if (node.name && parts.some((p) => contains(p.e, (n) => tsi.isIdentifier(n) && isSelf(this.s.an.bindingOf.get(n)))))
@@ -999,7 +1009,7 @@ export class Machine implements Hooks {
     // a SyntaxError, or an enclosing class's `#x`.
     const own = new Set(node.members.flatMap((m) => (m.name && tsi.isPrivateIdentifier(m.name) ? [m.name.text] : [])));
     const moved = parts.slice(0, last + 1).find((p) => p.key && contains(p.e, (n) => tsi.isPrivateIdentifier(n) && own.has(n.text)));
-    if (moved) throw new Unsupported(moved.e, "a computed member name using its class's private names, evaluated before the class because a name after it suspends");
+    if (moved) throw new Unsupported(moved.e, "a computed member name using its class's private names, evaluated before the class because it or a later name suspends");
     parts.forEach((p, i) => {
       if (i > last) return;
       const v = this.expr(p.e);
@@ -1715,6 +1725,12 @@ function literalElement(e: ts.Expression): PatternPart | undefined {
 /** `target = default` inside an assignment pattern. */
 function splitDefault(e: ts.Expression): [ts.Expression, ts.Expression | undefined] {
   return tsi.isBinaryExpression(e) && e.operatorToken.kind === SK.EqualsToken ? [e.left, e.right] : [e, undefined];
+}
+
+/** A class member TypeScript's emit drops: an overload (a method or accessor without a body), an abstract or a `declare` one. */
+function isDropped(m: ts.ClassElement): boolean {
+  if ((tsi.isMethodDeclaration(m) || tsi.isAccessor(m)) && m.body === undefined) return true;
+  return tsi.canHaveModifiers(m) && (m.modifiers ?? []).some((x) => x.kind === SK.AbstractKeyword || x.kind === SK.DeclareKeyword);
 }
 
 function unparenTarget(t: ts.BindingName | ts.Expression): ts.BindingName | ts.Expression {
