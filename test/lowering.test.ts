@@ -640,7 +640,7 @@ export const f = async(function* (o: { x?: number }) {
     // Vite's transform does not name it, so the fixtures cannot compare this across modes.
     const holder = "using named = class { static [Symbol.dispose]() {} };";
     const { splices, diagnostics } = lower(
-      `import { async } from "chronots";\nasync(function* () { ${holder} return named.name; });\nasync(function* (g: () => any) { ${holder} yield* g(); return named.name; });\n`,
+      `import { async } from "chronots";\nexport const p = async(function* () { ${holder} return named.name; });\nexport const m = async(function* (g: () => any) { ${holder} yield* g(); return named.name; });\n`,
     );
     expect(diagnostics).toEqual([]);
     const [plain, machine] = splices.map((x) => new Function("$c", `return ${ts.transpile(x.text, { target: ts.ScriptTarget.ES2022 })};`)(__chronots));
@@ -650,7 +650,7 @@ export const f = async(function* (o: { x?: number }) {
   });
 
   it("fails the call with a TypeError saying what a 'using' declaration was given", () => {
-    const { splices } = lower(`import { async } from "chronots";\nasync(function* (v: any) { using r = v; return 1; });\n`);
+    const { splices } = lower(`import { async } from "chronots";\nexport const f = async(function* (v: any) { using r = v; return 1; });\n`);
     const fn = new Function("$c", `return ${ts.transpile(splices[0]!.text, { target: ts.ScriptTarget.ES2022 })};`)(__chronots);
     expect(() => waitFor(fn(7))).toThrow(new TypeError("Object expected."));
     expect(() => waitFor(fn({}))).toThrow(new TypeError("Object not disposable."));

@@ -236,6 +236,26 @@ export const f = async(function* (n: number) {
     expect(stdout.split("\n").find((l) => l.includes(file))).toMatch(/^ +at \S+ \(.*\/cr\.ts:7:9\)$/);
   });
 
+  it("keeps a call starting a statement after a line without a semicolon its own statement, and an if's body its body", () => {
+    const source = (runtime: string) => [
+      `import { async, sleepAsync, waitFor } from "${runtime}"`,
+      `const log: string[] = []`,
+      `let x = 1`,
+      `async(function* () { yield* sleepAsync(0); log.push("statement") })().addCallback(() => log.push("done"))`,
+      `waitFor(sleepAsync(1))`,
+      `if (!x)`,
+      `  async(function* () { log.push("if's body") })()`,
+      `export const result = async(function* () { throw new Error("log: " + log.join(",")) })`,
+      ``,
+    ].join("\n");
+    const { stdout } = stackThroughVite("asi.ts", source, "f.result()");
+    expect(stdout).toMatch(/^Error: log: statement,done\n/);
+    // The splice of the call starting a statement begins with a `;`; the if's body stays the if's.
+    const { out } = transform(source("chronots"), "/proj/src/asi.ts");
+    expect(out!.code).toMatch(/\nlet x = 1\n;\(0, /);
+    expect(out!.code).toMatch(/\nif \(!x\)\n {2}\(0, /);
+  });
+
   it("places the frame of a call or new whose arguments suspend at the call, as written", () => {
     const source = (runtime: string) => `import { async, sleepAsync } from "${runtime}";
 const boom = (_: unknown): number => { throw new Error("boom"); };

@@ -927,7 +927,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
           if (tsi.isCallExpression(node)) {
             const low = lowerCall(node, l, undefined);
             const splice = low && print(node, tsi.isParenthesizedExpression(low) ? low : f.createParenthesizedExpression(low), node.arguments[0]!);
-            if (splice) return void splices.push(splice);
+            if (splice) return void splices.push(startsListedStatement(node, file) ? afterSemicolon(splice) : splice);
           }
           tsi.forEachChild(node, visit);
         };
@@ -952,6 +952,26 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
   }
   const prelude = runtimes + consts;
   return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
+}
+
+/**
+ * Whether `call` is where a statement of a statement list starts: its splice, which begins with `(`, would
+ * there continue the expression of a line above that has no `;` (`x = 1` then `async(…)()` reads `1(…)`).
+ */
+function startsListedStatement(call: ts.CallExpression, file: ts.SourceFile): boolean {
+  const start = call.getStart(file);
+  for (let n: ts.Node = call.parent; !tsi.isSourceFile(n); n = n.parent) {
+    if (n.getStart(file) !== start) return false;
+    // The body of an `if`, a loop or a label follows a `)`, `else`, `do` or `:`: a `;` there would become that body.
+    if (tsi.isExpressionStatement(n)) return tsi.isBlock(n.parent) || tsi.isSourceFile(n.parent) || tsi.isCaseOrDefaultClause(n.parent) || tsi.isModuleBlock(n.parent);
+    if (tsi.isStatement(n)) return false;
+  }
+  return false;
+}
+
+/** `splice` after a `;` of its own, its mappings moved one column to the right on its first line. */
+function afterSemicolon(splice: Splice): Splice {
+  return { ...splice, text: ";" + splice.text, mappings: splice.mappings.map(([line, column, sourceLine, sourceColumn]) => [line, line === 0 ? column + 1 : column, sourceLine, sourceColumn]) };
 }
 
 /**
