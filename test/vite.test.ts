@@ -646,6 +646,10 @@ ${bodies.map((b) => `run(async(function* () { ${b} }));`).join("\n")}
   it("rejects bad options with a TypeError naming the option", () => {
     expect(() => chronots({ modules: "chronots" as never })).toThrow(/'modules'/);
     expect(() => chronots({ include: "*.ts" as never })).toThrow(/'include'/);
+    expect(() => chronots(null as never)).toThrow("chronots/vite: the options must be an object, got null");
+    expect(() => chronots([] as never)).toThrow("chronots/vite: the options must be an object, got an array");
+    expect(() => chronots({ modules: [] })).toThrow(`chronots/vite: 'modules' must be an array of one or more non-empty strings, got []`);
+    for (const odd of [" chronots", "chronots/"]) expect(() => chronots({ modules: [odd] })).toThrow(`chronots/vite: 'modules' entry ${JSON.stringify(odd)} matches no import (a space around it, or a '/' ending it)`);
     expect(() => chronots({ module: ["chronots"] } as never)).toThrow("chronots/vite: unknown option 'module'; did you mean 'modules'? (the options are 'modules', 'include', 'exclude', 'unlowered')");
     expect(() => chronots({ target: "es5" } as never)).toThrow("chronots/vite: unknown option 'target' (the options are 'modules', 'include', 'exclude', 'unlowered')");
     // ts-patch, given the Vite plugin as a tsconfig entry, calls it with a program.

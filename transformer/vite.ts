@@ -78,6 +78,8 @@ const CODE_SUFFIX = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 const OPTIONS = ["modules", "include", "exclude", "unlowered"];
 
 export default function chronots(options: ChronotsViteOptions = {}): ChronotsVitePlugin {
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw new TypeError(`chronots/vite: the options must be an object, got ${options === null ? "null" : Array.isArray(options) ? "an array" : typeof options}`);
   // ts-patch, given `{ "transform": "chronots/vite" }`, calls this with a Program.
   const given = options as { getRootFileNames?: unknown; getSourceFiles?: unknown };
   if (typeof given.getRootFileNames === "function" || typeof given.getSourceFiles === "function") throw new TypeError(VITE_PLUGIN);
@@ -90,8 +92,11 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
     throw new TypeError(`chronots/vite: unknown option '${unknown}'${meant ? `; did you mean '${meant}'?` : ""} (the options are ${OPTIONS.map((o) => `'${o}'`).join(", ")})`);
   }
   const modules = options.modules ?? ["chronots"];
-  if (!Array.isArray(modules) || modules.some((m) => typeof m !== "string" || m === ""))
-    throw new TypeError(`chronots/vite: 'modules' must be an array of non-empty strings, got ${JSON.stringify(modules)}`);
+  if (!Array.isArray(modules) || modules.length === 0 || modules.some((m) => typeof m !== "string" || m === ""))
+    throw new TypeError(`chronots/vite: 'modules' must be an array of one or more non-empty strings, got ${JSON.stringify(modules)}`);
+  // An import names no such module: the plugin would never lower a thing, silently.
+  const odd = modules.find((m) => m.trim() !== m || (m.endsWith("/") && !isPath(m)));
+  if (odd !== undefined) throw new TypeError(`chronots/vite: 'modules' entry ${JSON.stringify(odd)} matches no import (a space around it, or a '/' ending it)`);
   const include = matcher(options.include ?? SOURCE, "include");
   const exclude = matcher(options.exclude ?? NODE_MODULES, "exclude");
   const unlowered = severityOption(options, "unlowered", "warning");
