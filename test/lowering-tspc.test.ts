@@ -258,6 +258,37 @@ it("runs a lowered function an import cycle calls before its module's code has r
   }
 });
 
+it("converts a field's computed key where the class fields of the target convert it: at the class in ES2022, where it assigns the field below", { timeout: 120_000 }, () => {
+  const build = oneModule(
+    "field-keys",
+    `// @ts-nocheck: keys of type any make index signatures the members do not match; the emit is what counts.
+import { async, sleepAsync, waitFor } from "chronots";
+const later = <T,>(v: T) => async(function* () { yield* sleepAsync(0); return v; })();
+const log: string[] = [];
+const key = (n: string): any => ({ toString() { log.push("toString " + n); return n; } });
+const f = async(function* () {
+  const a = key("a"), b = key("b"), c = key("c");
+  class K { [a] = 1; static [b] = 2; [c]!: number; static [yield* later("m")]() {} }
+  log.push("defined");
+  new K();
+  new K();
+  return log.join(", ");
+});
+console.log(waitFor(f()));
+`,
+  );
+  for (const target of ["ES2022", "ES2020"]) {
+    const plain = build(`plain-${target}`, { target }, []);
+    expect(plain.compiled).toBe("");
+    const lowered = build(`lowered-${target}`, { target }, [{ transform: join(cjs, "index.js") }]);
+    expect(lowered.compiled).toBe("");
+    expect(lowered.js).not.toMatch(/function\*/);
+    expect([lowered.stdout, lowered.stderr], target).toEqual([plain.stdout, ""]);
+  }
+  // What each target does, so that the comparison above compares something.
+  expect(build("plain-ES2020", { target: "ES2020" }, []).stdout).toBe("toString b, defined, toString a, toString a\n");
+});
+
 it("keeps a class's references to its own name and private names in the static fields TypeScript moves out of it below ES2022, also in a loop", { timeout: 120_000 }, () => {
   const build = oneModule(
     "static-fields",

@@ -633,7 +633,10 @@ export class Machine implements Hooks {
   private discard(v: ts.Expression, origin: ts.Node): void {
     // Reading a name of the program may still throw or run a getter (a global's, one not declared yet).
     if (this.simple(v) || (tsi.isIdentifier(v) && v.text === this.fv)) return this.trailWith(origin);
-    this.emit(f.createExpressionStatement(v), origin);
+    // TypeScript's factory puts an object literal or a function starting a statement in parentheses, not a class: it would read as a declaration.
+    const leftmost = (tsi as unknown as { getLeftmostExpression(e: ts.Expression, stopAtCallExpressions: boolean): ts.Node }).getLeftmostExpression(v, false);
+    const statement = leftmost.kind === SK.ClassExpression ? f.createParenthesizedExpression(v) : v;
+    this.emit(f.createExpressionStatement(statement), origin);
   }
 
   /** The comments after `origin`, whose last piece is dropped, go after the last piece pushed. */
@@ -987,7 +990,9 @@ export class Machine implements Hooks {
     // Moved out of the class they would run in the step function, sloppy code where the generator is: a class is strict code.
     if (!this.s.an.strict) throw new Unsupported(node, "a class whose 'extends' or computed member names suspend, in sloppy code (a class's own code is strict)");
     const heritage = node.heritageClauses?.find((h) => h.token === SK.ExtendsKeyword)?.types[0]?.expression;
-    const parts: { e: ts.Expression; key: boolean }[] = heritage ? [{ e: heritage, key: false }] : [];
+    // A field's key, below ES2022, TypeScript's downlevel converts where it assigns the field (each construction, or after the class): kept as a value.
+    const fieldKeysLater = this.s.downlevel.classes;
+    const parts: { e: ts.Expression; key: boolean; convert: boolean }[] = heritage ? [{ e: heritage, key: false, convert: false }] : [];
     for (const m of node.members) {
       if (!m.name || !tsi.isComputedPropertyName(m.name)) continue;
       // TypeScript drops an overload, an abstract or a `declare` member, and its name is never evaluated.
@@ -995,7 +1000,7 @@ export class Machine implements Hooks {
         if (this.suspends(m.name.expression)) throw new Unsupported(m.name, "a suspension in the name of a member TypeScript drops (an overload, abstract or declare)");
         continue;
       }
-      parts.push({ e: m.name.expression, key: true });
+      parts.push({ e: m.name.expression, key: true, convert: !(fieldKeysLater && tsi.isPropertyDeclaration(m) && !tsi.isAutoAccessorPropertyDeclaration(m)) });
     }
     // Inside them the class's own name is not yet initialized: using it throws, which a hoisted name would not.
     const isSelf = (b: Binding | undefined) => b !== undefined && b.scope.node === node && b.name === node.name?.text;
@@ -1013,7 +1018,7 @@ export class Machine implements Hooks {
     parts.forEach((p, i) => {
       if (i > last) return;
       const v = this.expr(p.e);
-      const saved = i === last || (p.key ? convertsUnseen(v) : this.simple(v)) ? v : this.save(p.key ? f.createCallExpression(prop(this.n.c, "toKey"), undefined, [v]) : v);
+      const saved = i === last || (p.convert ? convertsUnseen(v) : this.simple(v)) ? v : this.save(p.convert ? f.createCallExpression(prop(this.n.c, "toKey"), undefined, [v]) : v);
       this.rw.substitute.set(p.e, saved);
     });
     const copy = this.rw.visit(node) as ts.Expression | ts.Statement;
