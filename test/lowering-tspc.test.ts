@@ -917,6 +917,20 @@ it("leaves to the driver, in sloppy code, a class whose extends or computed name
   expect(run(out)).toEqual([strictly, strictly]);
 });
 
+it("keeps sloppy code's global named let an expression where the lowering starts a statement with it (let[0]++ would declare)", () => {
+  const text = `const { async, sleepAsync } = require("./runtime/index.js");\nvar let = [0];\nexports.f = async(function* () {\n  for (; let[0] < 2; let[0]++) yield sleepAsync(0);\n  yield sleepAsync(0), let[0] = 5;\n  return let[0];\n});\n`;
+  const { written, added } = emitWith("sloppy-let", { "let.js": text }, { ...commonjs, allowJs: true, strict: false, alwaysStrict: false });
+  expect(added).toEqual([]);
+  const out = written.get("let.js")!;
+  expect(out).not.toMatch(/function\*/);
+  const run = (code: string) => {
+    const exports: Record<string, () => runtime.Future<unknown>> = {};
+    new Function("require", "exports", code)(() => runtime, exports);
+    return runtime.waitFor(exports.f!());
+  };
+  expect([run(text), run(out)]).toEqual([5, 5]);
+});
+
 it("builds a file of 50 async functions each nested in the one before, as tsc does: those more than NESTING deep in lowered ones are left to the driver, with a warning at each", { timeout: 120_000 }, () => {
   let inner = "return yield* F(50);";
   for (let i = 49; i >= 0; i--) inner = `const g${i} = co(function* () {\n${inner}\n});\nreturn (yield* F(${i})) + (yield* g${i}());`;

@@ -633,10 +633,7 @@ export class Machine implements Hooks {
   private discard(v: ts.Expression, origin: ts.Node): void {
     // Reading a name of the program may still throw or run a getter (a global's, one not declared yet).
     if (this.simple(v) || (tsi.isIdentifier(v) && v.text === this.fv)) return this.trailWith(origin);
-    // TypeScript's factory puts an object literal or a function starting a statement in parentheses, not a class: it would read as a declaration.
-    const leftmost = (tsi as unknown as { getLeftmostExpression(e: ts.Expression, stopAtCallExpressions: boolean): ts.Node }).getLeftmostExpression(v, false);
-    const statement = leftmost.kind === SK.ClassExpression ? f.createParenthesizedExpression(v) : v;
-    this.emit(f.createExpressionStatement(statement), origin);
+    this.emit(statementOf(v), origin);
   }
 
   /** The comments after `origin`, whose last piece is dropped, go after the last piece pushed. */
@@ -1251,7 +1248,7 @@ export class Machine implements Hooks {
         const name = tsi.isIdentifier(d.name) ? d.name.text : undefined;
         // Passed to `use`, an anonymous function is not named by the binding: named here.
         const value = disposer ? f.createCallExpression(prop(this.n.c, "use"), undefined, [id(disposer), this.rw.named(v, d.initializer, name, undefined)]) : this.rw.named(v, d.initializer, name, t);
-        this.emit(f.createExpressionStatement(f.createAssignment(t, value)), d);
+        this.emit(statementOf(f.createAssignment(t, value)), d);
       } else if (lexical && tsi.isIdentifier(d.name)) this.emit(f.createExpressionStatement(f.createAssignment(this.rw.ident(d.name), f.createVoidZero())), d);
     }
   }
@@ -1276,7 +1273,7 @@ export class Machine implements Hooks {
 
   /** Evaluate what `target` needs before its value (object and key of a member), and give the write. */
   private writer(target: ts.BindingName | ts.Expression): (v: ts.Expression) => void {
-    const write = (to: ts.Expression) => (v: ts.Expression) => this.emit(f.createExpressionStatement(f.createAssignment(to, v)));
+    const write = (to: ts.Expression) => (v: ts.Expression) => this.emit(statementOf(f.createAssignment(to, v)));
     if (tsi.isIdentifier(target)) return write(this.rw.expr(target));
     if (tsi.isObjectBindingPattern(target) || tsi.isArrayBindingPattern(target)) return (v) => (this.suspends(target) ? this.destructure(target, this.saveIfNeeded(v)) : write(this.rw.target(target))(v));
     const t = unparen(target);
@@ -1498,10 +1495,10 @@ export class Machine implements Hooks {
     if (tsi.isVariableDeclarationList(init)) {
       const d = init.declarations[0]!;
       if (!tsi.isIdentifier(d.name) && this.suspends(d.name)) return this.destructure(d.name, value);
-      return this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(d.name), value)), d);
+      return this.emit(statementOf(f.createAssignment(this.rw.target(d.name), value)), d);
     }
     if (this.suspends(init)) return this.destructure(init, value);
-    this.emit(f.createExpressionStatement(f.createAssignment(this.rw.expr(init), value)), init);
+    this.emit(statementOf(f.createAssignment(this.rw.expr(init), value)), init);
   }
 
   private forEach(node: ts.ForOfStatement | ts.ForInStatement, labels: string[]): void {
@@ -1557,7 +1554,7 @@ export class Machine implements Hooks {
       // Each iteration's value is its resource, disposed before the next step (and before the iterator is closed).
       const x = head.declarations[0]!.name as ts.Identifier;
       this.disposing((u) => {
-        this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(x), f.createCallExpression(prop(n.c, "use"), undefined, [id(u), this.rw.read(x)]))), head);
+        this.emit(statementOf(f.createAssignment(this.rw.target(x), f.createCallExpression(prop(n.c, "use"), undefined, [id(u), this.rw.read(x)]))), head);
         this.statement(node.statement);
       });
     } else this.statement(node.statement);
@@ -1614,7 +1611,7 @@ export class Machine implements Hooks {
       this.enter(clause);
       if (param) {
         if (!tsi.isIdentifier(param.name) && this.suspends(param.name)) this.destructure(param.name, id(n.err));
-        else this.emit(f.createExpressionStatement(f.createAssignment(this.rw.target(param.name), id(n.err))), param);
+        else this.emit(statementOf(f.createAssignment(this.rw.target(param.name), id(n.err))), param);
       }
       this.statement(clause.block);
     }
@@ -1730,6 +1727,16 @@ function literalElement(e: ts.Expression): PatternPart | undefined {
 /** `target = default` inside an assignment pattern. */
 function splitDefault(e: ts.Expression): [ts.Expression, ts.Expression | undefined] {
   return tsi.isBinaryExpression(e) && e.operatorToken.kind === SK.EqualsToken ? [e.left, e.right] : [e, undefined];
+}
+
+/**
+ * `e` as a statement. TypeScript's factory puts a leading object literal or function in parentheses; a
+ * leading class, or sloppy code's `let[…]`, would read as a declaration too.
+ */
+function statementOf(e: ts.Expression): ts.ExpressionStatement {
+  const first = (tsi as unknown as { getLeftmostExpression(e: ts.Expression, stopAtCallExpressions: boolean): ts.Node }).getLeftmostExpression(e, false);
+  const declares = first.kind === SK.ClassExpression || (tsi.isIdentifier(first) && first.text === "let");
+  return f.createExpressionStatement(declares ? f.createParenthesizedExpression(e) : e);
 }
 
 /** A class member TypeScript's emit drops: an overload (a method or accessor without a body), an abstract or a `declare` one. */
