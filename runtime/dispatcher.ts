@@ -20,7 +20,7 @@
  * meanwhile ends the idle: through an eventfd in the poller's set (waker.ts), or the timer's promise.
  */
 import { DeadlockError } from "./errors.js";
-import { checkFuture, describe, Future, PENDING, type ValueOf, waitingFutures } from "./future.js";
+import { checkFuture, describe, Future, PENDING, typeName, type ValueOf, waitingFutures } from "./future.js";
 import { createPoller, defaultPollerKind } from "./poller/index.js";
 import { READ, WRITE, type Poller, type PollerKind } from "./poller/poller.js";
 import { type SignalName, SignalSet, signalNumber } from "./poller/signals.js";
@@ -261,7 +261,7 @@ export class Dispatcher {
    * fire in deadline order, ties in insertion order. The handle is for `removeTimer`.
    */
   addTimer(at: number, cb: () => void): TimerHandle {
-    if (typeof at !== "number") throw new TypeError(`addTimer: deadline must be a number of milliseconds, got ${typeof at}`);
+    if (typeof at !== "number") throw new TypeError(`addTimer: deadline must be a number of milliseconds, got ${typeName(at)}`);
     // A timer that can never fire would keep waitFor from ever seeing a deadlock.
     if (!Number.isFinite(at)) throw new RangeError(`addTimer: deadline must be a finite number of milliseconds, got ${String(at)}`);
     if (typeof cb !== "function") throw new TypeError(`addTimer: expected a callback function, got ${typeof cb}`);

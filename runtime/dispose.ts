@@ -22,7 +22,7 @@ export class Disposer {
 
 /**
  * AddDisposableResource: `null` and `undefined` are allowed and ignored; anything else needs a `[Symbol.dispose]()` method, read now.
- * The checks and their TypeErrors are those of TypeScript's `__addDisposableResource`, word for word, as the untransformed build throws them.
+ * The checks and their TypeErrors are those of TypeScript's `__addDisposableResource`, word for word, as a `tsc` build that lowers `using` throws them.
  */
 export function use<T>(d: Disposer, value: T): T {
   if (value === null || value === undefined) return value;

@@ -190,7 +190,8 @@ describe("timers (chronos testtime)", () => {
   });
 
   it("rejects a deadline that is not a finite number, and a non-function callback", () => {
-    expect(() => addTimer("1" as never, () => {})).toThrow(/addTimer: deadline must be a number of milliseconds, got string/);
+    expect(() => addTimer("1" as never, () => {})).toThrow('addTimer: deadline must be a number of milliseconds, got string "1"');
+    expect(() => addTimer(null as never, () => {})).toThrow("addTimer: deadline must be a number of milliseconds, got null");
     // A timer that could never fire would hide a deadlock from waitFor.
     for (const at of [NaN, Infinity, -Infinity]) expect(() => addTimer(at, () => {})).toThrow(/addTimer: deadline must be a finite number/);
     expect(() => addTimer(now(), null as never)).toThrow(/expected a callback function/);

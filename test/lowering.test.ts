@@ -621,8 +621,8 @@ export const f = async(function* (o: { x?: number }) {
 
   it("leaves a function holding a for await or an await using to the driver, with a warning at the construct, whether or not it suspends there", () => {
     const cases: [string, string, string][] = [
-      ["for await (const x of log) log(x);", "for await", "for await"],
-      ["for await (const x of log) {\n    yield* sleepAsync(x);\n  }", "for await", "for await"],
+      ["for await (const x of log) log(x);", "a 'for await' loop", "for await"],
+      ["for await (const x of log) {\n    yield* sleepAsync(x);\n  }", "a 'for await' loop", "for await"],
       ["await using r = log;", "an 'await using' declaration", "await using"],
     ];
     for (const [body, why, at] of cases) {

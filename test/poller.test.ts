@@ -374,6 +374,18 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
     expect(dispatcher().busy).toBe(false);
   });
 
+  it("removes the reader of an fd closed while it was watched without throwing, and nothing is left to wait for", () => {
+    const [r, w] = pipe();
+    track(w);
+    register(r);
+    addReader(r, () => {});
+    close(r);
+    removeReader(r);
+    expect(dispatcher().busy).toBe(false);
+    unregister(r);
+    expect(dispatcher().registeredFds).toBe(0);
+  });
+
   it("rejects unregistered fds, double registration and non-function callbacks", () => {
     const [fd] = track(eventfd());
     expect(() => addReader(fd, () => {})).toThrow(RangeError);

@@ -723,7 +723,7 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
       case SK.ForInStatement:
       case SK.ForOfStatement: {
         // Like `await using`, not valid in a generator: refused whether or not the loop suspends (one that does not is copied as written).
-        if (tsi.isForOfStatement(node) && node.awaitModifier && scope.fn === fn) unsupported.push(new Unsupported(node, "for await"));
+        if (tsi.isForOfStatement(node) && node.awaitModifier && scope.fn === fn) unsupported.push(new Unsupported(node, "a 'for await' loop"));
         const inner = newScope(node, scope, scope.fn);
         const init = (node as ts.ForStatement).initializer;
         // Sloppy code's `for (var k = v in o)` (Annex B) assigns v first; TypeScript reports it (TS1189) and drops v.

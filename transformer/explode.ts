@@ -881,8 +881,7 @@ export class Machine implements Hooks {
     if (!b || !slot || b.captured || b.kind === "param" || b.scope.fn !== an.fn) return false;
     const kept = (y: ts.YieldExpression) => slot.mirror === undefined || slot.liveAt.has(y) || !this.ownYields.has(y);
     if (!an.suspensions.every((y) => y.pos < operand.pos || y.end > operand.end || kept(y))) return false;
-    const assigns = (n: ts.Node): boolean => (tsi.isIdentifier(n) ? an.writes.has(n) && an.bindingOf.get(n) === b : tsi.forEachChild(n, (c) => assigns(c) || undefined) === true);
-    return !assigns(operand);
+    return !contains(operand, (n) => tsi.isIdentifier(n) && an.writes.has(n) && an.bindingOf.get(n) === b);
   }
 
   /** The condition under which `a op b` is `a` without evaluating `b`. */
@@ -987,7 +986,8 @@ export class Machine implements Hooks {
     // Moved out of the class they would run in the step function, sloppy code where the generator is: a class is strict code.
     if (!this.s.an.strict) throw new Unsupported(node, "a class whose 'extends' or computed member names suspend, in sloppy code (a class's own code is strict)");
     const heritage = node.heritageClauses?.find((h) => h.token === SK.ExtendsKeyword)?.types[0]?.expression;
-    // A field's key, below ES2022, TypeScript's downlevel converts where it assigns the field (each construction, or after the class): kept as a value.
+    // A field's key, where TypeScript lowers class fields (below ES2022, or useDefineForClassFields false), is converted where
+    // the field is assigned (each construction, or after the class): kept as a value.
     const fieldKeysLater = this.s.downlevel.classes;
     const parts: { e: ts.Expression; key: boolean; convert: boolean }[] = heritage ? [{ e: heritage, key: false, convert: false }] : [];
     for (const m of node.members) {
@@ -1731,7 +1731,8 @@ function splitDefault(e: ts.Expression): [ts.Expression, ts.Expression | undefin
 
 /**
  * `e` as a statement. TypeScript's factory puts a leading object literal or function in parentheses; a
- * leading class, or sloppy code's `let[…]`, would read as a declaration too.
+ * leading class, or sloppy code's `let[…]`, would read as a declaration too (any leading `let` is
+ * parenthesized: harmless, and no need to tell `let[` from `let.`).
  */
 function statementOf(e: ts.Expression): ts.ExpressionStatement {
   const first = (tsi as unknown as { getLeftmostExpression(e: ts.Expression, stopAtCallExpressions: boolean): ts.Node }).getLeftmostExpression(e, false);

@@ -12,7 +12,6 @@
  * larger one received (Unix sockets allow them) is dropped and reported to `onError` as a
  * TransportLimitError, never delivered cut.
  */
-import { types } from "node:util";
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
 import { Future } from "../future.js";
 import { close, EAGAIN, EINTR, errno } from "../libc.js";
@@ -20,7 +19,7 @@ import type { TimerHandle } from "../timerheap.js";
 import { type Address, parseAddress } from "./address.js";
 import { osError, TransportAddressError, TransportClosedError, TransportLimitError } from "./errors.js";
 import { done, failed, reportToStderr } from "./outcome.js";
-import { bindTo, byteLength, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SOCK_DGRAM, sendDatagram, unlinkPath } from "./sys.js";
+import { bindTo, byteLength, bytesOf, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SOCK_DGRAM, sendDatagram, unlinkPath } from "./sys.js";
 
 /** Largest datagram received or sent (the UDP length field is 16 bits). */
 const MAX_DATAGRAM = 65535;
@@ -100,11 +99,8 @@ export class DatagramTransport {
 
   /** Send one datagram; completes once the kernel has taken it. */
   sendTo(address: string, data: Uint8Array | string): Future<void> {
-    let bytes: Uint8Array;
-    if (typeof data === "string") bytes = Buffer.from(data, "utf8");
-    // A brand check: an object that only inherits from Uint8Array.prototype passes `instanceof` and has no bytes.
-    else if (types.isUint8Array(data)) bytes = data;
-    else return failed(new TypeError(`sendTo: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "sendTo");
+    const bytes = bytesOf(data);
+    if (bytes === null) return failed(new TypeError(`sendTo: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "sendTo");
     if (this.fd < 0) return failed(new TransportClosedError(`sendTo ${address} from ${this.localAddress}: the transport is closed`), "sendTo");
     let len: number;
     let to: Uint8Array;
@@ -171,7 +167,7 @@ export class DatagramTransport {
       try {
         sent = sendDatagram(this.fd, bytes, 0, len, to);
       } catch (e) {
-        // A queued buffer shrunk or detached since sendTo measured it: that datagram fails, the queue goes on.
+        // A throw of the send (a queued buffer shrunk or detached since sendTo measured it) fails that datagram alone; the queue goes on.
         return e as Error;
       }
       if (sent >= 0) return true;

@@ -46,7 +46,6 @@
  * of fds (EMFILE, ENFILE) while accepting is reported and pauses accepting for 100 ms, instead of
  * spinning on a listener that stays readable.
  */
-import { types } from "node:util";
 import { markAsUntransferable } from "node:worker_threads";
 import { async } from "../async.js";
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
@@ -67,6 +66,7 @@ import {
   acceptOne,
   bindTo,
   byteLength,
+  bytesOf,
   encodeSockaddr,
   IPPROTO_TCP,
   lastAddress,
@@ -249,11 +249,8 @@ export class StreamTransport {
 
   /** Completes with `data`'s length once all of it is in the kernel; strings are sent as UTF-8. */
   write(data: Uint8Array | string): Future<number> {
-    let bytes: Uint8Array;
-    if (typeof data === "string") bytes = Buffer.from(data, "utf8");
-    // A brand check: an object that only inherits from Uint8Array.prototype passes `instanceof` and has no bytes.
-    else if (types.isUint8Array(data)) bytes = data;
-    else return failed(new TypeError(`write: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "write");
+    const bytes = bytesOf(data);
+    if (bytes === null) return failed(new TypeError(`write: data must be a Uint8Array or a string, got ${data === null ? "null" : typeof data}`), "write");
     if (this.fd < 0) return failed(this.closedError("write"), "write");
     if (this.writeFault !== null) return failed(this.faultError("write"), "write");
     const len = byteLength(bytes);

@@ -148,9 +148,19 @@ export const byteLength = builtin<number>("byteLength");
 const bufferOf = builtin<ArrayBufferLike>("buffer");
 const byteOffset = builtin<number>("byteOffset");
 
+/**
+ * What `write` and `sendTo` send: a Uint8Array as it is, a string as UTF-8; null for anything else. A
+ * brand check, not `instanceof`: another realm's Uint8Array is one, an object that only inherits from
+ * Uint8Array.prototype has no bytes.
+ */
+export function bytesOf(data: unknown): Uint8Array | null {
+  if (typeof data === "string") return Buffer.from(data, "utf8");
+  return types.isUint8Array(data) ? data : null;
+}
+
 /** Throw unless `buf[off .. off+len)` lies inside `buf`. */
 export function checkSpan(buf: Uint8Array, off: number, len: number, what: string): void {
-  // The brand, as write and sendTo check it: a Uint8Array of another realm is one, an object inheriting from its prototype is not.
+  // The brand, as bytesOf checks it.
   if (!types.isUint8Array(buf)) throw new TypeError(`${what}: buffer must be a Uint8Array, got ${buf === null ? "null" : typeof buf}`);
   const size = byteLength(buf);
   if (!Number.isInteger(off) || off < 0 || off > size) throw new RangeError(`${what}: offset ${String(off)} is outside a buffer of ${size} bytes`);

@@ -91,6 +91,8 @@ export class EpollPoller implements Poller {
       if (events === 0) return;
       this.ctl(EPOLL_CTL_ADD, fd, events);
     } else if (cur !== events) {
+      // Nothing left to wait for: out of the kernel set, as `remove` takes it, where an fd closed meanwhile is gone already.
+      if (events === 0) return this.park(fd);
       this.ctl(EPOLL_CTL_MOD, fd, events);
     }
     this.interest.set(fd, events);
