@@ -917,18 +917,18 @@ it("leaves to the driver, in sloppy code, a class whose extends or computed name
   expect(run(out)).toEqual([strictly, strictly]);
 });
 
-it("keeps sloppy code's global named let an expression where the lowering starts a statement with it (let[0]++ would declare)", () => {
-  const text = `const { async, sleepAsync } = require("./runtime/index.js");\nvar let = [0];\nexports.f = async(function* () {\n  for (; let[0] < 2; let[0]++) yield sleepAsync(0);\n  yield sleepAsync(0), let[0] = 5;\n  return let[0];\n});\n`;
+it("keeps sloppy code's global named let an expression where the lowering starts a statement with it (let[0]++ would declare); a for-in assigning it is left to the driver", () => {
+  const text = `const { async, sleepAsync } = require("./runtime/index.js");\nvar let = [0];\nexports.f = async(function* () {\n  for (; let[0] < 2; let[0]++) yield sleepAsync(0);\n  yield sleepAsync(0), let[0] = 5;\n  return let[0];\n});\nexports.g = async(function* () {\n  const seen = [];\n  for (let in { k: 1, j: 2 }) seen.push(yield sleepAsync(0), let);\n  return seen.length;\n});\n`;
   const { written, added } = emitWith("sloppy-let", { "let.js": text }, { ...commonjs, allowJs: true, strict: false, alwaysStrict: false });
-  expect(added).toEqual([]);
+  expect(added.map((d) => `${d.messageText}`.replace(/^.*driver: /, ""))).toEqual(["a for-in or for-of loop assigning a variable named let (sloppy code) is not lowered"]);
   const out = written.get("let.js")!;
-  expect(out).not.toMatch(/function\*/);
+  expect(out.match(/function\*/g)).toHaveLength(1);
   const run = (code: string) => {
     const exports: Record<string, () => runtime.Future<unknown>> = {};
     new Function("require", "exports", code)(() => runtime, exports);
-    return runtime.waitFor(exports.f!());
+    return [runtime.waitFor(exports.f!()), runtime.waitFor(exports.g!())];
   };
-  expect([run(text), run(out)]).toEqual([5, 5]);
+  expect([run(text), run(out)]).toEqual([[5, 4], [5, 4]]);
 });
 
 it("builds a file of 50 async functions each nested in the one before, as tsc does: those more than NESTING deep in lowered ones are left to the driver, with a warning at each", { timeout: 120_000 }, () => {

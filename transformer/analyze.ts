@@ -726,6 +726,9 @@ export function analyze(fn: GeneratorFunction, strictFile: boolean, moduleFile: 
         if (tsi.isForOfStatement(node) && node.awaitModifier && scope.fn === fn) unsupported.push(new Unsupported(node, "a 'for await' loop"));
         const inner = newScope(node, scope, scope.fn);
         const init = (node as ts.ForStatement).initializer;
+        // Sloppy code's `for (let in o)` assigns a variable named let: TypeScript parses a declaration list of none.
+        if (!tsi.isForStatement(node) && init && tsi.isVariableDeclarationList(init) && init.declarations.length === 0 && scope.fn === fn)
+          unsupported.push(new Unsupported(init, "a for-in or for-of loop assigning a variable named let (sloppy code)"));
         // Sloppy code's `for (var k = v in o)` (Annex B) assigns v first; TypeScript reports it (TS1189) and drops v.
         if (tsi.isForInStatement(node) && init && tsi.isVariableDeclarationList(init) && init.declarations[0]?.initializer && scope.fn === fn)
           unsupported.push(new Unsupported(init, "a for-in variable with an initializer (sloppy code, a syntax error in strict code)"));

@@ -1735,9 +1735,19 @@ function splitDefault(e: ts.Expression): [ts.Expression, ts.Expression | undefin
  * parenthesized: harmless, and no need to tell `let[` from `let.`).
  */
 function statementOf(e: ts.Expression): ts.ExpressionStatement {
+  return f.createExpressionStatement(readsAsDeclaration(e) ? f.createParenthesizedExpression(e) : e);
+}
+
+function readsAsDeclaration(e: ts.Expression): boolean {
   const first = (tsi as unknown as { getLeftmostExpression(e: ts.Expression, stopAtCallExpressions: boolean): ts.Node }).getLeftmostExpression(e, false);
-  const declares = first.kind === SK.ClassExpression || (tsi.isIdentifier(first) && first.text === "let");
-  return f.createExpressionStatement(declares ? f.createParenthesizedExpression(e) : e);
+  if (first.kind === SK.ClassExpression) return true;
+  if (tsi.isIdentifier(first)) return first.text === "let";
+  // TypeScript's emit drops the parentheses of `(class {} as T)` with the assertion.
+  if (tsi.isParenthesizedExpression(first)) {
+    const inner = first.expression;
+    if (tsi.isAsExpression(inner) || tsi.isTypeAssertionExpression(inner) || tsi.isSatisfiesExpression(inner) || tsi.isNonNullExpression(inner)) return readsAsDeclaration(inner.expression);
+  }
+  return false;
 }
 
 /** A class member TypeScript's emit drops: an overload (a method or accessor without a body), an abstract or a `declare` one. */
