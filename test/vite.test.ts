@@ -174,27 +174,28 @@ export const f = async(function* (n: number) {
    * The stack of the error that `run` (an expression of `f`, the module's exports) fails with, `f` the
    * module `source(runtime)` imported through a Vite server with this plugin: Vite's module runner maps
    * the trace through the map Vite chains (its transform's under this plugin's), in a process of its own
-   * (Vite's transform keeps native threads open, which this file's fd check would count).
+   * (Vite's transform keeps native threads open, which this file's fd check would count). With `mine`,
+   * the plugin's 'modules' lists instead mine.ts, written beside with that text.
    */
-  function stackThroughVite(name: string, source: (runtime: string) => string, run: string): { stdout: string; file: string } {
+  function stackThroughVite(name: string, source: (runtime: string) => string, run: string, mine?: (runtime: string) => string): { stdout: string; file: string } {
     const root = fileURLToPath(new URL("..", import.meta.url));
     const runtime = join(root, "runtime/index.ts");
     const dir = mkdtempSync(join(tmpdir(), "chronots-vite-"));
     const file = join(dir, name);
     writeFileSync(file, source(runtime));
+    if (mine) writeFileSync(join(dir, "mine.ts"), mine(runtime));
     const script = `
       import { createServer, createServerModuleRunner, runnerImport } from "vite";
-      const [plugin, runtime, file] = process.argv.slice(1);
+      const [plugin, runtime, file, listed] = process.argv.slice(1);
       const { default: chronots } = (await runnerImport(plugin, { configFile: false, logLevel: "silent" })).module;
-      const server = await createServer({ configFile: false, root: ${JSON.stringify(dir)}, logLevel: "silent", server: { middlewareMode: true, hmr: false, watch: null }, plugins: [chronots({ modules: [runtime] })] });
+      const server = await createServer({ configFile: false, root: ${JSON.stringify(dir)}, logLevel: "silent", server: { middlewareMode: true, hmr: false, watch: null }, plugins: [chronots({ modules: [listed] })] });
       const runner = createServerModuleRunner(server.environments.ssr, { hmr: false, sourcemapInterceptor: "prepareStackTrace" });
-      const f = await runner.import(file);
       const { waitFor } = await runner.import(runtime);
-      try { console.log(${run}.error.stack); } catch (e) { console.log(e.stack); }
+      try { const f = await runner.import(file); console.log(${run}.error.stack); } catch (e) { console.log(e.stack); }
       await runner.close();
       await server.close();`;
     try {
-      const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, join(root, "transformer/vite.ts"), runtime, file], { cwd: root, encoding: "utf8" });
+      const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, join(root, "transformer/vite.ts"), runtime, file, mine ? "./mine.ts" : runtime], { cwd: root, encoding: "utf8" });
       return { stdout: r.stdout, file };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -206,6 +207,14 @@ export const f = async(function* (n: number) {
     const { stdout, file } = stackThroughVite("y5.ts", yields, "f.f(0)");
     expect(stdout).toMatch(/^TypeError: yield of a non-Future value \(number 0\)/);
     expect(stdout.split("\n").find((l) => l.includes(file))).toMatch(/^ +at \S+ \(.*\/y5\.ts:5:\d+\)$/);
+  });
+
+  it("gives the load-time TypeError of a listed module that lacks chronots' runtime the line where the prelude stands", () => {
+    const source = () => `// a header\nimport { async } from "./mine.ts";\nexport const f = async(function* () { return 1; });\n`;
+    const { stdout, file } = stackThroughVite("pre.ts", source, "f.f()", (runtime) => `export { async } from "${runtime}";\n`);
+    expect(stdout).toMatch(/^TypeError: chronots: '\.\/mine\.ts', listed in 'modules', must re-export all of chronots/);
+    // Unmapped, the prelude's line read as line 9 of this 3-line file.
+    expect(stdout.split("\n").find((l) => l.includes(file))).toMatch(/\/pre\.ts:2:1\)?$/);
   });
 
   // A loop whose condition calls with a suspending argument: the machine's and the copy's `if (!c) break` have no node of the program's.

@@ -161,7 +161,8 @@ function lower(code: string, file: string, modules: string[], jsx: Jsx): Lowered
   const out = s.toString();
   const map = s.generateMap({ hires: true, source: file, includeContent: true });
   const own = decode(map.mappings);
-  map.mappings = encode(withSplices(OTHER_BREAK.test(code) || OTHER_BREAK.test(out) ? byJavaScriptLines(own, code, out) : own, out, splices, preludeAt, line.length));
+  const byLine = OTHER_BREAK.test(code) || OTHER_BREAK.test(out) ? byJavaScriptLines(own, code, out) : own;
+  map.mappings = encode(withSplices(byLine, out, splices, { at: preludeAt, length: line.length, source: positionIn(lineStarts(code), preludeAt) }));
   return { ...diagnostics, result: { code: out, map } };
 }
 
@@ -206,6 +207,13 @@ function byJavaScriptLines(lines: SourceMapSegment[][], code: string, out: strin
   return result;
 }
 
+/** Where lowerText's prelude went into the output (`at`, `length`), and the source's line and column there. */
+interface Prelude {
+  at: number;
+  length: number;
+  source: [number, number];
+}
+
 /**
  * `lines`, the decoded map of `out`, with each splice's own mappings (lowerText's, from the printer) in
  * place of magic-string's, which send the whole overwritten text to the call's first character. Each
@@ -218,13 +226,21 @@ function byJavaScriptLines(lines: SourceMapSegment[][], code: string, out: strin
  * generator's first line: filled with the position before it, the handler counted as the body's last
  * line in coverage, run whenever the body threw.
  */
-function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[], preludeAt: number, preludeLength: number): SourceMapSegment[][] {
+function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[], prelude: Prelude): SourceMapSegment[][] {
   const starts = lineStarts(out);
   const position = (offset: number) => positionIn(starts, offset);
+  // The prelude's lines, left unmapped by magic-string, map to where it stands: a module of the user's
+  // that lacks chronots' runtime fails there at load, and its stack would show a line past the file's end.
+  const inPrelude = prelude.length === 0 ? [] : [prelude.at, ...starts.filter((s) => s > prelude.at && s < prelude.at + prelude.length)];
+  for (const offset of inPrelude) {
+    const [line, column] = position(offset);
+    (lines[line] ??= []).push([column, 0, ...prelude.source]);
+    lines[line]!.sort((a, b) => a[0] - b[0]);
+  }
   let shift = 0;
   const spliced = new Set<number>();
   for (const sp of [...splices].sort((a, b) => a.start - b.start)) {
-    const from = sp.start + shift + (preludeAt <= sp.start ? preludeLength : 0);
+    const from = sp.start + shift + (prelude.at <= sp.start ? prelude.length : 0);
     shift += sp.text.length - (sp.end - sp.start);
     const [line, column] = position(from);
     const [endLine, endColumn] = position(from + sp.text.length);
