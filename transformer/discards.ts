@@ -6,9 +6,10 @@
  * branches of `?:`/`&&`/`||`/`??` when the whole expression is dropped, and the initializer/incrementor
  * of a `for`. A dropped expression is reported when the checker says its type is, or includes, chronots'
  * `Future` (subclasses and unions count). Assignments, `yield` and `yield*` are never "dropped": their
- * Future went somewhere. The left operand of `&&`/`||`/`??` is a test; it is reported only when it is
- * always a Future (the test is then constant and the Future is what gets thrown away) and is not a
- * variable or member, whose Future stays where it is (`this.timer && this.timer.cancel()`). Wrappers
+ * Future went somewhere. A value only tested for truth (a condition, the operand of `!`, the left one
+ * of `&&`, and of `||`/`??` when the whole is dropped) is reported when it may be a Future and is a
+ * fresh value: a Future is always true, and thrown away once tested. A variable or member there is a
+ * presence test, whose Future stays where it is (`this.timer && this.timer.cancel()`). Wrappers
  * JavaScript does not see (parentheses, `!`, casts) are looked through: a cast hides no Future. A call
  * returning its receiver (`futs.sort()`) is judged by that receiver.
  *
@@ -38,7 +39,9 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   const checker = program.getTypeChecker();
   const category = categoryOf(severity);
   const out: ts.Diagnostic[] = [];
-  const { includesFuture, alwaysFuture, typeOf } = futureTypes(checker);
+  // `a && b` as a statement drops `a` and tests it too: reported once.
+  const reported = new Set<ts.Expression>();
+  const { includesFuture, typeOf } = futureTypes(checker);
 
   /**
    * Report `e`: a Future dropped as it is, or (a call, or a callback whose result is ignored) the
@@ -59,7 +62,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
 
   function push(e: ts.Expression, messageText: string): void {
     const start = e.getStart(sf);
-    if (ignored(sf, start)) return;
+    if (reported.has(e) || ignored(sf, start)) return;
+    reported.add(e);
     out.push({ file: sf, start, length: e.getEnd() - start, category, code: DISCARDED_CODE, source: "chronots", messageText });
   }
 
@@ -79,6 +83,10 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       for (const el of e.elements) if (!tsi.isOmittedExpression(el)) drop(tsi.isSpreadElement(el) ? el.expression : el);
       return;
     }
+    if (tsi.isObjectLiteralExpression(e)) {
+      for (const p of e.properties) if (tsi.isPropertyAssignment(p)) drop(p.initializer);
+      return;
+    }
     if (tsi.isConditionalExpression(e)) {
       drop(e.whenTrue);
       drop(e.whenFalse);
@@ -89,8 +97,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       if (op === SK.CommaToken) return drop(e.right); // the left operand is dropped wherever the comma is
       if (op >= SK.FirstAssignment && op <= SK.LastAssignment) return;
       if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
-        const left = unparen(e.left);
-        if (!tsi.isYieldExpression(left) && !reportedAtAwait(left) && seenAs(left, e.left).some(alwaysFuture) && !isReference(holder(left))) report(left);
+        tested(e.left);
         return drop(e.right);
       }
     }
@@ -103,6 +110,30 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     if (tsi.isCallExpression(e) && isReference(holder(e))) return; // `futs.sort();`: the Futures stay in `futs`
     if (future) report(e);
     else reportAll(e);
+  }
+
+  /**
+   * `outer`'s value is only tested for truth: a fresh Future there (`if (job())`, `job() && x`) is always
+   * true and thrown away; a variable's or member's is a presence test and stays where it is.
+   */
+  function tested(outer: ts.Expression): void {
+    const e = unparen(outer);
+    if (tsi.isConditionalExpression(e)) {
+      tested(e.whenTrue);
+      tested(e.whenFalse);
+      return;
+    }
+    if (tsi.isBinaryExpression(e)) {
+      const op = e.operatorToken.kind;
+      if (op === SK.CommaToken) return tested(e.right);
+      if (op === SK.AmpersandAmpersandToken || op === SK.BarBarToken || op === SK.QuestionQuestionToken) {
+        tested(e.left);
+        tested(e.right);
+      }
+      return;
+    }
+    if (tsi.isYieldExpression(e) || reportedAtAwait(e) || notAnObject(e) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
+    if (seenAs(e, outer).some(includesFuture) && !isReference(holder(e))) report(e);
   }
 
   /**
@@ -148,7 +179,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     if (notAnObject(arg)) return;
     const expected = checker.getContextualType(arg);
     if (expected === undefined || !returnsOnlyVoid(expected)) return;
-    const fn = skipParens(arg);
+    // A cast hides nothing here either: `(() => job()) as () => void` still drops what `job()` returns.
+    const fn = unparen(arg);
     if (tsi.isArrowFunction(fn) || tsi.isFunctionExpression(fn)) {
       if (fn.asteriskToken) return;
       if (!tsi.isBlock(fn.body)) return drop(fn.body);
@@ -186,15 +218,31 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       case SK.VoidExpression:
         drop((n as ts.ExpressionStatement | ts.VoidExpression).expression);
         break;
-      case SK.BinaryExpression:
-        if ((n as ts.BinaryExpression).operatorToken.kind === SK.CommaToken) drop((n as ts.BinaryExpression).left);
+      case SK.BinaryExpression: {
+        const { operatorToken, left } = n as ts.BinaryExpression;
+        if (operatorToken.kind === SK.CommaToken) drop(left);
+        else if (operatorToken.kind === SK.AmpersandAmpersandToken) tested(left);
         break;
+      }
       case SK.ForStatement: {
-        const { initializer, incrementor } = n as ts.ForStatement;
+        const { initializer, condition, incrementor } = n as ts.ForStatement;
         if (initializer && !tsi.isVariableDeclarationList(initializer)) drop(initializer);
+        if (condition) tested(condition);
         if (incrementor) drop(incrementor);
         break;
       }
+      case SK.IfStatement:
+      case SK.WhileStatement:
+      case SK.DoStatement:
+      case SK.SwitchStatement:
+        tested((n as ts.IfStatement | ts.WhileStatement | ts.DoStatement | ts.SwitchStatement).expression);
+        break;
+      case SK.ConditionalExpression:
+        tested((n as ts.ConditionalExpression).condition);
+        break;
+      case SK.PrefixUnaryExpression:
+        if ((n as ts.PrefixUnaryExpression).operator === SK.ExclamationToken) tested((n as ts.PrefixUnaryExpression).operand);
+        break;
       case SK.AwaitExpression: {
         const future = awaitedFuture(n as ts.AwaitExpression);
         if (future) report(future, undefined, true);
@@ -259,11 +307,6 @@ function ignored(sf: ts.SourceFile, pos: number): boolean {
     if (text !== "" && !text.startsWith("//")) return false;
   }
   return false;
-}
-
-function skipParens(e: ts.Expression): ts.Expression {
-  while (tsi.isParenthesizedExpression(e)) e = e.expression;
-  return e;
 }
 
 /**
