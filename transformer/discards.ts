@@ -7,9 +7,10 @@
  * of a `for`. A dropped expression is reported when the checker says its type is, or includes, chronots'
  * `Future` (subclasses and unions count). Assignments, `yield` and `yield*` are never "dropped": their
  * Future went somewhere. A value only tested for truth (a condition, the operand of `!`, the left one
- * of `&&`, and of `||`/`??` when the whole is dropped) is reported when it may be a Future and is a
- * fresh value: a Future is always true, and thrown away once tested. A variable or member there is a
- * presence test, whose Future stays where it is (`this.timer && this.timer.cancel()`). Wrappers
+ * of `&&`, and of `||`/`??` when the whole is dropped) is reported when it is always a Future and a
+ * fresh value: it is then always true, and thrown away once tested. A variable or member there, or a
+ * value that may be absent (`map.get(k)`), is a presence test, whose Future stays where it is kept
+ * (`this.timer && this.timer.cancel()`). Wrappers
  * JavaScript does not see (parentheses, `!`, casts) are looked through: a cast hides no Future. A call
  * returning its receiver (`futs.sort()`) is judged by that receiver.
  *
@@ -41,7 +42,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   const out: ts.Diagnostic[] = [];
   // `a && b` as a statement drops `a` and tests it too: reported once.
   const reported = new Set<ts.Expression>();
-  const { includesFuture, typeOf } = futureTypes(checker);
+  const { includesFuture, alwaysFuture, typeOf } = futureTypes(checker);
 
   /**
    * Report `e`: a Future dropped as it is, or (a call, or a callback whose result is ignored) the
@@ -114,7 +115,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
 
   /**
    * `outer`'s value is only tested for truth: a fresh Future there (`if (job())`, `job() && x`) is always
-   * true and thrown away; a variable's or member's is a presence test and stays where it is.
+   * true and thrown away. A variable or member, or a value that may be absent (`map.get(k)`,
+   * `list.find(…)`), is a presence test: its Future stays where it is kept.
    */
   function tested(outer: ts.Expression): void {
     const e = unparen(outer);
@@ -133,7 +135,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       return;
     }
     if (tsi.isYieldExpression(e) || reportedAtAwait(e) || notAnObject(e) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
-    if (seenAs(e, outer).some(includesFuture) && !isReference(holder(e))) report(e);
+    if (seenAs(e, outer).some(alwaysFuture) && !isReference(holder(e))) report(e);
   }
 
   /**
@@ -234,8 +236,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       case SK.IfStatement:
       case SK.WhileStatement:
       case SK.DoStatement:
-      case SK.SwitchStatement:
-        tested((n as ts.IfStatement | ts.WhileStatement | ts.DoStatement | ts.SwitchStatement).expression);
+        tested((n as ts.IfStatement | ts.WhileStatement | ts.DoStatement).expression);
         break;
       case SK.ConditionalExpression:
         tested((n as ts.ConditionalExpression).condition);
