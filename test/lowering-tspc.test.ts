@@ -671,15 +671,26 @@ it("reads the runtime object with require() only in files emitted as CommonJS (.
   expect(written.get("cjs.js")).not.toContain("__importStar");
 });
 
-it("reads the runtime object through a namespace import in AMD, UMD and System output too, which their transforms turn into their own loading", () => {
+it("reads the runtime object through an import = require() in AMD, UMD and System output, which their transforms bind without interop helpers", () => {
   const body = `import { async, sleepAsync } from "./runtime/index.js";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
   for (const module of [ts.ModuleKind.AMD, ts.ModuleKind.UMD, ts.ModuleKind.System]) {
-    const out = emitWith(`format-${module}`, { "m.ts": body }, { ...bundler, module, moduleResolution: ts.ModuleResolutionKind.Node10 }).written.get("m.js")!;
+    // Under esModuleInterop a namespace import became tslib's __importStar with importHelpers, which the program need not have.
+    const out = emitWith(`format-${module}`, { "m.ts": body }, { ...bundler, module, moduleResolution: ts.ModuleResolutionKind.Node10, esModuleInterop: true, importHelpers: true }).written.get("m.js")!;
     const [, , ns] = /(\$+c) = (\$+cns)\.__chronots;/.exec(out) ?? [];
     expect(ns, String(module)).toBeDefined();
-    // The namespace is the factory's parameter, or set by System's setter.
-    expect(out.includes(`, ${ns})`) || out.includes(`${ns} = `), String(module)).toBe(true);
+    expect(out, String(module)).not.toMatch(/tslib|__importStar/);
+    // The module is the factory's parameter, a require's result, or set by System's setter.
+    expect(out.includes(`, ${ns})`) || out.includes(`const ${ns} = require(`) || out.includes(`${ns} = `), String(module)).toBe(true);
   }
+});
+
+it("writes the runtime object's require() as TypeScript writes imports under rewriteRelativeImportExtensions (./rt.ts as ./rt.js)", () => {
+  const rt = `export * from "./runtime/index.js";\n`;
+  const body = (spec: string) => `import { async, sleepAsync } from "${spec}";\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n});\n`;
+  const { written } = emitWith("rewrite-ext", { "rt.ts": rt, "rtm.mts": rt, "main.ts": body("./rt.ts"), "other.ts": body("./rtm.mts") }, { ...commonjs, rewriteRelativeImportExtensions: true });
+  expect(written.get("main.js")).toMatch(/^var \$+c = require\("\.\/rt\.js"\)\.__chronots;/m);
+  expect(written.get("other.js")).toMatch(/^var \$+c = require\("\.\/rtm\.mjs"\)\.__chronots;/m);
+  for (const out of [written.get("main.js"), written.get("other.js")]) expect(out).not.toMatch(/\.m?ts"/);
 });
 
 it("writes an exported variable that a compound or logical assignment taken apart targets through CommonJS's exports, its comment printed once", () => {

@@ -483,8 +483,8 @@ export function lowerFile(file: ts.SourceFile, context: ts.TransformationContext
   };
   const out = tsi.visitEachChild(file, visit, context);
   if (used.size === 0) return out;
-  const cjs = emitsCommonJS(file, context.getCompilerOptions());
-  const imports = [...used].flatMap(([spec, name]) => runtimeOf(spec, name, cjs));
+  const form = importFormOf(file, context.getCompilerOptions());
+  const imports = [...used].flatMap(([spec, name]) => runtimeOf(form === "require" ? emittedSpecifier(spec, context.getCompilerOptions()) : spec, name, form));
   let split = directivePrologue(out.statements).length;
   while (split < out.statements.length && tsi.isImportDeclaration(out.statements[split]!)) split++;
   return f.updateSourceFile(out, [...out.statements.slice(0, split), ...imports, ...templates.statements(), ...out.statements.slice(split)]);
@@ -639,6 +639,34 @@ function emitsCommonJS(file: ts.SourceFile, options: ts.CompilerOptions): boolea
   return !file.statements.some(isModuleSyntax);
 }
 
+/**
+ * How the lowered code reads the runtime object: with `require` where the file is emitted as
+ * CommonJS, else through an import. AMD, UMD and System turn a namespace import into an interop
+ * helper under `esModuleInterop` (tslib's under `importHelpers`, which the program may not have),
+ * where `import $cns = require(…)` needs none and binds the module as their loader gives it; an ES
+ * module keeps the namespace import.
+ */
+function importFormOf(file: ts.SourceFile, options: ts.CompilerOptions): RuntimeImport {
+  if (emitsCommonJS(file, options)) return "require";
+  const m = options.module;
+  return m === tsi.ModuleKind.AMD || m === tsi.ModuleKind.UMD || m === tsi.ModuleKind.System ? "loader" : "namespace";
+}
+
+type RuntimeImport = "require" | "namespace" | "loader";
+
+/**
+ * `spec` as TypeScript's emit writes a module specifier under `rewriteRelativeImportExtensions`
+ * (`./rt.ts` becomes `./rt.js`): it rewrites those of imports, not of a `require` the lowering adds.
+ */
+function emittedSpecifier(spec: string, options: ts.CompilerOptions): string {
+  const internal = tsi as unknown as {
+    shouldRewriteModuleSpecifier(spec: string, options: ts.CompilerOptions): boolean;
+    changeExtension(path: string, extension: string): string;
+    getOutputExtension(fileName: string, options: ts.CompilerOptions): string;
+  };
+  return internal.shouldRewriteModuleSpecifier(spec, options) ? internal.changeExtension(spec, internal.getOutputExtension(spec, options)) : spec;
+}
+
 /** An import or export of an ES module (not `import x = require(…)` nor `export =`, which are CommonJS's). */
 function isModuleSyntax(st: ts.Statement): boolean {
   if (tsi.isImportDeclaration(st)) return !st.importClause?.isTypeOnly;
@@ -662,19 +690,25 @@ function downlevelOf(options: ts.CompilerOptions): Downlevel {
 
 /**
  * The runtime object `$c` of `spec`, where the user's imports leave it: `import * as $cns from
- * "chronots"; var $c = $cns.__chronots;`, or in CommonJS `var $c = require("chronots").__chronots;`
- * (no interop helpers), and beside it `function $cinit() { return $c = …; }`. A lowered function
+ * "chronots"; var $c = $cns.__chronots;`, in CommonJS `var $c = require("chronots").__chronots;`
+ * (no interop helpers), in AMD, UMD and System `import $cns = require("chronots"); var $c =
+ * $cns.__chronots;` (importFormOf), and beside it `function $cinit() { return $c = …; }`. A lowered function
  * starts with `($c || $cinit())`: in an import cycle it may run before its module's own code has set
  * `$c`, where a declared function is already there (a constant would throw, an imported binding would
  * cost every read of it through Vite's module runner).
  */
-function runtimeOf(spec: string, name: string, cjs: boolean): ts.Statement[] {
+function runtimeOf(spec: string, name: string, form: RuntimeImport): ts.Statement[] {
   const ns = name + "ns";
-  const read = () => f.createPropertyAccessExpression(cjs ? f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(spec)]) : f.createIdentifier(ns), "__chronots");
+  const read = () => f.createPropertyAccessExpression(form === "require" ? f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(spec)]) : f.createIdentifier(ns), "__chronots");
   const load = f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(name, undefined, undefined, read())], tsi.NodeFlags.None));
   const init = f.createFunctionDeclaration(undefined, undefined, initOf(name), undefined, [], undefined, f.createBlock([f.createReturnStatement(f.createAssignment(f.createIdentifier(name), read()))], false));
-  if (cjs) return [load, init];
-  return [f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), f.createStringLiteral(spec)), load, init];
+  if (form === "require") return [load, init];
+  const source = f.createStringLiteral(spec);
+  const binding =
+    form === "loader"
+      ? f.createImportEqualsDeclaration(undefined, false, f.createIdentifier(ns), f.createExternalModuleReference(source))
+      : f.createImportDeclaration(undefined, f.createImportClause(false, undefined, f.createNamespaceImport(f.createIdentifier(ns))), source);
+  return [binding, load, init];
 }
 
 /** Calls of `async` imported from one of `modules`, recognised from the syntax alone. */
@@ -942,7 +976,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
     const check = (spec: string, name: string) =>
       spec === "chronots" ? [] : [`if (!${name}) throw new TypeError(${JSON.stringify(`chronots: '${spec}', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`)});`];
     for (const [spec, name] of used) {
-      const [load, set, init] = runtimeOf(spec, name, false).map(print);
+      const [load, set, init] = runtimeOf(spec, name, "namespace").map(print);
       runtimes += [load, set, ...check(spec, name), init].join(" ") + "\n";
     }
     consts = templates.statements().map((st) => print(st) + "\n").join("");
