@@ -13,7 +13,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useCompiler } from "../transformer/compiler.js";
 import { DISCARDED_CODE, discardedFutures } from "../transformer/discards.js";
-import { hiddenProblem, type Severity, severityOption } from "../transformer/entry.js";
+import { hiddenProblem, NOT_A_PROGRAM, type Severity, severityOption } from "../transformer/entry.js";
 import transformer from "../transformer/index.js";
 import { UNSUPPORTED_CODE } from "../transformer/lower.js";
 import init from "../transformer/service.js";
@@ -479,6 +479,37 @@ describe("the transformer's hook", { timeout: 120_000 }, () => {
       const diags = await editorShows(file);
       expect(diags.map((d) => `${d.category} TS${d.code}: ${d.text}`)).toEqual([`error TS99302: ${message} (in ${project})`, expect.stringMatching(/^error TS90001: /)]);
     }
+  });
+
+  it('a "type" other than "program" stops tspc saying what to do, and is an entry error at that option in chronots check', () => {
+    for (const type of ["checker", "config", "compilerOptions"]) {
+      const { dir } = dropping(`plugin-type-${type}`);
+      const plugins = [{ transform: join(pkg, "dist/cjs/transformer/index.js"), type }];
+      const project = join(dir, "tsconfig.json");
+      writeFileSync(project, JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], outDir: "out", plugins }, files: ["main.ts"] }));
+      const r = spawnSync(process.execPath, [join(root, "node_modules/ts-patch/bin/tspc.js"), "-p", project, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+      // ts-patch hands such a plugin a checker, the options or the entry: no program, nothing to report through.
+      expect(r.stderr, type).toContain(NOT_A_PROGRAM);
+      expect(r.status, type).not.toBe(0);
+      const at = readFileSync(project, "utf8").indexOf('"type"') + 1;
+      const c = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
+      expect(c.stdout.split("\n").filter((l) => l.includes(" TS99302: ")), type).toEqual([
+        `tsconfig.json(1,${at}): error TS99302: chronots: chronots/transformer takes the program, which ts-patch passes for its default plugin type "program"; "type": "${type}" has it pass something else, and the build stops: remove the option`,
+      ]);
+      expect(c.status, type).toBe(1);
+    }
+  });
+
+  it("an entry naming chronots' plugin under a misspelt key, which no host reads, is an entry error at that key in chronots check", () => {
+    const { dir } = dropping("misspelt-key");
+    const project = join(dir, "tsconfig.json");
+    writeFileSync(project, JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, skipLibCheck: true, types: [], outDir: "out", plugins: [{ transfrom: "chronots/transformer" }] }, files: ["main.ts"] }));
+    const at = readFileSync(project, "utf8").indexOf('"transfrom"') + 1;
+    const c = spawnSync(process.execPath, [join(pkg, "bin/chronots.js"), "check"], { cwd: dir, encoding: "utf8" });
+    expect(c.stdout.split("\n").filter((l) => l.includes(" TS99302: "))).toEqual([
+      `tsconfig.json(1,${at}): error TS99302: chronots: "transfrom" is a key no host reads, so the entry loads nothing: { "transform": "chronots/transformer" } for the build, { "name": "chronots/service" } for the editor`,
+    ]);
+    expect(c.status).toBe(1);
   });
 
   it('"discarded" set on the build entry only: tspc, chronots check and tsserver all report at its severity', async () => {

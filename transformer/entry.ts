@@ -107,6 +107,12 @@ const FORMS = `{ "transform": "chronots/transformer" } for the build, { "name": 
 export function misplacedProblem(entry: PluginEntry, isBuild: (p: PluginEntry) => boolean): Problem | undefined {
   if (entry.transform === undefined && entry.name === "chronots/transformer")
     return { option: "name", message: `chronots: "name" loads an editor plugin, and chronots/transformer is the build's, which ts-patch loads through "transform": ${FORMS}` };
+  if (entry.transform === undefined && entry.name === undefined) {
+    // A misspelt key ("transfrom"): ts-patch and tsserver both skip the entry, and nothing runs.
+    const key = Object.keys(entry).find((k) => entry[k] === "chronots/transformer" || entry[k] === "chronots/service");
+    if (key) return { option: key, message: `chronots: "${key}" is a key no host reads, so the entry loads nothing: ${FORMS}` };
+  }
+  if (isBuild(entry) && entry.type !== undefined && entry.type !== "program") return { option: "type", message: pluginType(JSON.stringify(entry.type)) };
   if (entry.transform === "chronots/service") return { option: "transform", message: `chronots: chronots/service is the editor's plugin, which tsserver loads through "name": ${FORMS}` };
   if (entry.transform === "chronots/vite") return { option: "transform", message: VITE_PLUGIN };
   if (isBuild(entry) && entry.transformProgram === true) return { option: "transformProgram", message: PROGRAM_TRANSFORMER };
@@ -123,6 +129,13 @@ function stageProblem(entry: PluginEntry): Problem | undefined {
   if (entry.afterDeclarations) return { option: "afterDeclarations", message: afterDeclarations(JSON.stringify(entry.afterDeclarations)) };
   return undefined;
 }
+
+/** Why an entry with `"type"` set to `value` (JSON) other than "program" lowers nothing. */
+const pluginType = (value: string) =>
+  `chronots: chronots/transformer takes the program, which ts-patch passes for its default plugin type "program"; "type": ${value} has it pass something else, and the build stops: remove the option`;
+
+/** What the transformer throws when ts-patch hands it no program ("type" other than "program"; it passes no way to report). */
+export const NOT_A_PROGRAM = `chronots/transformer: ts-patch called it without the program, which it passes for its default plugin type "program": remove "type" from the tsconfig's entry`;
 
 /** Why an entry with `"transformProgram": true` lowers nothing. */
 export const PROGRAM_TRANSFORMER = `chronots: chronots/transformer is a source transformer; "transformProgram": true has ts-patch run it as a program transformer, which lowers nothing: remove the option`;

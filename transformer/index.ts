@@ -18,7 +18,7 @@ import { checkerRecognizer } from "./recognize.js";
 import { discardedFutures } from "./discards.js";
 import { guarded, internalError } from "./guard.js";
 import { badYields } from "./yields.js";
-import { configFileOf, ENTRY_CODE, entryDiagnostics, hiddenProblem, isBuildIn, type PluginEntry, problemsOf, PROGRAM_TRANSFORMER, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
+import { configFileOf, ENTRY_CODE, entryDiagnostics, hiddenProblem, isBuildIn, NOT_A_PROGRAM, type PluginEntry, problemsOf, PROGRAM_TRANSFORMER, readSeverity, sameBuildEntry, type Severity } from "./entry.js";
 
 /** The plugin entry's options (entry.ts). */
 export interface TransformerConfig {
@@ -106,6 +106,8 @@ function reportingMisuse(program: ts.Program): ts.Program {
 export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
   // ts-patch calls a program transformer (an entry with "transformProgram": true) with the compiler host second.
   if (typeof (config as { getSourceFile?: unknown }).getSourceFile === "function") return reportingMisuse(program) as never;
+  // Another "type" has ts-patch pass a checker, the options or the entry, with no way to report: this error is all it can say.
+  if (typeof (program as Partial<ts.Program> | undefined)?.getSourceFile !== "function" || typeof program.getTypeChecker !== "function") throw new TypeError(NOT_A_PROGRAM);
   const compiler = extras.ts ?? packageCompiler();
   const problem = compilerProblem(compiler);
   if (problem) throw new TypeError(`chronots/transformer: ${problem}`);
