@@ -5,12 +5,31 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const [command, ...args] = process.argv.slice(2);
-const check = require("../dist/cjs/transformer/check.js");
 
-if (command === "check") process.exitCode = check.main(args);
-else if (command === "-h" || command === "--help") console.log(check.usage);
-else if (command === "-v" || command === "--version") console.log(require("../package.json").version);
+// A reader that stops early (`chronots check | head`) closes the pipe: the rest is not wanted, as tsc takes it.
+process.stdout.on("error", (e) => {
+  if (e.code !== "EPIPE") throw e;
+  process.exit(process.exitCode ?? 0);
+});
+
+if (command === "-v" || command === "--version") console.log(require("../package.json").version);
 else {
-  console.error(`${command === undefined ? "chronots: no command given" : `chronots: unknown command '${command}'`}\n${check.usage}`);
-  process.exitCode = 2;
+  const check = loadCheck();
+  if (command === "check") process.exitCode = check.main(args);
+  else if (command === "-h" || command === "--help") console.log(check.usage);
+  else {
+    console.error(`${command === undefined ? "chronots: no command given" : `chronots: unknown command '${command}'`}\n${check.usage}`);
+    process.exitCode = 2;
+  }
+}
+
+/** The commands, which need the typescript package: a peer dependency the project may lack. */
+function loadCheck() {
+  try {
+    return require("../dist/cjs/transformer/check.js");
+  } catch (e) {
+    if (e?.code !== "MODULE_NOT_FOUND" || !/'typescript'/.test(e.message)) throw e;
+    console.error("chronots: the typescript package is not installed here, and chronots check runs TypeScript's checker: npm install -D typescript@~5.9");
+    process.exit(2);
+  }
 }

@@ -5,7 +5,7 @@
  * `tspc`), the tsserver plugin, and the `chronots check` CLI — must print identical diagnostics.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -619,6 +619,31 @@ describe("chronots check", { timeout: 120_000 }, () => {
       expect(r.stderr.split("\n")[0]).toBe(err);
       expect(r.stdout + r.stderr).toContain("Usage: chronots check");
     }
+  });
+
+  it("without the typescript package, says to install it, and still prints its version", () => {
+    const bare = mkdtempSync(join(tmpdir(), "chronots-bare-"));
+    try {
+      const installed = join(bare, "node_modules/chronots");
+      cpSync(pkg, installed, { recursive: true });
+      const r = spawnSync(process.execPath, [join(installed, "bin/chronots.js"), "check"], { cwd: bare, encoding: "utf8" });
+      expect(r).toMatchObject({ status: 2, stdout: "" });
+      expect(r.stderr).toBe("chronots: the typescript package is not installed here, and chronots check runs TypeScript's checker: npm install -D typescript@~5.9\n");
+      expect(spawnSync(process.execPath, [join(installed, "bin/chronots.js"), "-v"], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: "0.0.0-test\n" });
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it("stops quietly when its reader closes the pipe (chronots check | head), with the exit status of the check", async () => {
+    const child = spawn(process.execPath, [join(pkg, "bin/chronots.js"), "check", "-p", fixtureConfig, "--pretty"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    // Closed before the first write: every write then fails with EPIPE.
+    child.stdout.destroy();
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => (err += d));
+    const status = await new Promise<number | null>((done) => child.on("close", (code) => done(code)));
+    expect(err).toBe("");
+    expect(status).toBe(1);
   });
 
   it("--version and -v print the version of the package the command is in", () => {
