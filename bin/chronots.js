@@ -29,7 +29,7 @@ function loadCheck() {
     return require("../dist/cjs/transformer/check.js");
   } catch (e) {
     if (e?.code !== "MODULE_NOT_FOUND" || !/'typescript'/.test(e.message)) throw e;
-    console.error("chronots: the typescript package is not installed here, and chronots check runs TypeScript's checker: npm install -D typescript@~5.9");
+    console.error("chronots: the typescript package is not installed here, and chronots check runs TypeScript's checker (5.9 or 6): npm install -D typescript@~5.9");
     process.exit(2);
   }
 }

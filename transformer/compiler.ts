@@ -40,6 +40,11 @@ export function compilerProblem(instance: unknown): string | undefined {
   return `chronots needs TypeScript's JavaScript compiler API, which ${which} does not have (TypeScript 7 compiles natively, without one); chronots works with TypeScript 5.9 or 6: npm install -D typescript@~5.9 (and, for tspc, ts-patch@3)`;
 }
 
+/** A strict-family option as TypeScript reads it: set, or implied by `strict` (internal to TypeScript). */
+export function strictOption(options: ts.CompilerOptions, flag: "alwaysStrict" | "strictNullChecks"): boolean {
+  return (tsi as unknown as { getStrictOptionValue(o: ts.CompilerOptions, flag: string): boolean }).getStrictOptionValue(options, flag);
+}
+
 /** Work with `instance` from now on. */
 export function useCompiler(instance: TypeScript): void {
   tsi = instance;

@@ -28,7 +28,7 @@
  */
 import type * as ts from "typescript";
 import { unparen } from "./analyze.js";
-import { forEachDescendant, SK, tsi } from "./compiler.js";
+import { forEachDescendant, SK, strictOption, tsi } from "./compiler.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { futureTypes, typeChecked } from "./futures.js";
 
@@ -43,6 +43,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   // `a && b` as a statement drops `a` and tests it too: reported once.
   const reported = new Set<ts.Expression>();
   const { includesFuture, alwaysFuture, typeOf } = futureTypes(checker);
+  const strictNulls = strictOption(program.getCompilerOptions(), "strictNullChecks");
 
   /**
    * Report `e`: a Future dropped as it is, or (a call, or a callback whose result is ignored) the
@@ -119,6 +120,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
    * `list.find(…)`), is a presence test: its Future stays where it is kept.
    */
   function tested(outer: ts.Expression): void {
+    // Without strictNullChecks a type does not say whether the value may be absent: a lookup would read as a fresh Future.
+    if (!strictNulls) return;
     const e = unparen(outer);
     if (tsi.isConditionalExpression(e)) {
       tested(e.whenTrue);
@@ -135,7 +138,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       return;
     }
     if (tsi.isYieldExpression(e) || reportedAtAwait(e) || notAnObject(e) || tsi.isFunctionExpression(e) || tsi.isArrowFunction(e)) return;
-    if (seenAs(e, outer).some(alwaysFuture) && !isReference(holder(e))) report(e);
+    // Its own type: a `!` or a cast around it says nothing of whether it may be absent.
+    if (alwaysFuture(typeOf(e)) && !isReference(holder(e))) report(e);
   }
 
   /**

@@ -14,7 +14,7 @@
  * the calls, and the result is a list of text splices plus the import line to prepend.
  */
 import type * as ts from "typescript";
-import { factory as f, kindName, SK, tsi, type TypeScript, useCompiler } from "./compiler.js";
+import { factory as f, kindName, SK, strictOption, tsi, type TypeScript, useCompiler } from "./compiler.js";
 import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, isKey, lowersAgain, Unsupported, unparen } from "./analyze.js";
 import { type Declared, type DeclaredGenerator, declaredGenerators, GENERATOR } from "./declared.js";
 import { emitMachine, emitPlain, initOf } from "./emit.js";
@@ -678,9 +678,8 @@ function isModuleSyntax(st: ts.Statement): boolean {
   return !tsi.isInterfaceDeclaration(st) && !tsi.isTypeAliasDeclaration(st);
 }
 
-/** TypeScript's alwaysStrict as it reads it (set, or implied by strict; its default differs between versions): internal to TypeScript. */
-const alwaysStrict = (options: ts.CompilerOptions): boolean =>
-  (tsi as unknown as { getStrictOptionValue(o: ts.CompilerOptions, flag: string): boolean }).getStrictOptionValue(options, "alwaysStrict");
+/** TypeScript's alwaysStrict as it reads it (its default differs between versions). */
+const alwaysStrict = (options: ts.CompilerOptions): boolean => strictOption(options, "alwaysStrict");
 
 /** What TypeScript lowers again under `options` (an unset target being its ES5 default, where that is it). */
 function downlevelOf(options: ts.CompilerOptions): Downlevel {
