@@ -186,9 +186,11 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     const sizes: number[] = [];
     const errors: unknown[] = [];
     const last = new Future<void>("last");
+    const senders = new Set<string>();
     const t = newDatagramTransport(
       `unix:${path.join(dir, `${kind}-big.sock`)}`,
-      (data) => {
+      (data, from) => {
+        senders.add(from);
         sizes.push(data.length);
         if (data.length === 10) last.complete();
       },
@@ -200,7 +202,9 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     expect(sizes).toEqual([65535, 10]);
     expect(errors.length).toBe(1);
     expect(errors[0]).toBeInstanceOf(TransportLimitError);
-    expect((errors[0] as Error).message).toMatch(/100000 bytes.* \(ELIMIT\)$/);
+    expect((errors[0] as Error).message).toMatch(/100000 bytes from unix: is larger than 65535, dropped \(ELIMIT\)$/);
+    // The sender is unbound: named as a stream's unnamed peer is.
+    expect([...senders]).toEqual(["unix:"]);
   });
 
   it("backs off instead of spinning while a Unix receiver's queue is full, and sends once it drains", () => {

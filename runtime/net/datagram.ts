@@ -48,6 +48,9 @@ interface Outgoing {
   readonly fut: Future<void>;
 }
 
+/** The sender of the datagram just received: an unbound Unix socket has no name, read as `"unix:"` as a stream's unnamed peer is. */
+const sender = (): string => lastAddress() || "unix:";
+
 export class DatagramTransport {
   readonly localAddress: string;
   private fd: number;
@@ -234,11 +237,11 @@ export class DatagramTransport {
       }
       if (n > MAX_DATAGRAM) {
         // Only a Unix datagram can be this large; delivering its first bytes would pass a cut message for a whole one.
-        this.report(new TransportLimitError(`recvfrom on ${this.localAddress}: a datagram of ${n} bytes from ${lastAddress()} is larger than ${MAX_DATAGRAM}, dropped`));
+        this.report(new TransportLimitError(`recvfrom on ${this.localAddress}: a datagram of ${n} bytes from ${sender()} is larger than ${MAX_DATAGRAM}, dropped`));
         continue;
       }
       const data = scratch.slice(0, n);
-      const from = lastAddress();
+      const from = sender();
       try {
         // A plain call: the handler gets no `this` (undefined), not the transport (its third argument).
         const onMessage = this.onMessage;
