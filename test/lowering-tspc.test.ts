@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { decode } from "@jridgewell/sourcemap-codec";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import transformer from "../transformer/index.js";
+import transformer, { ENTRY_CODE } from "../transformer/index.js";
 import { NESTING } from "../transformer/lower.js";
 import * as runtime from "../runtime/index.js";
 import { buildTransformer } from "./helpers/transformer.js";
@@ -621,6 +621,17 @@ it("loads the typescript package only for a host that gives no compiler; an ES m
      console.log(JSON.stringify(message));`,
   );
   expect(asked).toMatch(/no TypeScript compiler was given; pass it as `ts`/);
+});
+
+it("answers ts-patch's call of it as a program transformer, with or without a compiler host, with a program whose emit says the entry is wrong", () => {
+  const program = ts.createProgram([], { noEmit: false });
+  const entry = { transform: "chronots/transformer", transformProgram: true };
+  // ts-patch passes createProgram's host, undefined when its caller gave none, then the entry.
+  for (const host of [ts.createCompilerHost({}), undefined]) {
+    const given = (transformer as unknown as (...args: unknown[]) => ts.Program)(program, host, entry, { ts });
+    expect(typeof given.emit, String(host)).toBe("function");
+    expect(given.emit(undefined, () => {}).diagnostics.map((d) => d.code), String(host)).toEqual([ENTRY_CODE]);
+  }
 });
 
 it("program.emit with the factory as a before transformer reports through addDiagnostic", () => {

@@ -104,10 +104,11 @@ function reportingMisuse(program: ts.Program): ts.Program {
 }
 
 export default function transformer(program: ts.Program, config: TransformerConfig = {}, extras: TransformerExtras = {}): ts.TransformerFactory<ts.SourceFile> {
-  // ts-patch calls a program transformer (an entry with "transformProgram": true) with the compiler host second.
   // Another "type" has ts-patch pass a checker, the options, the entry or ("raw") a transformation context, with no way to report: this error is all it can say.
   if (typeof (program as Partial<ts.Program> | undefined)?.getSourceFile !== "function" || typeof program.getTypeChecker !== "function") throw new TypeError(NOT_A_PROGRAM);
-  if (typeof (config as { getSourceFile?: unknown }).getSourceFile === "function") return reportingMisuse(program) as never;
+  // ts-patch calls a program transformer with the host second (undefined where createProgram was given none) and the entry third.
+  if (typeof (config as { getSourceFile?: unknown }).getSourceFile === "function" || (extras as { transformProgram?: unknown }).transformProgram === true)
+    return reportingMisuse(program) as never;
   const compiler = extras.ts ?? packageCompiler();
   const problem = compilerProblem(compiler);
   if (problem) throw new TypeError(`chronots/transformer: ${problem}`);
