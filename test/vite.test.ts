@@ -217,6 +217,23 @@ export const f = async(function* (n: number) {
     expect(stdout.split("\n").find((l) => l.includes(file))).toMatch(/\/pre\.ts:2:1\)?$/);
   });
 
+  it("maps of the prelude only a listed module's load-time check, so coverage does not count the runtime's own code as the file's", () => {
+    const code = (spec: string) => `// a header\nimport { async } from "${spec}";\nexport const f = async(function* () { return 1; });\n`;
+    for (const [spec, options] of [["chronots", undefined], ["./mine.js", { modules: ["./src/mine.js"] }]] as const) {
+      const { out } = transform(code(spec), "/proj/src/a.ts", options);
+      const lines = out!.code.split("\n");
+      const at = lines.findIndex((l) => l.includes("function $cinit()"));
+      const mapped = decode(out!.map.mappings)[at]!.filter((seg) => seg.length > 1);
+      if (spec === "chronots") expect(mapped, spec).toEqual([]);
+      else {
+        // The check alone, mapped to the line the prelude stands on (line 2, the import's).
+        expect(mapped.map((seg) => [lines[at]!.slice(seg[0], seg[0] + 6), seg[2]]), spec).toEqual([["if (!$", 1]]);
+        const end = decode(out!.map.mappings)[at]!.find((seg) => seg.length === 1)!;
+        expect(lines[at]!.slice(end[0])).toMatch(/^ ?function \$cinit\(\)/);
+      }
+    }
+  });
+
   // A loop whose condition calls with a suspending argument: the machine's and the copy's `if (!c) break` have no node of the program's.
   const condition = (from: string) => `import { async, sleepAsync } from "${from}";
 

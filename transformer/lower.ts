@@ -865,17 +865,27 @@ function scriptKind(fileName: string): ts.ScriptKind {
   return tsi.ScriptKind.TS;
 }
 
-/**
- * The syntactic side: splices replacing each outermost recognised call, and the import line(s) to
- * insert at `preludeAt`.
- */
-export function lowerText(fileName: string, text: string, options: LowerTextOptions): { splices: Splice[]; prelude: string; preludeAt: number; diagnostics: ts.Diagnostic[] } {
+/** lowerText's result. */
+export interface LoweredText {
+  /** One for each outermost recognised call, replacing it. */
+  splices: Splice[];
+  /** The import line(s) to insert at `preludeAt`. */
+  prelude: string;
+  preludeAt: number;
+  /** Where in `prelude` the load-time checks of modules of the user's stand, [start, end). */
+  preludeChecks: [number, number][];
+  diagnostics: ts.Diagnostic[];
+}
+
+/** The syntactic side of the lowering, for a host that splices text (the Vite plugin). */
+export function lowerText(fileName: string, text: string, options: LowerTextOptions): LoweredText {
   const diagnostics: ts.Diagnostic[] = [];
   const splices: Splice[] = [];
   const used = new Map<string, string>();
   let runtimes = "";
   let consts = "";
   let at = 0;
+  const checks: [number, number][] = [];
   useCompiler(options.typescript);
   try {
     const file = tsi.createSourceFile(fileName, text, tsi.ScriptTarget.Latest, true, scriptKind(fileName));
@@ -885,7 +895,7 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
     if (broken) {
       const message = tsi.flattenDiagnosticMessageText(broken.messageText, " ");
       diagnostics.push({ ...broken, category: tsi.DiagnosticCategory.Warning, code: UNSUPPORTED_CODE, source: "chronots", messageText: `chronots left this file to the run-time driver: TypeScript reports a syntax error here (${message})` });
-      return { splices: [], prelude: "", preludeAt: 0, diagnostics };
+      return { splices: [], prelude: "", preludeAt: 0, preludeChecks: [], diagnostics };
     }
     const prologue = directivePrologue(file.statements).length;
     at = prologue > 0 ? file.statements[prologue - 1]!.end : preludeOffset(text);
@@ -973,18 +983,22 @@ export function lowerText(fileName: string, text: string, options: LowerTextOpti
     // One line per module, runtimeOf's statements. A module of the user's that does not re-export all of
     // chronots has no runtime object: said at load, on the same line.
     const check = (spec: string, name: string) =>
-      spec === "chronots" ? [] : [`if (!${name}) throw new TypeError(${JSON.stringify(`chronots: '${spec}', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`)});`];
+      spec === "chronots" ? "" : `if (!${name}) throw new TypeError(${JSON.stringify(`chronots: '${spec}', listed in 'modules', must re-export all of chronots (export * from "chronots"): the lowered code reads its runtime from it`)}); `;
     for (const [spec, name] of used) {
       const [load, set, init] = runtimeOf(spec, name, "namespace").map(print);
-      runtimes += [load, set, ...check(spec, name), init].join(" ") + "\n";
+      runtimes += `${load} ${set} `;
+      const c = check(spec, name);
+      if (c) checks.push([runtimes.length, runtimes.length + c.length - 1]);
+      runtimes += `${c}${init}\n`;
     }
     consts = templates.statements().map((st) => print(st) + "\n").join("");
   } catch (e) {
     diagnostics.push({ file: undefined, start: undefined, length: undefined, category: tsi.DiagnosticCategory.Warning, code: INTERNAL_CODE, source: "chronots", messageText: `chronots: ${fileName} was not lowered: internal error (${messageOf(e)})` });
-    return { splices: [], prelude: "", preludeAt: 0, diagnostics };
+    return { splices: [], prelude: "", preludeAt: 0, preludeChecks: [], diagnostics };
   }
   const prelude = runtimes + consts;
-  return { splices, prelude: prelude && at > 0 && text[at - 1] !== "\n" ? "\n" + prelude : prelude, preludeAt: at, diagnostics };
+  const lead = prelude && at > 0 && text[at - 1] !== "\n" ? 1 : 0;
+  return { splices, prelude: (lead ? "\n" : "") + prelude, preludeAt: at, preludeChecks: checks.map(([s, e]) => [s + lead, e + lead]), diagnostics };
 }
 
 /**

@@ -147,7 +147,7 @@ interface Lowered {
 }
 
 function lower(code: string, file: string, modules: string[], jsx: Jsx): Lowered {
-  const { splices, prelude, preludeAt, diagnostics: found } = lowerText(file, code, { typescript: ts, modules, ...jsx });
+  const { splices, prelude, preludeAt, preludeChecks, diagnostics: found } = lowerText(file, code, { typescript: ts, modules, ...jsx });
   const lines = (internal: boolean) => found.filter((d) => (d.code === INTERNAL_CODE) === internal).map((d) => formatDiagnostic(file, code, d));
   const diagnostics = { driver: lines(false), internal: lines(true) };
   if (splices.length === 0 && prelude === "") return { ...diagnostics, result: null };
@@ -162,7 +162,7 @@ function lower(code: string, file: string, modules: string[], jsx: Jsx): Lowered
   const map = s.generateMap({ hires: true, source: file, includeContent: true });
   const own = decode(map.mappings);
   const byLine = OTHER_BREAK.test(code) || OTHER_BREAK.test(out) ? byJavaScriptLines(own, code, out) : own;
-  map.mappings = encode(withSplices(byLine, out, splices, { at: preludeAt, length: line.length, source: positionIn(lineStarts(code), preludeAt) }));
+  map.mappings = encode(withSplices(byLine, out, splices, { at: preludeAt, length: line.length, checks: preludeChecks, source: positionIn(lineStarts(code), preludeAt) }));
   return { ...diagnostics, result: { code: out, map } };
 }
 
@@ -207,10 +207,11 @@ function byJavaScriptLines(lines: SourceMapSegment[][], code: string, out: strin
   return result;
 }
 
-/** Where lowerText's prelude went into the output (`at`, `length`), and the source's line and column there. */
+/** Where lowerText's prelude went into the output (`at`, `length`), its load-time checks in it, and the source's line and column there. */
 interface Prelude {
   at: number;
   length: number;
+  checks: [number, number][];
   source: [number, number];
 }
 
@@ -229,12 +230,12 @@ interface Prelude {
 function withSplices(lines: SourceMapSegment[][], out: string, splices: Splice[], prelude: Prelude): SourceMapSegment[][] {
   const starts = lineStarts(out);
   const position = (offset: number) => positionIn(starts, offset);
-  // The prelude's lines, left unmapped by magic-string, map to where it stands: a module of the user's
-  // that lacks chronots' runtime fails there at load, and its stack would show a line past the file's end.
-  const inPrelude = prelude.length === 0 ? [] : [prelude.at, ...starts.filter((s) => s > prelude.at && s < prelude.at + prelude.length)];
-  for (const offset of inPrelude) {
-    const [line, column] = position(offset);
-    (lines[line] ??= []).push([column, 0, ...prelude.source]);
+  // A load-time check of the prelude maps to where the prelude stands: a module of the user's that lacks
+  // chronots' runtime fails there, and its stack would show a line past the file's end. The rest stays
+  // unmapped, as magic-string leaves it: mapped, coverage would count the runtime's own code as the user's.
+  for (const [start, end] of prelude.checks) {
+    const [line, column] = position(prelude.at + start);
+    (lines[line] ??= []).push([column, 0, ...prelude.source], [position(prelude.at + end)[1]]);
     lines[line]!.sort((a, b) => a[0] - b[0]);
   }
   let shift = 0;
