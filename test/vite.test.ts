@@ -219,7 +219,8 @@ export const f = async(function* (n: number) {
 
   it("maps of the prelude only a listed module's load-time check, so coverage does not count the runtime's own code as the file's", () => {
     const code = (spec: string) => `// a header\nimport { async } from "${spec}";\nexport const f = async(function* () { return 1; });\n`;
-    for (const [spec, options] of [["chronots", undefined], ["./mine.js", { modules: ["./src/mine.js"] }]] as const) {
+    const cases: [string, ChronotsViteOptions | undefined][] = [["chronots", undefined], ["./mine.js", { modules: ["./src/mine.js"] }]];
+    for (const [spec, options] of cases) {
       const { out } = transform(code(spec), "/proj/src/a.ts", options);
       const lines = out!.code.split("\n");
       const at = lines.findIndex((l) => l.includes("function $cinit()"));
@@ -450,7 +451,8 @@ console.log(waitFor(f()), JSON.stringify(handler.name), JSON.stringify(table.run
     expect(off.warnings).toEqual([]);
     expect(off.out).toBeNull();
     expect(transform(`import { async } from "chronots";\nexport const h = async(function* () {});\n`, undefined, { unlowered: "error" }).out!.code).not.toContain("function*");
-    expect(() => chronots({ unlowered: "loud" as never })).toThrow(`chronots: plugin option "unlowered" must be "error", "warning" or "off", got "loud"`);
+    // Named as the other options of the Vite plugin are, not as a tsconfig entry's.
+    expect(() => chronots({ unlowered: "loud" as never })).toThrow(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got "loud"`);
   });
 
   it("warns at a call through an alias of async or of its namespace, which the lowering does not follow", () => {

@@ -29,7 +29,7 @@ import type { SourceMap } from "magic-string" with { "resolution-mode": "import"
 import ts from "typescript";
 import { compilerProblem } from "./compiler.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
-import { closestOption, type Severity, severityOption, VITE_PLUGIN } from "./entry.js";
+import { closestOption, type Severity, VITE_PLUGIN } from "./entry.js";
 import { lowerText, type Splice } from "./lower.js";
 import { readTsconfig, tsconfigOf, type Tsconfigs } from "./tsconfig.js";
 
@@ -99,7 +99,8 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
   if (odd !== undefined) throw new TypeError(`chronots/vite: 'modules' entry ${JSON.stringify(odd)} matches no import (a space around it, or a '/' ending it)`);
   const include = matcher(options.include ?? SOURCE, "include");
   const exclude = matcher(options.exclude ?? NODE_MODULES, "exclude");
-  const unlowered = severityOption(options, "unlowered", "warning");
+  const unlowered = options.unlowered ?? "warning";
+  if (!["error", "warning", "off"].includes(unlowered)) throw new TypeError(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got ${JSON.stringify(unlowered)}`);
   const bare = modules.filter((m) => !isPath(m));
   let files = new Set<string>();
   const resolveFiles = (root: string) => {
