@@ -453,6 +453,8 @@ console.log(waitFor(f()), JSON.stringify(handler.name), JSON.stringify(table.run
     expect(transform(`import { async } from "chronots";\nexport const h = async(function* () {});\n`, undefined, { unlowered: "error" }).out!.code).not.toContain("function*");
     // Named as the other options of the Vite plugin are, not as a tsconfig entry's.
     expect(() => chronots({ unlowered: "loud" as never })).toThrow(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got "loud"`);
+    for (const [bad, got] of [[null, "null"], [1n, "1"], [Symbol("s"), "Symbol(s)"], [{ a: 1 }, "an object"]] as const)
+      expect(() => chronots({ unlowered: bad as never }), String(got)).toThrow(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got ${got}`);
   });
 
   it("warns at a call through an alias of async or of its namespace, which the lowering does not follow", () => {

@@ -99,8 +99,12 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
   if (odd !== undefined) throw new TypeError(`chronots/vite: 'modules' entry ${JSON.stringify(odd)} matches no import (a space around it, or a '/' ending it)`);
   const include = matcher(options.include ?? SOURCE, "include");
   const exclude = matcher(options.exclude ?? NODE_MODULES, "exclude");
-  const unlowered = options.unlowered ?? "warning";
-  if (!["error", "warning", "off"].includes(unlowered)) throw new TypeError(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got ${JSON.stringify(unlowered)}`);
+  // As the tsconfig entry reads it: only an absent option is the default.
+  const unlowered = options.unlowered === undefined ? "warning" : options.unlowered;
+  if (!["error", "warning", "off"].includes(unlowered)) {
+    const got = typeof unlowered === "string" ? JSON.stringify(unlowered) : unlowered === null || typeof unlowered !== "object" ? String(unlowered) : "an object";
+    throw new TypeError(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got ${got}`);
+  }
   const bare = modules.filter((m) => !isPath(m));
   let files = new Set<string>();
   const resolveFiles = (root: string) => {
