@@ -258,6 +258,30 @@ it("runs a lowered function an import cycle calls before its module's code has r
   }
 });
 
+it("names a callee in an optional chain that is no function as the engine sees it: with ?. from ES2020 on, with plain dots below, where TypeScript lowers the chain", { timeout: 120_000 }, () => {
+  const build = oneModule(
+    "optional-callee",
+    `import { async, sleepAsync, waitFor } from "chronots";
+const f = async(function* () {
+  const a: any = { b: {} };
+  const k = "m";
+  const out: string[] = [];
+  try { a?.n(yield* sleepAsync(0)); } catch (e) { out.push((e as Error).message); }
+  try { a?.[k](yield* sleepAsync(0)); } catch (e) { out.push((e as Error).message); }
+  try { a?.["s"](yield* sleepAsync(0)); } catch (e) { out.push((e as Error).message); }
+  return out;
+});
+console.log(waitFor(f()).join("|"));
+`,
+  );
+  for (const target of ["ES2015", "ES2019", "ES2020", "ES2022"]) {
+    const plain = build("plain", { target }, []);
+    const lowered = build("lowered", { target }, [{ transform: join(cjs, "index.js") }]);
+    expect([lowered.compiled, lowered.js.includes("function*")], target).toEqual(["", false]);
+    expect([lowered.stdout, lowered.stderr], target).toEqual([plain.stdout, ""]);
+  }
+});
+
 it("converts a field's computed key where the class fields of the target convert it: at the class in ES2022, where it assigns the field below", { timeout: 120_000 }, () => {
   const build = oneModule(
     "field-keys",

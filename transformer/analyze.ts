@@ -84,6 +84,8 @@ export interface Downlevel {
   classes: boolean;
   generators: boolean;
   asyncs: boolean;
+  /** Below ES2020 TypeScript lowers `?.`: the engine then names a callee that is no function with plain dots (the lowering's setting only). */
+  optionalChains?: boolean;
 }
 
 /** Whether a function holding `holds` is lowered again by TypeScript where it lowers `downlevel`: printed twice, both prints would share that state. */

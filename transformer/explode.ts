@@ -954,7 +954,7 @@ export class Machine implements Hooks {
   private checked(fn: ts.Expression | string, written: ts.Expression, check: "callable" | "constructible"): ts.Expression {
     const held = typeof fn === "string" ? id(fn) : fn;
     if (!tsi.isIdentifier(held) || !this.temps.has(held.text)) return held;
-    const text = calleeName(written);
+    const text = calleeName(written, this.s.downlevel.optionalChains ? "." : "?.");
     return f.createCallExpression(prop(this.n.c, check), undefined, [held, f.createStringLiteral(text.length <= 60 ? text : `${text.slice(0, 59)}…`)]);
   }
 
@@ -1770,21 +1770,23 @@ function asValue(v: ts.Expression): ts.Expression {
 /**
  * A callee as the engine names it in "… is not a function": names, `this`, member chains (a string key
  * as `.key`), calls as `f(...)`; TypeScript's own syntax (`as`, `!`) dropped; anything else, as V8 says it,
- * `(intermediate value)`.
+ * `(intermediate value)`. `optional` is how an optional chain's `?.` reads: as itself, or `.` where
+ * TypeScript lowers the chain before the engine sees it.
  */
-function calleeName(e: ts.Expression): string {
+function calleeName(e: ts.Expression, optional: string): string {
+  const name = (x: ts.Expression): string => calleeName(x, optional);
   const n = unparen(e);
   if (tsi.isIdentifier(n) || tsi.isPrivateIdentifier(n)) return n.text;
   if (n.kind === SK.ThisKeyword) return "this";
   if (n.kind === SK.SuperKeyword) return "super";
-  const dot = (x: ts.PropertyAccessExpression | ts.ElementAccessExpression) => (x.questionDotToken ? "?." : tsi.isPropertyAccessExpression(x) ? "." : "");
-  if (tsi.isPropertyAccessExpression(n)) return `${calleeName(n.expression)}${dot(n)}${n.name.text}`;
+  const dot = (x: ts.PropertyAccessExpression | ts.ElementAccessExpression) => (x.questionDotToken && optional !== "." ? optional : tsi.isPropertyAccessExpression(x) ? "." : "");
+  if (tsi.isPropertyAccessExpression(n)) return `${name(n.expression)}${dot(n)}${n.name.text}`;
   if (tsi.isElementAccessExpression(n)) {
     const key = unparen(n.argumentExpression);
-    if (tsi.isStringLiteral(key) || tsi.isNoSubstitutionTemplateLiteral(key)) return `${calleeName(n.expression)}${n.questionDotToken ? "?." : "."}${key.text}`;
-    return `${calleeName(n.expression)}${dot(n)}[${tsi.isNumericLiteral(key) ? key.text : calleeName(key)}]`;
+    if (tsi.isStringLiteral(key) || tsi.isNoSubstitutionTemplateLiteral(key)) return `${name(n.expression)}${n.questionDotToken ? optional : "."}${key.text}`;
+    return `${name(n.expression)}${dot(n)}[${tsi.isNumericLiteral(key) ? key.text : name(key)}]`;
   }
-  if (tsi.isCallExpression(n)) return `${calleeName(n.expression)}(...)`;
+  if (tsi.isCallExpression(n)) return `${name(n.expression)}(...)`;
   return "(intermediate value)";
 }
 

@@ -684,7 +684,12 @@ const alwaysStrict = (options: ts.CompilerOptions): boolean => strictOption(opti
 /** What TypeScript lowers again under `options` (an unset target being its ES5 default, where that is it). */
 function downlevelOf(options: ts.CompilerOptions): Downlevel {
   const target = options.target ?? tsi.ScriptTarget.ES5;
-  return { classes: target < tsi.ScriptTarget.ES2022 || options.useDefineForClassFields === false, generators: target < tsi.ScriptTarget.ES2015, asyncs: target < tsi.ScriptTarget.ES2017 };
+  return {
+    classes: target < tsi.ScriptTarget.ES2022 || options.useDefineForClassFields === false,
+    generators: target < tsi.ScriptTarget.ES2015,
+    asyncs: target < tsi.ScriptTarget.ES2017,
+    optionalChains: target < tsi.ScriptTarget.ES2020,
+  };
 }
 
 /**
