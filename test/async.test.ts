@@ -69,6 +69,22 @@ describe("async(): execution rules", () => {
       "argument", "conn.Ctor is not a constructor", "conn[k] is not a function", "conn.send is not a function", "h(...).send is not a function", "conn.arrow is not a constructor",
       "(intermediate value) is not a constructor", "conn.tag is not a function", "conn.Ctor is not a function", "conn?.Ctor is not a function",
     ]);
+    // Parentheses end an optional chain, and the engine names one in a key no more than one in parentheses; a private name reads this[#m].
+    const b = { c: "missing" };
+    const chains = async(function* () {
+      const messages: string[] = [];
+      try { (conn?.missing)(yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      try { conn?.[b?.c](yield* sleepAsync(0)); } catch (e) { messages.push((e as Error).message); }
+      return messages;
+    });
+    expect(waitFor(chains())).toEqual(["(intermediate value) is not a function", "conn?.[(intermediate value)] is not a function"]);
+    class Held {
+      #m: any = 5;
+      run = async(function* (this: Held) {
+        try { this.#m(yield* sleepAsync(0)); } catch (e) { return (e as Error).message; }
+      });
+    }
+    expect(waitFor(new Held().run())).toBe("this[#m] is not a function");
   });
 
   it("names a function by its key as JavaScript does, also beside a suspension: a BigInt literal key, a value under a type assertion", () => {

@@ -453,7 +453,7 @@ console.log(waitFor(f()), JSON.stringify(handler.name), JSON.stringify(table.run
     expect(transform(`import { async } from "chronots";\nexport const h = async(function* () {});\n`, undefined, { unlowered: "error" }).out!.code).not.toContain("function*");
     // Named as the other options of the Vite plugin are, not as a tsconfig entry's.
     expect(() => chronots({ unlowered: "loud" as never })).toThrow(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got "loud"`);
-    for (const [bad, got] of [[null, "null"], [1n, "1"], [Symbol("s"), "Symbol(s)"], [{ a: 1 }, "an object"]] as const)
+    for (const [bad, got] of [[null, "null"], [1n, "1"], [Symbol("s"), "Symbol(s)"], [{ a: 1 }, '{"a":1}'], [() => "error", "a function"]] as const)
       expect(() => chronots({ unlowered: bad as never }), String(got)).toThrow(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got ${got}`);
   });
 
@@ -679,6 +679,12 @@ ${bodies.map((b) => `run(async(function* () { ${b} }));`).join("\n")}
     expect(() => chronots(null as never)).toThrow("chronots/vite: the options must be an object, got null");
     expect(() => chronots([] as never)).toThrow("chronots/vite: the options must be an object, got an array");
     expect(() => chronots({ modules: [] })).toThrow(`chronots/vite: 'modules' must be an array of one or more non-empty strings, got []`);
+    // Each value named without JSON's own errors; null is no absent option, as in the tsconfig entry.
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    for (const [bad, got] of [[1n, "1"], [[1n, Symbol("s")], '["1","Symbol(s)"]'], [[() => 1], '["a function"]'], [null, "null"], [cyclic, "an object that refers to itself"]] as const)
+      expect(() => chronots({ modules: bad as never }), got).toThrow(`chronots/vite: 'modules' must be an array of one or more non-empty strings, got ${got}`);
+    expect(() => chronots({ include: null as never })).toThrow("chronots/vite: 'include' must be a RegExp or a function of the file name, got null");
     for (const odd of [" chronots", "chronots/"]) expect(() => chronots({ modules: [odd] })).toThrow(`chronots/vite: 'modules' entry ${JSON.stringify(odd)} matches no import (a space around it, or a '/' ending it)`);
     expect(() => chronots({ module: ["chronots"] } as never)).toThrow("chronots/vite: unknown option 'module'; did you mean 'modules'? (the options are 'modules', 'include', 'exclude', 'unlowered')");
     expect(() => chronots({ target: "es5" } as never)).toThrow("chronots/vite: unknown option 'target' (the options are 'modules', 'include', 'exclude', 'unlowered')");

@@ -29,7 +29,7 @@
  */
 import type * as ts from "typescript";
 import { contains, factory as f, kindName, SK, tsi } from "./compiler.js";
-import { type Binding, isComponentTag, isKey, isUsing, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
+import { type Binding, isComponentTag, isKey, isUsing, isWrapper, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, type Slot } from "./hoist.js";
 import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
@@ -1770,24 +1770,33 @@ function asValue(v: ts.Expression): ts.Expression {
 /**
  * A callee as the engine names it in "… is not a function": names, `this`, member chains (a string key
  * as `.key`), calls as `f(...)`; TypeScript's own syntax (`as`, `!`) dropped; anything else, as V8 says it,
- * `(intermediate value)`. `optional` is how an optional chain's `?.` reads: as itself, or `.` where
- * TypeScript lowers the chain before the engine sees it.
+ * `(intermediate value)`, as an optional chain in parentheses or in a key. `optional` is how an optional
+ * chain's `?.` reads: as itself, or `.` where TypeScript lowers the chain before the engine sees it. A
+ * private name reads `this[#x]`, as Node 20's V8 writes it.
  */
 function calleeName(e: ts.Expression, optional: string): string {
   const name = (x: ts.Expression): string => calleeName(x, optional);
   const n = unparen(e);
+  if (tsi.isOptionalChain(n) && parenthesized(e)) return "(intermediate value)";
   if (tsi.isIdentifier(n) || tsi.isPrivateIdentifier(n)) return n.text;
   if (n.kind === SK.ThisKeyword) return "this";
   if (n.kind === SK.SuperKeyword) return "super";
   const dot = (x: ts.PropertyAccessExpression | ts.ElementAccessExpression) => (x.questionDotToken && optional !== "." ? optional : tsi.isPropertyAccessExpression(x) ? "." : "");
-  if (tsi.isPropertyAccessExpression(n)) return `${name(n.expression)}${dot(n)}${n.name.text}`;
+  if (tsi.isPropertyAccessExpression(n))
+    return tsi.isPrivateIdentifier(n.name) ? `${name(n.expression)}${n.questionDotToken && optional !== "." ? optional : ""}[${n.name.text}]` : `${name(n.expression)}${dot(n)}${n.name.text}`;
   if (tsi.isElementAccessExpression(n)) {
     const key = unparen(n.argumentExpression);
     if (tsi.isStringLiteral(key) || tsi.isNoSubstitutionTemplateLiteral(key)) return `${name(n.expression)}${n.questionDotToken ? optional : "."}${key.text}`;
-    return `${name(n.expression)}${dot(n)}[${tsi.isNumericLiteral(key) ? key.text : name(key)}]`;
+    return `${name(n.expression)}${dot(n)}[${tsi.isNumericLiteral(key) ? key.text : tsi.isOptionalChain(key) ? "(intermediate value)" : name(key)}]`;
   }
   if (tsi.isCallExpression(n)) return `${name(n.expression)}(...)`;
   return "(intermediate value)";
+}
+
+/** Whether parentheses stand among the wrappers around `e`'s expression (which end an optional chain). */
+function parenthesized(e: ts.Expression): boolean {
+  for (let x = e; isWrapper(x); x = x.expression) if (tsi.isParenthesizedExpression(x)) return true;
+  return false;
 }
 
 /** Whether an object or array literal is a destructuring target (`[a, b] = …`, `for ([k, v] of …)`, nested in one). */

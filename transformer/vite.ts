@@ -91,20 +91,17 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
     const meant = closestOption(unknown, OPTIONS);
     throw new TypeError(`chronots/vite: unknown option '${unknown}'${meant ? `; did you mean '${meant}'?` : ""} (the options are ${OPTIONS.map((o) => `'${o}'`).join(", ")})`);
   }
-  const modules = options.modules ?? ["chronots"];
+  // As the tsconfig entry reads its options: only an absent one takes the default.
+  const modules = options.modules === undefined ? ["chronots"] : options.modules;
   if (!Array.isArray(modules) || modules.length === 0 || modules.some((m) => typeof m !== "string" || m === ""))
-    throw new TypeError(`chronots/vite: 'modules' must be an array of one or more non-empty strings, got ${JSON.stringify(modules)}`);
+    throw new TypeError(`chronots/vite: 'modules' must be an array of one or more non-empty strings, got ${shown(modules)}`);
   // An import names no such module: the plugin would never lower a thing, silently.
   const odd = modules.find((m) => m.trim() !== m || (m.endsWith("/") && !isPath(m)));
   if (odd !== undefined) throw new TypeError(`chronots/vite: 'modules' entry ${JSON.stringify(odd)} matches no import (a space around it, or a '/' ending it)`);
-  const include = matcher(options.include ?? SOURCE, "include");
-  const exclude = matcher(options.exclude ?? NODE_MODULES, "exclude");
-  // As the tsconfig entry reads it: only an absent option is the default.
+  const include = matcher(options.include === undefined ? SOURCE : options.include, "include");
+  const exclude = matcher(options.exclude === undefined ? NODE_MODULES : options.exclude, "exclude");
   const unlowered = options.unlowered === undefined ? "warning" : options.unlowered;
-  if (!["error", "warning", "off"].includes(unlowered)) {
-    const got = typeof unlowered === "string" ? JSON.stringify(unlowered) : unlowered === null || typeof unlowered !== "object" ? String(unlowered) : "an object";
-    throw new TypeError(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got ${got}`);
-  }
+  if (!["error", "warning", "off"].includes(unlowered)) throw new TypeError(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got ${shown(unlowered)}`);
   const bare = modules.filter((m) => !isPath(m));
   let files = new Set<string>();
   const resolveFiles = (root: string) => {
@@ -323,7 +320,18 @@ function matcher(m: unknown, what: string): (file: string) => boolean {
       return m.test(file);
     };
   if (typeof m === "function") return (file) => Boolean(m(file));
-  throw new TypeError(`chronots/vite: '${what}' must be a RegExp or a function of the file name, got ${typeof m}`);
+  throw new TypeError(`chronots/vite: '${what}' must be a RegExp or a function of the file name, got ${shown(m)}`);
+}
+
+/** An option's value as its error names it: as JSON says it where JSON can, a function as "a function". */
+function shown(v: unknown): string {
+  const plain = (x: unknown): unknown => (typeof x === "function" ? "a function" : typeof x === "bigint" || typeof x === "symbol" ? String(x) : x);
+  if (typeof v !== "object" || v === null) return typeof v === "string" ? JSON.stringify(v) : String(plain(v));
+  try {
+    return JSON.stringify(v, (_key, x) => plain(x));
+  } catch {
+    return "an object that refers to itself";
+  }
 }
 
 function formatDiagnostic(file: string, code: string, d: ts.Diagnostic): string {
