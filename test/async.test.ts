@@ -84,7 +84,14 @@ describe("async(): execution rules", () => {
         try { this.#m(yield* sleepAsync(0)); } catch (e) { return (e as Error).message; }
       });
     }
-    expect(waitFor(new Held().run())).toBe("this[#m] is not a function");
+    // As this engine names it (Node 20: this[#m]).
+    const engine = new (class {
+      #m: any = 5;
+      name() {
+        try { this.#m(); } catch (e) { return (e as Error).message; }
+      }
+    })().name();
+    expect(waitFor(new Held().run())).toBe(engine);
   });
 
   it("names a function by its key as JavaScript does, also beside a suspension: a BigInt literal key, a value under a type assertion", () => {
