@@ -20,22 +20,31 @@ export function fromPromise<P extends PromiseLike<any>>(p: P, name = "fromPromis
     throw new TypeError(`fromPromise: expected a promise, got ${p === null ? "null" : typeof p}`);
   const f = new Future<Awaited<P>>(name);
   const settle = getGlobalDispatcher().openBridge();
-  // Cancelled, the future stops waiting: the promise still settles later, into a finished future (ignored).
-  f.cancelCallback = settle;
+  // A promise keeps its reactions until it settles, which a long-lived one (a shutdown signal) never
+  // does: they reach the future through `held`, dropped once it is cancelled, or every cancelled future
+  // and its error would live as long as the promise. The promise's later result is then ignored.
+  let held: Future<Awaited<P>> | undefined = f;
+  const release = () => {
+    held = undefined;
+    settle();
+  };
+  f.cancelCallback = release;
   try {
     p.then(
       (v) => {
-        settle();
-        f.complete(v);
+        const waiting = held;
+        release();
+        waiting?.complete(v);
       },
       (e: unknown) => {
-        settle();
-        f.fail(e);
+        const waiting = held;
+        release();
+        waiting?.fail(e);
       },
     );
   } catch (e) {
     // A thenable whose `then` throws is a rejected promise (as `Promise.resolve` makes it), and its bridge closes.
-    settle();
+    release();
     if (f.pending) f.fail(e);
   }
   return f;

@@ -5,6 +5,8 @@
  */
 import net from "node:net";
 import { readFile } from "node:fs/promises";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { addSignal, async, asyncCheck, callSoon, DeadlockError, Dispatcher, fromPromise, Future, getGlobalDispatcher, removeSignal, setGlobalDispatcher, sleepAsync, trackers, waitFor, waitForAsync } from "../runtime/index.js";
 import { connect } from "../runtime/net/index.js";
@@ -144,6 +146,22 @@ describe("bridges and wakes on the global dispatcher", () => {
     settle(1);
     await later(0, 2);
     expect(f.cancelled).toBe(true);
+  });
+
+  it("a cancelled bridge leaves its future to the garbage collector, though the promise never settles", async () => {
+    // A promise keeps its reactions until it settles: a shutdown signal's never does.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const never = new Promise<number>(() => {});
+    const refs = Array.from({ length: 20 }, (_, i) => {
+      const f = fromPromise(never, `shutdown ${i}`);
+      f.cancel();
+      return new WeakRef(f);
+    });
+    // A WeakRef holds its target to the end of the job that made it.
+    await later(0, 1);
+    gc();
+    expect(refs.filter((r) => r.deref() !== undefined)).toEqual([]);
   });
 
   it("a rejected bridge stops counting, as a completed one does", async () => {
