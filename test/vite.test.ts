@@ -682,7 +682,8 @@ ${bodies.map((b) => `run(async(function* () { ${b} }));`).join("\n")}
     // Each value named without JSON's own errors; null is no absent option, as in the tsconfig entry.
     const cyclic: unknown[] = [];
     cyclic.push(cyclic);
-    for (const [bad, got] of [[1n, "1"], [[1n, Symbol("s")], '["1","Symbol(s)"]'], [[() => 1], '["a function"]'], [null, "null"], [cyclic, "an object that refers to itself"]] as const)
+    // eslint-disable-next-line no-sparse-arrays
+    for (const [bad, got] of [[1n, "1"], [[1n, Symbol("s")], "[1,Symbol(s)]"], [[() => 1], "[a function]"], [null, "null"], [cyclic, "[…]"], [[, "x"], '[undefined,"x"]'], [new Date(0), "a Date"], [{ m: [undefined] }, '{"m":[undefined]}']] as const)
       expect(() => chronots({ modules: bad as never }), got).toThrow(`chronots/vite: 'modules' must be an array of one or more non-empty strings, got ${got}`);
     expect(() => chronots({ include: null as never })).toThrow("chronots/vite: 'include' must be a RegExp or a function of the file name, got null");
     for (const odd of [" chronots", "chronots/"]) expect(() => chronots({ modules: [odd] })).toThrow(`chronots/vite: 'modules' entry ${JSON.stringify(odd)} matches no import (a space around it, or a '/' ending it)`);

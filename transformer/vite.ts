@@ -92,9 +92,11 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
     throw new TypeError(`chronots/vite: unknown option '${unknown}'${meant ? `; did you mean '${meant}'?` : ""} (the options are ${OPTIONS.map((o) => `'${o}'`).join(", ")})`);
   }
   // As the tsconfig entry reads its options: only an absent one takes the default.
-  const modules = options.modules === undefined ? ["chronots"] : options.modules;
+  const listed = options.modules === undefined ? ["chronots"] : options.modules;
+  // A hole read as undefined: some() and find() would skip it or trip on it.
+  const modules = Array.isArray(listed) ? Array.from(listed) : listed;
   if (!Array.isArray(modules) || modules.length === 0 || modules.some((m) => typeof m !== "string" || m === ""))
-    throw new TypeError(`chronots/vite: 'modules' must be an array of one or more non-empty strings, got ${shown(modules)}`);
+    throw new TypeError(`chronots/vite: 'modules' must be an array of one or more non-empty strings, got ${shown(listed)}`);
   // An import names no such module: the plugin would never lower a thing, silently.
   const odd = modules.find((m) => m.trim() !== m || (m.endsWith("/") && !isPath(m)));
   if (odd !== undefined) throw new TypeError(`chronots/vite: 'modules' entry ${JSON.stringify(odd)} matches no import (a space around it, or a '/' ending it)`);
@@ -323,14 +325,25 @@ function matcher(m: unknown, what: string): (file: string) => boolean {
   throw new TypeError(`chronots/vite: '${what}' must be a RegExp or a function of the file name, got ${shown(m)}`);
 }
 
-/** An option's value as its error names it: as JSON says it where JSON can, a function as "a function". */
-function shown(v: unknown): string {
-  const plain = (x: unknown): unknown => (typeof x === "function" ? "a function" : typeof x === "bigint" || typeof x === "symbol" ? String(x) : x);
-  if (typeof v !== "object" || v === null) return typeof v === "string" ? JSON.stringify(v) : String(plain(v));
+/**
+ * An option's value as its error names it: a string quoted, an array and a plain object by their
+ * contents (`…` where they hold themselves), any other object by its class, a function as "a function".
+ */
+function shown(v: unknown, open: Set<object> = new Set()): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "function") return "a function";
+  if (typeof v !== "object" || v === null) return String(v);
+  if (open.has(v)) return "…";
   try {
-    return JSON.stringify(v, (_key, x) => plain(x));
+    open.add(v);
+    if (Array.isArray(v)) return `[${Array.from(v, (x) => shown(x, open)).join(",")}]`;
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return `a ${proto?.constructor?.name || "object"}`;
+    return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${shown(x, open)}`).join(",")}}`;
   } catch {
-    return "an object that refers to itself";
+    return "an object that cannot be read";
+  } finally {
+    open.delete(v);
   }
 }
 
