@@ -629,7 +629,7 @@ it("loads the typescript package only for a host that gives no compiler; an ES m
     `const transformer = require(${JSON.stringify(join(cjs, "index.js"))}).default;
      // A host's compiler and a program, as far as the transformer looks at them before any file.
      const hostCompiler = { createSourceFile() {}, transform() {}, factory: {} };
-     const program = { getTypeChecker: () => ({}), getCompilerOptions: () => ({}) };
+     const program = { getSourceFile: () => undefined, getTypeChecker: () => ({}), getCompilerOptions: () => ({}) };
      const withHost = typeof transformer(program, {}, { ts: hostCompiler });
      const loaded = () => Object.keys(require.cache).some((k) => /typescript[\\/]lib[\\/]typescript\.js$/.test(k));
      const before = loaded();
@@ -641,7 +641,7 @@ it("loads the typescript package only for a host that gives no compiler; an ES m
     "module",
     `const { default: transformer } = await import(${JSON.stringify(join(esm, "index.js"))});
      let message = "";
-     try { transformer({ getTypeChecker: () => ({}) }); } catch (e) { message = e.message; }
+     try { transformer({ getSourceFile: () => undefined, getTypeChecker: () => ({}) }); } catch (e) { message = e.message; }
      console.log(JSON.stringify(message));`,
   );
   expect(asked).toMatch(/no TypeScript compiler was given; pass it as `ts`/);
