@@ -11,8 +11,8 @@
  * fresh value: it is then always true, and thrown away once tested. A variable or member there, or a
  * value that may be absent (`map.get(k)`), is a presence test, whose Future stays where it is kept
  * (`this.timer && this.timer.cancel()`); without strictNullChecks no type tells the two apart, and
- * tests are left alone. Wrappers JavaScript does not see (parentheses, `!`, casts) are looked through: a cast hides no Future. A call
- * returning its receiver (`futs.sort()`) is judged by that receiver.
+ * tests are left alone. Wrappers JavaScript does not see (parentheses, `!`, casts) are looked through:
+ * a cast hides no Future. A call returning its receiver (`futs.sort()`) is judged by that receiver.
  *
  * A file TypeScript does not check gets no report, and a `// @ts-ignore` silences one as it silences
  * TypeScript's own errors.
