@@ -12,18 +12,17 @@ process.stdout.on("error", (e) => {
   process.exit(process.exitCode ?? 0);
 });
 
-if (command === "-v" || command === "--version") console.log(require("../package.json").version);
+const { usage } = require("../dist/cjs/transformer/usage.js");
+
+if (command === "check") process.exitCode = loadCheck().main(args);
+else if (command === "-v" || command === "--version") console.log(require("../package.json").version);
+else if (command === "-h" || command === "--help") console.log(usage);
 else {
-  const check = loadCheck();
-  if (command === "check") process.exitCode = check.main(args);
-  else if (command === "-h" || command === "--help") console.log(check.usage);
-  else {
-    console.error(`${command === undefined ? "chronots: no command given" : `chronots: unknown command '${command}'`}\n${check.usage}`);
-    process.exitCode = 2;
-  }
+  console.error(`${command === undefined ? "chronots: no command given" : `chronots: unknown command '${command}'`}\n${usage}`);
+  process.exitCode = 2;
 }
 
-/** The commands, which need the typescript package: a peer dependency the project may lack. */
+/** The check, which needs the typescript package: a peer dependency the project may lack. */
 function loadCheck() {
   try {
     return require("../dist/cjs/transformer/check.js");

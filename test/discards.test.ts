@@ -635,7 +635,7 @@ describe("chronots check", { timeout: 120_000 }, () => {
     }
   });
 
-  it("without the typescript package, says to install it, and still prints its version", () => {
+  it("without the typescript package, says to install it, and still prints its version and its help", () => {
     const bare = mkdtempSync(join(tmpdir(), "chronots-bare-"));
     try {
       const installed = join(bare, "node_modules/chronots");
@@ -644,6 +644,10 @@ describe("chronots check", { timeout: 120_000 }, () => {
       expect(r).toMatchObject({ status: 2, stdout: "" });
       expect(r.stderr).toBe("chronots: the typescript package is not installed here, and chronots check runs TypeScript's checker (5.9 or 6): npm install -D typescript@~5.9\n");
       expect(spawnSync(process.execPath, [join(installed, "bin/chronots.js"), "-v"], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: "0.0.0-test\n" });
+      // Help, the first thing a runtime-only user runs, needs no compiler.
+      const help = spawnSync(process.execPath, [join(installed, "bin/chronots.js"), "--help"], { encoding: "utf8" });
+      expect(help).toMatchObject({ status: 0, stderr: "" });
+      expect(help.stdout).toContain("Usage: chronots check");
     } finally {
       rmSync(bare, { recursive: true, force: true });
     }

@@ -84,7 +84,11 @@ export interface Downlevel {
   classes: boolean;
   generators: boolean;
   asyncs: boolean;
-  /** Below ES2020 TypeScript lowers `?.`: the engine then names a callee that is no function with plain dots (the lowering's setting only). */
+  /**
+   * Below ES2020 TypeScript lowers `?.`: the engine then names a callee that is no function with plain
+   * dots, where the chain starts with a plain name (else it names TypeScript's temporary). The
+   * lowering's setting only.
+   */
   optionalChains?: boolean;
 }
 

@@ -21,12 +21,9 @@ import { chronotsEntry, discardedWithoutEmit, type PluginEntry, pluginDiagnostic
 import { guarded } from "./guard.js";
 import { driverWarnings } from "./lower.js";
 import { checkerRecognizer } from "./recognize.js";
+import { usage } from "./usage.js";
 import { badYields } from "./yields.js";
 
-export const usage = `Usage: chronots check [-p <tsconfig.json or directory>] [--pretty | --no-pretty]
-Reports the program's type errors, every discarded Future, every yield of a non-Future and, when the
-build lowers, every function left to the run-time driver, like tsc; exits 1 on errors. Without -p, the
-tsconfig.json of the current folder or the nearest one above it, as tsc finds it.`;
 
 export function main(args: readonly string[], out: NodeJS.WritableStream = process.stdout): number {
   let project: string | undefined;

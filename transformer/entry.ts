@@ -22,6 +22,7 @@ import { tsi } from "./compiler.js";
 import { pathInChronots } from "./package.js";
 
 export type Severity = "error" | "warning" | "off";
+export const SEVERITIES: readonly Severity[] = ["error", "warning", "off"];
 
 /** The diagnostic code of a bad plugin entry: `error TS99302` in tsc's output. */
 export const ENTRY_CODE = 99302;
@@ -71,7 +72,7 @@ export const categoryOf = (severity: Severity): ts.DiagnosticCategory => (severi
 export function severityOption(entry: Pick<PluginEntry, Option> | undefined, option: Option, fallback: Severity): Severity {
   const v = entry?.[option];
   if (v === undefined) return fallback;
-  if (v === "error" || v === "warning" || v === "off") return v;
+  if (SEVERITIES.includes(v as Severity)) return v as Severity;
   throw new TypeError(`chronots: plugin option "${option}" must be "error", "warning" or "off", got ${JSON.stringify(v)}`);
 }
 

@@ -29,7 +29,7 @@ import type { SourceMap } from "magic-string" with { "resolution-mode": "import"
 import ts from "typescript";
 import { compilerProblem } from "./compiler.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
-import { closestOption, type Severity, VITE_PLUGIN } from "./entry.js";
+import { closestOption, type Severity, SEVERITIES, VITE_PLUGIN } from "./entry.js";
 import { lowerText, type Splice } from "./lower.js";
 import { readTsconfig, tsconfigOf, type Tsconfigs } from "./tsconfig.js";
 
@@ -103,7 +103,7 @@ export default function chronots(options: ChronotsViteOptions = {}): ChronotsVit
   const include = matcher(options.include === undefined ? SOURCE : options.include, "include");
   const exclude = matcher(options.exclude === undefined ? NODE_MODULES : options.exclude, "exclude");
   const unlowered = options.unlowered === undefined ? "warning" : options.unlowered;
-  if (!["error", "warning", "off"].includes(unlowered)) throw new TypeError(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got ${shown(unlowered)}`);
+  if (!SEVERITIES.includes(unlowered)) throw new TypeError(`chronots/vite: 'unlowered' must be "error", "warning" or "off", got ${shown(unlowered)}`);
   const bare = modules.filter((m) => !isPath(m));
   let files = new Set<string>();
   const resolveFiles = (root: string) => {
