@@ -14,9 +14,12 @@ process.stdout.on("error", (e) => {
 
 const { usage } = require("../dist/cjs/transformer/usage.js");
 
-if (command === "check") process.exitCode = loadCheck().main(args);
+const help = (a) => a === "-h" || a === "--help";
+
+// Help, `check --help` too, needs no compiler.
+if (help(command) || (command === "check" && args.some(help))) console.log(usage);
+else if (command === "check") process.exitCode = loadCheck().main(args);
 else if (command === "-v" || command === "--version") console.log(require("../package.json").version);
-else if (command === "-h" || command === "--help") console.log(usage);
 else {
   console.error(`${command === undefined ? "chronots: no command given" : `chronots: unknown command '${command}'`}\n${usage}`);
   process.exitCode = 2;

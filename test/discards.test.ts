@@ -645,9 +645,11 @@ describe("chronots check", { timeout: 120_000 }, () => {
       expect(r.stderr).toBe("chronots: the typescript package is not installed here, and chronots check runs TypeScript's checker (5.9 or 6): npm install -D typescript@~5.9\n");
       expect(spawnSync(process.execPath, [join(installed, "bin/chronots.js"), "-v"], { encoding: "utf8" })).toMatchObject({ status: 0, stdout: "0.0.0-test\n" });
       // Help, the first thing a runtime-only user runs, needs no compiler.
-      const help = spawnSync(process.execPath, [join(installed, "bin/chronots.js"), "--help"], { encoding: "utf8" });
-      expect(help).toMatchObject({ status: 0, stderr: "" });
-      expect(help.stdout).toContain("Usage: chronots check");
+      for (const args of [["--help"], ["check", "--help"], ["check", "-h"]]) {
+        const help = spawnSync(process.execPath, [join(installed, "bin/chronots.js"), ...args], { encoding: "utf8" });
+        expect(help, args.join(" ")).toMatchObject({ status: 0, stderr: "" });
+        expect(help.stdout, args.join(" ")).toContain("Usage: chronots check");
+      }
     } finally {
       rmSync(bare, { recursive: true, force: true });
     }
