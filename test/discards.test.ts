@@ -127,6 +127,9 @@ describe("the rule on the fixtures", () => {
     expect(at("statements.ts", "const x = await job(); // @discarded 'job()'")).toEqual([
       `chronots: Future returned by 'job()' is discarded by 'await', which does not wait for a chronots Future; wait for it with 'await waitForAsync(…)', ${rest}`,
     ]);
+    expect(at("statements.ts", "for await (const f of jobs) f.cancel(); // @discarded 'jobs'")).toEqual([
+      `chronots: Futures in 'jobs' are discarded by 'for await', which does not wait for a chronots Future; wait for them with 'await waitForAsync(allFutures(…))', ${all}`,
+    ]);
   });
 
   it("reports nothing in clean.ts and lookalike.ts", () => {

@@ -6,7 +6,8 @@
  * branches of `?:`/`&&`/`||`/`??` when the whole expression is dropped, and the initializer/incrementor
  * of a `for`. A dropped expression is reported when the checker says its type is, or includes, chronots'
  * `Future` (subclasses and unions count). Assignments, `yield` and `yield*` are never "dropped": their
- * Future went somewhere. A value only tested for truth (a condition, the operand of `!`, the left one
+ * Future went somewhere. An `await`, and a `for await` over an array, give a Future back unwaited: reported
+ * at the operand. A value only tested for truth (a condition, the operand of `!`, the left one
  * of `&&`, and of `||`/`??` when the whole is dropped) is reported when it is always a Future and a
  * fresh value: it is then always true, and thrown away once tested. A variable or member there, or a
  * value that may be absent (`map.get(k)`), is a presence test, whose Future stays where it is kept
@@ -18,9 +19,9 @@
  * TypeScript's own errors.
  *
  * Callbacks follow typescript-eslint's `checksVoidReturn` idea: an argument or JSX attribute value
- * whose contextual type is a function returning `void` (forEach, callSoon, event handlers, `onClick`)
- * drops whatever Future it returns. An inline function is checked at its returned expressions,
- * anything else at the value itself.
+ * whose contextual type is a function returning `void` (forEach, callSoon, event handlers, `onClick`),
+ * or a type parameter constrained to one (`<F extends () => void>(f: F)`), drops whatever Future it
+ * returns. An inline function is checked at its returned expressions, anything else at the value itself.
  *
  * "chronots' Future" is as futures.ts says: a user's own class named Future is not it.
  *
@@ -55,10 +56,10 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     push(e, `chronots: ${what}; wait for it with ${wait}, hand it to 'asyncCheck(…)', or drop it on purpose with 'asyncDiscard(…)'`);
   }
 
-  /** Report `e`, an array or tuple of Futures dropped as it is, or the one a call returns (`ids.map(job)`). */
-  function reportAll(e: ts.Expression): void {
+  /** Report `e`, an array or tuple of Futures dropped as it is, or the one a call returns (`ids.map(job)`); `by` a loop that gives each back unwaited. */
+  function reportAll(e: ts.Expression, by?: string): void {
     const returns = tsi.isCallExpression(e) || tsi.isNewExpression(e) || tsi.isTaggedTemplateExpression(e);
-    const what = `Futures ${returns ? "returned by" : "in"} '${shorten(tokens(e, sf))}' are discarded`;
+    const what = `Futures ${returns ? "returned by" : "in"} '${shorten(tokens(e, sf))}' are discarded${by ? ` by ${by}, which does not wait for a chronots Future` : ""}`;
     push(e, `chronots: ${what}; wait for them with ${waitHere(e, "allFutures(…)")}, hand each to 'asyncCheck(…)', or drop them on purpose with 'asyncDiscard(…)'`);
   }
 
@@ -86,7 +87,11 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       return;
     }
     if (tsi.isObjectLiteralExpression(e)) {
-      for (const p of e.properties) if (tsi.isPropertyAssignment(p)) drop(p.initializer);
+      for (const p of e.properties) {
+        if (tsi.isPropertyAssignment(p)) drop(p.initializer);
+        else if (tsi.isShorthandPropertyAssignment(p)) drop(p.name);
+        else if (tsi.isSpreadAssignment(p)) drop(p.expression);
+      }
       return;
     }
     if (tsi.isConditionalExpression(e)) {
@@ -184,7 +189,7 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   function checkCallback(arg: ts.Expression): void {
     if (notAnObject(arg)) return;
     const expected = checker.getContextualType(arg);
-    if (expected === undefined || !returnsOnlyVoid(expected)) return;
+    if (expected === undefined || !(returnsOnlyVoid(expected) || constrainedToVoid(arg, expected))) return;
     // A cast hides nothing here either: `(() => job()) as () => void` still drops what `job()` returns.
     const fn = unparen(arg);
     if (tsi.isArrowFunction(fn) || tsi.isFunctionExpression(fn)) {
@@ -195,6 +200,26 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     }
     const returned = checker.getTypeAtLocation(fn).getCallSignatures().map((s) => s.getReturnType());
     if (returned.some(includesFuture)) report(fn, true);
+  }
+
+  /**
+   * Whether `arg` stands for a type parameter constrained to a function returning void
+   * (`<F extends () => void>(f: F)`): the contextual type is then what was inferred from `arg` itself.
+   */
+  function constrainedToVoid(arg: ts.Expression, expected: ts.Type): boolean {
+    const call = arg.parent;
+    if (expected.getCallSignatures().length === 0 || !(tsi.isCallExpression(call) || tsi.isNewExpression(call))) return false;
+    const decl = checker.getResolvedSignature(call)?.declaration;
+    if (!decl || tsi.isJSDocSignature(decl)) return false;
+    const params = checker.getSignatureFromDeclaration(decl)?.parameters ?? [];
+    const at = call.arguments!.indexOf(arg);
+    const rest = params.length > 0 && decl.parameters[params.length - 1]?.dotDotDotToken !== undefined;
+    const param = at < params.length ? params[at] : rest ? params[params.length - 1] : undefined;
+    if (!param) return false;
+    let t = checker.getTypeOfSymbol(param);
+    if (rest && at >= params.length - 1) t = checker.getIndexTypeOfType(t, tsi.IndexKind.Number) ?? t;
+    const constraint = t.flags & tsi.TypeFlags.TypeParameter ? checker.getBaseConstraintOfType(t) : undefined;
+    return constraint !== undefined && returnsOnlyVoid(constraint);
   }
 
   function returnsOnlyVoid(t: ts.Type): boolean {
@@ -228,6 +253,12 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
         const { operatorToken, left } = n as ts.BinaryExpression;
         if (operatorToken.kind === SK.CommaToken) drop(left);
         else if (operatorToken.kind === SK.AmpersandAmpersandToken) tested(left);
+        break;
+      }
+      case SK.ForOfStatement: {
+        // `for await` waits for each promise an iterable holds, and gives a Future back unwaited, as `await` does.
+        const { awaitModifier, expression } = n as ts.ForOfStatement;
+        if (awaitModifier && (tsi.isArrayLiteralExpression(expression) || !notAnObject(expression)) && holdsFutures(typeOf(expression))) reportAll(expression, "'for await'");
         break;
       }
       case SK.ForStatement: {
