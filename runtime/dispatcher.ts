@@ -125,7 +125,7 @@ export class Dispatcher {
     if (q.length > 0 || !block) timeout = 0;
     if (this.watched > 0) this.poller!.wait(timeout, this.onReady);
     else if (timeout > 0) Atomics.wait(sleeper, 0, 0, timeout);
-    else if (timeout < 0) throw new DeadlockError("poll: nothing is queued, no timer is set and no reader, writer or signal is watched; this step would block forever");
+    else if (timeout < 0) throw new DeadlockError(`poll: nothing is queued, no timer is set and no reader, writer or signal is watched${this.which()}; this step would block forever`);
     if (timers.size > 0) timers.moveDue(performance.now(), q);
     // A callback that calls waitFor runs steps of its own, which may empty the queue under this one.
     for (let n = q.length; n > 0 && q.length > 0; n--) q.runOne();
@@ -148,8 +148,8 @@ export class Dispatcher {
       if (!this.busy)
         throw new DeadlockError(
           this.bridges > 0
-            ? `waitFor: ${describe(f)} cannot finish while waitFor blocks Node's event loop: no callback is queued, no timer is set and no reader, writer or signal is watched, and the ${this.bridges} promise(s) that fromPromise futures wait on settle only on that loop; if it waits on one of them, use waitForAsync`
-            : `waitFor: ${describe(f)} can never finish: no callback is queued, no timer is set and no reader, writer or signal is watched`,
+            ? `waitFor: ${describe(f)} cannot finish while waitFor blocks Node's event loop: no callback is queued, no timer is set and no reader, writer or signal is watched${this.which()}, and the ${this.bridges} promise(s) that fromPromise futures wait on settle only on that loop; if it waits on one of them, use waitForAsync`
+            : `waitFor: ${describe(f)} can never finish: no callback is queued, no timer is set and no reader, writer or signal is watched${this.which()}`,
         );
       this.poll();
     }
@@ -242,12 +242,25 @@ export class Dispatcher {
   /**
    * Poll forever. With nothing to do it blocks (no `DeadlockError`); a callback's error, such as an
    * `asyncCheck`ed failure, propagates out of it.
+   * @throws {DeadlockError} when nothing but promises (`fromPromise`) is pending: only Node's event loop,
+   * which the block would stop for good, settles them.
    */
   runForever(): never {
     for (;;) {
-      if (!this.busy) Atomics.wait(sleeper, 0, 0);
+      if (!this.busy) {
+        if (this.bridges > 0)
+          throw new DeadlockError(
+            `runForever: nothing is queued, no timer is set and no reader, writer or signal is watched${this.which()}, and the ${this.bridges} promise(s) that fromPromise futures wait on settle only on Node's event loop, which runForever would block for good; wait with waitForAsync instead`,
+          );
+        Atomics.wait(sleeper, 0, 0);
+      }
       this.poll();
     }
+  }
+
+  /** For a deadlock's message: where the dispatcher looked, when it is not the one sleeps, timeouts and transports use. */
+  private which(): string {
+    return this === gd ? "" : " on this dispatcher, which is not the global one that sleepAsync, the timeouts and the transports use";
   }
 
   /** Queue `cb()` for the next callback phase. */

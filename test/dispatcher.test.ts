@@ -311,4 +311,14 @@ describe("waitFor and runForever", () => {
     }
     expect(() => setGlobalDispatcher({} as never)).toThrow(/expected a Dispatcher/);
   });
+
+  it("a deadlock on a dispatcher that is not the global one says the sleeps and timeouts are on the global one", () => {
+    const other = new Dispatcher();
+    const nap = sleepAsync(1);
+    const where = /is watched on this dispatcher, which is not the global one that sleepAsync, the timeouts and the transports use/;
+    expect(() => other.waitFor(nap)).toThrow(where);
+    expect(() => other.poll()).toThrow(where);
+    expect(() => waitFor(new Future<void>("stuck"))).toThrow(/is watched$/);
+    waitFor(nap);
+  });
 });

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { addSignal, async, asyncCheck, callSoon, DeadlockError, Dispatcher, fromPromise, Future, getGlobalDispatcher, removeSignal, setGlobalDispatcher, sleepAsync, trackers, waitFor, waitForAsync } from "../runtime/index.js";
+import { addSignal, async, asyncCheck, callSoon, DeadlockError, Dispatcher, fromPromise, Future, getGlobalDispatcher, removeSignal, runForever, setGlobalDispatcher, sleepAsync, trackers, waitFor, waitForAsync } from "../runtime/index.js";
 import { connect } from "../runtime/net/index.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 
@@ -134,6 +134,17 @@ describe("bridges and wakes on the global dispatcher", () => {
     expect(() => waitFor(f)).toThrow(/the 1 promise\(s\) that fromPromise futures wait on settle only on that loop; if it waits on one of them, use waitForAsync/);
     setTimeout(() => settle("done"), 1);
     expect(await waitForAsync(f)).toBe("done");
+  });
+
+  it("runForever with nothing but a promise pending says it would block the loop that settles it", async () => {
+    let settle!: (v: number) => void;
+    const task = async(function* () {
+      return (yield* fromPromise(new Promise<number>((resolve) => (settle = resolve)))) + 1;
+    })();
+    expect(() => runForever()).toThrow(DeadlockError);
+    expect(() => runForever()).toThrow(/^runForever: .*the 1 promise\(s\) that fromPromise futures wait on settle only on Node's event loop, which runForever would block for good; wait with waitForAsync instead$/);
+    setTimeout(() => settle(1), 1);
+    expect(await waitForAsync(task)).toBe(2);
   });
 
   it("a cancelled bridge stops counting, and the promise settling later is ignored", async () => {
