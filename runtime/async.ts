@@ -16,7 +16,8 @@ import { CANCELLED, COMPLETED, creationSite, FAILED, Future, PENDING, promiseHin
  * The function `async` makes of a generator returning R. A plain function type, not a conditional
  * one: TypeScript then carries a generic generator's type parameters over to it (`async(function*
  * <T>(x: T) …)` is a `<T>(x: T) => Future<T>`). Without a `this:` parameter `This` is `unknown`,
- * which any call satisfies.
+ * which any call satisfies. `async` itself spells the type out: through this alias TypeScript would
+ * not instantiate the type parameters of a class or function around the generator.
  */
 export type AsyncFunction<This, A extends unknown[], R> = (this: This, ...args: A) => Future<R>;
 
@@ -32,7 +33,7 @@ export type AsyncFunction<This, A extends unknown[], R> = (this: This, ...args: 
  */
 export function async<This, A extends unknown[], R>(
   genFn: (this: This, ...args: A) => Generator<Future<any>, R, Future<any>>,
-): AsyncFunction<This, A, R> {
+): (this: This, ...args: A) => Future<R> {
   if (typeof genFn !== "function") throw new TypeError(`async: expected a generator function, got ${typeName(genFn)}`);
   if (Object.prototype.toString.call(genFn) === "[object AsyncGeneratorFunction]")
     throw new TypeError(`async: '${genFn.name || "anonymous"}' is an async generator function (async function*); async() takes a generator function (function*), which yields futures`);
@@ -56,7 +57,7 @@ export function async<This, A extends unknown[], R>(
   // The generator's own name and length, as the lowered form has them (a binding does not name a call's result).
   Object.defineProperty(fn, "name", { value: name });
   Object.defineProperty(fn, "length", { value: genFn.length });
-  return fn as AsyncFunction<This, A, R>;
+  return fn as (this: This, ...args: A) => Future<R>;
 }
 
 function run<R>(r: Future<R>, gen: Generator<Future<any>, R, any>, sent: unknown, resume: (f: Future<any>) => void): void {

@@ -44,7 +44,7 @@ interface SignalWatch {
 /** Options of `new Dispatcher(options)`. */
 export interface DispatcherOptions {
   /** I/O backend; default `CHRONOTS_POLLER` from the environment, else epoll on Linux, poll elsewhere. */
-  poller?: PollerKind;
+  poller?: PollerKind | undefined;
 }
 
 /**

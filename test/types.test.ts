@@ -109,11 +109,38 @@ export const within = <F extends Future<any>>(f: F) => wait(f, 1000);
 export const now = <F extends Future<any>>(f: F) => waitFor(f);
 export const retry = async(function* <F extends Future<any>>(make: () => F) { return yield* wait(make(), 10); });
 export const kind = new Dispatcher().pollerKind;
+export function keysOf<V>(_v: V) { return async(function* <K extends keyof V>(k: K) { return k; }); }
+export const keys = keysOf({ a: 1 });
 `,
     );
     const program = consumer(file, { declaration: true, emitDeclarationOnly: true, outDir: join(dir, "out") });
     const emitted = program.emit();
     expect([...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`)).toEqual([]);
+    // What was declared must check too: an outer type parameter left in it would be TS2304, "Cannot find name 'V'".
+    const declared = consumer(join(dir, "out/lib.d.ts"), { noEmit: true });
+    expect(ts.getPreEmitDiagnostics(declared).map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`)).toEqual([]);
+    expect(readFileSync(join(dir, "out/lib.d.ts"), "utf8")).toContain('keys: <K extends "a">(this: unknown, k: K) => Future<K>;');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it("options take an explicit undefined, as the runtime does, under exactOptionalPropertyTypes", { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "chronots-dts-exact-"));
+  try {
+    const dist = resolve(__dirname, "../dist/runtime");
+    const file = join(dir, "options.ts");
+    writeFileSync(
+      file,
+      `import { async, Dispatcher } from ${JSON.stringify(join(dist, "index.js"))};
+import { createStreamServer, newDatagramTransport } from ${JSON.stringify(join(dist, "net/index.js"))};
+declare const backlog: number | undefined;
+export const d = new Dispatcher({ poller: undefined });
+export const open = () => [createStreamServer("127.0.0.1:0", async(function* () {}), { backlog, onError: undefined }), newDatagramTransport("127.0.0.1:0", () => {}, { onError: undefined })];
+`,
+    );
+    const program = consumer(file, { noEmit: true, exactOptionalPropertyTypes: true });
+    expect(ts.getPreEmitDiagnostics(program).map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`)).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

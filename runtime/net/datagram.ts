@@ -33,7 +33,7 @@ export type MessageHandler = (this: void, data: Uint8Array, remoteAddress: strin
 
 export interface DatagramOptions {
   /** Errors with no caller to take them: a failing `onMessage`, a failed receive. Default: printed to stderr. */
-  onError?: (this: void, error: unknown) => void;
+  onError?: ((this: void, error: unknown) => void) | undefined;
 }
 
 /** Held by this module only: the constructor refuses a call without it (a `new` from plain JavaScript). */

@@ -572,9 +572,9 @@ export function connect(address: string): Future<StreamTransport> {
 
 export interface StreamServerOptions {
   /** listen(2) backlog; default 1024. */
-  backlog?: number;
+  backlog?: number | undefined;
   /** Errors with no caller to take them: failed handlers, failed accepts. Default: printed to stderr. */
-  onError?: (this: void, error: unknown, client: StreamTransport | null) => void;
+  onError?: ((this: void, error: unknown, client: StreamTransport | null) => void) | undefined;
 }
 
 export class StreamServer {
