@@ -258,13 +258,17 @@ function rest(o: unknown, keys: PropertyKey[]): object {
  * after the arguments are evaluated, where the engine does.
  */
 function callable(fn: unknown, written: string): unknown {
-  return typeof fn === "function" ? fn : () => notCallable(`${written} is not a function`);
+  if (typeof fn === "function") return fn;
+  const standIn = () => notCallable(`${written} is not a function`, standIn);
+  return standIn;
 }
 
 function constructible(fn: unknown, written: string): unknown {
-  return isConstructor(fn) ? fn : function () {
-    notCallable(`${written} is not a constructor`);
+  if (isConstructor(fn)) return fn;
+  const standIn = function () {
+    notCallable(`${written} is not a constructor`, standIn);
   };
+  return standIn;
 }
 
 /**
@@ -287,8 +291,11 @@ const constructors = new WeakSet<Function>();
 
 const noConstruct: ProxyHandler<Function> = { construct: () => noConstruct };
 
-function notCallable(message: string): never {
-  throw new TypeError(message);
+/** The engine's TypeError, its stack starting where the engine's would: at the body's frame, below the stand-in's. */
+function notCallable(message: string, standIn: Function): never {
+  const e = new TypeError(message);
+  Error.captureStackTrace(e, standIn);
+  throw e;
 }
 
 /**

@@ -299,15 +299,46 @@ export const make = async(function* () {
   return [1,
     new (boom as any)(yield* sleepAsync(1))];
 });
+export const optional = async(function* () {
+  return [1,
+    boom?.(
+      yield* sleepAsync(1))];
+});
+export const keyed = async(function* () {
+  const k = "m";
+  return [1,
+    o[k
+    ](yield* sleepAsync(1))];
+});
+function* starts(): Generator<never, number> {
+  throw new Error("starts");
+}
+export const delegated = async(function* () {
+  yield* sleepAsync(1);
+  return (yield* starts(
+  ));
+});
+export const uncallable = async(function* () {
+  const p: any = {};
+  return [p.n(yield* sleepAsync(1))];
+});
 `;
+    // The error's line, then the frames' places in the file; "(not first)" when a frame outside it comes first.
     const frames = (run: string) => {
       const { stdout, file } = stackThroughVite("calls.ts", source, run);
-      return [stdout.split("\n")[0], ...stdout.split("\n").filter((l) => l.includes(file)).map((l) => /calls\.ts:(\d+:\d+)\)$/.exec(l)?.[1])];
+      const lines = stdout.split("\n");
+      return [lines[0], ...(lines[1]!.includes(file) ? [] : ["(not first)"]), ...lines.filter((l) => l.includes(file)).map((l) => /calls\.ts:(\d+:\d+)\)$/.exec(l)?.[1])];
     };
     // As untransformed: 6:5 (boom), 10:7 (m), 14:5 (new), below boom's own frame (2:46); the lowered code called them from a line before.
     expect(frames("waitFor(f.call())")).toEqual(["Error: boom", "2:46", "6:5"]);
     expect(frames("waitFor(f.method())")).toEqual(["Error: boom", "2:46", "10:7"]);
     expect(frames("waitFor(f.make())")).toEqual(["TypeError: boom is not a constructor", "14:5"]);
+    // V8 places an optional call's frame at its `(`, a keyed one's too; a generator failing as it starts at the operand of its `yield*`.
+    expect(frames("waitFor(f.optional())")).toEqual(["Error: boom", "2:46", "18:11"]);
+    expect(frames("waitFor(f.keyed())")).toEqual(["Error: boom", "2:46", "25:6"]);
+    expect(frames("waitFor(f.delegated())")).toEqual(["Error: starts", "28:9", "32:18"]);
+    // No frame of the runtime's stand-in above the body's, as the engine's own TypeError has none.
+    expect(frames("waitFor(f.uncallable())")).toEqual(["TypeError: p.n is not a function", "37:13"]);
   });
 
   it("keeps anonymous functions anonymous through vite build, whose bundler folds '(0, f)' into 'f'", { timeout: 120_000 }, () => {

@@ -91,10 +91,19 @@ export interface Internals {
 const id = (name: string) => f.createIdentifier(name);
 const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression(SK.MinusToken, f.createNumericLiteral(-n)) : f.createNumericLiteral(n));
 /**
- * `.call` for a method call taken apart (`$t1.call(o, …)`), mapped to the method's name: V8 places the
- * frame of a method call at the name it calls, `call` here, `m` in `o.m(…)` as written.
+ * Where V8 places the frame of a call as written, which the lowered call is mapped to: at the name
+ * called (`f(…)`, `o.m(…)`, `o?.m(…)`), at the template of a tagged one, else at its `(` (`o[k](…)`,
+ * `f?.(…)`, `(0, f)(…)`).
  */
-const methodCall = (written: ts.AccessExpression): ts.Identifier => tsi.setSourceMapRange(f.createIdentifier("call"), tsi.isPropertyAccessExpression(written) ? written.name : written.argumentExpression);
+function callSite(node: ts.CallExpression | ts.TaggedTemplateExpression): ts.TextRange {
+  if (tsi.isTaggedTemplateExpression(node)) return node.template;
+  const callee = unparen(node.expression);
+  if (!node.questionDotToken && tsi.isIdentifier(callee)) return callee;
+  if (!node.questionDotToken && tsi.isPropertyAccessExpression(callee)) return callee.name;
+  return { pos: node.arguments.pos - 1, end: node.end };
+}
+/** `.call` for a call taken apart (`$t1.call(o, …)`), mapped to its site: V8 places the frame of a method call at the name it calls, `call` here. */
+const methodCall = (written: ts.CallExpression | ts.TaggedTemplateExpression): ts.Identifier => tsi.setSourceMapRange(f.createIdentifier("call"), callSite(written));
 const set = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
 /** A computed key whose conversion to a property key may wait for the literal or class it names a member of: a primitive literal, which runs nothing. */
@@ -590,14 +599,15 @@ export class Machine implements Hooks {
     const isFuture = f.createBinaryExpression(id(this.fv), SK.InstanceOfKeyword, prop(n.c, "Future"));
     const resume = this.label();
     if (!node.asteriskToken) {
-      const bad = f.createThrowStatement(f.createCallExpression(prop(n.c, "notAFuture"), undefined, [id(this.fv)]));
+      const bad = f.createThrowStatement(tsi.setSourceMapRange(f.createCallExpression(prop(n.c, "notAFuture"), undefined, [id(this.fv)]), node));
       this.emit(f.createIfStatement(f.createLogicalNot(isFuture), bad));
       this.suspendIfPending(this.saves(node), resume, node);
       this.newCase(resume);
       return id(this.fv);
     }
     // A non-Future iterable is driven by a delegation future (async.ts), awaited like any other.
-    const delegation = f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv), id(n.r)]);
+    // A generator that throws as it starts does so in this call, where V8 places the frame at the operand.
+    const delegation = tsi.setSourceMapRange(f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv), id(n.r)]), node.expression ?? node);
     this.emit(f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation)));
     this.suspendIfPending(this.saves(node), resume, node);
     this.newCase(resume);
@@ -915,7 +925,7 @@ export class Machine implements Hooks {
    */
   private call(node: ts.CallExpression): ts.Expression {
     const rebuilt = this.callApart(node);
-    return rebuilt.pos < 0 ? tsi.setSourceMapRange(rebuilt, node) : rebuilt;
+    return rebuilt.pos < 0 ? tsi.setSourceMapRange(rebuilt, callSite(node)) : rebuilt;
   }
 
   private callApart(node: ts.CallExpression): ts.Expression {
@@ -934,12 +944,12 @@ export class Machine implements Hooks {
       const key = tsi.isPropertyAccessExpression(inner) ? undefined : this.expr(inner.argumentExpression);
       const fn = this.save(key === undefined ? f.createPropertyAccessExpression(o, (inner as ts.PropertyAccessExpression).name) : f.createElementAccessExpression(o, key));
       const args = this.operands(node.arguments);
-      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(fn, callee, "callable"), methodCall(inner)), undefined, [o, ...args]);
+      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(fn, callee, "callable"), methodCall(node)), undefined, [o, ...args]);
     }
     if ((tsi.isPropertyAccessExpression(inner) || tsi.isElementAccessExpression(inner)) && tsi.isOptionalChain(inner)) {
       // `(a?.b.m)(…)`: the parentheses end the chain but keep `this`.
       const { value, self } = this.chain(inner, true);
-      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(value, callee, "callable"), methodCall(inner)), undefined, [id(self!), ...this.operands(node.arguments)]);
+      return f.createCallExpression(f.createPropertyAccessExpression(this.checked(value, callee, "callable"), methodCall(node)), undefined, [id(self!), ...this.operands(node.arguments)]);
     }
     const fn = this.saveIfNeeded(this.expr(callee));
     return f.createCallExpression(this.checked(fn, callee, "callable"), undefined, this.operands(node.arguments));
@@ -974,8 +984,8 @@ export class Machine implements Hooks {
     const values = tsi.isTemplateExpression(tpl) ? this.operands(tpl.templateSpans.map((x) => x.expression)) : [];
     const strings = this.s.template(tpl);
     const tagFn = this.checked(fn, node.tag, "callable");
-    const call = self === undefined ? f.createCallExpression(tagFn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(tagFn, methodCall(tag as ts.AccessExpression)), undefined, [self, strings, ...values]);
-    return tsi.setSourceMapRange(call, node);
+    const call = self === undefined ? f.createCallExpression(tagFn, undefined, [strings, ...values]) : f.createCallExpression(f.createPropertyAccessExpression(tagFn, methodCall(node)), undefined, [self, strings, ...values]);
+    return tsi.setSourceMapRange(call, callSite(node));
   }
 
   /**
@@ -1071,8 +1081,8 @@ export class Machine implements Hooks {
       } else if (tsi.isCallExpression(link)) {
         const args = this.operands(link.arguments);
         const fn = this.checked(value, link.expression, "callable");
-        const callee = self === undefined ? fn : f.createPropertyAccessExpression(fn, "call");
-        this.emit(set(value, f.createCallExpression(callee, undefined, self === undefined ? args : [id(self), ...args])));
+        const callee = self === undefined ? fn : f.createPropertyAccessExpression(fn, methodCall(link));
+        this.emit(set(value, tsi.setSourceMapRange(f.createCallExpression(callee, undefined, self === undefined ? args : [id(self), ...args]), callSite(link))));
         self = undefined;
       }
     });
