@@ -322,6 +322,11 @@ export const uncallable = async(function* () {
   const p: any = {};
   return [p.n(yield* sleepAsync(1))];
 });
+export const wrapped = async(function* () {
+  return [1,
+    (o.m
+    )(yield* sleepAsync(1))];
+});
 `;
     // The error's line, then the frames' places in the file; "(not first)" when a frame outside it comes first.
     const frames = (run: string) => {
@@ -336,6 +341,7 @@ export const uncallable = async(function* () {
     // V8 places an optional call's frame at its `(`, a keyed one's too; a generator failing as it starts at the operand of its `yield*`.
     expect(frames("waitFor(f.optional())")).toEqual(["Error: boom", "2:46", "18:11"]);
     expect(frames("waitFor(f.keyed())")).toEqual(["Error: boom", "2:46", "25:6"]);
+    expect(frames("waitFor(f.wrapped())")).toEqual(["Error: boom", "2:46", "42:6"]);
     expect(frames("waitFor(f.delegated())")).toEqual(["Error: starts", "28:9", "32:18"]);
     // No frame of the runtime's stand-in above the body's, as the engine's own TypeError has none.
     expect(frames("waitFor(f.uncallable())")).toEqual(["TypeError: p.n is not a function", "37:13"]);

@@ -203,23 +203,39 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
   }
 
   /**
-   * Whether `arg` stands for a type parameter constrained to a function returning void
-   * (`<F extends () => void>(f: F)`): the contextual type is then what was inferred from `arg` itself.
+   * Whether `arg` stands for a type parameter of the called function constrained to a function returning
+   * void (`defer<F extends () => void>(f: F): void`): the contextual type is then what was inferred from
+   * `arg` itself. Only where the call gives back nothing that could hold `F` (a function returning void or
+   * a primitive): `wrap<F extends () => void>(f: F): F` hands the callback back, Future and all.
    */
   function constrainedToVoid(arg: ts.Expression, expected: ts.Type): boolean {
     const call = arg.parent;
-    if (expected.getCallSignatures().length === 0 || !(tsi.isCallExpression(call) || tsi.isNewExpression(call))) return false;
+    // A `new` gives back an object, which may keep the callback.
+    if (!(expected.isUnion() ? expected.types : [expected]).some((m) => m.getCallSignatures().length > 0) || !tsi.isCallExpression(call)) return false;
     const decl = checker.getResolvedSignature(call)?.declaration;
-    if (!decl || tsi.isJSDocSignature(decl)) return false;
-    const params = checker.getSignatureFromDeclaration(decl)?.parameters ?? [];
-    const at = call.arguments!.indexOf(arg);
-    const rest = params.length > 0 && decl.parameters[params.length - 1]?.dotDotDotToken !== undefined;
+    if (!decl || tsi.isJSDocSignature(decl) || !decl.typeParameters) return false;
+    const declared = checker.getSignatureFromDeclaration(decl);
+    if (!declared || !givesNothingBack(declared.getReturnType())) return false;
+    const params = declared.parameters;
+    const at = call.arguments.indexOf(arg);
+    const last = params[params.length - 1]?.valueDeclaration;
+    const rest = last !== undefined && tsi.isParameter(last) && last.dotDotDotToken !== undefined;
     const param = at < params.length ? params[at] : rest ? params[params.length - 1] : undefined;
     if (!param) return false;
     let t = checker.getTypeOfSymbol(param);
     if (rest && at >= params.length - 1) t = checker.getIndexTypeOfType(t, tsi.IndexKind.Number) ?? t;
-    const constraint = t.flags & tsi.TypeFlags.TypeParameter ? checker.getBaseConstraintOfType(t) : undefined;
+    // An optional one's `F | undefined`.
+    if (t.isUnion()) t = t.types.filter((m) => !(m.flags & tsi.TypeFlags.Undefined))[0] ?? t;
+    // A type parameter of the function called, not of a class around it, which the class's type arguments fix.
+    const own = t.flags & tsi.TypeFlags.TypeParameter && t.symbol?.declarations?.some((d) => d.parent === decl);
+    const constraint = own ? checker.getBaseConstraintOfType(t) : undefined;
     return constraint !== undefined && returnsOnlyVoid(constraint);
+  }
+
+  /** A return type that holds no function: void, undefined, never, or a primitive. */
+  function givesNothingBack(t: ts.Type): boolean {
+    const F = tsi.TypeFlags;
+    return (t.flags & (F.Void | F.Undefined | F.Never | F.Null | F.BooleanLike | F.NumberLike | F.StringLike | F.BigIntLike)) !== 0;
   }
 
   function returnsOnlyVoid(t: ts.Type): boolean {
@@ -258,7 +274,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
       case SK.ForOfStatement: {
         // `for await` waits for each promise an iterable holds, and gives a Future back unwaited, as `await` does.
         const { awaitModifier, expression } = n as ts.ForOfStatement;
-        if (awaitModifier && (tsi.isArrayLiteralExpression(expression) || !notAnObject(expression)) && holdsFutures(typeOf(expression))) reportAll(expression, "'for await'");
+        const e = unparen(expression);
+        if (awaitModifier && (tsi.isArrayLiteralExpression(e) || !notAnObject(e)) && seenAs(e, expression).some(holdsFutures)) reportAll(e, "'for await'");
         break;
       }
       case SK.ForStatement: {

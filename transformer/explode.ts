@@ -93,11 +93,11 @@ const num = (n: number): ts.Expression => (n < 0 ? f.createPrefixUnaryExpression
 /**
  * Where V8 places the frame of a call as written, which the lowered call is mapped to: at the name
  * called (`f(…)`, `o.m(…)`, `o?.m(…)`), at the template of a tagged one, else at its `(` (`o[k](…)`,
- * `f?.(…)`, `(0, f)(…)`).
+ * `f?.(…)`, `(0, f)(…)`, `(o.m)(…)`).
  */
 function callSite(node: ts.CallExpression | ts.TaggedTemplateExpression): ts.TextRange {
   if (tsi.isTaggedTemplateExpression(node)) return node.template;
-  const callee = unparen(node.expression);
+  const callee = node.expression;
   if (!node.questionDotToken && tsi.isIdentifier(callee)) return callee;
   if (!node.questionDotToken && tsi.isPropertyAccessExpression(callee)) return callee.name;
   return { pos: node.arguments.pos - 1, end: node.end };
