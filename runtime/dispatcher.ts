@@ -63,6 +63,8 @@ export class Dispatcher {
   private signals: SignalSet | null = null;
   private readonly signalCallbacks = new Map<number, SignalWatch>();
   private nextSignalId = 1;
+  /** @internal Steps begun: a transport reads and writes at most so much at once per step. */
+  steps = 0;
   /** Futures of promises (fromPromise) not settled yet: only Node's event loop can settle them. */
   private bridges = 0;
   /** waitForAsync's current idle, shared by every caller; `wake` ends it early. */
@@ -118,6 +120,7 @@ export class Dispatcher {
 
   /** One step; without `block` the I/O wait only looks (waitForAsync waits elsewhere, letting Node's loop run). */
   private step(block: boolean): void {
+    this.steps++;
     const q = this.queue;
     const timers = this.timers;
     // The clock is read only when a timer is set: performance.now() costs more than a queue-only step.

@@ -5,7 +5,7 @@
  * that went away (a failed future, never SIGPIPE), and half-close in both directions.
  */
 import { describe, expect, it } from "vitest";
-import { async, Future, sleepAsync, waitFor } from "../runtime/index.js";
+import { async, callSoon, Future, poll, sleepAsync, waitFor } from "../runtime/index.js";
 import {
   connect,
   createStreamServer,
@@ -134,6 +134,75 @@ describe.each(backends)("chronots/net and Node net over %s", (kind) => {
     expect(t.atEof).toBe(true);
     waitFor(t.closeWait());
     expect(await peer.exit()).toBe(0);
+  });
+
+  it("a handler whose peer always has more to send reads a bounded amount per step, letting the other callbacks run", async () => {
+    const size = 4 * 1024 * 1024;
+    let steps = 0;
+    let ticking = true;
+    const tick = () => {
+      steps++;
+      if (ticking) callSoon(tick);
+    };
+    let read = 0;
+    const perStep = new Map<number, number>();
+    const finished = new Future<void>("finished");
+    const handler = async(function* (t: StreamTransport) {
+      for (;;) {
+        const b = yield* t.read();
+        if (b.length === 0) break;
+        read += b.length;
+        perStep.set(steps, (perStep.get(steps) ?? 0) + b.length);
+        // Slower than the peer writes, so the kernel always holds more: every recv could be served at once.
+        for (const until = performance.now() + 2; performance.now() < until; );
+      }
+      finished.complete();
+    });
+    const server = createStreamServer("127.0.0.1:0", handler);
+    server.start();
+    const peer = startPeer(`
+      const s = net.connect(${server.localAddress.split(":")[1]}, "127.0.0.1", () => s.end(Buffer.alloc(${size})));
+      s.on("close", () => send("sent"));
+    `);
+    callSoon(tick);
+    waitFor(finished);
+    ticking = false;
+    poll();
+    waitFor(server.closeWait());
+    expect(await peer.line()).toBe("sent");
+    expect(await peer.exit()).toBe(0);
+    expect(read).toBe(size);
+    // Read at once until 64 KiB (the last recv may take up to 64 KiB more), then one recv when the poller says readable.
+    expect(Math.max(...perStep.values())).toBeLessThanOrEqual(3 * 64 * 1024);
+  });
+
+  it("a writer to a peer that always has room writes a bounded amount per step", async () => {
+    const { peer, address } = await nodeServer(`(s) => { let n = 0; s.on("data", (d) => (n += d.length)).on("end", () => { send(n); s.end(); }); }`);
+    const t = waitFor(connect(address));
+    let steps = 0;
+    let ticking = true;
+    const tick = () => {
+      steps++;
+      if (ticking) callSoon(tick);
+    };
+    const perStep = new Map<number, number>();
+    const piece = new Uint8Array(1024);
+    const writer = async(function* () {
+      for (let i = 0; i < 4096; i++) {
+        yield* t.write(piece);
+        perStep.set(steps, (perStep.get(steps) ?? 0) + piece.length);
+      }
+      yield* t.shutdownWait();
+    });
+    callSoon(tick);
+    waitFor(writer());
+    ticking = false;
+    poll();
+    waitFor(t.closeWait());
+    expect(await peer.line()).toBe(String(4096 * 1024));
+    expect(await peer.exit()).toBe(0);
+    // Written at once until 64 KiB, then the next write waits for the poller.
+    expect(Math.max(...perStep.values())).toBeLessThanOrEqual(64 * 1024 + piece.length);
   });
 
   it("a Node client half-closes towards a chronots server, which still answers", async () => {

@@ -146,8 +146,10 @@ describe.each(backends)("stream transports over %s", (kind) => {
   });
 
   it("takes a line of exactly its limit and refuses one a byte longer, terminated or cut by the end", () => {
-    withServer("127.0.0.1:0", sender("abcde\nabcdef\nabcdef"), (server) => {
+    withServer("127.0.0.1:0", sender("abcde\r\nabcde\nabcdef\nabcdef"), (server) => {
       const client = waitFor(connect(server.localAddress));
+      // A `\r\n` ends a line as a `\n` does: its `\r` is no byte of the line.
+      expect(waitFor(client.readLine(5))).toBe("abcde");
       expect(waitFor(client.readLine(5))).toBe("abcde");
       expect(catchError(() => waitFor(client.readLine(5)))).toBeInstanceOf(TransportLimitError);
       expect(waitFor(client.readLine(6))).toBe("abcdef");

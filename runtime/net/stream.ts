@@ -11,6 +11,13 @@
  * own buffer, so a cancelled read loses nothing: the next read gets those bytes. One read at a
  * time: a second one while another is pending fails with TransportBusyError.
  *
+ * Fairness. A read or write that the kernel can serve at once finishes at once, and the body awaiting
+ * it goes on in the same step. So that a peer that always has more to send (or room to take) cannot
+ * keep a reading (writing) loop running for good, while timers, other connections and the rest of the
+ * queue wait, a transport moves at most 64 KiB each way at once per dispatcher step; past that a read or
+ * write waits for the poller, which answers in the next step, as Node reads a socket once per turn of
+ * its loop.
+ *
  * Read results. `recv` writes into a shared 64 KiB arena, and a result is a view of the bytes it
  * received, so a read allocates no memory of its own: a buffer per read (allocation, zeroing, a
  * copy, and the GC's accounting of external memory) cost more than the rest of an echo round
@@ -88,6 +95,8 @@ import {
 
 /** What `read()` asks for when given no size, and the most one `recv` takes. */
 const READ_SIZE = 64 * 1024;
+/** Bytes a transport reads, and writes, at once in one dispatcher step; past them it waits for the poller. */
+const STEP_BYTES = 64 * 1024;
 /** `readLine`'s default bound on a line, so a peer that never sends `\n` cannot grow memory forever. */
 const LINE_LIMIT = 1024 * 1024;
 /** Largest count `read`/`readExactly` accept. */
@@ -159,6 +168,10 @@ export class StreamTransport {
   private flushWaiters: Future<void>[] = [];
   /** Set by a failed send: why writing has ended. */
   private writeFault: string | null = null;
+  /** Bytes read, and bytes written, at once (not on a readiness callback) in the dispatcher's step `atStep`. */
+  private atStep = -1;
+  private readAtOnce = 0;
+  private wroteAtOnce = 0;
 
   /** Transports come from `connect` and from servers' handlers only. */
   private constructor(key: typeof INTERNAL, fd: number, d: Dispatcher, localAddress: string, remoteAddress: string) {
@@ -229,8 +242,10 @@ export class StreamTransport {
     try {
       for (;;) {
         const nl = this.rbuf.subarray(this.rstart + this.scanned, this.rend).indexOf(10);
-        // The line's bytes before its `\n`, or all buffered so far: however the bytes arrived, in one chunk or many.
-        if ((nl >= 0 ? this.scanned + nl : this.rend - this.rstart) > limit)
+        // The line's bytes before its `\n`, or all buffered so far: however the bytes arrived, in one chunk or
+        // many. A `\r` before the `\n` (or last, its `\n` yet to come) ends the line, as the `\n` does: not counted.
+        const end = nl >= 0 ? this.rstart + this.scanned + nl : this.rend;
+        if (end - this.rstart - (end > this.rstart && this.rbuf[end - 1] === 13 ? 1 : 0) > limit)
           throw new TransportLimitError(`readLine from ${this.remoteAddress}: no end of line within ${limit} bytes`);
         if (nl >= 0) {
           const line = this.take(this.scanned + nl + 1);
@@ -256,13 +271,14 @@ export class StreamTransport {
     const len = byteLength(bytes);
     if (len === 0) return done(0, "write");
     let off = 0;
-    if (this.writes.length === 0) {
+    if (this.writes.length === 0 && this.thisStep().wroteAtOnce < STEP_BYTES) {
       try {
         off = this.trySend(bytes, 0, len);
       } catch (e) {
         this.endWriting(0, len, e);
         return failed(e, "write");
       }
+      this.wroteAtOnce += off;
       if (off === len) return done(len, "write");
     }
     const fut = new Future<number>("StreamTransport.write");
@@ -329,14 +345,17 @@ export class StreamTransport {
   private more(max: number): Future<Uint8Array> {
     if (this.fd < 0) return failed(this.closedError("read"), "read");
     if (this.eof) return done(EMPTY, "read");
-    if (!(this.readerOn && this.drained)) {
+    if (!(this.readerOn && this.drained) && this.thisStep().readAtOnce < STEP_BYTES) {
       let chunk: Uint8Array | null;
       try {
         chunk = this.tryRecv(max);
       } catch (e) {
         return failed(e, "read");
       }
-      if (chunk !== null) return done(chunk, "read");
+      if (chunk !== null) {
+        this.readAtOnce += chunk.length;
+        return done(chunk, "read");
+      }
     }
     const w = new Future<Uint8Array>("StreamTransport.read");
     w.cancelCallback = this.onReadCancelled;
@@ -347,6 +366,20 @@ export class StreamTransport {
       this.readerOn = true;
     }
     return w;
+  }
+
+  /**
+   * The transport, its counts of bytes moved at once reset when the dispatcher has stepped since. A read
+   * or write that finds the kernel ready finishes at once, and the code awaiting it goes on without a trip
+   * through the dispatcher: with a peer that always has more to send, or always room to take, a reading or
+   * writing loop would otherwise never let the other callbacks, timers and connections have their turn.
+   */
+  private thisStep(): this {
+    if (this.atStep !== this.d.steps) {
+      this.atStep = this.d.steps;
+      this.readAtOnce = this.wroteAtOnce = 0;
+    }
+    return this;
   }
 
   /** One recv: a view of the bytes in the arena, EMPTY at end of stream, null on EAGAIN; throws other errors. */
