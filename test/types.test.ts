@@ -10,6 +10,16 @@ import { dirname, join, resolve } from "node:path";
 import ts from "typescript";
 import { expect, it } from "vitest";
 
+/** Run `body` in a new folder of the system's temp folder, removed after. */
+function inTemp(prefix: string, body: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A program of a user's `file` using the published declarations (dist/): strict, ES2022, NodeNext unless `options` say otherwise. */
 function consumer(file: string, options: ts.CompilerOptions): ts.Program {
   const typeRoots = [resolve(__dirname, "../node_modules/@types")];
@@ -57,8 +67,7 @@ it("the published declarations: no public constructor where the library makes th
 });
 
 it("the published declarations check clean without skipLibCheck, and leave the runtime's internals out", { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "chronots-dts-"));
-  try {
+  inTemp("chronots-dts-", (dir) => {
     const dist = resolve(__dirname, "../dist/runtime");
     const file = join(dir, "consumer.ts");
     writeFileSync(
@@ -75,28 +84,22 @@ it("the published declarations check clean without skipLibCheck, and leave the r
     const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? `${d.file.fileName.slice(d.file.fileName.lastIndexOf("/") + 1)}:${d.file.getLineAndCharacterOfPosition(d.start!).line + 1}` : "-"} TS${d.code}`);
     // Only the four reads of internals fail, all on the consumer's last line: no such property (or "did you mean").
     expect(errors).toEqual(Array(4).fill(expect.stringMatching(/^consumer\.ts:5 TS(2339|2551)$/)));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 it("the transformer's and the Vite plugin's declarations load in a CommonJS project without esModuleInterop", { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "chronots-dts-cjs-"));
-  try {
+  inTemp("chronots-dts-cjs-", (dir) => {
     const dist = resolve(__dirname, "../dist/transformer");
     const file = join(dir, "consumer.ts");
     writeFileSync(file, `import transformer = require(${JSON.stringify(join(dist, "index.js"))});\nimport vite = require(${JSON.stringify(join(dist, "vite.js"))});\nexport const both = [transformer, vite];\n`);
     const program = consumer(file, { noEmit: true, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 });
     // A default import of typescript in them would be TS1259 ("can only be default-imported using the 'esModuleInterop' flag").
     expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"))).toEqual([]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 it("a user's library declares what returns the published types' helpers (ValueOf, PollerKind): each can be named, TS2742 otherwise", { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "chronots-dts-names-"));
-  try {
+  inTemp("chronots-dts-names-", (dir) => {
     // A copy, not a link: a link resolves outside node_modules, where any file may be named by its path.
     const installed = join(dir, "node_modules/chronots");
     cpSync(resolve(__dirname, "../package.json"), join(installed, "package.json"));
@@ -120,14 +123,11 @@ export const keys = keysOf({ a: 1 });
     const declared = consumer(join(dir, "out/lib.d.ts"), { noEmit: true });
     expect(ts.getPreEmitDiagnostics(declared).map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`)).toEqual([]);
     expect(readFileSync(join(dir, "out/lib.d.ts"), "utf8")).toContain('keys: <K extends "a">(this: unknown, k: K) => Future<K>;');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 it("options take an explicit undefined, as the runtime does, under exactOptionalPropertyTypes", { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "chronots-dts-exact-"));
-  try {
+  inTemp("chronots-dts-exact-", (dir) => {
     const dist = resolve(__dirname, "../dist/runtime");
     const file = join(dir, "options.ts");
     writeFileSync(
@@ -141,14 +141,11 @@ export const open = () => [createStreamServer("127.0.0.1:0", async(function* () 
     );
     const program = consumer(file, { noEmit: true, exactOptionalPropertyTypes: true });
     expect(ts.getPreEmitDiagnostics(program).map((d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`)).toEqual([]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 it("a user's library declares an anonymous subclass of the published Future (a mixin's), no private member of it in the way", { timeout: 120_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "chronots-dts-mixin-"));
-  try {
+  inTemp("chronots-dts-mixin-", (dir) => {
     const dist = resolve(__dirname, "../dist/runtime");
     const file = join(dir, "mixin.ts");
     writeFileSync(file, `import { Future } from ${JSON.stringify(join(dist, "index.js"))};\nexport function factory() { return class extends Future<number> { extra = 1; }; }\nexport const Anon = class extends Future<string> {};\n`);
@@ -156,9 +153,7 @@ it("a user's library declares an anonymous subclass of the published Future (a m
     // A private member would be TS4094, "Property of exported anonymous class type may not be private or protected".
     const emitted = program.emit();
     expect([...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map((d) => `TS${d.code}`)).toEqual([]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 /**
