@@ -145,6 +145,15 @@ describe.each(backends)("stream transports over %s", (kind) => {
     });
   });
 
+  it("counts a last \\r that no \\n follows before the end of the stream as the line's own", () => {
+    withServer("127.0.0.1:0", sender("abc\r"), (server) => {
+      const client = waitFor(connect(server.localAddress));
+      expect(catchError(() => waitFor(client.readLine(3)))).toBeInstanceOf(TransportLimitError);
+      expect(waitFor(client.readLine(4))).toBe("abc\r");
+      waitFor(client.closeWait());
+    });
+  });
+
   it("takes a line of exactly its limit and refuses one a byte longer, terminated or cut by the end", () => {
     withServer("127.0.0.1:0", sender("abcde\r\nabcde\nabcdef\nabcdef"), (server) => {
       const client = waitFor(connect(server.localAddress));

@@ -29,7 +29,7 @@
  */
 import type * as ts from "typescript";
 import { unparen } from "./analyze.js";
-import { forEachDescendant, SK, strictOption, tsi } from "./compiler.js";
+import { contains, forEachDescendant, SK, strictOption, tsi } from "./compiler.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { futureTypes, typeChecked } from "./futures.js";
 
@@ -206,7 +206,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
    * Whether `arg` stands for a type parameter of the called function constrained to a function returning
    * void (`defer<F extends () => void>(f: F): void`): the contextual type is then what was inferred from
    * `arg` itself. Only where the call gives back nothing that could hold `F` (a function returning void or
-   * a primitive): `wrap<F extends () => void>(f: F): F` hands the callback back, Future and all.
+   * a primitive) and no other parameter could take it out: `wrap<F extends () => void>(f: F): F` hands the
+   * callback back, Future and all.
    */
   function constrainedToVoid(arg: ts.Expression, expected: ts.Type): boolean {
     const call = arg.parent;
@@ -229,7 +230,11 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     // A type parameter of the function called, not of a class around it, which the class's type arguments fix.
     const own = t.flags & tsi.TypeFlags.TypeParameter && t.symbol?.declarations?.some((d) => d.parent === decl);
     const constraint = own ? checker.getBaseConstraintOfType(t) : undefined;
-    return constraint !== undefined && returnsOnlyVoid(constraint);
+    if (constraint === undefined || !returnsOnlyVoid(constraint)) return false;
+    // Nor where another parameter could take the callback out (`out: { f?: F }`, `Map<string, F>`).
+    const name = t.symbol.name;
+    const names = (n: ts.Node) => tsi.isTypeReferenceNode(n) && tsi.isIdentifier(n.typeName) && n.typeName.text === name;
+    return !decl.parameters.some((p) => p.type && p !== param.valueDeclaration && contains(p.type, names));
   }
 
   /** A return type that holds no function: void, undefined, never, or a primitive. */

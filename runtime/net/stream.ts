@@ -244,9 +244,8 @@ export class StreamTransport {
         const nl = this.rbuf.subarray(this.rstart + this.scanned, this.rend).indexOf(10);
         // The line's bytes before its `\n`, or all buffered so far: however the bytes arrived, in one chunk or
         // many. A `\r` before the `\n` (or last, its `\n` yet to come) ends the line, as the `\n` does: not counted.
-        const end = nl >= 0 ? this.rstart + this.scanned + nl : this.rend;
-        if (end - this.rstart - (end > this.rstart && this.rbuf[end - 1] === 13 ? 1 : 0) > limit)
-          throw new TransportLimitError(`readLine from ${this.remoteAddress}: no end of line within ${limit} bytes`);
+        const stop = nl >= 0 ? this.rstart + this.scanned + nl : this.rend;
+        if (stop - this.rstart - (stop > this.rstart && this.rbuf[stop - 1] === 13 ? 1 : 0) > limit) throw this.lineTooLong(limit);
         if (nl >= 0) {
           const line = this.take(this.scanned + nl + 1);
           const end = line.length > 1 && line[line.length - 2] === 13 ? line.length - 2 : line.length - 1;
@@ -254,13 +253,21 @@ export class StreamTransport {
         }
         this.scanned = this.rend - this.rstart;
         const chunk = yield* this.more(READ_SIZE);
-        if (chunk.length === 0) return utf8.decode(this.take(this.rend - this.rstart));
+        if (chunk.length === 0) {
+          // A last `\r` no `\n` followed is the line's own byte.
+          if (this.rend - this.rstart > limit) throw this.lineTooLong(limit);
+          return utf8.decode(this.take(this.rend - this.rstart));
+        }
         this.append(chunk);
       }
     } finally {
       this.reading = false;
     }
   });
+
+  private lineTooLong(limit: number): TransportLimitError {
+    return new TransportLimitError(`readLine from ${this.remoteAddress}: no end of line within ${limit} bytes`);
+  }
 
   /** Completes with `data`'s length once all of it is in the kernel; strings are sent as UTF-8. */
   write(data: Uint8Array | string): Future<number> {
@@ -300,7 +307,10 @@ export class StreamTransport {
     if (shutdownWrite(this.fd) < 0) throw osError("shutdown", errno(), `of ${this.remoteAddress}`);
   });
 
-  /** Close now and release the fd; whatever is pending fails with TransportClosedError. */
+  /**
+   * Close now and release the fd; whatever is pending fails with TransportClosedError, writes still
+   * queued too (past 64 KiB written in one step, writes queue: `shutdownWait` first sends them all).
+   */
   closeWait(): Future<void> {
     this._close();
     return done(undefined, "closeWait");
