@@ -291,7 +291,7 @@ const constructors = new WeakSet<Function>();
 
 const noConstruct: ProxyHandler<Function> = { construct: () => noConstruct };
 
-/** The engine's TypeError, its stack starting where the engine's would: at the body's frame, below the stand-in's. */
+/** The engine's TypeError, its stack starting where the engine's would: at the body's frame, the stand-in's left out. */
 function notCallable(message: string, standIn: Function): never {
   const e = new TypeError(message);
   Error.captureStackTrace(e, standIn);

@@ -63,7 +63,7 @@ export class Dispatcher {
   private signals: SignalSet | null = null;
   private readonly signalCallbacks = new Map<number, SignalWatch>();
   private nextSignalId = 1;
-  /** @internal Steps begun: a transport reads and writes at most so much at once per step. */
+  /** @internal Steps begun: a transport counts what it reads and writes at once per step (net/stream.ts). */
   steps = 0;
   /** Futures of promises (fromPromise) not settled yet: only Node's event loop can settle them. */
   private bridges = 0;
@@ -251,9 +251,11 @@ export class Dispatcher {
   runForever(): never {
     for (;;) {
       if (!this.busy) {
-        if (this.bridges > 0)
+        // Bridges open on the dispatcher global when they were made: blocking the thread strands those too.
+        const promises = this === gd ? this.bridges : this.bridges + gd.bridges;
+        if (promises > 0)
           throw new DeadlockError(
-            `runForever: nothing is queued, no timer is set and no reader, writer or signal is watched${this.which()}, and the ${this.bridges} promise(s) that fromPromise futures wait on settle only on Node's event loop, which runForever would block for good; wait with waitForAsync instead`,
+            `runForever: nothing is queued, no timer is set and no reader, writer or signal is watched${this.which()}, and the ${promises} promise(s) that fromPromise futures wait on settle only on Node's event loop, which runForever would block for good; wait with waitForAsync instead`,
           );
         Atomics.wait(sleeper, 0, 0);
       }

@@ -145,6 +145,20 @@ describe.each(backends)("stream transports over %s", (kind) => {
     });
   });
 
+  it("takes a line of its limit whose \\r\\n comes split, the \\r at the end of one segment", () => {
+    const send = async(function* (t: StreamTransport) {
+      yield* t.write("abcde\r");
+      yield* sleepAsync(20);
+      yield* t.write("\nnext\n");
+    });
+    withServer("127.0.0.1:0", send, (server) => {
+      const client = waitFor(connect(server.localAddress));
+      expect(waitFor(client.readLine(5))).toBe("abcde");
+      expect(waitFor(client.readLine(5))).toBe("next");
+      waitFor(client.closeWait());
+    });
+  });
+
   it("counts a last \\r that no \\n follows before the end of the stream as the line's own", () => {
     withServer("127.0.0.1:0", sender("abc\r"), (server) => {
       const client = waitFor(connect(server.localAddress));

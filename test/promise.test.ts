@@ -143,6 +143,8 @@ describe("bridges and wakes on the global dispatcher", () => {
     })();
     expect(() => runForever()).toThrow(DeadlockError);
     expect(() => runForever()).toThrow(/^runForever: .*the 1 promise\(s\) that fromPromise futures wait on settle only on Node's event loop, which runForever would block for good; wait with waitForAsync instead$/);
+    // Another dispatcher's runForever blocks the same thread, and the same loop.
+    expect(() => new Dispatcher().runForever()).toThrow(/^runForever: .* on this dispatcher, which is not the global one.*the 1 promise\(s\)/);
     setTimeout(() => settle(1), 1);
     expect(await waitForAsync(task)).toBe(2);
   });

@@ -327,6 +327,17 @@ export const wrapped = async(function* () {
     (o.m
     )(yield* sleepAsync(1))];
 });
+const tag = (_: TemplateStringsArray, ...__: unknown[]): number => { throw new Error("tag"); };
+export const tagged = async(function* () {
+  return [1,
+    tag
+      \`a\${yield* sleepAsync(1)}\`];
+});
+export const maybeMethod = async(function* () {
+  return [1,
+    o.m?.(
+      yield* sleepAsync(1))];
+});
 `;
     // The error's line, then the frames' places in the file; "(not first)" when a frame outside it comes first.
     const frames = (run: string) => {
@@ -342,6 +353,9 @@ export const wrapped = async(function* () {
     expect(frames("waitFor(f.optional())")).toEqual(["Error: boom", "2:46", "18:11"]);
     expect(frames("waitFor(f.keyed())")).toEqual(["Error: boom", "2:46", "25:6"]);
     expect(frames("waitFor(f.wrapped())")).toEqual(["Error: boom", "2:46", "42:6"]);
+    // A tagged template's at the template, an optional call of a method at its `(`.
+    expect(frames("waitFor(f.tagged())")).toEqual(["Error: tag", "44:76", "48:7"]);
+    expect(frames("waitFor(f.maybeMethod())")).toEqual(["Error: boom", "2:46", "52:10"]);
     expect(frames("waitFor(f.delegated())")).toEqual(["Error: starts", "28:9", "32:18"]);
     // No frame of the runtime's stand-in above the body's, as the engine's own TypeError has none.
     expect(frames("waitFor(f.uncallable())")).toEqual(["TypeError: p.n is not a function", "37:13"]);

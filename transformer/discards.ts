@@ -225,8 +225,8 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     if (!param) return false;
     let t = checker.getTypeOfSymbol(param);
     if (rest && at >= params.length - 1) t = checker.getIndexTypeOfType(t, tsi.IndexKind.Number) ?? t;
-    // An optional one's `F | undefined`.
-    if (t.isUnion()) t = t.types.filter((m) => !(m.flags & tsi.TypeFlags.Undefined))[0] ?? t;
+    // An optional or nullable one's `F | undefined`.
+    if (t.isUnion()) t = t.types.find((m) => m.flags & tsi.TypeFlags.TypeParameter) ?? t;
     // A type parameter of the function called, not of a class around it, which the class's type arguments fix.
     const own = t.flags & tsi.TypeFlags.TypeParameter && t.symbol?.declarations?.some((d) => d.parent === decl);
     const constraint = own ? checker.getBaseConstraintOfType(t) : undefined;
@@ -237,10 +237,11 @@ export function discardedFutures(program: ts.Program, sf: ts.SourceFile, severit
     return !decl.parameters.some((p) => p.type && p !== param.valueDeclaration && contains(p.type, names));
   }
 
-  /** A return type that holds no function: void, undefined, never, or a primitive. */
+  /** A return type that holds no function: void, undefined, never, a primitive, or a union of those. */
   function givesNothingBack(t: ts.Type): boolean {
     const F = tsi.TypeFlags;
-    return (t.flags & (F.Void | F.Undefined | F.Never | F.Null | F.BooleanLike | F.NumberLike | F.StringLike | F.BigIntLike)) !== 0;
+    const none = F.Void | F.Undefined | F.Never | F.Null | F.BooleanLike | F.NumberLike | F.StringLike | F.BigIntLike;
+    return (t.isUnion() ? t.types : [t]).every((m) => (m.flags & none) !== 0);
   }
 
   function returnsOnlyVoid(t: ts.Type): boolean {

@@ -607,7 +607,7 @@ export class Machine implements Hooks {
     }
     // A non-Future iterable is driven by a delegation future (async.ts), awaited like any other.
     // A generator that throws as it starts does so in this call, where V8 places the frame at the operand.
-    const delegation = tsi.setSourceMapRange(f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv), id(n.r)]), node.expression ?? node);
+    const delegation = tsi.setSourceMapRange(f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv), id(n.r)]), node.expression!);
     this.emit(f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation)));
     this.suspendIfPending(this.saves(node), resume, node);
     this.newCase(resume);
@@ -932,7 +932,7 @@ export class Machine implements Hooks {
     const argsSuspend = node.arguments.some((a) => this.suspends(a));
     const callee = node.expression;
     if (!argsSuspend) {
-      const c = tsi.isPropertyAccessExpression(callee) || tsi.isElementAccessExpression(callee) ? this.expr(callee) : this.expr(callee);
+      const c = this.expr(callee);
       const args = node.arguments.map((a) => this.rw.expr(a));
       return tsi.isCallChain(node) ? f.updateCallChain(node, c, node.questionDotToken, undefined, args) : f.updateCallExpression(node, c, undefined, args);
     }

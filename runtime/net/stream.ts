@@ -14,9 +14,10 @@
  * Fairness. A read or write that the kernel can serve at once finishes at once, and the body awaiting
  * it goes on in the same step. So that a peer that always has more to send (or room to take) cannot
  * keep a reading (writing) loop running for good, while timers, other connections and the rest of the
- * queue wait, a transport moves at most 64 KiB each way at once per dispatcher step; past that a read or
- * write waits for the poller, which answers in the next step, as Node reads a socket once per turn of
- * its loop.
+ * queue wait, once a transport has read (written) 64 KiB at once in a dispatcher step, its next read
+ * (write) waits for the poller, which answers in the next step; Node likewise bounds the reads of one
+ * socket per turn of its loop. The one operation that reaches the bound may pass it: a single large
+ * write sends what the kernel takes.
  *
  * Read results. `recv` writes into a shared 64 KiB arena, and a result is a view of the bytes it
  * received, so a read allocates no memory of its own: a buffer per read (allocation, zeroing, a
@@ -95,7 +96,7 @@ import {
 
 /** What `read()` asks for when given no size, and the most one `recv` takes. */
 const READ_SIZE = 64 * 1024;
-/** Bytes a transport reads, and writes, at once in one dispatcher step; past them it waits for the poller. */
+/** Bytes a transport reads, and writes, at once in one dispatcher step before its next read (write) waits for the poller. */
 const STEP_BYTES = 64 * 1024;
 /** `readLine`'s default bound on a line, so a peer that never sends `\n` cannot grow memory forever. */
 const LINE_LIMIT = 1024 * 1024;
@@ -243,7 +244,8 @@ export class StreamTransport {
       for (;;) {
         const nl = this.rbuf.subarray(this.rstart + this.scanned, this.rend).indexOf(10);
         // The line's bytes before its `\n`, or all buffered so far: however the bytes arrived, in one chunk or
-        // many. A `\r` before the `\n` (or last, its `\n` yet to come) ends the line, as the `\n` does: not counted.
+        // many. A `\r` right before the `\n` is the terminator's, not counted; so is a last one until the next
+        // byte says whether a `\n` follows it.
         const stop = nl >= 0 ? this.rstart + this.scanned + nl : this.rend;
         if (stop - this.rstart - (stop > this.rstart && this.rbuf[stop - 1] === 13 ? 1 : 0) > limit) throw this.lineTooLong(limit);
         if (nl >= 0) {
