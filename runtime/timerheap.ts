@@ -1,7 +1,7 @@
 /**
- * Timers: a binary min-heap ordered by (deadline, insertion number), so equal deadlines fire in
+ * Timers: a four-ary min-heap ordered by (deadline, insertion number), so equal deadlines fire in
  * the order they were added. Each timer keeps its own index in the heap, which makes removal
- * O(log n): swap with the last entry, then sift that one up or down.
+ * O(log n): the last entry takes its place, then sifts down or up.
  */
 import type { Callback, CallbackQueue } from "./queue.js";
 
@@ -48,6 +48,13 @@ function fire(t: TimerHandle): void {
 
 export class TimerHeap {
   private heap: TimerHandle[] = [];
+  /**
+   * Each entry's deadline and insertion number, at its index: sifting compares numbers lying side by side
+   * instead of reading the handles, which lie all over memory (with 100,000 timers, a pop read a few cache
+   * lines per level). Four children per node halve the levels, and their keys share a cache line.
+   */
+  private ats = new Float64Array(64);
+  private seqs = new Float64Array(64);
   private seq = 0;
 
   get size(): number {
@@ -58,10 +65,12 @@ export class TimerHeap {
   onEarlier: (() => void) | null = null;
 
   add(at: number, fn: Callback, arg: unknown): TimerHandle {
-    const t = TimerHandle._create(at, this.seq++, fn, arg, this);
-    t.index = this.heap.length;
+    const seq = this.seq++;
+    const t = TimerHandle._create(at, seq, fn, arg, this);
+    const i = this.heap.length;
+    if (i === this.ats.length) this.grow();
     this.heap.push(t);
-    this.up(t.index);
+    this.up(t, at, seq, i);
     if (t.index === 0 && this.onEarlier !== null) this.onEarlier();
     return t;
   }
@@ -75,12 +84,13 @@ export class TimerHeap {
     }
     if (i < 0 || this.heap[i] !== t) return false;
     t.index = -1;
+    const n = this.heap.length - 1;
     const last = this.heap.pop()!;
     if (last !== t) {
-      this.heap[i] = last;
-      last.index = i;
-      this.down(i);
-      this.up(last.index);
+      const at = this.ats[n]!;
+      const seq = this.seqs[n]!;
+      this.down(last, at, seq, i);
+      if (last.index === i) this.up(last, at, seq, i);
     }
     return true;
   }
@@ -89,8 +99,9 @@ export class TimerHeap {
   moveDue(now: number, q: CallbackQueue): number {
     const h = this.heap;
     while (h.length > 0) {
+      const at = this.ats[0]!;
+      if (at > now) return at - now;
       const t = h[0]!;
-      if (t.at > now) return t.at - now;
       this.remove(t);
       t.index = QUEUED;
       q.push(fire, t);
@@ -98,38 +109,55 @@ export class TimerHeap {
     return -1;
   }
 
-  private less(a: TimerHandle, b: TimerHandle): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  private grow(): void {
+    const ats = new Float64Array(this.ats.length * 2);
+    const seqs = new Float64Array(this.seqs.length * 2);
+    ats.set(this.ats);
+    seqs.set(this.seqs);
+    this.ats = ats;
+    this.seqs = seqs;
   }
 
-  private up(i: number): void {
-    const h = this.heap;
-    const t = h[i]!;
+  /** Put `t` (deadline `at`, insertion `seq`) at `i`, or above it while it comes before its parent. */
+  private up(t: TimerHandle, at: number, seq: number, i: number): void {
+    const { heap, ats, seqs } = this;
     while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(t, h[p]!)) break;
-      h[i] = h[p]!;
-      h[i]!.index = i;
+      const p = (i - 1) >> 2;
+      if (!(at < ats[p]! || (at === ats[p] && seq < seqs[p]!))) break;
+      this.move(p, i);
       i = p;
     }
-    h[i] = t;
+    heap[i] = t;
+    ats[i] = at;
+    seqs[i] = seq;
     t.index = i;
   }
 
-  private down(i: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const t = h[i]!;
+  /** Put `t` at `i`, or below it while a child comes before it. */
+  private down(t: TimerHandle, at: number, seq: number, i: number): void {
+    const { heap, ats, seqs } = this;
+    const n = heap.length;
     for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && this.less(h[c + 1]!, h[c]!)) c++;
-      if (!this.less(h[c]!, t)) break;
-      h[i] = h[c]!;
-      h[i]!.index = i;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      let c = first;
+      const end = Math.min(first + 4, n);
+      for (let k = first + 1; k < end; k++) if (ats[k]! < ats[c]! || (ats[k] === ats[c] && seqs[k]! < seqs[c]!)) c = k;
+      if (!(ats[c]! < at || (ats[c] === at && seqs[c]! < seq))) break;
+      this.move(c, i);
       i = c;
     }
-    h[i] = t;
+    heap[i] = t;
+    ats[i] = at;
+    seqs[i] = seq;
     t.index = i;
+  }
+
+  private move(from: number, to: number): void {
+    const t = this.heap[from]!;
+    this.heap[to] = t;
+    this.ats[to] = this.ats[from]!;
+    this.seqs[to] = this.seqs[from]!;
+    t.index = to;
   }
 }
