@@ -15,7 +15,6 @@ export class TimerHandle {
     key: typeof INTERNAL,
     /** The deadline, in `now()` milliseconds. */
     readonly at: number,
-    /** @internal */ readonly seq: number,
     /** @internal */ readonly fn: Callback,
     /** @internal */ readonly arg: unknown,
     /** @internal the heap it was added to, which is the one to remove it from whatever dispatcher is global by then */ readonly heap: TimerHeap,
@@ -24,8 +23,8 @@ export class TimerHandle {
   }
 
   /** @internal the heap's way to make one */
-  static _create(at: number, seq: number, fn: Callback, arg: unknown, heap: TimerHeap): TimerHandle {
-    return new TimerHandle(INTERNAL, at, seq, fn, arg, heap);
+  static _create(at: number, fn: Callback, arg: unknown, heap: TimerHeap): TimerHandle {
+    return new TimerHandle(INTERNAL, at, fn, arg, heap);
   }
 
   /** Still waiting to fire: in the heap, or due and queued. */
@@ -66,7 +65,7 @@ export class TimerHeap {
 
   add(at: number, fn: Callback, arg: unknown): TimerHandle {
     const seq = this.seq++;
-    const t = TimerHandle._create(at, seq, fn, arg, this);
+    const t = TimerHandle._create(at, fn, arg, this);
     const i = this.heap.length;
     if (i === this.ats.length) this.grow();
     this.heap.push(t);
