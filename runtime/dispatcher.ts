@@ -22,7 +22,7 @@
 import { DeadlockError } from "./errors.js";
 import { checkFuture, describe, Future, PENDING, typeName, type ValueOf, waitingFutures } from "./future.js";
 import { createPoller, defaultPollerKind } from "./poller/index.js";
-import { READ, WRITE, type Poller, type PollerKind } from "./poller/poller.js";
+import { checkFd, READ, WRITE, type Poller, type PollerKind } from "./poller/poller.js";
 import { type SignalName, SignalSet, signalNumber } from "./poller/signals.js";
 import { Waker } from "./poller/waker.js";
 import { activeQueue, CallbackQueue, setActiveQueue } from "./queue.js";
@@ -40,6 +40,14 @@ interface SignalWatch {
   sig: number;
   cb: (() => void) | null;
 }
+
+/**
+ * The dispatcher each live `addSignal` id belongs to. Ids are numbered across the thread, so an id
+ * kept from before `setGlobalDispatcher` removes its own handler, as a TimerHandle does, never
+ * another dispatcher's that happens to have the same number.
+ */
+const signalOwners = new Map<number, Dispatcher>();
+let nextSignalId = 1;
 
 /** Options of `new Dispatcher(options)`. */
 export interface DispatcherOptions {
@@ -62,7 +70,6 @@ export class Dispatcher {
   private watched = 0;
   private signals: SignalSet | null = null;
   private readonly signalCallbacks = new Map<number, SignalWatch>();
-  private nextSignalId = 1;
   /** @internal Steps begun: a transport counts what it reads and writes at once per step (net/stream.ts). */
   steps = 0;
   /** Futures of promises (fromPromise) not settled yet: only Node's event loop can settle them. */
@@ -85,6 +92,7 @@ export class Dispatcher {
 
   /** A dispatcher of its own; `setGlobalDispatcher` makes it the thread's. */
   constructor(options: DispatcherOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new TypeError(`Dispatcher: options must be an object, got ${typeName(options)}`);
     const kind = options.poller ?? defaultPollerKind();
     if (kind !== "epoll" && kind !== "poll") throw new TypeError(`Dispatcher: unknown poller '${String(kind)}', expected 'epoll' or 'poll'`);
     this.pollerKind = kind;
@@ -345,8 +353,9 @@ export class Dispatcher {
     set.add(num);
     // A signal that came while add() set up its pipe is already read and will not wake the fd.
     if (set.pending) this.queue.push(this.drainSignals, undefined);
-    const id = this.nextSignalId++;
+    const id = nextSignalId++;
     this.signalCallbacks.set(id, { sig: num, cb });
+    signalOwners.set(id, this);
     return id;
   }
 
@@ -362,11 +371,18 @@ export class Dispatcher {
     for (const s of this.signals.read()) for (const e of this.signalCallbacks.values()) if (e.sig === s) this.queue.push(runSignal, e);
   };
 
-  /** Remove the handler `addSignal` returned `id` for; a RangeError for an unknown id. */
+  /** Remove the handler `addSignal` returned `id` for, from the dispatcher it was added to; a RangeError for an id no handler has. */
   removeSignal(id: number): void {
-    const e = this.signalCallbacks.get(id);
-    if (e === undefined) throw new RangeError(`removeSignal: no signal handler with id ${id}`);
+    if (typeof id !== "number") throw new TypeError(`removeSignal: expected an id from addSignal, got ${typeName(id)}`);
+    const owner = signalOwners.get(id);
+    if (owner === undefined) throw new RangeError(`removeSignal: no signal handler with id ${id}`);
+    owner.dropSignal(id);
+  }
+
+  private dropSignal(id: number): void {
+    const e = this.signalCallbacks.get(id)!;
     this.signalCallbacks.delete(id);
+    signalOwners.delete(id);
     e.cb = null;
     const set = this.signals!;
     if (![...this.signalCallbacks.values()].some((o) => o.sig === e.sig)) set.remove(e.sig);
@@ -457,10 +473,6 @@ function mask(w: FdWatch): number {
   return (w.reader !== null ? READ : 0) | (w.writer !== null ? WRITE : 0);
 }
 
-function checkFd(fd: number, what: string): void {
-  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new TypeError(`${what}: fd must be a non-negative integer, got ${String(fd)}`);
-}
-
 let gd = new Dispatcher();
 setActiveQueue(gd.queue);
 
@@ -548,7 +560,7 @@ export const removeWriter = (fd: number): void => gd.removeWriter(fd);
  * `removeSignal`. Refused: SIGKILL, SIGSTOP, the fault signals, SIGUSR1, SIGPIPE, SIGXFSZ.
  */
 export const addSignal = (sig: number | SignalName, cb: () => void): number => gd.addSignal(sig, cb);
-/** Remove the handler `addSignal` returned `id` for; a RangeError for an unknown id. */
+/** Remove the handler `addSignal` returned `id` for, from the dispatcher it was added to; a RangeError for an id no handler has. */
 export const removeSignal = (id: number): void => gd.removeSignal(id);
 /**
  * What a leak check counts: pending futures that have callbacks (on any dispatcher), and the global

@@ -75,6 +75,8 @@ export class Future<T = void> {
 
   /** A pending future; `name` shows in errors and debug output. */
   constructor(name = "") {
+    // Checked here: an error built from the name later (a cancellation's, a defect's) must not throw instead.
+    if (typeof name !== "string") throw new TypeError(`Future: name must be a string, got ${typeName(name)}`);
     this.name = name;
     this.site = options.debug ? creationSite() : undefined;
   }

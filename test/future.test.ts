@@ -125,6 +125,11 @@ describe("Future callbacks", () => {
     expect(got).toBe(f);
   });
 
+  it("a name that is no string is refused when the future is made: a cancellation's error, built from it, must not throw instead", () => {
+    expect(() => new Future(Symbol("s") as never)).toThrow(new TypeError("Future: name must be a string, got symbol"));
+    expect(() => new Future(5 as never)).toThrow(new TypeError("Future: name must be a string, got number 5"));
+  });
+
   it("reject a non-function with a TypeError naming the future", () => {
     const f = new Future("named");
     expect(() => f.addCallback(42 as never)).toThrow(TypeError);

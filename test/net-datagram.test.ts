@@ -329,6 +329,8 @@ describe.each(backends)("datagram transports over %s", (kind) => {
     expect(() => newDatagramTransport("127.0.0.1", () => {})).toThrow(TransportAddressError);
     expect(() => newDatagramTransport("127.0.0.1:0", null as never)).toThrow(TypeError);
     expect(() => newDatagramTransport("127.0.0.1:0", () => {}, null as never)).toThrow(/^newDatagramTransport: options must be an object, got null$/);
+    // Refused when made: called only when the first error comes, it would throw out of whatever waits then.
+    expect(() => newDatagramTransport("127.0.0.1:0", () => {}, { onError: 5 as never })).toThrow(new TypeError("newDatagramTransport: options.onError must be a function, got number 5"));
   });
 });
 

@@ -645,9 +645,10 @@ describe.each(backends)("stream transports over %s", (kind) => {
   it("rejects bad arguments with a typed error naming them", () => {
     withServer("127.0.0.1:0", echo, (server) => {
       const client = waitFor(connect(server.localAddress));
-      for (const n of [0, -1, 1.5, NaN, 2 ** 31, "3" as unknown as number]) expect(() => waitFor(client.read(n)), String(n)).toThrow(RangeError);
+      for (const n of [0, -1, 1.5, NaN, 2 ** 31]) expect(() => waitFor(client.read(n)), String(n)).toThrow(RangeError);
       expect(() => waitFor(client.readExactly(-1))).toThrow(/readExactly: byte count/);
       expect(() => waitFor(client.readLine(0))).toThrow(/^readLine: the line limit \(bytes\) must be an integer from 1 to \d+, got 0$/);
+      expect(catchError(() => waitFor(client.read("10" as never)))).toStrictEqual(new TypeError('read: byte count must be a number, got string "10"'));
       expect(() => waitFor(client.write(42 as unknown as string))).toThrow(TypeError);
       // Inherits from Uint8Array.prototype (so `instanceof` holds) without being one.
       const fake = Object.create(Uint8Array.prototype) as Uint8Array;
@@ -656,6 +657,11 @@ describe.each(backends)("stream transports over %s", (kind) => {
     });
     expect(() => createStreamServer("127.0.0.1:0", echo, { backlog: 0 })).toThrow(RangeError);
     expect(catchError(() => createStreamServer("127.0.0.1:0", echo, null as never))).toStrictEqual(new TypeError("createStreamServer: options must be an object, got null"));
+    expect(catchError(() => createStreamServer("127.0.0.1:0", echo, { onError: "log" as never }))).toStrictEqual(
+      new TypeError('createStreamServer: options.onError must be a function, got string "log"'),
+    );
+    // A number written as a string is named as the string it is, not printed as if it were the number.
+    expect(catchError(() => createStreamServer("127.0.0.1:0", echo, { backlog: "5" as never }))).toStrictEqual(new TypeError('createStreamServer: backlog must be a number, got string "5"'));
     expect(() => createStreamServer("127.0.0.1:0", "echo" as never)).toThrow(TypeError);
   });
 

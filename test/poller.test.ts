@@ -331,10 +331,12 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
 
   it("rejects bad fds before any kernel call", () => {
     for (const bad of [-1, 1.5, NaN, 2 ** 31]) {
-      expect(() => register(bad), String(bad)).toThrow(TypeError);
-      expect(() => register(bad), String(bad)).toThrow(/fd must be a non-negative integer/);
+      expect(() => register(bad), String(bad)).toThrow(RangeError);
+      expect(() => register(bad), String(bad)).toThrow(`register: fd must be an integer from 0 to 2147483647, got ${bad}`);
     }
-    expect(() => addReader(-3, () => {})).toThrow(TypeError);
+    expect(() => addReader(-3, () => {})).toThrow(RangeError);
+    // A string that reads as a number is named as the string it is.
+    expect(() => register("3" as unknown as number)).toThrow(new TypeError("register: fd must be a number, got string"));
   });
 
   it("rejects a closed fd with an OSError naming the call and the fd", () => {
@@ -522,6 +524,8 @@ describe("choosing a poller", () => {
     expect(() => new Dispatcher()).toThrow(TypeError);
     expect(() => createPoller("select" as PollerKind)).toThrow(/unknown poller 'select'/);
     expect(() => new Dispatcher({ poller: "select" as PollerKind })).toThrow(TypeError);
+    expect(() => new Dispatcher(null as never)).toThrow(new TypeError("Dispatcher: options must be an object, got null"));
+    expect(() => new Dispatcher("poll" as never)).toThrow(new TypeError('Dispatcher: options must be an object, got string "poll"'));
   });
 });
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { describe, expect, it } from "vitest";
-import { addSignal, Future, removeSignal, waitFor } from "../runtime/index.js";
+import { addSignal, Dispatcher, Future, removeSignal, setGlobalDispatcher, waitFor } from "../runtime/index.js";
 import { backends, useDispatcher } from "./helpers/backends.js";
 import { openFds, withSignalBlocked } from "./helpers/fds.js";
 
@@ -174,6 +174,33 @@ describe.each(backends)("signals over %s", (kind) => {
     expect(() => addSignal("SIGSEGV", cb)).toThrow(RangeError);
     expect(() => addSignal("SIGUSR2", "cb" as unknown as () => void)).toThrow(TypeError);
     expect(() => removeSignal(12345)).toThrow(RangeError);
+    expect(() => removeSignal("1" as unknown as number)).toThrow(new TypeError('removeSignal: expected an id from addSignal, got string "1"'));
     expect(dispatcher().registeredFds).toBe(0);
+  });
+
+  it("an id kept across setGlobalDispatcher removes its own handler, not the new dispatcher's", () => {
+    const first = dispatcher();
+    const heard: string[] = [];
+    const hup = addSignal("SIGHUP", () => heard.push("first"));
+    const second = new Dispatcher({ poller: kind });
+    setGlobalDispatcher(second);
+    try {
+      const usr2 = addSignal("SIGUSR2", () => heard.push("second"));
+      expect(usr2).not.toBe(hup);
+      removeSignal(hup);
+      // The first dispatcher watches nothing now; the second still hears its signal.
+      expect(first.registeredFds).toBe(0);
+      const got = new Future<void>("SIGUSR2");
+      const id = addSignal("SIGUSR2", () => got.complete());
+      process.kill(process.pid, "SIGUSR2");
+      waitFor(got);
+      expect(heard).toEqual(["second"]);
+      removeSignal(id);
+      removeSignal(usr2);
+      expect(() => removeSignal(usr2)).toThrow(RangeError);
+    } finally {
+      setGlobalDispatcher(first);
+      second.close();
+    }
   });
 });

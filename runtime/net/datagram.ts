@@ -18,7 +18,7 @@ import { close, EAGAIN, EINTR, errno } from "../libc.js";
 import type { TimerHandle } from "../timerheap.js";
 import { type Address, parseAddress } from "./address.js";
 import { osError, TransportAddressError, TransportClosedError, TransportLimitError } from "./errors.js";
-import { done, failed, reportToStderr } from "./outcome.js";
+import { checkOnError, done, failed, reportToStderr } from "./outcome.js";
 import { bindTo, byteLength, bytesOf, encodeSockaddr, lastAddress, localName, openSocket, recvDatagram, SOCK_DGRAM, sendDatagram, unlinkPath } from "./sys.js";
 
 /** Largest datagram received or sent (the UDP length field is 16 bits). */
@@ -74,6 +74,7 @@ export class DatagramTransport {
     if (key !== INTERNAL) throw new TypeError("DatagramTransport: use newDatagramTransport(); it cannot be constructed");
     if (typeof onMessage !== "function") throw new TypeError(`newDatagramTransport: onMessage must be a function, got ${typeof onMessage}`);
     if (typeof options !== "object" || options === null) throw new TypeError(`newDatagramTransport: options must be an object, got ${options === null ? "null" : typeof options}`);
+    checkOnError(options.onError, "newDatagramTransport");
     const a = parseAddress(local, "newDatagramTransport");
     this.address = a;
     this.d = getGlobalDispatcher();
@@ -231,7 +232,8 @@ export class DatagramTransport {
         const e = errno();
         if (e === EAGAIN) return;
         if (e === EINTR) continue;
-        // An ICMP error from an earlier send (ECONNREFUSED…) surfaces here; the socket itself is fine.
+        // The socket itself is fine: report the error, keep reading. (An ICMP error of an earlier send never
+        // lands here: Linux gives those only to a connected UDP socket, and this one is not; see README.)
         this.report(osError("recvfrom", e, `on ${this.localAddress}`));
         return;
       }

@@ -4,7 +4,7 @@
  * returns without a trip through the dispatcher; and the default report for errors that have no
  * caller to go to (a failed connection handler, a throwing datagram callback).
  */
-import { Future } from "../future.js";
+import { Future, typeName } from "../future.js";
 
 export function done<T>(value: T, name: string): Future<T> {
   const f = new Future<T>(name);
@@ -16,6 +16,11 @@ export function failed<T>(error: unknown, name: string): Future<T> {
   const f = new Future<T>(name);
   f.fail(error);
   return f;
+}
+
+/** An `onError` option is checked when the transport is made: a wrong one would otherwise throw out of whatever waits when the first error comes. */
+export function checkOnError(onError: unknown, what: string): void {
+  if (onError !== undefined && typeof onError !== "function") throw new TypeError(`${what}: options.onError must be a function, got ${typeName(onError)}`);
 }
 
 /** Where errors without a caller go when the user gave no `onError`: stderr, never a crash. */

@@ -57,7 +57,7 @@
 import { markAsUntransferable } from "node:worker_threads";
 import { async } from "../async.js";
 import { type Dispatcher, getGlobalDispatcher } from "../dispatcher.js";
-import { Future } from "../future.js";
+import { Future, typeName } from "../future.js";
 import { close, EAGAIN, EINTR, EINPROGRESS, errno } from "../libc.js";
 import type { TimerHandle } from "../timerheap.js";
 import { type Address, parseAddress } from "./address.js";
@@ -69,7 +69,7 @@ import {
   TransportError,
   TransportLimitError,
 } from "./errors.js";
-import { done, failed, reportToStderr } from "./outcome.js";
+import { checkOnError, done, failed, reportToStderr } from "./outcome.js";
 import {
   acceptOne,
   bindTo,
@@ -140,8 +140,8 @@ function newArena(): ArrayBuffer {
 }
 
 function checkCount(n: unknown, what: string, min: number, name = "byte count"): asserts n is number {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > MAX_COUNT)
-    throw new RangeError(`${what}: ${name} must be an integer from ${min} to ${MAX_COUNT}, got ${String(n)}`);
+  if (typeof n !== "number") throw new TypeError(`${what}: ${name} must be a number, got ${typeName(n)}`);
+  if (!Number.isInteger(n) || n < min || n > MAX_COUNT) throw new RangeError(`${what}: ${name} must be an integer from ${min} to ${MAX_COUNT}, got ${n}`);
 }
 
 export class StreamTransport {
@@ -646,8 +646,10 @@ export class StreamServer {
     if (key !== INTERNAL) throw new TypeError("StreamServer: use createStreamServer(); it cannot be constructed");
     if (typeof handler !== "function") throw new TypeError(`createStreamServer: handler must be a function, got ${typeof handler}`);
     if (typeof options !== "object" || options === null) throw new TypeError(`createStreamServer: options must be an object, got ${options === null ? "null" : typeof options}`);
+    checkOnError(options.onError, "createStreamServer");
     const backlog = options.backlog ?? 1024;
-    if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65535) throw new RangeError(`createStreamServer: backlog must be an integer from 1 to 65535, got ${String(backlog)}`);
+    if (typeof backlog !== "number") throw new TypeError(`createStreamServer: backlog must be a number, got ${typeName(backlog)}`);
+    if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65535) throw new RangeError(`createStreamServer: backlog must be an integer from 1 to 65535, got ${backlog}`);
     const a = parseAddress(address, "createStreamServer");
     this.address = a;
     this.d = getGlobalDispatcher();

@@ -18,6 +18,7 @@
 import { types } from "node:util";
 import koffi from "koffi";
 import { errno, errnoName, libc } from "../libc.js";
+import { checkFd } from "../poller/poller.js";
 import { type Address, formatInet, UNIX_PATH_MAX } from "./address.js";
 import { osError, TransportError, TransportResolveError } from "./errors.js";
 
@@ -132,10 +133,6 @@ const nameBuf = new Uint8Array(SOCKADDR_MAX);
 const nameLen = new Uint32Array(1);
 const intBuf = new Int32Array(1);
 const intLen = new Uint32Array(1);
-
-export function checkFd(fd: number, what: string): void {
-  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new RangeError(`${what}: fd must be a non-negative int32, got ${String(fd)}`);
-}
 
 /**
  * The built-in TypedArray getters, bound once: a Uint8Array's `length` (an own property, a subclass

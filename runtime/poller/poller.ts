@@ -32,9 +32,14 @@ export interface Poller {
   close(): void;
 }
 
-/** Checked before any kernel call: a wrong fd must be a TypeError, not a call on some other fd. */
-export function checkFd(fd: number, what: string): void {
-  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new TypeError(`${what}: fd must be a non-negative integer, got ${String(fd)}`);
+/**
+ * Checked before any kernel call (the dispatcher's, the pollers', the transports'): a wrong fd must be an
+ * error here, not a call on some other fd. As Node's own `fs` does: a TypeError for what is no number,
+ * a RangeError for a number no fd can be (C takes an fd as an int32).
+ */
+export function checkFd(fd: unknown, what: string): asserts fd is number {
+  if (typeof fd !== "number") throw new TypeError(`${what}: fd must be a number, got ${fd === null ? "null" : typeof fd}`);
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new RangeError(`${what}: fd must be an integer from 0 to 2147483647, got ${fd}`);
 }
 
 export function checkMask(events: number, what: string): void {

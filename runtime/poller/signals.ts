@@ -26,7 +26,7 @@
  * Node's inspector signal SIGUSR1, and the signals Node ignores (SIGPIPE, SIGXFSZ: libuv would reset
  * them to their fatal default afterwards) are refused. Repeated deliveries of one signal before the
  * kernel runs the handler merge into one, as POSIX allows. Deliveries queue in a pipe until the
- * dispatcher polls; libuv aborts the process if that pipe (64 KiB, about 4000 deliveries) fills.
+ * dispatcher polls; once that pipe (64 KiB, 4096 deliveries) is full, libuv drops further ones.
  */
 import koffi, { type TypeObject } from "koffi";
 import { constants } from "node:os";
