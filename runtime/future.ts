@@ -135,15 +135,31 @@ export class Future<T = void> {
    */
   cancel(): boolean {
     if (this._state !== S.Pending) return false;
-    if (this._child !== undefined) {
-      const child = this._child;
-      if (child !== null && child._state === S.Pending) child.cancel();
-      else if (child === null || child._state !== S.Cancelled) this._mustCancel = true;
-      // Else the body is about to see that future cancelled (a CancelledError from `yield*`, `f.cancelled`
-      // after `yield f`), which is the delivery (chronos' tryCancel): kept as well, a second cancel() would
-      // also cancel the next wait, that of a body cleaning up after the first.
-      return true;
+    // Down the chain of pending async calls, each waiting on the next, in a loop: a recursive async
+    // function builds chains thousands deep, which a call per level would overflow the stack on.
+    // `slow` follows at half speed, so a cycle of calls waiting on each other (none can ever finish)
+    // ends the walk instead of looping for ever.
+    let f: Future<any> = this;
+    let slow: Future<any> = this;
+    for (let odd = false; f._child !== undefined; odd = !odd) {
+      const child = f._child;
+      if (child === null || child._state !== S.Pending) {
+        if (child === null || child._state !== S.Cancelled) f._mustCancel = true;
+        // Else the body is about to see that future cancelled (a CancelledError from `yield*`, `f.cancelled`
+        // after `yield f`), which is the delivery (chronos' tryCancel): kept as well, a second cancel() would
+        // also cancel the next wait, that of a body cleaning up after the first.
+        return true;
+      }
+      f = child;
+      if (odd) slow = slow._child!;
+      if (f === slow) return true;
     }
+    f.cancelLeaf();
+    return true;
+  }
+
+  /** A future no body finishes (`sleepAsync`'s, a read's): its `cancelCallback` runs, and it ends cancelled unless the callback finished it. */
+  private cancelLeaf(): void {
     const cb = this.cancelCallback;
     this.cancelCallback = null;
     try {
@@ -153,7 +169,6 @@ export class Future<T = void> {
       // Also when `cb` throws: its error goes to the caller, and the future does not stay pending for ever.
       if (!this._ownCancel && this._state === S.Pending) this._finish(S.Cancelled, new CancelledError(`${describe(this)} was cancelled`));
     }
-    return true;
   }
 
   /**
