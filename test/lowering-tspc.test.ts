@@ -1044,6 +1044,22 @@ it("lowers nothing in a file whose own code nests past PRINT_DEPTH, with a warni
   expect(written.get("deep.js")).not.toContain(".coroutine(");
 });
 
+it("counts a chain of ?? below ES2020, and of ** below ES2016, as the conditionals and calls each in the next that TypeScript prints them as", () => {
+  // The printer loops over a chain of binary expressions as written; downlevelled, each link nests the rest. Lowered
+  // around such a chain (tsc itself prints 258 links of ?? at ES2017, 620 of ** at ES2015), tspc's printer overflowed.
+  const chain = (op: string, links: number) =>
+    `import { async, sleepAsync } from "./runtime/index.js";\nconst z = 2 as number | null;\nexport const f = async(function* () {\n  yield* sleepAsync(1);\n  return ${Array.from({ length: links }, () => "z").join(` ${op} `)};\n});\n`;
+  for (const [op, links, target] of [["??", 240, ts.ScriptTarget.ES2017], ["**", 560, ts.ScriptTarget.ES2015]] as const) {
+    const body = chain(op, links);
+    const below = emitWith(`chain-${links}-below`, { "chain.ts": body }, { ...commonjs, target });
+    expect(below.added.map((d) => [d.code, d.start]), op).toEqual([[99301, body.indexOf("function* ()")]]);
+    expect(below.written.get("chain.js"), op).not.toContain(".coroutine(");
+    const modern = emitWith(`chain-${links}-es2022`, { "chain.ts": body }, commonjs);
+    expect(modern.added, op).toEqual([]);
+    expect(modern.written.get("chain.js"), op).toContain(".coroutine(");
+  }
+});
+
 it("counts an object's spreads as the calls each in the next that TypeScript prints them as below ES2018", () => {
   // Printed as 400 Object.assign calls each in the next, the literal is as deep as 400 nested calls: at ES2017 the file's depth
   // is past PRINT_DEPTH and nothing is lowered; at ES2022 it prints as written, and the function is lowered.

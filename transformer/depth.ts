@@ -21,9 +21,10 @@ import { type GeneratorFunction, Unsupported } from "./analyze.js";
  * 3% from run to run), it overflowed on 1,130 unbraced ifs each in the one before, 1,150 unbraced
  * loops, 1,490 links of an else-if chain, 620 links of a chain of method calls, 390 braced ifs
  * (1,360 as counted here), 550 blocks (1,380), 400 object literals (1,410), 240 switches (1,450), 590
- * array literals (1,470), 960 arrow functions (2,400). A file of 50 async functions each in the one
- * before, NESTING + 1 of them lowered (lower.ts), stays under it; so does an else-if chain of 600 links that
- * suspend.
+ * array literals (1,470), 960 arrow functions (2,400), and where the target unfolds them, 258 links of
+ * a `??` chain at ES2017 (1,160), 620 of a `**` chain at ES2015 (1,240). A file of 50 async functions
+ * each in the one before, NESTING + 1 of them lowered (lower.ts), stays under it; so does an else-if
+ * chain of 600 links that suspend.
  */
 export const PRINT_DEPTH = 1000;
 
@@ -77,23 +78,32 @@ function costOf(): Uint8Array {
 /**
  * Syntax TypeScript's downlevel for the target prints nested deeper than written: below ES2018, an
  * object literal's spreads become calls each in the next (`Object.assign(Object.assign({}, a), b)`);
- * below ES2020, each link of an optional chain a conditional in parentheses around the rest.
+ * below ES2020, each link of an optional chain, and each `??`, a conditional in parentheses around the
+ * rest; below ES2016, each `**` a `Math.pow` call around the rest. A chain of the last two, which the
+ * printer loops over as written, is then a recursion as deep as the chain is long.
  */
 export interface Unfolds {
   spreads: boolean;
   chains: boolean;
+  pow: boolean;
 }
 
-export const NO_UNFOLDS: Unfolds = { spreads: false, chains: false };
+export const NO_UNFOLDS: Unfolds = { spreads: false, chains: false, pow: false };
 
 export function unfoldsOf(options: ts.CompilerOptions): Unfolds {
   const target = options.target ?? tsi.ScriptTarget.ES5;
-  return { spreads: target < tsi.ScriptTarget.ES2018, chains: target < tsi.ScriptTarget.ES2020 };
+  return { spreads: target < tsi.ScriptTarget.ES2018, chains: target < tsi.ScriptTarget.ES2020, pow: target < tsi.ScriptTarget.ES2016 };
 }
 
 /** What printing `node` adds where `unfolds` says TypeScript prints it deeper than written. */
 function unfoldedCost(node: ts.Node, unfolds: Unfolds): number {
   if (unfolds.chains && (node as { questionDotToken?: ts.Node }).questionDotToken) return HEAVY + LIGHT;
+  if (node.kind === SK.BinaryExpression) {
+    const op = (node as ts.BinaryExpression).operatorToken.kind;
+    if (unfolds.chains && op === SK.QuestionQuestionToken) return HEAVY + 2 * LIGHT;
+    if (unfolds.pow && op === SK.AsteriskAsteriskToken) return 2 * LIGHT;
+    return 0;
+  }
   if (unfolds.spreads && node.kind === SK.ObjectLiteralExpression) {
     let spreads = 0;
     for (const p of (node as ts.ObjectLiteralExpression).properties) if (p.kind === SK.SpreadAssignment) spreads++;
@@ -111,8 +121,8 @@ function edgeCost(parent: ts.Node, child: ts.Node): number {
 
 /** What reaching `child` from `parent` adds to the depth: its own cost, the edge's, what the target unfolds. */
 function stepCost(parent: ts.Node, child: ts.Node, unfolds: Unfolds): number {
-  // A binary expression an operand of another costs nothing: the printer loops over such a chain.
-  if (child.kind === SK.BinaryExpression && parent.kind === SK.BinaryExpression) return 0;
+  // A binary expression an operand of another costs nothing the printer loops over such a chain for.
+  if (child.kind === SK.BinaryExpression && parent.kind === SK.BinaryExpression) return unfoldedCost(child, unfolds);
   return costs!.cost[child.kind]! + edgeCost(parent, child) + unfoldedCost(child, unfolds);
 }
 
