@@ -28,9 +28,9 @@
  * iterator inline; leaving it by a throw goes through a handler state that closes and rethrows.
  */
 import type * as ts from "typescript";
-import { contains, factory as f, kindName, SK, tsi } from "./compiler.js";
+import { contains, factory as f, forEachDescendant, kindName, SK, tsi } from "./compiler.js";
 import { type Binding, isComponentTag, isKey, isUsing, isWrapper, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
-import { isExploded, type Slot } from "./hoist.js";
+import { isExploded, MAX_SAVES, type Slot } from "./hoist.js";
 import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
@@ -104,6 +104,9 @@ function callSite(node: ts.CallExpression | ts.TaggedTemplateExpression): ts.Tex
 }
 /** `.call` for a call taken apart (`$t1.call(o, …)`), mapped to its site: V8 places the frame of a method call at the name it calls, `call` here. */
 const methodCall = (written: ts.CallExpression | ts.TaggedTemplateExpression): ts.Identifier => tsi.setSourceMapRange(f.createIdentifier("call"), callSite(written));
+/** A statement holding expressions only: no statement inside whose temps would live on past its own. */
+const expressionsOnly = (st: ts.Statement): boolean =>
+  st.kind === SK.ExpressionStatement || st.kind === SK.VariableStatement || st.kind === SK.ReturnStatement || st.kind === SK.ThrowStatement;
 const set = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 const prop = (o: string, p: string) => f.createPropertyAccessExpression(id(o), p);
 /** A computed key whose conversion to a property key may wait for the literal or class it names a member of: a primitive literal, which runs nothing. */
@@ -137,6 +140,14 @@ export class Machine implements Hooks {
   private tempCount = 0;
   private liveTemps: string[] = [];
   private readonly temps = new Set<string>();
+  /**
+   * The temps of a statement of expressions with more than MAX_SAVES suspensions live in the closure,
+   * saved at none: a step local held to the statement's end is saved at each later suspension of it, so
+   * a sum of n awaits made code growing as n² (500 made 4 MB), as hoist.ts says of user locals.
+   */
+  private inClosure = false;
+  private closurePool: string[] = [];
+  private readonly closureTemps = new Set<string>();
   /** Where the source comments printed so far start: a statement split in several prints its leading comments once. */
   private readonly commented = new Set<number>();
   /** Where the pieces printed so far end: one that ends where another did leaves that one's trailing comments to it. */
@@ -218,7 +229,7 @@ export class Machine implements Hooks {
 
   get closureLocals(): ts.Identifier[] {
     const vars = [...this.s.slots.values()].filter((x) => !x.mirror && !x.env && !(x.binding.kind === "function" && x.binding.scope.node === this.s.an.fn));
-    return [...vars.map((x) => id(x.name)), ...[...this.envs.values()].map((e) => id(e.name))];
+    return [...vars.map((x) => id(x.name)), ...[...this.envs.values()].map((e) => id(e.name)), ...[...this.closureTemps].map((t) => id(t))];
   }
 
   /** Entering `scope` (again): a fresh environment object for its per-iteration bindings. */
@@ -507,8 +518,14 @@ export class Machine implements Hooks {
   // ---- temps and saving
 
   private temp(): string {
-    const t = this.tempPool.pop() ?? this.n.mark + "t" + this.tempCount++;
-    if (!this.locals.has(t)) this.locals.set(t, undefined);
+    let t: string;
+    if (this.inClosure) {
+      t = this.closurePool.pop() ?? this.n.mark + "tc" + this.closureTemps.size;
+      this.closureTemps.add(t);
+    } else {
+      t = this.tempPool.pop() ?? this.n.mark + "t" + this.tempCount++;
+      if (!this.locals.has(t)) this.locals.set(t, undefined);
+    }
     this.liveTemps.push(t);
     this.temps.add(t);
     return t;
@@ -517,8 +534,29 @@ export class Machine implements Hooks {
   private withTemps<T>(fn: () => T): T {
     const depth = this.liveTemps.length;
     const r = fn();
-    while (this.liveTemps.length > depth) this.tempPool.push(this.liveTemps.pop()!);
+    while (this.liveTemps.length > depth) {
+      const t = this.liveTemps.pop()!;
+      (this.closureTemps.has(t) ? this.closurePool : this.tempPool).push(t);
+    }
     return r;
+  }
+
+  /** Explode statement `node` with temps of its own, in the closure where it has many suspensions (`inClosure`). */
+  private withStatementTemps(node: ts.Statement): void {
+    const outer = this.inClosure;
+    this.inClosure ||= expressionsOnly(node) && this.suspensionsIn(node) > MAX_SAVES;
+    this.withTemps(() => this.explode(node));
+    this.inClosure = outer;
+  }
+
+  /** How many of the body's suspensions `node` holds, counted up to one past MAX_SAVES. */
+  private suspensionsIn(node: ts.Node): number {
+    let count = 0;
+    forEachDescendant(node, (n) => {
+      if (n.kind === SK.YieldExpression && this.ownYields.has(n as ts.YieldExpression)) count++;
+      return count <= MAX_SAVES;
+    });
+    return count;
   }
 
   private save(v: ts.Expression): ts.Expression {
@@ -569,7 +607,8 @@ export class Machine implements Hooks {
   /** The copies into mirrors suspension `y` needs: user locals live after it, live temps, the handler and completions of running finally bodies. */
   private saves(y: ts.YieldExpression): ts.Expression[] {
     const known = this.ownYields.has(y);
-    const names = [...this.userLocals.filter((x) => !known || x.liveAt.has(y)).map((x) => x.name), ...this.liveTemps, ...this.liveDisposers];
+    const temps = this.liveTemps.filter((t) => !this.closureTemps.has(t));
+    const names = [...this.userLocals.filter((x) => !known || x.liveAt.has(y)).map((x) => x.name), ...temps, ...this.liveDisposers];
     if (this.usesHandler) names.push(this.n.h);
     // Every way into a finally body sets its completion first: they live only while the body runs.
     for (const r of this.liveFinally) names.push(r.ck!, r.cv!);
@@ -1196,10 +1235,10 @@ export class Machine implements Hooks {
       append(this.fast, ...this.fastJump(at));
       return this.machineOnly(() => {
         this.mark(at);
-        this.withTemps(() => this.explode(node));
+        this.withStatementTemps(node);
       });
     }
-    this.withTemps(() => this.explode(node));
+    this.withStatementTemps(node);
   }
 
   private explode(node: ts.Statement): void {

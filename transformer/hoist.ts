@@ -84,7 +84,7 @@ export function isExploded(an: Analysis, node: ts.Node): boolean {
  * (500 awaits whose results are all read at the end made 1.8 MB). A local live across that many
  * suspensions is seldom in a loop hot enough for registers to matter.
  */
-const MAX_SAVES = 16;
+export const MAX_SAVES = 16;
 
 export function planHoisting(an: Analysis, names: Names): Map<Binding, Slot> {
   const slots = new Map<Binding, Slot>();
