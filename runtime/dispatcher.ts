@@ -48,6 +48,8 @@ interface SignalWatch {
  */
 const signalOwners = new Map<number, Dispatcher>();
 let nextSignalId = 1;
+/** Dispatchers constructed, the thread's first global one included. */
+let made = 0;
 
 /** Options of `new Dispatcher(options)`. */
 export interface DispatcherOptions {
@@ -93,6 +95,7 @@ export class Dispatcher {
   /** A dispatcher of its own; `setGlobalDispatcher` makes it the thread's. */
   constructor(options: DispatcherOptions = {}) {
     if (typeof options !== "object" || options === null) throw new TypeError(`Dispatcher: options must be an object, got ${typeName(options)}`);
+    made++;
     const kind = options.poller ?? defaultPollerKind();
     if (kind !== "epoll" && kind !== "poll") throw new TypeError(`Dispatcher: unknown poller '${String(kind)}', expected 'epoll' or 'poll'`);
     this.pollerKind = kind;
@@ -271,9 +274,11 @@ export class Dispatcher {
     }
   }
 
-  /** For a deadlock's message: where the dispatcher looked, when it is not the one sleeps, timeouts and transports use. */
+  /** For a deadlock's message: where the dispatcher looked, when it is not the one sleeps, timeouts and transports use, or when others exist. */
   private which(): string {
-    return this === gd ? "" : " on this dispatcher, which is not the global one that sleepAsync, the timeouts and the transports use";
+    if (this !== gd) return " on this dispatcher, which is not the global one that sleepAsync, the timeouts and the transports use";
+    // Only a program that made a dispatcher of its own can wait here for a sleep begun on another.
+    return made > 1 ? " on the global dispatcher (a sleep, timeout or transport begun while another dispatcher was the global one finishes only on that one)" : "";
   }
 
   /** Queue `cb()` for the next callback phase. */

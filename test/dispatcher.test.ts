@@ -318,7 +318,24 @@ describe("waitFor and runForever", () => {
     const where = /is watched on this dispatcher, which is not the global one that sleepAsync, the timeouts and the transports use/;
     expect(() => other.waitFor(nap)).toThrow(where);
     expect(() => other.poll()).toThrow(where);
-    expect(() => waitFor(new Future<void>("stuck"))).toThrow(/is watched$/);
+    // Once the program has made a dispatcher of its own, the global one's deadlock says a sleep may be another's.
+    expect(() => waitFor(new Future<void>("stuck"))).toThrow(/is watched on the global dispatcher \(a sleep, timeout or transport begun while another dispatcher was the global one finishes only on that one\)$/);
     waitFor(nap);
+  });
+
+  it("a sleep begun while another dispatcher was global: waiting for it on the new global one names the other", () => {
+    const main = getGlobalDispatcher();
+    const first = new Dispatcher();
+    setGlobalDispatcher(first);
+    const nap = sleepAsync(1);
+    const second = new Dispatcher();
+    setGlobalDispatcher(second);
+    try {
+      expect(() => waitFor(nap)).toThrow(/can never finish: .* on the global dispatcher \(a sleep, timeout or transport begun while another dispatcher was the global one/);
+      first.waitFor(nap);
+      expect(nap.completed).toBe(true);
+    } finally {
+      setGlobalDispatcher(main);
+    }
   });
 });
