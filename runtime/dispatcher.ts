@@ -349,7 +349,8 @@ export class Dispatcher {
   /**
    * Run `cb()` from the callback queue when the process receives `sig` (a number or a name, `"SIGINT"`)
    * while this dispatcher runs; deliveries between two steps may merge into one. Returns the id for
-   * `removeSignal`. Refused: SIGKILL, SIGSTOP, the fault signals, SIGUSR1, SIGPIPE, SIGXFSZ.
+   * `removeSignal`, which also lets the dispatcher go: until then the handler keeps it. Refused: SIGKILL,
+   * SIGSTOP, the fault signals, SIGUSR1, SIGPIPE, SIGXFSZ.
    */
   addSignal(sig: number | SignalName, cb: () => void): number {
     if (typeof cb !== "function") throw new TypeError(`addSignal: expected a callback function, got ${typeof cb}`);

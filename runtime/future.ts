@@ -154,7 +154,9 @@ export class Future<T = void> {
       if (odd) slow = slow._child!;
       if (f === slow) return true;
     }
-    f.cancelLeaf();
+    // A leaf below is asked through its own cancel(), which a subclass may extend; it has no chain to walk.
+    if (f === this) f.cancelLeaf();
+    else f.cancel();
     return true;
   }
 

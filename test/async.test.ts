@@ -229,6 +229,59 @@ describe("async(): execution rules", () => {
     expect(trace).toEqual(["return"]);
   });
 
+  it("a for...of over an array sees what the array's own iterator would: elements added or removed meanwhile, holes, a proxy's traps", () => {
+    // Each case's trace from the same loop run natively (a plain function), then with a suspension per element.
+    const cases: [string, (log: string[]) => unknown[]][] = [
+      ["grows and shrinks", () => [1, 2, 3, 4]],
+      ["holes", () => [1, , 3]],
+      ["proxy", (log) => new Proxy([1, 2, 3], { get: (t, k, r) => (typeof k === "string" && log.push(`get ${k}`), Reflect.get(t, k, r)) })],
+      ["proxy with a fractional length", (log) => new Proxy([1, 2, 3], { get: (t, k, r) => (k === "length" ? (log.push("length"), 2.5) : Reflect.get(t, k, r)) })],
+      ["own iterator", () => Object.assign([1, 2, 3], { [Symbol.iterator]: () => [7, 8][Symbol.iterator]() })],
+    ];
+    const body = (a: unknown[], x: unknown, log: string[]) => {
+      log.push(String(x));
+      if (x === 1 && Array.isArray(a) && a.length === 4) a.push(5);
+      if (x === 2 && a.length === 5) a.splice(3, 1);
+    };
+    const native = (make: (log: string[]) => unknown[]) => {
+      const log: string[] = [];
+      const a = make(log);
+      for (const x of a) body(a, x, log);
+      return log;
+    };
+    const lowered = async(function* (make: (log: string[]) => unknown[]) {
+      const log: string[] = [];
+      const a = make(log);
+      for (const x of a) {
+        yield* later(0);
+        body(a, x, log);
+      }
+      return log;
+    });
+    for (const [what, make] of cases) expect(waitFor(lowered(make)), what).toEqual(native(make));
+    expect(native(cases[0]![1])).toEqual(["1", "2", "3", "5"]);
+  });
+
+  it("a for...of over an array closes its iterator through a return() added to the iterator prototypes, as the engine does", () => {
+    const proto = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as { return?: () => IteratorResult<unknown> };
+    const closed: string[] = [];
+    proto.return = () => (closed.push("return"), { done: true, value: undefined });
+    try {
+      const f = async(function* () {
+        for (const x of [1, 2, 3]) {
+          yield* later(x);
+          if (x === 2) break;
+        }
+        const [a] = [4, 5];
+        return a;
+      });
+      expect(waitFor(f())).toBe(4);
+      expect(closed).toEqual(["return", "return"]);
+    } finally {
+      delete proto.return;
+    }
+  });
+
   it("a rest element beside a computed key that suspends copies own enumerable properties only", () => {
     const o: Record<string, number> = { a: 1, b: 2 };
     Object.defineProperty(o, "hidden", { value: 3, enumerable: false });

@@ -85,6 +85,28 @@ describe("cancel() forwarding", () => {
     expect(() => waitFor(top)).toThrow(CancelledError);
   });
 
+  it("asks the leaf through its own cancel(), which a subclass may extend", () => {
+    const heard: string[] = [];
+    class Job extends Future<number> {
+      override cancel(): boolean {
+        heard.push(`cancel of ${this.name}`);
+        return super.cancel();
+      }
+    }
+    const job = new Job("job");
+    job.cancelCallback = () => heard.push("cancelCallback");
+    const outer = async(function* () {
+      return yield* job;
+    });
+    const top = async(function* () {
+      return yield* outer();
+    })();
+    expect(top.cancel()).toBe(true);
+    expect(heard).toEqual(["cancel of job", "cancelCallback"]);
+    expect(job.cancelled).toBe(true);
+    expect(() => waitFor(top)).toThrow(CancelledError);
+  });
+
   it("ends at a cycle of calls waiting on each other, which nothing can finish, instead of looping for ever", () => {
     const calls: Future<void>[] = [];
     const waitOn = async(function* (i: number) {

@@ -823,6 +823,11 @@ export const f = async(function* (o: { x?: number }) {
       const [small, large] = [size(100), size(400)];
       expect(large / small, template ? "template" : "sum").toBeLessThan(4.5);
     }
+    // Emptied after the statement, what they held is not kept alive for the rest of the call; a return needs no emptying.
+    const kept = program(20, false).replace("  return ", "  const sum = ").replace("\n});\n", "\n  yield* leaf(0);\n  return sum;\n});\n");
+    const emptied = lower(kept).splices[1]!.text;
+    expect(emptied).toMatch(/\$tc\d+ = void 0;\n\s+\$f = \(0, leaf\)\(0\)|\$tc\d+ = void 0;\n\s+\$f = leaf\(0\)/);
+    expect(lower(program(20, false)).splices[1]!.text).not.toMatch(/\$tc\d+ = void 0/);
     // Below the bound as above it, the value is the untransformed one.
     for (const n of [10, 40]) {
       expect(waitFor(evaluate(lower(program(n, false)).splices)())).toBe((n * (n - 1)) / 2);

@@ -148,6 +148,8 @@ export class Machine implements Hooks {
   private inClosure = false;
   private closurePool: string[] = [];
   private readonly closureTemps = new Set<string>();
+  /** The closure temps the statement being exploded used. */
+  private readonly heldInClosure = new Set<string>();
   /** Where the source comments printed so far start: a statement split in several prints its leading comments once. */
   private readonly commented = new Set<number>();
   /** Where the pieces printed so far end: one that ends where another did leaves that one's trailing comments to it. */
@@ -522,6 +524,7 @@ export class Machine implements Hooks {
     if (this.inClosure) {
       t = this.closurePool.pop() ?? this.n.mark + "tc" + this.closureTemps.size;
       this.closureTemps.add(t);
+      this.heldInClosure.add(t);
     } else {
       t = this.tempPool.pop() ?? this.n.mark + "t" + this.tempCount++;
       if (!this.locals.has(t)) this.locals.set(t, undefined);
@@ -543,10 +546,15 @@ export class Machine implements Hooks {
 
   /** Explode statement `node` with temps of its own, in the closure where it has many suspensions (`inClosure`). */
   private withStatementTemps(node: ts.Statement): void {
-    const outer = this.inClosure;
-    this.inClosure ||= expressionsOnly(node) && this.suspensionsIn(node) > MAX_SAVES;
+    if (this.inClosure || !expressionsOnly(node) || this.suspensionsIn(node) <= MAX_SAVES) return this.withTemps(() => this.explode(node));
+    this.inClosure = true;
     this.withTemps(() => this.explode(node));
-    this.inClosure = outer;
+    this.inClosure = false;
+    // Emptied once the statement is done with them, so that what they held is not kept alive for the rest of the call, as a generator would not.
+    const held = [...this.heldInClosure];
+    this.heldInClosure.clear();
+    if (node.kind !== SK.ReturnStatement && node.kind !== SK.ThrowStatement && held.length > 0)
+      this.emit(f.createExpressionStatement(held.reduceRight<ts.Expression>((rest, t) => f.createAssignment(id(t), rest), f.createVoidZero())));
   }
 
   /** How many of the body's suspensions `node` holds, counted up to one past MAX_SAVES. */
