@@ -187,6 +187,8 @@ function iterableResult<T>(v: T, what: string): T {
 
 const arrayValues = Array.prototype[Symbol.iterator];
 const arrayNext = ([] as unknown[])[Symbol.iterator]().next;
+/** Only the engine's own iteration is walked by index: one a polyfill put in place before chronots loaded is taken as it is. */
+const byIndex = [arrayValues, arrayNext].every((fn) => /\{\s*\[native code\]\s*\}$/.test(Function.prototype.toString.call(fn)));
 
 /**
  * An iterator with the `next` method GetIterator read once, as a lowered `for…of` or array pattern drives it.
@@ -214,7 +216,7 @@ function iterate(v: unknown): Iteration {
   if (typeof make !== "function") throw new TypeError(`${typeName(v)} is not iterable`);
   const it = iterableResult(make.call(v), "for...of") as Iterator<unknown>;
   const next = it.next;
-  return new Iteration(it, next, make === arrayValues && next === arrayNext && Array.isArray(v) ? v : null);
+  return new Iteration(it, next, byIndex && make === arrayValues && next === arrayNext && Array.isArray(v) ? v : null);
 }
 
 /** One step of a lowered `for…of`: the iterator result, checked to be an object. */
@@ -236,7 +238,8 @@ function step(r: Iteration): IteratorResult<unknown> {
 }
 
 function toLength(n: unknown): number {
-  const x = Number(n);
+  // ToNumber: unlike Number(), a BigInt throws.
+  const x = +(n as number);
   return x > 0 ? Math.min(Math.floor(x), Number.MAX_SAFE_INTEGER) : 0;
 }
 

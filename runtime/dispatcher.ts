@@ -48,8 +48,8 @@ interface SignalWatch {
  */
 const signalOwners = new Map<number, Dispatcher>();
 let nextSignalId = 1;
-/** Dispatchers constructed, the thread's first global one included. */
-let made = 0;
+/** Whether another dispatcher has been the global one: a sleep begun then finishes only on that one. */
+let switched = false;
 
 /** Options of `new Dispatcher(options)`. */
 export interface DispatcherOptions {
@@ -95,7 +95,6 @@ export class Dispatcher {
   /** A dispatcher of its own; `setGlobalDispatcher` makes it the thread's. */
   constructor(options: DispatcherOptions = {}) {
     if (typeof options !== "object" || options === null) throw new TypeError(`Dispatcher: options must be an object, got ${typeName(options)}`);
-    made++;
     const kind = options.poller ?? defaultPollerKind();
     if (kind !== "epoll" && kind !== "poll") throw new TypeError(`Dispatcher: unknown poller '${String(kind)}', expected 'epoll' or 'poll'`);
     this.pollerKind = kind;
@@ -274,11 +273,10 @@ export class Dispatcher {
     }
   }
 
-  /** For a deadlock's message: where the dispatcher looked, when it is not the one sleeps, timeouts and transports use, or when others exist. */
+  /** For a deadlock's message: where the dispatcher looked, when it is not the one sleeps, timeouts and transports use, or when another has been. */
   private which(): string {
     if (this !== gd) return " on this dispatcher, which is not the global one that sleepAsync, the timeouts and the transports use";
-    // Only a program that made a dispatcher of its own can wait here for a sleep begun on another.
-    return made > 1 ? " on the global dispatcher (a sleep, timeout or transport begun while another dispatcher was the global one finishes only on that one)" : "";
+    return switched ? " on the global dispatcher (a sleep, timeout or transport begun while another dispatcher was the global one finishes only on that one)" : "";
   }
 
   /** Queue `cb()` for the next callback phase. */
@@ -495,6 +493,7 @@ export function setGlobalDispatcher(d: Dispatcher): void {
   if (!(d instanceof Dispatcher)) throw new TypeError("setGlobalDispatcher: expected a Dispatcher");
   const old = gd;
   gd = d;
+  switched ||= old !== d;
   setActiveQueue(d.queue);
   // A waitForAsync idling on the old one would wait for callbacks that now queue here: it ends, saying so.
   if (old !== d) old.interrupt();

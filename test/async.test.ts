@@ -237,6 +237,7 @@ describe("async(): execution rules", () => {
       ["proxy", (log) => new Proxy([1, 2, 3], { get: (t, k, r) => (typeof k === "string" && log.push(`get ${k}`), Reflect.get(t, k, r)) })],
       ["proxy with a fractional length", (log) => new Proxy([1, 2, 3], { get: (t, k, r) => (k === "length" ? (log.push("length"), 2.5) : Reflect.get(t, k, r)) })],
       ["own iterator", () => Object.assign([1, 2, 3], { [Symbol.iterator]: () => [7, 8][Symbol.iterator]() })],
+      ["proxy with a BigInt length", () => new Proxy([1, 2, 3], { get: (t, k, r) => (k === "length" ? 2n : Reflect.get(t, k, r)) })],
     ];
     const body = (a: unknown[], x: unknown, log: string[]) => {
       log.push(String(x));
@@ -258,7 +259,16 @@ describe("async(): execution rules", () => {
       }
       return log;
     });
-    for (const [what, make] of cases) expect(waitFor(lowered(make)), what).toEqual(native(make));
+    const outcome = (run: () => string[]) => {
+      try {
+        return run();
+      } catch (e) {
+        return [(e as Error).name];
+      }
+    };
+    for (const [what, make] of cases) expect(outcome(() => waitFor(lowered(make))), what).toEqual(outcome(() => native(make)));
+    // ToLength of a BigInt throws, as the engine's array iterator does.
+    expect(outcome(() => native(cases[5]![1]))).toEqual(["TypeError"]);
     expect(native(cases[0]![1])).toEqual(["1", "2", "3", "5"]);
   });
 
@@ -272,10 +282,12 @@ describe("async(): execution rules", () => {
           yield* later(x);
           if (x === 2) break;
         }
-        const [a] = [4, 5];
-        return a;
+        // A pattern whose default suspends steps the iterator itself; it stops before the end, and closes it.
+        const [a = yield* later(4)] = [undefined, 5];
+        const [b, ...rest] = [yield* later(6), 7, 8];
+        return [a, b, rest];
       });
-      expect(waitFor(f())).toBe(4);
+      expect(waitFor(f())).toEqual([4, 6, [7, 8]]);
       expect(closed).toEqual(["return", "return"]);
     } finally {
       delete proto.return;

@@ -108,17 +108,19 @@ describe("cancel() forwarding", () => {
   });
 
   it("ends at a cycle of calls waiting on each other, which nothing can finish, instead of looping for ever", () => {
+    // Call 0 waits on 1, 1 on 2, 2 on 3, and 3 on 1 again: a cycle of three, which the walk from 0 enters.
     const calls: Future<void>[] = [];
     const waitOn = async(function* (i: number) {
       yield* sleepAsync(0);
-      yield* calls[1 - i]!;
+      yield* calls[i === 3 ? 1 : i + 1]!;
     });
-    calls.push(waitOn(0), waitOn(1));
+    calls.push(waitOn(0), waitOn(1), waitOn(2), waitOn(3));
     waitFor(sleepAsync(1));
-    expect(calls.map((f) => f.cancel())).toEqual([true, true]);
-    expect(calls.map((f) => f.state)).toEqual(["pending", "pending"]);
+    expect(calls.map((f) => f.cancel())).toEqual([true, true, true, true]);
+    expect(calls.map((f) => f.state)).toEqual(["pending", "pending", "pending", "pending"]);
     // Nothing can finish them: leave them to the collector without the step callbacks the leak check counts.
-    for (const f of calls) f.removeCallback((f as unknown as { _cb: (f: Future<void>) => void })._cb);
+    for (const f of calls as unknown as { _cb: ((f: Future<void>) => void) | null; removeCallback(cb: (f: Future<void>) => void): void }[])
+      while (f._cb !== null) f.removeCallback(f._cb);
   });
 });
 

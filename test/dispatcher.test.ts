@@ -318,7 +318,10 @@ describe("waitFor and runForever", () => {
     const where = /is watched on this dispatcher, which is not the global one that sleepAsync, the timeouts and the transports use/;
     expect(() => other.waitFor(nap)).toThrow(where);
     expect(() => other.poll()).toThrow(where);
-    // Once the program has made a dispatcher of its own, the global one's deadlock says a sleep may be another's.
+    // Once another dispatcher has been the global one, a deadlock on the global one says a sleep may be another's.
+    const main = getGlobalDispatcher();
+    setGlobalDispatcher(other);
+    setGlobalDispatcher(main);
     expect(() => waitFor(new Future<void>("stuck"))).toThrow(/is watched on the global dispatcher \(a sleep, timeout or transport begun while another dispatcher was the global one finishes only on that one\)$/);
     waitFor(nap);
   });

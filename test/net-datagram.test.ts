@@ -165,6 +165,8 @@ describe.each(backends)("datagram transports over %s", (kind) => {
       },
       options,
     );
+    // Taken when the transport was made: a later change of the options object is not seen.
+    (options as { onError: unknown }).onError = 5;
     waitFor(t.sendTo(t.localAddress, "x"));
     waitFor(reported);
     waitFor(t.closeWait());
@@ -172,6 +174,8 @@ describe.each(backends)("datagram transports over %s", (kind) => {
       ["onMessage", undefined],
       ["onError", undefined],
     ]);
+    // null, as undefined, means none.
+    waitFor(newDatagramTransport("127.0.0.1:0", () => {}, { onError: null as never }).closeWait());
   });
 
   it("sends the bytes a buffer holds, not what a shadowed length claims (C would read past it)", () => {

@@ -336,7 +336,7 @@ describe.each(backends)("dispatcher I/O over %s", (kind) => {
     }
     expect(() => addReader(-3, () => {})).toThrow(RangeError);
     // A string that reads as a number is named as the string it is.
-    expect(() => register("3" as unknown as number)).toThrow(new TypeError("register: fd must be a number, got string"));
+    expect(() => register("3" as unknown as number)).toThrow(new TypeError('register: fd must be a number, got string "3"'));
   });
 
   it("rejects a closed fd with an OSError naming the call and the fd", () => {

@@ -84,6 +84,7 @@ function costOf(): Uint8Array {
  */
 export interface Unfolds {
   spreads: boolean;
+  /** Below ES2020: optional chains and `??`. */
   chains: boolean;
   pow: boolean;
 }
@@ -121,7 +122,7 @@ function edgeCost(parent: ts.Node, child: ts.Node): number {
 
 /** What reaching `child` from `parent` adds to the depth: its own cost, the edge's, what the target unfolds. */
 function stepCost(parent: ts.Node, child: ts.Node, unfolds: Unfolds): number {
-  // A binary expression an operand of another costs nothing the printer loops over such a chain for.
+  // A binary expression an operand of another costs only what the target unfolds: the printer loops over such a chain.
   if (child.kind === SK.BinaryExpression && parent.kind === SK.BinaryExpression) return unfoldedCost(child, unfolds);
   return costs!.cost[child.kind]! + edgeCost(parent, child) + unfoldedCost(child, unfolds);
 }

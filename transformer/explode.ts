@@ -550,14 +550,15 @@ export class Machine implements Hooks {
     this.inClosure = true;
     this.withTemps(() => this.explode(node));
     this.inClosure = false;
-    // Emptied once the statement is done with them, so that what they held is not kept alive for the rest of the call, as a generator would not.
+    // Emptied once the statement is done with them, so that what they held is not kept alive for the rest of the call, as a generator
+    // would not (a statement left by a throw leaves them to the next statement that takes them, or to the call's end).
     const held = [...this.heldInClosure];
     this.heldInClosure.clear();
     if (node.kind !== SK.ReturnStatement && node.kind !== SK.ThrowStatement && held.length > 0)
       this.emit(f.createExpressionStatement(held.reduceRight<ts.Expression>((rest, t) => f.createAssignment(id(t), rest), f.createVoidZero())));
   }
 
-  /** How many of the body's suspensions `node` holds, counted up to one past MAX_SAVES. */
+  /** How many of the body's suspensions `node` holds; the count stops going deeper once past MAX_SAVES. */
   private suspensionsIn(node: ts.Node): number {
     let count = 0;
     forEachDescendant(node, (n) => {

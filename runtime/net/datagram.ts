@@ -63,18 +63,19 @@ export class DatagramTransport {
   private delay = 0;
   /** The last destination, parsed: replies usually go to the same few peers. */
   private lastTo: { text: string; to: Uint8Array } | null = null;
+  private readonly onError: NonNullable<DatagramOptions["onError"]> | null;
 
   /** Datagram transports come from `newDatagramTransport` only. */
   private constructor(
     key: typeof INTERNAL,
     local: string,
     private readonly onMessage: MessageHandler,
-    private readonly options: DatagramOptions,
+    options: DatagramOptions,
   ) {
     if (key !== INTERNAL) throw new TypeError("DatagramTransport: use newDatagramTransport(); it cannot be constructed");
     if (typeof onMessage !== "function") throw new TypeError(`newDatagramTransport: onMessage must be a function, got ${typeof onMessage}`);
     if (typeof options !== "object" || options === null) throw new TypeError(`newDatagramTransport: options must be an object, got ${options === null ? "null" : typeof options}`);
-    checkOnError(options.onError, "newDatagramTransport");
+    this.onError = checkOnError(options.onError, "newDatagramTransport");
     const a = parseAddress(local, "newDatagramTransport");
     this.address = a;
     this.d = getGlobalDispatcher();
@@ -256,8 +257,8 @@ export class DatagramTransport {
   };
 
   private report(error: unknown): void {
-    const onError = this.options.onError;
-    if (onError) onError(error);
+    const onError = this.onError;
+    if (onError !== null) onError(error);
     else reportToStderr(error, `datagram transport ${this.localAddress}`);
   }
 }

@@ -18,9 +18,10 @@ export function failed<T>(error: unknown, name: string): Future<T> {
   return f;
 }
 
-/** An `onError` option is checked when the transport is made: a wrong one would otherwise throw out of whatever waits when the first error comes. */
-export function checkOnError(onError: unknown, what: string): void {
-  if (onError !== undefined && typeof onError !== "function") throw new TypeError(`${what}: options.onError must be a function, got ${typeName(onError)}`);
+/** An `onError` option, checked and taken when the transport is made: a wrong one would otherwise throw out of whatever waits when the first error comes. */
+export function checkOnError<F extends Function>(onError: F | null | undefined, what: string): F | null {
+  if (onError != null && typeof onError !== "function") throw new TypeError(`${what}: options.onError must be a function, got ${typeName(onError)}`);
+  return onError ?? null;
 }
 
 /** Where errors without a caller go when the user gave no `onError`: stderr, never a crash. */

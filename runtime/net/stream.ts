@@ -635,18 +635,20 @@ export class StreamServer {
   private drainers: Future<void>[] = [];
   /** Accepted transports get the listening address itself as their local address unless it is a wildcard. */
   private readonly sharedLocal: string | null;
+  private readonly onError: NonNullable<StreamServerOptions["onError"]> | null;
 
   /** Servers come from `createStreamServer` only. */
   private constructor(
     key: typeof INTERNAL,
     address: string,
     private readonly handler: (this: void, t: StreamTransport) => Future<unknown>,
-    private readonly options: StreamServerOptions,
+    options: StreamServerOptions,
   ) {
     if (key !== INTERNAL) throw new TypeError("StreamServer: use createStreamServer(); it cannot be constructed");
     if (typeof handler !== "function") throw new TypeError(`createStreamServer: handler must be a function, got ${typeof handler}`);
     if (typeof options !== "object" || options === null) throw new TypeError(`createStreamServer: options must be an object, got ${options === null ? "null" : typeof options}`);
-    checkOnError(options.onError, "createStreamServer");
+    // Taken now: read when the first error comes, a changed option would throw out of whatever waits then.
+    this.onError = checkOnError(options.onError, "createStreamServer");
     const backlog = options.backlog ?? 1024;
     if (typeof backlog !== "number") throw new TypeError(`createStreamServer: backlog must be a number, got ${typeName(backlog)}`);
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65535) throw new RangeError(`createStreamServer: backlog must be an integer from 1 to 65535, got ${backlog}`);
@@ -721,8 +723,8 @@ export class StreamServer {
 
   private report(error: unknown, client: StreamTransport | null): void {
     // Called as plain functions, as the handler is: `this` is not the options object.
-    const onError = this.options.onError;
-    if (onError) onError(error, client);
+    const onError = this.onError;
+    if (onError !== null) onError(error, client);
     else reportToStderr(error, client ? `handler for ${client.remoteAddress} on server ${this.localAddress} failed` : `server ${this.localAddress}`);
   }
 

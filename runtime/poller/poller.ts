@@ -7,6 +7,8 @@
  * the callback's own read or write sees the error. Readiness is level-triggered: an fd that stays
  * ready is reported again by the next `wait`.
  */
+import { typeName } from "../future.js";
+
 export const READ = 1;
 export const WRITE = 2;
 
@@ -38,7 +40,7 @@ export interface Poller {
  * a RangeError for a number no fd can be (C takes an fd as an int32).
  */
 export function checkFd(fd: unknown, what: string): asserts fd is number {
-  if (typeof fd !== "number") throw new TypeError(`${what}: fd must be a number, got ${fd === null ? "null" : typeof fd}`);
+  if (typeof fd !== "number") throw new TypeError(`${what}: fd must be a number, got ${typeName(fd)}`);
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new RangeError(`${what}: fd must be an integer from 0 to 2147483647, got ${fd}`);
 }
 
