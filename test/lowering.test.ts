@@ -806,6 +806,27 @@ export const f = async(function* (o: { x?: number }) {
     expect(waitFor(evaluate(lower(program(40)).splices)())).toBe((40 * 39) / 2);
   });
 
+  it("saves no temp of an if's test or a switch's discriminant and case tests at the suspensions of the branches", () => {
+    // Dead once the branch is chosen, they were saved at every suspension of the branches.
+    const text = `import { async } from "chronots";
+const leaf = async(function* (i: number) { return i; });
+const g = (x: number) => x;
+export const branches = async(function* (n: number) {
+  let s = 0;
+  if (g(yield* leaf(1)) < (yield* leaf(2))) s += yield* leaf(3);
+  switch (g(n) + (yield* leaf(4))) {
+    case yield* leaf(5):
+      s += yield* leaf(6);
+  }
+  return s;
+});
+`;
+    const lowered = lower(text).splices[1]!.text;
+    const holds = [...lowered.matchAll(/return (.*), \$s = \d+, \$r\._suspend/g)].map(([, saved]) => /\$t\d/.test(saved!));
+    // In source order: the tests' own suspensions hold operands (the callee g, the left operand, the discriminant); the branches' none.
+    expect(holds).toEqual([true, true, false, true, true, false]);
+  });
+
   it("keeps code linear in the number of awaits within one expression, a sum or a template", () => {
     // Each operand left of an await waits in a temp until the statement ends: saved at every later await, a sum of 500
     // awaits made 4 MB. Past a bound of awaits in one statement its temps live in the closure.

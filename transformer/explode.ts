@@ -1459,18 +1459,26 @@ export class Machine implements Hooks {
   }
 
   private ifStatement(node: ts.IfStatement): void {
-    const test = this.expr(node.expression);
-    if (!this.suspends(node.thenStatement) && !this.suspends(node.elseStatement)) {
+    const branches = this.suspends(node.thenStatement) || this.suspends(node.elseStatement);
+    let end = 0;
+    let other = 0;
+    // Once tested, the test's temps are dead: released before the branches, where each suspension would save them.
+    const test = this.withTemps(() => {
+      const test = this.expr(node.expression);
+      if (!branches) return test;
+      end = this.label();
+      other = node.elseStatement ? this.label() : end;
+      // The machine's test maps from the `if` keyword, as the structured copy's `if` does: a breakpoint on the
+      // line resolves to that one position, and finds both copies there (from the condition, it found only the copy's).
+      const machineTest = f.createIfStatement(f.createLogicalNot(test), f.createBlock(this.goto(other), true));
+      this.machineOnly(() => this.emit(machineTest, node.expression));
+      mapFrom(machineTest, node, node.expression);
+      return test;
+    });
+    if (!branches) {
       const els = node.elseStatement;
       return this.copy(node, (rw) => f.createIfStatement(test, rw.statement(node.thenStatement) ?? f.createBlock([]), els && rw.statement(els)));
     }
-    const end = this.label();
-    const other = node.elseStatement ? this.label() : end;
-    // The machine's test maps from the `if` keyword, as the structured copy's `if` does: a breakpoint on the
-    // line resolves to that one position, and finds both copies there (from the condition, it found only the copy's).
-    const machineTest = f.createIfStatement(f.createLogicalNot(test), f.createBlock(this.goto(other), true));
-    this.machineOnly(() => this.emit(machineTest, node.expression));
-    mapFrom(machineTest, node, node.expression);
     const then = this.collect(() => this.statement(node.thenStatement));
     let els: ts.Statement[] | undefined;
     if (node.elseStatement) {
@@ -1625,22 +1633,29 @@ export class Machine implements Hooks {
   }
 
   private switchStatement(node: ts.SwitchStatement, labels: string[]): void {
-    const d = this.expr(node.expression);
-    if (!this.suspends(node.caseBlock)) {
-      return this.copy(node, (rw) => copyLabelled(rw, node, labels, d));
-    }
-    const disc = this.saveIfNeeded(d);
-    this.enter(node.caseBlock);
-    // The case block is one scope: its functions exist before any case test runs.
-    this.hoistFunctions(node.caseBlock.clauses.flatMap((c) => c.statements), false);
-    const end = this.label();
-    const targets = node.caseBlock.clauses.map(() => this.label());
-    let fallback = end;
-    node.caseBlock.clauses.forEach((clause, i) => {
-      if (tsi.isDefaultClause(clause)) fallback = targets[i]!;
-      else this.withTemps(() => this.branch(f.createStrictEquality(disc, this.expr(clause.expression)), targets[i]!));
+    const bodies = this.suspends(node.caseBlock);
+    let end = 0;
+    let targets: number[] = [];
+    // Once a case is chosen, the temps of the discriminant and the tests are dead: released before the bodies,
+    // where each suspension would save them.
+    const d = this.withTemps(() => {
+      const d = this.expr(node.expression);
+      if (!bodies) return d;
+      const disc = this.saveIfNeeded(d);
+      this.enter(node.caseBlock);
+      // The case block is one scope: its functions exist before any case test runs.
+      this.hoistFunctions(node.caseBlock.clauses.flatMap((c) => c.statements), false);
+      end = this.label();
+      targets = node.caseBlock.clauses.map(() => this.label());
+      let fallback = end;
+      node.caseBlock.clauses.forEach((clause, i) => {
+        if (tsi.isDefaultClause(clause)) fallback = targets[i]!;
+        else this.withTemps(() => this.branch(f.createStrictEquality(disc, this.expr(clause.expression)), targets[i]!));
+      });
+      this.push(...this.goto(fallback));
+      return d;
     });
-    this.push(...this.goto(fallback));
+    if (!bodies) return this.copy(node, (rw) => copyLabelled(rw, node, labels, d));
     this.jumpables.push({ kind: "switch", labels, brk: this.here(end) });
     node.caseBlock.clauses.forEach((clause, i) => {
       this.mark(targets[i]!);
