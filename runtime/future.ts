@@ -155,22 +155,9 @@ export class Future<T = void> {
       if (f === slow) return true;
     }
     // A leaf below is asked through its own cancel(), which a subclass may extend; it has no chain to walk.
-    if (f === this) f.cancelLeaf();
+    if (f === this) cancelLeaf(f);
     else f.cancel();
     return true;
-  }
-
-  /** A future no body finishes (`sleepAsync`'s, a read's): its `cancelCallback` runs, and it ends cancelled unless the callback finished it. */
-  private cancelLeaf(): void {
-    const cb = this.cancelCallback;
-    this.cancelCallback = null;
-    try {
-      if (typeof cb === "function") cb(this);
-      else if (cb !== null) throw new TypeError(`${describe(this)}: cancelCallback must be a function or null, got ${typeName(cb)}`);
-    } finally {
-      // Also when `cb` throws: its error goes to the caller, and the future does not stay pending for ever.
-      if (!this._ownCancel && this._state === S.Pending) this._finish(S.Cancelled, new CancelledError(`${describe(this)} was cancelled`));
-    }
   }
 
   /**
@@ -320,6 +307,22 @@ export function promiseHint(v: unknown): string {
 
 /** A Future's methods: an object with them all that `instanceof Future` refuses is another copy's Future. */
 const FUTURE_METHODS = ["read", "complete", "fail", "cancel", "addCallback", "removeCallback"];
+
+/**
+ * A future no body finishes (`sleepAsync`'s, a read's): its `cancelCallback` runs, and it ends cancelled unless
+ * the callback finished it. Not a private method: a declaration emit of a user's anonymous subclass refuses one.
+ */
+function cancelLeaf(f: Future<any>): void {
+  const cb = f.cancelCallback;
+  f.cancelCallback = null;
+  try {
+    if (typeof cb === "function") cb(f);
+    else if (cb !== null) throw new TypeError(`${describe(f)}: cancelCallback must be a function or null, got ${typeName(cb)}`);
+  } finally {
+    // Also when `cb` throws: its error goes to the caller, and the future does not stay pending for ever.
+    if (!f._ownCancel && f._state === S.Pending) f._finish(S.Cancelled, new CancelledError(`${describe(f)} was cancelled`));
+  }
+}
 
 export function typeName(v: unknown): string {
   if (v === null) return "null";

@@ -283,7 +283,8 @@ export const f = async(function* (n: number) {
     expect(out!.code).toMatch(/\nif \(!x\)\n {2}\(0, /);
   });
 
-  it("places the frame of a call or new whose arguments suspend at the call, as written", () => {
+  // Ten runs, each a process of its own through Vite: some 20 s on a loaded 2-core machine.
+  it("places the frame of a call or new whose arguments suspend at the call, as written", { timeout: 60_000 }, () => {
     const source = (runtime: string) => `import { async, sleepAsync } from "${runtime}";
 const boom = (_: unknown): number => { throw new Error("boom"); };
 const o = { m: boom };
