@@ -34,7 +34,7 @@ async function run(file: string, lowered: boolean): Promise<{ trace: unknown[]; 
   }
 }
 
-const families = ["basics.ts", "declared.ts", "expressions.ts", "control.ts", "exceptions.ts", "delegation.ts", "bindings.ts", "patterns.ts", "chains.ts", "liveness.ts", "resources.ts", "jsx.tsx"];
+const families = ["basics.ts", "declared.ts", "expressions.ts", "control.ts", "exceptions.ts", "delegation.ts", "bindings.ts", "patterns.ts", "chains.ts", "liveness.ts", "resources.ts", "structured.ts", "jsx.tsx"];
 
 describe("lowered fixtures behave as the driver does", () => {
   for (const file of families) {
@@ -685,6 +685,20 @@ export const f = async(function* (o: { x?: number }) {
     const expected = Array.from({ length: 5000 }, (_, i) => i + (i % 7)).reduce((a, b) => a + b, 0);
     expect(waitFor(big())).toBe(expected);
     expect(js).toContain("var $c = $cns.__chronots;");
+  });
+
+  it("keeps a try in a loop in the structured copy, its catch and a throw's finally in the machine, and hands over one that a jump leaves", () => {
+    const loop = (block: string, after = "") => `  for (let i = 0; i < 4; i++) {\n    try {\n      ${block}\n    } catch {\n      s--;\n    } finally {\n      s *= 2;\n    }${after}\n  }\n`;
+    const text = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { if (i === 2) throw new Error("two"); return i; });\nexport const kept = async(function* () {\n  let s = 0;\n${loop("s += yield* leaf(i);")}  return s;\n});\nexport const left = async(function* () {\n  let s = 0;\n${loop("s += yield* leaf(i);\n      if (i === 3) break;")}  return s;\n});\n`;
+    const result = lower(text);
+    expect(result.diagnostics).toEqual([]);
+    const [kept, left] = [result.splices[1]!.text, result.splices[2]!.text].map((x) => x.slice(x.indexOf("$fast: {"), x.indexOf("$loop:")));
+    expect(kept).toMatch(/for \(; i < 4; i\+\+\) \{\s*\$h = \d+;\s*\$f = leaf\(i\);[^]*\$ck0 = 0;\s*\$h = 0;\s*\{\s*s \*= 2;\s*\}\s*\}/);
+    expect(kept).not.toContain("break $fast");
+    expect(kept).not.toContain("s--");
+    expect(left).toMatch(/for \(; i < 4; i\+\+\) \{\s*\$f = void 0;\s*\$s = \d+;\s*break \$fast;\s*\}/);
+    const [leaf, keptFn, leftFn] = result.splices;
+    expect([waitFor(evaluate([leaf!, keptFn!])()), waitFor(evaluate([leaf!, leftFn!])())]).toEqual([10, 10]);
   });
 
   it("keeps an else-if chain whose links suspend a flat chain in the structured copy, as written, not each link in a block of the one before", () => {

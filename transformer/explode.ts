@@ -31,7 +31,7 @@ import type * as ts from "typescript";
 import { contains, factory as f, forEachDescendant, kindName, SK, tsi } from "./compiler.js";
 import { type Binding, isComponentTag, isKey, isUsing, isWrapper, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, MAX_SAVES, type Slot } from "./hoist.js";
-import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
+import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, isFunctionLike, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
 const THROW = -1;
@@ -344,6 +344,9 @@ export class Machine implements Hooks {
       return !this.envs.has(node) && !this.suspends(node.incrementor) && lin(node.condition) && (node.initializer === undefined || this.linear(node.initializer));
     if (tsi.isForOfStatement(node) || tsi.isForInStatement(node)) return !isExploded(this.s.an, node) && lin(node.expression);
     if (tsi.isSwitchStatement(node)) return !this.suspends(node.caseBlock) && lin(node.expression);
+    // A throw inside reaches the machine through `$h`, set for the copy's stretch of the region as for the machine's.
+    // A native jump or return out of the block would leave `$h` set or skip the finally: such a `try` is handed over.
+    if (tsi.isTryStatement(node)) return !leaves(node.tryBlock, node.finallyBlock !== undefined);
     return false;
   }
 
@@ -1712,7 +1715,7 @@ export class Machine implements Hooks {
     const leave = (active: number) => {
       if (fin) this.emit(set(fin.ck!, num(0)));
       if (active !== outerH) this.emit(set(n.h, num(outerH)));
-      this.push(...this.goto(fin ? fin.body! : end));
+      this.machineOnly(() => this.push(...this.goto(fin ? fin.body! : end)));
     };
     let catcher: Region | undefined;
     if (caught) {
@@ -1724,6 +1727,10 @@ export class Machine implements Hooks {
     body();
     this.ctx = withFinally;
     leave(tryHandler);
+    // The structured copy (a `try` in it: see `structured`) goes on past the block only while nothing threw, then
+    // through the finally body; a throw has reached the machine's handler through `$h`.
+    const fast = this.fast;
+    this.fast = undefined;
     if (caught && catcher) {
       this.mark(catcher.handler);
       this.emit(set(n.h, num(this.handlerOf(withFinally))));
@@ -1738,7 +1745,9 @@ export class Machine implements Hooks {
       if (outerH !== fin.handler) this.emit(set(n.h, num(outerH)));
       this.mark(fin.body!);
       this.liveFinally.push(fin);
+      this.fast = fast;
       final!();
+      this.fast = undefined;
       this.liveFinally.pop();
       this.emit(f.createIfStatement(f.createStrictEquality(id(fin.ck!), num(THROW)), f.createThrowStatement(id(fin.cv!))));
       for (const [key, t] of fin.exits!) {
@@ -1748,6 +1757,7 @@ export class Machine implements Hooks {
       }
     }
     this.mark(end);
+    this.fast = fast;
   }
 }
 
@@ -1761,6 +1771,33 @@ function needsHandler(s: Scope, body: ts.Node | undefined): boolean {
     return tsi.forEachChild(n, (c) => (visit(c) ? true : undefined)) ?? false;
   };
   return body !== undefined && visit(body);
+}
+
+/** Whether a `break` or `continue` in `block` (not in a nested function) leaves it; with `returns`, a `return` too. */
+function leaves(block: ts.Block, returns: boolean): boolean {
+  const labels: string[] = [];
+  let loops = 0;
+  let switches = 0;
+  const visit = (n: ts.Node): boolean => {
+    if (isFunctionLike(n)) return false;
+    if (tsi.isReturnStatement(n)) return returns;
+    if (tsi.isBreakStatement(n) || tsi.isContinueStatement(n)) {
+      if (n.label) return !labels.includes(n.label.text);
+      return tsi.isBreakStatement(n) ? loops + switches === 0 : loops === 0;
+    }
+    const label = tsi.isLabeledStatement(n) ? n.label.text : undefined;
+    const loop = tsi.isIterationStatement(n, false) ? 1 : 0;
+    const sw = tsi.isSwitchStatement(n) ? 1 : 0;
+    if (label !== undefined) labels.push(label);
+    loops += loop;
+    switches += sw;
+    const found = tsi.forEachChild(n, (c) => (visit(c) ? true : undefined)) === true;
+    if (label !== undefined) labels.pop();
+    loops -= loop;
+    switches -= sw;
+    return found;
+  };
+  return visit(block);
 }
 
 /** One element of a destructuring pattern; `key` undefined: a rest element or an array element. */
