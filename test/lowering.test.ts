@@ -701,6 +701,23 @@ export const f = async(function* (o: { x?: number }) {
     expect([waitFor(evaluate([leaf!, keptFn!])()), waitFor(evaluate([leaf!, leftFn!])())]).toEqual([10, 10]);
   });
 
+  it("keeps a switch whose case bodies suspend in the structured copy, as a switch, and hands over one whose case test suspends", () => {
+    const sw = (test: string) =>
+      `export const f = async(function* () {\n  let s = 0;\n  for (let i = 0; i < 6; i++) {\n    switch (i % 3) {\n      case ${test}:\n        s += yield* leaf(i);\n      case 1:\n        s -= yield* leaf(1);\n        break;\n      default:\n        s *= yield* leaf(2);\n    }\n  }\n  return s;\n});\n`;
+    const head = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\n`;
+    const copies = [sw("0"), sw("yield* leaf(0)")].map((body) => {
+      const result = lower(head + body);
+      expect(result.diagnostics).toEqual([]);
+      expect(waitFor(evaluate(result.splices)())).toBe(-6);
+      const text = result.splices[1]!.text;
+      return text.slice(text.indexOf("$fast: {"), text.indexOf("$loop:"));
+    });
+    expect(copies[0]).toMatch(/switch \(\$t0\) \{\s*case 0:[^]*case 1:[^]*break;\s*default:[^]*\}/);
+    expect(copies[0]).not.toContain("break $fast");
+    expect(copies[1]).not.toContain("switch");
+    expect(copies[1]).toContain("break $fast");
+  });
+
   it("keeps an else-if chain whose links suspend a flat chain in the structured copy, as written, not each link in a block of the one before", () => {
     const chain = Array.from({ length: 4 }, (_, i) => `if (v === ${i}) s += yield* leaf(${i + 1});`).join(" else ");
     const text = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const f = async(function* () {\n  let s = 0;\n  for (let v = 0; v < 6; v++) {\n    ${chain}\n  }\n  return s;\n});\n`;

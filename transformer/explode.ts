@@ -343,7 +343,7 @@ export class Machine implements Hooks {
     if (tsi.isForStatement(node))
       return !this.envs.has(node) && !this.suspends(node.incrementor) && lin(node.condition) && (node.initializer === undefined || this.linear(node.initializer));
     if (tsi.isForOfStatement(node) || tsi.isForInStatement(node)) return !isExploded(this.s.an, node) && lin(node.expression);
-    if (tsi.isSwitchStatement(node)) return !this.suspends(node.caseBlock) && lin(node.expression);
+    if (tsi.isSwitchStatement(node)) return lin(node.expression) && node.caseBlock.clauses.every((c) => tsi.isDefaultClause(c) || !this.suspends(c.expression));
     // A throw inside reaches the machine through `$h`, set for the copy's stretch of the region as for the machine's.
     // A native jump or return out of the block would leave `$h` set or skip the finally: such a `try` is handed over.
     if (tsi.isTryStatement(node)) return !leaves(node.tryBlock, node.finallyBlock !== undefined);
@@ -1641,10 +1641,13 @@ export class Machine implements Hooks {
     let targets: number[] = [];
     // Once a case is chosen, the temps of the discriminant and the tests are dead: released before the bodies,
     // where each suspension would save them.
+    // The structured copy's own `switch` on the same value: its case tests suspend nowhere (see `structured`).
+    let disc: ts.Expression | undefined;
+    const tests: (ts.Expression | undefined)[] = [];
     const d = this.withTemps(() => {
       const d = this.expr(node.expression);
       if (!bodies) return d;
-      const disc = this.saveIfNeeded(d);
+      disc = this.saveIfNeeded(d);
       this.enter(node.caseBlock);
       // The case block is one scope: its functions exist before any case test runs.
       this.hoistFunctions(node.caseBlock.clauses.flatMap((c) => c.statements), false);
@@ -1652,21 +1655,34 @@ export class Machine implements Hooks {
       targets = node.caseBlock.clauses.map(() => this.label());
       let fallback = end;
       node.caseBlock.clauses.forEach((clause, i) => {
-        if (tsi.isDefaultClause(clause)) fallback = targets[i]!;
-        else this.withTemps(() => this.branch(f.createStrictEquality(disc, this.expr(clause.expression)), targets[i]!));
+        if (tsi.isDefaultClause(clause)) {
+          fallback = targets[i]!;
+          tests.push(undefined);
+        } else
+          this.withTemps(() => {
+            const test = this.expr(clause.expression);
+            tests.push(test);
+            this.branch(f.createStrictEquality(disc!, test), targets[i]!);
+          });
       });
-      this.push(...this.goto(fallback));
+      this.machineOnly(() => this.push(...this.goto(fallback)));
       return d;
     });
     if (!bodies) return this.copy(node, (rw) => copyLabelled(rw, node, labels, d));
     this.jumpables.push({ kind: "switch", labels, brk: this.here(end) });
-    node.caseBlock.clauses.forEach((clause, i) => {
-      this.mark(targets[i]!);
+    const bodiesCopied = node.caseBlock.clauses.map((clause, i) => {
+      this.machineOnly(() => this.mark(targets[i]!));
       this.uncommented.push(clause.pos);
-      for (const st of clause.statements) this.statement(st);
+      return this.collect(() => {
+        for (const st of clause.statements) this.statement(st);
+      });
     });
     this.jumpables.pop();
-    this.mark(end);
+    this.machineOnly(() => this.mark(end));
+    if (this.fast === undefined) return;
+    const clauses = bodiesCopied.map((list, i) => (tests[i] ? f.createCaseClause(tests[i]!, list!) : f.createDefaultClause(list!)));
+    const sw = tsi.setTextRange(f.createSwitchStatement(disc!, f.createCaseBlock(clauses)), node);
+    append(this.fast, labels.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), sw));
   }
 
   private tryStatement(node: ts.TryStatement): void {
