@@ -687,7 +687,7 @@ export const f = async(function* (o: { x?: number }) {
     expect(js).toContain("var $c = $cns.__chronots;");
   });
 
-  it("keeps a try in a loop in the structured copy, its catch and a throw's finally in the machine, and hands over one that a jump leaves", () => {
+  it("keeps a try in a loop in the structured copy, its catch and a throw's finally in the machine, and leaves the copy for the finally body on a jump through it", () => {
     const loop = (block: string, after = "") => `  for (let i = 0; i < 4; i++) {\n    try {\n      ${block}\n    } catch {\n      s--;\n    } finally {\n      s *= 2;\n    }${after}\n  }\n`;
     const text = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { if (i === 2) throw new Error("two"); return i; });\nexport const kept = async(function* () {\n  let s = 0;\n${loop("s += yield* leaf(i);")}  return s;\n});\nexport const left = async(function* () {\n  let s = 0;\n${loop("s += yield* leaf(i);\n      if (i === 3) break;")}  return s;\n});\n`;
     const result = lower(text);
@@ -696,9 +696,23 @@ export const f = async(function* (o: { x?: number }) {
     expect(kept).toMatch(/for \(; i < 4; i\+\+\) \{\s*\$h = \d+;\s*\$f = leaf\(i\);[^]*\$ck0 = 0;\s*\$h = 0;\s*\{\s*s \*= 2;\s*\}\s*\}/);
     expect(kept).not.toContain("break $fast");
     expect(kept).not.toContain("s--");
-    expect(left).toMatch(/for \(; i < 4; i\+\+\) \{\s*\$f = void 0;\s*\$s = \d+;\s*break \$fast;\s*\}/);
+    // The break through the finally: its completion set, then on in the machine's finally body.
+    expect(left).toMatch(/if \(i === 3\) \{\s*\$ck0 = \d+;\s*\$h = 0;\s*\$f = void 0;\s*\$s = \d+;\s*break \$fast;\s*\}/);
     const [leaf, keptFn, leftFn] = result.splices;
     expect([waitFor(evaluate([leaf!, keptFn!])()), waitFor(evaluate([leaf!, leftFn!])())]).toEqual([10, 10]);
+  });
+
+  it("keeps a for…of whose body suspends in the structured copy, its iterator closed on a break and a return as the machine closes it", () => {
+    const text = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const f = async(function* () {\n  let s = 0;\n  for (const x of [1, 2, 3, 4]) {\n    s += yield* leaf(x);\n    if (x === 2) continue;\n    if (x === 3) break;\n  }\n  for (const y of [5, 6]) if ((yield* leaf(y)) === 6) return s + y;\n  return s;\n});\n`;
+    const result = lower(text);
+    expect(result.diagnostics).toEqual([]);
+    expect(waitFor(evaluate(result.splices)())).toBe(12);
+    const low = result.splices[1]!.text;
+    const copy = low.slice(low.indexOf("$fast: {"), low.indexOf("$loop:"));
+    expect(copy).not.toContain("break $fast");
+    expect(copy).toMatch(/\$t0 = \$c\.iterate\(\[1, 2, 3, 4\]\);\s*for \(;;\) \{\s*\$h = 0;\s*\$t1 = \$c\.step\(\$t0\);\s*if \(\$t1\.done\)\s*break;\s*x = \$t1\.value;\s*\$h = \d+;/);
+    expect(copy).toMatch(/if \(x === 2\)\s*continue;\s*if \(x === 3\) \{\s*\$h = 0;\s*\$c\.closeIterator\(\$t0\);\s*break;\s*\}/);
+    expect(copy).toMatch(/\$rv = s \+ y;\s*\$h = 0;\s*\$c\.closeIterator\(\$t0\);\s*return \$r\._finish\(1, \$rv\);/);
   });
 
   it("keeps a switch whose case bodies suspend in the structured copy, as a switch, and hands over one whose case test suspends", () => {

@@ -31,7 +31,7 @@ import type * as ts from "typescript";
 import { contains, factory as f, forEachDescendant, kindName, SK, tsi } from "./compiler.js";
 import { type Binding, isComponentTag, isKey, isUsing, isWrapper, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, MAX_SAVES, type Slot } from "./hoist.js";
-import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, isFunctionLike, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
+import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
 const RETURN = -2;
 const THROW = -1;
@@ -201,12 +201,16 @@ export class Machine implements Hooks {
     this.bodyLabel = n.mark + "body";
     this.fastRw = new Rewriter(s, {
       ret: (value, inTry) => {
+        if (this.ctx.length > 0) return this.leaveCopy({ label: RETURN, ctx: [] }, value, inTry, undefined);
         if (!inTry) return this.finish(value);
         this.fastLeaves = true;
         this.usesRv = true;
         return f.createBlock([set(n.rv, value ?? f.createVoidZero()), f.createBreakStatement(this.bodyLabel)], true);
       },
-      jump: (node) => node,
+      jump: (node, inTry) => {
+        const t = this.targetOf(node);
+        return t.ctx.length === this.ctx.length ? node : this.leaveCopy(t, undefined, inTry, node);
+      },
     });
     for (const slot of s.slots.values()) {
       if (slot.mirror) {
@@ -342,11 +346,11 @@ export class Machine implements Hooks {
     if (tsi.isDoStatement(node)) return !this.suspends(node.expression);
     if (tsi.isForStatement(node))
       return !this.envs.has(node) && !this.suspends(node.incrementor) && lin(node.condition) && (node.initializer === undefined || this.linear(node.initializer));
-    if (tsi.isForOfStatement(node) || tsi.isForInStatement(node)) return !isExploded(this.s.an, node) && lin(node.expression);
+    if (tsi.isForOfStatement(node) || tsi.isForInStatement(node))
+      return lin(node.expression) && (!isExploded(this.s.an, node) || (!usingHead(node) && !this.suspends(node.initializer)));
     if (tsi.isSwitchStatement(node)) return lin(node.expression) && node.caseBlock.clauses.every((c) => tsi.isDefaultClause(c) || !this.suspends(c.expression));
     // A throw inside reaches the machine through `$h`, set for the copy's stretch of the region as for the machine's.
-    // A native jump or return out of the block would leave `$h` set or skip the finally: such a `try` is handed over.
-    if (tsi.isTryStatement(node)) return !leaves(node.tryBlock, node.finallyBlock !== undefined);
+    if (tsi.isTryStatement(node)) return true;
     return false;
   }
 
@@ -434,8 +438,12 @@ export class Machine implements Hooks {
     return ctx.length === 0 ? 0 : ctx[ctx.length - 1]!.handler;
   }
 
-  /** Code for a jump from the current context to `t`, running what the regions left on the way require. */
-  private jumpTo(out: ts.Statement[], t: Target, value: ts.Expression | undefined): void {
+  /**
+   * Code for a jump from the current context to `t`, running what the regions left on the way require.
+   * `native`: for the structured copy, which ends the jump with its own statement (`break`, `continue`;
+   * none for a return) and leaves for the machine at a finally body on the way.
+   */
+  private jumpTo(out: ts.Statement[], t: Target, value: ts.Expression | undefined, native?: { jump: ts.Statement | undefined }): void {
     const from = this.ctx;
     let h = this.handlerOf(from);
     const setH = (to: number) => {
@@ -459,13 +467,30 @@ export class Machine implements Hooks {
         out.push(set(r.ck!, num(key)));
         if (value) out.push(set(r.cv!, value));
         setH(outer);
-        out.push(...this.goto(r.body!));
+        out.push(...(native ? this.fastJump(r.body!) : this.goto(r.body!)));
         return;
       }
     }
     setH(this.handlerOf(t.ctx));
     if (t.label === RETURN) out.push(this.finish(value));
-    else out.push(...this.goto(t.label));
+    else out.push(...(native ? [native.jump!] : this.goto(t.label)));
+  }
+
+  /**
+   * A return or jump of the structured copy that leaves regions: run what they require, then jump natively.
+   * From inside a `try` of the copied code, whose finally must run first, the copy leaves for a state that does it.
+   */
+  private leaveCopy(t: Target, value: ts.Expression | undefined, inTry: boolean, jump: ts.Statement | undefined): ts.Statement {
+    const out: ts.Statement[] = [];
+    if (!inTry) this.jumpTo(out, t, value, { jump });
+    else {
+      if (value) {
+        this.usesRv = true;
+        out.push(set(this.n.rv, value));
+      }
+      out.push(...this.fastJump(this.trampoline(t, value && id(this.n.rv))));
+    }
+    return one(out);
   }
 
   private here(label: number): Target {
@@ -483,7 +508,7 @@ export class Machine implements Hooks {
         this.usesRv = true;
         out.push(set(this.n.rv, value));
       }
-      out.push(...this.trampoline(ret, value ? id(this.n.rv) : undefined));
+      out.push(...this.goto(this.trampoline(ret, value ? id(this.n.rv) : undefined)));
     }
     return one(out);
   }
@@ -492,12 +517,12 @@ export class Machine implements Hooks {
     const t = this.targetOf(node);
     const out: ts.Statement[] = [];
     if (!inTry) this.jumpTo(out, t, undefined);
-    else out.push(...this.trampoline(t, undefined));
+    else out.push(...this.goto(this.trampoline(t, undefined)));
     return one(out);
   }
 
-  /** A jump from inside a copied `try`: leave it by a plain state change so its finally runs first. */
-  private trampoline(t: Target, value: ts.Expression | undefined): ts.Statement[] {
+  /** A jump from inside a copied `try`: leave it by a plain state change, to the state returned, so its finally runs first. */
+  private trampoline(t: Target, value: ts.Expression | undefined): number {
     const via = this.label();
     const saved = this.cur;
     const c: Case = { label: via, body: [] };
@@ -505,7 +530,7 @@ export class Machine implements Hooks {
     this.cur = c.body;
     this.jumpTo(this.cur, t, value);
     this.cur = saved;
-    return this.goto(via);
+    return via;
   }
 
   private targetOf(node: ts.BreakStatement | ts.ContinueStatement): Target {
@@ -1264,9 +1289,16 @@ export class Machine implements Hooks {
     if (tsi.isVariableStatement(node)) return this.declarations(node.declarationList);
     if (tsi.isReturnStatement(node)) {
       const v = node.expression ? this.expr(node.expression) : undefined;
+      const ret = { label: RETURN, ctx: [] };
       const out: ts.Statement[] = [];
-      this.jumpTo(out, { label: RETURN, ctx: [] }, v);
-      out.forEach((st) => this.emit(st, node));
+      this.jumpTo(out, ret, v);
+      // Through a finally, the structured copy leaves for the machine's finally body.
+      const fast = this.fast && this.ctx.some((r) => r.kind === "finally") ? this.fast : undefined;
+      if (!fast) return out.forEach((st) => this.emit(st, node));
+      this.machineOnly(() => out.forEach((st) => this.emit(st, node)));
+      const copy: ts.Statement[] = [];
+      this.jumpTo(copy, ret, v, { jump: undefined });
+      append(fast, ...copy.map((st) => tsi.setTextRange(st, node)));
       return;
     }
     if (tsi.isThrowStatement(node)) return this.emit(f.createThrowStatement(this.expr(node.expression)), node);
@@ -1582,57 +1614,75 @@ export class Machine implements Hooks {
     const cont = this.label();
     const end = this.label();
     const outer = this.ctx;
-    if (tsi.isForInStatement(node)) {
-      this.emit(set(it, f.createCallExpression(prop(n.c, "forIn"), undefined, [source])), node.expression);
-      this.mark(next);
-      const done = f.createStrictEquality(f.createAssignment(id(step), f.createCallExpression(prop(it, "next"), undefined, [])), f.createVoidZero());
-      this.branch(done, end);
-      this.enter(node);
-      this.assignLoopTarget(node.initializer, id(step));
-    } else {
-      this.emit(set(it, f.createCallExpression(prop(n.c, "iterate"), undefined, [source])), node.expression);
-      this.mark(next);
-      this.emit(set(step, f.createCallExpression(prop(n.c, "step"), undefined, [id(it)])));
-      this.branch(prop(step, "done"), end);
-      this.enter(node);
-      const region: Region = { kind: "iter", handler: this.label(), it };
-      const value = prop(step, "value");
-      const simpleTarget = tsi.isVariableDeclarationList(node.initializer) ? tsi.isIdentifier(node.initializer.declarations[0]!.name) : tsi.isIdentifier(node.initializer);
-      const closing = () => {
-        this.ctx = [...outer, region];
-        this.emit(set(n.h, num(region.handler)));
-      };
-      if (simpleTarget) {
-        this.assignLoopTarget(node.initializer, value);
-        closing();
-      } else
-        this.withTemps(() => {
-          // The value is read before the target is evaluated, and a throw reading it does not close the iterator; one from the target or pattern does.
-          const held = this.temp();
-          this.emit(set(held, value));
+    const outerH = this.handlerOf(outer);
+    const forIn = tsi.isForInStatement(node);
+    this.emit(set(it, f.createCallExpression(prop(n.c, forIn ? "forIn" : "iterate"), undefined, [source])), node.expression);
+    // The structured copy's loop: `for (;;) { [$h = outer;] step; if (done) break; target = value; [$h = region;] body }`:
+    // a `continue` lands where the handler is the loop's surroundings' again, a `break` leaves the region as the machine's does.
+    const body = this.collect(() => {
+      this.machineOnly(() => this.mark(next));
+      let done: ts.Expression;
+      if (forIn) {
+        done = f.createStrictEquality(f.createAssignment(id(step), f.createCallExpression(prop(it, "next"), undefined, [])), f.createVoidZero());
+        this.stepped(done, end);
+        this.enter(node);
+        this.assignLoopTarget(node.initializer, id(step));
+      } else {
+        if (this.fast) append(this.fast, set(n.h, num(outerH)));
+        this.emit(set(step, f.createCallExpression(prop(n.c, "step"), undefined, [id(it)])));
+        this.stepped(prop(step, "done"), end);
+        this.enter(node);
+        const region: Region = { kind: "iter", handler: this.label(), it };
+        const value = prop(step, "value");
+        const simpleTarget = tsi.isVariableDeclarationList(node.initializer) ? tsi.isIdentifier(node.initializer.declarations[0]!.name) : tsi.isIdentifier(node.initializer);
+        const closing = () => {
+          this.ctx = [...outer, region];
+          this.emit(set(n.h, num(region.handler)));
+        };
+        if (simpleTarget) {
+          this.assignLoopTarget(node.initializer, value);
           closing();
-          this.assignLoopTarget(node.initializer, id(held));
+        } else
+          this.withTemps(() => {
+            // The value is read before the target is evaluated, and a throw reading it does not close the iterator; one from the target or pattern does.
+            const held = this.temp();
+            this.emit(set(held, value));
+            closing();
+            this.assignLoopTarget(node.initializer, id(held));
+          });
+        const c: Case = { label: region.handler, body: [] };
+        this.tail.push(c);
+        c.body.push(set(n.h, num(outerH)), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeThrow"), undefined, [id(it), id(n.err)])));
+      }
+      this.jumpables.push({ kind: "loop", labels, brk: { label: end, ctx: outer }, cont: this.here(cont) });
+      const head = usingHead(node);
+      if (head) {
+        // Each iteration's value is its resource, disposed before the next step (and before the iterator is closed).
+        const x = head.declarations[0]!.name as ts.Identifier;
+        this.disposing((u) => {
+          this.emit(statementOf(f.createAssignment(this.rw.target(x), f.createCallExpression(prop(n.c, "use"), undefined, [id(u), this.rw.read(x)]))), head);
+          this.statement(node.statement);
         });
-      const c: Case = { label: region.handler, body: [] };
-      this.tail.push(c);
-      c.body.push(set(n.h, num(this.handlerOf(outer))), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeThrow"), undefined, [id(it), id(n.err)])));
-    }
-    this.jumpables.push({ kind: "loop", labels, brk: { label: end, ctx: outer }, cont: this.here(cont) });
-    const head = usingHead(node);
-    if (head) {
-      // Each iteration's value is its resource, disposed before the next step (and before the iterator is closed).
-      const x = head.declarations[0]!.name as ts.Identifier;
-      this.disposing((u) => {
-        this.emit(statementOf(f.createAssignment(this.rw.target(x), f.createCallExpression(prop(n.c, "use"), undefined, [id(u), this.rw.read(x)]))), head);
-        this.statement(node.statement);
-      });
-    } else this.statement(node.statement);
-    this.jumpables.pop();
-    this.mark(cont);
-    if (this.ctx !== outer) this.emit(set(n.h, num(this.handlerOf(outer))));
+      } else this.statement(node.statement);
+      this.jumpables.pop();
+    });
+    this.machineOnly(() => {
+      this.mark(cont);
+      if (this.ctx !== outer) this.emit(set(n.h, num(outerH)));
+      this.push(...this.goto(next));
+      this.mark(end);
+    });
     this.ctx = outer;
-    this.push(...this.goto(next));
-    this.mark(end);
+    if (body === undefined) return;
+    const loop = f.createForStatement(undefined, undefined, undefined, f.createBlock(body, true));
+    append(this.fast!, labels.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), tsi.setTextRange(loop, node)));
+    this.fastLoop = true;
+  }
+
+  /** The end of a `for…of`/`for…in` loop's iteration: in the machine a branch to `end`, in the structured copy a `break`. */
+  private stepped(done: ts.Expression, end: number): void {
+    this.branch(done, end);
+    if (this.fast) append(this.fast, f.createIfStatement(done, f.createBreakStatement()));
   }
 
   private switchStatement(node: ts.SwitchStatement, labels: string[]): void {
@@ -1787,33 +1837,6 @@ function needsHandler(s: Scope, body: ts.Node | undefined): boolean {
     return tsi.forEachChild(n, (c) => (visit(c) ? true : undefined)) ?? false;
   };
   return body !== undefined && visit(body);
-}
-
-/** Whether a `break` or `continue` in `block` (not in a nested function) leaves it; with `returns`, a `return` too. */
-function leaves(block: ts.Block, returns: boolean): boolean {
-  const labels: string[] = [];
-  let loops = 0;
-  let switches = 0;
-  const visit = (n: ts.Node): boolean => {
-    if (isFunctionLike(n)) return false;
-    if (tsi.isReturnStatement(n)) return returns;
-    if (tsi.isBreakStatement(n) || tsi.isContinueStatement(n)) {
-      if (n.label) return !labels.includes(n.label.text);
-      return tsi.isBreakStatement(n) ? loops + switches === 0 : loops === 0;
-    }
-    const label = tsi.isLabeledStatement(n) ? n.label.text : undefined;
-    const loop = tsi.isIterationStatement(n, false) ? 1 : 0;
-    const sw = tsi.isSwitchStatement(n) ? 1 : 0;
-    if (label !== undefined) labels.push(label);
-    loops += loop;
-    switches += sw;
-    const found = tsi.forEachChild(n, (c) => (visit(c) ? true : undefined)) === true;
-    if (label !== undefined) labels.pop();
-    loops -= loop;
-    switches -= sw;
-    return found;
-  };
-  return visit(block);
 }
 
 /** One element of a destructuring pattern; `key` undefined: a rest element or an array element. */
