@@ -10,7 +10,7 @@
  */
 import { CancelledError, FutureDefect } from "./errors.js";
 import { dispose, Disposer, fail, use } from "./dispose.js";
-import { CANCELLED, COMPLETED, creationSite, FAILED, Future, PENDING, promiseHint, typeName } from "./future.js";
+import { CANCELLED, COMPLETED, creationSite, FAILED, failed, finished, Future, PENDING, promiseHint, typeName } from "./future.js";
 
 /**
  * The function `async` makes of a generator returning R. A plain function type, not a conditional
@@ -343,6 +343,8 @@ function notCallable(message: string, standIn: Function): never {
 export const __chronots = {
   Future,
   coroutine: loweredCoroutine,
+  finished,
+  failed,
   settle,
   callable,
   constructible,

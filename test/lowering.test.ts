@@ -92,7 +92,7 @@ describe("odd input", () => {
     expect(diagnostics).toEqual([]);
     expect(splices).toHaveLength(1);
     expect(splices[0]!.text).not.toMatch(/switch|\$step|function\*/);
-    expect(splices[0]!.text).toContain("_finish(1, a * 2)");
+    expect(splices[0]!.text).toContain(`.finished("", a * 2)`);
   });
 
   it("recognises renamed and namespace imports, and leaves a local 'async' and a shadowed name alone", () => {
@@ -184,7 +184,7 @@ describe("odd input", () => {
       const out = applySplices(text, result);
       expect(out, body).not.toContain("function*");
       expect(out.replace(/\/\/.*$/gm, ""), body).not.toMatch(/async\(|run\(/);
-      expect(out, body).toContain(".coroutine(");
+      expect(out, body).toMatch(/\.(coroutine|finished)\(/);
     }
     for (const [body, why] of warned) {
       const text = imports + body;

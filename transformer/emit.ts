@@ -22,9 +22,10 @@
  *   }
  *
  * A body without suspension becomes a plain function: the body runs inside `try` in a labelled
- * block, `return v` finishes the result directly (or, inside a `try` of the body, leaves the block
- * with the value so that its `finally` runs first). Parameters with defaults or patterns are bound
- * from `arguments` inside the same `try`, so their errors fail the result as in the driver.
+ * block, `return v` returns `$c.finished("name", v)`, a future made finished (or, inside a `try` of
+ * the body, leaves the block with the value so that its `finally` runs first), and the catch returns
+ * `$c.failed("name", e)`. Parameters with defaults or patterns are bound from `arguments` inside the
+ * same `try`, so their errors fail the result as in the driver.
  */
 import type * as ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
@@ -159,12 +160,14 @@ function bodyOf(fn: GeneratorFunction, statements: ts.Statement[]): ts.Block {
 export const initOf = (runtime: string) => `${runtime}init`;
 
 /**
- * `($c || $cinit()).coroutine("name")`: the runtime object read first through its module's init function
- * when a lowered function runs before its module's code has set it (lower.ts, runtimeOf).
+ * `($c || $cinit())`: the runtime object, read first through its module's init function when a lowered
+ * function runs before its module's code has set it (lower.ts, runtimeOf).
  */
+const runtimeObject = (n: Internals): ts.Expression => f.createParenthesizedExpression(f.createLogicalOr(id(n.c), f.createCallExpression(id(initOf(n.c)), undefined, [])));
+
+/** `($c || $cinit()).coroutine("name")`: the result future, created first as the driver does. */
 function coroutine(n: Internals, name: string): ts.Expression {
-  const runtime = f.createParenthesizedExpression(f.createLogicalOr(id(n.c), f.createCallExpression(id(initOf(n.c)), undefined, [])));
-  return f.createCallExpression(f.createPropertyAccessExpression(runtime, "coroutine"), undefined, [f.createStringLiteral(name)]);
+  return f.createCallExpression(f.createPropertyAccessExpression(runtimeObject(n), "coroutine"), undefined, [f.createStringLiteral(name)]);
 }
 
 /**
@@ -188,19 +191,20 @@ function atHeader<T extends ts.Node>(fn: GeneratorFunction, node: T, deep = true
 
 const assign = (name: string, v: ts.Expression) => f.createExpressionStatement(f.createAssignment(id(name), v));
 
-/** A body without suspension: a plain function returning a finished future. */
+/**
+ * A body without suspension: a plain function returning a finished future, made where the body ends
+ * (`finished`/`failed` of the runtime; no future exists before then that anything could see).
+ */
 export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionExpression {
   const fn = s.an.fn;
   let leaves = false;
   const bodyLabel = n.loop;
+  const result = (make: "finished" | "failed", value: ts.Expression) => f.createReturnStatement(f.createCallExpression(f.createPropertyAccessExpression(runtimeObject(n), make), undefined, [f.createStringLiteral(s.name), value]));
   const hooks: Hooks = {
     ret(value, inTry) {
-      if (inTry) {
-        leaves = true;
-        return f.createBlock([assign(n.rv, value ?? f.createVoidZero()), f.createBreakStatement(bodyLabel)], true);
-      }
-      const finish = f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), value ?? f.createVoidZero()]);
-      return f.createReturnStatement(f.createComma(finish, id(n.r)));
+      if (!inTry) return result("finished", value ?? f.createVoidZero());
+      leaves = true;
+      return f.createBlock([assign(n.rv, value ?? f.createVoidZero()), f.createBreakStatement(bodyLabel)], true);
     },
     jump(node) {
       return node;
@@ -215,15 +219,7 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
   else inner.push(f.createBlock(stmts, true));
   // A body that always returns or throws never falls off its end.
   const last = stmts[stmts.length - 1];
-  if (leaves || last === undefined || !ends(last))
-    inner.push(f.createExpressionStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), leaves ? id(n.rv) : f.createVoidZero()])));
-  const settle = f.createExpressionStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(n.e)]));
-  const body = [
-    ...directivesOf(fn),
-    constStatement(n.r, coroutine(n, s.name)),
-    ...bind.slice(0, 1),
-    f.createTryStatement(f.createBlock(inner, true), atHeader(fn, f.createCatchClause(n.e, f.createBlock([settle], true))), undefined),
-    f.createReturnStatement(id(n.r)),
-  ];
+  if (leaves || last === undefined || !ends(last)) inner.push(result("finished", leaves ? id(n.rv) : f.createVoidZero()));
+  const body = [...directivesOf(fn), ...bind.slice(0, 1), f.createTryStatement(f.createBlock(inner, true), atHeader(fn, f.createCatchClause(n.e, f.createBlock([result("failed", id(n.e))], true))), undefined)];
   return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);
 }
