@@ -185,6 +185,19 @@ describe("async(): execution rules", () => {
     expect(f.cancelled).toBe(true);
   });
 
+  it("a body that never suspends gives a finished result: its value, its error failed, a CancelledError cancelled", () => {
+    const run = async(function* (how: number) {
+      if (how === 1) throw new RangeError("one");
+      if (how === 2) throw new CancelledError("two");
+      return how * 10;
+    });
+    const [done, failed, cancelled] = [0, 1, 2].map((how) => run(how));
+    expect([done!.state, done!.read(), done!.name]).toEqual(["completed", 0, ""]);
+    expect([failed!.state, failed!.error]).toEqual(["failed", new RangeError("one")]);
+    expect([cancelled!.state, cancelled!.error]).toEqual(["cancelled", new CancelledError("two")]);
+    expect(async(function* named() {})().name).toBe("named");
+  });
+
   it("a function declared in a block of strict code binds in that block only, across suspensions, beside one of the same name outside", () => {
     const f = async(function* () {
       const seen: string[] = [];

@@ -226,6 +226,23 @@ describe("Future debug output", () => {
     }
   });
 
+  it("records the site of a call that never suspends as the call too", () => {
+    const work = async(function* (n: number) {
+      if (n < 0) throw new Error("negative");
+      return n;
+    });
+    const caller = (n: number) => work(n);
+    setDebug(true);
+    try {
+      const [f, g] = [caller(1), caller(-1)];
+      const line = new Error().stack!.split("\n")[1]!.match(/future\.test\.ts:(\d+)/)![1]!;
+      for (const x of [f!, g!]) expect(x.site).toMatch(new RegExp(`^caller \\(.*future\\.test\\.ts:${Number(line) - 4}:`));
+      expect([f!.state, g!.state]).toEqual(["completed", "failed"]);
+    } finally {
+      setDebug(false);
+    }
+  });
+
   it("waitFor returns the value of a future finished from a callback", () => {
     const f = new Future<number>();
     const g = new Future<number>();
