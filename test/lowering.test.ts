@@ -872,6 +872,17 @@ export const branches = async(function* (n: number) {
     expect(holds).toEqual([true, true, false, true, true, false]);
   });
 
+  it("saves a for…of's iterator at the suspensions of its body, not the step's result its target was read from", () => {
+    const text = `import { async } from "chronots";\nconst leaf = async(function* (i: number) { return i; });\nexport const f = async(function* (o: Record<string, number>) {\n  let s = 0;\n  for (const x of [1, 2]) s += yield* leaf(x);\n  for (const [k, v] of Object.entries(o)) s += (yield* leaf(v)) + k.length;\n  for (const k in o) s += yield* leaf(o[k]!);\n  return s;\n});\n`;
+    const result = lower(text);
+    const saved = [...result.splices[1]!.text.matchAll(/return (.*), \$s = \d+, \$r\._suspend/g)].map(([, s]) => s!.match(/\$t\d+\$/g));
+    // Each suspension twice: in the structured copy and in the machine.
+    expect(saved).toEqual(Array(6).fill(["$t0$"]));
+    const [leaf, fn] = result.splices.map((x) => ts.transpile(x.text, { target: ts.ScriptTarget.ES2022 }));
+    const run = new Function("$c", "leaf", `return ${fn};`)(__chronots, new Function("$c", `return ${leaf};`)(__chronots));
+    expect(waitFor(run({ ab: 3, c: 4 }))).toBe(3 + 10 + 7);
+  });
+
   it("keeps code linear in the number of awaits within one expression, a sum or a template", () => {
     // Each operand left of an await waits in a temp until the statement ends: saved at every later await, a sum of 500
     // awaits made 4 MB. Past a bound of awaits in one statement its temps live in the closure.

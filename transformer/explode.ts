@@ -1609,7 +1609,6 @@ export class Machine implements Hooks {
     }
     const n = this.n;
     const it = this.temp();
-    const step = this.temp();
     const next = this.label();
     const cont = this.label();
     const end = this.label();
@@ -1621,39 +1620,42 @@ export class Machine implements Hooks {
     // a `continue` lands where the handler is the loop's surroundings' again, a `break` leaves the region as the machine's does.
     const body = this.collect(() => {
       this.machineOnly(() => this.mark(next));
-      let done: ts.Expression;
-      if (forIn) {
-        done = f.createStrictEquality(f.createAssignment(id(step), f.createCallExpression(prop(it, "next"), undefined, [])), f.createVoidZero());
-        this.stepped(done, end);
-        this.enter(node);
-        this.assignLoopTarget(node.initializer, id(step));
-      } else {
-        if (this.fast) append(this.fast, set(n.h, num(outerH)));
-        this.emit(set(step, f.createCallExpression(prop(n.c, "step"), undefined, [id(it)])));
-        this.stepped(prop(step, "done"), end);
-        this.enter(node);
-        const region: Region = { kind: "iter", handler: this.label(), it };
-        const value = prop(step, "value");
-        const simpleTarget = tsi.isVariableDeclarationList(node.initializer) ? tsi.isIdentifier(node.initializer.declarations[0]!.name) : tsi.isIdentifier(node.initializer);
-        const closing = () => {
-          this.ctx = [...outer, region];
-          this.emit(set(n.h, num(region.handler)));
-        };
-        if (simpleTarget) {
-          this.assignLoopTarget(node.initializer, value);
-          closing();
-        } else
-          this.withTemps(() => {
-            // The value is read before the target is evaluated, and a throw reading it does not close the iterator; one from the target or pattern does.
-            const held = this.temp();
-            this.emit(set(held, value));
+      // The step's result is dead once the target holds its value: not saved at the body's suspensions.
+      this.withTemps(() => {
+        const step = this.temp();
+        if (forIn) {
+          const done = f.createStrictEquality(f.createAssignment(id(step), f.createCallExpression(prop(it, "next"), undefined, [])), f.createVoidZero());
+          this.stepped(done, end);
+          this.enter(node);
+          this.assignLoopTarget(node.initializer, id(step));
+        } else {
+          if (this.fast) append(this.fast, set(n.h, num(outerH)));
+          this.emit(set(step, f.createCallExpression(prop(n.c, "step"), undefined, [id(it)])));
+          this.stepped(prop(step, "done"), end);
+          this.enter(node);
+          const region: Region = { kind: "iter", handler: this.label(), it };
+          const value = prop(step, "value");
+          const simpleTarget = tsi.isVariableDeclarationList(node.initializer) ? tsi.isIdentifier(node.initializer.declarations[0]!.name) : tsi.isIdentifier(node.initializer);
+          const closing = () => {
+            this.ctx = [...outer, region];
+            this.emit(set(n.h, num(region.handler)));
+          };
+          if (simpleTarget) {
+            this.assignLoopTarget(node.initializer, value);
             closing();
-            this.assignLoopTarget(node.initializer, id(held));
-          });
-        const c: Case = { label: region.handler, body: [] };
-        this.tail.push(c);
-        c.body.push(set(n.h, num(outerH)), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeThrow"), undefined, [id(it), id(n.err)])));
-      }
+          } else
+            this.withTemps(() => {
+              // The value is read before the target is evaluated, and a throw reading it does not close the iterator; one from the target or pattern does.
+              const held = this.temp();
+              this.emit(set(held, value));
+              closing();
+              this.assignLoopTarget(node.initializer, id(held));
+            });
+          const c: Case = { label: region.handler, body: [] };
+          this.tail.push(c);
+          c.body.push(set(n.h, num(outerH)), f.createExpressionStatement(f.createCallExpression(prop(n.c, "closeThrow"), undefined, [id(it), id(n.err)])));
+        }
+      });
       this.jumpables.push({ kind: "loop", labels, brk: { label: end, ctx: outer }, cont: this.here(cont) });
       const head = usingHead(node);
       if (head) {
