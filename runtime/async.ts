@@ -134,7 +134,8 @@ class Delegation extends Future<unknown> {
   private readonly it: Iterator<unknown, unknown, unknown>;
   /** Read once, as `yield*` does: a `next` changed or behind a getter is not read again. */
   private readonly next: Iterator<unknown, unknown, unknown>["next"];
-  private readonly resume = (f: Future<any>) => this.run(f);
+  /** Made at the first real suspension: most delegations finish without one. */
+  private resume: ((f: Future<any>) => void) | null = null;
   constructor(
     iterable: unknown,
     private readonly owner: Future<any>,
@@ -164,7 +165,7 @@ class Delegation extends Future<unknown> {
         continue;
       }
       bad = null;
-      if (f._state === PENDING) return this._suspend(f, this.resume);
+      if (f._state === PENDING) return this._suspend(f, (this.resume ??= (f) => this.run(f)));
       sent = f;
     }
   }
