@@ -209,6 +209,10 @@ export function emitPlain(s: Scope, n: Internals, origin: ts.Node): ts.FunctionE
     jump(node) {
       return node;
     },
+    exitLocals() {
+      leaves = true;
+      return [n.rv];
+    },
   };
   const rw = new Rewriter(s, hooks);
   const { params, bind } = parameters(s.an, rw, n.mark);

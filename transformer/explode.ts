@@ -211,6 +211,7 @@ export class Machine implements Hooks {
         const t = this.targetOf(node);
         return t.ctx.length === this.ctx.length ? node : this.leaveCopy(t, undefined, inTry, node);
       },
+      exitLocals: () => this.exitLocals(),
     });
     for (const slot of s.slots.values()) {
       if (slot.mirror) {
@@ -519,6 +520,11 @@ export class Machine implements Hooks {
     if (!inTry) this.jumpTo(out, t, undefined);
     else out.push(...this.goto(this.trampoline(t, undefined)));
     return one(out);
+  }
+
+  exitLocals(): readonly string[] {
+    this.usesRv = true;
+    return [this.n.s, this.n.rv];
   }
 
   /** A jump from inside a copied `try`: leave it by a plain state change, to the state returned, so its finally runs first. */

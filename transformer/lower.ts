@@ -419,6 +419,7 @@ const nothingToLeave: Hooks = {
   jump(node) {
     throw new Unsupported(node, "a jump outside the generator's own code");
   },
+  exitLocals: () => [],
 };
 
 /**

@@ -29,6 +29,8 @@ export interface Hooks {
   ret(value: ts.Expression | undefined, inTry: boolean, origin: ts.Node): ts.Statement;
   /** A `break`/`continue` whose target lies outside the copied code. */
   jump(node: ts.BreakStatement | ts.ContinueStatement, inTry: boolean): ts.Statement;
+  /** The locals a `ret` or `jump` from inside a copied `try` may write before leaving it (declared once asked for). */
+  exitLocals(): readonly string[];
 }
 
 /** The emitted expression for an identifier, or `undefined` when it stays; `read`: the value, even of a write target. */
@@ -189,6 +191,8 @@ export class Rewriter {
   readonly substitute = new Map<ts.Node, ts.Expression>();
   /** Counts the hook calls and nested lowerings: while it stays, a copy owes nothing to this rewriter's hooks. */
   hooked = 0;
+  /** Finally blocks given copies of the pending exit's locals (see `preserving`). */
+  private preserved = 0;
   private readonly rules = Rewriter.rules();
 
   constructor(
@@ -500,7 +504,31 @@ export class Rewriter {
   }
 
   private tryStatement(node: ts.TryStatement): ts.Node {
-    return this.fnDepth > 0 ? this.copy(node) : this.inTry(() => this.copy(node));
+    if (this.fnDepth > 0) return this.copy(node);
+    return this.inTry(() => {
+      const fin = node.finallyBlock;
+      if (!fin) return this.copy(node);
+      const tryBlock = this.visit(node.tryBlock) as ts.Block;
+      const catchClause = node.catchClause && (this.visit(node.catchClause) as ts.CatchClause);
+      const hooked = this.hooked;
+      const finallyBlock = this.visit(fin) as ts.Block;
+      return f.updateTryStatement(node, tryBlock, catchClause, this.hooked === hooked ? finallyBlock : this.preserving(finallyBlock));
+    });
+  }
+
+  /**
+   * A finally block holding a return or jump of the hooks': it writes the locals of a pending exit (`$rv`,
+   * `$s`) that the try's own return or jump wrote before the finally ran, and a `break` in the block may
+   * cancel it (`L: try { return 2 } finally { break L }`), after which the try's exit goes on with what it
+   * wrote. Saved where the block starts, restored where it ends normally.
+   */
+  private preserving(block: ts.Block): ts.Block {
+    const names = this.hooks.exitLocals();
+    const k = this.preserved++;
+    const copies = names.map((x) => `${x}${this.s.n.mark}p${k}`);
+    const save = f.createVariableStatement(undefined, f.createVariableDeclarationList(names.map((x, i) => f.createVariableDeclaration(copies[i]!, undefined, undefined, f.createIdentifier(x))), tsi.NodeFlags.Const));
+    const restore = names.map((x, i) => f.createExpressionStatement(f.createAssignment(f.createIdentifier(x), f.createIdentifier(copies[i]!))));
+    return f.updateBlock(block, [save, ...block.statements, ...restore]);
   }
 
   private loop(node: ts.IterationStatement): ts.Node {
