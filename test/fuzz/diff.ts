@@ -238,6 +238,34 @@ class Harness {
       this.ev("gen finally");
     }
   }
+  /**
+   * An iterable over `items` whose `next()` throws at call `throwAt` (a loop left by it does not close
+   * it), and whose `return()` throws when `closeThrows`: each step and each close is an event.
+   */
+  seq<T>(items: T[], throwAt: number, closeThrows: boolean): Iterable<T> {
+    const h = this;
+    let calls = 0;
+    let i = 0;
+    const it: Iterator<T> & Iterable<T> = {
+      next() {
+        const call = calls++;
+        h.ev(`seq next ${call}`);
+        if (call === throwAt) throw h.E(50 + call);
+        if (i >= items.length) return { done: true, value: undefined };
+        return { done: false, value: items[i++]! };
+      },
+      return() {
+        h.ev(`seq close at ${i}${closeThrows ? " throws" : ""}`);
+        if (closeThrows) throw h.E(60 + i);
+        return { done: true, value: undefined };
+      },
+      [Symbol.iterator]: () => {
+        h.ev("seq open");
+        return it;
+      },
+    };
+    return it;
+  }
   /** An iterable over `items` that reports its steps and an early close. */
   iter<T>(items: T[]): Iterable<T> {
     const h = this;

@@ -37,7 +37,8 @@ export type Fut =
   | { k: "call"; fn: number; args: Expr[]; cancel: boolean }
   | { k: "gen"; a: Fut; b: Fut }
   | { k: "held"; i: number }
-  | { k: "inline"; body: Stmt[] };
+  | { k: "inline"; body: Stmt[] }
+  | { k: "deleg"; form: number; n: number; t: number; a: Fut; b: Fut; e: Expr };
 
 export type Expr =
   | { k: "num"; v: number }
@@ -97,7 +98,27 @@ export type Stmt =
   | { k: "using"; n: number; e: Expr }
   | { k: "literal"; loop: number; e: Extract<Expr, { k: "methods" }> }
   | { k: "classdecl"; loop: number; form: number; f: Fut; i: number; name: number }
-  | { k: "bare"; loop: number; form: number; f: Fut; i: number };
+  | { k: "bare"; loop: number; form: number; f: Fut; i: number }
+  | { k: "cases"; d: Expr; label: boolean; cases: Clause[]; dflt: Clause | null; dpos: number }
+  | { k: "forof2"; form: number; let: boolean; items: Expr[]; mask: number; dflt: Expr; body: Stmt[]; seq: boolean; throwAt: number; closeThrows: boolean; stop: number; label: boolean }
+  | { k: "forinmut"; form: number; proto: boolean; f: Fut; body: Stmt[]; label: boolean }
+  | { k: "cancelexit"; outer: number; inner: number; e: Expr; e2: Expr; f: Fut; body: Stmt[]; fin: Stmt[]; handler: boolean };
+
+/**
+ * A clause of a switch printed without braces (`cases`): what it declares belongs to the whole case
+ * block. `decl` 1/2/3: a `let`, `const` or function declaration heading it; `call`: a call of one of
+ * the switch's functions (maybe declared in a later clause: hoisted); `loop`: a loop of two iterations
+ * leaving the (labelled) switch with `break L` when its condition holds.
+ */
+export interface Clause {
+  t: Expr;
+  decl: number;
+  e: Expr;
+  body: Stmt[];
+  call: number | null;
+  loop: Expr | null;
+  brk: boolean;
+}
 
 export interface Fn {
   named: boolean;
@@ -127,6 +148,15 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
   const loop = (k: string) => node<Stmt>(k, { n: fc.integer({ min: 0, max: 3 }), c: fc.option(expr, { nil: null }), body, label: fc.boolean(), using: fc.boolean() });
   const w = (weight: number, arbitrary: fc.Arbitrary<any>) => ({ arbitrary, weight });
   const methods = node<Extract<Expr, { k: "methods" }>>("methods", { form: fc.nat(3), f: fut, a: expr, i: pick });
+  const clause: fc.Arbitrary<Clause> = fc.record({
+    t: expr,
+    decl: fc.nat(3),
+    e: expr,
+    body,
+    call: fc.option(fc.nat(3), { nil: null }),
+    loop: fc.option(expr, { nil: null }),
+    brk: fc.boolean(),
+  });
   return {
     fut: fc.oneof(
       { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
@@ -142,6 +172,8 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("gen", { a: fut, b: fut })),
       w(1, node("held", { i: pick })),
       w(1, node("inline", { body })),
+      // Rare: a user generator with control flow of its own, delegated to.
+      w(1, node("deleg", { form: fc.nat(3), n: fc.nat(2), t: fc.nat(3), a: fut, b: fut, e: expr })),
     ),
     expr: fc.oneof(
       { depthIdentifier: D, maxDepth: 8, depthSize: "medium", withCrossShrink: true },
@@ -214,6 +246,17 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("literal", { loop: fc.nat(2), e: methods })),
       w(1, node("classdecl", { loop: fc.nat(2), form: fc.nat(3), f: fut, i: pick, name: fc.nat(1) })),
       w(1, node("bare", { loop: fc.nat(2), form: fc.nat(3), f: fut, i: pick })),
+      // Rare shapes of the structured copy, one option among them all.
+      w(2, fc.oneof(
+        { depthIdentifier: D },
+        node("cases", { d: expr, label: fc.boolean(), cases: fc.array(clause, { maxLength: 3, depthIdentifier: D }), dflt: fc.option(clause, { nil: null }), dpos: pick }),
+        node("forof2", {
+          form: fc.nat(3), let: fc.boolean(), items: fc.array(expr, { maxLength: 3, depthIdentifier: D }), mask: fc.nat(7), dflt: expr, body,
+          seq: fc.boolean(), throwAt: fc.nat(4), closeThrows: fc.boolean(), stop: fc.nat(3), label: fc.boolean(),
+        }),
+        node("forinmut", { form: fc.nat(3), proto: fc.boolean(), f: fut, body, label: fc.boolean() }),
+        node("cancelexit", { outer: fc.nat(4), inner: fc.nat(3), e: expr, e2: expr, f: fut, body, fin: body, handler: fc.boolean() }),
+      )),
     ),
     body: fc.array(stmt, { maxLength: 4, depthIdentifier: D }),
   };
@@ -428,7 +471,195 @@ class Printer {
         return this.wrap(s.loop, ind, () => this.classDeclaration(s));
       case "bare":
         return this.wrap(s.loop, ind, (inner) => this.bare(s, inner));
+      case "cases":
+        return this.cases(s, ind);
+      case "forof2":
+        return this.forOf(s, ind);
+      case "forinmut":
+        return this.forInMutated(s, ind);
+      case "cancelexit":
+        return this.cancelledExit(s, ind);
     }
+  }
+
+  /**
+   * A switch whose clauses have no braces: their `let`/`const`/function declarations belong to the whole
+   * case block, seen by every clause (and its case tests). A clause reached before the one declaring a
+   * `let` it reads (by a jump to it, or reading it before its own declaration) throws a ReferenceError;
+   * functions are hoisted to the top of the block, so a call of one declared in a later clause works.
+   * Labelled (always when a clause holds a loop), so `break L` in a loop of a clause leaves the switch.
+   */
+  private cases(s: Extract<Stmt, { k: "cases" }>, ind: string): string {
+    const d = this.expr(s.d);
+    const all = [...s.cases.map((c) => ({ c, head: null as string | null }))];
+    if (s.dflt !== null) all.splice(s.dpos % (all.length + 1), 0, { c: s.dflt, head: "default:" });
+    const names = all.map(({ c }) => (c.decl === 0 ? null : this.fresh("s")));
+    const fns = names.filter((n, i) => n !== null && all[i]!.c.decl === 3) as string[];
+    const label = s.label || all.some(({ c }) => c.loop !== null) ? this.fresh("L") : null;
+    const vars = this.vars.length;
+    const futs = this.futs.length;
+    // The declared bindings are in scope in every clause; functions are read only by calling them.
+    this.vars.push(...(names.filter((n, i) => n !== null && all[i]!.c.decl !== 3) as string[]));
+    this.classes.push(new Set());
+    this.targets.push({ kind: "switch", label });
+    const at = ind + "    ";
+    const text = all
+      .map(({ c, head }, i) => {
+        const test = head ?? `case ${caseTest(this.expr(c.t))}:`;
+        const lines: string[] = [];
+        const name = names[i];
+        if (c.decl === 3) lines.push(`${at}function ${name}() { return [${this.recent(i)}, ${JSON.stringify(name)}]; }
+`);
+        else if (name !== null) lines.push(`${at}${c.decl === 1 ? "let" : "const"} ${name} = ${this.expr(c.e)};
+`);
+        // `using` may not stand in a clause itself: it gets a block.
+        for (const b of c.body) lines.push(b.k === "using" ? `${at}${this.nested([b], at)}
+` : this.stmt(b, at));
+        if (c.call !== null && fns.length > 0) lines.push(`${at}h.t(${this.ids++}, ${fns[c.call % fns.length]}());
+`);
+        if (c.loop !== null) {
+          const j = this.fresh("j");
+          this.targets.push({ kind: "loop", label: null });
+          const cond = this.expr(c.loop);
+          this.targets.pop();
+          lines.push(`${at}for (let ${j} = 0; ${j} < 2; ${j}++) { if (${cond}) break ${label}; h.t(${this.ids++}, ${j}); }
+`);
+        }
+        if (c.brk) lines.push(`${at}break;
+`);
+        return `${ind}  ${head ?? `case ${caseTest(this.expr(c.t))}:`}
+${lines.join("")}`;
+      })
+      .join("");
+    this.targets.pop();
+    this.classes.pop();
+    this.vars.length = vars;
+    this.futs.length = futs;
+    return `${label ? `${label}: ` : ""}switch (${d}) {
+${text}${ind}}`;
+  }
+
+  /**
+   * for…of with other targets: `let x`, `var x` (function-scoped: one binding for every iteration, and
+   * still there after the loop), object and array patterns whose defaults may suspend. Its source may be
+   * an iterator (h.seq) whose next() throws at some step (no return() then) and whose return() throws
+   * (the loop's own throw wins over it; after a `break`, its error propagates). The loop may stop at an
+   * iteration of its own with `break`, which closes the iterator.
+   */
+  private forOf(s: Extract<Stmt, { k: "forof2" }>, ind: string): string {
+    const label = s.label ? this.fresh("L") : null;
+    const n = this.fresh("n");
+    const [x, y] = [this.fresh("x"), this.fresh("y")];
+    const decl = s.let ? "let" : "const";
+    const items = s.items
+      .map((e, i) => {
+        const v = this.expr(e);
+        const has = (s.mask >> i) & 1;
+        return s.form === 2 ? `{ a: ${v}${has ? `, b: ${i}` : ""} }` : s.form === 3 ? `[${v}${has ? `, ${i}` : ""}]` : v;
+      })
+      .join(", ");
+    const source = s.seq ? `h.seq([${items}], ${s.throwAt}, ${s.closeThrows})` : `[${items}]`;
+    let target: string;
+    if (s.form === 0) target = `let ${x}`;
+    else if (s.form === 1) target = `var ${x}`;
+    else {
+      // The default is evaluated in the loop head, once per iteration that lacks `b`.
+      const dflt = this.expr(s.dflt);
+      target = s.form === 2 ? `${decl} { a: ${x}, b: ${y} = ${dflt} }` : `${decl} [${x}, ${y} = ${dflt}]`;
+    }
+    const vars = this.vars.length;
+    this.vars.push(x);
+    if (s.form >= 2) this.vars.push(y);
+    this.targets.push({ kind: "loop", label });
+    const text = this.block(s.body, ind + "    ");
+    this.targets.pop();
+    this.vars.length = vars;
+    const loop = `${label ? `${label}: ` : ""}for (${target} of ${source}) {
+${ind}    if (${n}++ === ${s.stop}) break;
+${text}${ind}  }`;
+    const out = `{
+${ind}  let ${n} = 0;
+${ind}  ${loop}
+${ind}  h.t(${this.ids++}, ${n});
+${ind}}`;
+    // A `var` outlives the loop (and its block).
+    if (s.form === 1) this.vars.push(x);
+    return out;
+  }
+
+  /**
+   * for…in over an object its body changes while it suspends: a key deleted before it is visited is
+   * skipped, a key added is not visited, a key shadowing the prototype's and deleted is still visited
+   * (the prototype has it). The object's keys at the end are an event.
+   */
+  private forInMutated(s: Extract<Stmt, { k: "forinmut" }>, ind: string): string {
+    const label = s.label ? this.fresh("L") : null;
+    const [ob, k] = [this.fresh("ob"), this.fresh("k")];
+    const init = `{ ${s.proto ? "__proto__: { z: 9, b: 0 }, " : ""}a: 1, b: 2, c: 3 }`;
+    const f = this.fut(s.f);
+    const change = [
+      `if (${k} === "a") delete ${ob}.c;`,
+      `${ob}["n" + ${k}] = ${k};`,
+      `if (${k} === "a") { delete ${ob}.b; ${ob}.b = 5; }`,
+      `delete ${ob}[${k}]; if (${k} !== "c") delete ${ob}.b;`,
+    ][s.form]!;
+    this.vars.push(k);
+    this.targets.push({ kind: "loop", label });
+    const text = this.block(s.body, ind + "    ");
+    this.targets.pop();
+    this.vars.pop();
+    const body = `{
+${ind}    h.t(${this.ids++}, ${k} + ":" + ${ob}[${k}]);
+${ind}    yield* ${f};
+${ind}    ${change}
+${text}${ind}  }`;
+    return `{
+${ind}  const ${ob} = ${init};
+${ind}  ${label ? `${label}: ` : ""}for (const ${k} in ${ob}) ${body}
+${ind}  h.t(${this.ids++}, Object.keys(${ob}).join());
+${ind}}`;
+  }
+
+  /**
+   * An exit of a try (return, break, continue, throw, or none) whose finally holds `L: try { <exit> }
+   * finally { break L; }`: the inner exit is cancelled, the outer one goes on with its own value or
+   * target. In a loop of two iterations of its own, the target of the jumps.
+   */
+  private cancelledExit(s: Extract<Stmt, { k: "cancelexit" }>, ind: string): string {
+    const [lx, ly, i, e] = [this.fresh("L"), this.fresh("L"), this.fresh("i"), this.fresh("e")];
+    const exit = (k: number, v: Expr, n: number) => [`return ${this.expr(v)};`, `break ${lx};`, `continue ${lx};`, `throw h.E(${n});`, ""][k]!;
+    this.vars.push(i);
+    this.targets.push({ kind: "loop", label: lx });
+    const at = ind + "    ";
+    const body = this.block(s.body, at);
+    const outer = exit(s.outer, s.e, 7);
+    const handler = s.handler ? ` catch (${e}) {
+${at}h.t(${this.ids++}, h.err(${e}));
+${at}${outer}
+${ind}  }` : "";
+    const inner = `${ly}: try {
+${at}  yield* ${this.fut(s.f)};
+${at}  ${exit(s.inner, s.e2, 8)}
+${at}} finally {
+${at}  break ${ly};
+${at}}`;
+    const fin = this.block(s.fin, at);
+    this.targets.pop();
+    this.vars.pop();
+    return [
+      `${lx}: for (let ${i} = 0; ${i} < 2; ${i}++) {`,
+      `  h.t(${this.ids++}, ${i});`,
+      `  try {
+${body}${at}${outer}
+${ind}  }${handler} finally {`,
+      `    h.t(${this.ids++}, "fin");`,
+      `    ${inner}`,
+      `${fin}${at}h.t(${this.ids++}, "fin end");`,
+      `  }`,
+      `  h.t(${this.ids++}, "after");`,
+      `}`,
+    ].join(`
+${ind}`);
   }
 
   /**
@@ -621,7 +852,38 @@ class Printer {
         this.targets = targets;
         return `h.c(async(function* () {\n${body}    })())`;
       }
+      case "deleg":
+        return this.delegate(f);
     }
+  }
+
+  /**
+   * A plain generator of the program's own, delegated to with `yield*` (called with the function's
+   * `this`; it closes over the function's variables): a loop, a throw after a suspension, a try whose
+   * finally reports, suspends or returns a value of its own, a labelled loop left from a switch.
+   */
+  private delegate(f: Extract<Fut, { k: "deleg" }>): string {
+    const [r, i, e, l] = [this.fresh("r"), this.fresh("i"), this.fresh("e"), this.fresh("L")];
+    const targets = this.targets;
+    this.targets = [];
+    const a = this.fut(f.a);
+    const b = this.fut(f.b);
+    let body: string;
+    switch (f.form) {
+      case 0:
+        body = `const ${r} = []; try { for (let ${i} = 0; ${i} <= ${f.n}; ${i}++) { ${r}.push(yield* ${a}); if (${i} === ${f.t}) throw h.E(${f.t}); if (${i} % 2) continue; h.t(${this.ids++}, ${r}.length); } return ${r}; } finally { h.t(${this.ids++}, "ufin"); }`;
+        break;
+      case 1:
+        body = `try { h.t(${this.ids++}, h.st(yield ${b})); if (${f.t} !== 2) throw h.E(${f.n}); return "no throw"; } catch (${e}) { h.t(${this.ids++}, h.err(${e})); return yield* ${a}; } finally { h.t(${this.ids++}, "ufin"); }`;
+        break;
+      case 2:
+        body = `try { return yield* ${a}; } finally { h.t(${this.ids++}, yield* ${b}); if (${f.t} !== 1) return ${this.expr(f.e)}; }`;
+        break;
+      default:
+        body = `let ${i} = 0; ${l}: while (true) { switch (${i}++) { case ${f.n}: break ${l}; default: h.t(${this.ids++}, yield* ${a}); } } return ${i};`;
+    }
+    this.targets = targets;
+    return `(function* () { ${body} }).call(this)`;
   }
 
   private expr(e: Expr): string {
