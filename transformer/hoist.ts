@@ -115,10 +115,12 @@ export function planHoisting(an: Analysis, names: Names): Map<Binding, Slot> {
 
 /**
  * Whether control can reach code written before `n` from code inside it: a loop's next iteration,
- * a `switch`'s clauses after its case tests, a destructuring pattern after its source.
+ * a `switch`'s clauses after its case tests (also from inside its case block), a destructuring pattern
+ * after its source.
  */
 function backwards(n: ts.Node): boolean {
-  if (isLoop(n) || tsi.isSwitchStatement(n)) return true;
+  // The case block too: the scope of its clauses' declarations, which holds the case tests.
+  if (isLoop(n) || tsi.isSwitchStatement(n) || tsi.isCaseBlock(n)) return true;
   if (tsi.isVariableDeclaration(n)) return !tsi.isIdentifier(n.name);
   if (tsi.isBinaryExpression(n) && n.operatorToken.kind === SK.EqualsToken) {
     let t = n.left;

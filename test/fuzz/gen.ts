@@ -247,8 +247,8 @@ const ast = fc.letrec<{ expr: Expr; fut: Fut; stmt: Stmt; body: Stmt[] }>((tie) 
       w(1, node("classdecl", { loop: fc.nat(2), form: fc.nat(3), f: fut, i: pick, name: fc.nat(1) })),
       w(1, node("bare", { loop: fc.nat(2), form: fc.nat(3), f: fut, i: pick })),
       // Rare shapes of the structured copy, one option among them all.
-      w(2, fc.oneof(
-        { depthIdentifier: D },
+      // (No depth identifier: a oneof sharing the tree's depth prefers its first option as it goes deeper.)
+      w(1, fc.oneof(
         node("cases", { d: expr, label: fc.boolean(), cases: fc.array(clause, { maxLength: 3, depthIdentifier: D }), dflt: fc.option(clause, { nil: null }), dpos: pick }),
         node("forof2", {
           form: fc.nat(3), let: fc.boolean(), items: fc.array(expr, { maxLength: 3, depthIdentifier: D }), mask: fc.nat(7), dflt: expr, body,
@@ -484,59 +484,64 @@ class Printer {
 
   /**
    * A switch whose clauses have no braces: their `let`/`const`/function declarations belong to the whole
-   * case block, seen by every clause (and its case tests). A clause reached before the one declaring a
-   * `let` it reads (by a jump to it, or reading it before its own declaration) throws a ReferenceError;
-   * functions are hoisted to the top of the block, so a call of one declared in a later clause works.
-   * Labelled (always when a clause holds a loop), so `break L` in a loop of a clause leaves the switch.
+   * case block. Functions are hoisted to its top: any clause may call one declared in any other (one
+   * written later included). A `let`/`const` read before its declaration ran (a clause entered past it)
+   * throws in V8 but not lowered (the README's "temporal dead zone of a binding hoisted out of its
+   * block", not reproduced on purpose), so the rest of its own clause reads it freely, and other clauses
+   * (later ones after fall-through, and closures read at the end) only under a flag `mN` that its
+   * declaration sets, one per run of the switch. What other statements of a clause declare stays in that
+   * clause, for the same reason; case tests see none of it. Labelled (always when a clause holds a loop),
+   * so `break L` in a loop of a clause leaves the switch.
    */
   private cases(s: Extract<Stmt, { k: "cases" }>, ind: string): string {
     const d = this.expr(s.d);
-    const all = [...s.cases.map((c) => ({ c, head: null as string | null }))];
+    const all: { c: Clause; head: string | null }[] = s.cases.map((c) => ({ c, head: null }));
     if (s.dflt !== null) all.splice(s.dpos % (all.length + 1), 0, { c: s.dflt, head: "default:" });
     const names = all.map(({ c }) => (c.decl === 0 ? null : this.fresh("s")));
     const fns = names.filter((n, i) => n !== null && all[i]!.c.decl === 3) as string[];
+    const lets = names.map((n, i) => ({ n, bit: 1 << i })).filter(({ n }, i) => n !== null && all[i]!.c.decl !== 3);
     const label = s.label || all.some(({ c }) => c.loop !== null) ? this.fresh("L") : null;
+    const m = lets.length > 0 ? this.fresh("m") : null;
     const vars = this.vars.length;
     const futs = this.futs.length;
-    // The declared bindings are in scope in every clause; functions are read only by calling them.
-    this.vars.push(...(names.filter((n, i) => n !== null && all[i]!.c.decl !== 3) as string[]));
     this.classes.push(new Set());
     this.targets.push({ kind: "switch", label });
-    const at = ind + "    ";
+    const at = ind + (m ? "      " : "    ");
     const text = all
       .map(({ c, head }, i) => {
         const test = head ?? `case ${caseTest(this.expr(c.t))}:`;
         const lines: string[] = [];
         const name = names[i];
-        if (c.decl === 3) lines.push(`${at}function ${name}() { return [${this.recent(i)}, ${JSON.stringify(name)}]; }
-`);
-        else if (name !== null) lines.push(`${at}${c.decl === 1 ? "let" : "const"} ${name} = ${this.expr(c.e)};
-`);
-        // `using` may not stand in a clause itself: it gets a block.
-        for (const b of c.body) lines.push(b.k === "using" ? `${at}${this.nested([b], at)}
-` : this.stmt(b, at));
-        if (c.call !== null && fns.length > 0) lines.push(`${at}h.t(${this.ids++}, ${fns[c.call % fns.length]}());
-`);
+        // Reading only the function's own variables: the lowering leaves to the driver a function declaration
+        // outside a block that reads per-iteration bindings (and the switch may stand in a loop).
+        if (c.decl === 3) lines.push(`${at}function ${name}() { return [${["a", "b", "v0", "v1", "v2", "v3"][i % 6]}, ${JSON.stringify(name)}]; }\n`);
+        else if (name !== null) {
+          lines.push(`${at}${c.decl === 1 ? "let" : "const"} ${name} = ${this.expr(c.e)}; ${m} |= ${1 << i};\n`);
+          this.vars.push(name);
+        }
+        // `using` may not stand in a clause itself, and other function declarations may read per-iteration bindings: they get a block.
+        const own = (b: Stmt) => b.k === "using" || b.k === "fn" || (b.k === "bare" && b.loop === 0 && b.form === 2);
+        for (const b of c.body) lines.push(own(b) ? `${at}${this.nested([b], at)}\n` : this.stmt(b, at));
+        if (c.call !== null && fns.length > 0) lines.push(`${at}h.t(${this.ids++}, ${fns[c.call % fns.length]}());\n`);
+        if (c.call !== null && lets.length > 0) {
+          const { n, bit } = lets[c.call % lets.length]!;
+          lines.push(`${at}h.t(${this.ids++}, h.keep(() => ${m} & ${bit} ? ${n} : "unset"));\n`);
+        }
         if (c.loop !== null) {
           const j = this.fresh("j");
-          this.targets.push({ kind: "loop", label: null });
           const cond = this.expr(c.loop);
-          this.targets.pop();
-          lines.push(`${at}for (let ${j} = 0; ${j} < 2; ${j}++) { if (${cond}) break ${label}; h.t(${this.ids++}, ${j}); }
-`);
+          lines.push(`${at}for (let ${j} = 0; ${j} < 2; ${j}++) { if (${cond}) break ${label}; h.t(${this.ids++}, ${j}); }\n`);
         }
-        if (c.brk) lines.push(`${at}break;
-`);
-        return `${ind}  ${head ?? `case ${caseTest(this.expr(c.t))}:`}
-${lines.join("")}`;
+        if (c.brk) lines.push(`${at}break;\n`);
+        this.vars.length = vars;
+        this.futs.length = futs;
+        return `${at.slice(2)}${test}\n${lines.join("")}`;
       })
       .join("");
     this.targets.pop();
     this.classes.pop();
-    this.vars.length = vars;
-    this.futs.length = futs;
-    return `${label ? `${label}: ` : ""}switch (${d}) {
-${text}${ind}}`;
+    const sw = `${label ? `${label}: ` : ""}switch (${d}) {\n${text}`;
+    return m ? `{\n${ind}  let ${m} = 0;\n${ind}  ${sw}${ind}  }\n${ind}}` : `${sw}${ind}}`;
   }
 
   /**
@@ -574,14 +579,8 @@ ${text}${ind}}`;
     const text = this.block(s.body, ind + "    ");
     this.targets.pop();
     this.vars.length = vars;
-    const loop = `${label ? `${label}: ` : ""}for (${target} of ${source}) {
-${ind}    if (${n}++ === ${s.stop}) break;
-${text}${ind}  }`;
-    const out = `{
-${ind}  let ${n} = 0;
-${ind}  ${loop}
-${ind}  h.t(${this.ids++}, ${n});
-${ind}}`;
+    const loop = `${label ? `${label}: ` : ""}for (${target} of ${source}) {\n${ind}    if (${n}++ === ${s.stop}) break;\n${text}${ind}  }`;
+    const out = `{\n${ind}  let ${n} = 0;\n${ind}  ${loop}\n${ind}  h.t(${this.ids++}, ${n});\n${ind}}`;
     // A `var` outlives the loop (and its block).
     if (s.form === 1) this.vars.push(x);
     return out;
@@ -608,16 +607,8 @@ ${ind}}`;
     const text = this.block(s.body, ind + "    ");
     this.targets.pop();
     this.vars.pop();
-    const body = `{
-${ind}    h.t(${this.ids++}, ${k} + ":" + ${ob}[${k}]);
-${ind}    yield* ${f};
-${ind}    ${change}
-${text}${ind}  }`;
-    return `{
-${ind}  const ${ob} = ${init};
-${ind}  ${label ? `${label}: ` : ""}for (const ${k} in ${ob}) ${body}
-${ind}  h.t(${this.ids++}, Object.keys(${ob}).join());
-${ind}}`;
+    const body = `{\n${ind}    h.t(${this.ids++}, ${k} + ":" + ${ob}[${k}]);\n${ind}    yield* ${f};\n${ind}    ${change}\n${text}${ind}  }`;
+    return `{\n${ind}  const ${ob} = ${init};\n${ind}  ${label ? `${label}: ` : ""}for (const ${k} in ${ob}) ${body}\n${ind}  h.t(${this.ids++}, Object.keys(${ob}).join());\n${ind}}`;
   }
 
   /**
@@ -633,33 +624,22 @@ ${ind}}`;
     const at = ind + "    ";
     const body = this.block(s.body, at);
     const outer = exit(s.outer, s.e, 7);
-    const handler = s.handler ? ` catch (${e}) {
-${at}h.t(${this.ids++}, h.err(${e}));
-${at}${outer}
-${ind}  }` : "";
-    const inner = `${ly}: try {
-${at}  yield* ${this.fut(s.f)};
-${at}  ${exit(s.inner, s.e2, 8)}
-${at}} finally {
-${at}  break ${ly};
-${at}}`;
+    const handler = s.handler ? ` catch (${e}) {\n${at}h.t(${this.ids++}, h.err(${e}));\n${at}${outer}\n${ind}  }` : "";
+    const inner = `${ly}: try {\n${at}  yield* ${this.fut(s.f)};\n${at}  ${exit(s.inner, s.e2, 8)}\n${at}} finally {\n${at}  break ${ly};\n${at}}`;
     const fin = this.block(s.fin, at);
     this.targets.pop();
     this.vars.pop();
     return [
       `${lx}: for (let ${i} = 0; ${i} < 2; ${i}++) {`,
       `  h.t(${this.ids++}, ${i});`,
-      `  try {
-${body}${at}${outer}
-${ind}  }${handler} finally {`,
+      `  try {\n${body}${at}${outer}\n${ind}  }${handler} finally {`,
       `    h.t(${this.ids++}, "fin");`,
       `    ${inner}`,
-      `${fin}${at}h.t(${this.ids++}, "fin end");`,
+      `${fin.slice(ind.length)}${fin ? at : "    "}h.t(${this.ids++}, "fin end");`,
       `  }`,
       `  h.t(${this.ids++}, "after");`,
       `}`,
-    ].join(`
-${ind}`);
+    ].join(`\n${ind}`);
   }
 
   /**
