@@ -32,8 +32,10 @@ export function p1(h) { return async(function* () { const x = yield* h.later(2);
       "h.nap()", "h.badLater(", "h.cancelLater()", "h.cancelSoon(", "h.bg(", "h.gen(", "h.keep(", " ??= ", " ||= ", "`<${", "h.pick(",
       "h.list(", "arguments.length", "this.x", "h.maybe(", "?.(", ")?.f)?.(", "h.tag`<", "h.keep(() => ++", "] = h.iter([",
       "...r", "for (const [", "typeof f", "class extends (", "h.c(async(function* () {", "o.m(", "(o = h.box(", "++", "--", " &&= ", "), (", "h.iter([", "function fn", "var w", "using u", "for (using x", "for (using u",
-      "(<b p={", "<h.C {...h.props(", "(<>{", "{...h.twice("])
+      "(<b p={", "<h.C {...h.props(", "(<>{", "{...h.twice(", "of h.seq(", "for (var ", "delete ", ".call(this)", ": switch (", "function s"])
       expect(text, construct).toContain(construct);
+    // A finally cancelling its own try's exit, inside a finally of a try with an exit pending.
+    expect(text).toMatch(/finally \{\s*break L\d+;/);
   });
 });
 
