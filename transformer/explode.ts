@@ -201,7 +201,7 @@ export class Machine implements Hooks {
     this.bodyLabel = n.mark + "body";
     this.fastRw = new Rewriter(s, {
       ret: (value, inTry) => {
-        if (this.ctx.length > 0) return this.leaveCopy({ label: RETURN, ctx: [] }, value, inTry, undefined);
+        if (this.ctx.length > 0) return this.leave({ label: RETURN, ctx: [] }, value, inTry, { jump: undefined });
         if (!inTry) return this.finish(value);
         this.fastLeaves = true;
         this.usesRv = true;
@@ -209,7 +209,7 @@ export class Machine implements Hooks {
       },
       jump: (node, inTry) => {
         const t = this.targetOf(node);
-        return t.ctx.length === this.ctx.length ? node : this.leaveCopy(t, undefined, inTry, node);
+        return t.ctx.length === this.ctx.length ? node : this.leave(t, undefined, inTry, { jump: node });
       },
       exitLocals: () => this.exitLocals(),
     });
@@ -478,18 +478,20 @@ export class Machine implements Hooks {
   }
 
   /**
-   * A return or jump of the structured copy that leaves regions: run what they require, then jump natively.
-   * From inside a `try` of the copied code, whose finally must run first, the copy leaves for a state that does it.
+   * A return or jump of copied code: what the regions it leaves require, then the jump. From inside a `try`
+   * of the copied code, whose finally must run first, it leaves by a plain state change for a state that
+   * does that. `native`: of the structured copy, which jumps natively (see `jumpTo`).
    */
-  private leaveCopy(t: Target, value: ts.Expression | undefined, inTry: boolean, jump: ts.Statement | undefined): ts.Statement {
+  private leave(t: Target, value: ts.Expression | undefined, inTry: boolean, native?: { jump: ts.Statement | undefined }): ts.Statement {
     const out: ts.Statement[] = [];
-    if (!inTry) this.jumpTo(out, t, value, { jump });
+    if (!inTry) this.jumpTo(out, t, value, native);
     else {
       if (value) {
         this.usesRv = true;
         out.push(set(this.n.rv, value));
       }
-      out.push(...this.fastJump(this.trampoline(t, value && id(this.n.rv))));
+      const via = this.trampoline(t, value && id(this.n.rv));
+      out.push(...(native ? this.fastJump(via) : this.goto(via)));
     }
     return one(out);
   }
@@ -501,25 +503,11 @@ export class Machine implements Hooks {
   // ---- hooks for copied code
 
   ret(value: ts.Expression | undefined, inTry: boolean): ts.Statement {
-    const out: ts.Statement[] = [];
-    const ret = { label: RETURN, ctx: [] };
-    if (!inTry) this.jumpTo(out, ret, value);
-    else {
-      if (value) {
-        this.usesRv = true;
-        out.push(set(this.n.rv, value));
-      }
-      out.push(...this.goto(this.trampoline(ret, value ? id(this.n.rv) : undefined)));
-    }
-    return one(out);
+    return this.leave({ label: RETURN, ctx: [] }, value, inTry);
   }
 
   jump(node: ts.BreakStatement | ts.ContinueStatement, inTry: boolean): ts.Statement {
-    const t = this.targetOf(node);
-    const out: ts.Statement[] = [];
-    if (!inTry) this.jumpTo(out, t, undefined);
-    else out.push(...this.goto(this.trampoline(t, undefined)));
-    return one(out);
+    return this.leave(this.targetOf(node), undefined, inTry);
   }
 
   exitLocals(): readonly string[] {
