@@ -99,13 +99,23 @@ export function coroutine<R>(name: string): Future<R> {
 
 /**
  * `coroutine` as lowered code calls it: from the lowered function itself, whose caller is the call's
- * site, where the driver's frames are the runtime's own and skipped anyway.
+ * site, where the driver's frames are the runtime's own and skipped anyway; `callers` more frames out
+ * from the function that takes over a lowered call's first step (emitLazy).
  */
-function loweredCoroutine<R>(name: string): Future<R> {
+function loweredCoroutine<R>(name: string, callers = 1): Future<R> {
   const r = coroutine<R>(name);
   // Set once, here, before anyone reads it: the constructor recorded the lowered function's frame.
-  if (r.site !== undefined) (r as { site: string | undefined }).site = creationSite(1);
+  if (r.site !== undefined) (r as { site: string | undefined }).site = creationSite(callers);
   return r;
+}
+
+/**
+ * Wait on `f`, pending, for the call `r` whose first step just handed it over (emitLazy): a delegation
+ * that step started had no result yet to hand an undelivered cancel request on to.
+ */
+function park(r: Future<any>, f: Future<any>, resume: (f: Future<any>) => void): void {
+  if (f instanceof Delegation && f.owner === null) f.owner = r;
+  r._suspend(f, resume);
 }
 
 /** Finish an async call's result with the error its body threw; a `CancelledError` cancels it. */
@@ -138,7 +148,8 @@ class Delegation extends Future<unknown> {
   private resume: ((f: Future<any>) => void) | null = null;
   constructor(
     iterable: unknown,
-    private readonly owner: Future<any>,
+    /** `null` until `park` gives it, for a delegation started by the first step of a lazy lowered call. */
+    public owner: Future<any> | null,
   ) {
     super();
     const make = iterable == null ? undefined : (iterable as Iterable<unknown>)[Symbol.iterator];
@@ -170,7 +181,8 @@ class Delegation extends Future<unknown> {
     }
   }
   private end(state: number, result: unknown): void {
-    if (this._mustCancel) this.owner._mustCancel = true;
+    // Set only by a request delivered while suspended, when the owner is known.
+    if (this._mustCancel) this.owner!._mustCancel = true;
     this._finishInline(state, result);
   }
 }
@@ -344,6 +356,8 @@ function notCallable(message: string, standIn: Function): never {
 export const __chronots = {
   Future,
   coroutine: loweredCoroutine,
+  handoff: <R>(name: string) => loweredCoroutine<R>(name, 2),
+  park,
   finished,
   failed,
   settle,
@@ -352,7 +366,7 @@ export const __chronots = {
   notAFuture,
   PENDING,
   COMPLETED,
-  delegate: (iterable: unknown, owner: Future<any>) => new Delegation(iterable, owner),
+  delegate: (iterable: unknown, owner: Future<any> | null) => new Delegation(iterable, owner),
   iterate,
   step,
   closeIterator: (r: Iteration) => closeIterator(r.iterator),

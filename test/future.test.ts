@@ -226,18 +226,25 @@ describe("Future debug output", () => {
     }
   });
 
-  it("records the site of a call that never suspends as the call too", () => {
+  it("records the site of a call that never suspends, or whose awaits all finish at once, as the call too", () => {
     const work = async(function* (n: number) {
       if (n < 0) throw new Error("negative");
       return n;
     });
+    const quick = async(function* (n: number) {
+      return yield* work(n);
+    });
     const caller = (n: number) => work(n);
+    const quickCaller = (n: number) => quick(n);
     setDebug(true);
     try {
       const [f, g] = [caller(1), caller(-1)];
       const line = new Error().stack!.split("\n")[1]!.match(/future\.test\.ts:(\d+)/)![1]!;
-      for (const x of [f!, g!]) expect(x.site).toMatch(new RegExp(`^caller \\(.*future\\.test\\.ts:${Number(line) - 4}:`));
+      for (const x of [f!, g!]) expect(x.site).toMatch(new RegExp(`^caller \\(.*future\\.test\\.ts:${Number(line) - 5}:`));
       expect([f!.state, g!.state]).toEqual(["completed", "failed"]);
+      const [h, k] = [quickCaller(1), quickCaller(-1)];
+      for (const x of [h!, k!]) expect(x.site).toMatch(new RegExp(`^quickCaller \\(.*future\\.test\\.ts:${Number(line) - 4}:`));
+      expect([h!.state, k!.state]).toEqual(["completed", "failed"]);
     } finally {
       setDebug(false);
     }

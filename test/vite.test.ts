@@ -164,10 +164,14 @@ export const f = async(function* (n: number) {
     const { out } = transform(code);
     const lines = out!.code.split("\n");
     const map = decode(out!.map.mappings);
-    const handler = lines.findIndex((l) => /^ *catch \(\$e\) \{$/.test(l));
-    expect(lines.slice(handler, handler + 4).map((l) => l.trim())).toEqual(["catch ($e) {", "if ($r._child !== null)", "throw $e;", "return $c.settle($r, $e);"]);
-    // Run whenever the body throws, these lines mapped to \`return n\` made coverage count it run.
-    for (let l = handler; l < handler + 4; l++) expect(map[l]!.map((s) => s[2]), lines[l]).toEqual(map[l]!.map(() => 2));
+    const handlers = lines.flatMap((l, i) => (/^ *catch \(\$e\) \{$/.test(l) ? [i] : []));
+    // The first step's, in the lowered function, then the machine's, which takes over at the pending await.
+    const [first, machine] = handlers.map((at, i) => lines.slice(at, at + [3, 4][i]!).map((l) => l.trim()));
+    expect(first).toEqual(["catch ($e) {", 'return $c.failed("", $e);', "}"]);
+    expect(machine).toEqual(["catch ($e) {", "if ($r._child !== null)", "throw $e;", "return $c.settle($r, $e);"]);
+    // Run whenever the body throws, these lines mapped to \`return n\` made coverage count it run; so did the hand-over.
+    const handOver = lines.findIndex((l) => l.includes("return (function f("));
+    for (const l of [handlers[0]!, handlers[0]! + 1, handOver, ...[0, 1, 2, 3].map((k) => handlers[1]! + k)]) expect(map[l]!.map((s) => s[2]), lines[l]).toEqual(map[l]!.map(() => 2));
   });
 
   /**
@@ -388,7 +392,7 @@ console.log(waitFor(f()), JSON.stringify(handler.name), JSON.stringify(table.run
       const built = spawnSync(process.execPath, ["--input-type=module", "-e", script, join(root, "transformer/vite.ts"), dir], { cwd: root, encoding: "utf8" });
       expect(built.stderr).toBe("");
       const run = (out: string) => spawnSync(process.execPath, [join(dir, out, "names.mjs")], { encoding: "utf8" });
-      expect(readFileSync(join(dir, "lowered/names.mjs"), "utf8")).toContain(".coroutine(");
+      expect(readFileSync(join(dir, "lowered/names.mjs"), "utf8")).toMatch(/\.(coroutine|handoff)\(/);
       const plain = run("plain");
       expect(plain.stdout).toBe('""  "" "" "" ""\n');
       expect(run("lowered")).toMatchObject({ stdout: plain.stdout, stderr: "" });

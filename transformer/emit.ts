@@ -21,6 +21,11 @@
  *     return $r;
  *   }
  *
+ * That is the shape of a body some nested function shares locals with, or that reads `arguments`, or
+ * that TypeScript lowers again (analyze.ts, Downlevel). Any other body takes the lazy
+ * shape (emitLazy): its first step runs in the lowered function itself, and the closure above is made
+ * only when the call must wait, or take a way into a state of the machine's own.
+ *
  * A body without suspension becomes a plain function: the body runs inside `try` in a labelled
  * block, `return v` returns `$c.finished("name", v)`, a future made finished (or, inside a `try` of
  * the body, leaves the block with the value so that its `finally` runs first), and the catch returns
@@ -45,10 +50,13 @@ const letList = (decls: ts.VariableDeclaration[]) => f.createVariableStatement(u
  * parameters are not simple has an unmapped arguments object, whose `callee` throws, and so has
  * the generator.
  */
-function parameters(an: Analysis, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
+function parameters(an: Analysis, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[]; names: string[] } {
   const fn = an.fn;
   const real = fn.parameters.filter((p) => !(tsi.isIdentifier(p.name) && p.name.text === "this"));
-  if (!boundFromArguments(fn)) return { params: fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration), bind: [] };
+  if (!boundFromArguments(fn)) {
+    const params = fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration);
+    return { params, bind: [], names: real.map((p) => (p.name as ts.Identifier).text) };
+  }
   const names = real.flatMap((p) => bindingNames(p.name));
   const pattern = f.createArrayLiteralExpression(
     real.map((p) => {
@@ -65,7 +73,7 @@ function parameters(an: Analysis, rw: Rewriter, mark: string): { params: ts.Para
   const length = counted < 0 ? real.length : counted;
   const params = Array.from({ length }, (_, i) => f.createParameterDeclaration(undefined, undefined, `${mark}p${i}`));
   if (!an.strict && an.readsArguments) params.push(f.createParameterDeclaration(undefined, f.createToken(tsi.SyntaxKind.DotDotDotToken), `${mark}p${length}`));
-  return { params, bind };
+  return { params, bind, names: names.map((x) => x.text) };
 }
 
 /**
@@ -96,6 +104,23 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
   const restore = [...m.locals].map(([local, mirror]) => f.createVariableDeclaration(local, undefined, undefined, mirror ? id(mirror) : undefined));
   if (m.usesHandler) restore.push(f.createVariableDeclaration(n.err));
   if (m.usesRv) restore.push(f.createVariableDeclaration(n.rv));
+  const body = [
+    ...directivesOf(fn),
+    ...prelude,
+    constStatement(n.step, stepOf(s, m, cases, n, restore, [])),
+    // The first step runs from the function's first line, where a stack trace puts that frame.
+    tsi.setEmitFlags(tsi.setTextRange(f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])), { pos: fn.pos, end: fn.body.pos }), tsi.EmitFlags.NoComments),
+    f.createReturnStatement(id(n.r)),
+  ];
+  return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);
+}
+
+/**
+ * The step function: `restore` declares its locals, `given` are its parameters after `$a`; the
+ * structured copy first when there is one and the step may start at state 0 (not in emitLazy's).
+ */
+function stepOf(s: Scope, m: Machine, cases: Case[], n: Internals, restore: ts.VariableDeclaration[], given: string[]): ts.ArrowFunction {
+  const fn = s.an.fn;
   restore.push(f.createVariableDeclaration(m.fv, undefined, undefined, id(n.a)));
   const sw = f.createSwitchStatement(
     id(n.s),
@@ -112,25 +137,89 @@ export function emitMachine(s: Scope, m: Machine, cases: Case[], n: Internals, o
       ),
     );
   handler.push(f.createReturnStatement(f.createCallExpression(prop(n.c, "settle"), undefined, [id(n.r), id(e)])));
-  const fastBody = m.fastLeaves
-    ? [f.createLabeledStatement(m.bodyLabel, f.createBlock(m.fastBody, true)), f.createReturnStatement(f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), id(n.rv)]))]
-    : m.fastBody;
-  const fast = f.createIfStatement(f.createStrictEquality(id(n.s), f.createNumericLiteral(0)), f.createLabeledStatement(m.fastLabel, f.createBlock(fastBody, true)));
-  const run = m.structuredCopy ? [fast, machine] : [machine];
+  const run = m.structuredCopy && !m.lazy ? [f.createIfStatement(f.createStrictEquality(id(n.s), f.createNumericLiteral(0)), fastCopy(m, f.createCallExpression(prop(n.r, "_finish"), undefined, [f.createNumericLiteral(1), id(n.rv)]))), machine] : [machine];
   let guarded: ts.Statement = f.createTryStatement(f.createBlock(run, true), atHeader(fn, f.createCatchClause(e, f.createBlock(handler, true))), undefined);
   if (m.usesHandler) guarded = atHeader(fn, f.createForStatement(undefined, undefined, undefined, guarded), false);
   atHeader(fn, machine, false);
   atHeader(fn, machine.statement, false);
   atHeader(fn, sw, false);
   const stepBody = f.createBlock([letList(restore), f.createExpressionStatement(f.createAssignment(prop(n.r, "_child"), f.createNull())), guarded], true);
-  const step = f.createArrowFunction(undefined, undefined, [f.createParameterDeclaration(undefined, undefined, n.a)], undefined, undefined, stepBody);
+  const params = [n.a, ...given].map((x) => f.createParameterDeclaration(undefined, undefined, x));
+  return f.createArrowFunction(undefined, undefined, params, undefined, undefined, stepBody);
+}
+
+/** `$fast: { … }`, the structured copy; `leave` finishes the result with `$rv` when the copy left its block for it. */
+function fastCopy(m: Machine, leave: ts.Expression): ts.Statement {
+  const body = m.fastLeaves ? [f.createLabeledStatement(m.bodyLabel, f.createBlock(m.fastBody, true)), f.createReturnStatement(leave)] : m.fastBody;
+  return f.createLabeledStatement(m.fastLabel, f.createBlock(body, true));
+}
+
+/**
+ * The lazy shape, for a body whose locals no nested function captures: the first step runs in the
+ * lowered function itself, as the structured copy, with plain locals; nothing is made for a call that
+ * never waits but the finished future it returns. A pending await, or a way into a state of the
+ * machine's own (a handler, a finally body, a statement the copy hands over), leaves the copy for one
+ * place, which makes the machine there: a function taking over the call at `$s`, made only then.
+ *
+ *   function (params) {
+ *     $c || $cinit();
+ *     let x, y, $h = 0, $s, $f, …;           // every step local, plain
+ *     try {
+ *       $fast: { … }                         // returns `$c.finished("name", v)`; at a pending await `{ $s = K; break $fast; }`
+ *     } catch ($e) {
+ *       if ($h === 0) return $c.failed("name", $e);
+ *       $err = $e; $s = $h; $f = undefined;  // the machine's handler state takes it
+ *     }
+ *     return function name($s, $a, params, x$, …, y, …) {
+ *       const $r = $c.handoff("name");       // the result future, made now
+ *       const name = ($a, y, …) => { let x = x$, …, $f = $a; … the states, as emitMachine's step … };
+ *       if ($a === undefined) name(undefined, y, …); else $c.park($r, $a, name);
+ *       return $r;
+ *     }.call(this, $s, $f, params, x, …, y, …);
+ *   }
+ *
+ * The locals some suspension saves (x) are parameters of the machine's function, which its step
+ * restores from and saves into, as emitMachine's closure mirrors; the others (y) are the step's own
+ * parameters, given only when the machine takes over at once: a later step starts without them.
+ */
+export function emitLazy(s: Scope, m: Machine, cases: Case[], n: Internals, origin: ts.Node): ts.FunctionExpression {
+  const fn = s.an.fn;
+  const { params, bind, names } = parameters(s.an, new Rewriter(s, m), n.mark);
+  const saved = [...m.locals].filter(([, mirror]) => mirror !== undefined) as [string, string][];
+  const unsaved = [...m.locals].filter(([, mirror]) => mirror === undefined).map(([local]) => local);
+  if (m.usesHandler) unsaved.push(n.err);
+  if (m.usesRv) unsaved.push(n.rv);
+
+  const result = (make: "finished" | "failed", v: ts.Expression) => f.createReturnStatement(f.createCallExpression(prop(n.c, make), undefined, [f.createStringLiteral(s.name), v]));
+  const locals = [...m.locals.keys()].map((x) => f.createVariableDeclaration(x, undefined, undefined, x === n.h ? f.createNumericLiteral(0) : undefined));
+  for (const x of [n.s, m.fv, ...(m.usesHandler ? [n.err] : []), ...(m.usesRv ? [n.rv] : [])]) locals.push(f.createVariableDeclaration(x));
+  const caught: ts.Statement[] = m.usesHandler
+    ? [f.createIfStatement(f.createStrictEquality(id(n.h), f.createNumericLiteral(0)), result("failed", id(n.e))), assign(n.err, id(n.e)), assign(n.s, id(n.h)), assign(m.fv, f.createVoidZero())]
+    : [result("failed", id(n.e))];
+  const first = f.createTryStatement(f.createBlock([...bind.slice(1), fastCopy(m, result("finished", id(n.rv)).expression!)], true), atHeader(fn, f.createCatchClause(n.e, f.createBlock(caught, true))), undefined);
+
+  const restore = saved.map(([local, mirror]) => f.createVariableDeclaration(local, undefined, undefined, id(mirror)));
+  const stepName = n.step.startsWith(n.mark) ? undefined : n.step;
+  const machineBody = [
+    constStatement(n.r, f.createCallExpression(prop(n.c, "handoff"), undefined, [f.createStringLiteral(s.name)])),
+    constStatement(n.step, stepOf(s, m, cases, n, restore, unsaved)),
+    f.createIfStatement(
+      f.createStrictEquality(id(n.a), f.createVoidZero()),
+      f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero(), ...unsaved.map(id)])),
+      f.createExpressionStatement(f.createCallExpression(prop(n.c, "park"), undefined, [id(n.r), id(n.a), id(n.step)])),
+    ),
+    f.createReturnStatement(id(n.r)),
+  ];
+  const takeOver = [n.s, n.a, ...names, ...saved.map(([, mirror]) => mirror), ...unsaved].map((x) => f.createParameterDeclaration(undefined, undefined, x));
+  const machine = f.createFunctionExpression(undefined, undefined, stepName, undefined, takeOver, undefined, f.createBlock(machineBody, true));
+  const handOver = f.createCallExpression(f.createPropertyAccessExpression(f.createParenthesizedExpression(machine), "call"), undefined, [f.createThis(), ...[n.s, m.fv, ...names, ...saved.map(([local]) => local), ...unsaved].map(id)]);
   const body = [
     ...directivesOf(fn),
-    ...prelude,
-    constStatement(n.step, step),
-    // The first step runs from the function's first line, where a stack trace puts that frame.
-    tsi.setEmitFlags(tsi.setTextRange(f.createExpressionStatement(f.createCallExpression(id(n.step), undefined, [f.createVoidZero()])), { pos: fn.pos, end: fn.body.pos }), tsi.EmitFlags.NoComments),
-    f.createReturnStatement(id(n.r)),
+    f.createExpressionStatement(runtimeObject(n)),
+    ...bind.slice(0, 1),
+    letList(locals),
+    first,
+    atHeader(fn, f.createReturnStatement(handOver), false),
   ];
   return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);
 }

@@ -12,8 +12,9 @@
  *    the call of its factory would; a destructuring pattern is taken apart element by element (see
  *    "destructuring with suspensions");
  *  - a suspension: `$a = operand; if ($a is pending) { save; $s = K; r._suspend($a, $step); return }`
- *    then `case K:`. The step function's parameter is `$a`, so resuming lands in case K with the
- *    finished future in `$a`, exactly as the fast path does. `yield* x` of a non-Future awaits a
+ *    then `case K:` (in the structured copy of a `lazy` body, `{ $s = K; break $fast }`: see emitLazy).
+ *    The step function's parameter is `$a`, so resuming lands in case K with the finished future in
+ *    `$a`, exactly as the fast path does. `yield* x` of a non-Future awaits a
  *    delegation future driving `x`;
  *  - statements: jumps `$s = L; continue $loop`, loops and switches by labels, `break`/`continue`/
  *    `return` through the jump-target stack. Entering a scope with per-iteration environments
@@ -193,6 +194,8 @@ export class Machine implements Hooks {
   constructor(
     private readonly s: Scope,
     readonly n: Internals,
+    /** The first step runs in the lowered function itself, which hands over to the machine (emit.ts, emitLazy). */
+    readonly lazy = false,
   ) {
     this.rw = new Rewriter(s, this);
     this.ownYields = new Set(s.an.suspensions);
@@ -202,7 +205,7 @@ export class Machine implements Hooks {
     this.fastRw = new Rewriter(s, {
       ret: (value, inTry) => {
         if (this.ctx.length > 0) return this.leave({ label: RETURN, ctx: [] }, value, inTry, { jump: undefined });
-        if (!inTry) return this.finish(value);
+        if (!inTry) return this.finish(value, true);
         this.fastLeaves = true;
         this.usesRv = true;
         return f.createBlock([set(n.rv, value ?? f.createVoidZero()), f.createBreakStatement(this.bodyLabel)], true);
@@ -253,14 +256,15 @@ export class Machine implements Hooks {
 
   /**
    * Explode the whole body; the end of the body returns `undefined`. The structured copy is built
-   * only when a suspension sits in a loop and the body holds nothing TypeScript lowers again afterwards,
+   * when the first step runs in the lowered function itself (`lazy`), which is that copy; else only
+   * when a suspension sits in a loop and the body holds nothing TypeScript lowers again afterwards,
    * and kept only when it holds such a loop: without one the states run once per call anyway, and a
    * second copy of the body would only cost compile time and code size.
    */
   body(block: ts.Block): Case[] {
     // What TypeScript lowers again after this transform would be printed in both copies, sharing the
     // state its transform keeps by the node as parsed (Downlevel in analyze.ts).
-    this.structuredCopy = this.s.an.loopSuspends && !lowersAgain(this.s.an.holds, this.s.downlevel);
+    this.structuredCopy = (this.lazy || this.s.an.loopSuspends) && !lowersAgain(this.s.an.holds, this.s.downlevel);
     if (this.structuredCopy) this.fast = this.fastBody;
     this.block(block.statements, true);
     this.fast = undefined;
@@ -268,16 +272,30 @@ export class Machine implements Hooks {
     this.jumpTo(end, { label: RETURN, ctx: [] }, undefined);
     append(this.cur, ...end);
     // A copy whose suspending loops were all handed over to the machine would only repeat its first states.
-    if (!this.fastLoop) this.structuredCopy = false;
+    if (!this.fastLoop && !this.lazy) this.structuredCopy = false;
     if (!this.structuredCopy) return [...this.cases, ...this.tail];
-    append(this.fastBody, this.finish(undefined));
+    append(this.fastBody, this.finish(undefined, true));
     // State 0 is the structured copy's: it never falls through, so the machine's entry state is dead.
     return [...this.cases.slice(1), ...this.tail];
   }
 
-  /** `return $r._finish(1, value)`: the step function's own result is never read. */
-  private finish(value: ts.Expression | undefined): ts.Statement {
-    return f.createReturnStatement(f.createCallExpression(prop(this.n.r, "_finish"), undefined, [num(1), value ?? f.createVoidZero()]));
+  /**
+   * `return $r._finish(1, value)`: the step function's own result is never read. In the first step of a
+   * `lazy` one (`copy`), no result exists yet: `return $c.finished("name", value)`, made finished.
+   */
+  private finish(value: ts.Expression | undefined, copy = false): ts.Statement {
+    const v = value ?? f.createVoidZero();
+    if (copy && this.lazy) return f.createReturnStatement(f.createCallExpression(prop(this.n.c, "finished"), undefined, [f.createStringLiteral(this.s.name), v]));
+    return f.createReturnStatement(f.createCallExpression(prop(this.n.r, "_finish"), undefined, [num(1), v]));
+  }
+
+  /** `machine` for the states, `copy` for the structured copy when the two differ (`lazy`): else `machine` for both. */
+  private split(machine: ts.Statement, copy: ts.Statement, origin?: ts.Node): void {
+    const fast = this.fast;
+    if (!fast || !this.lazy) return this.emit(machine, origin);
+    this.machineOnly(() => this.emit(machine, origin));
+    // Mapped, not ranged: the machine's piece prints the comments there.
+    append(fast, origin && origin.pos >= 0 ? tsi.setSourceMapRange(copy, origin) : copy);
   }
 
   // ---- the structured copy
@@ -363,6 +381,8 @@ export class Machine implements Hooks {
     if (tsi.isConditionalExpression(e) && (this.suspends(e.whenTrue) || this.suspends(e.whenFalse))) return false;
     if (tsi.isBinaryExpression(e) && branches(e.operatorToken.kind)) return false;
     if (tsi.isOptionalChain(e)) return false;
+    // `(a?.m)(yield* x)`: the parentheses end the chain, which is taken apart link by link to keep `this` (callApart).
+    if (tsi.isCallExpression(e) && isChainedMember(unparen(e.expression)) && e.arguments.some((a) => this.suspends(a))) return false;
     return tsi.forEachChild(e, (c) => (this.linear(c) ? undefined : true)) !== true;
   }
 
@@ -473,7 +493,7 @@ export class Machine implements Hooks {
       }
     }
     setH(this.handlerOf(t.ctx));
-    if (t.label === RETURN) out.push(this.finish(value));
+    if (t.label === RETURN) out.push(this.finish(value, native !== undefined));
     else out.push(...(native ? [native.jump!] : this.goto(t.label)));
   }
 
@@ -653,13 +673,17 @@ export class Machine implements Hooks {
     return m;
   }
 
-  /** `if ($a is pending) return save…, $s = K, $r._suspend($a, $step);` then `case K:`. One statement: it is on every await. */
+  /**
+   * `if ($a is pending) return save…, $s = K, $r._suspend($a, $step);` then `case K:`. One statement: it is on every await.
+   * In the first step of a `lazy` one, `{ $s = K; break $fast; }`: the lowered function hands the pending future over.
+   */
   private suspendIfPending(saves: ts.Expression[], resume: number, origin: ts.Node): void {
     const n = this.n;
-    const pending = f.createStrictEquality(prop(this.fv, "_state"), num(0));
+    const pending = () => f.createStrictEquality(prop(this.fv, "_state"), num(0));
     const suspend = f.createCallExpression(prop(n.r, "_suspend"), undefined, [id(this.fv), id(n.step)]);
     const all = [...saves, f.createAssignment(id(n.s), num(resume))].reduceRight<ts.Expression>((rest, x) => f.createComma(x, rest), suspend);
-    this.emit(f.createIfStatement(pending, f.createReturnStatement(all)), origin);
+    const handOver = f.createBlock([set(n.s, num(resume)), f.createBreakStatement(this.fastLabel)], false);
+    this.split(f.createIfStatement(pending(), f.createReturnStatement(all)), f.createIfStatement(pending(), handOver), origin);
   }
 
   private suspension(node: ts.YieldExpression): ts.Expression {
@@ -677,8 +701,9 @@ export class Machine implements Hooks {
     }
     // A non-Future iterable is driven by a delegation future (async.ts), awaited like any other.
     // A generator that throws as it starts does so in this call, where V8 places the frame at the operand.
-    const delegation = tsi.setSourceMapRange(f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv), id(n.r)]), node.expression!);
-    this.emit(f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation)));
+    const delegation = (owner: ts.Expression) => tsi.setSourceMapRange(f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv), owner]), node.expression!);
+    // The first step of a lazy one has no result yet: the delegation gets it when the machine takes over (`park`).
+    this.split(f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation(id(n.r)))), f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation(f.createNull()))));
     this.suspendIfPending(this.saves(node), resume, node);
     this.newCase(resume);
     // `read()` inlined for the common case: V8 then keeps the whole await on the fast path.
@@ -1016,7 +1041,7 @@ export class Machine implements Hooks {
       const args = this.operands(node.arguments);
       return f.createCallExpression(f.createPropertyAccessExpression(this.checked(fn, callee, "callable"), methodCall(node)), undefined, [o, ...args]);
     }
-    if ((tsi.isPropertyAccessExpression(inner) || tsi.isElementAccessExpression(inner)) && tsi.isOptionalChain(inner)) {
+    if (isChainedMember(inner)) {
       // `(a?.b.m)(…)`: the parentheses end the chain but keep `this`.
       const { value, self } = this.chain(inner, true);
       return f.createCallExpression(f.createPropertyAccessExpression(this.checked(value, callee, "callable"), methodCall(node)), undefined, [id(self!), ...this.operands(node.arguments)]);
@@ -1286,8 +1311,8 @@ export class Machine implements Hooks {
       const ret = { label: RETURN, ctx: [] };
       const out: ts.Statement[] = [];
       this.jumpTo(out, ret, v);
-      // Through a finally, the structured copy leaves for the machine's finally body.
-      const fast = this.fast && this.ctx.some((r) => r.kind === "finally") ? this.fast : undefined;
+      // Through a finally, the structured copy leaves for the machine's finally body; a lazy one's returns differ too.
+      const fast = this.fast && (this.lazy || this.ctx.some((r) => r.kind === "finally")) ? this.fast : undefined;
       if (!fast) return out.forEach((st) => this.emit(st, node));
       this.machineOnly(() => out.forEach((st) => this.emit(st, node)));
       const copy: ts.Statement[] = [];
@@ -1821,6 +1846,11 @@ export class Machine implements Hooks {
     this.mark(end);
     this.fast = fast;
   }
+}
+
+/** A property or element read that is a link of an optional chain (`a?.b.m`). */
+function isChainedMember(e: ts.Expression): e is ts.PropertyAccessChain | ts.ElementAccessChain {
+  return (tsi.isPropertyAccessExpression(e) || tsi.isElementAccessExpression(e)) && tsi.isOptionalChain(e);
 }
 
 /** Whether the body has a region that needs the `$h` handler local: a `try`, `for…of`, `using` block or `for (using …)` that suspends. */

@@ -17,7 +17,7 @@ import type * as ts from "typescript";
 import { factory as f, kindName, SK, strictOption, tsi, type TypeScript, useCompiler } from "./compiler.js";
 import { type Analysis, analyze, directivePrologue, type Downlevel, type GeneratorFunction, isKey, lowersAgain, Unsupported, unparen } from "./analyze.js";
 import { type Declared, type DeclaredGenerator, declaredGenerators, GENERATOR } from "./declared.js";
-import { emitMachine, emitPlain, initOf } from "./emit.js";
+import { emitLazy, emitMachine, emitPlain, initOf } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
@@ -376,9 +376,29 @@ function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, oute
   // it captures the outer one only for arrows the checker saw in the source.
   if (l.downlevel.generators && an.readsArguments) throw new Unsupported(an.readsArguments, "arguments, in ES5 output,");
   const scope: Scope = { ...plain, slots: planHoisting(an, l.names) };
+  if (fitsLazy(scope, l.downlevel)) {
+    const machine = new Machine(scope, n, true);
+    const cases = machine.body(fn.body);
+    // Temps of a statement with many suspensions live in the closure (explode.ts), which the first step does not have.
+    if (machine.closureLocals.length === 0 && machine.hoistedFunctions.length === 0) return { low: emitLazy(scope, machine, cases, n, origin), an, plain };
+  }
   const machine = new Machine(scope, n);
   const cases = machine.body(fn.body);
   return { low: emitMachine(scope, machine, cases, n, origin), an, plain };
+}
+
+/**
+ * Whether the first step may run in the lowered function itself (emitLazy), which then hands its
+ * locals over to the machine: not when a nested function captures one of them (a parameter, or a
+ * binding hoisted to the closure or to a per-iteration environment), nor when the body reads
+ * `arguments`, where the first step and the machine would see different ones; nor where TypeScript
+ * lowers the body again, which rules out the structured copy the first step runs as.
+ */
+function fitsLazy(s: Scope, downlevel: Downlevel): boolean {
+  const an = s.an;
+  if (an.readsArguments || lowersAgain(an.holds, downlevel)) return false;
+  if (an.own.some((b) => b.kind === "param" && b.captured)) return false;
+  return [...s.slots.values()].every((x) => x.mirror !== undefined && x.env === undefined);
 }
 
 /**
