@@ -21,7 +21,7 @@ import { emitLazy, emitMachine, emitPlain, initOf } from "./emit.js";
 import { categoryOf, type Severity } from "./entry.js";
 import { INTERNAL_CODE, messageOf } from "./guard.js";
 import { type Internals, Machine } from "./explode.js";
-import { Names, planHoisting } from "./hoist.js";
+import { isExploded, Names, planHoisting } from "./hoist.js";
 import { aliasUnsupported } from "./recognize.js";
 import { addComments, detached, type Hooks, isCallee, nameOf, type Rename, Rewriter, type Scope } from "./rewrite.js";
 import { type FileDepth, fileDepth, NO_UNFOLDS, refuseTooDeep, type Unfolds, unfoldsOf } from "./depth.js";
@@ -321,7 +321,10 @@ function lowerGenerator(fn: GeneratorFunction, spec: string, l: Lowering, outer:
  * In ES5 TypeScript lowers again, keeping state by the node as parsed, what the lowered body, printed from
  * the same nodes, would share: a class (the alias its loop holds, the name it takes from where it stood),
  * the generator kept for its own name (its catch variables renamed), and a binding named `__proto__`
- * (named through a computed key, which ES5 output makes an assignment that names nothing).
+ * (named through a computed key, which ES5 output makes an assignment that names nothing). And a `let` or
+ * `const` a closure captures, declared in a block left as written whose nearest loop suspends: TypeScript
+ * gives each iteration its own only in a loop its checker flagged, and that loop is now the lowering's
+ * (the copy's or the state machine's), so every closure of the step would see the last iteration's.
  */
 function refuseSharedInES5(fn: GeneratorFunction, an: Analysis): void {
   if (an.holds.classes) throw new Unsupported(fn, "a class, in ES5 output,");
@@ -329,6 +332,17 @@ function refuseSharedInES5(fn: GeneratorFunction, an: Analysis): void {
   if (proto) throw new Unsupported(proto[0], "a binding named __proto__, in ES5 output,");
   if (fn.name && an.bindingOf.get(fn.name)?.referenced && [...an.bindingOf.values()].some((b) => b.kind === "catch"))
     throw new Unsupported(fn.name, "a generator naming itself and catching, in ES5 output,");
+  const perIteration = an.own.find((b) => (b.kind === "let" || b.kind === "const") && b.captured && !isExploded(an, b.scope.node) && nearestLoopSuspends(an, b.scope.node));
+  if (perIteration) {
+    const declared = [...an.bindingOf].find(([, b]) => b === perIteration)![0];
+    throw new Unsupported(declared, `a closure capturing '${perIteration.name}', declared in a block of a loop that suspends, in ES5 output,`);
+  }
+}
+
+/** Whether the loop around `node` nearest to it (in the generator, `node` itself included) suspends: the lowering then rewrites it. */
+function nearestLoopSuspends(an: Analysis, node: ts.Node): boolean {
+  for (let n: ts.Node | undefined = node; n && n !== an.fn; n = n.parent) if (tsi.isIterationStatement(n, false)) return an.suspends(n);
+  return false;
 }
 
 function lowerGeneratorAt(fn: GeneratorFunction, spec: string, l: Lowering, outer: Rename | undefined, origin: ts.Node, name: string): { low: ts.FunctionExpression; an: Analysis; plain: Scope } {
