@@ -129,7 +129,7 @@ describe("chronots/vite", () => {
     return Object.fromEntries(Object.entries(positions).map(([k, [line, column]]) => [k, lines(line, column)]));
   }
 
-  it("maps the machine's test of a loop or an if from the statement's keyword, as the structured copy's", () => {
+  it("maps the machine's test of a loop or an if from the statement's keyword, as the structured copy's, and both copies' switch from its discriminant", () => {
     const code = `import { async, sleepAsync } from "chronots";
 
 export const f = async(function* (n: number) {
@@ -144,12 +144,21 @@ export const f = async(function* (n: number) {
     }
   }
   while (i++ < n + (yield* sleepAsync(1))) n--;
+  switch (n % 2) {
+    case 0:
+      yield* sleepAsync(1);
+  }
 });
 `;
     // DevTools sets a line's breakpoint at the first position mapped on it, then at every generated place
     // mapped from that position: each copy must have one, or after a suspension the breakpoint never fires.
-    const found = mappedFrom(code, { while: [4, 2], for: [8, 2], if: [9, 4], suspending: [13, 2] });
+    // A switch's from its discriminant, the first piece of the machine's.
+    const found = mappedFrom(code, { while: [4, 2], for: [8, 2], if: [9, 4], suspending: [13, 2], switch: [14, 10] });
     for (const [k, lines] of Object.entries(found)) expect(new Set(lines).size, k).toBeGreaterThanOrEqual(2);
+    // Those are the first positions mapped on their lines.
+    const map = decode(transform(code).out!.map.mappings).flat();
+    for (const [k, [line, column]] of Object.entries({ while: [4, 2], for: [8, 2], if: [9, 4], suspending: [13, 2], switch: [14, 10] }))
+      expect(Math.min(...map.filter((seg) => seg[0] > 0 && seg[2] === line).map((seg) => seg[3]!)), k).toBe(column);
   });
 
   it("maps the handler that settles a failed body to the generator's first line, not to the body's last", () => {

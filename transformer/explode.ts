@@ -1752,7 +1752,8 @@ export class Machine implements Hooks {
     this.machineOnly(() => this.mark(end));
     if (this.fast === undefined) return;
     const clauses = bodiesCopied.map((list, i) => (tests[i] ? f.createCaseClause(tests[i]!, list!) : f.createDefaultClause(list!)));
-    const sw = tsi.setTextRange(f.createSwitchStatement(disc!, f.createCaseBlock(clauses)), node);
+    // Mapped where the machine's first piece is, the discriminant: a breakpoint on the line then stops in both copies.
+    const sw = tsi.setSourceMapRange(tsi.setTextRange(f.createSwitchStatement(disc!, f.createCaseBlock(clauses)), node), node.expression);
     append(this.fast, labels.reduceRight<ts.Statement>((x, l) => f.createLabeledStatement(l, x), sw));
   }
 
