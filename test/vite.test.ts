@@ -179,8 +179,9 @@ export const f = async(function* (n: number) {
     expect(first).toEqual(["catch ($e) {", 'return $c.failed("", $e);', "}"]);
     expect(machine).toEqual(["catch ($e) {", "if ($r._child !== null)", "throw $e;", "return $c.settle($r, $e);"]);
     // Run whenever the body throws, these lines mapped to \`return n\` made coverage count it run; so did the hand-over.
-    const handOver = lines.findIndex((l) => l.includes("return (function f("));
-    for (const l of [handlers[0]!, handlers[0]! + 1, handOver, ...[0, 1, 2, 3].map((k) => handlers[1]! + k)]) expect(map[l]!.map((s) => s[2]), lines[l]).toEqual(map[l]!.map(() => 2));
+    const handOver = lines.findIndex((l) => l.includes("return f.call(this, $s, void 0, n);"));
+    expect(lines[handOver + 1]!.trim()).toBe("function f($s, $a, n) {");
+    for (const l of [handlers[0]!, handlers[0]! + 1, handOver, handOver + 1, ...[0, 1, 2, 3].map((k) => handlers[1]! + k)]) expect(map[l]!.map((s) => s[2]), lines[l]).toEqual(map[l]!.map(() => 2));
   });
 
   /**

@@ -213,6 +213,10 @@ const simpleParameters = (fn: GeneratorFunction): boolean => !fn.parameters.some
 /** Parameters with defaults or patterns, which can throw: the lowered function declares them with `let` and binds them from `arguments` (emit.ts). */
 export const boundFromArguments = (fn: GeneratorFunction): boolean => fn.parameters.some((p) => p.initializer || !tsi.isIdentifier(p.name));
 
+/** The names the generator's parameters bind, TypeScript's `this:` left out. */
+export const parameterNames = (fn: GeneratorFunction): string[] =>
+  fn.parameters.filter((p) => !(tsi.isIdentifier(p.name) && p.name.text === "this")).flatMap((p) => bindingNames(p.name).map((x) => x.text));
+
 /** Words strict code may not name a binding or label with, which TypeScript's parser lets through (as a binding, nor eval and arguments). */
 const STRICT_RESERVED = new Set(["implements", "interface", "let", "package", "private", "protected", "public", "static", "yield"]);
 

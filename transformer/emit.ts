@@ -34,7 +34,7 @@
  */
 import type * as ts from "typescript";
 import { factory as f, tsi } from "./compiler.js";
-import { type Analysis, bindingNames, boundFromArguments, directivePrologue, type GeneratorFunction, isPlainDirective } from "./analyze.js";
+import { type Analysis, bindingNames, boundFromArguments, directivePrologue, type GeneratorFunction, isPlainDirective, parameterNames } from "./analyze.js";
 import { type Case, ends, type Internals, type Machine } from "./explode.js";
 import { constStatement, type Hooks, Rewriter, type Scope } from "./rewrite.js";
 
@@ -50,13 +50,10 @@ const letList = (decls: ts.VariableDeclaration[]) => f.createVariableStatement(u
  * parameters are not simple has an unmapped arguments object, whose `callee` throws, and so has
  * the generator.
  */
-function parameters(an: Analysis, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[]; names: string[] } {
+function parameters(an: Analysis, rw: Rewriter, mark: string): { params: ts.ParameterDeclaration[]; bind: ts.Statement[] } {
   const fn = an.fn;
   const real = fn.parameters.filter((p) => !(tsi.isIdentifier(p.name) && p.name.text === "this"));
-  if (!boundFromArguments(fn)) {
-    const params = fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration);
-    return { params, bind: [], names: real.map((p) => (p.name as ts.Identifier).text) };
-  }
+  if (!boundFromArguments(fn)) return { params: fn.parameters.map((p) => rw.visit(p) as ts.ParameterDeclaration), bind: [] };
   const names = real.flatMap((p) => bindingNames(p.name));
   const pattern = f.createArrayLiteralExpression(
     real.map((p) => {
@@ -73,7 +70,7 @@ function parameters(an: Analysis, rw: Rewriter, mark: string): { params: ts.Para
   const length = counted < 0 ? real.length : counted;
   const params = Array.from({ length }, (_, i) => f.createParameterDeclaration(undefined, undefined, `${mark}p${i}`));
   if (!an.strict && an.readsArguments) params.push(f.createParameterDeclaration(undefined, f.createToken(tsi.SyntaxKind.DotDotDotToken), `${mark}p${length}`));
-  return { params, bind, names: names.map((x) => x.text) };
+  return { params, bind };
 }
 
 /**
@@ -157,49 +154,54 @@ function fastCopy(m: Machine, leave: ts.Expression): ts.Statement {
 /**
  * The lazy shape, for a body whose locals no nested function captures: the first step runs in the
  * lowered function itself, as the structured copy, with plain locals; nothing is made for a call that
- * never waits but the finished future it returns. A pending await, or a way into a state of the
- * machine's own (a handler, a finally body, a statement the copy hands over), leaves the copy for one
- * place, which makes the machine there: a function taking over the call at `$s`, made only then.
+ * never waits but the finished future it returns. A pending await returns the call of a function
+ * declared inside, which takes the call over at the state after it, making the result future and the
+ * step closure then; so does the one place the copy leaves its block for a state of the machine's own
+ * (a handler, a finally body, a statement the copy hands over), running that state at once.
  *
  *   function (params) {
  *     $c || $cinit();
  *     let x, y, $h = 0, $s, $f, …;           // every step local, plain
  *     try {
- *       $fast: { … }                         // returns `$c.finished("name", v)`; at a pending await `{ $s = K; break $fast; }`
+ *       $fast: { … }                         // returns `$c.finished("name", v)`; at a pending await
+ *                                            // `return name.call(this, K, $f, params, x, y, …)`
  *     } catch ($e) {
  *       if ($h === 0) return $c.failed("name", $e);
- *       $err = $e; $s = $h; $f = undefined;  // the machine's handler state takes it
+ *       $err = $e; $s = $h;                  // the machine's handler state takes it
  *     }
- *     return function name($s, $a, params, x$, …, y, …) {
+ *     return name.call(this, $s, undefined, params, x, y, …, $err);
+ *     function name($s, $a, params, x$, y, …, $err) {
  *       const $r = $c.handoff("name");       // the result future, made now
- *       const name = ($a, y, …) => { let x = x$, …, $f = $a; … the states, as emitMachine's step … };
- *       if ($a === undefined) name(undefined, y, …); else $c.park($r, $a, name);
+ *       const name = ($a, y, …, $err) => { let x = x$, …, $f = $a; … the states, as emitMachine's step … };
+ *       if ($a === undefined) name(undefined, y, …, $err); else $c.park($r, $a, name);
  *       return $r;
- *     }.call(this, $s, $f, params, x, …, y, …);
+ *     }
  *   }
  *
- * The locals some suspension saves (x) are parameters of the machine's function, which its step
- * restores from and saves into, as emitMachine's closure mirrors; the others (y) are the step's own
- * parameters, given only when the machine takes over at once: a later step starts without them.
+ * Its parameters are the step locals in the order explode made them, so an await passes those made
+ * before it (the later ones are not live there). The ones some suspension saves (x) are restored from
+ * and saved into them, as emitMachine's closure mirrors; the others (y) are the step's own parameters,
+ * given only when the machine takes over at once: a later step starts without them. A pending await
+ * returns from the copy where it stands, rather than leaving its loops for a shared place: V8 runs a loop
+ * with several such exits two to three times slower.
  */
 export function emitLazy(s: Scope, m: Machine, cases: Case[], n: Internals, origin: ts.Node): ts.FunctionExpression {
   const fn = s.an.fn;
-  const { params, bind, names } = parameters(s.an, new Rewriter(s, m), n.mark);
-  const saved = [...m.locals].filter(([, mirror]) => mirror !== undefined) as [string, string][];
-  const unsaved = [...m.locals].filter(([, mirror]) => mirror === undefined).map(([local]) => local);
-  if (m.usesHandler) unsaved.push(n.err);
-  if (m.usesRv) unsaved.push(n.rv);
+  const { params, bind } = parameters(s.an, new Rewriter(s, m), n.mark);
+  const names = parameterNames(fn);
+  const extras = [...(m.usesHandler ? [n.err] : []), ...(m.usesRv ? [n.rv] : [])];
+  const unsaved = [...[...m.locals].filter(([, mirror]) => mirror === undefined).map(([local]) => local), ...extras];
 
   const result = (make: "finished" | "failed", v: ts.Expression) => f.createReturnStatement(f.createCallExpression(prop(n.c, make), undefined, [f.createStringLiteral(s.name), v]));
   const locals = [...m.locals.keys()].map((x) => f.createVariableDeclaration(x, undefined, undefined, x === n.h ? f.createNumericLiteral(0) : undefined));
-  for (const x of [n.s, m.fv, ...(m.usesHandler ? [n.err] : []), ...(m.usesRv ? [n.rv] : [])]) locals.push(f.createVariableDeclaration(x));
+  for (const x of [n.s, m.fv, ...extras]) locals.push(f.createVariableDeclaration(x));
   const caught: ts.Statement[] = m.usesHandler
-    ? [f.createIfStatement(f.createStrictEquality(id(n.h), f.createNumericLiteral(0)), result("failed", id(n.e))), assign(n.err, id(n.e)), assign(n.s, id(n.h)), assign(m.fv, f.createVoidZero())]
+    ? [f.createIfStatement(f.createStrictEquality(id(n.h), f.createNumericLiteral(0)), result("failed", id(n.e))), assign(n.err, id(n.e)), assign(n.s, id(n.h))]
     : [result("failed", id(n.e))];
   const first = f.createTryStatement(f.createBlock([...bind.slice(1), fastCopy(m, result("finished", id(n.rv)).expression!)], true), atHeader(fn, f.createCatchClause(n.e, f.createBlock(caught, true))), undefined);
+  const handOver = f.createCallExpression(prop(n.step, "call"), undefined, [f.createThis(), id(n.s), f.createVoidZero(), ...[...names, ...m.locals.keys(), ...extras].map(id)]);
 
-  const restore = saved.map(([local, mirror]) => f.createVariableDeclaration(local, undefined, undefined, id(mirror)));
-  const stepName = n.step.startsWith(n.mark) ? undefined : n.step;
+  const restore = [...m.locals].flatMap(([local, mirror]) => (mirror === undefined ? [] : [f.createVariableDeclaration(local, undefined, undefined, id(mirror))]));
   const machineBody = [
     constStatement(n.r, f.createCallExpression(prop(n.c, "handoff"), undefined, [f.createStringLiteral(s.name)])),
     constStatement(n.step, stepOf(s, m, cases, n, restore, unsaved)),
@@ -210,9 +212,8 @@ export function emitLazy(s: Scope, m: Machine, cases: Case[], n: Internals, orig
     ),
     f.createReturnStatement(id(n.r)),
   ];
-  const takeOver = [n.s, n.a, ...names, ...saved.map(([, mirror]) => mirror), ...unsaved].map((x) => f.createParameterDeclaration(undefined, undefined, x));
-  const machine = f.createFunctionExpression(undefined, undefined, stepName, undefined, takeOver, undefined, f.createBlock(machineBody, true));
-  const handOver = f.createCallExpression(f.createPropertyAccessExpression(f.createParenthesizedExpression(machine), "call"), undefined, [f.createThis(), ...[n.s, m.fv, ...names, ...saved.map(([local]) => local), ...unsaved].map(id)]);
+  const takeOver = [n.s, n.a, ...names, ...[...m.locals].map(([local, mirror]) => mirror ?? local), ...extras].map((x) => f.createParameterDeclaration(undefined, undefined, x));
+  const machine = atHeader(fn, f.createFunctionDeclaration(undefined, undefined, n.step, undefined, takeOver, undefined, f.createBlock(machineBody, true)), false);
   const body = [
     ...directivesOf(fn),
     f.createExpressionStatement(runtimeObject(n)),
@@ -220,6 +221,7 @@ export function emitLazy(s: Scope, m: Machine, cases: Case[], n: Internals, orig
     letList(locals),
     first,
     atHeader(fn, f.createReturnStatement(handOver), false),
+    machine,
   ];
   return tsi.setTextRange(f.createFunctionExpression(undefined, undefined, undefined, fn.typeParameters, params, undefined, bodyOf(fn, body)), origin);
 }

@@ -12,7 +12,7 @@
  *    the call of its factory would; a destructuring pattern is taken apart element by element (see
  *    "destructuring with suspensions");
  *  - a suspension: `$a = operand; if ($a is pending) { save; $s = K; r._suspend($a, $step); return }`
- *    then `case K:` (in the structured copy of a `lazy` body, `{ $s = K; break $fast }`: see emitLazy).
+ *    then `case K:` (in the structured copy of a `lazy` body, a return of the call taking it over: see emitLazy).
  *    The step function's parameter is `$a`, so resuming lands in case K with the finished future in
  *    `$a`, exactly as the fast path does. `yield* x` of a non-Future awaits a
  *    delegation future driving `x`;
@@ -30,7 +30,7 @@
  */
 import type * as ts from "typescript";
 import { contains, factory as f, forEachDescendant, kindName, SK, tsi } from "./compiler.js";
-import { type Binding, isComponentTag, isKey, isUsing, isWrapper, lowersAgain, Unsupported, unparen, usingHead } from "./analyze.js";
+import { type Binding, isComponentTag, isKey, isUsing, isWrapper, lowersAgain, parameterNames, Unsupported, unparen, usingHead } from "./analyze.js";
 import { isExploded, MAX_SAVES, type Slot } from "./hoist.js";
 import { addComments, compoundOperator, constStatement, contextName, detached, type Hooks, hoistedFunctions, isAnonymousFunction, logicalOperator, nameOf, ownKey, Rewriter, type Scope } from "./rewrite.js";
 
@@ -187,6 +187,8 @@ export class Machine implements Hooks {
   private readonly fastRw: Rewriter;
   /** The local holding the awaited future (the step's argument on resumption). */
   readonly fv: string;
+  /** The names the parameters bind, which a `lazy` body's first step hands over. */
+  private readonly params: string[];
   /** Labels of the structured copy and of its body. */
   readonly fastLabel: string;
   readonly bodyLabel: string;
@@ -200,6 +202,7 @@ export class Machine implements Hooks {
     this.rw = new Rewriter(s, this);
     this.ownYields = new Set(s.an.suspensions);
     this.fv = n.mark + "f";
+    this.params = parameterNames(s.an.fn);
     this.fastLabel = n.mark + "fast";
     this.bodyLabel = n.mark + "body";
     this.fastRw = new Rewriter(s, {
@@ -675,14 +678,16 @@ export class Machine implements Hooks {
 
   /**
    * `if ($a is pending) return save…, $s = K, $r._suspend($a, $step);` then `case K:`. One statement: it is on every await.
-   * In the first step of a `lazy` one, `{ $s = K; break $fast; }`: the lowered function hands the pending future over.
+   * In the first step of a `lazy` one, `return $step.call(this, K, $a, params, locals…)`: the function that takes the
+   * call over (emitLazy), given the parameters and the step locals made so far, those live after K among them.
    */
   private suspendIfPending(saves: ts.Expression[], resume: number, origin: ts.Node): void {
     const n = this.n;
     const pending = () => f.createStrictEquality(prop(this.fv, "_state"), num(0));
     const suspend = f.createCallExpression(prop(n.r, "_suspend"), undefined, [id(this.fv), id(n.step)]);
     const all = [...saves, f.createAssignment(id(n.s), num(resume))].reduceRight<ts.Expression>((rest, x) => f.createComma(x, rest), suspend);
-    const handOver = f.createBlock([set(n.s, num(resume)), f.createBreakStatement(this.fastLabel)], false);
+    const taken = [f.createThis(), num(resume), id(this.fv), ...[...this.params, ...this.locals.keys()].map(id)];
+    const handOver = f.createReturnStatement(f.createCallExpression(prop(n.step, "call"), undefined, taken));
     this.split(f.createIfStatement(pending(), f.createReturnStatement(all)), f.createIfStatement(pending(), handOver), origin);
   }
 
