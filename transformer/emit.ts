@@ -192,13 +192,13 @@ export function emitLazy(s: Scope, m: Machine, cases: Case[], n: Internals, orig
   const extras = [...(m.usesHandler ? [n.err] : []), ...(m.usesRv ? [n.rv] : [])];
   const unsaved = [...[...m.locals].filter(([, mirror]) => mirror === undefined).map(([local]) => local), ...extras];
 
-  const result = (make: "finished" | "failed", v: ts.Expression) => f.createReturnStatement(f.createCallExpression(prop(n.c, make), undefined, [f.createStringLiteral(s.name), v]));
+  const made = (make: "finished" | "failed", v: ts.Expression) => f.createCallExpression(prop(n.c, make), undefined, [f.createStringLiteral(s.name), v]);
   const locals = [...m.locals.keys()].map((x) => f.createVariableDeclaration(x, undefined, undefined, x === n.h ? f.createNumericLiteral(0) : undefined));
   for (const x of [n.s, m.fv, ...extras]) locals.push(f.createVariableDeclaration(x));
   const caught: ts.Statement[] = m.usesHandler
-    ? [f.createIfStatement(f.createStrictEquality(id(n.h), f.createNumericLiteral(0)), result("failed", id(n.e))), assign(n.err, id(n.e)), assign(n.s, id(n.h))]
-    : [result("failed", id(n.e))];
-  const first = f.createTryStatement(f.createBlock([...bind.slice(1), fastCopy(m, result("finished", id(n.rv)).expression!)], true), atHeader(fn, f.createCatchClause(n.e, f.createBlock(caught, true))), undefined);
+    ? [f.createIfStatement(f.createStrictEquality(id(n.h), f.createNumericLiteral(0)), f.createReturnStatement(made("failed", id(n.e)))), assign(n.err, id(n.e)), assign(n.s, id(n.h))]
+    : [f.createReturnStatement(made("failed", id(n.e)))];
+  const first = f.createTryStatement(f.createBlock([...bind.slice(1), fastCopy(m, made("finished", id(n.rv)))], true), atHeader(fn, f.createCatchClause(n.e, f.createBlock(caught, true))), undefined);
   const handOver = f.createCallExpression(prop(n.step, "call"), undefined, [f.createThis(), id(n.s), f.createVoidZero(), ...[...names, ...m.locals.keys(), ...extras].map(id)]);
 
   const restore = [...m.locals].flatMap(([local, mirror]) => (mirror === undefined ? [] : [f.createVariableDeclaration(local, undefined, undefined, id(mirror))]));

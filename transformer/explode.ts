@@ -292,13 +292,14 @@ export class Machine implements Hooks {
     return f.createReturnStatement(f.createCallExpression(prop(this.n.r, "_finish"), undefined, [num(1), v]));
   }
 
-  /** `machine` for the states, `copy` for the structured copy when the two differ (`lazy`): else `machine` for both. */
-  private split(machine: ts.Statement, copy: ts.Statement, origin?: ts.Node): void {
+  /** `machine` for the states, `copy()` for the structured copy when the two differ (`lazy`): else `machine` for both. */
+  private split(machine: ts.Statement, copy: () => ts.Statement, origin?: ts.Node): void {
     const fast = this.fast;
     if (!fast || !this.lazy) return this.emit(machine, origin);
     this.machineOnly(() => this.emit(machine, origin));
     // Mapped, not ranged: the machine's piece prints the comments there.
-    append(fast, origin && origin.pos >= 0 ? tsi.setSourceMapRange(copy, origin) : copy);
+    const st = copy();
+    append(fast, origin && origin.pos >= 0 ? tsi.setSourceMapRange(st, origin) : st);
   }
 
   // ---- the structured copy
@@ -686,9 +687,8 @@ export class Machine implements Hooks {
     const pending = () => f.createStrictEquality(prop(this.fv, "_state"), num(0));
     const suspend = f.createCallExpression(prop(n.r, "_suspend"), undefined, [id(this.fv), id(n.step)]);
     const all = [...saves, f.createAssignment(id(n.s), num(resume))].reduceRight<ts.Expression>((rest, x) => f.createComma(x, rest), suspend);
-    const taken = [f.createThis(), num(resume), id(this.fv), ...[...this.params, ...this.locals.keys()].map(id)];
-    const handOver = f.createReturnStatement(f.createCallExpression(prop(n.step, "call"), undefined, taken));
-    this.split(f.createIfStatement(pending(), f.createReturnStatement(all)), f.createIfStatement(pending(), handOver), origin);
+    const taken = () => [f.createThis(), num(resume), id(this.fv), ...[...this.params, ...this.locals.keys()].map(id)];
+    this.split(f.createIfStatement(pending(), f.createReturnStatement(all)), () => f.createIfStatement(pending(), f.createReturnStatement(f.createCallExpression(prop(n.step, "call"), undefined, taken()))), origin);
   }
 
   private suspension(node: ts.YieldExpression): ts.Expression {
@@ -708,7 +708,7 @@ export class Machine implements Hooks {
     // A generator that throws as it starts does so in this call, where V8 places the frame at the operand.
     const delegation = (owner: ts.Expression) => tsi.setSourceMapRange(f.createCallExpression(prop(n.c, "delegate"), undefined, [id(this.fv), owner]), node.expression!);
     // The first step of a lazy one has no result yet: the delegation gets it when the machine takes over (`park`).
-    this.split(f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation(id(n.r)))), f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation(f.createNull()))));
+    this.split(f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation(id(n.r)))), () => f.createIfStatement(f.createLogicalNot(isFuture), set(this.fv, delegation(f.createNull()))));
     this.suspendIfPending(this.saves(node), resume, node);
     this.newCase(resume);
     // `read()` inlined for the common case: V8 then keeps the whole await on the fast path.
