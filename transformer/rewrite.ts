@@ -534,7 +534,8 @@ export class Rewriter {
   private loop(node: ts.IterationStatement): ts.Node {
     if (this.fnDepth > 0) return this.copy(node);
     // Its body is a `try` once TypeScript lowers `using`: a return must not finish the result before the disposal.
-    if (usingHead(node)) return this.inTry(() => this.within({ kind: "loop" }, node));
+    // A `for…of` closes its iterator as a return or jump leaves it, which may throw: as a `finally` would, first.
+    if (usingHead(node) || tsi.isForOfStatement(node)) return this.inTry(() => this.within({ kind: "loop" }, node));
     return this.within({ kind: "loop" }, node);
   }
 
